@@ -1,0 +1,112 @@
+/**
+ * The library entry for message analysis: inputs → evidence → assessment → a result per message.
+ * @module
+ */
+import { type AssessOptions, assess, type MessageRule } from './core/assess.js';
+import type { Assessment } from './core/assessment.js';
+import type { MessageEvidence } from './core/evidence.js';
+import type { TenantProfile } from './core/profile.js';
+import { readInputs } from './sources/inputs.js';
+import { type ReaderLimits, readerLimits } from './sources/limits.js';
+import { evidenceFromMsg } from './sources/outlook-msg.js';
+import { type ContentAnalyzer, evidenceFromRfc822 } from './sources/rfc822.js';
+import { isOleCompoundFile } from './sources/sniff.js';
+
+export interface AnalyzedMessage extends Assessment {
+  input: string;
+  messageId: string | null;
+  from: string | null;
+  envelopeFrom: string | null;
+  to: string[];
+  subject: string | null;
+  receivedAt: string | null;
+  connectingIp: string | null;
+  contentInspected: boolean;
+  attachments: { name: string | null; contentType: string; size: number; sha256: string | null; qrUrls: string[] }[];
+  urls: { url: string; location: string }[];
+  notes: string[];
+}
+
+export interface AnalyzeError {
+  input: string;
+  error: string;
+}
+
+export type AnalyzeResult = AnalyzedMessage | AnalyzeError;
+
+export function isAnalyzeError(r: AnalyzeResult): r is AnalyzeError {
+  return 'error' in r;
+}
+
+export interface AnalyzeOptions {
+  profile: TenantProfile | null;
+  headersOnly?: boolean;
+  limits?: Partial<ReaderLimits>;
+  analyzers?: readonly ContentAnalyzer[];
+  extraRules?: readonly MessageRule[];
+  stdin?: NodeJS.ReadableStream;
+}
+
+export function toAnalyzedMessage(ev: MessageEvidence, assessment: Assessment): AnalyzedMessage {
+  return {
+    input: ev.input,
+    messageId: ev.messageId,
+    from: ev.headerFrom?.value.address ?? null,
+    envelopeFrom: ev.envelopeFrom?.value.address ?? null,
+    to: ev.recipients.map((r) => r.value.address),
+    subject: ev.subject?.value ?? null,
+    receivedAt: ev.receivedAt,
+    connectingIp: ev.connectingIp?.value ?? null,
+    ...assessment,
+    contentInspected: ev.contentInspected,
+    attachments: ev.attachments.map((a) => ({
+      name: a.name,
+      contentType: a.contentType,
+      size: a.size,
+      sha256: a.sha256,
+      qrUrls: a.qrUrls,
+    })),
+    urls: ev.urls.map((u) => ({ url: u.url, location: u.location })),
+    notes: ev.notes,
+  };
+}
+
+function assessOptions(opts: AnalyzeOptions): AssessOptions {
+  return opts.extraRules ? { profile: opts.profile, extraRules: opts.extraRules } : { profile: opts.profile };
+}
+
+/** Analyze files, folders, mbox files and `-` (stdin); one result per message, in input order. */
+export async function* analyzeInputs(paths: readonly string[], opts: AnalyzeOptions): AsyncGenerator<AnalyzeResult> {
+  const limits = readerLimits(opts.limits);
+  const readOpts = {
+    headersOnly: opts.headersOnly ?? false,
+    limits,
+    ...(opts.analyzers ? { analyzers: opts.analyzers } : {}),
+    ...(opts.stdin ? { stdin: opts.stdin } : {}),
+  };
+  for await (const { input, result } of readInputs(paths, readOpts)) {
+    if (result.status === 'error') yield { input, error: result.error };
+    else yield toAnalyzedMessage(result.evidence, assess(result.evidence, assessOptions(opts)));
+  }
+}
+
+/** Analyze one message given as bytes or text (an .eml, an Outlook .msg, or header text). */
+export async function analyzeMessage(
+  raw: Uint8Array | string,
+  opts: AnalyzeOptions & { input?: string },
+): Promise<AnalyzeResult> {
+  const input = opts.input ?? '(message)';
+  const buf = typeof raw === 'string' ? Buffer.from(raw, 'utf8') : raw;
+  const limits = readerLimits(opts.limits);
+  const result = isOleCompoundFile(buf)
+    ? await evidenceFromMsg(buf, { input, headersOnly: opts.headersOnly ?? false, limits })
+    : await evidenceFromRfc822(buf, {
+        input,
+        sourceKind: 'eml',
+        headersOnly: opts.headersOnly ?? false,
+        limits,
+        ...(opts.analyzers ? { analyzers: opts.analyzers } : {}),
+      });
+  if (result.status === 'error') return { input, error: result.error };
+  return toAnalyzedMessage(result.evidence, assess(result.evidence, assessOptions(opts)));
+}

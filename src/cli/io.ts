@@ -1,0 +1,67 @@
+/**
+ * The CLI's world: streams and TTY facts, injectable so commands are testable in-process.
+ * @module
+ */
+
+export interface CliIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  stdin: NodeJS.ReadableStream;
+  /** Show progress on stderr (only when stderr is a TTY). */
+  progress: boolean;
+  env: NodeJS.ProcessEnv;
+}
+
+export function processIo(): CliIo {
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    progress: process.stderr.isTTY === true,
+    env: process.env,
+  };
+}
+
+/** Exit codes (DESIGN.md §6). */
+export const EXIT = { ok: 0, findings: 1, usage: 2, failure: 3 } as const;
+
+/** A bad flag or argument: exit 2. */
+export class UsageError extends Error {}
+
+/** An I/O or runtime failure: exit 3. */
+export class RuntimeFailure extends Error {}
+
+/** Write to a stream and wait for it to drain, so large outputs keep memory bounded. */
+export function write(stream: NodeJS.WritableStream, text: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const ok = stream.write(text, (err) => {
+      if (err) reject(err);
+    });
+    if (ok) resolve();
+    else stream.once('drain', resolve);
+  });
+}
+
+/** A one-line progress indicator on stderr, throttled; a no-op when progress is off. */
+export class Progress {
+  private last = 0;
+  private shown = false;
+  constructor(
+    private readonly io: CliIo,
+    private readonly label: string,
+  ) {}
+
+  tick(done: number, total?: number): void {
+    if (!this.io.progress) return;
+    const now = Date.now();
+    if (now - this.last < 100) return;
+    this.last = now;
+    this.shown = true;
+    const of = total ? `/${total}` : '';
+    this.io.stderr.write(`\r${this.label}: ${done}${of}\u001b[K`);
+  }
+
+  done(): void {
+    if (this.shown) this.io.stderr.write('\r\u001b[K');
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * The dsguard command line. Commands are thin: parse flags, call the library, render, return an exit code.
+ * Results go to stdout, diagnostics to stderr. Exit 0 ok, 1 findings at/above --fail-on, 2 usage, 3 failure.
+ * @module
+ */
+import { Command, CommanderError } from 'commander';
+import { terminalSafe } from '../report/safe-text.js';
+import { registerAnalyze } from './analyze-command.js';
+import { type CliIo, EXIT, processIo, RuntimeFailure, UsageError } from './io.js';
+
+export const VERSION = '0.1.0';
+
+export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
+  const program = new Command();
+  program
+    .name('dsguard')
+    .description('Find, track and shut down Microsoft 365 Direct Send abuse.')
+    .version(VERSION)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+    });
+  registerAnalyze(program, io, setExit);
+  return program;
+}
+
+/** Run the CLI; resolves to the exit code. Never throws for expected failures. */
+export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
+  let code: number = EXIT.ok;
+  const program = buildProgram(io, (c) => {
+    code = c;
+  });
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return code;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version exit 0; everything else commander rejects is a usage error.
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (error instanceof UsageError) {
+      io.stderr.write(`dsguard: ${terminalSafe(error.message)}\n`);
+      return EXIT.usage;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    io.stderr.write(`dsguard: ${terminalSafe(message)}\n`);
+    if (!(error instanceof RuntimeFailure) && io.env.DSGUARD_DEBUG && error instanceof Error && error.stack) {
+      io.stderr.write(`${error.stack}\n`);
+    }
+    return EXIT.failure;
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * Shared CLI options: --format, --fail-on, --profile. Validated; bad values are usage errors (exit 2).
+ * @module
+ */
+
+import { loadProfile } from '../config/profile-file.js';
+import { isSeverity, type Severity, severityRank } from '../core/finding.js';
+import type { TenantProfile } from '../core/profile.js';
+import { RuntimeFailure, UsageError } from './io.js';
+
+export type OutputFormat = 'table' | 'json' | 'ndjson' | 'csv' | 'md' | 'html';
+
+export function parseFormat(value: string, allowed: readonly OutputFormat[]): OutputFormat {
+  if ((allowed as readonly string[]).includes(value)) return value as OutputFormat;
+  throw new UsageError(`--format must be one of ${allowed.join(', ')} (got "${value}")`);
+}
+
+export function parseFailOn(value: string | undefined): Severity | null {
+  if (value === undefined || value === 'none') return null;
+  if (isSeverity(value)) return value;
+  throw new UsageError(`--fail-on must be one of high, medium, low, info, none (got "${value}")`);
+}
+
+export function reachesFailOn(severities: Iterable<Severity>, failOn: Severity | null): boolean {
+  if (failOn === null) return false;
+  for (const s of severities) if (severityRank(s) >= severityRank(failOn)) return true;
+  return false;
+}
+
+export async function profileOption(path: string | undefined): Promise<TenantProfile | null> {
+  if (path === undefined) return null;
+  const r = await loadProfile(path);
+  if (r.status === 'error') {
+    // A missing file is an I/O failure; a malformed profile is a usage error.
+    if (r.error.includes('cannot read profile')) throw new RuntimeFailure(r.error);
+    throw new UsageError(r.error);
+  }
+  return r.profile;
+}
+
+export function positiveInt(name: string) {
+  return (value: string): number => {
+    if (!/^\d{1,9}$/.test(value) || Number(value) <= 0)
+      throw new UsageError(`${name} must be a positive integer (got "${value}")`);
+    return Number(value);
+  };
+}

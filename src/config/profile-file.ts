@@ -1,0 +1,130 @@
+/**
+ * Load and validate `dsguard.yml` (the tenant profile). Errors name the file, the line and what is wrong.
+ * @module
+ */
+import { readFile } from 'node:fs/promises';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
+import { z } from 'zod';
+import { normalizeDomain } from '../core/domain-name.js';
+import { cidrs, type TenantProfile } from '../core/profile.js';
+
+const guid = z
+  .string()
+  .regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, 'must be a tenant GUID');
+const domain = z
+  .string()
+  .min(3)
+  .max(253)
+  .regex(/^(?!-)[A-Za-z0-9.-]+\.[A-Za-z]{2,}\.?$/, 'must be a domain name like contoso.com');
+const ipList = z.array(z.string().min(1).max(64)).default([]);
+
+const profileSchema = z
+  .object({
+    tenant: z
+      .object({
+        name: z.string().max(200).optional(),
+        ids: z.array(guid).default([]),
+        domains: z.array(domain).min(1, 'list at least one accepted domain'),
+        rejectDirectSend: z.boolean().optional(),
+      })
+      .strict(),
+    connectors: z
+      .array(
+        z
+          .object({
+            name: z.string().min(1).max(200),
+            type: z.enum(['Partner', 'OnPremises']).default('Partner'),
+            senderIps: ipList,
+            certificateNames: z.array(z.string().min(1).max(253)).default([]),
+          })
+          .strict(),
+      )
+      .default([]),
+    directSendSources: z
+      .array(
+        z
+          .object({
+            name: z.string().min(1).max(200),
+            ips: z.array(z.string().min(1).max(64)).min(1, 'a known source needs at least one IP or CIDR'),
+            senders: z.array(z.string().min(3).max(320)).default([]),
+            subject: z.string().min(1).max(500).optional(),
+          })
+          .strict(),
+      )
+      .default([]),
+    homeCountries: z
+      .array(z.string().regex(/^[A-Za-z]{2}$/, 'must be an ISO 3166 alpha-2 code such as US'))
+      .default([]),
+  })
+  .strict();
+
+export type ProfileLoadResult = { status: 'ok'; profile: TenantProfile } | { status: 'error'; error: string };
+
+export function parseProfile(text: string, file: string): ProfileLoadResult {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    const pos = lineCounter.linePos(e.pos[0]);
+    return { status: 'error', error: `${file}:${pos.line}: invalid YAML: ${e.message.split('\n')[0]}` };
+  }
+  const lineOf = (path: readonly PropertyKey[]): number | null => {
+    for (let n = path.length; n >= 0; n--) {
+      const node = doc.getIn(path.slice(0, n) as unknown[], true);
+      if (node && (isScalar(node) || isMap(node) || isSeq(node)) && node.range)
+        return lineCounter.linePos(node.range[0]).line;
+    }
+    return null;
+  };
+  const parsed = profileSchema.safeParse(doc.toJS());
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const line = lineOf(issue.path);
+    const where = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
+    return { status: 'error', error: `${file}${line ? `:${line}` : ''}: ${where}: ${issue.message}` };
+  }
+  const p = parsed.data;
+  const bad: string[] = [];
+  const profile: TenantProfile = {
+    name: p.tenant.name ?? null,
+    tenantIds: p.tenant.ids.map((i) => i.toLowerCase()),
+    acceptedDomains: [...new Set(p.tenant.domains.map(normalizeDomain))],
+    connectors: p.connectors.map((c, i) => {
+      const r = cidrs(c.senderIps);
+      for (const b of r.bad) bad.push(`connectors.${i}.senderIps: "${b}" is not an IP address or CIDR`);
+      return { name: c.name, type: c.type, senderIps: r.ok, certificateNames: c.certificateNames };
+    }),
+    knownSources: p.directSendSources.map((s, i) => {
+      const r = cidrs(s.ips);
+      for (const b of r.bad) bad.push(`directSendSources.${i}.ips: "${b}" is not an IP address or CIDR`);
+      return { name: s.name, ips: r.ok, senders: s.senders.map((x) => x.toLowerCase()), subject: s.subject ?? null };
+    }),
+    homeCountries: p.homeCountries.map((c) => c.toUpperCase()),
+    rejectDirectSend: p.tenant.rejectDirectSend ?? null,
+    inferred: false,
+  };
+  if (bad.length > 0) {
+    const first = bad[0]!;
+    const path = first
+      .split(':')[0]!
+      .split('.')
+      .map((k) => (/^\d+$/.test(k) ? Number(k) : k));
+    const line = lineOf(path);
+    return { status: 'error', error: `${file}${line ? `:${line}` : ''}: ${first}` };
+  }
+  return { status: 'ok', profile };
+}
+
+export async function loadProfile(file: string): Promise<ProfileLoadResult> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    return {
+      status: 'error',
+      error: `${file}: cannot read profile: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+    };
+  }
+  if (text.length > 1024 * 1024) return { status: 'error', error: `${file}: profile larger than 1 MiB` };
+  return parseProfile(text, file);
+}

@@ -1,0 +1,145 @@
+/**
+ * The tenant profile: who "we" are (tenant ids, accepted domains), which inbound connectors exist, which
+ * Direct Send sources are known to be legitimate, and where the organisation normally sends from.
+ * Loading and validating `dsguard.yml` happens at the edge (src/config); this module is pure.
+ * @module
+ */
+import { isSameOrSubdomain, normalizeDomain } from './domain-name.js';
+import { type Cidr, ipInAny, parseCidr } from './net-address.js';
+
+export interface InboundConnectorProfile {
+  name: string;
+  type: 'Partner' | 'OnPremises';
+  senderIps: Cidr[];
+  certificateNames: string[];
+}
+
+export interface KnownSourceProfile {
+  name: string;
+  ips: Cidr[];
+  /** Envelope or header senders the source uses; empty means any. Lower-case; `*@domain` allowed. */
+  senders: string[];
+  /** A glob (`*` and `?`) the subject must match; `null` means any. */
+  subject: string | null;
+}
+
+export interface TenantProfile {
+  name: string | null;
+  tenantIds: string[];
+  acceptedDomains: string[];
+  connectors: InboundConnectorProfile[];
+  knownSources: KnownSourceProfile[];
+  /** ISO 3166-1 alpha-2, upper-case. */
+  homeCountries: string[];
+  /** Whether RejectDirectSend is already enabled in the tenant (`null`: not stated). */
+  rejectDirectSend: boolean | null;
+  /** True when the profile was inferred from a message rather than given by the user. */
+  inferred: boolean;
+}
+
+export function emptyProfile(): TenantProfile {
+  return {
+    name: null,
+    tenantIds: [],
+    acceptedDomains: [],
+    connectors: [],
+    knownSources: [],
+    homeCountries: [],
+    rejectDirectSend: null,
+    inferred: false,
+  };
+}
+
+/** Microsoft's consumer Outlook.com / Hotmail tenant, where accepted domains and Direct Send do not apply. */
+export const CONSUMER_TENANT_ID = '84df9e7f-e9f6-40af-b435-aaaaaaaaaaaa';
+
+export function isAcceptedDomain(profile: TenantProfile, domain: string | null): boolean {
+  if (!domain) return false;
+  const d = normalizeDomain(domain);
+  return profile.acceptedDomains.includes(d);
+}
+
+export function isOwnTenant(profile: TenantProfile, tenantId: string): boolean {
+  return profile.tenantIds.includes(tenantId.toLowerCase());
+}
+
+export function connectorForIp(profile: TenantProfile, ip: string): InboundConnectorProfile | null {
+  for (const c of profile.connectors) if (ipInAny(ip, c.senderIps)) return c;
+  return null;
+}
+
+export function connectorForCertificate(profile: TenantProfile, host: string): InboundConnectorProfile | null {
+  const h = normalizeDomain(host);
+  for (const c of profile.connectors) {
+    for (const name of c.certificateNames) {
+      const n = normalizeDomain(name);
+      if (n.startsWith('*.') ? h.endsWith(n.slice(1)) && h.split('.').length === n.split('.').length : h === n) {
+        return c;
+      }
+    }
+  }
+  return null;
+}
+
+/** Linear-time glob match (`*` any run, `?` one char), case-insensitive. */
+export function globMatch(pattern: string, text: string): boolean {
+  const p = pattern.toLowerCase();
+  const t = text.toLowerCase();
+  let pi = 0;
+  let ti = 0;
+  let star = -1;
+  let mark = 0;
+  while (ti < t.length) {
+    if (pi < p.length && (p[pi] === '?' || p[pi] === t[ti])) {
+      pi++;
+      ti++;
+    } else if (pi < p.length && p[pi] === '*') {
+      star = pi++;
+      mark = ti;
+    } else if (star >= 0) {
+      pi = star + 1;
+      ti = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (pi < p.length && p[pi] === '*') pi++;
+  return pi === p.length;
+}
+
+export function senderMatches(pattern: string, address: string): boolean {
+  const p = pattern.toLowerCase();
+  if (p.startsWith('*@'))
+    return address.endsWith(p.slice(1)) || isSameOrSubdomain(address.split('@')[1] ?? '', p.slice(2));
+  return p === address;
+}
+
+export interface SourceMatchInput {
+  ip: string | null;
+  senders: string[];
+  subject: string | null;
+}
+
+/** The known legitimate source this message belongs to, or `null`. IP is required; senders/subject narrow it. */
+export function matchKnownSource(profile: TenantProfile, input: SourceMatchInput): KnownSourceProfile | null {
+  if (!input.ip) return null;
+  for (const s of profile.knownSources) {
+    if (s.ips.length > 0 && !ipInAny(input.ip, s.ips)) continue;
+    if (s.ips.length === 0) continue;
+    if (s.senders.length > 0 && !input.senders.some((a) => s.senders.some((p) => senderMatches(p, a)))) continue;
+    if (s.subject !== null && (input.subject === null || !globMatch(s.subject, input.subject))) continue;
+    return s;
+  }
+  return null;
+}
+
+export function cidrs(texts: readonly string[]): { ok: Cidr[]; bad: string[] } {
+  const ok: Cidr[] = [];
+  const bad: string[] = [];
+  for (const t of texts) {
+    const c = parseCidr(t);
+    if (c) ok.push(c);
+    else bad.push(t);
+  }
+  return { ok, bad };
+}

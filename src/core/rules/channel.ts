@@ -1,0 +1,196 @@
+/**
+ * How did the message get in? Authenticated, through a connector, or anonymously; and if anonymously, was
+ * the envelope sender (P1) or only the From header (P2) one of our accepted domains.
+ * @module
+ */
+import type { Channel } from '../assessment.js';
+import type { MessageEvidence } from '../evidence.js';
+import type { EvidenceRef, Finding } from '../finding.js';
+import { CONSUMER_TENANT_ID, connectorForIp, isAcceptedDomain, type TenantProfile } from '../profile.js';
+import { finding, refs } from './make-finding.js';
+
+export interface ChannelResult {
+  channel: Channel;
+  /** Whether the P1 / P2 domains are accepted domains (for later rules). */
+  p1Internal: boolean;
+  p2Internal: boolean;
+  /** How sure: `stamped` from Exchange's own stamps or export columns, `none` when unknown. */
+  basis: 'stamped' | 'none';
+  findings: Finding[];
+}
+
+type Auth = { kind: 'anonymous' | 'authenticated' | 'partner'; refs: EvidenceRef[] } | null;
+
+function authenticationOf(ev: MessageEvidence): Auth {
+  const x = ev.exchange;
+  const authAs = x.authAs?.value.toLowerCase();
+  if (authAs === 'internal') return { kind: 'authenticated', refs: refs(x.authAs) };
+  if (authAs === 'partner') return { kind: 'partner', refs: refs(x.authAs) };
+  if (authAs === 'anonymous' || authAs === 'external') {
+    return { kind: 'anonymous', refs: refs(x.authAs, x.directionality, x.fromEntityHeader) };
+  }
+  const cross = x.crossTenantAuthAs?.value.toLowerCase();
+  if (cross === 'internal') return { kind: 'authenticated', refs: refs(x.crossTenantAuthAs) };
+  if (cross === 'anonymous') return { kind: 'anonymous', refs: refs(x.crossTenantAuthAs, x.fromEntityHeader) };
+  const entity = x.fromEntityHeader?.value.toLowerCase();
+  if (entity === 'hosted') return { kind: 'authenticated', refs: refs(x.fromEntityHeader) };
+  if (entity === 'internet') return { kind: 'anonymous', refs: refs(x.fromEntityHeader) };
+  const dir = ev.antispam.dir?.value.toUpperCase();
+  const cip = ev.connectingIp?.value;
+  if (dir === 'INT' || dir === 'OUT' || cip === '255.255.255.255') {
+    return { kind: 'authenticated', refs: refs(ev.antispam.dir, ev.connectingIp) };
+  }
+  if (dir === 'INB') return { kind: 'anonymous', refs: refs(ev.antispam.dir, ev.connectingIp) };
+  const direction = x.directionality?.value.toLowerCase();
+  if (direction === 'incoming') return { kind: 'anonymous', refs: refs(x.directionality) };
+  return null;
+}
+
+interface ConnectorHit {
+  name: string;
+  refs: EvidenceRef[];
+}
+
+function connectorOf(ev: MessageEvidence, profile: TenantProfile, auth: Auth): ConnectorHit | null | undefined {
+  // undefined: unknown; null: known to be none; object: matched.
+  if (ev.connector && ev.connector.value !== null) return { name: ev.connector.value, refs: [ev.connector.ref] };
+  const x = ev.exchange;
+  if (x.fromEntityHeader?.value.toLowerCase() === 'hybridonprem') {
+    return { name: 'on-premises connector', refs: refs(x.fromEntityHeader, x.attributedConnectingIp) };
+  }
+  if (x.attributedConnectingIp) return { name: 'on-premises connector', refs: refs(x.attributedConnectingIp) };
+  if (auth?.kind === 'anonymous' && x.directionality?.value.toLowerCase() === 'originating') {
+    return { name: 'on-premises connector', refs: refs(x.directionality, x.authAs) };
+  }
+  if (auth?.kind === 'partner') return { name: 'partner connector', refs: auth.refs };
+  if (ev.connectingIp) {
+    const c = connectorForIp(profile, ev.connectingIp.value);
+    if (c) return { name: c.name, refs: [ev.connectingIp.ref] };
+  }
+  if (ev.connector && ev.connector.value === null) return null;
+  // Exchange's receiving stamps say "Internet" / "Incoming" and no connector attribution: none matched.
+  if (auth?.kind === 'anonymous' && (x.fromEntityHeader || x.directionality || ev.antispam.dir)) return null;
+  return undefined;
+}
+
+export function classifyChannel(ev: MessageEvidence, profile: TenantProfile): ChannelResult {
+  const findings: Finding[] = [];
+  const p1Domain = ev.envelopeFrom?.value.domain ?? null;
+  const p2Domain = ev.headerFrom?.value.domain ?? null;
+  let p1Internal = isAcceptedDomain(profile, p1Domain);
+  let p2Internal = isAcceptedDomain(profile, p2Domain);
+  const result = (channel: Channel, basis: ChannelResult['basis']): ChannelResult => ({
+    channel,
+    p1Internal,
+    p2Internal,
+    basis,
+    findings,
+  });
+
+  if (ev.connectingIp) {
+    findings.push(
+      finding(
+        'DS116',
+        `Connected from ${ev.connectingIp.value}${ev.helo ? ` (HELO ${ev.helo.value})` : ''}`,
+        refs(ev.connectingIp, ev.helo),
+      ),
+    );
+  }
+
+  if (ev.receivingTenantId?.value === CONSUMER_TENANT_ID) {
+    findings.push(
+      finding('DS108', 'Delivered to Microsoft’s consumer tenant: Direct Send does not apply', [
+        ev.receivingTenantId.ref,
+      ]),
+    );
+    p1Internal = false;
+    p2Internal = false;
+    return result('external', 'stamped');
+  }
+
+  // Without a profile, believe Exchange when its compauth reason says the sender domain is not ours.
+  if (profile.inferred && (p1Internal || p2Internal)) {
+    const reason = ev.authentication.compauthReason?.value ?? null;
+    const result0 = ev.authentication.compauth?.value ?? null;
+    if (reason && result0 === 'fail' && !reason.startsWith('6') && reason !== '010') {
+      findings.push(
+        finding(
+          'DS118',
+          `compauth reason ${reason} is not an intra-organisation reason`,
+          refs(ev.authentication.compauth, ev.authentication.compauthReason),
+        ),
+      );
+      p1Internal = false;
+      p2Internal = false;
+    }
+  }
+
+  const auth = authenticationOf(ev);
+  if (auth?.kind === 'authenticated') {
+    findings.push(finding('DS106', 'Submitted by an authenticated user of the tenant', auth.refs));
+    return result('authenticated', 'stamped');
+  }
+  const connector = connectorOf(ev, profile, auth);
+  if (connector) {
+    findings.push(finding('DS105', `Arrived through ${connector.name}`, connector.refs));
+    return result('connector', 'stamped');
+  }
+  if (auth === null || connector === undefined) {
+    findings.push(
+      finding(
+        'DS111',
+        auth === null
+          ? 'No Exchange Online receiving stamps: cannot tell whether the message was anonymous'
+          : 'Cannot tell whether an inbound connector matched',
+        refs(ev.connectingIp),
+      ),
+    );
+    return result('unknown', 'none');
+  }
+
+  findings.push(finding('DS101', 'Accepted anonymously (no SMTP authentication)', auth.refs));
+  findings.push(
+    finding('DS102', 'No inbound connector matched', ev.connector ? [ev.connector.ref] : auth.refs.slice(0, 2)),
+  );
+  if (profile.acceptedDomains.length === 0) {
+    findings.push(
+      finding(
+        'DS111',
+        'No accepted domain known (no profile, no usable recipient): cannot tell internal from external',
+        [],
+      ),
+    );
+    return result('unknown', 'none');
+  }
+  if (p1Internal) {
+    findings.push(finding('DS103', `Envelope sender domain ${p1Domain} is an accepted domain`, refs(ev.envelopeFrom)));
+    findings.push(
+      finding('DS100', 'Direct Send: anonymous, no connector, internal envelope sender', [
+        ...auth.refs,
+        ...refs(ev.envelopeFrom, ev.connectingIp),
+      ]),
+    );
+    if (profile.rejectDirectSend === true) {
+      findings.push(
+        finding(
+          'DS117',
+          'The profile says RejectDirectSend is enabled, yet this arrived by Direct Send',
+          refs(ev.envelopeFrom),
+        ),
+      );
+    }
+    return result('direct-send', 'stamped');
+  }
+  if (p2Internal) {
+    findings.push(
+      finding(
+        'DS104',
+        `From header ${p2Domain} is an accepted domain but the envelope sender ${p1Domain ?? '(unknown)'} is not`,
+        refs(ev.headerFrom, ev.envelopeFrom),
+      ),
+    );
+    return result('internal-spoof', 'stamped');
+  }
+  findings.push(finding('DS107', 'Sender is not in an accepted domain', refs(ev.envelopeFrom, ev.headerFrom)));
+  return result('external', 'stamped');
+}

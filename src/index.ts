@@ -1,0 +1,13 @@
+/**
+ * dsguard as a library: `import { analyzeMessage, assess } from 'dsguard'`.
+ * @module
+ */
+export { type AnalyzedMessage, type AnalyzeResult, analyzeInputs, analyzeMessage, isAnalyzeError } from './analyze.js';
+export { loadProfile, parseProfile } from './config/profile-file.js';
+export { assess, type MessageRule, type RuleContext } from './core/assess.js';
+export type { Assessment, Channel, Verdict } from './core/assessment.js';
+export type { MessageEvidence } from './core/evidence.js';
+export { emptyEvidence } from './core/evidence.js';
+export type { EvidenceRef, Finding, Severity } from './core/finding.js';
+export { emptyProfile, type TenantProfile } from './core/profile.js';
+export { RULES, type RuleInfo } from './core/rules/catalog.js';

@@ -1,0 +1,37 @@
+/**
+ * Validated reader limits. Inputs are hostile: every size is bounded, every limit is a positive integer.
+ * @module
+ */
+
+export interface ReaderLimits {
+  /** Largest message file read whole (bytes). */
+  maxMessageBytes: number;
+  /** Largest header block (bytes). */
+  maxHeaderBytes: number;
+  /** Most header fields in one message. */
+  maxHeaderFields: number;
+  /** Most MIME parts looked at in one message. */
+  maxParts: number;
+  /** Deepest MIME nesting accepted. */
+  maxNestingDepth: number;
+}
+
+export const DEFAULT_READER_LIMITS: ReaderLimits = {
+  maxMessageBytes: 64 * 1024 * 1024,
+  maxHeaderBytes: 2 * 1024 * 1024,
+  maxHeaderFields: 5_000,
+  maxParts: 2_000,
+  maxNestingDepth: 50,
+};
+
+export function readerLimits(overrides: Partial<ReaderLimits> = {}): ReaderLimits {
+  const out = { ...DEFAULT_READER_LIMITS };
+  for (const [key, value] of Object.entries(overrides)) {
+    if (value === undefined) continue;
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
+      throw new TypeError(`reader limit ${key} must be a positive integer, got ${String(value)}`);
+    }
+    (out as Record<string, number>)[key] = value;
+  }
+  return out;
+}

@@ -1,0 +1,104 @@
+/**
+ * Outlook .msg (OLE2 compound file) → evidence, via @kenjiuno/msgreader. The headers come from the
+ * transport headers property (PidTagTransportMessageHeaders); a .msg without them (a draft, or saved by a
+ * client that drops them) cannot show how the message got in, and the result says so.
+ * @module
+ */
+import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
+import type { AttachmentEvidence } from '../core/evidence.js';
+import { boundValue } from '../core/finding.js';
+import type { ReaderLimits } from './limits.js';
+import { evidenceFromRfc822, type ParseResult } from './rfc822.js';
+
+// The package is CommonJS with `exports.default = MsgReader`; under Node's ESM interop that is `.default.default`.
+// Only the part of its API dsguard uses, declared structurally.
+interface MsgAttachmentFields {
+  fileName?: string;
+  fileNameShort?: string;
+  contentLength?: number;
+  attachMimeTag?: string;
+  innerMsgContent?: true;
+}
+interface MsgFields {
+  headers?: string;
+  error?: string;
+  attachments?: MsgAttachmentFields[];
+}
+interface MsgReaderLike {
+  getFileData(): MsgFields;
+  getAttachment(attachment: MsgAttachmentFields): { content: Uint8Array };
+}
+const MsgReader = (
+  createRequire(import.meta.url)('@kenjiuno/msgreader') as { default: new (view: DataView) => MsgReaderLike }
+).default;
+
+export async function evidenceFromMsg(
+  buf: Uint8Array,
+  opts: { input: string; headersOnly: boolean; limits: ReaderLimits },
+): Promise<ParseResult> {
+  let reader: MsgReaderLike;
+  let data: MsgFields;
+  try {
+    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    reader = new MsgReader(view);
+    data = reader.getFileData();
+  } catch (error) {
+    return {
+      status: 'error',
+      error: `not a readable Outlook .msg: ${error instanceof Error ? error.message : String(error)}`,
+    };
+  }
+  if (data.error) return { status: 'error', error: `not a readable Outlook .msg: ${data.error}` };
+  const headers = data.headers;
+  if (!headers || headers.trim().length === 0) {
+    return {
+      status: 'error',
+      error: 'the .msg has no transport headers (a draft, or saved without them): nothing tells how it arrived',
+    };
+  }
+  const text = headers.endsWith('\n') ? headers : `${headers}\r\n`;
+  const result = await evidenceFromRfc822(Buffer.from(text, 'utf8'), {
+    input: opts.input,
+    sourceKind: 'msg',
+    headersOnly: true,
+    limits: opts.limits,
+  });
+  if (result.status === 'error' || opts.headersOnly) return result;
+  const ev = result.evidence;
+  ev.contentInspected = true;
+  const attachments: AttachmentEvidence[] = [];
+  const list = data.attachments ?? [];
+  for (let i = 0; i < Math.min(list.length, opts.limits.maxParts); i++) {
+    const att = list[i]!;
+    let sha256: string | null = null;
+    let size = att.contentLength ?? 0;
+    try {
+      const content = reader.getAttachment(att).content;
+      size = content.byteLength;
+      sha256 = createHash('sha256').update(content).digest('hex');
+    } catch {
+      ev.notes.push(`attachment ${i + 1} could not be read`);
+    }
+    const name = att.fileName ?? att.fileNameShort ?? null;
+    const contentType = (
+      att.attachMimeTag ?? (att.innerMsgContent ? 'message/rfc822' : 'application/octet-stream')
+    ).toLowerCase();
+    attachments.push({
+      name: name ? boundValue(name, 255) : null,
+      contentType,
+      size,
+      sha256,
+      disposition: null,
+      qrUrls: [],
+      ref: {
+        source: opts.input,
+        field: 'attachment',
+        value: `${name ?? '(unnamed)'} (${contentType}, ${size} bytes)`,
+        location: `attachment ${i + 1}`,
+      },
+    });
+  }
+  ev.attachments = attachments;
+  return result;
+}

@@ -1,0 +1,123 @@
+/**
+ * RFC 822 / MIME messages (and bare header text) → evidence. Headers go through dsguard's own header model
+ * (raw lines, order, duplicates kept); bodies and attachments through postal-mime, with validated limits.
+ * @module
+ */
+import { createHash } from 'node:crypto';
+import PostalMime, { type Email } from 'postal-mime';
+import type { AttachmentEvidence, MessageEvidence, SourceKind } from '../core/evidence.js';
+import { boundValue } from '../core/finding.js';
+import { parseHeaderBlock } from '../core/headers/header-block.js';
+import { evidenceFromHeaders } from '../core/headers/message-evidence.js';
+import type { ReaderLimits } from './limits.js';
+
+export type ParseResult = { status: 'ok'; evidence: MessageEvidence } | { status: 'error'; error: string };
+
+/**
+ * Looks into a parsed message's content and adds what it finds (2-D codes, URLs, inner file names) to the
+ * evidence. Content analysers run only on full parses; they must bound their own time and memory.
+ */
+export interface ContentAnalyzer {
+  readonly name: string;
+  analyze(email: Email, evidence: MessageEvidence): Promise<void>;
+}
+
+export interface Rfc822Options {
+  input: string;
+  sourceKind: SourceKind;
+  /** Read only the header block: fast triage, no attachment signals. */
+  headersOnly: boolean;
+  limits: ReaderLimits;
+  analyzers?: readonly ContentAnalyzer[];
+}
+
+/** Offset just past the blank line that ends the header block, or -1 when there is none. */
+export function headerEnd(buf: Uint8Array, limit = buf.length): number {
+  const n = Math.min(buf.length, limit);
+  for (let i = 0; i < n; i++) {
+    if (buf[i] !== 10) continue;
+    if (buf[i + 1] === 10) return i + 2;
+    if (buf[i + 1] === 13 && buf[i + 2] === 10) return i + 3;
+  }
+  return -1;
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: false });
+
+export async function evidenceFromRfc822(buf: Uint8Array, opts: Rfc822Options): Promise<ParseResult> {
+  const { limits } = opts;
+  const end = headerEnd(buf, limits.maxHeaderBytes + 4);
+  if (end < 0 && buf.length > limits.maxHeaderBytes) {
+    return { status: 'error', error: `header block exceeds ${limits.maxHeaderBytes} bytes` };
+  }
+  const headerBytes = end < 0 ? buf : buf.subarray(0, end);
+  const block = parseHeaderBlock(decoder.decode(headerBytes), {
+    maxHeaderBytes: limits.maxHeaderBytes,
+    maxFields: limits.maxHeaderFields,
+  });
+  if (block.status === 'error') return block;
+  if (block.fields.length === 0) return { status: 'error', error: 'no header fields found: not a mail message' };
+  const { evidence } = evidenceFromHeaders(block.fields, { input: opts.input, sourceKind: opts.sourceKind });
+  if (block.malformedLines > 0) evidence.notes.push(`${block.malformedLines} malformed header line(s) skipped`);
+
+  const hasBody = end >= 0 && end < buf.length;
+  if (opts.headersOnly || !hasBody) return { status: 'ok', evidence };
+
+  let email: Email;
+  try {
+    email = await PostalMime.parse(buf, {
+      attachmentEncoding: 'arraybuffer',
+      maxHeadersSize: limits.maxHeaderBytes,
+      maxNestingDepth: limits.maxNestingDepth,
+      maxRfc822NestingDepth: 5,
+    });
+  } catch (error) {
+    return {
+      status: 'error',
+      error: `MIME structure rejected: ${error instanceof Error ? error.message : String(error)}`,
+    };
+  }
+  evidence.contentInspected = true;
+  evidence.attachments = attachmentsOf(email, opts.input, limits, evidence);
+  for (const analyzer of opts.analyzers ?? []) {
+    try {
+      await analyzer.analyze(email, evidence);
+    } catch (error) {
+      evidence.notes.push(`${analyzer.name} failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  return { status: 'ok', evidence };
+}
+
+function attachmentsOf(email: Email, input: string, limits: ReaderLimits, ev: MessageEvidence): AttachmentEvidence[] {
+  const out: AttachmentEvidence[] = [];
+  const list = email.attachments;
+  if (list.length > limits.maxParts)
+    ev.notes.push(`only the first ${limits.maxParts} of ${list.length} attachments were read`);
+  for (let i = 0; i < Math.min(list.length, limits.maxParts); i++) {
+    const a = list[i]!;
+    const content = a.content;
+    const bytes =
+      typeof content === 'string'
+        ? Buffer.from(content)
+        : content instanceof ArrayBuffer
+          ? new Uint8Array(content)
+          : content;
+    const name = a.filename ? boundValue(a.filename, 255) : null;
+    out.push({
+      name,
+      contentType: (a.mimeType || 'application/octet-stream').toLowerCase(),
+      size: bytes.byteLength,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+      disposition: a.disposition ?? null,
+      qrUrls: [],
+      ref: {
+        source: input,
+        field: 'attachment',
+        value: `${name ?? '(unnamed)'} (${a.mimeType}, ${bytes.byteLength} bytes)`,
+        location: `part ${i + 1}`,
+      },
+    });
+  }
+  return out;
+}
