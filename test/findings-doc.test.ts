@@ -1,0 +1,59 @@
+/**
+ * docs/findings.md is generated from the rule catalog; this test fails when they drift.
+ * Regenerate with UPDATE_GOLDEN=1 npx vitest run test/findings-doc.test.ts
+ */
+import { describe, expect, it } from 'vitest';
+import { RULES } from '../src/core/rules/catalog.js';
+import { expectGoldenText } from './helpers/golden.js';
+
+const FAMILIES: [string, string][] = [
+  ['DS1', 'Channel: how the message got in'],
+  ['DS2', 'Authentication'],
+  ['DS3', 'Behaviour and client fingerprints'],
+  ['DS4', 'Lures and content'],
+  ['DS5', 'Origin of the sending IP'],
+  ['DS6', 'Legitimacy'],
+  ['DS7', 'Domain exposure (`dsguard exposure`)'],
+  ['DS8', 'SMTP probe (`dsguard probe`)'],
+  ['DS9', 'Ingest and tracking (`dsguard ingest`, `dsguard report`)'],
+];
+
+function generate(): string {
+  const out: string[] = [
+    '# Findings',
+    '',
+    '<!-- Generated from src/core/rules/catalog.ts by test/findings-doc.test.ts (UPDATE_GOLDEN=1). Do not edit by hand. -->',
+    '',
+    'Every finding dsguard emits has a stable code. `severity` is fixed per code; `weight` is the number of risk',
+    'points it adds to a Direct Send or internal-spoof message (risk is capped at 100). A message is **malicious**',
+    'when its risk reaches 60 and at least one *intent* finding fired; **legitimate** when a legitimacy finding',
+    '(DS601–DS603) fired and no finding that *vetoes legitimacy* did; otherwise **suspicious**.',
+    '',
+  ];
+  for (const [prefix, title] of FAMILIES) {
+    const rules = [...RULES.values()].filter((r) => r.code.startsWith(prefix)).sort((a, b) => a.code.localeCompare(b.code));
+    if (rules.length === 0) continue;
+    out.push(`## ${prefix}xx — ${title}`, '');
+    for (const r of rules) {
+      const flags = [r.intent ? 'intent' : '', r.vetoesLegitimate ? 'vetoes legitimacy' : ''].filter(Boolean).join(', ');
+      out.push(`### ${r.code} — ${r.title}`, '');
+      out.push(`- **Severity:** ${r.severity} · **weight:** ${r.weight}${flags ? ` · ${flags}` : ''}`);
+      out.push(`- **Meaning:** ${r.meaning}`);
+      out.push(`- **Evidence:** ${r.evidence}`);
+      out.push(`- **What to do:** ${r.action}`, '');
+    }
+  }
+  return `${out.join('\n').trimEnd()}\n`;
+}
+
+describe('docs/findings.md', () => {
+  it('documents every finding code exactly as the catalog declares it', () => {
+    expectGoldenText('docs/findings.md', generate());
+  });
+  it('uses well-formed, unique codes in known families', () => {
+    for (const code of RULES.keys()) {
+      expect(code).toMatch(/^DS[1-9]\d\d$/);
+      expect(FAMILIES.some(([p]) => code.startsWith(p))).toBe(true);
+    }
+  });
+});
