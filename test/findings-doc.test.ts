@@ -31,11 +31,15 @@ function generate(): string {
     '',
   ];
   for (const [prefix, title] of FAMILIES) {
-    const rules = [...RULES.values()].filter((r) => r.code.startsWith(prefix)).sort((a, b) => a.code.localeCompare(b.code));
+    const rules = [...RULES.values()]
+      .filter((r) => r.code.startsWith(prefix))
+      .sort((a, b) => a.code.localeCompare(b.code));
     if (rules.length === 0) continue;
     out.push(`## ${prefix}xx — ${title}`, '');
     for (const r of rules) {
-      const flags = [r.intent ? 'intent' : '', r.vetoesLegitimate ? 'vetoes legitimacy' : ''].filter(Boolean).join(', ');
+      const flags = [r.intent ? 'intent' : '', r.vetoesLegitimate ? 'vetoes legitimacy' : '']
+        .filter(Boolean)
+        .join(', ');
       out.push(`### ${r.code} — ${r.title}`, '');
       out.push(`- **Severity:** ${r.severity} · **weight:** ${r.weight}${flags ? ` · ${flags}` : ''}`);
       out.push(`- **Meaning:** ${r.meaning}`);

@@ -34,6 +34,8 @@ export interface AssessOptions {
 }
 
 export const MALICIOUS_RISK = 60;
+/** Findings that establish a legitimate sender (unless a vetoing finding fired). */
+const LEGITIMACY_CODES = ['DS601', 'DS602', 'DS603', 'DS605'];
 const LEGITIMATE_RISK_CAP = 10;
 
 function isAbuseChannel(channel: Channel): boolean {
@@ -65,7 +67,7 @@ export function assess(ev: MessageEvidence, options: AssessOptions): Assessment 
   let verdict: Verdict = 'not-applicable';
   if (isAbuseChannel(ch.channel)) {
     const vetoed = [...codes].some((c) => ruleInfo(c).vetoesLegitimate === true);
-    const legit = codes.has('DS601') || codes.has('DS602') || codes.has('DS603');
+    const legit = LEGITIMACY_CODES.some((c) => codes.has(c));
     const intent = [...codes].some((c) => ruleInfo(c).intent === true);
     if (legit && !vetoed) {
       verdict = 'legitimate';

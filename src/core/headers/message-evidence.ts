@@ -241,6 +241,7 @@ export function evidenceFromHeaders(fields: readonly HeaderField[], opts: Header
   if (ev.receivedAt === null && hops[0]?.date) ev.receivedAt = hops[0].date;
 
   // Authentication-Results written by Exchange for this delivery.
+  let authTaken = false;
   for (const f of h.all('authentication-results')) {
     const ar = parseAuthResults(f.value);
     if (!trustedAbove(f) || !isMicrosoftAuthservId(ar.authservId)) {
@@ -253,6 +254,8 @@ export function evidenceFromHeaders(fields: readonly HeaderField[], opts: Header
       });
       continue;
     }
+    if (authTaken) continue;
+    authTaken = true;
     const a = ev.authentication;
     const spf = resultFor(ar, 'spf');
     const dkim = resultFor(ar, 'dkim');
@@ -281,7 +284,6 @@ export function evidenceFromHeaders(fields: readonly HeaderField[], opts: Header
       const reason = comp.props.reason;
       if (reason) a.compauthReason = observed(reason, ref(`reason=${reason}`));
     }
-    break;
   }
 
   // Microsoft's own ARC verdict (what it concluded about a forwarded/list message).

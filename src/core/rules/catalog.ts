@@ -481,6 +481,16 @@ export const MESSAGE_RULES = [
     action: 'Give it an inbound connector before enabling RejectDirectSend.',
   },
   {
+    code: 'DS605',
+    title: 'Authorised third-party sender',
+    severity: 'info',
+    weight: 0,
+    meaning:
+      'The From header is your domain and the envelope sender a third party (an ESP or SaaS), but DMARC or composite authentication passes: the service signs for your domain with a DKIM key you published.',
+    evidence: 'dmarc=pass or compauth=pass on a message whose P1 is not an accepted domain.',
+    action: 'None: RejectDirectSend does not affect it (P1 is not yours).',
+  },
+  {
     code: 'DS604',
     title: 'Would break under RejectDirectSend',
     severity: 'medium',

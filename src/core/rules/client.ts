@@ -12,7 +12,7 @@ import { isAcceptedDomain, type TenantProfile } from '../profile.js';
 import { finding, refs } from './make-finding.js';
 
 // System.Net.Mail MimeMultiPart: "boundary_" + counter + "_" + Guid.
-const DOTNET_BOUNDARY = /^boundary_\d{1,9}_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const DOTNET_BOUNDARY = /^(?:--)?boundary_\d{1,9}_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // Python email.generator._make_boundary: "=" * 15 + 19-digit random + "==".
 const PYTHON_BOUNDARY = /^={15}\d{19}==$/;
 // email.utils.make_msgid: <int(time*100).pid.random64@host>
@@ -32,7 +32,7 @@ function boundaryHit(ev: MessageEvidence, re: RegExp): EvidenceRef | null {
   return null;
 }
 
-export function clientFindings(ev: MessageEvidence, profile: TenantProfile, p2Internal: boolean): Finding[] {
+export function clientFindings(ev: MessageEvidence, profile: TenantProfile, internalSender: boolean): Finding[] {
   const out: Finding[] = [];
   const from = ev.headerFrom?.value.address ?? null;
   const p1 = ev.envelopeFrom?.value.address ?? null;
@@ -45,7 +45,7 @@ export function clientFindings(ev: MessageEvidence, profile: TenantProfile, p2In
   }
 
   const replyTo = ev.extra.replyTo;
-  if (replyTo && p2Internal) {
+  if (replyTo && internalSender) {
     const d = replyTo.split('@')[1] ?? '';
     if (isPlausibleDomain(d) && !isAcceptedDomain(profile, d)) {
       out.push(
@@ -94,12 +94,19 @@ export function clientFindings(ev: MessageEvidence, profile: TenantProfile, p2In
   const clientKnown = out.some((f) => f.code >= 'DS302' && f.code <= 'DS305');
   if (
     !clientKnown &&
+    internalSender &&
     ev.client.headerOrder.length > 0 &&
     ev.client.xMailer === null &&
     ev.client.userAgent === null &&
     (msgId === '' || /@[a-z0-9.-]*\.prod\.outlook\.com>$/i.test(msgId))
   ) {
-    out.push(finding('DS306', 'No X-Mailer or User-Agent, and no client Message-ID', refs(ev.client.messageIdHeader)));
+    const absent = { source: ev.input, field: 'X-Mailer / User-Agent', value: '(absent)' };
+    out.push(
+      finding('DS306', 'No X-Mailer or User-Agent, and no client Message-ID', [
+        absent,
+        ...refs(ev.client.messageIdHeader),
+      ]),
+    );
   }
   return out;
 }

@@ -40,6 +40,16 @@ export function legitimacyFindings(ev: MessageEvidence, profile: TenantProfile, 
     }
   }
   const comp = ev.authentication.compauth?.value;
+  const dmarcPass = ev.authentication.dmarc?.value === 'pass';
+  if (channel === 'internal-spoof' && (dmarcPass || comp === 'pass') && !out.some((f) => f.code === 'DS602')) {
+    out.push(
+      finding(
+        'DS605',
+        'DMARC / composite authentication passes for the From domain',
+        refs(ev.authentication.dmarc, ev.authentication.compauth, ev.authentication.dkimDomain),
+      ),
+    );
+  }
   if (
     ev.authentication.spf?.value === 'pass' &&
     (comp === 'pass' || comp === 'softpass') &&

@@ -1,0 +1,65 @@
+/**
+ * Golden tests for `analyze`: every fixture in test/fixtures/analyze is analysed with its profile; the key
+ * semantics (channel, verdict, RejectDirectSend answer, required and forbidden codes) are asserted
+ * explicitly from cases.json, and the whole result (findings with evidence) is compared with
+ * <case>.expected.json (UPDATE_GOLDEN=1 regenerates them).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { analyzeInputs, isAnalyzeError } from '../../src/analyze.js';
+import { loadProfile } from '../../src/config/profile-file.js';
+import type { TenantProfile } from '../../src/core/profile.js';
+import { expectGolden } from '../helpers/golden.js';
+
+const DIR = 'test/fixtures/analyze';
+
+interface Case {
+  file: string;
+  profile: string | null;
+  channel: string;
+  verdict: string;
+  rejectDirectSendBlocks: boolean | null;
+  codes: string[];
+  absent?: string[];
+}
+
+const cases = JSON.parse(readFileSync(join(DIR, 'cases.json'), 'utf8')) as Case[];
+
+async function profileFor(name: string | null): Promise<TenantProfile | null> {
+  if (name === null) return null;
+  const r = await loadProfile(join(DIR, name));
+  if (r.status !== 'ok') throw new Error(r.error);
+  return r.profile;
+}
+
+describe('analyze golden fixtures', () => {
+  it('has at least 25 cases', () => {
+    expect(cases.length).toBeGreaterThanOrEqual(25);
+  });
+
+  for (const c of cases) {
+    it(c.file, async () => {
+      const profile = await profileFor(c.profile);
+      const results = [];
+      for await (const r of analyzeInputs([join(DIR, c.file)], { profile })) results.push(r);
+      expect(results).toHaveLength(1);
+      const r = results[0]!;
+      if (isAnalyzeError(r)) throw new Error(r.error);
+      const codes = r.findings.map((f) => f.code);
+      expect({ channel: r.channel, verdict: r.verdict, rejectDirectSendBlocks: r.rejectDirectSendBlocks }).toEqual({
+        channel: c.channel,
+        verdict: c.verdict,
+        rejectDirectSendBlocks: c.rejectDirectSendBlocks,
+      });
+      for (const code of c.codes) expect(codes, `expected ${code}`).toContain(code);
+      for (const code of c.absent ?? []) expect(codes, `did not expect ${code}`).not.toContain(code);
+      // Every finding cites evidence except the few that are about absence of data.
+      for (const f of r.findings) {
+        if (!['DS111', 'DS406'].includes(f.code))
+          expect(f.evidence.length, `${f.code} has evidence`).toBeGreaterThan(0);
+      }
+      expectGolden(join(DIR, c.file.replace(/\.(eml|txt)$/, '.expected.json')), r);
+    });
+  }
+});
