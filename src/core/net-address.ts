@@ -13,7 +13,9 @@ export function parseIp(text: string): ipaddr.IPv4 | ipaddr.IPv6 | null {
   if (t.toLowerCase().startsWith('ipv6:')) t = t.slice(5);
   const zone = t.indexOf('%');
   if (zone >= 0) t = t.slice(0, zone);
-  if (t.length === 0 || t.length > 64 || !ipaddr.isValid(t)) return null;
+  // Cheap rejection first: most tokens tested here (host names, words) are not IP literals.
+  if (t.length < 2 || t.length > 64 || !/^[0-9a-fA-F:.]+$/.test(t)) return null;
+  if (!ipaddr.isValid(t)) return null;
   // ipaddr.isValid accepts shorthand IPv4 such as "1" or "0x1": insist on four dotted decimals.
   if (!t.includes(':') && !/^\d{1,3}(\.\d{1,3}){3}$/.test(t)) return null;
   try {
@@ -23,6 +25,28 @@ export function parseIp(text: string): ipaddr.IPv4 | ipaddr.IPv6 | null {
   } catch {
     return null;
   }
+}
+
+const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+
+/**
+ * A cheap syntactic test for an IP literal (no full parse): dotted-quad IPv4 with octets <= 255, or
+ * hex/colon text with at least two colons for IPv6 (an optional `IPv6:` prefix and zone are dropped).
+ * Returns the literal lower-cased, or `null`. Use normalizeIp() where the canonical form matters.
+ */
+export function looksLikeIp(text: string): string | null {
+  let t = text.trim();
+  if (t.startsWith('[') && t.endsWith(']')) t = t.slice(1, -1);
+  if (t.length > 5 && t.slice(0, 5).toLowerCase() === 'ipv6:') t = t.slice(5);
+  const zone = t.indexOf('%');
+  if (zone >= 0) t = t.slice(0, zone);
+  if (t.length < 2 || t.length > 45) return null;
+  const v4 = IPV4.exec(t);
+  if (v4) return v4.slice(1).every((o) => Number(o) <= 255) ? t : null;
+  if (!/^[0-9a-fA-F:.]+$/.test(t)) return null;
+  let colons = 0;
+  for (let i = 0; i < t.length; i++) if (t.charCodeAt(i) === 58) colons++;
+  return colons >= 2 && colons <= 7 ? t.toLowerCase() : null;
 }
 
 /** Canonical text form of an IP literal, or `null`. */

@@ -4,12 +4,13 @@
  * yields an error result naming it, never an exception.
  * @module
  */
-import { createReadStream } from 'node:fs';
-import { open, opendir, stat } from 'node:fs/promises';
+import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
+import { opendir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import type { ReaderLimits } from './limits.js';
 import { evidenceFromMsg } from './outlook-msg.js';
-import { type ContentAnalyzer, evidenceFromRfc822, type ParseResult } from './rfc822.js';
+import { type ContentAnalyzer, evidenceFromRfc822, headerEnd, type ParseResult } from './rfc822.js';
 import { sniffKind } from './sniff.js';
 
 export interface InputResult {
@@ -54,30 +55,80 @@ async function readBounded(stream: NodeJS.ReadableStream, max: number, what: str
 
 class InputError extends Error {}
 
-/** Read the first bytes of a file, up to the end of its header block (for --headers-only). */
-async function readHead(path: string, max: number): Promise<Buffer> {
-  const fh = await open(path, 'r');
+const HEAD_CHUNK = 32 * 1024;
+/** Reused for the first read of every file in --headers-only mode: the header bytes are copied out of it. */
+const sharedHead = Buffer.allocUnsafe(HEAD_CHUNK);
+
+function hasHeaderEnd(buf: Buffer): boolean {
+  return buf.includes('\n\n') || buf.includes('\n\r\n');
+}
+
+/** What the read-ahead stage hands to the parser: bytes, a lazily streamed mbox, or an error. */
+type Loaded =
+  | { kind: 'bytes'; path: string; buf: Buffer }
+  | { kind: 'mbox'; path: string }
+  | { kind: 'error'; path: string; error: string };
+
+/**
+ * One open, one fstat, as few reads as possible: with --headers-only only the header block is read (an
+ * Outlook .msg is read whole: its headers live inside the compound file); otherwise the whole file,
+ * bounded by maxMessageBytes. Synchronous on purpose: for many small reads from local disks the thread
+ * pool round trips of the async API cost more than the reads themselves.
+ */
+function load(path: string, opts: ReadOptions): Loaded {
+  let fd: number | null = null;
   try {
-    const chunks: Buffer[] = [];
-    let total = 0;
-    const size = 64 * 1024;
-    for (;;) {
-      const buf = Buffer.allocUnsafe(size);
-      const { bytesRead } = await fh.read(buf, 0, size, total);
-      if (bytesRead === 0) break;
-      const chunk = buf.subarray(0, bytesRead);
-      chunks.push(chunk);
-      total += bytesRead;
-      if (chunk.includes('\n\n') || chunk.includes('\r\n\r\n') || total > max) break;
-      // A blank line can straddle two chunks: check the seam.
-      if (chunks.length > 1) {
-        const seam = Buffer.concat([chunks[chunks.length - 2]!.subarray(-3), chunk.subarray(0, 3)]);
-        if (seam.includes('\n\n') || seam.includes('\r\n\r\n')) break;
-      }
+    fd = openSync(path, 'r');
+    const { size } = fstatSync(fd);
+    if (size === 0) return { kind: 'error', path, error: 'empty file' };
+    const first = Buffer.allocUnsafe(Math.min(size, opts.headersOnly ? HEAD_CHUNK : size));
+    const bytesRead = readSync(fd, first, 0, first.length, 0);
+    let buf = first.subarray(0, bytesRead);
+    const kind = sniffKind(buf.subarray(0, 8192));
+    if (kind === 'mbox') return { kind: 'mbox', path };
+    if (kind === 'unknown')
+      return { kind: 'error', path, error: 'not a mail message (no header fields; binary or unknown content)' };
+    const wantAll = !opts.headersOnly || kind === 'msg';
+    if (wantAll && size > opts.limits.maxMessageBytes) {
+      return {
+        kind: 'error',
+        path,
+        error: `file is ${size} bytes, over the ${opts.limits.maxMessageBytes}-byte limit`,
+      };
     }
-    return Buffer.concat(chunks);
+    const target = wantAll ? size : Math.min(size, opts.limits.maxHeaderBytes + 4);
+    const chunks = [buf];
+    let total = buf.length;
+    while (total < target && (wantAll || !hasHeaderEnd(chunks[chunks.length - 1]!))) {
+      const next = Buffer.allocUnsafe(Math.min(wantAll ? target - total : HEAD_CHUNK, target - total));
+      const n = readSync(fd, next, 0, next.length, total);
+      if (n === 0) break;
+      chunks.push(next.subarray(0, n));
+      total += n;
+    }
+    if (chunks.length > 1) buf = Buffer.concat(chunks, total);
+    return { kind: 'bytes', path, buf };
+  } catch (error) {
+    return {
+      kind: 'error',
+      path,
+      error: `cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    };
   } finally {
-    await fh.close();
+    if (fd !== null) closeSync(fd);
+  }
+}
+
+async function* readFiles(
+  paths: AsyncIterable<string> | Iterable<string>,
+  opts: ReadOptions,
+): AsyncGenerator<InputResult> {
+  for await (const path of paths) {
+    const loaded = load(path, opts);
+    if (loaded.kind === 'error') yield { input: loaded.path, result: { status: 'error', error: loaded.error } };
+    else if (loaded.kind === 'mbox') {
+      yield* mboxResults(createReadStream(loaded.path, { highWaterMark: 1024 * 1024 }), loaded.path, opts);
+    } else yield { input: loaded.path, result: await parseOne(loaded.buf, loaded.path, opts) };
   }
 }
 
@@ -159,11 +210,7 @@ export async function* readInputs(paths: readonly string[], opts: ReadOptions): 
       };
       continue;
     }
-    if (info.isDirectory()) {
-      for await (const file of walk(p)) yield* readFile(file, opts);
-    } else {
-      yield* readFile(p, opts);
-    }
+    yield* readFiles(info.isDirectory() ? walk(p) : [p], opts);
   }
 }
 
@@ -180,52 +227,3 @@ async function* mboxResults(
     else yield { input: name, result: await parseOne(item, name, opts) };
   }
 }
-
-async function* readFile(path: string, opts: ReadOptions): AsyncGenerator<InputResult> {
-  try {
-    const info = await stat(path);
-    const head = await readHead(path, 8192);
-    const kind = sniffKind(head.subarray(0, 8192));
-    if (kind === 'mbox') {
-      yield* mboxResults(createReadStream(path, { highWaterMark: 1024 * 1024 }), path, opts);
-      return;
-    }
-    if (kind === 'unknown') {
-      yield {
-        input: path,
-        result: {
-          status: 'error',
-          error: info.size === 0 ? 'empty file' : 'not a mail message (no header fields; binary or unknown content)',
-        },
-      };
-      return;
-    }
-    if (opts.headersOnly && kind !== 'msg') {
-      const buf = await readHead(path, opts.limits.maxHeaderBytes + 4);
-      yield { input: path, result: await parseOne(buf, path, opts) };
-      return;
-    }
-    if (info.size > opts.limits.maxMessageBytes) {
-      yield {
-        input: path,
-        result: {
-          status: 'error',
-          error: `file is ${info.size} bytes, over the ${opts.limits.maxMessageBytes}-byte limit`,
-        },
-      };
-      return;
-    }
-    const buf = await readBounded(createReadStream(path), opts.limits.maxMessageBytes, 'file');
-    yield { input: path, result: await parseOne(buf, path, opts) };
-  } catch (error) {
-    yield {
-      input: path,
-      result: {
-        status: 'error',
-        error: `cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-      },
-    };
-  }
-}
-
-import { Readable } from 'node:stream';

@@ -40,8 +40,8 @@ export function binaryRatio(buf: Uint8Array, sample = 4096): number {
 export function sniffKind(head: Uint8Array): MessageKind {
   if (isOleCompoundFile(head)) return 'msg';
   if (binaryRatio(head) > 0.05) return 'unknown';
-  const text = Buffer.from(head.buffer, head.byteOffset, Math.min(head.length, 8192)).toString('latin1');
-  if (text.startsWith('From ')) return 'mbox';
-  if (!looksLikeHeaders(text)) return 'unknown';
-  return /\r?\n\r?\n/.test(text) ? 'eml' : 'headers';
+  const bytes = Buffer.from(head.buffer, head.byteOffset, Math.min(head.length, 8192));
+  if (bytes.subarray(0, 5).toString('latin1') === 'From ') return 'mbox';
+  if (!looksLikeHeaders(bytes.subarray(0, 400).toString('latin1'))) return 'unknown';
+  return bytes.includes('\n\n') || bytes.includes('\n\r\n') ? 'eml' : 'headers';
 }

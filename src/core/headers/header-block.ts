@@ -63,10 +63,18 @@ export function parseHeaderBlock(text: string, limits: Partial<HeaderBlockLimits
 
   const flush = (): string | null => {
     if (!current) return null;
-    const raw = current.lines.join('\n');
-    const colon = current.lines[0]!.indexOf(':');
-    const parts = [current.lines[0]!.slice(colon + 1), ...current.lines.slice(1)];
-    const value = parts.join('').trim();
+    const lines = current.lines;
+    const head = lines[0]!;
+    const colon = head.indexOf(':');
+    let value: string;
+    let raw: string;
+    if (lines.length === 1) {
+      value = head.slice(colon + 1).trim();
+      raw = head;
+    } else {
+      value = (head.slice(colon + 1) + lines.slice(1).join('')).trim();
+      raw = lines.join('\n');
+    }
     fields.push({
       name: current.name,
       key: current.name.toLowerCase(),

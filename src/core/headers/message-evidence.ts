@@ -231,8 +231,9 @@ export function evidenceFromHeaders(fields: readonly HeaderField[], opts: Header
 
   // Entry hop: connecting IP / HELO / TLS when the antispam stamp did not say.
   if (entryHop && entryField) {
-    if (ev.connectingIp === null && entryHop.fromIp) {
-      ev.connectingIp = observed(entryHop.fromIp, refOf(input, entryField));
+    const entryIp = entryHop.fromIp ? normalizeIp(entryHop.fromIp) : null;
+    if (ev.connectingIp === null && entryIp) {
+      ev.connectingIp = observed(entryIp, refOf(input, entryField));
     }
     if (ev.helo === null && entryHop.helo) ev.helo = observed(entryHop.helo, refOf(input, entryField));
     if (entryHop.tls !== null) ev.tls = observed(entryHop.tls, refOf(input, entryField));

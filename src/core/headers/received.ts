@@ -3,7 +3,7 @@
  * One linear pass per header; tolerant of the many real-world shapes (Exchange, Postfix, Exim, Sendmail).
  * @module
  */
-import { normalizeIp, parseIp } from '../net-address.js';
+import { looksLikeIp } from '../net-address.js';
 
 export interface ReceivedHop {
   /** The name after `from`: the HELO/EHLO argument in Exchange's and Postfix's format. */
@@ -35,59 +35,60 @@ const MAX_RECEIVED = 8 * 1024;
 function tokenize(value: string): { tokens: Token[]; date: string | null } {
   const tokens: Token[] = [];
   const s = value.length > MAX_RECEIVED ? value.slice(0, MAX_RECEIVED) : value;
+  const n = s.length;
   let i = 0;
-  let word = '';
+  let wordStart = -1;
   let lastSemicolonToken = -1;
-  const pushWord = () => {
-    if (word.length > 0) tokens.push({ kind: 'word', text: word });
-    word = '';
+  let lastSemicolonPos = -1;
+  const pushWord = (end: number) => {
+    if (wordStart >= 0 && end > wordStart) tokens.push({ kind: 'word', text: s.slice(wordStart, end) });
+    wordStart = -1;
   };
-  while (i < s.length) {
-    const c = s[i]!;
-    if (c === '(') {
-      pushWord();
+  while (i < n) {
+    const c = s.charCodeAt(i);
+    if (c === 40 /* ( */) {
+      pushWord(i);
       let depth = 1;
       let j = i + 1;
-      let text = '';
-      while (j < s.length && depth > 0) {
-        const d = s[j]!;
-        if (d === '\\' && j + 1 < s.length) {
-          text += s[j + 1];
+      let escaped = false;
+      while (j < n && depth > 0) {
+        const d = s.charCodeAt(j);
+        if (d === 92 /* \ */) {
+          escaped = true;
           j += 2;
           continue;
         }
-        if (d === '(') depth++;
-        else if (d === ')') depth--;
-        if (depth > 0) text += d;
+        if (d === 40) depth++;
+        else if (d === 41) depth--;
         j++;
       }
+      let text = s.slice(i + 1, depth === 0 ? j - 1 : j);
+      if (escaped) text = text.replace(/\\(.)/g, '$1');
       tokens.push({ kind: 'comment', text: text.trim() });
       i = j;
       continue;
     }
-    if (c === ';') {
-      pushWord();
+    if (c === 59 /* ; */) {
+      pushWord(i);
       lastSemicolonToken = tokens.length;
+      lastSemicolonPos = i;
       tokens.push({ kind: 'word', text: ';' });
       i++;
       continue;
     }
-    if (c === ' ' || c === '\t' || c === '\r' || c === '\n') {
-      pushWord();
+    if (c === 32 || c === 9 || c === 13 || c === 10) {
+      pushWord(i);
       i++;
       continue;
     }
-    word += c;
+    if (wordStart < 0) wordStart = i;
     i++;
   }
-  pushWord();
+  pushWord(n);
   let date: string | null = null;
   if (lastSemicolonToken >= 0) {
-    const dateTokens = tokens.splice(lastSemicolonToken);
-    date = dateTokens
-      .slice(1)
-      .map((t) => (t.kind === 'comment' ? `(${t.text})` : t.text))
-      .join(' ');
+    tokens.length = lastSemicolonToken;
+    date = s.slice(lastSemicolonPos + 1).trim();
   }
   return { tokens, date };
 }
@@ -98,18 +99,47 @@ function firstIpIn(text: string): string | null {
   while (open >= 0) {
     const close = text.indexOf(']', open);
     if (close < 0) break;
-    const ip = normalizeIp(text.slice(open + 1, close));
+    const ip = looksLikeIp(text.slice(open + 1, close));
     if (ip) return ip;
     open = text.indexOf('[', close);
   }
   for (const part of text.split(/[\s,;=()]+/)) {
-    if (part.length > 0 && parseIp(part)) return normalizeIp(part);
+    const ip = part.length > 0 ? looksLikeIp(part) : null;
+    if (ip) return ip;
   }
   return null;
 }
 
+const MONTHS: Record<string, number> = {
+  jan: 0,
+  feb: 1,
+  mar: 2,
+  apr: 3,
+  may: 4,
+  jun: 5,
+  jul: 6,
+  aug: 7,
+  sep: 8,
+  oct: 9,
+  nov: 10,
+  dec: 11,
+};
+// RFC 5322 date-time: [day-name ","] day month year hour ":" minute [":" second] zone
+const RFC5322_DATE =
+  /^(?:[A-Za-z]{3},\s*)?(\d{1,2})\s+([A-Za-z]{3})\s+(\d{4})\s+(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?\s+([+-])(\d{2})(\d{2})/;
+
 function parseDate(text: string | null): string | null {
   if (!text) return null;
+  const m = RFC5322_DATE.exec(text);
+  if (m) {
+    const month = MONTHS[m[2]!.toLowerCase()];
+    if (month !== undefined) {
+      const offset = (m[7] === '-' ? -1 : 1) * (Number(m[8]) * 60 + Number(m[9]));
+      const t =
+        Date.UTC(Number(m[3]), month, Number(m[1]), Number(m[4]), Number(m[5]), Number(m[6] ?? 0)) - offset * 60_000;
+      if (!Number.isNaN(t)) return new Date(t).toISOString();
+    }
+  }
   const cleaned = text.replace(/\([^)]*\)/g, ' ').trim();
   if (cleaned.length === 0 || cleaned.length > 100) return null;
   const t = Date.parse(cleaned);
@@ -190,7 +220,7 @@ export function parseReceived(value: string): ReceivedHop {
       hop.fromRdns === null &&
       first.length > 0 &&
       !first.startsWith('[') &&
-      !parseIp(first) &&
+      !looksLikeIp(first) &&
       !first.includes('=')
     ) {
       hop.fromRdns = first.toLowerCase();

@@ -1,0 +1,88 @@
+// Benchmark: `dsguard analyze` on a folder of .eml files, against postal-mime's full parse of the same
+// files measured in the same run. Prints the ratios the foundation issue sets as targets:
+//   --headers-only analysis ≥ 20× faster than a full postal-mime parse;
+//   full analysis (core signals) no slower than postal-mime's full parse alone.
+// Usage: npm run build && node bench/analyze-bench.mjs [--files 2000] [--rounds 3]
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import PostalMime from 'postal-mime';
+import { analyzeInputs } from '../dist/analyze.js';
+
+const { values } = parseArgs({
+  options: { files: { type: 'string', default: '2000' }, rounds: { type: 'string', default: '3' } },
+});
+const FILES = Number(values.files);
+const ROUNDS = Number(values.rounds);
+const DIR = 'bench/.data/analyze';
+const FIXTURES = 'test/fixtures/analyze';
+
+function prepare() {
+  mkdirSync(DIR, { recursive: true });
+  if (readdirSync(DIR).length === FILES) return;
+  const sources = readdirSync(FIXTURES)
+    .filter((f) => f.endsWith('.eml'))
+    .map((f) => readFileSync(join(FIXTURES, f), 'latin1'));
+  // A realistic export: headers as delivered plus a 60-200 KB attachment (typical PDF/image lure size).
+  for (let i = 0; i < FILES; i++) {
+    const src = sources[i % sources.length];
+    const [head] = src.split('\r\n\r\n');
+    const size = 60_000 + ((i * 7919) % 140_000);
+    const payload = Buffer.alloc(size);
+    for (let j = 0; j < size; j++) payload[j] = (j * 31 + i) & 0xff;
+    const b64 = payload.toString('base64').replace(/.{76}/g, '$&\r\n');
+    const headNoCt = head
+      .split('\r\n')
+      .filter((l) => !/^(content-type|mime-version):/i.test(l) && !/^\s+boundary=/i.test(l))
+      .join('\r\n');
+    const msg = `${headNoCt}\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b${i}"\r\n\r\n--b${i}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nYou have a new voice message.\r\n--b${i}\r\nContent-Type: application/pdf; name="VM_${i}.pdf"\r\nContent-Disposition: attachment; filename="VM_${i}.pdf"\r\nContent-Transfer-Encoding: base64\r\n\r\n${b64}\r\n--b${i}--\r\n`;
+    writeFileSync(join(DIR, `m${String(i).padStart(6, '0')}.eml`), msg, 'latin1');
+  }
+}
+
+async function postalMimeFull(files) {
+  for (const f of files) await PostalMime.parse(await readFile(f));
+}
+
+async function dsguard(headersOnly) {
+  let n = 0;
+  for await (const r of analyzeInputs([DIR], { profile: null, headersOnly })) if (!('error' in r)) n++;
+  if (n !== FILES) throw new Error(`analyzed ${n} of ${FILES}`);
+}
+
+async function best(fn) {
+  let min = Number.POSITIVE_INFINITY;
+  for (let r = 0; r < ROUNDS; r++) {
+    globalThis.gc?.();
+    const t0 = performance.now();
+    await fn();
+    min = Math.min(min, performance.now() - t0);
+  }
+  return min;
+}
+
+prepare();
+const files = readdirSync(DIR)
+  .sort()
+  .map((f) => join(DIR, f));
+const bytes = files.reduce((s, f) => s + readFileSync(f).length, 0);
+await dsguard(true); // warm up
+const ref = await best(() => postalMimeFull(files));
+const fast = await best(() => dsguard(true));
+const full = await best(() => dsguard(false));
+const mb = bytes / 1024 / 1024;
+const line = (name, ms) =>
+  `${name.padEnd(44)} ${ms.toFixed(0).padStart(7)} ms  ${((FILES / ms) * 1000).toFixed(0).padStart(7)} msg/s  ${(mb / (ms / 1000)).toFixed(1).padStart(7)} MB/s`;
+console.log(`analyze bench: ${FILES} .eml files, ${mb.toFixed(1)} MB, best of ${ROUNDS}`);
+console.log(line('reference: postal-mime full parse', ref));
+console.log(line('dsguard analyze --headers-only', fast));
+console.log(line('dsguard analyze (full)', full));
+const speedup = ref / fast;
+const fullRatio = full / ref;
+console.log(
+  `headers-only speed-up vs postal-mime: ${speedup.toFixed(1)}x (target >= 20x) ${speedup >= 20 ? 'OK' : 'MISSED'}`,
+);
+console.log(
+  `full analysis time / postal-mime time: ${fullRatio.toFixed(2)} (target <= 1.00) ${fullRatio <= 1 ? 'OK' : 'MISSED'}`,
+);
