@@ -12,10 +12,11 @@ import {
   summaryLine,
 } from '../report/analyze-report.js';
 import { terminalSafe } from '../report/safe-text.js';
+import { addExtrasOptions, buildExtras, type ExtrasFlags } from './analysis-extras.js';
 import { type CliIo, EXIT, Progress, UsageError, write } from './io.js';
 import { parseFailOn, parseFormat, positiveInt, profileOption, reachesFailOn } from './options.js';
 
-interface AnalyzeFlags {
+interface AnalyzeFlags extends ExtrasFlags {
   format: string;
   profile?: string;
   failOn?: string;
@@ -26,7 +27,7 @@ interface AnalyzeFlags {
 }
 
 export function registerAnalyze(program: Command, io: CliIo, setExit: (code: number) => void): void {
-  program
+  const cmd = program
     .command('analyze')
     .description(
       'Explained Direct Send verdict for each message: .eml, .msg, mbox, pasted headers, folders, or - for stdin',
@@ -38,10 +39,10 @@ export function registerAnalyze(program: Command, io: CliIo, setExit: (code: num
     .option('--explain', 'add what each finding means and what to do')
     .option('--headers-only', 'read only the header block of each file (fast triage; attachment signals skipped)')
     .option('--max-header-bytes <n>', 'largest header block accepted', positiveInt('--max-header-bytes'))
-    .option('--max-message-bytes <n>', 'largest message file read', positiveInt('--max-message-bytes'))
-    .action(async (paths: string[], flags: AnalyzeFlags) => {
-      setExit(await runAnalyze(paths, flags, io));
-    });
+    .option('--max-message-bytes <n>', 'largest message file read', positiveInt('--max-message-bytes'));
+  addExtrasOptions(cmd, { content: true }).action(async (paths: string[], flags: AnalyzeFlags) => {
+    setExit(await runAnalyze(paths, flags, io));
+  });
 }
 
 export async function runAnalyze(paths: string[], flags: AnalyzeFlags, io: CliIo): Promise<number> {
@@ -52,6 +53,7 @@ export async function runAnalyze(paths: string[], flags: AnalyzeFlags, io: CliIo
   const limits: Record<string, number> = {};
   if (flags.maxHeaderBytes !== undefined) limits.maxHeaderBytes = flags.maxHeaderBytes;
   if (flags.maxMessageBytes !== undefined) limits.maxMessageBytes = flags.maxMessageBytes;
+  const extras = await buildExtras(flags, { content: true });
 
   const severities: Severity[] = [];
   const byChannel = new Map<string, number>();
@@ -66,6 +68,7 @@ export async function runAnalyze(paths: string[], flags: AnalyzeFlags, io: CliIo
     headersOnly: flags.headersOnly === true,
     limits,
     stdin: io.stdin,
+    ...extras,
   })) {
     if (isAnalyzeError(r)) {
       errors++;

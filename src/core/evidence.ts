@@ -5,6 +5,7 @@
  * the header line or export row it came from.
  * @module
  */
+import type { AttachmentInspection, ContentEvidence } from './content-facts.js';
 import type { EvidenceRef } from './finding.js';
 import type { Observed } from './observed.js';
 
@@ -37,6 +38,8 @@ export interface AttachmentEvidence {
   /** 2-D code payloads found inside (filled by content analysers; empty when none ran). */
   qrUrls: string[];
   ref: EvidenceRef;
+  /** What a content analyser found inside (archive listing, PDF structure, HTML traits); absent when none ran. */
+  inspection?: AttachmentInspection;
 }
 
 export type UrlLocation = 'body' | 'html' | 'pdf' | 'qr-code' | 'attachment';
@@ -153,6 +156,8 @@ export interface MessageEvidence {
   urls: UrlEvidence[];
   /** Whether the body and attachments were read (false with --headers-only and for export rows). */
   contentInspected: boolean;
+  /** Body text and the gaps of a content analysis (absent when no content analyser ran). */
+  content?: ContentEvidence;
   /** Export-only facts: delivery status, direction, size, threat types, ... kept as read. */
   delivery: Observed<string> | null;
   /** Facts the reader noticed but the model has no slot for; kept, never dropped. */

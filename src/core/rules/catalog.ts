@@ -6,6 +6,8 @@
  * @module
  */
 import type { Severity } from '../finding.js';
+import { CONTENT_RULES } from './content-catalog.js';
+import { ORIGIN_RULES } from './origin-catalog.js';
 
 export interface RuleInfo {
   code: string;
@@ -508,7 +510,7 @@ export type MessageFindingCode = (typeof MESSAGE_RULES)[number]['code'];
  * All rule tables. A new family adds its own `as const satisfies readonly RuleInfo[]` table in its own module
  * and one entry here; a test checks the codes are unique and documented.
  */
-const ALL_RULES: readonly (readonly RuleInfo[])[] = [MESSAGE_RULES];
+const ALL_RULES: readonly (readonly RuleInfo[])[] = [MESSAGE_RULES, CONTENT_RULES, ORIGIN_RULES];
 
 export const RULES: ReadonlyMap<string, RuleInfo> = (() => {
   const map = new Map<string, RuleInfo>();

@@ -1,0 +1,423 @@
+/**
+ * The content analyser: walks every part of a parsed message (attachments, inline images, attached messages,
+ * TNEF winmail.dat members, ZIP listings), decodes 2-D codes in images, PDF page images and HTML table grids,
+ * collects URLs from bodies, HTML, PDF links and codes, and records what it could not look at. It only adds
+ * facts to the evidence; the verdict comes from the pure rules (src/core/rules/content.ts).
+ * @module
+ */
+import { createHash } from 'node:crypto';
+import PostalMime, { type Attachment, type Email } from 'postal-mime';
+import type { AttachmentInspection, ContentEvidence } from '../core/content-facts.js';
+import type { AttachmentEvidence, MessageEvidence, UrlLocation } from '../core/evidence.js';
+import { boundValue, type EvidenceRef } from '../core/finding.js';
+import type { ContentAnalyzer } from '../sources/rfc822.js';
+import { type CodeDecoder, createCodeDecoder, type DecodedCode } from './code-decoder.js';
+import { gridPixels, htmlFacts, tableGrids } from './html-inspect.js';
+import { readImageHeader } from './image-header.js';
+import { type ContentLimits, contentLimits } from './limits.js';
+import { scanPdf } from './pdf-scan.js';
+import { isTnef, readTnef } from './tnef.js';
+import { htmlToText, urlsFromHtml, urlsFromText } from './url-extract.js';
+import { isZip, listZip } from './zip-listing.js';
+
+export interface ContentAnalyzerOptions {
+  limits?: Partial<ContentLimits>;
+  /** Injectable for tests; defaults to the bundled zxing-wasm decoder. */
+  decoder?: CodeDecoder;
+}
+
+const EXTENSION_TYPES: Record<string, string> = {
+  pdf: 'application/pdf',
+  png: 'image/png',
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  gif: 'image/gif',
+  bmp: 'image/bmp',
+  webp: 'image/webp',
+  htm: 'text/html',
+  html: 'text/html',
+  shtml: 'text/html',
+  svg: 'image/svg+xml',
+  zip: 'application/zip',
+  eml: 'message/rfc822',
+  txt: 'text/plain',
+  dat: 'application/octet-stream',
+};
+
+const HTML_TYPES = new Set(['text/html', 'application/xhtml+xml', 'image/svg+xml']);
+const HTML_EXTENSIONS = new Set(['htm', 'html', 'shtml', 'xhtml', 'svg', 'svgz', 'mht', 'mhtml']);
+
+function extensionOf(name: string | null): string {
+  if (!name) return '';
+  const dot = name.lastIndexOf('.');
+  return dot >= 0
+    ? name
+        .slice(dot + 1)
+        .toLowerCase()
+        .trim()
+    : '';
+}
+
+function bytesOf(content: Attachment['content']): Uint8Array {
+  if (typeof content === 'string') return Buffer.from(content);
+  if (content instanceof ArrayBuffer) return new Uint8Array(content);
+  return content;
+}
+
+function startsWithAscii(b: Uint8Array, text: string, within = 1): boolean {
+  const limit = Math.min(b.length - text.length, within - 1);
+  outer: for (let o = 0; o <= limit; o++) {
+    for (let i = 0; i < text.length; i++) if (b[o + i] !== text.charCodeAt(i)) continue outer;
+    return true;
+  }
+  return false;
+}
+
+const textDecoder = new TextDecoder('utf-8', { fatal: false });
+
+/** State of one message's analysis. */
+class Walk {
+  inspected = 0;
+  imagesDecoded = 0;
+  readonly deadline: number;
+  private readonly urlKeys = new Set<string>();
+  private urlsDropped = 0;
+
+  constructor(
+    readonly ev: MessageEvidence,
+    readonly content: ContentEvidence,
+    readonly limits: ContentLimits,
+    readonly decoder: CodeDecoder,
+  ) {
+    this.deadline = Date.now() + limits.messageTimeBudgetMs;
+  }
+
+  gap(what: string, ref: EvidenceRef): void {
+    if (this.content.gaps.length < 50) this.content.gaps.push({ what: boundValue(what, 300), ref });
+  }
+
+  addUrl(url: string, location: UrlLocation, ref: EvidenceRef): void {
+    const key = `${location} ${url}`;
+    if (this.urlKeys.has(key)) return;
+    if (this.ev.urls.length >= this.limits.maxUrls) {
+      this.urlsDropped++;
+      return;
+    }
+    this.urlKeys.add(key);
+    this.ev.urls.push({ url: boundValue(url, 2048), location, ref: { ...ref, value: boundValue(url) } });
+  }
+
+  finish(): void {
+    if (this.urlsDropped > 0) {
+      this.gap(`only the first ${this.limits.maxUrls} URLs were kept (${this.urlsDropped} more)`, {
+        source: this.ev.input,
+        field: 'urls',
+        value: String(this.limits.maxUrls + this.urlsDropped),
+      });
+    }
+  }
+
+  /** Record decoded codes on the attachment and their URLs as `qr-code` URLs. */
+  codes(att: AttachmentEvidence | null, codes: readonly DecodedCode[], where: string): void {
+    for (const c of codes) {
+      const text = boundValue(c.text, 2048);
+      if (att && !att.qrUrls.includes(text) && att.qrUrls.length < 50) att.qrUrls.push(text);
+      for (const url of urlsFromCode(text)) {
+        this.addUrl(url, 'qr-code', { source: this.ev.input, field: `${c.format} code`, value: url, location: where });
+      }
+    }
+  }
+}
+
+/** URLs a code payload leads to: the payload itself when it is a URL, else URLs written inside it. */
+function urlsFromCode(text: string): string[] {
+  const t = text.trim();
+  if (/^https?:\/\/\S+$/i.test(t)) return [t];
+  if (/^www\.[^\s/]+\.[a-z]{2,}\S*$/i.test(t)) return [`http://${t}`];
+  return urlsFromText(t, 10);
+}
+
+export function createContentAnalyzer(options: ContentAnalyzerOptions = {}): ContentAnalyzer {
+  const limits = contentLimits(options.limits);
+  let decoder = options.decoder ?? null;
+  return {
+    name: 'content analysis',
+    async analyze(email: Email, ev: MessageEvidence): Promise<void> {
+      decoder ??= createCodeDecoder({ maxImagePixels: limits.maxImagePixels });
+      const content: ContentEvidence = { bodyText: null, gaps: [] };
+      ev.content = content;
+      const walk = new Walk(ev, content, limits, decoder);
+      await analyzeBodies(walk, email);
+      const list = email.attachments;
+      const count = Math.min(list.length, ev.attachments.length);
+      for (let i = 0; i < count; i++) {
+        const att = ev.attachments[i]!;
+        const part = list[i]!;
+        if (part.rfc822DepthExceeded) walk.gap('attached message nested too deeply: not opened', att.ref);
+        await inspect(walk, att, bytesOf(part.content), 0);
+      }
+      walk.finish();
+    },
+  };
+}
+
+async function analyzeBodies(walk: Walk, email: Email): Promise<void> {
+  const { ev, limits } = walk;
+  const text = (email.text ?? '').slice(0, limits.maxTextChars);
+  const html = (email.html ?? '').slice(0, limits.maxTextChars * 4);
+  const bodyText = text.trim() ? text : htmlToText(html, limits.maxTextChars);
+  if (bodyText.trim()) {
+    walk.content.bodyText = {
+      value: bodyText,
+      ref: {
+        source: ev.input,
+        field: email.text ? 'body (text/plain)' : 'body (text/html)',
+        value: boundValue(bodyText, 200),
+      },
+    };
+  }
+  if ((email.text?.length ?? 0) > limits.maxTextChars || (email.html?.length ?? 0) > limits.maxTextChars * 4) {
+    walk.gap(`body longer than ${limits.maxTextChars} characters: only the start was scanned`, {
+      source: ev.input,
+      field: 'body',
+      value: String(Math.max(email.text?.length ?? 0, email.html?.length ?? 0)),
+    });
+  }
+  for (const url of urlsFromText(text, limits.maxUrls)) {
+    walk.addUrl(url, 'body', { source: ev.input, field: 'body (text/plain)', value: url });
+  }
+  if (html) {
+    for (const url of urlsFromHtml(html, limits.maxUrls)) {
+      walk.addUrl(url, 'html', { source: ev.input, field: 'body (text/html)', value: url });
+    }
+    await decodeHtmlGrids(walk, null, html, 'body (text/html)');
+  }
+}
+
+async function decodeHtmlGrids(walk: Walk, att: AttachmentEvidence | null, html: string, where: string) {
+  const grids = tableGrids(html);
+  for (let g = 0; g < Math.min(grids.length, 5); g++) {
+    if (walk.imagesDecoded >= walk.limits.maxImagesDecoded) return;
+    walk.imagesDecoded++;
+    const r = await walk.decoder.decodePixels(gridPixels(grids[g]!));
+    if (r.status === 'ok') walk.codes(att, r.codes, `${where}, table drawn as a ${grids[g]!.rows.length}-row grid`);
+  }
+}
+
+function nestedEvidence(
+  walk: Walk,
+  parent: AttachmentEvidence,
+  name: string | null,
+  contentType: string | null,
+  bytes: Uint8Array,
+  index: number,
+  container: string,
+): AttachmentEvidence {
+  const boundedName = name ? boundValue(name, 255) : null;
+  const type = (contentType || EXTENSION_TYPES[extensionOf(boundedName)] || 'application/octet-stream').toLowerCase();
+  const location = `${parent.ref.location ?? 'part'} > ${container} #${index + 1}`;
+  const att: AttachmentEvidence = {
+    name: boundedName,
+    contentType: type,
+    size: bytes.byteLength,
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    disposition: null,
+    qrUrls: [],
+    ref: {
+      source: walk.ev.input,
+      field: 'attachment',
+      value: `${boundedName ?? '(unnamed)'} (${type}, ${bytes.byteLength} bytes, inside ${container})`,
+      location,
+    },
+  };
+  walk.ev.attachments.push(att);
+  return att;
+}
+
+async function inspect(walk: Walk, att: AttachmentEvidence, bytes: Uint8Array, depth: number): Promise<void> {
+  const { limits } = walk;
+  const inspection: AttachmentInspection = att.inspection ?? { container: null, skipped: null };
+  att.inspection = inspection;
+  if (walk.inspected >= limits.maxInspected) {
+    inspection.skipped = `over the limit of ${limits.maxInspected} inspected attachments`;
+    if (walk.inspected === limits.maxInspected) walk.gap(inspection.skipped, att.ref);
+    walk.inspected++;
+    return;
+  }
+  walk.inspected++;
+  if (Date.now() > walk.deadline) {
+    inspection.skipped = `content time budget of ${limits.messageTimeBudgetMs} ms reached`;
+    walk.gap(inspection.skipped, att.ref);
+    return;
+  }
+  if (bytes.byteLength > limits.maxInspectBytes) {
+    inspection.skipped = `larger than ${limits.maxInspectBytes} bytes: not opened`;
+    walk.gap(inspection.skipped, att.ref);
+    return;
+  }
+  const ext = extensionOf(att.name);
+  const type = att.contentType;
+  const where = `${att.ref.location ?? 'part'} ${att.name ?? '(unnamed)'}`;
+
+  const image = readImageHeader(bytes);
+  if (image) {
+    inspection.image = { format: image.format, width: image.width, height: image.height };
+    if (walk.imagesDecoded >= limits.maxImagesDecoded) {
+      inspection.skipped = `over the limit of ${limits.maxImagesDecoded} decoded images`;
+      walk.gap(inspection.skipped, att.ref);
+      return;
+    }
+    walk.imagesDecoded++;
+    const r = await walk.decoder.decodeImageFile(bytes);
+    if (r.status === 'ok') walk.codes(att, r.codes, where);
+    else inspection.skipped = r.reason;
+    return;
+  }
+  if (startsWithAscii(bytes, '%PDF-', 1024) || type === 'application/pdf') {
+    const left = Math.max(1, Math.min(limits.pdfTimeBudgetMs, walk.deadline - Date.now()));
+    const r = await scanPdf(bytes, {
+      decoder: walk.decoder,
+      maxPages: limits.maxPdfPages,
+      timeBudgetMs: left,
+      maxImagePixels: limits.maxImagePixels,
+      maxImages: Math.max(0, limits.maxImagesDecoded - walk.imagesDecoded),
+    });
+    walk.imagesDecoded += r.facts.images;
+    inspection.pdf = r.facts;
+    for (const c of r.codes) walk.codes(att, [c], `${where} page ${c.page}`);
+    for (const l of r.links) {
+      walk.addUrl(l.url, 'pdf', {
+        source: walk.ev.input,
+        field: 'PDF link',
+        value: l.url,
+        location: `${where} page ${l.page}`,
+      });
+    }
+    for (const t of r.text) {
+      for (const url of urlsFromText(t.text, 50)) {
+        walk.addUrl(url, 'pdf', {
+          source: walk.ev.input,
+          field: 'PDF text',
+          value: url,
+          location: `${where} page ${t.page}`,
+        });
+      }
+    }
+    if (r.facts.budget) walk.gap(`PDF ${att.name ?? '(unnamed)'}: ${r.facts.budget}`, att.ref);
+    if (r.facts.error) walk.gap(`PDF ${att.name ?? '(unnamed)'}: ${r.facts.error}`, att.ref);
+    if (r.facts.encrypted) walk.gap(`PDF ${att.name ?? '(unnamed)'} is password protected: not read`, att.ref);
+    return;
+  }
+  if (isZip(bytes)) {
+    inspection.archive = await listZip(bytes, {
+      maxEntries: limits.maxArchiveEntries,
+      maxRatio: limits.maxArchiveRatio,
+      maxTotal: limits.maxArchiveTotal,
+    });
+    if (inspection.archive.error) walk.gap(`archive ${att.name ?? '(unnamed)'}: ${inspection.archive.error}`, att.ref);
+    return;
+  }
+  if (isTnef(bytes) || type === 'application/ms-tnef' || type === 'application/vnd.ms-tnef') {
+    const r = readTnef(bytes, { maxAttachments: 100 });
+    if (r.error) walk.gap(`TNEF ${att.name ?? 'winmail.dat'}: ${r.error}`, att.ref);
+    const container = att.name ?? 'winmail.dat';
+    for (let k = 0; k < r.attachments.length; k++) {
+      const member = r.attachments[k]!;
+      const child = nestedEvidence(walk, att, member.name, null, member.data, k, container);
+      child.inspection = { container, skipped: null };
+      await inspect(walk, child, member.data, depth + 1);
+    }
+    return;
+  }
+  if (type === 'message/rfc822' || ext === 'eml') {
+    await inspectAttachedMessage(walk, att, bytes, depth);
+    return;
+  }
+  if (HTML_TYPES.has(type) || HTML_EXTENSIONS.has(ext) || looksLikeHtml(bytes)) {
+    const html = textDecoder.decode(bytes.subarray(0, limits.maxTextChars * 4));
+    inspection.html = htmlFacts(html);
+    for (const url of urlsFromHtml(html, limits.maxUrls)) {
+      walk.addUrl(url, 'attachment', { source: walk.ev.input, field: 'attachment HTML', value: url, location: where });
+    }
+    if (inspection.html.formAction && /^https?:\/\//i.test(inspection.html.formAction)) {
+      walk.addUrl(inspection.html.formAction, 'attachment', {
+        source: walk.ev.input,
+        field: 'attachment form action',
+        value: inspection.html.formAction,
+        location: where,
+      });
+    }
+    await decodeHtmlGrids(walk, att, html, where);
+    return;
+  }
+  if (type.startsWith('text/')) {
+    const text = textDecoder.decode(bytes.subarray(0, limits.maxTextChars));
+    for (const url of urlsFromText(text, limits.maxUrls)) {
+      walk.addUrl(url, 'attachment', { source: walk.ev.input, field: 'attachment text', value: url, location: where });
+    }
+  }
+}
+
+function looksLikeHtml(bytes: Uint8Array): boolean {
+  const head = textDecoder.decode(bytes.subarray(0, 512)).trimStart().toLowerCase();
+  return (
+    head.startsWith('<!doctype html') ||
+    head.startsWith('<html') ||
+    head.startsWith('<svg') ||
+    (head.startsWith('<?xml') && head.includes('<svg'))
+  );
+}
+
+async function inspectAttachedMessage(walk: Walk, att: AttachmentEvidence, bytes: Uint8Array, depth: number) {
+  const container = att.name ?? 'attached message';
+  if (depth >= walk.limits.maxMessageDepth) {
+    att.inspection!.skipped = `attached message nested deeper than ${walk.limits.maxMessageDepth}: not opened`;
+    walk.gap(att.inspection!.skipped, att.ref);
+    return;
+  }
+  let inner: Email;
+  try {
+    inner = await PostalMime.parse(bytes, {
+      attachmentEncoding: 'arraybuffer',
+      maxNestingDepth: 50,
+      maxHeadersSize: 2 * 1024 * 1024,
+      maxRfc822NestingDepth: Math.max(0, walk.limits.maxMessageDepth - depth - 1),
+    });
+  } catch (error) {
+    att.inspection!.skipped = `attached message could not be parsed: ${error instanceof Error ? error.message : String(error)}`;
+    walk.gap(att.inspection!.skipped, att.ref);
+    return;
+  }
+  const where = `${att.ref.location ?? 'part'} ${container}`;
+  for (const url of urlsFromText((inner.text ?? '').slice(0, walk.limits.maxTextChars), walk.limits.maxUrls)) {
+    walk.addUrl(url, 'attachment', {
+      source: walk.ev.input,
+      field: 'attached message body',
+      value: url,
+      location: where,
+    });
+  }
+  if (inner.html) {
+    const html = inner.html.slice(0, walk.limits.maxTextChars * 4);
+    for (const url of urlsFromHtml(html, walk.limits.maxUrls)) {
+      walk.addUrl(url, 'attachment', {
+        source: walk.ev.input,
+        field: 'attached message HTML',
+        value: url,
+        location: where,
+      });
+    }
+  }
+  for (let k = 0; k < inner.attachments.length; k++) {
+    if (walk.inspected >= walk.limits.maxInspected) {
+      walk.gap(`attached message ${container}: ${inner.attachments.length - k} parts not inspected (limit)`, att.ref);
+      return;
+    }
+    const part = inner.attachments[k]!;
+    const data = bytesOf(part.content);
+    const child = nestedEvidence(walk, att, part.filename, part.mimeType, data, k, container);
+    child.inspection = { container, skipped: null };
+    if (part.rfc822DepthExceeded) walk.gap('attached message nested too deeply: not opened', child.ref);
+    await inspect(walk, child, data, depth + 1);
+  }
+}

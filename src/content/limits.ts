@@ -1,0 +1,63 @@
+/**
+ * Validated limits of content analysis. Attachments are hostile: every size, count and time is bounded, and
+ * hitting a bound is reported (a content gap), never silently ignored.
+ * @module
+ */
+
+export interface ContentLimits {
+  /** Largest attachment looked inside (bytes); larger ones are listed but not opened. */
+  maxInspectBytes: number;
+  /** Most attachments (including nested and TNEF members) inspected in one message. */
+  maxInspected: number;
+  /** Deepest attached message (message/rfc822) opened. */
+  maxMessageDepth: number;
+  /** Largest decoded image area handed to the 2-D code decoder (pixels). */
+  maxImagePixels: number;
+  /** Most images decoded per message. */
+  maxImagesDecoded: number;
+  /** Most PDF pages scanned per PDF. */
+  maxPdfPages: number;
+  /** Wall-clock budget for one PDF (ms). */
+  pdfTimeBudgetMs: number;
+  /** Wall-clock budget for the whole content analysis of one message (ms). */
+  messageTimeBudgetMs: number;
+  /** Most archive entries listed. */
+  maxArchiveEntries: number;
+  /** Compression ratio of one entry above which an archive is called a decompression bomb. */
+  maxArchiveRatio: number;
+  /** Declared uncompressed total above which an archive is called a decompression bomb (bytes). */
+  maxArchiveTotal: number;
+  /** Most URLs kept per message. */
+  maxUrls: number;
+  /** Most characters of body text scanned for URLs and lure language. */
+  maxTextChars: number;
+}
+
+export const DEFAULT_CONTENT_LIMITS: ContentLimits = {
+  maxInspectBytes: 25 * 1024 * 1024,
+  maxInspected: 200,
+  maxMessageDepth: 5,
+  maxImagePixels: 25_000_000,
+  maxImagesDecoded: 40,
+  maxPdfPages: 10,
+  pdfTimeBudgetMs: 3_000,
+  messageTimeBudgetMs: 10_000,
+  maxArchiveEntries: 1_000,
+  maxArchiveRatio: 100,
+  maxArchiveTotal: 1024 * 1024 * 1024,
+  maxUrls: 500,
+  maxTextChars: 1_000_000,
+};
+
+export function contentLimits(overrides: Partial<ContentLimits> = {}): ContentLimits {
+  const out = { ...DEFAULT_CONTENT_LIMITS };
+  for (const [key, value] of Object.entries(overrides)) {
+    if (value === undefined) continue;
+    if (!(key in DEFAULT_CONTENT_LIMITS)) throw new TypeError(`unknown content limit ${key}`);
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
+      throw new TypeError(`content limit ${key} must be a positive integer, got ${String(value)}`);
+    }
+    (out as Record<string, number>)[key] = value;
+  }
+  return out;
+}

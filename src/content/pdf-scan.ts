@@ -1,0 +1,204 @@
+/**
+ * PDF attachments: page images (for QR codes), link annotations and text URLs, with pdfjs-dist's legacy build
+ * in Node. Nothing is fetched: pdfjs runs its worker code in-process (a "fake worker" imported from the
+ * installed package), fonts and eval are disabled, and the scan is bounded by a page count, an image count,
+ * an image size and a wall-clock budget; whatever the budget cut off is reported in `facts.budget`.
+ * @module
+ */
+import type { PdfFacts } from '../core/content-facts.js';
+import type { CodeDecoder, DecodedCode, Pixels } from './code-decoder.js';
+
+export interface PdfScanOptions {
+  decoder: CodeDecoder;
+  maxPages: number;
+  timeBudgetMs: number;
+  maxImagePixels: number;
+  /** Most page images decoded in this PDF. */
+  maxImages: number;
+}
+
+export interface PdfCode extends DecodedCode {
+  page: number;
+}
+
+export interface PdfUrl {
+  url: string;
+  page: number;
+}
+
+export interface PdfScanResult {
+  facts: PdfFacts;
+  codes: PdfCode[];
+  links: PdfUrl[];
+  /** The text of the scanned pages (bounded), for URL extraction by the caller. */
+  text: { page: number; text: string }[];
+}
+
+type PdfJs = typeof import('pdfjs-dist/legacy/build/pdf.mjs');
+let pdfjsPromise: Promise<PdfJs> | null = null;
+
+function loadPdfJs(): Promise<PdfJs> {
+  pdfjsPromise ??= import('pdfjs-dist/legacy/build/pdf.mjs');
+  return pdfjsPromise;
+}
+
+class BudgetExceeded extends Error {}
+
+const MAX_TEXT_PER_PAGE = 100_000;
+
+function emptyFacts(): PdfFacts {
+  return {
+    pages: 0,
+    pagesScanned: 0,
+    textChars: 0,
+    images: 0,
+    links: 0,
+    codes: 0,
+    budget: null,
+    encrypted: false,
+    error: null,
+  };
+}
+
+interface PdfImageObject {
+  width?: number;
+  height?: number;
+  kind?: number;
+  data?: Uint8Array | Uint8ClampedArray;
+}
+
+/** pdfjs ImageKind: 1 = 1 bit grey (bit set = white), 2 = RGB, 3 = RGBA. Image masks are 1 bit too. */
+function toPixels(img: PdfImageObject, isMask: boolean): Pixels | null {
+  const { width, height, data } = img;
+  if (!width || !height || !data) return null;
+  const kind = isMask ? 1 : img.kind;
+  if (kind === 3) return { data, width, height, channels: 4 };
+  if (kind === 2) return { data, width, height, channels: 3 };
+  if (kind === 1) {
+    const rowBytes = (width + 7) >> 3;
+    if (data.length < rowBytes * height) return null;
+    const out = new Uint8Array(width * height);
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        const bit = ((data[y * rowBytes + (x >> 3)] ?? 0) >> (7 - (x & 7))) & 1;
+        out[y * width + x] = bit ? 255 : 0;
+      }
+    }
+    return { data: out, width, height, channels: 1 };
+  }
+  return null;
+}
+
+/**
+ * Scan a PDF. Never throws for a bad PDF: a corrupt, encrypted or oversized document comes back with
+ * `facts.error` / `facts.encrypted` / `facts.budget` set.
+ */
+export async function scanPdf(bytes: Uint8Array, opts: PdfScanOptions): Promise<PdfScanResult> {
+  const facts = emptyFacts();
+  const result: PdfScanResult = { facts, codes: [], links: [], text: [] };
+  const deadline = Date.now() + opts.timeBudgetMs;
+  const pdfjs = await loadPdfJs();
+
+  const within = async <T>(p: Promise<T>): Promise<T> => {
+    const left = deadline - Date.now();
+    if (left <= 0) throw new BudgetExceeded();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new BudgetExceeded()), left);
+    });
+    try {
+      return await Promise.race([p, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  // pdfjs takes ownership of (and may detach) the buffer it is given: hand it a copy.
+  const task = pdfjs.getDocument({
+    data: new Uint8Array(bytes),
+    verbosity: pdfjs.VerbosityLevel.ERRORS,
+    isEvalSupported: false,
+    disableFontFace: true,
+    useSystemFonts: false,
+    stopAtErrors: false,
+    maxImageSize: opts.maxImagePixels,
+    isOffscreenCanvasSupported: false,
+    isImageDecoderSupported: false,
+    enableXfa: false,
+  });
+  let doc: Awaited<typeof task.promise> | null = null;
+  try {
+    doc = await within(task.promise);
+    facts.pages = doc.numPages;
+    const decoded = new Set<string>();
+    let imagesDecoded = 0;
+    const pageCount = Math.min(doc.numPages, opts.maxPages);
+    for (let n = 1; n <= pageCount; n++) {
+      const page = await within(doc.getPage(n));
+      const ops = await within(page.getOperatorList());
+      for (let i = 0; i < ops.fnArray.length; i++) {
+        const fn = ops.fnArray[i];
+        const isMask = fn === pdfjs.OPS.paintImageMaskXObject;
+        if (fn !== pdfjs.OPS.paintImageXObject && fn !== pdfjs.OPS.paintInlineImageXObject && !isMask) continue;
+        facts.images++;
+        const arg = (ops.argsArray[i] as unknown[] | undefined)?.[0];
+        let img: PdfImageObject | null = null;
+        if (typeof arg === 'string') {
+          if (decoded.has(arg)) continue;
+          decoded.add(arg);
+          const store = arg.startsWith('g_') ? page.commonObjs : page.objs;
+          img = await within(new Promise<PdfImageObject>((resolve) => store.get(arg, resolve as (d: unknown) => void)));
+        } else if (arg && typeof arg === 'object') {
+          img = arg as PdfImageObject;
+        }
+        if (!img) continue;
+        if (imagesDecoded >= opts.maxImages) {
+          facts.budget ??= `only the first ${opts.maxImages} page images were decoded`;
+          continue;
+        }
+        const pixels = toPixels(img, isMask);
+        if (!pixels) continue;
+        imagesDecoded++;
+        const r = await within(opts.decoder.decodePixels(pixels));
+        if (r.status === 'ok') {
+          for (const c of r.codes) result.codes.push({ ...c, page: n });
+        }
+      }
+      const annotations = await within(page.getAnnotations({ intent: 'display' }));
+      for (const a of annotations as { subtype?: string; url?: string; unsafeUrl?: string }[]) {
+        const url = a.url ?? a.unsafeUrl;
+        if (a.subtype === 'Link' && typeof url === 'string' && url.length > 0) {
+          result.links.push({ url: url.slice(0, 4096), page: n });
+        }
+      }
+      const content = await within(page.getTextContent());
+      let text = '';
+      for (const item of content.items as { str?: string; hasEOL?: boolean }[]) {
+        if (typeof item.str !== 'string') continue;
+        text += item.str + (item.hasEOL ? '\n' : ' ');
+        if (text.length > MAX_TEXT_PER_PAGE) break;
+      }
+      text = text.slice(0, MAX_TEXT_PER_PAGE);
+      facts.textChars += text.replace(/\s+/g, '').length;
+      if (text.trim()) result.text.push({ page: n, text });
+      facts.pagesScanned = n;
+      page.cleanup();
+    }
+    if (doc.numPages > pageCount) {
+      facts.budget ??= `only the first ${pageCount} of ${doc.numPages} pages were scanned`;
+    }
+  } catch (error) {
+    if (error instanceof BudgetExceeded) {
+      facts.budget = `time budget of ${opts.timeBudgetMs} ms reached after ${facts.pagesScanned} of ${facts.pages || '?'} pages`;
+    } else if ((error as { name?: string })?.name === 'PasswordException') {
+      facts.encrypted = true;
+    } else {
+      facts.error = `PDF could not be read: ${error instanceof Error ? error.message : String(error)}`.slice(0, 300);
+    }
+  } finally {
+    facts.links = result.links.length;
+    facts.codes = result.codes.length;
+    await task.destroy().catch(() => undefined);
+  }
+  return result;
+}

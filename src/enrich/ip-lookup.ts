@@ -1,0 +1,135 @@
+/**
+ * Offline IP enrichment: country and autonomous system of an address, with no network at run time.
+ * Bundled data: `@ip-location-db/geo-whois-asn-country-mmdb` (country; CC0) read with the maxmind reader, and
+ * `@ip-location-db/asn` (ASN and organisation; CC BY 4.0, see asn-table.ts). `--geoip-db` adds the user's own
+ * MaxMind-format databases (GeoLite2/GeoIP2 Country, City or ASN, DB-IP, ip-location-db), which answer first.
+ * @module
+ */
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { basename } from 'node:path';
+import maxmind, { Reader, type Response } from 'maxmind';
+import type { IpInfo, IpLookup } from '../core/rules/origin.js';
+import { ASN_DATA_SOURCE, type AsnTable, loadAsnTable } from './asn-table.js';
+
+export interface IpLookupOptions {
+  /** The user's own MMDB files, consulted before the bundled data. */
+  geoipDbs?: readonly string[];
+  /** Use the bundled data (default true). */
+  bundled?: boolean;
+}
+
+export type OpenIpLookupResult =
+  | { status: 'ok'; lookup: IpLookup; sources: string[] }
+  | { status: 'error'; error: string };
+
+export const COUNTRY_DATA_SOURCE = '@ip-location-db/geo-whois-asn-country-mmdb (CC0)';
+
+interface MmdbRecord {
+  country?: { iso_code?: string };
+  registered_country?: { iso_code?: string };
+  country_code?: string;
+  autonomous_system_number?: number;
+  autonomous_system_organization?: string;
+}
+
+interface Source {
+  name: string;
+  get(ip: string): { country: string | null; asn: number | null; asOrg: string | null } | null;
+}
+
+function fromRecord(r: MmdbRecord | null): { country: string | null; asn: number | null; asOrg: string | null } | null {
+  if (!r || typeof r !== 'object') return null;
+  const country = r.country?.iso_code ?? r.registered_country?.iso_code ?? r.country_code ?? null;
+  const asn = typeof r.autonomous_system_number === 'number' ? r.autonomous_system_number : null;
+  const asOrg = typeof r.autonomous_system_organization === 'string' ? r.autonomous_system_organization : null;
+  return {
+    country: typeof country === 'string' && /^[A-Za-z]{2}$/.test(country) ? country.toUpperCase() : null,
+    asn,
+    asOrg,
+  };
+}
+
+function mmdbSource(name: string, reader: Reader<Response>): Source {
+  return {
+    name,
+    get(ip) {
+      try {
+        return fromRecord(reader.get(ip) as MmdbRecord | null);
+      } catch {
+        return null;
+      }
+    },
+  };
+}
+
+function asnSource(table: AsnTable): Source {
+  return {
+    name: ASN_DATA_SOURCE,
+    get(ip) {
+      const r = table.lookup(ip);
+      return r ? { country: null, asn: r.asn, asOrg: r.org } : null;
+    },
+  };
+}
+
+const CACHE_LIMIT = 100_000;
+
+/** Open the IP databases. Errors (a missing or invalid `--geoip-db` file) come back as a result. */
+export async function openIpLookup(opts: IpLookupOptions = {}): Promise<OpenIpLookupResult> {
+  const sources: Source[] = [];
+  for (const path of opts.geoipDbs ?? []) {
+    try {
+      const reader = await maxmind.open<Response>(path);
+      sources.push(mmdbSource(`${basename(path)} (${reader.metadata.databaseType})`, reader));
+    } catch (error) {
+      return {
+        status: 'error',
+        error: `${path}: not a readable MaxMind database (${error instanceof Error ? error.message : String(error)})`,
+      };
+    }
+  }
+  if (opts.bundled !== false) {
+    try {
+      const require = createRequire(import.meta.url);
+      const mmdb = require.resolve('@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country.mmdb');
+      sources.push(mmdbSource(COUNTRY_DATA_SOURCE, new Reader<Response>(await readFile(mmdb))));
+      sources.push(asnSource(await loadAsnTable()));
+    } catch (error) {
+      return {
+        status: 'error',
+        error: `bundled IP data could not be loaded (${error instanceof Error ? error.message : String(error)}); reinstall dsguard or pass --no-geoip`,
+      };
+    }
+  }
+  const cache = new Map<string, IpInfo | null>();
+  const lookup: IpLookup = (ip) => {
+    const cached = cache.get(ip);
+    if (cached !== undefined) return cached;
+    let country: string | null = null;
+    let asn: number | null = null;
+    let asOrg: string | null = null;
+    const used: string[] = [];
+    for (const s of sources) {
+      if (country && asn) break;
+      const r = s.get(ip);
+      if (!r) continue;
+      let useful = false;
+      if (!country && r.country) {
+        country = r.country;
+        useful = true;
+      }
+      if (!asn && r.asn) {
+        asn = r.asn;
+        asOrg = r.asOrg;
+        useful = true;
+      }
+      if (useful) used.push(s.name);
+    }
+    const info: IpInfo | null = country || asn ? { country, asn, asOrg, source: used.join('; ') } : null;
+    if (cache.size >= CACHE_LIMIT) cache.clear();
+    cache.set(ip, info);
+    return info;
+  };
+  return { status: 'ok', lookup, sources: sources.map((s) => s.name) };
+}
