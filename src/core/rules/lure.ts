@@ -67,10 +67,8 @@ export const LURE_ATTACHMENT_TERMS = [
   'payroll',
   'remittance',
   'invoice',
-  'statement',
   'salary',
   'bonus',
-  'scan_',
   'rfq',
 ] as const;
 
