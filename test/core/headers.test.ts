@@ -126,3 +126,28 @@ describe('X-Forefront-Antispam-Report', () => {
     expect(f.get('SFTY')).toBe('9.11');
   });
 });
+
+describe('Received-SPF and Received details', () => {
+  it('parses Exchange Received-SPF', async () => {
+    const { parseReceivedSpf } = await import('../../src/core/headers/received-spf.js');
+    expect(
+      parseReceivedSpf(
+        'Pass (protection.outlook.com: domain of 163.com designates 123.126.97.3 as permitted sender) receiver=protection.outlook.com; client-ip=123.126.97.3; helo=m15.mail.163.com; pr=C',
+      ),
+    ).toEqual({
+      result: 'pass',
+      comment: 'protection.outlook.com: domain of 163.com designates 123.126.97.3 as permitted sender',
+      params: { receiver: 'protection.outlook.com', 'client-ip': '123.126.97.3', helo: 'm15.mail.163.com', pr: 'C' },
+    });
+    expect(parseReceivedSpf('Bogus stuff')).toBeNull();
+  });
+
+  it('converts dates with offsets to UTC and unescapes comments', () => {
+    expect(parseReceived('from a (b) by c; 26 Nov 2026 09:14:06 +0100').date).toBe('2026-11-26T08:14:06.000Z');
+    expect(parseReceived('from a (b) by c; Thu, 26 Nov 2026 08:14:09 -0530 (EST)').date).toBe(
+      '2026-11-26T13:44:09.000Z',
+    );
+    expect(parseReceived('from a (b) by c; not a date').date).toBeNull();
+    expect(parseReceived('from x (helo \\(weird\\) [192.0.2.1]) by y').fromIp).toBe('192.0.2.1');
+  });
+});

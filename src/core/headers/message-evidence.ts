@@ -22,6 +22,7 @@ import { parseAntispamFields } from './forefront.js';
 import type { HeaderField } from './header-block.js';
 import { HeaderIndex } from './header-block.js';
 import { isExchangeOnlineHost, parseReceived, type ReceivedHop } from './received.js';
+import { parseReceivedSpf } from './received-spf.js';
 
 const MAX_HOPS = 100;
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -294,6 +295,50 @@ export function evidenceFromHeaders(fields: readonly HeaderField[], opts: Header
     const arc = resultFor(ar, 'arc');
     if (arc) ev.arc = observed(arc.result, refOf(input, f, `arc=${arc.result}`));
     break;
+  }
+
+  // Received-SPF written by Exchange (above the entry hop): the SPF result when Authentication-Results
+  // is missing, and the connecting IP / HELO when the antispam report is.
+  for (const f of h.all('received-spf')) {
+    if (!trustedAbove(f)) continue;
+    const spf = parseReceivedSpf(f.value);
+    if (!spf || !(spf.comment ?? '').toLowerCase().startsWith('protection.outlook.com')) continue;
+    if (ev.authentication.spf === null)
+      ev.authentication.spf = observed(spf.result, refOf(input, f, `Received-SPF: ${spf.result}`));
+    const ip = spf.params['client-ip'] ? normalizeIp(spf.params['client-ip']) : null;
+    if (ev.connectingIp === null && ip) ev.connectingIp = observed(ip, refOf(input, f, `client-ip=${ip}`));
+    const heloParam = spf.params.helo;
+    if (ev.helo === null && heloParam) ev.helo = observed(heloParam, refOf(input, f, `helo=${heloParam}`));
+    break;
+  }
+
+  // Hybrid: a message Exchange Online relayed to on-premises Exchange carries the cloud's verdicts as
+  // X-MS-Exchange-CrossPremises-* (promoted by the on-premises organisation). Use them when the
+  // organisation stamps are the on-premises server's own or missing.
+  const premises = (name: string) => obs(h.first(`x-ms-exchange-crosspremises-${name}`));
+  const premisesAuthAs = premises('authas');
+  if (premisesAuthAs && (ev.exchange.authAs === null || ev.exchange.authAs.value.toLowerCase() === 'internal')) {
+    ev.exchange.authAs = premisesAuthAs;
+  }
+  const premisesIp = h.first('x-ms-exchange-crosspremises-originalclientipaddress');
+  if (premisesIp && ev.connectingIp === null) {
+    const ip = normalizeIp(premisesIp.value);
+    if (ip) ev.connectingIp = observed(ip, refOf(input, premisesIp));
+  }
+  const scan = h.first('x-ms-exchange-crosspremises-antispam-scancontext');
+  if (scan && ev.exchange.directionality === null) {
+    const dir = /DIR:(\w+)/i.exec(scan.value)?.[1];
+    if (dir) ev.exchange.directionality = observed(dir, refOf(input, scan, `DIR:${dir}`));
+  }
+  if (ev.antispam.scl === null) {
+    const s = premises('scl');
+    if (s) ev.antispam.scl = s;
+  }
+
+  const msAntispam = h.first('x-microsoft-antispam');
+  if (msAntispam) {
+    const bcl = parseAntispamFields(msAntispam.value).get('BCL');
+    if (bcl !== undefined) ev.extra.bcl = bcl;
   }
 
   // P1: the Return-Path Exchange wrote at delivery, else smtp.mailfrom.

@@ -6,6 +6,7 @@
  * @module
  */
 import type { Severity } from '../finding.js';
+import { POSTURE_RULES, PROBE_RULES } from '../posture/rules.js';
 import { CONTENT_RULES } from './content-catalog.js';
 import { ORIGIN_RULES } from './origin-catalog.js';
 
@@ -510,7 +511,13 @@ export type MessageFindingCode = (typeof MESSAGE_RULES)[number]['code'];
  * All rule tables. A new family adds its own `as const satisfies readonly RuleInfo[]` table in its own module
  * and one entry here; a test checks the codes are unique and documented.
  */
-const ALL_RULES: readonly (readonly RuleInfo[])[] = [MESSAGE_RULES, CONTENT_RULES, ORIGIN_RULES];
+const ALL_RULES: readonly (readonly RuleInfo[])[] = [
+  MESSAGE_RULES,
+  CONTENT_RULES,
+  ORIGIN_RULES,
+  POSTURE_RULES,
+  PROBE_RULES,
+];
 
 export const RULES: ReadonlyMap<string, RuleInfo> = (() => {
   const map = new Map<string, RuleInfo>();
