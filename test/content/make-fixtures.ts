@@ -108,7 +108,7 @@ export async function imageOnlyPdf(): Promise<Uint8Array> {
   const h = 80;
   const data = Buffer.alloc(w * h * 4, 255);
   for (let y = 10; y < 70; y += 6) for (let x = 8; x < 56; x++) data.fill(40, (y * w + x) * 4, (y * w + x) * 4 + 3);
-  const img = await doc.embedJpg(jpeg.encode({ data, width: w, height: h }, 80).data);
+  const img = await doc.embedJpg(new Uint8Array(jpeg.encode({ data, width: w, height: h }, 80).data));
   page.drawImage(img, { x: 0, y: 0, width: 612, height: 792 });
   return doc.save({ useObjectStreams: false });
 }
@@ -127,7 +127,7 @@ export async function heavyPdf(pages: number): Promise<Uint8Array> {
     data[i * 4 + 1] = v;
     data[i * 4 + 2] = v;
   }
-  const img = await doc.embedJpg(jpeg.encode({ data, width: w, height: h }, 70).data);
+  const img = await doc.embedJpg(new Uint8Array(jpeg.encode({ data, width: w, height: h }, 70).data));
   for (let p = 0; p < pages; p++) {
     const page = doc.addPage([612, 792]);
     page.drawImage(img, { x: 50, y: 200, width: 500, height: 500 });
@@ -150,6 +150,8 @@ export interface ZipMember {
   encrypted?: boolean;
   /** Store deflated (default true). */
   deflate?: boolean;
+  /** Uncompressed size written in the directory instead of the real one (a lying "bomb" header). */
+  declaredSize?: number;
 }
 
 /** A minimal ZIP writer for fixtures (stored or deflated members; the encryption flag set on request). */
@@ -171,7 +173,7 @@ export function makeZip(members: ZipMember[]): Buffer {
     local.writeUInt32LE(0x5a210000, 10);
     local.writeUInt32LE(crc, 14);
     local.writeUInt32LE(body.length, 18);
-    local.writeUInt32LE(m.data.length, 22);
+    local.writeUInt32LE(m.declaredSize ?? m.data.length, 22);
     local.writeUInt16LE(name.length, 26);
     locals.push(local, name, body);
     const central = Buffer.alloc(46);
@@ -183,7 +185,7 @@ export function makeZip(members: ZipMember[]): Buffer {
     central.writeUInt32LE(0x5a210000, 12);
     central.writeUInt32LE(crc, 16);
     central.writeUInt32LE(body.length, 20);
-    central.writeUInt32LE(m.data.length, 24);
+    central.writeUInt32LE(m.declaredSize ?? m.data.length, 24);
     central.writeUInt16LE(name.length, 28);
     central.writeUInt32LE(offset, 42);
     centrals.push(central, name);

@@ -1,0 +1,171 @@
+/**
+ * Hostile content: every case must end with a finding or a clear error, in bounded time, never a crash or a
+ * hang. Also the timing promises of the issue: a 1-page QR PDF decodes in under 500 ms, a 50-page
+ * image-heavy PDF stops at its page budget and says so.
+ */
+import { describe, expect, it } from 'vitest';
+import { type AnalyzedMessage, analyzeMessage, isAnalyzeError } from '../../src/analyze.js';
+import { createCodeDecoder } from '../../src/content/code-decoder.js';
+import { createContentAnalyzer } from '../../src/content/content-analyzer.js';
+import { scanPdf } from '../../src/content/pdf-scan.js';
+import { htmlToText, urlsFromHtml, urlsFromText } from '../../src/content/url-extract.js';
+import { createContentRule } from '../../src/core/rules/content.js';
+import { directSendMessage, heavyPdf, makeTnef, makeZip, PHISH_URL, qrOnlyPdf, qrPng } from './make-fixtures.js';
+
+async function analyze(raw: string): Promise<AnalyzedMessage> {
+  const r = await analyzeMessage(raw, {
+    input: 'hostile.eml',
+    profile: null,
+    analyzers: [createContentAnalyzer()],
+    extraRules: [createContentRule()],
+  });
+  if (isAnalyzeError(r)) throw new Error(r.error);
+  return r;
+}
+
+const decoder = createCodeDecoder({ maxImagePixels: 25_000_000 });
+
+describe('hostile attachments', () => {
+  it('a corrupt PDF is reported as a content gap', async () => {
+    const broken = Buffer.concat([
+      Buffer.from('%PDF-1.7\n1 0 obj << /Type /Catalog /Pages 2 0 R >>\n'),
+      Buffer.alloc(300, 0x41),
+    ]);
+    const r = await analyze(
+      directSendMessage({
+        subject: 'scan',
+        parts: [{ contentType: 'application/pdf', filename: 'scan.pdf', disposition: 'attachment', body: broken }],
+      }),
+    );
+    const gap = r.findings.find((f) => f.code === 'DS419');
+    expect(gap?.message).toMatch(/PDF scan\.pdf: PDF could not be read/);
+  });
+
+  it('a zip bomb is called one from its directory, without extracting', async () => {
+    const bomb = makeZip([{ name: 'data.bin', data: Buffer.alloc(1000), declaredSize: 4_000_000_000 }]);
+    const r = await analyze(
+      directSendMessage({
+        subject: 'files',
+        parts: [{ contentType: 'application/zip', filename: 'files.zip', disposition: 'attachment', body: bomb }],
+      }),
+    );
+    const f = r.findings.find((x) => x.code === 'DS412');
+    expect(f?.message).toMatch(/entry data\.bin expands \d+x to 4000000000 bytes/);
+  });
+
+  it('an archive with more entries than the limit is listed up to the limit', async () => {
+    const many = makeZip(
+      Array.from({ length: 1500 }, (_, i) => ({ name: `f${i}.txt`, data: Buffer.from('x'), deflate: false })),
+    );
+    const r = await analyze(
+      directSendMessage({
+        subject: 'files',
+        parts: [{ contentType: 'application/zip', filename: 'many.zip', disposition: 'attachment', body: many }],
+      }),
+    );
+    expect(r.findings.find((x) => x.code === 'DS412')?.message).toContain('declares 1500 entries (limit 1000)');
+  });
+
+  it('a message with 10,000 parts ends quickly with its limits stated', async () => {
+    const parts = Array.from({ length: 10_000 }, (_, i) => ({
+      contentType: 'application/octet-stream',
+      filename: `p${i}.bin`,
+      disposition: 'attachment' as const,
+      body: 'x',
+    }));
+    const t = performance.now();
+    const r = await analyze(directSendMessage({ subject: 'parts', parts }));
+    expect(performance.now() - t).toBeLessThan(15_000);
+    expect(r.notes.join(' ')).toContain('attachments were read');
+    expect(r.findings.find((f) => f.code === 'DS419')?.message).toContain(
+      'over the limit of 200 inspected attachments',
+    );
+  }, 30_000);
+
+  it('deeply nested attached messages stop at the nesting limit', async () => {
+    let inner = directSendMessage({ subject: 'level 0', text: 'bottom' });
+    for (let depth = 1; depth <= 12; depth++) {
+      inner = directSendMessage({
+        subject: `level ${depth}`,
+        text: 'see attached',
+        parts: [
+          { contentType: 'message/rfc822', filename: `level${depth - 1}.eml`, disposition: 'attachment', body: inner },
+        ],
+      });
+    }
+    const r = await analyze(inner);
+    expect(r.findings.find((f) => f.code === 'DS419')?.message).toMatch(/nested deeper than 5: not opened/);
+  }, 30_000);
+
+  it('an image that claims a huge size is not decoded', async () => {
+    const png = Buffer.from(await qrPng('https://x.example/'));
+    png.writeUInt32BE(100_000, 16);
+    png.writeUInt32BE(100_000, 20);
+    const r = await decoder.decodeImageFile(png);
+    expect(r).toMatchObject({ status: 'skipped', reason: expect.stringContaining('exceeds the 25000000-pixel limit') });
+  });
+
+  it('a truncated winmail.dat keeps what it read and says so', async () => {
+    const tnef = makeTnef([{ name: 'a.png', data: await qrPng('https://a.example/') }]);
+    const r = await analyze(
+      directSendMessage({
+        subject: 'x',
+        parts: [
+          {
+            contentType: 'application/ms-tnef',
+            filename: 'winmail.dat',
+            disposition: 'attachment',
+            body: tnef.subarray(0, tnef.length - 40),
+          },
+        ],
+      }),
+    );
+    expect(r.findings.find((f) => f.code === 'DS419')?.message).toMatch(
+      /TNEF winmail\.dat: attribute 0x6800f at byte \d+ runs past the end/,
+    );
+  });
+
+  it('URL and HTML scanning stays linear on pathological input', () => {
+    const t = performance.now();
+    htmlToText('<script'.repeat(200_000), 1_000_000);
+    urlsFromText(`http://${'a'.repeat(1_000_000)}`, 100);
+    urlsFromHtml(`<a href="${'h'.repeat(500_000)}`.repeat(4), 100);
+    urlsFromText('http:// '.repeat(200_000), 100);
+    expect(performance.now() - t).toBeLessThan(2_000);
+  });
+});
+
+describe('PDF timing', () => {
+  it('decodes the QR of a 1-page PDF in under 500 ms', async () => {
+    const pdf = await qrOnlyPdf(PHISH_URL);
+    const opts = { decoder, maxPages: 10, timeBudgetMs: 3_000, maxImagePixels: 25_000_000, maxImages: 40 };
+    await scanPdf(pdf, opts); // load pdfjs and zxing once, as a long-running analysis would have
+    const t = performance.now();
+    const r = await scanPdf(pdf, opts);
+    const ms = performance.now() - t;
+    expect(r.codes.map((c) => c.text)).toEqual([PHISH_URL]);
+    expect(ms).toBeLessThan(500);
+  });
+
+  it('a 50-page image-heavy PDF is bounded by its page budget and says so', async () => {
+    const pdf = await heavyPdf(50);
+    const t = performance.now();
+    const r = await scanPdf(pdf, {
+      decoder,
+      maxPages: 10,
+      timeBudgetMs: 3_000,
+      maxImagePixels: 25_000_000,
+      maxImages: 40,
+    });
+    expect(performance.now() - t).toBeLessThan(5_000);
+    expect(r.facts.pages).toBe(50);
+    expect(r.facts.budget).toMatch(/only the first 10 of 50 pages were scanned|time budget of 3000 ms reached/);
+  }, 30_000);
+
+  it('a tight time budget stops the scan and says so', async () => {
+    const pdf = await heavyPdf(50);
+    const r = await scanPdf(pdf, { decoder, maxPages: 50, timeBudgetMs: 5, maxImagePixels: 25_000_000, maxImages: 50 });
+    expect(r.facts.budget).toMatch(/^time budget of 5 ms reached after \d+ of (\d+|\?) pages$/);
+    expect(r.facts.pagesScanned).toBeLessThan(50);
+  }, 30_000);
+});
