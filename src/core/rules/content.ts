@@ -97,7 +97,7 @@ export const MICROSOFT_DOMAINS = [
   'skype.com',
   'bing.com',
   'microsoftstream.com',
-  'sway.office.com',
+  's-microsoft.com',
 ] as const;
 
 const RISKY_INNER = RISKY_EXTENSIONS;
