@@ -4,6 +4,8 @@
  */
 export { type AnalyzedMessage, type AnalyzeResult, analyzeInputs, analyzeMessage, isAnalyzeError } from './analyze.js';
 export { loadProfile, parseProfile } from './config/profile-file.js';
+export { type ContentAnalyzerOptions, createContentAnalyzer } from './content/content-analyzer.js';
+export { type ContentLimits, DEFAULT_CONTENT_LIMITS } from './content/limits.js';
 export { assess, type MessageRule, type RuleContext } from './core/assess.js';
 export type { Assessment, Channel, Verdict } from './core/assessment.js';
 export type { MessageEvidence } from './core/evidence.js';
@@ -11,3 +13,6 @@ export { emptyEvidence } from './core/evidence.js';
 export type { EvidenceRef, Finding, Severity } from './core/finding.js';
 export { emptyProfile, type TenantProfile } from './core/profile.js';
 export { RULES, type RuleInfo } from './core/rules/catalog.js';
+export { type ContentRuleOptions, createContentRule } from './core/rules/content.js';
+export { type CampaignIndicator, createOriginRule, type IpInfo, type IpLookup } from './core/rules/origin.js';
+export { openIpLookup } from './enrich/ip-lookup.js';
