@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { terminalSafe } from '../report/safe-text.js';
 import { registerAnalyze } from './analyze-command.js';
 import { registerExposure } from './exposure-command.js';
+import { registerProbe } from './probe-command.js';
 import { type CliIo, EXIT, processIo, RuntimeFailure, UsageError } from './io.js';
 
 export const VERSION = '0.1.0';
@@ -25,6 +26,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     });
   registerAnalyze(program, io, setExit);
   registerExposure(program, io, setExit);
+  registerProbe(program, io, setExit);
   return program;
 }
 

@@ -1,0 +1,181 @@
+/**
+ * `dsguard probe <domain> --from a@domain --to b@domain`: does the tenant's smart host still accept Direct Send?
+ * One SMTP conversation that stops before DATA (nothing is delivered) unless --send-canary.
+ * @module
+ */
+import type { Command } from 'commander';
+import { isSameOrSubdomain } from '../core/domain-name.js';
+import type { Severity } from '../core/finding.js';
+import { RULES } from '../core/rules/catalog.js';
+import { parseDnsServer, ReplayResolver, type Resolver, SystemResolver } from '../net/dns.js';
+import { ProbeInputError, type ProbeReport, probeDomain, safeAddress } from '../probe.js';
+import { markdownSafe, terminalSafe } from '../report/safe-text.js';
+import { type CliIo, EXIT, UsageError, write } from './io.js';
+import { parseFailOn, parseFormat, positiveInt, reachesFailOn } from './options.js';
+
+interface ProbeFlags {
+  from?: string;
+  to?: string;
+  smtpHost?: string;
+  smtpPort?: number;
+  sendCanary?: boolean;
+  starttls?: boolean;
+  ehlo?: string;
+  timeout?: number;
+  dnsServer?: string;
+  dnsReplay?: string;
+  format: string;
+  failOn?: string;
+  explain?: boolean;
+}
+
+export function registerProbe(program: Command, io: CliIo, setExit: (code: number) => void): void {
+  program
+    .command('probe')
+    .description(
+      'Check your own tenant: does its smart host accept Direct Send? Stops before DATA (nothing delivered) unless --send-canary',
+    )
+    .argument('<domain>', 'the accepted domain to probe')
+    .requiredOption('--from <address>', 'envelope sender (MAIL FROM), normally an address in the domain')
+    .requiredOption('--to <address>', 'recipient (RCPT TO): must be in the probed domain')
+    .option('--smtp-host <host>', 'connect to this host instead of the smart host found in DNS')
+    .option('--smtp-port <port>', 'connect to this port (default 25)', positiveInt('--smtp-port'))
+    .option('--send-canary', 'after RCPT, send one fixed, self-describing test message and read the final reply')
+    .option('--no-starttls', 'do not upgrade to TLS even when offered')
+    .option('--ehlo <name>', 'name to give in EHLO (default: this host name)')
+    .option('--timeout <ms>', 'timeout per reply in milliseconds (default 20000)', positiveInt('--timeout'))
+    .option('--dns-server <host:port>', 'DNS server used to find the smart host')
+    .option('--dns-replay <file>', 'answer DNS queries from a replay file')
+    .option('-f, --format <format>', 'table | json | md', 'table')
+    .option('--fail-on <severity>', 'exit 1 when a finding at or above this severity fires (high|medium|low|info|none)')
+    .option('--explain', 'add what each finding means and what to do')
+    .action(async (domain: string, flags: ProbeFlags) => {
+      setExit(await runProbe(domain, flags, io));
+    });
+}
+
+export async function runProbe(domain: string, flags: ProbeFlags, io: CliIo): Promise<number> {
+  const format = parseFormat(flags.format, ['table', 'json', 'md']);
+  const failOn = parseFailOn(flags.failOn);
+  if (flags.smtpPort !== undefined && flags.smtpPort > 65535) throw new UsageError('--smtp-port must be 1–65535');
+  let resolver: Resolver;
+  if (flags.dnsReplay !== undefined) {
+    if (flags.dnsServer !== undefined) throw new UsageError('--dns-replay and --dns-server cannot be combined');
+    const r = await ReplayResolver.load(flags.dnsReplay);
+    if ('error' in r) throw new UsageError(r.error);
+    resolver = r.resolver;
+  } else {
+    const opts: { server?: string; timeoutMs?: number } = {};
+    if (flags.dnsServer !== undefined) {
+      const s = parseDnsServer(flags.dnsServer);
+      if ('error' in s) throw new UsageError(s.error);
+      opts.server = s.server;
+    }
+    resolver = new SystemResolver(opts);
+  }
+  const from = safeAddress(flags.from ?? '');
+  if (from && !isSameOrSubdomain(from.domain, domain.trim().toLowerCase().replace(/\.$/, ''))) {
+    io.stderr.write(
+      `dsguard: note: --from ${terminalSafe(from.address)} is not in ${terminalSafe(domain)}; RejectDirectSend only covers envelope senders in the tenant's accepted domains\n`,
+    );
+  }
+  let report: ProbeReport;
+  try {
+    report = await probeDomain({
+      domain,
+      from: flags.from ?? '',
+      to: flags.to ?? '',
+      resolver,
+      sendCanary: flags.sendCanary === true,
+      starttls: flags.starttls !== false,
+      ...(flags.smtpHost !== undefined ? { smtpHost: flags.smtpHost } : {}),
+      ...(flags.smtpPort !== undefined ? { smtpPort: flags.smtpPort } : {}),
+      ...(flags.ehlo !== undefined ? { ehloName: flags.ehlo } : {}),
+      ...(flags.timeout !== undefined ? { timeoutMs: flags.timeout } : {}),
+    });
+  } catch (err) {
+    if (err instanceof ProbeInputError) throw new UsageError(err.message);
+    throw err;
+  }
+  const explain = flags.explain === true;
+  const text =
+    format === 'json'
+      ? `${JSON.stringify(report, null, 2)}\n`
+      : format === 'md'
+        ? renderProbeMarkdown(report, explain)
+        : renderProbeText(report, explain);
+  await write(io.stdout, text);
+  if (report.result === 'error') {
+    io.stderr.write(`dsguard: probe failed: ${terminalSafe(report.explanation)}\n`);
+    return EXIT.failure;
+  }
+  const severities: Severity[] = report.findings.map((f) => f.severity);
+  return reachesFailOn(severities, failOn) ? EXIT.findings : EXIT.ok;
+}
+
+function exposedText(r: ProbeReport): string {
+  if (r.exposed === true) return 'YES — Direct Send is open';
+  if (r.exposed === false) return 'no — RejectDirectSend rejected it';
+  return 'unknown (not conclusive)';
+}
+
+export function renderProbeText(r: ProbeReport, explain: boolean): string {
+  const t = (s: string, max = 300) => terminalSafe(s, max);
+  const out = [
+    `${t(r.domain)} via ${t(r.smartHost ?? '-')}:${r.port}${r.address ? ` (${t(r.address)})` : ''}`,
+    `  Result      ${r.result} at ${r.stage}`,
+    `  Exposed     ${exposedText(r)}`,
+    `  Reply       ${t(r.reply ?? '-')}`,
+    `  Why         ${t(r.explanation)}`,
+  ];
+  if (r.canary) out.push(`  Canary      "${t(r.canary.subject)}"`);
+  out.push(
+    `  TLS         ${
+      r.tls
+        ? `${t(r.tls.protocol ?? '?')} ${t(r.tls.cipher ?? '')}${r.tls.authorized ? ', certificate verified' : `, certificate not verified (${t(r.tls.authorizationError ?? 'unknown')})`}`
+        : r.startTlsOffered
+          ? 'offered, not used'
+          : 'not offered'
+    }`,
+  );
+  if (r.findings.length) {
+    out.push('  Findings');
+    for (const f of r.findings) {
+      out.push(
+        `    ${f.severity.toUpperCase().padEnd(6)} ${f.code} ${t(RULES.get(f.code)?.title ?? '')}: ${t(f.message)}`,
+      );
+      const info = RULES.get(f.code);
+      if (explain && info) out.push(`           action: ${t(info.action, 1000)}`);
+    }
+  }
+  if (r.transcript.length) {
+    out.push('  Transcript');
+    for (const l of r.transcript) out.push(`    ${t(l, 600)}`);
+  }
+  return `${out.join('\n')}\n`;
+}
+
+export function renderProbeMarkdown(r: ProbeReport, explain: boolean): string {
+  const m = (s: string, max = 300) => markdownSafe(s, max);
+  const rows: [string, string][] = [
+    ['Smart host', `${m(r.smartHost ?? '-')}:${r.port}`],
+    ['Result', `**${r.result}** at ${r.stage}`],
+    ['Exposed', m(exposedText(r))],
+    ['Reply', m(r.reply ?? '-')],
+    ['Why', m(r.explanation)],
+  ];
+  const out = [
+    `# dsguard probe: ${m(r.domain)}`,
+    '',
+    '| | |',
+    '| --- | --- |',
+    ...rows.map(([k, v]) => `| ${k} | ${v} |`),
+    '',
+  ];
+  for (const f of r.findings) {
+    const info = RULES.get(f.code);
+    out.push(`- **${f.code}** (${f.severity}): ${m(f.message)}${explain && info ? ` — ${m(info.action, 1000)}` : ''}`);
+  }
+  out.push('', '```', ...r.transcript.map((l) => terminalSafe(l, 600).replaceAll('```', "'''")), '```', '');
+  return out.join('\n');
+}
