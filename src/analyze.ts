@@ -99,7 +99,12 @@ export async function analyzeMessage(
   const buf = typeof raw === 'string' ? Buffer.from(raw, 'utf8') : raw;
   const limits = readerLimits(opts.limits);
   const result = isOleCompoundFile(buf)
-    ? await evidenceFromMsg(buf, { input, headersOnly: opts.headersOnly ?? false, limits })
+    ? await evidenceFromMsg(buf, {
+        input,
+        headersOnly: opts.headersOnly ?? false,
+        limits,
+        ...(opts.analyzers ? { analyzers: opts.analyzers } : {}),
+      })
     : await evidenceFromRfc822(buf, {
         input,
         sourceKind: 'eml',

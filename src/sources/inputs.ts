@@ -134,7 +134,14 @@ async function* readFiles(
 
 async function parseOne(buf: Uint8Array, input: string, opts: ReadOptions, kindHint?: 'headers'): Promise<ParseResult> {
   const kind = sniffKind(buf.subarray(0, 8192));
-  if (kind === 'msg') return evidenceFromMsg(buf, { input, headersOnly: opts.headersOnly, limits: opts.limits });
+  if (kind === 'msg') {
+    return evidenceFromMsg(buf, {
+      input,
+      headersOnly: opts.headersOnly,
+      limits: opts.limits,
+      ...(opts.analyzers ? { analyzers: opts.analyzers } : {}),
+    });
+  }
   if (kind === 'unknown') {
     return buf.length === 0
       ? { status: 'error', error: 'empty input' }

@@ -6,10 +6,11 @@
  */
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
+import type { Attachment, Email } from 'postal-mime';
 import type { AttachmentEvidence } from '../core/evidence.js';
 import { boundValue } from '../core/finding.js';
 import type { ReaderLimits } from './limits.js';
-import { evidenceFromRfc822, type ParseResult } from './rfc822.js';
+import { type ContentAnalyzer, evidenceFromRfc822, type ParseResult } from './rfc822.js';
 
 // The package is CommonJS with `exports.default = MsgReader`; under Node's ESM interop that is `.default.default`.
 // Only the part of its API dsguard uses, declared structurally.
@@ -22,6 +23,8 @@ interface MsgAttachmentFields {
 }
 interface MsgFields {
   headers?: string;
+  body?: string;
+  bodyHtml?: string;
   error?: string;
   attachments?: MsgAttachmentFields[];
 }
@@ -35,7 +38,7 @@ const MsgReader = (
 
 export async function evidenceFromMsg(
   buf: Uint8Array,
-  opts: { input: string; headersOnly: boolean; limits: ReaderLimits },
+  opts: { input: string; headersOnly: boolean; limits: ReaderLimits; analyzers?: readonly ContentAnalyzer[] },
 ): Promise<ParseResult> {
   let reader: MsgReaderLike;
   let data: MsgFields;
@@ -68,15 +71,17 @@ export async function evidenceFromMsg(
   const ev = result.evidence;
   ev.contentInspected = true;
   const attachments: AttachmentEvidence[] = [];
+  const parts: Attachment[] = [];
   const list = data.attachments ?? [];
   for (let i = 0; i < Math.min(list.length, opts.limits.maxParts); i++) {
     const att = list[i]!;
     let sha256: string | null = null;
     let size = att.contentLength ?? 0;
+    let bytes: Uint8Array = new Uint8Array(0);
     try {
-      const content = reader.getAttachment(att).content;
-      size = content.byteLength;
-      sha256 = createHash('sha256').update(content).digest('hex');
+      bytes = reader.getAttachment(att).content;
+      size = bytes.byteLength;
+      sha256 = createHash('sha256').update(bytes).digest('hex');
     } catch {
       ev.notes.push(`attachment ${i + 1} could not be read`);
     }
@@ -84,6 +89,12 @@ export async function evidenceFromMsg(
     const contentType = (
       att.attachMimeTag ?? (att.innerMsgContent ? 'message/rfc822' : 'application/octet-stream')
     ).toLowerCase();
+    parts.push({
+      filename: name,
+      mimeType: contentType,
+      disposition: 'attachment',
+      content: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer,
+    });
     attachments.push({
       name: name ? boundValue(name, 255) : null,
       contentType,
@@ -100,5 +111,19 @@ export async function evidenceFromMsg(
     });
   }
   ev.attachments = attachments;
+  // Content analysers work on postal-mime's message shape: give them the .msg's bodies and attachments.
+  const analyzers = opts.analyzers ?? [];
+  if (analyzers.length > 0) {
+    const email: Email = { headers: [], headerLines: [], attachments: parts };
+    if (data.body) email.text = data.body;
+    if (data.bodyHtml) email.html = data.bodyHtml;
+    for (const analyzer of analyzers) {
+      try {
+        await analyzer.analyze(email, ev);
+      } catch (error) {
+        ev.notes.push(`${analyzer.name} failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+  }
   return result;
 }

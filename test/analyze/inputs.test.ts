@@ -9,6 +9,8 @@ import CFB from 'cfb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type AnalyzeResult, analyzeInputs, isAnalyzeError } from '../../src/analyze.js';
 import { loadProfile } from '../../src/config/profile-file.js';
+import { createContentAnalyzer } from '../../src/content/content-analyzer.js';
+import { PHISH_URL, qrPng } from '../content/make-fixtures.js';
 import { runCli } from '../helpers/cli.js';
 
 const DIR = 'test/fixtures/analyze';
@@ -66,6 +68,27 @@ describe('input kinds', () => {
       expect.objectContaining({ name: 'Play_VM-Now.html', contentType: 'text/html', size: 13 }),
     ]);
     expect(r.findings.map((f) => f.code)).toEqual(expect.arrayContaining(['DS402', 'DS403', 'DS100']));
+  });
+
+  it('runs content analysis on .msg attachments (a QR code in a PNG)', async () => {
+    const file = join(tmp, 'qr.msg');
+    writeFileSync(
+      file,
+      buildMsg(headerBlock('powershell-spoof-foreign-vps.eml'), {
+        name: 'VM.png',
+        mime: 'image/png',
+        data: await qrPng(PHISH_URL),
+      }),
+    );
+    const p = await loadProfile(PROFILE);
+    if (p.status !== 'ok') throw new Error(p.error);
+    const out: AnalyzeResult[] = [];
+    for await (const r of analyzeInputs([file], { profile: p.profile, analyzers: [createContentAnalyzer()] }))
+      out.push(r);
+    const [r] = out;
+    if (!r || isAnalyzeError(r)) throw new Error(JSON.stringify(r));
+    expect(r.attachments[0]?.qrUrls).toEqual([PHISH_URL]);
+    expect(r.urls).toContainEqual({ url: PHISH_URL, location: 'qr-code' });
   });
 
   it('explains a .msg without transport headers instead of guessing', async () => {
