@@ -11,8 +11,31 @@ export type { Assessment, Channel, Verdict } from './core/assessment.js';
 export type { MessageEvidence } from './core/evidence.js';
 export { emptyEvidence } from './core/evidence.js';
 export type { EvidenceRef, Finding, Severity } from './core/finding.js';
+export { type DmarcRecord, parseDmarc } from './core/posture/dmarc.js';
+export type { DnsAnswer, DnsFailure, DnsRecordType, MxRecord } from './core/posture/dns-answer.js';
+export {
+  auditExposure,
+  type DomainExposure,
+  type ExposureRisk,
+  type Recommendation,
+} from './core/posture/exposure-audit.js';
+export { MX_PROVIDERS, type MxProvider, mxProvider } from './core/posture/mx-providers.js';
+export { classifyProbe, type ProbeResult, type ProbeVerdict } from './core/posture/probe-verdict.js';
+export { derivedSmartHost, domainToken } from './core/posture/smart-host.js';
+export { auditSpf, parseSpf, type SpfAudit } from './core/posture/spf.js';
 export { emptyProfile, type TenantProfile } from './core/profile.js';
 export { RULES, type RuleInfo } from './core/rules/catalog.js';
 export { type ContentRuleOptions, createContentRule } from './core/rules/content.js';
 export { type CampaignIndicator, createOriginRule, type IpInfo, type IpLookup } from './core/rules/origin.js';
 export { openIpLookup } from './enrich/ip-lookup.js';
+export { auditDomain, auditDomains, readDomainList } from './exposure.js';
+export {
+  CachingResolver,
+  type DnsOptions,
+  RecordingResolver,
+  ReplayResolver,
+  type Resolver,
+  SystemResolver,
+} from './net/dns.js';
+export { runSmtpProbe, type SmtpProbeOptions, type SmtpProbeSession } from './net/smtp-probe.js';
+export { ProbeInputError, type ProbeOptions, type ProbeReport, probeDomain } from './probe.js';
