@@ -81,33 +81,46 @@ function load(path: string, opts: ReadOptions): Loaded {
     fd = openSync(path, 'r');
     const { size } = fstatSync(fd);
     if (size === 0) return { kind: 'error', path, error: 'empty file' };
-    const first = Buffer.allocUnsafe(Math.min(size, opts.headersOnly ? HEAD_CHUNK : size));
-    const bytesRead = readSync(fd, first, 0, first.length, 0);
-    let buf = first.subarray(0, bytesRead);
-    const kind = sniffKind(buf.subarray(0, 8192));
+    const headRead = readSync(fd, sharedHead, 0, Math.min(size, HEAD_CHUNK), 0);
+    const head = sharedHead.subarray(0, headRead);
+    const kind = sniffKind(head.subarray(0, 8192));
     if (kind === 'mbox') return { kind: 'mbox', path };
-    if (kind === 'unknown')
+    if (kind === 'unknown') {
       return { kind: 'error', path, error: 'not a mail message (no header fields; binary or unknown content)' };
-    const wantAll = !opts.headersOnly || kind === 'msg';
-    if (wantAll && size > opts.limits.maxMessageBytes) {
-      return {
-        kind: 'error',
-        path,
-        error: `file is ${size} bytes, over the ${opts.limits.maxMessageBytes}-byte limit`,
-      };
     }
-    const target = wantAll ? size : Math.min(size, opts.limits.maxHeaderBytes + 4);
-    const chunks = [buf];
-    let total = buf.length;
-    while (total < target && (wantAll || !hasHeaderEnd(chunks[chunks.length - 1]!))) {
-      const next = Buffer.allocUnsafe(Math.min(wantAll ? target - total : HEAD_CHUNK, target - total));
+    if (!opts.headersOnly || kind === 'msg') {
+      // The whole file, size checked before anything is allocated.
+      if (size > opts.limits.maxMessageBytes) {
+        return {
+          kind: 'error',
+          path,
+          error: `file is ${size} bytes, over the ${opts.limits.maxMessageBytes}-byte limit`,
+        };
+      }
+      const buf = Buffer.allocUnsafe(size);
+      head.copy(buf, 0);
+      let total = headRead;
+      while (total < size) {
+        const n = readSync(fd, buf, total, size - total, total);
+        if (n === 0) break;
+        total += n;
+      }
+      return { kind: 'bytes', path, buf: buf.subarray(0, total) };
+    }
+    // Header block only: usually complete within the first read, copied out of the shared buffer.
+    const end = headerEnd(head);
+    if (end > 0) return { kind: 'bytes', path, buf: Buffer.from(head.subarray(0, end)) };
+    const target = Math.min(size, opts.limits.maxHeaderBytes + 4);
+    const chunks = [Buffer.from(head)];
+    let total = headRead;
+    while (total < target && !hasHeaderEnd(chunks[chunks.length - 1]!)) {
+      const next = Buffer.allocUnsafe(Math.min(HEAD_CHUNK, target - total));
       const n = readSync(fd, next, 0, next.length, total);
       if (n === 0) break;
       chunks.push(next.subarray(0, n));
       total += n;
     }
-    if (chunks.length > 1) buf = Buffer.concat(chunks, total);
-    return { kind: 'bytes', path, buf };
+    return { kind: 'bytes', path, buf: Buffer.concat(chunks, total) };
   } catch (error) {
     return {
       kind: 'error',

@@ -54,6 +54,16 @@ describe('hostile input', () => {
     expect(run.ms).toBeLessThan(1000);
   });
 
+  it('a file over --max-message-bytes is refused before it is read whole', async () => {
+    const file = join(tmp, 'big.eml');
+    writeFileSync(file, `From: a@contoso.com\r\nTo: b@contoso.com\r\n\r\n${'x'.repeat(5000)}`);
+    const run = await timed(['analyze', file, '--max-message-bytes', '1000']);
+    expect(run.code).toBe(3);
+    expectOneLineError(run.stderr, /big\.eml: file is \d+ bytes, over the 1000-byte limit/);
+    // Header-only triage needs only the header block, so the same file is fine there.
+    expect((await timed(['analyze', file, '--max-message-bytes', '1000', '--headers-only'])).code).toBe(0);
+  });
+
   it('binary junk is refused with a one-line error', async () => {
     const file = join(tmp, 'junk.bin');
     const buf = Buffer.alloc(1 << 20);
