@@ -193,7 +193,7 @@ export async function probeDomain(opts: ProbeOptions): Promise<ProbeReport> {
       ),
     );
   }
-  return {
+  return orderReport({
     ...base,
     smartHost: host,
     smartHostSource: source,
@@ -209,6 +209,30 @@ export async function probeDomain(opts: ProbeOptions): Promise<ProbeReport> {
     tls: session.tls,
     transcript: session.transcript,
     findings,
+  });
+}
+
+/** The JSON key order users read: what was probed, the verdict, then the details. */
+function orderReport(r: ProbeReport): ProbeReport {
+  return {
+    domain: r.domain,
+    smartHost: r.smartHost,
+    smartHostSource: r.smartHostSource,
+    address: r.address,
+    port: r.port,
+    from: r.from,
+    to: r.to,
+    stage: r.stage,
+    result: r.result,
+    exposed: r.exposed,
+    conclusive: r.conclusive,
+    reply: r.reply,
+    explanation: r.explanation,
+    canary: r.canary,
+    startTlsOffered: r.startTlsOffered,
+    tls: r.tls,
+    findings: r.findings,
+    transcript: r.transcript,
   };
 }
 
@@ -216,7 +240,7 @@ function errorReport(
   base: Omit<ProbeReport, 'stage' | 'result' | 'exposed' | 'conclusive' | 'reply' | 'explanation' | 'findings'>,
   error: string,
 ): ProbeReport {
-  return {
+  return orderReport({
     ...base,
     stage: 'connect',
     result: 'error',
@@ -225,5 +249,5 @@ function errorReport(
     reply: null,
     explanation: error,
     findings: [finding('DS806', error, [{ source: `dns:${base.domain}`, field: 'smart host', value: error }])],
-  };
+  });
 }

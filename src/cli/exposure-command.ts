@@ -362,6 +362,9 @@ const CSV_COLUMNS = [
   'error',
 ] as const;
 
+/** `-all` reads as a formula to spreadsheets; the CSV says what it means first. */
+const ALL_WORDS = { '-all': 'fail', '~all': 'softfail', '?all': 'neutral', '+all': 'pass' } as const;
+
 function csvCells(r: Row): (string | number | boolean | null)[] {
   if (isDomainInputError(r)) {
     return CSV_COLUMNS.map((c) => (c === 'domain' ? r.input : c === 'error' ? r.error : null));
@@ -380,7 +383,7 @@ function csvCells(r: Row): (string | number | boolean | null)[] {
     r.gatewayBypass,
     r.gateway,
     r.spf.result,
-    r.spf.all,
+    r.spf.all ? `${ALL_WORDS[r.spf.all]} (${r.spf.all})` : null,
     r.spf.dnsLookups,
     r.spf.voidLookups,
     r.spf.includesExchangeOnline,

@@ -260,7 +260,20 @@ export async function runSmtpProbe(opts: SmtpProbeOptions): Promise<SmtpProbeSes
         // The server may close first.
       }
     }
-    socket.destroy();
+    // Close politely (FIN, TLS close_notify) and give the server a moment; never wait long.
+    await new Promise<void>((resolve) => {
+      const s = socket;
+      if (s.destroyed) return resolve();
+      const timer = setTimeout(() => {
+        s.destroy();
+        resolve();
+      }, 1000);
+      s.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      s.end();
+    });
     return session;
   };
 
