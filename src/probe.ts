@@ -86,6 +86,20 @@ export function safeAddress(text: string): { address: string; domain: string } |
   return { address: `${local}@${domain}`, domain };
 }
 
+/** An EHLO argument: a host name (LDH labels) or an address literal such as `[192.0.2.1]`. */
+export function isSafeEhloName(name: string): boolean {
+  if (name.length === 0 || name.length > 253) return false;
+  if (name.startsWith('[') && name.endsWith(']')) return parseIp(name) !== null;
+  return /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/.test(
+    name,
+  );
+}
+
+function defaultEhloName(): string {
+  const h = hostname();
+  return isSafeEhloName(h) ? h : 'localhost';
+}
+
 async function firstAddress(resolver: Resolver, host: string): Promise<{ address: string } | { error: string }> {
   const a = await resolver.query(host, 'A');
   if (a.status === 'ok' && a.records.length > 0) return { address: a.records[0]! };
@@ -130,6 +144,9 @@ export async function probeDomain(opts: ProbeOptions): Promise<ProbeReport> {
       `--to must be an address in ${domain} (got ${to.address}): the probe only tests your own tenant`,
     );
   }
+  const ehloName = opts.ehloName ?? defaultEhloName();
+  if (!isSafeEhloName(ehloName))
+    throw new ProbeInputError(`--ehlo must be a host name or an address literal (got "${ehloName}")`);
   const port = opts.smtpPort ?? 25;
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new ProbeInputError(`--smtp-port must be 1–65535`);
 
@@ -173,7 +190,7 @@ export async function probeDomain(opts: ProbeOptions): Promise<ProbeReport> {
     host,
     address,
     port,
-    ehloName: opts.ehloName ?? (hostname() || 'localhost'),
+    ehloName,
     from: from.address,
     to: to.address,
     message,

@@ -13,7 +13,7 @@ const dir = mkdtempSync(join(tmpdir(), 'dsguard-exposure-'));
 
 beforeAll(async () => {
   server = await startDnsServer(loadZones('test/fixtures/dns'));
-  dns = ['--dns-server', server.address, '--timeout', '250', '--tries', '1'];
+  dns = ['--dns-server', server.address, '--timeout', '1000', '--tries', '1'];
 });
 afterAll(async () => {
   await server.close();

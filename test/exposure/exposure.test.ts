@@ -15,7 +15,7 @@ let resolver: SystemResolver;
 
 beforeAll(async () => {
   server = await startDnsServer(loadZones('test/fixtures/dns'));
-  resolver = new SystemResolver({ server: server.address, timeoutMs: 250, tries: 1 });
+  resolver = new SystemResolver({ server: server.address, timeoutMs: 1000, tries: 1 });
 });
 afterAll(async () => {
   await server.close();

@@ -14,7 +14,7 @@ let resolver: SystemResolver;
 
 beforeAll(async () => {
   dns = await startDnsServer(loadZones('test/fixtures/dns'));
-  resolver = new SystemResolver({ server: dns.address, timeoutMs: 500, tries: 1 });
+  resolver = new SystemResolver({ server: dns.address, timeoutMs: 2000, tries: 1 });
 });
 afterAll(async () => {
   await dns.close();
@@ -149,6 +149,7 @@ describe('dsguard probe', () => {
     await expect(probeDomain({ ...base, to: 'someone@other.test', resolver })).rejects.toBeInstanceOf(ProbeInputError);
     await expect(probeDomain({ ...base, to: 'a@probe.test>\r\nDATA', resolver })).rejects.toThrow(/not a plain/);
     await expect(probeDomain({ ...base, from: 'x y@probe.test', resolver })).rejects.toThrow(/--from/);
+    await expect(probeDomain({ ...base, ehloName: 'host\r\nRCPT TO:<x@y.test>', resolver })).rejects.toThrow(/--ehlo/);
   });
 
   it('no smart host in DNS is an error result, not an exception', async () => {
