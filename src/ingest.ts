@@ -1,0 +1,561 @@
+/**
+ * `ingest(files, options)`: stream message trace, trace detail, historical search, Defender EmailEvents (+
+ * attachment and URL rows) and Graph message trace exports into the store. Every row becomes a MessageEvidence
+ * and gets an Assessment from assess(); Direct Send, internal-spoof and candidate deliveries are stored in full
+ * with provenance (file, sha256, row), everything else is counted by day and classification.
+ *
+ * Guarantees: idempotent (deliveries are keyed on message id + recipient, identical fact rows are kept once,
+ * a file whose sha256 is in the ledger as complete is skipped); one transaction per batch, with the ledger's
+ * committed-row mark inside it, so a crash or Ctrl-C leaves the store consistent and a re-run resumes; bad rows
+ * are reported with file and row, counted and skipped; for every file read = stored + aggregated + rejected.
+ * @module
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { type AssessOptions, assess, type MessageRule } from './core/assess.js';
+import type { Assessment, Channel } from './core/assessment.js';
+import type { MessageEvidence } from './core/evidence.js';
+import type { TenantProfile } from './core/profile.js';
+import type { AdaptedRow, ExportAdapter } from './sources/exports/export-adapter.js';
+import { CsvRow, type ExportRow, headerIndex, JsonRow, type RowPlace } from './sources/exports/export-row.js';
+import { mergeEvidence } from './sources/exports/merge-evidence.js';
+import {
+  DEFAULT_EXPORT_LIMITS,
+  ExportReadError,
+  type ExportReaderLimits,
+  type RawRow,
+  type ReadProgress,
+  readExportRows,
+  sniffExportFile,
+} from './sources/exports/read-export.js';
+import { ADAPTERS } from './sources/exports/sniff-export.js';
+import { DsguardStore, type FactRow, type FileRecord } from './store/dsguard-store.js';
+import { deliveryHash, hash53, messageHash } from './store/keys.js';
+
+const DAY_MS = 86_400_000;
+const ABUSE: ReadonlySet<Channel> = new Set(['direct-send', 'internal-spoof']);
+const MAX_CLASS_CACHE = 200_000;
+
+export interface IngestProgress {
+  file: string;
+  bytes: number;
+  totalBytes: number;
+  rows: number;
+}
+
+export interface RowError {
+  file: string;
+  row: number;
+  error: string;
+}
+
+export interface IngestOptions {
+  /** Store path (created when missing) or an open store. */
+  db: string | DsguardStore;
+  profile: TenantProfile | null;
+  /** Extra rule families (IP origin, …) passed through to assess(). */
+  extraRules?: readonly MessageRule[];
+  onProgress?: (p: IngestProgress) => void;
+  onRowError?: (e: RowError) => void;
+  /** Stop after the current batch commits (Ctrl-C). */
+  signal?: AbortSignal;
+  limits?: Partial<ExportReaderLimits>;
+  /** Clock for ledger timestamps (tests). */
+  now?: () => Date;
+}
+
+export interface FileIngestSummary {
+  file: string;
+  sha256: string | null;
+  format: string | null;
+  status: 'ingested' | 'resumed' | 'skipped' | 'interrupted' | 'error';
+  error?: string;
+  /** Rows read in this run (after the resume point). */
+  read: number;
+  stored: number;
+  aggregated: number;
+  rejected: number;
+  /** Rows whose deliveries were already in the store (counted in stored or aggregated). */
+  duplicates: number;
+  /** Rows skipped because an earlier run committed them. */
+  resumedAfter: number;
+}
+
+export interface IngestSummary {
+  files: FileIngestSummary[];
+  read: number;
+  stored: number;
+  aggregated: number;
+  rejected: number;
+  duplicates: number;
+  /** Stored deliveries re-assessed after a join brought new facts. */
+  reassessed: number;
+  warnings: string[];
+  interrupted: boolean;
+}
+
+interface Classification {
+  channel: Channel;
+  candidate: boolean;
+}
+
+/** The few distinct classifications, shared by every cache entry. */
+const CLASSES = new Map<string, Classification>();
+function classification(channel: Channel, candidate: boolean): Classification {
+  const k = `${channel}|${candidate}`;
+  let c = CLASSES.get(k);
+  if (!c) {
+    c = { channel, candidate };
+    CLASSES.set(k, c);
+  }
+  return c;
+}
+
+/** Accepted-domain test over the tenant the assessment resolved (profile or inferred). */
+function internal(domains: readonly string[], domain: string | null | undefined): boolean {
+  return domain !== null && domain !== undefined && domains.includes(domain);
+}
+
+/**
+ * A delivery worth keeping in full although the channel is unknown (summary rows: no connector facts): an
+ * internal sender (P1 or P2) to an internal recipient that Exchange did not stamp as originating in the tenant.
+ * Direct Send only ever delivers to the tenant's own mailboxes.
+ */
+export function isCandidate(ev: MessageEvidence, a: Assessment): boolean {
+  if (a.channel !== 'unknown') return false;
+  const d = a.tenant.domains;
+  const senderInternal = internal(d, ev.envelopeFrom?.value.domain) || internal(d, ev.headerFrom?.value.domain);
+  if (!senderInternal) return false;
+  const rcpts = ev.envelopeRecipients.length > 0 ? ev.envelopeRecipients : ev.recipients;
+  if (!rcpts.some((r) => internal(d, r.value.domain))) return false;
+  return ev.exchange.directionality?.value.toLowerCase() !== 'originating';
+}
+
+function profileFingerprint(profile: TenantProfile | null): string {
+  if (!profile) return 'none';
+  return String(
+    hash53(
+      JSON.stringify({
+        d: profile.acceptedDomains,
+        t: profile.tenantIds,
+        c: profile.connectors.map((c) => [c.name, c.senderIps.map((x) => x.text), c.certificateNames]),
+        k: profile.knownSources.map((k) => [k.name, k.ips.map((x) => x.text), k.senders, k.subject]),
+        r: profile.rejectDirectSend,
+      }),
+    ),
+  );
+}
+
+async function sha256File(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+/** Everything the ingest of one store needs across files. */
+class Ingestor {
+  /**
+   * Class key (as a 53-bit hash: a number keeps no reference to the parsed text) → classification.
+   * Bounded: cleared when full.
+   */
+  private readonly classCache = new Map<number, Classification>();
+  classMisses = 0;
+  /** The row assessed on the last cache miss (reused when that same row is then stored). */
+  private lastMiss: { input: string; evidence: MessageEvidence; assessment: Assessment } | null = null;
+  private readonly assessOptions: AssessOptions;
+  private joinFacts: boolean;
+  private readonly files = new Map<number, { record: FileRecord; index: Map<string, number> | null }>();
+  reassessed = 0;
+
+  constructor(
+    private readonly store: DsguardStore,
+    private readonly opts: IngestOptions,
+  ) {
+    this.assessOptions = opts.extraRules
+      ? { profile: opts.profile, extraRules: opts.extraRules }
+      : { profile: opts.profile };
+    this.joinFacts = store.joinFactsExist();
+  }
+
+  private assess(ev: MessageEvidence): Assessment {
+    return assess(ev, this.assessOptions);
+  }
+
+  /** Channel and candidacy by class key; assess() runs once per distinct key. */
+  private classify(a: AdaptedRow): Classification {
+    const key = hash53(a.classKey);
+    const hit = this.classCache.get(key);
+    if (hit) return hit;
+    this.classMisses++;
+    const evidence = a.evidence();
+    const assessment = this.assess(evidence);
+    const c = classification(assessment.channel, isCandidate(evidence, assessment));
+    this.lastMiss = { input: evidence.input, evidence, assessment };
+    if (this.classCache.size >= MAX_CLASS_CACHE) this.classCache.clear();
+    this.classCache.set(key, c);
+    return c;
+  }
+
+  async ingestFile(path: string): Promise<FileIngestSummary> {
+    const summary: FileIngestSummary = {
+      file: path,
+      sha256: null,
+      format: null,
+      status: 'ingested',
+      read: 0,
+      stored: 0,
+      aggregated: 0,
+      rejected: 0,
+      duplicates: 0,
+      resumedAfter: 0,
+    };
+    const limits = { ...DEFAULT_EXPORT_LIMITS, ...this.opts.limits };
+    let size: number;
+    try {
+      const s = await stat(path);
+      if (!s.isFile()) return { ...summary, status: 'error', error: 'not a file' };
+      size = s.size;
+    } catch (error) {
+      return { ...summary, status: 'error', error: `cannot read: ${(error as NodeJS.ErrnoException).code ?? error}` };
+    }
+    const sniff = await sniffExportFile(path, limits);
+    if (sniff.status === 'error') return { ...summary, status: 'error', error: sniff.error };
+    const info = sniff.info;
+    summary.format = info.description;
+    summary.sha256 = await sha256File(path);
+    const now = () => (this.opts.now?.() ?? new Date()).toISOString();
+    const existing = this.store.fileBySha(summary.sha256);
+    if (existing?.status === 'complete') return { ...summary, status: 'skipped' };
+    const record = this.store.transaction(() =>
+      this.store.startFile(summary.sha256!, path, size, info.adapter.format, info.columns, now()),
+    );
+    this.files.set(record.id, { record, index: info.columns ? headerIndex(info.columns) : null });
+    const startAfter = record.rowsRead;
+    if (startAfter > 0) {
+      summary.status = 'resumed';
+      summary.resumedAfter = startAfter;
+    }
+    const progress: ReadProgress = { bytes: 0 };
+    let lastRow = startAfter;
+    try {
+      for await (const batch of readExportRows(path, info, { startAfter, limits, progress })) {
+        const counts = this.store.transaction(() => this.writeBatch(batch, info.adapter, record, path));
+        lastRow = batch[batch.length - 1]!.row;
+        summary.read += batch.length;
+        summary.stored += counts.stored;
+        summary.aggregated += counts.aggregated;
+        summary.rejected += counts.rejected;
+        summary.duplicates += counts.duplicate;
+        this.opts.onProgress?.({ file: path, bytes: Math.min(progress.bytes, size), totalBytes: size, rows: lastRow });
+        if (this.opts.signal?.aborted) {
+          summary.status = 'interrupted';
+          return summary;
+        }
+      }
+    } catch (error) {
+      this.store.reloadBuckets();
+      if (error instanceof ExportReadError) {
+        return { ...summary, status: 'error', error: error.message };
+      }
+      throw error;
+    }
+    this.store.transaction(() => this.store.finishFile(record.id, now()));
+    void lastRow;
+    return summary;
+  }
+
+  private writeBatch(batch: RawRow[], adapter: ExportAdapter, file: FileRecord, path: string) {
+    const counts = { stored: 0, aggregated: 0, rejected: 0, duplicate: 0 };
+    const deltas = new Map<number, number>();
+    const add = (id: number, n: number) => deltas.set(id, (deltas.get(id) ?? 0) + n);
+    for (const raw of batch) {
+      const place: RowPlace = { file: path, row: raw.row };
+      const reject = (error: string) => {
+        counts.rejected++;
+        this.opts.onRowError?.({ file: path, row: raw.row, error });
+      };
+      if (raw.error !== undefined) {
+        reject(raw.error);
+        continue;
+      }
+      let res: ReturnType<ExportAdapter['adapt']>;
+      try {
+        res = adapter.adapt(raw.data, place);
+      } catch (error) {
+        reject(`unreadable row: ${(error as Error).message}`);
+        continue;
+      }
+      if (!res.ok) {
+        reject(res.error);
+        continue;
+      }
+      const a = res.row;
+      if (a.messageId === null) {
+        reject('no message id');
+        continue;
+      }
+      const day = Math.floor(a.receivedMs / DAY_MS);
+      const msgH = messageHash(a.messageId);
+      let data: string | null = null;
+      const fact = (h: number): boolean => {
+        data ??= raw.serialize();
+        return this.store.insertFact(
+          { day, h, msgH, fileId: file.id, row: raw.row, format: adapter.format, data },
+          hash53(data),
+        );
+      };
+
+      if (a.role === 'fact') {
+        const hs = a.recipients.length > 0 ? a.recipients.map((r) => deliveryHash(a.messageId!, r)) : [0];
+        let fresh = false;
+        for (const h of hs) {
+          if (fact(h)) fresh = true;
+          this.store.pendingForMessage(day, msgH, h);
+        }
+        this.joinFacts = true;
+        counts.stored++;
+        if (!fresh) counts.duplicate++;
+        continue;
+      }
+
+      const cls = this.classify(a);
+      const worthy = ABUSE.has(cls.channel) || cls.candidate;
+      let evidence: MessageEvidence | null = null;
+      let assessment: Assessment | null = null;
+      if (worthy) {
+        // The cache entry's assessment is exact only for the row that created it.
+        const miss = this.lastMiss;
+        if (miss !== null && miss.input === `${path}:${raw.row}`) {
+          evidence = miss.evidence;
+          assessment = miss.assessment;
+        } else {
+          evidence = a.evidence();
+          assessment = this.assess(evidence);
+        }
+      }
+      const verdict = assessment?.verdict ?? 'not-applicable';
+      const candidate = assessment ? isCandidate(evidence!, assessment) : false;
+      const bucket = this.store.bucketId({ day, channel: assessment?.channel ?? cls.channel, verdict, candidate });
+      const keepFacts = adapter.format === 'message-trace-detail';
+      let storedRow = false;
+      let newDelivery = false;
+      for (const recipient of a.recipients) {
+        const h = deliveryHash(a.messageId, recipient);
+        if (this.store.insertDelivery(day, h, bucket, worthy)) {
+          newDelivery = true;
+          add(bucket, 1);
+          if (worthy) {
+            fact(h);
+            this.store.upsertMessage(messageRow(day, h, msgH, recipient, evidence!, assessment!, bucket, file, raw));
+            if (this.joinFacts) this.store.addPending(day, h);
+            storedRow = true;
+          } else if (keepFacts) {
+            fact(h);
+            storedRow = true;
+          }
+          continue;
+        }
+        const old = this.store.delivery(day, h)!;
+        if (old.stored) {
+          fact(h);
+          this.store.addPending(day, h);
+          storedRow = true;
+        } else if (worthy) {
+          fact(h);
+          this.store.upsertMessage(messageRow(day, h, msgH, recipient, evidence!, assessment!, bucket, file, raw));
+          this.store.setDelivery(day, h, bucket, true);
+          add(old.bucket, -1);
+          add(bucket, 1);
+          if (this.joinFacts) this.store.addPending(day, h);
+          storedRow = true;
+        } else {
+          if (keepFacts) {
+            fact(h);
+            storedRow = true;
+          }
+          // A row that knows the channel replaces a count made without knowing it.
+          if (this.store.bucketChannel(old.bucket) === 'unknown' && cls.channel !== 'unknown') {
+            this.store.setDelivery(day, h, bucket, false);
+            add(old.bucket, -1);
+            add(bucket, 1);
+          }
+        }
+      }
+      if (storedRow) counts.stored++;
+      else counts.aggregated++;
+      if (!newDelivery) counts.duplicate++;
+    }
+    this.store.addToBuckets(deltas);
+    const last = batch[batch.length - 1]!.row;
+    this.store.fileProgress(file.id, last, counts);
+    return counts;
+  }
+
+  /** Re-assess stored deliveries whose facts changed (joins across rows and files). */
+  reassessPending(): number {
+    let total = 0;
+    for (;;) {
+      const keys = this.store.takePending(2000);
+      if (keys.length === 0) break;
+      this.store.transaction(() => {
+        const deltas = new Map<number, number>();
+        for (const k of keys) {
+          this.reassessOne(k.day, k.h, deltas);
+          this.store.donePending(k.day, k.h);
+        }
+        this.store.addToBuckets(deltas);
+      });
+      total += keys.length;
+      if (this.opts.signal?.aborted) break;
+    }
+    this.reassessed += total;
+    return total;
+  }
+
+  private fileInfo(id: number) {
+    let f = this.files.get(id);
+    if (!f) {
+      const record = this.store.fileById(id)!;
+      f = { record, index: record.columns ? headerIndex(record.columns) : null };
+      this.files.set(id, f);
+    }
+    return f;
+  }
+
+  /** Evidence of a stored fact, rebuilt by its adapter from the raw row (provenance: file, column, row). */
+  evidenceOfFact(f: FactRow): MessageEvidence | null {
+    const adapter = ADAPTERS[f.format as keyof typeof ADAPTERS];
+    if (!adapter) return null;
+    const { record, index } = this.fileInfo(f.fileId);
+    let row: ExportRow;
+    try {
+      const parsed: unknown = JSON.parse(f.data);
+      row =
+        index && Array.isArray(parsed)
+          ? new CsvRow(index, record.columns ?? [], parsed as string[])
+          : new JsonRow(parsed as Record<string, unknown>);
+    } catch {
+      return null;
+    }
+    const res = adapter.adapt(row, { file: record.path, row: f.row });
+    return res.ok ? res.row.evidence() : null;
+  }
+
+  private reassessOne(day: number, h: number, deltas: Map<number, number>): void {
+    const m = this.store.message(day, h);
+    if (!m) return;
+    const facts = this.store.factsForMessage(day, m.msgH).filter((f) => f.h === h || f.h === 0);
+    const evidences = facts.map((f) => this.evidenceOfFact(f)).filter((e): e is MessageEvidence => e !== null);
+    if (evidences.length === 0) return;
+    const merged = mergeEvidence(evidences);
+    const a = this.assess(merged);
+    const candidate = isCandidate(merged, a);
+    const bucket = this.store.bucketId({ day, channel: a.channel, verdict: a.verdict, candidate });
+    if (bucket !== m.bucket) {
+      deltas.set(m.bucket, (deltas.get(m.bucket) ?? 0) - 1);
+      deltas.set(bucket, (deltas.get(bucket) ?? 0) + 1);
+      this.store.setDelivery(day, h, bucket, true);
+    }
+    const first = facts[0]!;
+    const fileRecord = this.fileInfo(m.fileId).record;
+    this.store.upsertMessage(
+      messageRow(day, h, m.msgH, m.recipient ?? '', merged, a, bucket, fileRecord, { row: m.row }, first),
+    );
+  }
+}
+
+function messageRow(
+  day: number,
+  h: number,
+  msgH: number,
+  recipient: string,
+  ev: MessageEvidence,
+  a: Assessment,
+  bucket: number,
+  file: FileRecord,
+  raw: { row: number },
+  _first?: FactRow,
+) {
+  return {
+    day,
+    h,
+    msgH,
+    messageId: ev.messageId ?? ev.networkMessageId,
+    receivedAt: ev.receivedAt ?? new Date(day * DAY_MS).toISOString(),
+    recipient,
+    sender: ev.envelopeFrom?.value.address ?? null,
+    headerFrom: ev.headerFrom?.value.address ?? null,
+    ip: ev.connectingIp?.value ?? null,
+    helo: ev.helo?.value ?? null,
+    tls: ev.tls?.value ?? null,
+    subject: ev.subject ? ev.subject.value.slice(0, 300) : null,
+    channel: a.channel,
+    verdict: a.verdict,
+    risk: a.risk,
+    rejectBlocks: a.rejectDirectSendBlocks,
+    candidate: isCandidate(ev, a),
+    codes: [...new Set(a.findings.map((f) => f.code))].join(' '),
+    bucket,
+    fileId: file.id,
+    row: raw.row,
+  };
+}
+
+/**
+ * Ingest export files into the store. Never throws for a bad file or row: they are reported in the summary
+ * (and through `onRowError`); throws only for store I/O failures.
+ */
+export async function ingest(paths: readonly string[], opts: IngestOptions): Promise<IngestSummary> {
+  let store: DsguardStore;
+  let own = false;
+  if (typeof opts.db === 'string') {
+    const r = DsguardStore.open(opts.db);
+    if (r.status === 'error') throw new Error(r.error);
+    store = r.store;
+    own = true;
+  } else store = opts.db;
+  const summary: IngestSummary = {
+    files: [],
+    read: 0,
+    stored: 0,
+    aggregated: 0,
+    rejected: 0,
+    duplicates: 0,
+    reassessed: 0,
+    warnings: [],
+    interrupted: false,
+  };
+  try {
+    const fp = profileFingerprint(opts.profile);
+    const previous = store.meta('profile');
+    if (previous !== null && previous !== fp) {
+      summary.warnings.push(
+        'the store holds rows assessed with another profile: keep one profile per store (or start a new --db)',
+      );
+    }
+    store.transaction(() => store.setMeta('profile', fp));
+    const ingestor = new Ingestor(store, opts);
+    ingestor.reassessPending();
+    for (const path of paths) {
+      const f = await ingestor.ingestFile(path);
+      summary.files.push(f);
+      summary.read += f.read;
+      summary.stored += f.stored;
+      summary.aggregated += f.aggregated;
+      summary.rejected += f.rejected;
+      summary.duplicates += f.duplicates;
+      ingestor.reassessPending();
+      if (f.status === 'interrupted' || opts.signal?.aborted) {
+        summary.interrupted = true;
+        break;
+      }
+    }
+    summary.reassessed = ingestor.reassessed;
+  } finally {
+    if (own) store.close();
+  }
+  return summary;
+}
+
+export { DsguardStore };

@@ -1,0 +1,104 @@
+/**
+ * What every export adapter produces for a row: the delivery identity (message id, recipients, receive time),
+ * a class key for the assessment cache, and the full {@link MessageEvidence} built on demand.
+ * @module
+ */
+import { toMailAddress } from '../../core/domain-name.js';
+import type { MailAddress, MessageEvidence, SourceKind } from '../../core/evidence.js';
+import { normalizeIp } from '../../core/net-address.js';
+import type { Observed } from '../../core/observed.js';
+import { normalizeMessageId } from '../../store/keys.js';
+import { isoSeconds, parseExportDate } from './export-dates.js';
+import { cell, type ExportRow, type RowPlace } from './export-row.js';
+
+export type ExportFormat =
+  | 'message-trace'
+  | 'message-trace-detail'
+  | 'historical-search'
+  | 'email-events'
+  | 'email-attachment-info'
+  | 'email-url-info'
+  | 'graph-message-trace';
+
+/**
+ * `delivery`: the row describes a message to a recipient (counted once per delivery);
+ * `fact`: the row only adds facts (attachments, URLs, trace events without a recipient) to a delivery described
+ * elsewhere; it is joined on the message id (and the recipient, when it has one) and never counted as a message.
+ */
+export type RowRole = 'delivery' | 'fact';
+
+export interface AdaptedRow {
+  role: RowRole;
+  /** Canonical Exchange message id (network message id / message trace id), `null` when the row has none. */
+  messageId: string | null;
+  /** Receive time (ms since epoch). */
+  receivedMs: number;
+  /** Lower-case recipient addresses this row speaks for (deliveries); may be empty for message-level facts. */
+  recipients: string[];
+  /**
+   * Everything in the row that can decide the channel (sender/recipient domains, connecting IP, HELO, TLS,
+   * connector, direction and authentication columns), and nothing that only feeds content rules (subject,
+   * file names, URLs) or provenance. Rows with equal keys get the same channel from assess().
+   */
+  classKey: string;
+  /** The full evidence record (built on demand: most rows never need it). */
+  evidence(): MessageEvidence;
+}
+
+export type AdaptResult = { ok: true; row: AdaptedRow } | { ok: false; error: string };
+
+export interface ExportAdapter {
+  format: ExportFormat;
+  sourceKind: SourceKind;
+  adapt(row: ExportRow, place: RowPlace): AdaptResult;
+}
+
+export function fail(error: string): AdaptResult {
+  return { ok: false, error };
+}
+
+/** Parse a date column; the error names the column and the value. */
+export function dateOf(row: ExportRow, keys: readonly string[]): { ms: number } | { error: string } {
+  for (const k of keys) {
+    const v = row.get(k);
+    if (v === null) continue;
+    const ms = parseExportDate(v);
+    if (ms === null) return { error: `${row.name(k)} "${v.slice(0, 60)}" is not a date` };
+    return { ms };
+  }
+  return { error: `no ${keys.map((k) => row.name(k)).join(' / ')} value` };
+}
+
+export function receivedIso(ms: number): string {
+  return isoSeconds(ms);
+}
+
+export function addressOf(row: ExportRow, place: RowPlace, key: string): Observed<MailAddress> | null {
+  const v = row.get(key);
+  if (v === null) return null;
+  const a = toMailAddress(v);
+  return a ? cell(row, place, key, a, v) : null;
+}
+
+export function ipOf(row: ExportRow, place: RowPlace, key: string): Observed<string> | null {
+  const v = row.get(key);
+  if (v === null) return null;
+  const ip = normalizeIp(v);
+  return ip ? cell(row, place, key, ip, v) : null;
+}
+
+/** Domain of an address as the evidence will hold it (same normalisation as toMailAddress). */
+export function domainKey(address: string | null): string {
+  if (address === null) return '';
+  return toMailAddress(address)?.domain ?? '';
+}
+
+export function recipientKey(address: string | null): string {
+  if (address === null) return '';
+  return toMailAddress(address)?.address ?? '';
+}
+
+export function messageIdOf(...values: (string | null)[]): string | null {
+  for (const v of values) if (v !== null && v.length > 0) return normalizeMessageId(v);
+  return null;
+}

@@ -1,0 +1,99 @@
+/**
+ * Dates as exports write them: ISO-8601 (`2026-07-23T22:01:22.0480000Z`, `2026-07-23 22:01:22`), the US form of
+ * Windows PowerShell's Export-Csv on an en-US machine (`7/23/2026 10:01:22 PM`), day-first numeric forms when the
+ * first number cannot be a month (`23/07/2026 22:01:22`), and month names (`Jul 23, 2026 10:01:22 PM`,
+ * `23 Jul 2026 22:01:22`). Times without a zone are UTC (message trace and Defender export UTC).
+ * Hand-rolled because it runs on every row; linear, no backtracking.
+ * @module
+ */
+
+const MONTHS: Record<string, number> = {
+  jan: 1,
+  feb: 2,
+  mar: 3,
+  apr: 4,
+  may: 5,
+  jun: 6,
+  jul: 7,
+  aug: 8,
+  sep: 9,
+  oct: 10,
+  nov: 11,
+  dec: 12,
+};
+
+const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i;
+const NUMERIC =
+  /^(\d{1,2})[/.](\d{1,2})[/.](\d{4})(?:,?\s+(\d{1,2}):(\d{2})(?::(\d{2}))?(?:[.,]\d{1,9})?\s*([AP]\.?M\.?)?)?$/i;
+const MONTH_FIRST =
+  /^([A-Za-z]{3})[a-z]*\.?\s+(\d{1,2}),?\s+(\d{4})(?:,?\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AP]M)?)?$/i;
+const DAY_FIRST =
+  /^(\d{1,2})\s+([A-Za-z]{3})[a-z]*\.?,?\s+(\d{4})(?:,?\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AP]M)?)?$/i;
+
+function build(y: number, mo: number, d: number, h: number, mi: number, s: number, ms: number, offsetMin: number) {
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return null;
+  const t = Date.UTC(y, mo - 1, d, h, mi, s, ms) - offsetMin * 60_000;
+  const check = new Date(Date.UTC(y, mo - 1, d));
+  if (check.getUTCDate() !== d) return null;
+  return Number.isFinite(t) ? t : null;
+}
+
+function hour12(h: number, ampm: string | undefined): number {
+  if (!ampm) return h;
+  const pm = ampm[0]!.toLowerCase() === 'p';
+  if (h < 1 || h > 12) return 99;
+  return (h % 12) + (pm ? 12 : 0);
+}
+
+function parseDateText(t: string): number | null {
+  const iso = ISO.exec(t);
+  if (iso) {
+    const frac = iso[7] ? Number(iso[7].slice(0, 3).padEnd(3, '0')) : 0;
+    let off = 0;
+    const z = iso[8];
+    if (z && z.toUpperCase() !== 'Z') {
+      const sign = z[0] === '-' ? -1 : 1;
+      const digits = z.slice(1).replace(':', '');
+      off = sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4)));
+    }
+    return build(+iso[1]!, +iso[2]!, +iso[3]!, +(iso[4] ?? 0), +(iso[5] ?? 0), +(iso[6] ?? 0), frac, off);
+  }
+  const num = NUMERIC.exec(t);
+  if (num) {
+    let a = +num[1]!;
+    let b = +num[2]!;
+    // US month-first unless the first number cannot be a month.
+    if (a > 12 && b <= 12) [a, b] = [b, a];
+    return build(+num[3]!, a, b, hour12(+(num[4] ?? 0), num[7]), +(num[5] ?? 0), +(num[6] ?? 0), 0, 0);
+  }
+  const mf = MONTH_FIRST.exec(t);
+  if (mf) {
+    const mo = MONTHS[mf[1]!.toLowerCase()];
+    return mo ? build(+mf[3]!, mo, +mf[2]!, hour12(+(mf[4] ?? 0), mf[7]), +(mf[5] ?? 0), +(mf[6] ?? 0), 0, 0) : null;
+  }
+  const df = DAY_FIRST.exec(t);
+  if (df) {
+    const mo = MONTHS[df[2]!.toLowerCase()];
+    return mo ? build(+df[3]!, mo, +df[1]!, hour12(+(df[4] ?? 0), df[7]), +(df[5] ?? 0), +(df[6] ?? 0), 0, 0) : null;
+  }
+  return null;
+}
+
+let lastText = '';
+let lastMs: number | null = null;
+
+/** Milliseconds since the epoch, or `null` when the text is not a date this reader knows. */
+export function parseExportDate(text: string): number | null {
+  if (text === lastText) return lastMs;
+  const t = text.trim();
+  let ms: number | null = null;
+  if (t.length <= 40) ms = parseDateText(t);
+  lastText = text;
+  lastMs = ms;
+  return ms;
+}
+
+/** ISO-8601 UTC text (second precision, `Z`). */
+export function isoSeconds(ms: number): string {
+  return `${new Date(ms).toISOString().slice(0, 19)}Z`;
+}

@@ -1,0 +1,94 @@
+/**
+ * Merge the evidence of several rows about one delivery (a message trace row, its detail events, the
+ * historical-search row, the EmailEvents row, attachment and URL rows) into one record. The most informative
+ * source leads (EmailEvents, then historical search, detail, summary); each missing fact is filled from the
+ * others, so every fact keeps the EvidenceRef of the row it came from.
+ * @module
+ */
+import type { MessageEvidence, SourceKind } from '../../core/evidence.js';
+import type { Observed } from '../../core/observed.js';
+
+const RANK: Record<SourceKind, number> = {
+  'email-events': 0,
+  'historical-search': 1,
+  'message-trace-detail': 2,
+  'message-trace': 3,
+  'graph-message-trace': 3,
+  eml: 4,
+  msg: 4,
+  mbox: 4,
+  headers: 4,
+};
+
+function fill<T extends object>(target: T, source: T): void {
+  for (const k of Object.keys(source) as (keyof T)[]) {
+    if (target[k] === null && source[k] !== null) target[k] = source[k];
+  }
+}
+
+function union<T>(a: Observed<T>[], b: Observed<T>[], key: (v: T) => string): void {
+  const seen = new Set(a.map((x) => key(x.value)));
+  for (const x of b) {
+    const k = key(x.value);
+    if (!seen.has(k)) {
+      seen.add(k);
+      a.push(x);
+    }
+  }
+}
+
+const SCALARS = [
+  'messageId',
+  'networkMessageId',
+  'receivedAt',
+  'subject',
+  'headerFrom',
+  'envelopeFrom',
+  'connectingIp',
+  'helo',
+  'tls',
+  'connector',
+  'receivingTenantId',
+  'mailingList',
+  'arc',
+  'delivery',
+] as const;
+
+export function mergeEvidence(list: readonly MessageEvidence[]): MessageEvidence {
+  if (list.length === 0) throw new Error('mergeEvidence needs at least one record');
+  const ordered = [...list].sort((a, b) => RANK[a.sourceKind] - RANK[b.sourceKind]);
+  const base = structuredClone(ordered[0]!);
+  // Attachment / URL rows carry no receive time: let a delivery row lead.
+  for (const ev of ordered.slice(1)) {
+    for (const k of SCALARS) {
+      if (base[k] === null && ev[k] !== null) (base as unknown as Record<string, unknown>)[k] = ev[k];
+    }
+    fill(base.exchange, ev.exchange);
+    fill(base.authentication, ev.authentication);
+    fill(base.antispam, ev.antispam);
+    union(base.recipients, ev.recipients, (a) => a.address);
+    union(base.envelopeRecipients, ev.envelopeRecipients, (a) => a.address);
+    const names = new Set(base.attachments.map((a) => `${a.name}|${a.sha256}`));
+    for (const a of ev.attachments) {
+      if (!names.has(`${a.name}|${a.sha256}`)) {
+        names.add(`${a.name}|${a.sha256}`);
+        base.attachments.push(a);
+      }
+    }
+    const urls = new Set(base.urls.map((u) => `${u.location}|${u.url}`));
+    for (const u of ev.urls) {
+      if (!urls.has(`${u.location}|${u.url}`)) {
+        urls.add(`${u.location}|${u.url}`);
+        base.urls.push(u);
+      }
+    }
+    base.hops.push(...ev.hops);
+    for (const [k, v] of Object.entries(ev.extra)) if (!(k in base.extra)) base.extra[k] = v;
+    base.notes.push(...ev.notes);
+  }
+  if (base.receivedAt === null) {
+    const withTime = list.find((e) => e.receivedAt !== null);
+    if (withTime) base.receivedAt = withTime.receivedAt;
+  }
+  return base;
+}

@@ -1,0 +1,450 @@
+/**
+ * Stream an export file as batches of rows: CSV through uDSV (incremental, bounded memory), JSON documents
+ * (Graph pages, runHuntingQuery responses, streaming-API records) and NDJSON. The format is sniffed from the
+ * content. Rows before `startAfter` are parsed but not returned (resume after a crash).
+ * @module
+ */
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { TextDecoder } from 'node:util';
+import { initParser, type Schema } from 'udsv';
+import type { ExportAdapter } from './export-adapter.js';
+import { CsvRow, type ExportRow, headerIndex, JsonRow } from './export-row.js';
+import {
+  ADAPTERS,
+  describeColumns,
+  detectEncoding,
+  type EncodingInfo,
+  formatOfColumns,
+  type TextEncoding,
+} from './sniff-export.js';
+
+export interface ExportReaderLimits {
+  /** Largest JSON document read whole (bytes). NDJSON and CSV are streamed. */
+  maxJsonBytes: number;
+  /** Largest CSV record (bytes of text); a longer one (an unterminated quote) aborts the file. */
+  maxRecordBytes: number;
+  /** Rows per batch. */
+  batchRows: number;
+}
+
+export const DEFAULT_EXPORT_LIMITS: ExportReaderLimits = {
+  maxJsonBytes: 256 * 1024 * 1024,
+  maxRecordBytes: 16 * 1024 * 1024,
+  batchRows: 10_000,
+};
+
+export type Container = 'csv' | 'json' | 'ndjson';
+
+export interface ExportInfo {
+  adapter: ExportAdapter;
+  container: Container;
+  encoding: TextEncoding;
+  /** CSV header as written (null for JSON). */
+  columns: string[] | null;
+  /** A short human description: "Get-MessageTraceV2 CSV (UTF-16LE)". */
+  description: string;
+}
+
+export type SniffResult = { status: 'ok'; info: ExportInfo } | { status: 'error'; error: string };
+
+export interface RawRow {
+  /** 1-based record number. */
+  row: number;
+  data: ExportRow;
+  /** The record as stored in the fact table: a JSON array of CSV fields or the JSON object. */
+  serialize(): string;
+  /** Set when the record itself could not be read (an NDJSON line that is not JSON). */
+  error?: string;
+}
+
+const HEAD_BYTES = 256 * 1024;
+
+const LABELS: Record<string, string> = {
+  'message-trace': 'message trace (Get-MessageTrace/V2)',
+  'graph-message-trace': 'Graph message trace',
+  'message-trace-detail': 'message trace detail (Get-MessageTraceDetailV2)',
+  'historical-search': 'historical search report',
+  'email-events': 'Defender EmailEvents',
+  'email-attachment-info': 'Defender EmailAttachmentInfo',
+  'email-url-info': 'Defender EmailUrlInfo',
+};
+
+function decoderFor(enc: EncodingInfo): TextDecoder {
+  return new TextDecoder(enc.encoding, { fatal: false, ignoreBOM: true });
+}
+
+async function readHead(path: string): Promise<Uint8Array> {
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(HEAD_BYTES);
+    const { bytesRead } = await fh.read(buf, 0, HEAD_BYTES, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
+
+interface CsvLayout {
+  /** Characters of preamble + header to skip in the decoded text. */
+  skipChars: number;
+  header: string[];
+  col: string;
+  rowDelim: string;
+}
+
+/** Split one CSV line honouring double quotes (header and preamble only; records go through uDSV). */
+function splitCsvLine(line: string, col: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let inQuotes = false;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i]!;
+    if (inQuotes) {
+      if (ch === '"') {
+        if (line[i + 1] === '"') {
+          cur += '"';
+          i++;
+        } else inQuotes = false;
+      } else cur += ch;
+    } else if (ch === '"') inQuotes = true;
+    else if (ch === col) {
+      out.push(cur);
+      cur = '';
+    } else cur += ch;
+  }
+  out.push(cur);
+  return out;
+}
+
+/** Find the header row: skip `#TYPE …` (Export-Csv without -NoTypeInformation) and blank or `#` lines. */
+function csvLayout(text: string): CsvLayout | null {
+  let pos = 0;
+  for (let i = 0; i < 20 && pos < text.length; i++) {
+    const nl = text.indexOf('\n', pos);
+    if (nl < 0) return null;
+    const rowDelim = nl > 0 && text[nl - 1] === '\r' ? '\r\n' : '\n';
+    const line = text.slice(pos, nl - (rowDelim.length - 1));
+    const next = nl + 1;
+    if (line.trim().length === 0 || line.startsWith('#')) {
+      pos = next;
+      continue;
+    }
+    const counts = [',', '\t', ';'].map((c) => ({ c, n: line.split(c).length }));
+    counts.sort((a, b) => b.n - a.n);
+    const col = counts[0]!.c;
+    return { skipChars: next, header: splitCsvLine(line, col).map((h) => h.trim()), col, rowDelim };
+  }
+  return null;
+}
+
+/** JSON records of a parsed document: Graph `value[]`, hunting `results[]`, streaming `records[]`, arrays. */
+function jsonRecords(doc: unknown): Record<string, unknown>[] | null {
+  const unwrap = (r: unknown): Record<string, unknown> | null => {
+    if (!r || typeof r !== 'object' || Array.isArray(r)) return null;
+    const o = r as Record<string, unknown>;
+    if (typeof o.category === 'string' && o.properties && typeof o.properties === 'object') {
+      const props = { ...(o.properties as Record<string, unknown>) };
+      if (typeof o.tenantId === 'string' && props.TenantId === undefined) props.TenantId = o.tenantId;
+      return props;
+    }
+    return o;
+  };
+  let list: unknown[] | null = null;
+  if (Array.isArray(doc)) list = doc;
+  else if (doc && typeof doc === 'object') {
+    const o = doc as Record<string, unknown>;
+    if (Array.isArray(o.results)) list = o.results;
+    else if (Array.isArray(o.value)) list = o.value;
+    else if (Array.isArray(o.records)) list = o.records;
+    else if (typeof o.category === 'string') list = [o];
+  }
+  if (list === null) return null;
+  const out: Record<string, unknown>[] = [];
+  for (const r of list) {
+    const u = unwrap(r);
+    if (u) out.push(u);
+  }
+  return out;
+}
+
+function jsonKeys(records: Record<string, unknown>[]): string[] {
+  const keys = new Set<string>();
+  for (const r of records.slice(0, 20)) for (const k of Object.keys(r)) keys.add(k);
+  return [...keys];
+}
+
+/** Sniff an export file's format from its first bytes. */
+export async function sniffExportFile(path: string, limits = DEFAULT_EXPORT_LIMITS): Promise<SniffResult> {
+  let head: Uint8Array;
+  try {
+    head = await readHead(path);
+  } catch (error) {
+    return { status: 'error', error: `cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}` };
+  }
+  if (head.length === 0) return { status: 'error', error: 'empty file' };
+  const enc = detectEncoding(head);
+  const text = decoderFor(enc).decode(head.subarray(enc.bomLength));
+  const first = text.trimStart()[0];
+  const encLabel = enc.encoding.toUpperCase();
+  if (first === '{' || first === '[') {
+    const firstLine = text.trimStart().split('\n', 1)[0]!.trim();
+    let ndjson = false;
+    if (first === '{' && firstLine.endsWith('}')) {
+      try {
+        JSON.parse(firstLine);
+        ndjson = text.trimStart().length > firstLine.length + 1;
+      } catch {
+        ndjson = false;
+      }
+    }
+    let sample: Record<string, unknown>[] | null = null;
+    if (ndjson) sample = jsonRecords(JSON.parse(firstLine));
+    else {
+      const full = await readJsonDocument(path, enc, limits);
+      if ('error' in full) return { status: 'error', error: full.error };
+      sample = jsonRecords(full.doc);
+      if (sample === null) {
+        return {
+          status: 'error',
+          error: 'unrecognised JSON: expected value[], results[], records[], an array or a streaming-API record',
+        };
+      }
+      if (sample.length === 0) {
+        return { status: 'error', error: 'JSON document holds no records' };
+      }
+    }
+    const keys = jsonKeys(sample ?? []);
+    const format = formatOfColumns(keys);
+    if (!format) return { status: 'error', error: `unrecognised JSON records with keys ${describeColumns(keys)}` };
+    return {
+      status: 'ok',
+      info: {
+        adapter: ADAPTERS[format],
+        container: ndjson ? 'ndjson' : 'json',
+        encoding: enc.encoding,
+        columns: null,
+        description: `${LABELS[format]} ${ndjson ? 'NDJSON' : 'JSON'} (${encLabel})`,
+      },
+    };
+  }
+  const layout = csvLayout(text);
+  if (!layout) return { status: 'error', error: 'not a CSV or JSON export (no header row found)' };
+  const format = formatOfColumns(layout.header);
+  if (!format) {
+    return { status: 'error', error: `unrecognised export: header has ${describeColumns(layout.header)}` };
+  }
+  return {
+    status: 'ok',
+    info: {
+      adapter: ADAPTERS[format],
+      container: 'csv',
+      encoding: enc.encoding,
+      columns: layout.header,
+      description: `${LABELS[format]} CSV (${encLabel})`,
+    },
+  };
+}
+
+async function readJsonDocument(
+  path: string,
+  enc: EncodingInfo,
+  limits: ExportReaderLimits,
+): Promise<{ doc: unknown } | { error: string }> {
+  const fh = await open(path, 'r');
+  try {
+    const { size } = await fh.stat();
+    if (size > limits.maxJsonBytes) {
+      return { error: `JSON document larger than ${limits.maxJsonBytes} bytes (split it, or save NDJSON)` };
+    }
+    const buf = await fh.readFile();
+    try {
+      return { doc: JSON.parse(decoderFor(enc).decode(buf.subarray(enc.bomLength))) };
+    } catch (error) {
+      return { error: `invalid JSON: ${(error as Error).message.slice(0, 200)}` };
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+export interface ReadProgress {
+  bytes: number;
+}
+
+export class ExportReadError extends Error {}
+
+/**
+ * Batches of rows from a sniffed export. `startAfter` skips that many records (already committed).
+ * CSV records with more fields than the header are returned with the extra fields (the adapter ignores them);
+ * an unterminated quoted field longer than `maxRecordBytes` throws ExportReadError naming the row.
+ */
+export async function* readExportRows(
+  path: string,
+  info: ExportInfo,
+  opts: { startAfter?: number; limits?: ExportReaderLimits; progress?: ReadProgress } = {},
+): AsyncGenerator<RawRow[]> {
+  const limits = opts.limits ?? DEFAULT_EXPORT_LIMITS;
+  const startAfter = opts.startAfter ?? 0;
+  if (info.container === 'csv') {
+    yield* readCsv(path, info, startAfter, limits, opts.progress);
+  } else if (info.container === 'json') {
+    const enc = detectEncoding(await readHead(path));
+    const full = await readJsonDocument(path, enc, limits);
+    if ('error' in full) throw new ExportReadError(full.error);
+    const records = jsonRecords(full.doc) ?? [];
+    let batch: RawRow[] = [];
+    for (let i = startAfter; i < records.length; i++) {
+      const obj = records[i]!;
+      batch.push({ row: i + 1, data: new JsonRow(obj), serialize: () => JSON.stringify(obj) });
+      if (batch.length >= limits.batchRows) {
+        yield batch;
+        batch = [];
+      }
+    }
+    if (opts.progress) opts.progress.bytes = Number.MAX_SAFE_INTEGER;
+    if (batch.length > 0) yield batch;
+  } else {
+    yield* readNdjson(path, startAfter, limits, opts.progress);
+  }
+}
+
+async function* readNdjson(
+  path: string,
+  startAfter: number,
+  limits: ExportReaderLimits,
+  progress: ReadProgress | undefined,
+): AsyncGenerator<RawRow[]> {
+  const enc = detectEncoding(await readHead(path));
+  const dec = decoderFor(enc);
+  const stream = createReadStream(path, { start: enc.bomLength, highWaterMark: 1 << 20 });
+  let n = 0;
+  let batch: RawRow[] = [];
+  let rest = '';
+  const take = (line: string) => {
+    const t = line.trim();
+    if (t.length === 0) return;
+    n++;
+    if (n <= startAfter) return;
+    let obj: Record<string, unknown> | null = null;
+    let error: string | undefined;
+    try {
+      obj = jsonRecords(JSON.parse(t))?.[0] ?? null;
+      if (obj === null) error = 'not a JSON record';
+    } catch (e) {
+      error = `invalid JSON: ${(e as Error).message.slice(0, 120)}`;
+    }
+    const kept = obj ?? {};
+    const raw: RawRow = { row: n, data: new JsonRow(kept), serialize: () => JSON.stringify(kept) };
+    if (error !== undefined) raw.error = error;
+    batch.push(raw);
+  };
+  try {
+    for await (const chunk of stream) {
+      const buf = chunk as Buffer;
+      if (progress) progress.bytes += buf.length;
+      const text = rest + dec.decode(buf, { stream: true });
+      let pos = 0;
+      for (;;) {
+        const nl = text.indexOf('\n', pos);
+        if (nl < 0) break;
+        take(text.slice(pos, nl));
+        pos = nl + 1;
+      }
+      rest = text.slice(pos);
+      if (rest.length > limits.maxRecordBytes) {
+        throw new ExportReadError(`line ${n + 1}: longer than ${limits.maxRecordBytes} bytes`);
+      }
+      if (batch.length >= limits.batchRows) {
+        yield batch;
+        batch = [];
+      }
+    }
+    take(rest + dec.decode());
+  } finally {
+    stream.destroy();
+  }
+  if (batch.length > 0) yield batch;
+}
+
+async function* readCsv(
+  path: string,
+  info: ExportInfo,
+  startAfter: number,
+  limits: ExportReaderLimits,
+  progress: ReadProgress | undefined,
+): AsyncGenerator<RawRow[]> {
+  const head = await readHead(path);
+  const enc = detectEncoding(head);
+  const dec = decoderFor(enc);
+  const header = info.columns ?? [];
+  const index = headerIndex(header);
+  const stream = createReadStream(path, { start: enc.bomLength, highWaterMark: 1 << 20 });
+  let layout: CsvLayout | null = null;
+  let parser: ReturnType<typeof initParser> | null = null;
+  let n = 0;
+  let batch: RawRow[] = [];
+  let sinceRow = 0;
+  const onRow = (fields: string[]) => {
+    n++;
+    sinceRow = 0;
+    if (n <= startAfter) return;
+    const data = new CsvRow(index, header, fields);
+    batch.push({ row: n, data, serialize: () => JSON.stringify(fields) });
+  };
+  let pendingText = '';
+  try {
+    for await (const chunk of stream) {
+      const buf = chunk as Buffer;
+      if (progress) progress.bytes += buf.length;
+      let text = dec.decode(buf, { stream: true });
+      if (!parser) {
+        pendingText += text;
+        layout = csvLayout(pendingText);
+        if (!layout) {
+          if (pendingText.length > HEAD_BYTES * 4) throw new ExportReadError('no header row found');
+          continue;
+        }
+        const schema: Schema = {
+          col: layout.col,
+          row: layout.rowDelim,
+          encl: '"',
+          esc: '"',
+          trim: false,
+          cols: layout.header.map((name) => ({
+            name,
+            type: 's',
+            repl: { empty: null, null: undefined, NaN: undefined },
+          })),
+        };
+        (schema as Schema & { skip: number }).skip = 0;
+        parser = initParser(schema);
+        text = pendingText.slice(layout.skipChars);
+        pendingText = '';
+      }
+      sinceRow += text.length;
+      parser.chunk<string[]>(text, parser.stringArrs, (row) => {
+        onRow(row);
+      });
+      if (sinceRow > limits.maxRecordBytes) {
+        throw new ExportReadError(
+          `row ${n + 1}: record longer than ${limits.maxRecordBytes} bytes (unterminated quote?)`,
+        );
+      }
+      if (batch.length >= limits.batchRows) {
+        yield batch;
+        batch = [];
+      }
+    }
+    const tail = dec.decode();
+    if (parser) {
+      if (tail.length > 0) parser.chunk<string[]>(tail, parser.stringArrs, (row) => onRow(row));
+      parser.end();
+    } else if (pendingText.length > 0) {
+      throw new ExportReadError('no header row found');
+    }
+  } finally {
+    stream.destroy();
+  }
+  if (batch.length > 0) yield batch;
+}

@@ -1,0 +1,45 @@
+/**
+ * The small SQL interface the store depends on (kysely style: the store never imports a driver), and the
+ * better-sqlite3 implementation. Any synchronous SQLite binding with prepared statements and transactions
+ * fits (node:sqlite's DatabaseSync, for one, once Node 22 is the floor).
+ * @module
+ */
+import Database from 'better-sqlite3';
+
+export type SqlValue = string | number | bigint | null | Uint8Array;
+
+export interface SqlStatement {
+  run(...params: SqlValue[]): { changes: number; lastInsertRowid: number | bigint };
+  get(...params: SqlValue[]): unknown;
+  all(...params: SqlValue[]): unknown[];
+  iterate(...params: SqlValue[]): IterableIterator<unknown>;
+}
+
+export interface SqlDatabase {
+  prepare(sql: string): SqlStatement;
+  exec(sql: string): void;
+  /** Wrap `fn` in BEGIN/COMMIT (ROLLBACK when it throws). */
+  transaction<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R;
+  close(): void;
+}
+
+export interface OpenOptions {
+  readonly?: boolean;
+  /** Page cache in MiB (default 64). */
+  cacheMiB?: number;
+}
+
+/** Open (create) a SQLite database file in WAL mode. */
+export function openSqlite(path: string, opts: OpenOptions = {}): SqlDatabase {
+  const db = new Database(path, { readonly: opts.readonly === true, fileMustExist: opts.readonly === true });
+  if (opts.readonly !== true) {
+    db.pragma('journal_mode = WAL');
+    // WAL + NORMAL: a crash can lose the last transactions but never corrupts or half-writes one.
+    db.pragma('synchronous = NORMAL');
+  }
+  db.pragma('foreign_keys = ON');
+  db.pragma(`cache_size = -${(opts.cacheMiB ?? 64) * 1024}`);
+  db.pragma('temp_store = MEMORY');
+  db.pragma('busy_timeout = 5000');
+  return db as unknown as SqlDatabase;
+}

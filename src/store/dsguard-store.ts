@@ -1,0 +1,374 @@
+/**
+ * The dsguard store over the small SQL interface: the file ledger, count buckets, delivery keys, facts (source
+ * rows kept in full with provenance), stored messages and the pending re-assessment queue. All writes of one
+ * batch happen in one transaction together with the ledger's committed-row mark, so a crash or Ctrl-C leaves the
+ * store consistent and a re-run resumes after the last committed row.
+ * @module
+ */
+import { openSqlite, type SqlDatabase, type SqlStatement } from './db.js';
+import { migrate } from './migrations.js';
+
+export interface FileRecord {
+  id: number;
+  sha256: string;
+  path: string;
+  size: number;
+  format: string;
+  columns: string[] | null;
+  status: 'partial' | 'complete';
+  rowsRead: number;
+  rowsStored: number;
+  rowsAggregated: number;
+  rowsRejected: number;
+  rowsDuplicate: number;
+}
+
+export interface BucketKey {
+  day: number;
+  channel: string;
+  verdict: string;
+  candidate: boolean;
+}
+
+export interface MessageRow {
+  day: number;
+  h: number;
+  msgH: number;
+  messageId: string | null;
+  receivedAt: string;
+  recipient: string | null;
+  sender: string | null;
+  headerFrom: string | null;
+  ip: string | null;
+  helo: string | null;
+  tls: boolean | null;
+  subject: string | null;
+  channel: string;
+  verdict: string;
+  risk: number;
+  rejectBlocks: boolean | null;
+  candidate: boolean;
+  codes: string;
+  bucket: number;
+  fileId: number;
+  row: number;
+}
+
+export interface FactRow {
+  id: number;
+  day: number;
+  h: number;
+  msgH: number;
+  fileId: number;
+  row: number;
+  format: string;
+  data: string;
+}
+
+export type StoreOpenResult = { status: 'ok'; store: DsguardStore } | { status: 'error'; error: string };
+
+const boolInt = (v: boolean | null): number | null => (v === null ? null : v ? 1 : 0);
+
+export class DsguardStore {
+  private readonly bucketIds = new Map<string, number>();
+  private readonly bucketChannels = new Map<number, string>();
+  private readonly st: Record<string, SqlStatement>;
+
+  constructor(readonly db: SqlDatabase) {
+    const p = (sql: string) => db.prepare(sql);
+    this.st = {
+      insDelivery: p('INSERT OR IGNORE INTO delivery (day, h, bucket, stored) VALUES (?, ?, ?, ?)'),
+      getDelivery: p('SELECT bucket, stored FROM delivery WHERE day = ? AND h = ?'),
+      setDelivery: p('UPDATE delivery SET bucket = ?, stored = ? WHERE day = ? AND h = ?'),
+      insFact: p(
+        'INSERT OR IGNORE INTO fact (day, h, msg_h, file_id, row, format, data, data_h) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      upsertMessage: p(`INSERT INTO message (day, h, msg_h, message_id, received_at, recipient, sender, header_from, ip,
+          helo, tls, subject, channel, verdict, risk, reject_blocks, candidate, codes, bucket, file_id, row)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (day, h) DO UPDATE SET message_id = excluded.message_id, received_at = excluded.received_at,
+          recipient = excluded.recipient, sender = excluded.sender, header_from = excluded.header_from, ip = excluded.ip,
+          helo = excluded.helo, tls = excluded.tls, subject = excluded.subject, channel = excluded.channel,
+          verdict = excluded.verdict, risk = excluded.risk, reject_blocks = excluded.reject_blocks,
+          candidate = excluded.candidate, codes = excluded.codes, bucket = excluded.bucket`),
+      getMessage: p('SELECT * FROM message WHERE day = ? AND h = ?'),
+      addPending: p('INSERT OR IGNORE INTO pending (day, h) VALUES (?, ?)'),
+      pendingForMessage: p(
+        'INSERT OR IGNORE INTO pending (day, h) SELECT day, h FROM message WHERE day BETWEEN ? AND ? AND msg_h = ? AND (? = 0 OR h = ?)',
+      ),
+      takePending: p('SELECT day, h FROM pending LIMIT ?'),
+      delPending: p('DELETE FROM pending WHERE day = ? AND h = ?'),
+      factsFor: p(
+        'SELECT id, day, h, msg_h AS msgH, file_id AS fileId, row, format, data FROM fact WHERE day BETWEEN ? AND ? AND msg_h = ? ORDER BY id',
+      ),
+      bucketAdd: p('UPDATE bucket SET messages = messages + ? WHERE id = ?'),
+      bucketInsert: p(
+        'INSERT INTO bucket (day, channel, verdict, candidate) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+      ),
+      bucketGet: p('SELECT id FROM bucket WHERE day = ? AND channel = ? AND verdict = ? AND candidate = ?'),
+      fileBySha: p('SELECT * FROM file WHERE sha256 = ?'),
+      fileById: p('SELECT * FROM file WHERE id = ?'),
+      fileInsert: p(
+        "INSERT INTO file (sha256, path, size, format, columns, status, started_at) VALUES (?, ?, ?, ?, ?, 'partial', ?)",
+      ),
+      fileProgress:
+        p(`UPDATE file SET rows_read = ?, rows_stored = rows_stored + ?, rows_aggregated = rows_aggregated + ?,
+          rows_rejected = rows_rejected + ?, rows_duplicate = rows_duplicate + ? WHERE id = ?`),
+      fileDone: p("UPDATE file SET status = 'complete', finished_at = ? WHERE id = ?"),
+      fileRestart: p('UPDATE file SET path = ?, format = ?, columns = ? WHERE id = ?'),
+      metaGet: p('SELECT value FROM meta WHERE key = ?'),
+      metaSet: p('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+      joinFactsExist: p(
+        "SELECT EXISTS (SELECT 1 FROM fact WHERE format IN ('message-trace-detail', 'email-attachment-info', 'email-url-info')) AS x",
+      ),
+    };
+    for (const r of db.prepare('SELECT id, day, channel, verdict, candidate FROM bucket').all() as {
+      id: number;
+      day: number;
+      channel: string;
+      verdict: string;
+      candidate: number;
+    }[]) {
+      this.bucketIds.set(`${r.day}|${r.channel}|${r.verdict}|${r.candidate}`, r.id);
+      this.bucketChannels.set(r.id, r.channel);
+    }
+  }
+
+  static open(path: string, opts: { readonly?: boolean; cacheMiB?: number } = {}): StoreOpenResult {
+    let db: SqlDatabase;
+    try {
+      db = openSqlite(path, opts);
+    } catch (error) {
+      return { status: 'error', error: `${path}: cannot open store: ${(error as Error).message}` };
+    }
+    if (opts.readonly !== true) {
+      const m = migrate(db);
+      if (m.status === 'error') {
+        db.close();
+        return { status: 'error', error: `${path}: ${m.error}` };
+      }
+    } else {
+      try {
+        db.prepare('SELECT 1 FROM bucket LIMIT 1').get();
+      } catch {
+        db.close();
+        return { status: 'error', error: `${path}: not a dsguard store (run dsguard ingest first)` };
+      }
+    }
+    return { status: 'ok', store: new DsguardStore(db) };
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  transaction<R>(fn: () => R): R {
+    return this.db.transaction(fn)();
+  }
+
+  meta(key: string): string | null {
+    const r = this.st.metaGet!.get(key) as { value: string } | undefined;
+    return r ? r.value : null;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.st.metaSet!.run(key, value);
+  }
+
+  // ---- file ledger
+
+  fileBySha(sha256: string): FileRecord | null {
+    const r = this.st.fileBySha!.get(sha256) as Record<string, unknown> | undefined;
+    return r ? toFile(r) : null;
+  }
+
+  fileById(id: number): FileRecord | null {
+    const r = this.st.fileById!.get(id) as Record<string, unknown> | undefined;
+    return r ? toFile(r) : null;
+  }
+
+  startFile(sha256: string, path: string, size: number, format: string, columns: string[] | null, now: string) {
+    const existing = this.fileBySha(sha256);
+    if (existing) {
+      this.st.fileRestart!.run(path, format, columns ? JSON.stringify(columns) : null, existing.id);
+      return { ...existing, path };
+    }
+    const r = this.st.fileInsert!.run(sha256, path, size, format, columns ? JSON.stringify(columns) : null, now);
+    return this.fileById(Number(r.lastInsertRowid))!;
+  }
+
+  fileProgress(
+    id: number,
+    rowsRead: number,
+    d: { stored: number; aggregated: number; rejected: number; duplicate: number },
+  ) {
+    this.st.fileProgress!.run(rowsRead, d.stored, d.aggregated, d.rejected, d.duplicate, id);
+  }
+
+  finishFile(id: number, now: string): void {
+    this.st.fileDone!.run(now, id);
+  }
+
+  // ---- buckets
+
+  bucketId(k: BucketKey): number {
+    const key = `${k.day}|${k.channel}|${k.verdict}|${k.candidate ? 1 : 0}`;
+    const id = this.bucketIds.get(key);
+    if (id !== undefined) return id;
+    const c = k.candidate ? 1 : 0;
+    this.st.bucketInsert!.run(k.day, k.channel, k.verdict, c);
+    const row = this.st.bucketGet!.get(k.day, k.channel, k.verdict, c) as { id: number };
+    this.bucketIds.set(key, row.id);
+    this.bucketChannels.set(row.id, k.channel);
+    return row.id;
+  }
+
+  bucketChannel(id: number): string | undefined {
+    return this.bucketChannels.get(id);
+  }
+
+  addToBuckets(deltas: Map<number, number>): void {
+    for (const [id, n] of deltas) if (n !== 0) this.st.bucketAdd!.run(n, id);
+  }
+
+  /** Forget cached bucket ids (after a rolled-back transaction). */
+  reloadBuckets(): void {
+    this.bucketIds.clear();
+    this.bucketChannels.clear();
+    for (const r of this.db.prepare('SELECT id, day, channel, verdict, candidate FROM bucket').all() as {
+      id: number;
+      day: number;
+      channel: string;
+      verdict: string;
+      candidate: number;
+    }[]) {
+      this.bucketIds.set(`${r.day}|${r.channel}|${r.verdict}|${r.candidate}`, r.id);
+      this.bucketChannels.set(r.id, r.channel);
+    }
+  }
+
+  // ---- deliveries, facts, messages
+
+  /** Insert a delivery key; `true` when it is new. */
+  insertDelivery(day: number, h: number, bucket: number, stored: boolean): boolean {
+    return this.st.insDelivery!.run(day, h, bucket, stored ? 1 : 0).changes === 1;
+  }
+
+  delivery(day: number, h: number): { bucket: number; stored: boolean } | null {
+    const r = this.st.getDelivery!.get(day, h) as { bucket: number; stored: number } | undefined;
+    return r ? { bucket: r.bucket, stored: r.stored === 1 } : null;
+  }
+
+  setDelivery(day: number, h: number, bucket: number, stored: boolean): void {
+    this.st.setDelivery!.run(bucket, stored ? 1 : 0, day, h);
+  }
+
+  /** Keep a source row in full; `false` when the identical row is already there. */
+  insertFact(f: Omit<FactRow, 'id'>, dataHash: number): boolean {
+    return this.st.insFact!.run(f.day, f.h, f.msgH, f.fileId, f.row, f.format, f.data, dataHash).changes === 1;
+  }
+
+  upsertMessage(m: MessageRow): void {
+    this.st.upsertMessage!.run(
+      m.day,
+      m.h,
+      m.msgH,
+      m.messageId,
+      m.receivedAt,
+      m.recipient,
+      m.sender,
+      m.headerFrom,
+      m.ip,
+      m.helo,
+      boolInt(m.tls),
+      m.subject,
+      m.channel,
+      m.verdict,
+      m.risk,
+      boolInt(m.rejectBlocks),
+      m.candidate ? 1 : 0,
+      m.codes,
+      m.bucket,
+      m.fileId,
+      m.row,
+    );
+  }
+
+  message(day: number, h: number): MessageRow | null {
+    const r = this.st.getMessage!.get(day, h) as Record<string, unknown> | undefined;
+    return r ? toMessage(r) : null;
+  }
+
+  addPending(day: number, h: number): void {
+    this.st.addPending!.run(day, h);
+  }
+
+  /** Queue re-assessment of the stored deliveries of a message (all recipients when `h` is 0). */
+  pendingForMessage(day: number, msgH: number, h: number): void {
+    this.st.pendingForMessage!.run(day - 1, day + 1, msgH, h, h);
+  }
+
+  takePending(limit: number): { day: number; h: number }[] {
+    return this.st.takePending!.all(limit) as { day: number; h: number }[];
+  }
+
+  donePending(day: number, h: number): void {
+    this.st.delPending!.run(day, h);
+  }
+
+  /** Facts of a message (±1 day: sources stamp slightly different times). */
+  factsForMessage(day: number, msgH: number): FactRow[] {
+    return this.st.factsFor!.all(day - 1, day + 1, msgH) as FactRow[];
+  }
+
+  joinFactsExist(): boolean {
+    return (this.st.joinFactsExist!.get() as { x: number }).x === 1;
+  }
+}
+
+function toFile(r: Record<string, unknown>): FileRecord {
+  return {
+    id: r.id as number,
+    sha256: r.sha256 as string,
+    path: r.path as string,
+    size: r.size as number,
+    format: r.format as string,
+    columns: typeof r.columns === 'string' ? (JSON.parse(r.columns) as string[]) : null,
+    status: r.status as 'partial' | 'complete',
+    rowsRead: r.rows_read as number,
+    rowsStored: r.rows_stored as number,
+    rowsAggregated: r.rows_aggregated as number,
+    rowsRejected: r.rows_rejected as number,
+    rowsDuplicate: r.rows_duplicate as number,
+  };
+}
+
+function intBool(v: unknown): boolean | null {
+  return v === null || v === undefined ? null : v === 1;
+}
+
+export function toMessage(r: Record<string, unknown>): MessageRow {
+  return {
+    day: r.day as number,
+    h: r.h as number,
+    msgH: r.msg_h as number,
+    messageId: (r.message_id as string | null) ?? null,
+    receivedAt: r.received_at as string,
+    recipient: (r.recipient as string | null) ?? null,
+    sender: (r.sender as string | null) ?? null,
+    headerFrom: (r.header_from as string | null) ?? null,
+    ip: (r.ip as string | null) ?? null,
+    helo: (r.helo as string | null) ?? null,
+    tls: intBool(r.tls),
+    subject: (r.subject as string | null) ?? null,
+    channel: r.channel as string,
+    verdict: r.verdict as string,
+    risk: r.risk as number,
+    rejectBlocks: intBool(r.reject_blocks),
+    candidate: r.candidate === 1,
+    codes: r.codes as string,
+    bucket: r.bucket as number,
+    fileId: r.file_id as number,
+    row: r.row as number,
+  };
+}

@@ -1,0 +1,61 @@
+/**
+ * Identity of a delivery (one message to one recipient) across exports: the Exchange network message id
+ * (= message trace id, NetworkMessageId, network_message_id) plus the recipient, partitioned by UTC day.
+ *
+ * Keys are `(day, hash)`: `day` is the UTC day number of the receive time and `hash` a 53-bit hash of
+ * `messageId|recipient`. Partitioning by day keeps inserts local in the B-tree (exports are time-ordered),
+ * which is what makes ingest of tens of millions of rows run at a steady speed; random 64-bit keys alone
+ * slow down by an order of magnitude once the key table outgrows the page cache.
+ * Two different deliveries collide only if they share the day and a 53-bit hash (≈ n²/2^54 per day).
+ * @module
+ */
+
+const GUID_DASHED = /^\{?([0-9a-f]{8})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{12})\}?$/;
+const GUID_PLAIN = /^[0-9a-f]{32}$/;
+
+/**
+ * Canonical form of an Exchange message id: GUIDs (with or without dashes/braces, any case) become 32 lower-case
+ * hex digits, so `a4acd0a2-1b62-…` (message trace) and `a4acd0a21b62…` (historical search) are the same id.
+ */
+export function normalizeMessageId(raw: string): string {
+  const t = raw.trim().toLowerCase();
+  const m = GUID_DASHED.exec(t);
+  if (m) return `${m[1]}${m[2]}${m[3]}${m[4]}${m[5]}`;
+  if (GUID_PLAIN.test(t)) return t;
+  return t;
+}
+
+/** 53-bit string hash (cyrb53 by bryc, public domain): fast, well mixed, exact in a JS number. */
+export function hash53(text: string, seed = 0): number {
+  let h1 = 0xdeadbeef ^ seed;
+  let h2 = 0x41c6ce57 ^ seed;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ ch, 2654435761);
+    h2 = Math.imul(h2 ^ ch, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507);
+  h1 ^= Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507);
+  h2 ^= Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
+}
+
+const DAY_MS = 86_400_000;
+
+/** Days since 1970-01-01 (UTC) of an ISO-8601 instant. */
+export function dayNumber(isoInstant: string): number {
+  return Math.floor(Date.parse(isoInstant) / DAY_MS);
+}
+
+export function dayText(day: number): string {
+  return new Date(day * DAY_MS).toISOString().slice(0, 10);
+}
+
+export function deliveryHash(messageId: string, recipient: string): number {
+  return hash53(`${messageId}|${recipient}`);
+}
+
+export function messageHash(messageId: string): number {
+  return hash53(messageId, 0x5eed);
+}

@@ -1,0 +1,147 @@
+/**
+ * Numbered schema migrations. Each runs once, in order, inside its own transaction; the migrator returns what
+ * it applied (or the error) and never throws for a migration failure.
+ * @module
+ */
+import type { SqlDatabase } from './db.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'ingest store: file ledger, delivery keys, count buckets, facts, stored messages',
+    sql: `
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+      -- One row per ingested file, keyed on its sha256. rows_read is the last committed row: a re-run resumes there.
+      CREATE TABLE file (
+        id INTEGER PRIMARY KEY,
+        sha256 TEXT NOT NULL UNIQUE,
+        path TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        format TEXT NOT NULL,
+        columns TEXT,
+        status TEXT NOT NULL CHECK (status IN ('partial', 'complete')),
+        rows_read INTEGER NOT NULL DEFAULT 0,
+        rows_stored INTEGER NOT NULL DEFAULT 0,
+        rows_aggregated INTEGER NOT NULL DEFAULT 0,
+        rows_rejected INTEGER NOT NULL DEFAULT 0,
+        rows_duplicate INTEGER NOT NULL DEFAULT 0,
+        started_at TEXT NOT NULL,
+        finished_at TEXT
+      );
+
+      -- Message counts by day and classification: every delivery is counted in exactly one bucket.
+      CREATE TABLE bucket (
+        id INTEGER PRIMARY KEY,
+        day INTEGER NOT NULL,
+        channel TEXT NOT NULL,
+        verdict TEXT NOT NULL,
+        candidate INTEGER NOT NULL,
+        messages INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (day, channel, verdict, candidate)
+      );
+
+      -- Every delivery (message x recipient) ever seen: the idempotency key.
+      CREATE TABLE delivery (
+        day INTEGER NOT NULL,
+        h INTEGER NOT NULL,
+        bucket INTEGER NOT NULL,
+        stored INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (day, h)
+      ) WITHOUT ROWID;
+
+      -- Source rows kept in full (raw data + provenance), joined by delivery key or message id.
+      -- h = 0 for message-level facts (EmailUrlInfo rows carry no recipient).
+      CREATE TABLE fact (
+        id INTEGER PRIMARY KEY,
+        day INTEGER NOT NULL,
+        h INTEGER NOT NULL,
+        msg_h INTEGER NOT NULL,
+        file_id INTEGER NOT NULL REFERENCES file (id),
+        row INTEGER NOT NULL,
+        format TEXT NOT NULL,
+        data TEXT NOT NULL,
+        data_h INTEGER NOT NULL,
+        UNIQUE (day, h, msg_h, format, data_h)
+      );
+      CREATE INDEX fact_msg ON fact (day, msg_h);
+
+      -- Direct Send, internal-spoof and candidate deliveries with their current assessment.
+      CREATE TABLE message (
+        day INTEGER NOT NULL,
+        h INTEGER NOT NULL,
+        msg_h INTEGER NOT NULL,
+        message_id TEXT,
+        received_at TEXT NOT NULL,
+        recipient TEXT,
+        sender TEXT,
+        header_from TEXT,
+        ip TEXT,
+        helo TEXT,
+        tls INTEGER,
+        subject TEXT,
+        channel TEXT NOT NULL,
+        verdict TEXT NOT NULL,
+        risk INTEGER NOT NULL,
+        reject_blocks INTEGER,
+        candidate INTEGER NOT NULL,
+        codes TEXT NOT NULL,
+        bucket INTEGER NOT NULL,
+        file_id INTEGER NOT NULL,
+        row INTEGER NOT NULL,
+        PRIMARY KEY (day, h)
+      ) WITHOUT ROWID;
+      CREATE INDEX message_msg ON message (day, msg_h);
+      CREATE INDEX message_source ON message (ip, day);
+
+      -- Deliveries whose facts changed (a join arrived): re-assessed after each file; survives a crash.
+      CREATE TABLE pending (day INTEGER NOT NULL, h INTEGER NOT NULL, PRIMARY KEY (day, h)) WITHOUT ROWID;
+    `,
+  },
+];
+
+export type MigrateResult =
+  | { status: 'ok'; applied: number[]; version: number }
+  | { status: 'error'; error: string; applied: number[] };
+
+export function migrate(db: SqlDatabase, migrations: readonly Migration[] = MIGRATIONS): MigrateResult {
+  db.exec(
+    'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
+  );
+  const rows = db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[];
+  const done = new Set(rows.map((r) => r.version));
+  const known = Math.max(0, ...migrations.map((m) => m.version));
+  const newest = Math.max(0, ...done);
+  if (newest > known) {
+    return {
+      status: 'error',
+      error: `the store was written by a newer dsguard (schema ${newest}, this version knows ${known})`,
+      applied: [],
+    };
+  }
+  const applied: number[] = [];
+  const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+  for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
+    if (done.has(m.version)) continue;
+    try {
+      db.transaction(() => {
+        db.exec(m.sql);
+        record.run(m.version, m.name, new Date().toISOString());
+      })();
+      applied.push(m.version);
+    } catch (error) {
+      return {
+        status: 'error',
+        error: `migration ${m.version} (${m.name}) failed: ${(error as Error).message}`,
+        applied,
+      };
+    }
+  }
+  return { status: 'ok', applied, version: known };
+}
