@@ -223,6 +223,20 @@ describe('DNS failures are results, kept distinct', () => {
   });
 });
 
+describe('transport', () => {
+  it('reads a TXT RRset too large for UDP over TCP', async () => {
+    const before = server.tcpQueries;
+    const r = await auditDomain('big-txt.test', { resolver });
+    expect(server.tcpQueries).toBeGreaterThan(before);
+    expect(r.spf).toMatchObject({
+      record: 'v=spf1 include:spf.protection.outlook.com -all',
+      all: '-all',
+      result: 'ok',
+    });
+    expect(r.dnsErrors).toEqual([]);
+  });
+});
+
 describe('batches', () => {
   it('keeps input order and reports bad inputs in place', async () => {
     const out = [];

@@ -156,6 +156,8 @@ export interface DnsTestServer {
   port: number;
   /** Queries received (UDP + TCP). */
   queries: number;
+  /** Queries received over TCP (after a truncated UDP answer). */
+  readonly tcpQueries: number;
   servfail(name: string): void;
   drop(name: string): void;
   /** Add records at run time (same syntax as a zone file, absolute names). */
@@ -219,6 +221,7 @@ export async function startDnsServer(zones: ZoneData): Promise<DnsTestServer> {
   };
 
   let queries = 0;
+  let tcpQueries = 0;
   const udp: Socket = createSocket('udp4');
   udp.on('message', (msg, rinfo) => {
     let query: dnsPacket.DecodedPacket;
@@ -265,6 +268,7 @@ export async function startDnsServer(zones: ZoneData): Promise<DnsTestServer> {
           return;
         }
         queries++;
+        tcpQueries++;
         const res = answer(query);
         if (res) sock.write(dnsPacket.streamEncode(res));
       }
@@ -284,6 +288,9 @@ export async function startDnsServer(zones: ZoneData): Promise<DnsTestServer> {
     },
     set queries(v: number) {
       queries = v;
+    },
+    get tcpQueries() {
+      return tcpQueries;
     },
     servfail(name) {
       zones.servfail.add(name.toLowerCase());
