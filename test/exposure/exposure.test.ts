@@ -189,6 +189,7 @@ describe('DNS failures are results, kept distinct', () => {
     expect(r.mxError).toBe('NXDOMAIN (name does not exist)');
     expect(codes(r)).toEqual(['DS705']);
     expect(r.dnsErrors).toEqual([]);
+    expect(r.recommendations).toEqual([]);
   });
   it('NODATA', async () => {
     const r = await golden('nodata.test');

@@ -396,16 +396,11 @@ export function auditExposure(domainIn: string, answers: DnsAnswers): { result: 
     risk,
     riskReasons: reasons,
     findings,
-    recommendations: recommend({
-      gatewayBypass,
-      gateway,
-      reachable,
-      exchangeOnline,
-      spf,
-      dmarc,
-      dmarcEnforced,
-      smartHost,
-    }),
+    // A domain that does not exist gets advice only when its smart host still resolves (a stale accepted domain).
+    recommendations:
+      mxNxdomain && !reachable
+        ? []
+        : recommend({ gatewayBypass, gateway, reachable, exchangeOnline, spf, dmarc, dmarcEnforced, smartHost }),
     dnsErrors,
   };
   return { result, needs: needs.list };
