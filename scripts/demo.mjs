@@ -8,6 +8,18 @@ const jobs = [
     title: 'analyze: an explained verdict for each sample message',
     args: ['analyze', 'samples/messages', '--profile', 'samples/dsguard.yml'],
   },
+  {
+    title: 'exposure: DNS posture of four domains (answers replayed from samples/dns-replay.json, no network)',
+    args: [
+      'exposure',
+      'gateway.test',
+      'eop-direct.test',
+      'dnssec.test',
+      'spf-missing.test',
+      '--dns-replay',
+      'samples/dns-replay.json',
+    ],
+  },
 ];
 
 let failed = 0;

@@ -579,7 +579,9 @@ function recommend(i: RecommendInput): Recommendation[] {
       title: 'SPF hard fail',
       action:
         i.spf.result === 'none'
-          ? `Publish "v=spf1 include:${EXO_SPF_INCLUDE} -all" (plus your other senders).`
+          ? i.exchangeOnline
+            ? `Publish "v=spf1 include:${EXO_SPF_INCLUDE} -all" (plus your other senders).`
+            : 'Publish an SPF record that lists every server sending for the domain and ends in -all.'
           : `End the SPF record with -all (today: ${i.spf.all ?? 'no all'}); in Exchange Online consider the spam filter's SPF hard-fail setting (MarkAsSpamSpfRecordHardFail).`,
       why: 'A forged envelope sender should fail SPF, not soft-fail or pass neutral.',
       codes: ['DS710', 'DS711', 'DS712', 'DS713'],
