@@ -30,8 +30,9 @@ import {
   sniffExportFile,
 } from './sources/exports/read-export.js';
 import { ADAPTERS } from './sources/exports/sniff-export.js';
-import { DsguardStore, type FactRow, type FileRecord } from './store/dsguard-store.js';
+import { DsguardStore, type FactRow, type FileRecord, type MessageRow } from './store/dsguard-store.js';
 import { deliveryHash, hash53, messageHash } from './store/keys.js';
+import { SourceStats } from './store/source-stats.js';
 
 const DAY_MS = 86_400_000;
 const ABUSE: ReadonlySet<Channel> = new Set(['direct-send', 'internal-spoof']);
@@ -166,6 +167,7 @@ class Ingestor {
   private readonly assessOptions: AssessOptions;
   private joinFacts: boolean;
   private readonly files = new Map<number, { record: FileRecord; index: Map<string, number> | null }>();
+  private readonly sources: SourceStats;
   reassessed = 0;
 
   constructor(
@@ -176,6 +178,12 @@ class Ingestor {
       ? { profile: opts.profile, extraRules: opts.extraRules }
       : { profile: opts.profile };
     this.joinFacts = store.joinFactsExist();
+    this.sources = new SourceStats(store.db);
+  }
+
+  private storeMessage(m: MessageRow): void {
+    this.store.upsertMessage(m);
+    this.sources.add(m, 1);
   }
 
   private assess(ev: MessageEvidence): Assessment {
@@ -237,11 +245,10 @@ class Ingestor {
       summary.resumedAfter = startAfter;
     }
     const progress: ReadProgress = { bytes: 0 };
-    let lastRow = startAfter;
     try {
       for await (const batch of readExportRows(path, info, { startAfter, limits, progress })) {
         const counts = this.store.transaction(() => this.writeBatch(batch, info.adapter, record, path));
-        lastRow = batch[batch.length - 1]!.row;
+        const lastRow = batch[batch.length - 1]!.row;
         summary.read += batch.length;
         summary.stored += counts.stored;
         summary.aggregated += counts.aggregated;
@@ -255,13 +262,14 @@ class Ingestor {
       }
     } catch (error) {
       this.store.reloadBuckets();
+      this.sources.reset();
+      this.sources.forgetSampleCounts();
       if (error instanceof ExportReadError) {
         return { ...summary, status: 'error', error: error.message };
       }
       throw error;
     }
     this.store.transaction(() => this.store.finishFile(record.id, now()));
-    void lastRow;
     return summary;
   }
 
@@ -347,7 +355,7 @@ class Ingestor {
           add(bucket, 1);
           if (worthy) {
             fact(h);
-            this.store.upsertMessage(messageRow(day, h, msgH, recipient, evidence!, assessment!, bucket, file, raw));
+            this.storeMessage(messageRow(day, h, msgH, recipient, evidence!, assessment!, bucket, file, raw.row));
             if (this.joinFacts) this.store.addPending(day, h);
             storedRow = true;
           } else if (keepFacts) {
@@ -361,9 +369,10 @@ class Ingestor {
           fact(h);
           this.store.addPending(day, h);
           storedRow = true;
-        } else if (worthy) {
+        } else if (worthy && (this.store.bucketChannel(old.bucket) === 'unknown' || cls.channel !== 'unknown')) {
+          // An earlier row that knew the channel (EmailEvents, historical search) outranks a summary row.
           fact(h);
-          this.store.upsertMessage(messageRow(day, h, msgH, recipient, evidence!, assessment!, bucket, file, raw));
+          this.storeMessage(messageRow(day, h, msgH, recipient, evidence!, assessment!, bucket, file, raw.row));
           this.store.setDelivery(day, h, bucket, true);
           add(old.bucket, -1);
           add(bucket, 1);
@@ -387,6 +396,7 @@ class Ingestor {
       if (!newDelivery) counts.duplicate++;
     }
     this.store.addToBuckets(deltas);
+    this.sources.flush();
     const last = batch[batch.length - 1]!.row;
     this.store.fileProgress(file.id, last, counts);
     return counts;
@@ -405,6 +415,7 @@ class Ingestor {
           this.store.donePending(k.day, k.h);
         }
         this.store.addToBuckets(deltas);
+        this.sources.flush();
       });
       total += keys.length;
       if (this.opts.signal?.aborted) break;
@@ -457,11 +468,19 @@ class Ingestor {
       deltas.set(bucket, (deltas.get(bucket) ?? 0) + 1);
       this.store.setDelivery(day, h, bucket, true);
     }
-    const first = facts[0]!;
-    const fileRecord = this.fileInfo(m.fileId).record;
-    this.store.upsertMessage(
-      messageRow(day, h, m.msgH, m.recipient ?? '', merged, a, bucket, fileRecord, { row: m.row }, first),
+    const next = messageRow(
+      day,
+      h,
+      m.msgH,
+      m.recipient ?? '',
+      merged,
+      a,
+      bucket,
+      this.fileInfo(m.fileId).record,
+      m.row,
     );
+    this.sources.add(m, -1);
+    this.storeMessage(next);
   }
 }
 
@@ -474,9 +493,8 @@ function messageRow(
   a: Assessment,
   bucket: number,
   file: FileRecord,
-  raw: { row: number },
-  _first?: FactRow,
-) {
+  row: number,
+): MessageRow {
   return {
     day,
     h,
@@ -498,7 +516,7 @@ function messageRow(
     codes: [...new Set(a.findings.map((f) => f.code))].join(' '),
     bucket,
     fileId: file.id,
-    row: raw.row,
+    row,
   };
 }
 

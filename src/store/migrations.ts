@@ -98,7 +98,44 @@ export const MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (day, h)
       ) WITHOUT ROWID;
       CREATE INDEX message_msg ON message (day, msg_h);
-      CREATE INDEX message_source ON message (ip, day);
+
+      -- Source inventory, kept up to date with every stored or re-assessed message (signed deltas), so the
+      -- report never scans messages. ip '' = connecting IP unknown.
+      CREATE TABLE source_stat (
+        ip TEXT NOT NULL,
+        day INTEGER NOT NULL,
+        channel TEXT NOT NULL,
+        verdict TEXT NOT NULL,
+        candidate INTEGER NOT NULL,
+        messages INTEGER NOT NULL,
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL,
+        tls_yes INTEGER NOT NULL,
+        tls_no INTEGER NOT NULL,
+        blocks INTEGER NOT NULL,
+        helo TEXT,
+        PRIMARY KEY (ip, day, channel, verdict, candidate)
+      ) WITHOUT ROWID;
+      CREATE TABLE source_sender (
+        ip TEXT NOT NULL, sender TEXT NOT NULL, messages INTEGER NOT NULL, PRIMARY KEY (ip, sender)
+      ) WITHOUT ROWID;
+      CREATE TABLE source_recipient (
+        ip TEXT NOT NULL, recipient TEXT NOT NULL, messages INTEGER NOT NULL, PRIMARY KEY (ip, recipient)
+      ) WITHOUT ROWID;
+      CREATE TABLE source_code (
+        ip TEXT NOT NULL, code TEXT NOT NULL, messages INTEGER NOT NULL, PRIMARY KEY (ip, code)
+      ) WITHOUT ROWID;
+      -- Up to a few sample messages per source, with provenance (file, row).
+      CREATE TABLE source_sample (
+        ip TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        sender TEXT,
+        recipient TEXT,
+        file_id INTEGER NOT NULL,
+        row INTEGER NOT NULL,
+        PRIMARY KEY (ip, subject)
+      ) WITHOUT ROWID;
 
       -- Deliveries whose facts changed (a join arrived): re-assessed after each file; survives a crash.
       CREATE TABLE pending (day INTEGER NOT NULL, h INTEGER NOT NULL, PRIMARY KEY (day, h)) WITHOUT ROWID;

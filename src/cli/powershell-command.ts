@@ -1,0 +1,52 @@
+/**
+ * `dsguard powershell --profile dsguard.yml`: the Exchange Online PowerShell commands that collect the files
+ * `dsguard ingest` reads (historical search without connector, Get-MessageTraceV2 in 10-day windows,
+ * Get-MessageTraceDetailV2 for candidates). Values from the profile are quoted as untrusted.
+ * @module
+ */
+import type { Command } from 'commander';
+import { collectionScript } from '../report/tenant-report-powershell.js';
+import { type CliIo, EXIT, UsageError, write } from './io.js';
+import { positiveInt, profileOption } from './options.js';
+
+interface PowershellFlags {
+  profile?: string;
+  days?: number;
+  notify?: string;
+  outDir: string;
+}
+
+export function registerPowershell(program: Command, io: CliIo, setExit: (code: number) => void): void {
+  program
+    .command('powershell')
+    .description('Print the Exchange Online PowerShell commands that collect the exports dsguard ingest reads')
+    .option('-p, --profile <file>', 'tenant profile (dsguard.yml) with the accepted domains (required)')
+    .option('--days <n>', 'days of history, at most 90 (default 90)', positiveInt('--days'))
+    .option('--notify <address>', 'mailbox told when the historical search report is ready')
+    .option('--out-dir <path>', 'folder the commands write the exports to', '.\\dsguard-exports')
+    .action(async (flags: PowershellFlags) => {
+      setExit(await runPowershell(flags, io));
+    });
+}
+
+export async function runPowershell(flags: PowershellFlags, io: CliIo): Promise<number> {
+  if (flags.profile === undefined)
+    throw new UsageError('powershell needs --profile dsguard.yml (the accepted domains)');
+  const days = flags.days ?? 90;
+  if (days > 90) throw new UsageError(`--days must be at most 90: message trace keeps 90 days (got ${days})`);
+  if (flags.notify !== undefined && !/^[^\s@]{1,64}@[A-Za-z0-9.-]{1,253}$/.test(flags.notify)) {
+    throw new UsageError(`--notify must be an e-mail address (got "${flags.notify}")`);
+  }
+  const profile = (await profileOption(flags.profile))!;
+  await write(
+    io.stdout,
+    collectionScript({
+      tenantName: profile.name,
+      domains: profile.acceptedDomains,
+      days,
+      notifyAddress: flags.notify ?? null,
+      outDir: flags.outDir,
+    }),
+  );
+  return EXIT.ok;
+}

@@ -1,0 +1,78 @@
+/**
+ * `dsguard report`: totals, timeline, Direct Send source inventory, RejectDirectSend impact and connector plan
+ * from the store. `--format html` writes one self-contained page (redirect it to a file).
+ * @module
+ */
+import { existsSync } from 'node:fs';
+import type { Command } from 'commander';
+import { renderTenantHtml } from '../report/tenant-report-html.js';
+import { renderTenantCsv, renderTenantMarkdown, renderTenantText } from '../report/tenant-report-text.js';
+import { tenantReportFromFile } from '../tenant-report.js';
+import { type CliIo, EXIT, RuntimeFailure, UsageError, write } from './io.js';
+import { parseFormat, positiveInt, profileOption } from './options.js';
+
+interface ReportFlags {
+  db: string;
+  profile?: string;
+  since?: string;
+  format: string;
+  limit?: number;
+}
+
+export function registerReport(program: Command, io: CliIo, setExit: (code: number) => void): void {
+  program
+    .command('report')
+    .description(
+      'Direct Send in the tenant from the ingested exports: totals, daily timeline, source inventory, RejectDirectSend impact, connector plan',
+    )
+    .option('--db <path>', 'the store written by dsguard ingest', 'dsguard.db')
+    .option('-p, --profile <file>', 'tenant profile (dsguard.yml): names known sources, skips sources with a connector')
+    .option('--since <date>', 'only days on or after YYYY-MM-DD, or the last N days (30d)')
+    .option('-f, --format <format>', 'table | json | md | csv | html', 'table')
+    .option('--limit <n>', 'most sources listed in table, md and html (default 50)', positiveInt('--limit'))
+    .action(async (flags: ReportFlags) => {
+      setExit(await runReport(flags, io));
+    });
+}
+
+/** `2026-07-01` or `30d` (relative to today, UTC) → YYYY-MM-DD. */
+export function parseSince(value: string | undefined, now: Date = new Date()): string | null {
+  if (value === undefined) return null;
+  const rel = /^(\d{1,4})d$/.exec(value);
+  if (rel) {
+    const d = new Date(now.getTime() - Number(rel[1]) * 86_400_000);
+    return d.toISOString().slice(0, 10);
+  }
+  if (/^\d{4}-\d{2}-\d{2}$/.test(value) && !Number.isNaN(Date.parse(`${value}T00:00:00Z`))) return value;
+  throw new UsageError(`--since must be YYYY-MM-DD or a number of days like 30d (got "${value}")`);
+}
+
+export async function runReport(flags: ReportFlags, io: CliIo): Promise<number> {
+  const format = parseFormat(flags.format, ['table', 'json', 'md', 'csv', 'html']);
+  const since = parseSince(flags.since);
+  const profile = await profileOption(flags.profile);
+  if (!existsSync(flags.db)) throw new RuntimeFailure(`${flags.db}: no such store (run dsguard ingest first)`);
+  const r = tenantReportFromFile(flags.db, { profile, since });
+  if (r.status === 'error') throw new RuntimeFailure(r.error);
+  const limit = format === 'json' || format === 'csv' ? null : (flags.limit ?? 50);
+  const report = r.report;
+  let text: string;
+  switch (format) {
+    case 'json':
+      text = `${JSON.stringify(report, null, 2)}\n`;
+      break;
+    case 'csv':
+      text = renderTenantCsv(report);
+      break;
+    case 'md':
+      text = renderTenantMarkdown(report, { limit });
+      break;
+    case 'html':
+      text = renderTenantHtml(report, { limit });
+      break;
+    default:
+      text = renderTenantText(report, { limit });
+  }
+  await write(io.stdout, text);
+  return EXIT.ok;
+}

@@ -1,0 +1,229 @@
+/**
+ * Renderers of the tenant report for terminals (table), Markdown and CSV (the source inventory, one row per
+ * source). Every value from an export goes through the sink's escaping (terminalSafe, markdownSafe, csvSafe).
+ * @module
+ */
+import type { SourceEntry, TenantReport } from '../tenant-report.js';
+import { markdownSafe, terminalSafe } from './safe-text.js';
+import { type Column, renderCsv, renderMarkdownTable, renderTextTable } from './tabular.js';
+
+export interface TenantRenderOptions {
+  /** Most sources shown (table, md, html); `null` = all. */
+  limit: number | null;
+}
+
+function list(values: readonly string[], max = 3): string {
+  return values.length > max ? `${values.slice(0, max).join(', ')} (+${values.length - max})` : values.join(', ');
+}
+
+function seen(s: SourceEntry): string {
+  const a = s.firstSeen.slice(0, 10);
+  const b = s.lastSeen.slice(0, 10);
+  return a === b ? a : `${a}..${b}`;
+}
+
+function verdictText(s: SourceEntry): string {
+  if (s.channel === 'unknown') return 'unknown (detail needed)';
+  return s.verdict;
+}
+
+export const SOURCE_COLUMNS: Column<SourceEntry>[] = [
+  { header: 'id', value: (s) => s.id },
+  { header: 'source', value: (s) => s.name ?? s.helo ?? '', width: 30 },
+  { header: 'ip', value: (s) => list(s.ips, 2), width: 40 },
+  {
+    header: 'senders',
+    value: (s) =>
+      list(
+        s.senders.map((x) => x.address),
+        2,
+      ),
+    width: 60,
+  },
+  { header: 'msgs', value: (s) => s.messages, align: 'right' },
+  { header: 'rcpts', value: (s) => s.recipients, align: 'right' },
+  { header: 'seen', value: (s) => seen(s) },
+  { header: 'tls', value: (s) => s.tls },
+  { header: 'channel', value: (s) => s.channel },
+  { header: 'verdict', value: (s) => verdictText(s) },
+  { header: 'why', value: (s) => s.why.map((w) => w.code).join(' '), width: 40 },
+];
+
+/** CSV of the source inventory: every field, one source a row. */
+export const SOURCE_CSV_COLUMNS: Column<SourceEntry>[] = [
+  { header: 'id', value: (s) => s.id },
+  { header: 'name', value: (s) => s.name },
+  { header: 'ips', value: (s) => s.ips.join(' ') },
+  { header: 'helo', value: (s) => s.helos.join(' ') },
+  { header: 'senders', value: (s) => s.senders.map((x) => `${x.address}:${x.messages}`).join(' ') },
+  { header: 'recipients', value: (s) => s.recipients },
+  { header: 'messages', value: (s) => s.messages },
+  { header: 'directSend', value: (s) => s.counts.directSend },
+  { header: 'internalSpoof', value: (s) => s.counts.internalSpoof },
+  { header: 'undetermined', value: (s) => s.counts.undetermined },
+  { header: 'firstSeen', value: (s) => s.firstSeen },
+  { header: 'lastSeen', value: (s) => s.lastSeen },
+  { header: 'tls', value: (s) => s.tls },
+  { header: 'channel', value: (s) => s.channel },
+  { header: 'verdict', value: (s) => s.verdict },
+  { header: 'rejectDirectSendBlocks', value: (s) => s.rejectDirectSendBlocks },
+  { header: 'why', value: (s) => s.why.map((w) => `${w.code} ${w.title}`).join('; ') },
+  { header: 'subjects', value: (s) => s.subjects.join(' | ') },
+  { header: 'example', value: (s) => (s.examples[0] ? `${s.examples[0].file} row ${s.examples[0].row}` : null) },
+];
+
+function shown(r: TenantReport, o: TenantRenderOptions): SourceEntry[] {
+  return o.limit === null ? r.sources : r.sources.slice(0, o.limit);
+}
+
+export function renderTenantCsv(r: TenantReport): string {
+  return renderCsv(r.sources, SOURCE_CSV_COLUMNS);
+}
+
+export function renderTenantText(r: TenantReport, o: TenantRenderOptions): string {
+  const t = (s: string) => terminalSafe(s, 300);
+  const out: string[] = [];
+  const tenant = r.tenant.profile ? `${r.tenant.name ?? 'tenant'} (${r.tenant.domains.join(', ')})` : 'no profile';
+  out.push(`dsguard report: ${t(tenant)}${r.since ? `, since ${r.since}` : ''}`, '');
+  const tot = r.totals;
+  out.push(
+    `Messages ${tot.messages}: Direct Send ${tot.directSend}, internal spoof (P2 only) ${tot.internalSpoof}, undetermined internal ${tot.candidates}`,
+  );
+  out.push(
+    `  Direct Send / spoof verdicts: malicious ${tot.malicious}, suspicious ${tot.suspicious}, legitimate ${tot.legitimate}`,
+  );
+  out.push(
+    `  by channel: ${Object.entries(tot.byChannel)
+      .sort()
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+    '',
+  );
+  if (r.timeline.length > 0) {
+    out.push('Daily Direct Send (legitimate / not):');
+    const max = Math.max(1, ...r.timeline.map((d) => d.directSend + d.internalSpoof));
+    for (const d of r.timeline) {
+      const bad = d.directSend + d.internalSpoof - d.legitimate;
+      const width = 30;
+      const lw = Math.round((d.legitimate / max) * width);
+      const bw = Math.round((bad / max) * width);
+      out.push(
+        `  ${d.day}  ${'='.repeat(lw)}${'#'.repeat(bw)}${' '.repeat(Math.max(0, width - lw - bw))}  ${d.legitimate} legitimate, ${bad} not${d.candidates ? `, ${d.candidates} undetermined` : ''}`,
+      );
+    }
+    out.push('  (= legitimate, # suspicious or malicious)', '');
+  }
+  const sources = shown(r, o);
+  out.push(
+    `Direct Send sources (${r.sources.length}${sources.length < r.sources.length ? `, first ${sources.length} shown` : ''}):`,
+  );
+  out.push(r.sources.length === 0 ? '  none' : renderTextTable(sources, SOURCE_COLUMNS).trimEnd(), '');
+  const imp = r.impact;
+  out.push('If RejectDirectSend were enabled today:');
+  out.push(
+    `  it would reject ${imp.wouldReject.messages} message(s): ${imp.wouldReject.legitimateMessages} legitimate, ${imp.wouldReject.spoofMessages} spoof, ${imp.wouldReject.undeterminedMessages} undetermined`,
+  );
+  for (const s of imp.legitimateSources) {
+    out.push(`  BREAKS  ${s.id} ${t(s.name ?? list(s.ips))} (${t(list(s.senders))}): ${s.messages} message(s)`);
+  }
+  for (const s of imp.stoppedSpoofs)
+    out.push(`  STOPS   ${s.id} ${t(list(s.ips))} (${s.verdict}): ${s.messages} message(s)`);
+  for (const s of imp.p2OnlySpoofs) {
+    out.push(
+      `  MISSES  ${s.id} ${t(list(s.ips))} (${s.verdict}, P2-only spoof: DMARC/anti-spoofing stop it): ${s.messages}`,
+    );
+  }
+  if (imp.undetermined.messages > 0) {
+    out.push(
+      `  unknown ${imp.undetermined.messages} message(s) from ${imp.undetermined.sources} source(s) need detail data`,
+    );
+  }
+  out.push('');
+  out.push('Connector plan:');
+  if (r.connectorPlan.length === 0) out.push('  no legitimate Direct Send source needs a connector');
+  for (const c of r.connectorPlan) {
+    out.push(`  # ${c.source}: ${t(c.name)}`);
+    for (const n of c.notes) out.push(`  # ${t(n)}`);
+    out.push(`  ${t(c.command)}`);
+  }
+  out.push('');
+  for (const s of r.enableSteps) out.push(`  ${t(s)}`);
+  if (r.notes.length > 0) {
+    out.push('', 'Notes:');
+    for (const n of r.notes) out.push(`  - ${t(n)}`);
+  }
+  return `${out.join('\n')}\n`;
+}
+
+export function renderTenantMarkdown(r: TenantReport, o: TenantRenderOptions): string {
+  const m = (s: string) => markdownSafe(s, 500);
+  const out: string[] = [];
+  out.push(`# dsguard report${r.tenant.name ? `: ${m(r.tenant.name)}` : ''}`, '');
+  if (r.tenant.domains.length > 0) out.push(`Accepted domains: ${r.tenant.domains.map(m).join(', ')}`, '');
+  const tot = r.totals;
+  out.push('## Totals', '');
+  out.push(
+    renderMarkdownTable<[string, number]>(
+      [
+        ['messages', tot.messages],
+        ['Direct Send', tot.directSend],
+        ['internal spoof (P2 only)', tot.internalSpoof],
+        ['malicious', tot.malicious],
+        ['suspicious', tot.suspicious],
+        ['legitimate', tot.legitimate],
+        ['undetermined internal (detail needed)', tot.candidates],
+        ...Object.entries(tot.byChannel)
+          .sort()
+          .map(([k, v]) => [`channel ${k}`, v] as [string, number]),
+      ],
+      [
+        { header: 'what', value: (x) => x[0] },
+        { header: 'messages', value: (x) => x[1], align: 'right' },
+      ],
+    ),
+  );
+  out.push('## Daily timeline', '');
+  out.push(
+    renderMarkdownTable(r.timeline, [
+      { header: 'day', value: (d) => d.day },
+      { header: 'messages', value: (d) => d.messages, align: 'right' },
+      { header: 'Direct Send', value: (d) => d.directSend, align: 'right' },
+      { header: 'internal spoof', value: (d) => d.internalSpoof, align: 'right' },
+      { header: 'legitimate', value: (d) => d.legitimate, align: 'right' },
+      { header: 'suspicious', value: (d) => d.suspicious, align: 'right' },
+      { header: 'malicious', value: (d) => d.malicious, align: 'right' },
+      { header: 'undetermined', value: (d) => d.candidates, align: 'right' },
+    ]),
+  );
+  out.push('## Direct Send sources', '');
+  out.push(r.sources.length === 0 ? 'None.\n' : renderMarkdownTable(shown(r, o), SOURCE_COLUMNS));
+  out.push('## RejectDirectSend impact', '');
+  const imp = r.impact;
+  out.push(
+    `Enabling RejectDirectSend today would reject **${imp.wouldReject.messages}** message(s): ${imp.wouldReject.legitimateMessages} legitimate, ${imp.wouldReject.spoofMessages} spoof, ${imp.wouldReject.undeterminedMessages} undetermined.`,
+    '',
+  );
+  for (const s of imp.legitimateSources)
+    out.push(`- **Breaks** ${s.id} ${m(s.name ?? list(s.ips))}: ${s.messages} message(s)`);
+  for (const s of imp.stoppedSpoofs)
+    out.push(`- **Stops** ${s.id} ${m(list(s.ips))} (${s.verdict}): ${s.messages} message(s)`);
+  for (const s of imp.p2OnlySpoofs) {
+    out.push(
+      `- **Does not stop** ${s.id} ${m(list(s.ips))}: P2-only spoof, ${s.messages} message(s) (DMARC p=reject and anti-spoofing do)`,
+    );
+  }
+  out.push('', '## Connector plan', '');
+  if (r.connectorPlan.length === 0) out.push('No legitimate Direct Send source needs a connector.', '');
+  for (const c of r.connectorPlan) {
+    out.push(`### ${c.source}: ${m(c.name)}`, '');
+    for (const n of c.notes) out.push(`- ${m(n)}`);
+    out.push('', '```powershell', c.command.replace(/```/g, '` ` `'), '```', '');
+  }
+  out.push('```powershell', ...r.enableSteps.map((s) => s.replace(/```/g, '` ` `')), '```', '');
+  if (r.notes.length > 0) {
+    out.push('## Notes', '');
+    for (const n of r.notes) out.push(`- ${m(n)}`);
+    out.push('');
+  }
+  return `${out.join('\n')}`;
+}
