@@ -30,6 +30,13 @@ export { type CampaignIndicator, createOriginRule, type IpInfo, type IpLookup } 
 export { openIpLookup } from './enrich/ip-lookup.js';
 export { auditDomain, auditDomains, readDomainList } from './exposure.js';
 export {
+  type FileIngestSummary,
+  type IngestOptions,
+  type IngestSummary,
+  ingest,
+  type RowError,
+} from './ingest.js';
+export {
   CachingResolver,
   type DnsOptions,
   RecordingResolver,
@@ -39,3 +46,12 @@ export {
 } from './net/dns.js';
 export { runSmtpProbe, type SmtpProbeOptions, type SmtpProbeSession } from './net/smtp-probe.js';
 export { ProbeInputError, type ProbeOptions, type ProbeReport, probeDomain } from './probe.js';
+export { collectionScript, psQuote } from './report/tenant-report-powershell.js';
+export { DsguardStore } from './store/dsguard-store.js';
+export {
+  buildTenantReport,
+  type SourceEntry,
+  type TenantReport,
+  type TenantReportOptions,
+  tenantReportFromFile,
+} from './tenant-report.js';

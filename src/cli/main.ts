@@ -7,7 +7,10 @@ import { Command, CommanderError } from 'commander';
 import { terminalSafe } from '../report/safe-text.js';
 import { registerAnalyze } from './analyze-command.js';
 import { registerExposure } from './exposure-command.js';
+import { registerIngest } from './ingest-command.js';
+import { registerPowershell } from './powershell-command.js';
 import { registerProbe } from './probe-command.js';
+import { registerReport } from './report-command.js';
 import { type CliIo, EXIT, processIo, RuntimeFailure, UsageError } from './io.js';
 
 export const VERSION = '0.1.0';
@@ -27,6 +30,9 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerAnalyze(program, io, setExit);
   registerExposure(program, io, setExit);
   registerProbe(program, io, setExit);
+  registerIngest(program, io, setExit);
+  registerReport(program, io, setExit);
+  registerPowershell(program, io, setExit);
   return program;
 }
 
