@@ -8,10 +8,10 @@ import { terminalSafe } from '../report/safe-text.js';
 import { registerAnalyze } from './analyze-command.js';
 import { registerExposure } from './exposure-command.js';
 import { registerIngest } from './ingest-command.js';
+import { type CliIo, EXIT, processIo, RuntimeFailure, UsageError } from './io.js';
 import { registerPowershell } from './powershell-command.js';
 import { registerProbe } from './probe-command.js';
 import { registerReport } from './report-command.js';
-import { type CliIo, EXIT, processIo, RuntimeFailure, UsageError } from './io.js';
 
 export const VERSION = '0.1.0';
 
