@@ -385,9 +385,19 @@ async function* readCsv(
   let n = 0;
   let batch: RawRow[] = [];
   let sinceRow = 0;
+  // uDSV emits a record left open at the end of the input without a word (see the end of the file below).
+  let atEnd = false;
   const onRow = (fields: string[]) => {
     n++;
     sinceRow = 0;
+    if (atEnd) {
+      throw new ExportReadError(`row ${n}: quoted field not closed at the end of the file`);
+    }
+    let size = 0;
+    for (const f of fields) size += f.length;
+    if (size > limits.maxRecordBytes) {
+      throw new ExportReadError(`row ${n}: record longer than ${limits.maxRecordBytes} bytes (unterminated quote?)`);
+    }
     if (n <= startAfter) return;
     const data = new CsvRow(index, header, fields);
     batch.push({ row: n, data, serialize: () => JSON.stringify(fields) });
@@ -437,8 +447,12 @@ async function* readCsv(
       }
     }
     const tail = dec.decode();
-    if (parser) {
+    if (parser && layout) {
       if (tail.length > 0) parser.chunk<string[]>(tail, parser.stringArrs, (row) => onRow(row));
+      // One more row delimiter completes a last record written without one; only a record whose quoted
+      // field never closed is still open after it, and end() would emit it silently cut.
+      parser.chunk<string[]>(layout.rowDelim, parser.stringArrs, (row) => onRow(row));
+      atEnd = true;
       parser.end();
     } else if (pendingText.length > 0) {
       throw new ExportReadError('no header row found');

@@ -1,0 +1,78 @@
+/** The ingest, report and powershell commands in-process: output streams and exit codes. */
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { fixtureFiles, tempDir } from './helpers.js';
+
+let tmp: ReturnType<typeof tempDir>;
+beforeEach(() => {
+  tmp = tempDir();
+});
+afterEach(() => tmp.cleanup());
+
+const PROFILE = 'test/fixtures/exports/dsguard.yml';
+
+describe('dsguard ingest / report / powershell', () => {
+  it('ingests, reports bad rows on stderr with file and row, exits 3 because rows were skipped', async () => {
+    const db = join(tmp.dir, 'x.db');
+    const r = await runCli(['ingest', ...fixtureFiles(), '--db', db, '--profile', PROFILE]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain(
+      'test/fixtures/exports/messagetrace-v2.csv: row 10: Received "31/31/2026 1:10:00 PM" is not a date',
+    );
+    expect(r.stdout).toMatch(/44 row\(s\) read = 31 stored \+ 9 aggregated \+ 4 rejected/);
+    const again = await runCli(['ingest', ...fixtureFiles(), '--db', db, '--profile', PROFILE, '--format', 'json']);
+    expect(again.code).toBe(0);
+    const s = JSON.parse(again.stdout);
+    expect(s.files.every((f: { status: string }) => f.status === 'skipped')).toBe(true);
+    expect(again.stderr).toBe('');
+  });
+
+  it('exits 0 when every row of every file was read', async () => {
+    const r = await runCli(['ingest', 'test/fixtures/exports/messagetrace-v1.csv', '--db', join(tmp.dir, 'y.db')]);
+    expect(r.code).toBe(0);
+  });
+
+  it('reports in every format; json on stdout only', async () => {
+    const db = join(tmp.dir, 'x.db');
+    await runCli(['ingest', ...fixtureFiles(), '--db', db, '--profile', PROFILE]);
+    const json = await runCli(['report', '--db', db, '--profile', PROFILE, '--format', 'json']);
+    expect(json.code).toBe(0);
+    expect(json.stderr).toBe('');
+    const report = JSON.parse(json.stdout);
+    expect(Object.keys(report.totals)).toEqual(
+      expect.arrayContaining(['messages', 'directSend', 'internalSpoof', 'malicious', 'suspicious', 'legitimate']),
+    );
+    expect(report.sources[0]).toEqual(
+      expect.objectContaining({ ip: expect.any(String), senders: expect.any(Array), verdict: expect.any(String) }),
+    );
+    expect(Object.keys(report.impact)).toEqual(
+      expect.arrayContaining(['wouldReject', 'legitimateSources', 'p2OnlySpoofs']),
+    );
+    expect(report.connectorPlan[0]).toEqual(
+      expect.objectContaining({ name: expect.any(String), ips: expect.any(Array), command: expect.any(String) }),
+    );
+    for (const format of ['table', 'md', 'csv', 'html']) {
+      const r = await runCli(['report', '--db', db, '--format', format, '--since', '2026-07-20']);
+      expect(r.code, format).toBe(0);
+      expect(r.stdout.length, format).toBeGreaterThan(100);
+    }
+  });
+
+  it('rejects bad flags with exit 2 and a missing store with exit 3', async () => {
+    expect((await runCli(['report', '--db', join(tmp.dir, 'none.db')])).code).toBe(3);
+    expect((await runCli(['report', '--since', 'last week'])).code).toBe(2);
+    expect((await runCli(['report', '--format', 'pdf'])).code).toBe(2);
+    expect((await runCli(['ingest', 'x.csv', '--format', 'xml'])).code).toBe(2);
+    expect((await runCli(['powershell'])).code).toBe(2);
+    expect((await runCli(['powershell', '--profile', PROFILE, '--days', '120'])).code).toBe(2);
+    expect((await runCli(['powershell', '--profile', PROFILE, '--notify', 'not an address'])).code).toBe(2);
+  });
+
+  it('prints the collection commands for the profile', async () => {
+    const r = await runCli(['powershell', '--profile', PROFILE, '--days', '30']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("$Domains = @('contoso.com','contoso.co.uk')");
+    expect(r.stdout).toContain('$Start = $End.AddDays(-30)');
+  });
+});

@@ -1,0 +1,150 @@
+/** The small parsers under the adapters: dates, trace detail Data/CustomData, AuthenticationDetails, ids. */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { assess } from '../../src/core/assess.js';
+import { isCandidate } from '../../src/ingest.js';
+import { parseAuthenticationDetails } from '../../src/sources/exports/email-events.js';
+import { parseExportDate } from '../../src/sources/exports/export-dates.js';
+import { CsvRow, headerIndex } from '../../src/sources/exports/export-row.js';
+import { recipientsOfStatus } from '../../src/sources/exports/historical-search.js';
+import { MESSAGE_TRACE_ADAPTER } from '../../src/sources/exports/message-trace.js';
+import { detectEncoding, formatOfColumns } from '../../src/sources/exports/sniff-export.js';
+import { connectorName, parseCustomData, parseMepData, parseSfa } from '../../src/sources/exports/trace-detail.js';
+import { hash53, normalizeMessageId } from '../../src/store/keys.js';
+import { fixtureProfile } from './helpers.js';
+
+const iso = (t: string) => {
+  const ms = parseExportDate(t);
+  return ms === null ? null : new Date(ms).toISOString();
+};
+
+describe('export dates', () => {
+  it.each([
+    ['7/23/2026 10:01:22 PM', '2026-07-23T22:01:22.000Z'],
+    ['7/23/2026 12:01:22 AM', '2026-07-23T00:01:22.000Z'],
+    ['12/1/2026 12:00:00 PM', '2026-12-01T12:00:00.000Z'],
+    ['2026-07-23T22:01:22.0480000Z', '2026-07-23T22:01:22.048Z'],
+    ['2026-07-23 22:01:22', '2026-07-23T22:01:22.000Z'],
+    ['2026-07-23T22:01:22+02:00', '2026-07-23T20:01:22.000Z'],
+    ['23/07/2026 22:01:22', '2026-07-23T22:01:22.000Z'],
+    ['Jul 23, 2026 10:01:22 PM', '2026-07-23T22:01:22.000Z'],
+    ['23 Jul 2026 22:01:22', '2026-07-23T22:01:22.000Z'],
+  ])('%s', (text, want) => {
+    expect(iso(text)).toBe(want);
+  });
+
+  it.each(['31/31/2026 1:10:00 PM', '2026-02-30T00:00:00Z', '13:00 PM', 'yesterday', '7/23/2026 13:01:22 PM', ''])(
+    'rejects %s',
+    (text) => {
+      expect(parseExportDate(text)).toBeNull();
+    },
+  );
+});
+
+describe('trace detail Data', () => {
+  it('reads MEP entries whatever the attribute order, unescaping XML', () => {
+    const m = parseMepData(
+      '<root><MEP Name="ReturnPath" String="a&amp;b@contoso.com" /><MEP Integer="25" Name="Port"/><MEP String=\'1.2.3.4\' Name="ClientIP"/></root>',
+    );
+    expect(Object.fromEntries(m)).toEqual({ returnpath: 'a&b@contoso.com', port: '25', clientip: '1.2.3.4' });
+  });
+
+  it('survives truncated or hostile XML', () => {
+    expect(parseMepData('<root><MEP Name="x" String="unclosed').size).toBe(0);
+    expect(parseMepData(`<MEP ${'a'.repeat(100_000)}`).size).toBe(0);
+    expect(parseMepData('<MEP Name="a" String="&#x110000;&#65;"/>').get('a')).toBe('&#x110000;A');
+  });
+
+  it('parses CustomData with continued items and the connector name', () => {
+    const c = parseCustomData(
+      'S:InboundConnectorData=Name=Contoso Scanner;ConnectorType=Partner;S:tlsversion=SSLProtocols.Tls12;I:Size=10',
+    );
+    expect(c.get('inboundconnectordata')).toBe('Name=Contoso Scanner;ConnectorType=Partner');
+    expect(connectorName(c.get('inboundconnectordata')!)).toBe('Contoso Scanner');
+    expect(c.get('tlsversion')).toBe('SSLProtocols.Tls12');
+    expect(parseSfa('SUM|SFV=SPM|H=WIN-1|CIP=1.2.3.4').get('H')).toBe('WIN-1');
+  });
+});
+
+describe('EmailEvents and historical search helpers', () => {
+  it('reads AuthenticationDetails as a JSON string or key=value text', () => {
+    expect(
+      Object.fromEntries(parseAuthenticationDetails('{"SPF":"pass","DKIM":"None","DMARC":"fail","CompAuth":"fail"}')),
+    ).toEqual({
+      spf: 'pass',
+      dkim: 'none',
+      dmarc: 'fail',
+      compauth: 'fail',
+    });
+    expect(parseAuthenticationDetails('SPF=pass;DMARC=fail').get('dmarc')).toBe('fail');
+    expect(parseAuthenticationDetails('{not json').size).toBe(0);
+  });
+
+  it('splits Recipient_status', () => {
+    expect(recipientsOfStatus('a@x.com##Receive, Deliver;b@y.com##Receive, Fail')).toEqual(['a@x.com', 'b@y.com']);
+  });
+});
+
+describe('sniffing and ids', () => {
+  it('detects UTF-16 with and without BOM', () => {
+    const withBom = readFileSync('test/fixtures/exports/historical-search.csv');
+    expect(detectEncoding(withBom)).toEqual({ encoding: 'utf-16le', bomLength: 2 });
+    expect(detectEncoding(withBom.subarray(2))).toEqual({ encoding: 'utf-16le', bomLength: 0 });
+    expect(detectEncoding(Buffer.from('"a","b"\r\n'))).toEqual({ encoding: 'utf-8', bomLength: 0 });
+  });
+
+  it('knows formats by columns, not names', () => {
+    expect(formatOfColumns(['Event', 'Data', 'MessageTraceId', 'Date'])).toBe('message-trace-detail');
+    expect(formatOfColumns(['NetworkMessageId', 'Url', 'UrlLocation'])).toBe('email-url-info');
+    expect(formatOfColumns(['name', 'colour'])).toBeNull();
+  });
+
+  it('treats a GUID with or without dashes as one id', () => {
+    expect(normalizeMessageId('{A4ACD0A2-1B62-4D07-DB4F-08DEE905EE9B}')).toBe('a4acd0a21b624d07db4f08dee905ee9b');
+    expect(normalizeMessageId('a4acd0a21b624d07db4f08dee905ee9b')).toBe('a4acd0a21b624d07db4f08dee905ee9b');
+    expect(hash53('x')).not.toBe(hash53('y'));
+    expect(Number.isSafeInteger(hash53('some longer text'))).toBe(true);
+  });
+});
+
+describe('assessment cache contract', () => {
+  // ingest() assesses one row per class key and reuses its channel and candidacy for rows with the same key:
+  // rows that share a key must get the same channel and candidacy from assess() itself.
+  it('rows with the same class key get the same channel from assess()', async () => {
+    const profile = await fixtureProfile();
+    const header = ['MessageTraceId', 'Received', 'SenderAddress', 'RecipientAddress', 'FromIP', 'Subject'];
+    const index = headerIndex(header);
+    const senders = ['a@contoso.com', 'B@Contoso.com', 'x@fabrikam.com', '"Eve" <eve@contoso.co.uk>', '', 'bad'];
+    const recipients = ['b@contoso.com', 'c@contoso.com', 'd@fabrikam.com', 'E@CONTOSO.CO.UK'];
+    const ips = ['198.51.100.20', '192.0.2.25', '255.255.255.255', '', '2a01:111:f403:c112::5'];
+    const subjects = ['Scan from MFP-2F', 'New Missed Fax-msg', 'Invoice 4711', 'hello'];
+    const seen = new Map<string, string>();
+    let n = 0;
+    for (const s of senders)
+      for (const r of recipients)
+        for (const ip of ips)
+          for (const subj of subjects) {
+            n++;
+            const row = new CsvRow(index, header, [
+              `a1000001-0000-4000-8000-${String(n).padStart(12, '0')}`,
+              '7/20/2026 8:15:02 AM',
+              s,
+              r,
+              ip,
+              subj,
+            ]);
+            const res = MESSAGE_TRACE_ADAPTER.adapt(row, { file: 'f.csv', row: n });
+            if (!res.ok) continue;
+            const ev = res.row.evidence();
+            for (const p of [profile, null]) {
+              const a = assess(ev, { profile: p });
+              const got = `${a.channel}|${isCandidate(ev, a)}`;
+              const key = `${p ? 'p' : 'n'}|${res.row.classKey}`;
+              const prev = seen.get(key);
+              if (prev === undefined) seen.set(key, got);
+              else expect(got, `${key} row ${n}`).toBe(prev);
+            }
+          }
+    expect(seen.size).toBeGreaterThan(50);
+  });
+});

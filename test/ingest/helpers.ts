@@ -1,0 +1,32 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadProfile } from '../../src/config/profile-file.js';
+import type { TenantProfile } from '../../src/core/profile.js';
+import { DsguardStore } from '../../src/store/dsguard-store.js';
+
+export const FIXTURE_DIR = 'test/fixtures/exports';
+
+export function fixtureFiles(): string[] {
+  return readdirSync(FIXTURE_DIR)
+    .filter((f) => /\.(csv|json|ndjson)$/.test(f) && !f.endsWith('.expected.json'))
+    .sort()
+    .map((f) => join(FIXTURE_DIR, f));
+}
+
+export async function fixtureProfile(): Promise<TenantProfile> {
+  const r = await loadProfile(join(FIXTURE_DIR, 'dsguard.yml'));
+  if (r.status !== 'ok') throw new Error(r.error);
+  return r.profile;
+}
+
+export function tempDir(): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'dsguard-ingest-'));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export function openStore(path: string): DsguardStore {
+  const r = DsguardStore.open(path);
+  if (r.status !== 'ok') throw new Error(r.error);
+  return r.store;
+}

@@ -1,0 +1,245 @@
+/**
+ * Ingest into a real SQLite store: idempotency, overlapping exports, joins across files in any order, the
+ * read = stored + aggregated + rejected invariant, resume after an interruption and after a failed batch.
+ */
+import { copyFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ingest, isCandidate } from '../../src/ingest.js';
+import { DsguardStore } from '../../src/store/dsguard-store.js';
+import { buildTenantReport, type TenantReport } from '../../src/tenant-report.js';
+import { fixtureFiles, fixtureProfile, openStore, tempDir } from './helpers.js';
+
+let tmp: ReturnType<typeof tempDir>;
+beforeEach(() => {
+  tmp = tempDir();
+});
+afterEach(() => tmp.cleanup());
+
+async function reportOf(db: string): Promise<TenantReport> {
+  const store = openStore(db);
+  try {
+    return buildTenantReport(store, { profile: await fixtureProfile() });
+  } finally {
+    store.close();
+  }
+}
+
+/** The report without the file list (whose order follows ingest order). */
+function content(r: TenantReport) {
+  const { files: _files, ...rest } = r;
+  return rest;
+}
+
+/** Also without the sample subjects and example rows: the first rows seen are kept, so they follow file order. */
+function orderFree(r: TenantReport) {
+  const c = content(r);
+  return { ...c, sources: c.sources.map(({ examples: _e, subjects: _s, ...s }) => s) };
+}
+
+function counts(db: string) {
+  const store = openStore(db);
+  try {
+    const q = (sql: string) => (store.db.prepare(sql).get() as { n: number }).n;
+    return {
+      deliveries: q('SELECT count(*) AS n FROM delivery'),
+      counted: q('SELECT coalesce(sum(messages), 0) AS n FROM bucket'),
+      stored: q('SELECT count(*) AS n FROM message'),
+      storedFlag: q('SELECT count(*) AS n FROM delivery WHERE stored = 1'),
+      sourceMessages: q('SELECT coalesce(sum(messages), 0) AS n FROM source_stat'),
+      pending: q('SELECT count(*) AS n FROM pending'),
+    };
+  } finally {
+    store.close();
+  }
+}
+
+describe('ingest', () => {
+  it('keeps read = stored + aggregated + rejected for every file, and counts each delivery once', async () => {
+    const db = join(tmp.dir, 'a.db');
+    const errors: string[] = [];
+    const s = await ingest(fixtureFiles(), {
+      db,
+      profile: await fixtureProfile(),
+      onRowError: (e) => errors.push(`${e.file}:${e.row}`),
+    });
+    for (const f of s.files) {
+      expect(f.status, f.file).toBe('ingested');
+      expect(f.read, f.file).toBe(f.stored + f.aggregated + f.rejected);
+    }
+    expect(s.read).toBe(s.stored + s.aggregated + s.rejected);
+    expect(errors.sort()).toEqual([
+      'test/fixtures/exports/emailevents-portal.csv:4',
+      'test/fixtures/exports/messagetrace-detail-v2.csv:7',
+      'test/fixtures/exports/messagetrace-v2.csv:10',
+      'test/fixtures/exports/streaming-emailevents.ndjson:3',
+    ]);
+    const c = counts(db);
+    expect(c.counted).toBe(c.deliveries);
+    expect(c.storedFlag).toBe(c.stored);
+    expect(c.sourceMessages).toBe(c.stored);
+    expect(c.pending).toBe(0);
+    expect(c.deliveries).toBe(21);
+  });
+
+  it('is idempotent: the same files again (or a copy under another name) change nothing', async () => {
+    const db = join(tmp.dir, 'a.db');
+    const profile = await fixtureProfile();
+    await ingest(fixtureFiles(), { db, profile });
+    const before = await reportOf(db);
+    const copy = join(tmp.dir, 'renamed-export.csv');
+    copyFileSync('test/fixtures/exports/messagetrace-v2.csv', copy);
+    const again = await ingest([...fixtureFiles(), copy], { db, profile });
+    expect(again.files.every((f) => f.status === 'skipped')).toBe(true);
+    expect(again.read).toBe(0);
+    expect(content(await reportOf(db))).toEqual(content(before));
+    expect(counts(db).counted).toBe(21);
+  });
+
+  it('counts overlapping exports once (same rows, other file, other date form)', async () => {
+    const db = join(tmp.dir, 'a.db');
+    const profile = await fixtureProfile();
+    const s = await ingest(
+      ['test/fixtures/exports/messagetrace-v2.csv', 'test/fixtures/exports/messagetrace-v2-typeinfo.csv'],
+      { db, profile },
+    );
+    // 9 good rows + 1 duplicate in the first file; the second adds 1 new delivery and repeats 2.
+    expect(s.files[1]!.duplicates).toBe(2);
+    expect(counts(db).deliveries).toBe(10);
+  });
+
+  it('gives the same report whatever order the files come in (joins work both ways)', async () => {
+    const profile = await fixtureProfile();
+    const a = join(tmp.dir, 'a.db');
+    const b = join(tmp.dir, 'b.db');
+    await ingest(fixtureFiles(), { db: a, profile });
+    await ingest([...fixtureFiles()].reverse(), { db: b, profile });
+    expect(orderFree(await reportOf(b))).toEqual(orderFree(await reportOf(a)));
+  });
+
+  it('upgrades a summary-only candidate when its detail row arrives later', async () => {
+    const db = join(tmp.dir, 'a.db');
+    const profile = await fixtureProfile();
+    await ingest(['test/fixtures/exports/messagetrace-v2.csv'], { db, profile });
+    let r = await reportOf(db);
+    const printer = () => r.sources.find((s) => s.ips.includes('198.51.100.20'))!;
+    expect(printer().channel).toBe('unknown');
+    expect(r.totals.directSend).toBe(0);
+    await ingest(['test/fixtures/exports/messagetrace-detail-v2.csv'], { db, profile });
+    r = await reportOf(db);
+    expect(printer().channel).toBe('direct-send');
+    expect(printer().verdict).toBe('legitimate');
+    expect(printer().counts).toMatchObject({ directSend: 1, undetermined: 1 });
+    expect(r.totals.byChannel.connector).toBe(1);
+  });
+
+  it('resumes after an interruption, ending where a clean run ends', async () => {
+    const profile = await fixtureProfile();
+    const clean = join(tmp.dir, 'clean.db');
+    await ingest(fixtureFiles(), { db: clean, profile });
+    const db = join(tmp.dir, 'a.db');
+    const controller = new AbortController();
+    let batches = 0;
+    const first = await ingest(fixtureFiles(), {
+      db,
+      profile,
+      limits: { batchRows: 2 },
+      signal: controller.signal,
+      onProgress: () => {
+        if (++batches === 3) controller.abort();
+      },
+    });
+    expect(first.interrupted).toBe(true);
+    const partial = first.files.at(-1)!;
+    expect(partial.status).toBe('interrupted');
+    const second = await ingest(fixtureFiles(), { db, profile, limits: { batchRows: 2 } });
+    const resumed = second.files.find((f) => f.file === partial.file)!;
+    expect(resumed.status).toBe('resumed');
+    expect(resumed.resumedAfter).toBeGreaterThan(0);
+    expect(content(await reportOf(db))).toEqual(content(await reportOf(clean)));
+  });
+
+  it('rolls a failing batch back completely; the re-run completes it', async () => {
+    const profile = await fixtureProfile();
+    const db = join(tmp.dir, 'a.db');
+    const store = openStore(db);
+    const original = store.insertFact.bind(store);
+    let calls = 0;
+    store.insertFact = (f, h) => {
+      if (++calls === 4) throw new Error('disk on fire');
+      return original(f, h);
+    };
+    await expect(ingest(fixtureFiles(), { db: store, profile, limits: { batchRows: 3 } })).rejects.toThrow(
+      'disk on fire',
+    );
+    store.close();
+    const mid = counts(db);
+    expect(mid.counted).toBe(mid.deliveries);
+    expect(mid.storedFlag).toBe(mid.stored);
+    await ingest(fixtureFiles(), { db, profile, limits: { batchRows: 3 } });
+    const clean = join(tmp.dir, 'clean.db');
+    await ingest(fixtureFiles(), { db: clean, profile });
+    expect(content(await reportOf(db))).toEqual(content(await reportOf(clean)));
+  });
+
+  it('reports an unreadable file and goes on with the next', async () => {
+    const profile = await fixtureProfile();
+    const junk = join(tmp.dir, 'notes.csv');
+    writeFileSync(junk, 'name,colour\nanna,blue\n');
+    const empty = join(tmp.dir, 'empty.csv');
+    writeFileSync(empty, '');
+    const s = await ingest([junk, empty, join(tmp.dir, 'missing.csv'), 'test/fixtures/exports/messagetrace-v1.csv'], {
+      db: join(tmp.dir, 'a.db'),
+      profile,
+    });
+    expect(s.files.map((f) => f.status)).toEqual(['error', 'error', 'error', 'ingested']);
+    expect(s.files[0]!.error).toMatch(/unrecognised export: header has name, colour/);
+    expect(s.files[1]!.error).toBe('empty file');
+    expect(s.files[2]!.error).toMatch(/ENOENT/);
+  });
+
+  it('stops a file at an unterminated quote or an oversized record, naming the row', async () => {
+    const header = '"MessageTraceId","Received","SenderAddress","RecipientAddress","FromIP","Subject"\r\n';
+    const good =
+      '"a1000001-0000-4000-8000-08dee9000001","7/20/2026 8:15:02 AM","a@contoso.com","b@contoso.com","198.51.100.20","ok"\r\n';
+    const open = join(tmp.dir, 'open.csv');
+    writeFileSync(
+      open,
+      `${header}${good}"a1000001-0000-4000-8000-08dee9000002","7/20/2026 8:15:02 AM","a@contoso.com","b@contoso.com","1.2.3.4","never closed\r\nmore`,
+    );
+    const big = join(tmp.dir, 'big.csv');
+    writeFileSync(
+      big,
+      `${header}${good}"a1000001-0000-4000-8000-08dee9000003","7/20/2026 8:15:02 AM","a@contoso.com","b@contoso.com","1.2.3.4","${'x'.repeat(3000)}"\r\n${good}`,
+    );
+    const noNewline = join(tmp.dir, 'last-line.csv');
+    writeFileSync(noNewline, `${header}${good.trimEnd()}`);
+    const s = await ingest([open, big, noNewline], {
+      db: join(tmp.dir, 'a.db'),
+      profile: await fixtureProfile(),
+      limits: { maxRecordBytes: 1000 },
+    });
+    expect(s.files.map((f) => f.status)).toEqual(['error', 'error', 'ingested']);
+    expect(s.files[0]!.error).toBe('row 2: quoted field not closed at the end of the file');
+    expect(s.files[1]!.error).toBe('row 2: record longer than 1000 bytes (unterminated quote?)');
+    expect(s.files[2]!.read).toBe(1);
+  });
+
+  it('warns when a store built with another profile is reused', async () => {
+    const db = join(tmp.dir, 'a.db');
+    await ingest(['test/fixtures/exports/messagetrace-v1.csv'], { db, profile: null });
+    const s = await ingest(['test/fixtures/exports/messagetrace-v2.csv'], { db, profile: await fixtureProfile() });
+    expect(s.warnings).toHaveLength(1);
+  });
+
+  it('opens an existing store read-only for reports and refuses a non-store', () => {
+    const path = join(tmp.dir, 'x.db');
+    writeFileSync(path, 'not sqlite at all, just text that is long enough to not be a header'.repeat(20));
+    const r = DsguardStore.open(path, { readonly: true });
+    expect(r.status).toBe('error');
+  });
+
+  it('exports the candidate test used to keep summary rows', () => {
+    expect(typeof isCandidate).toBe('function');
+  });
+});

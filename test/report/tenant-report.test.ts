@@ -1,0 +1,171 @@
+/**
+ * The tenant report over a store built from the fixture exports: golden JSON, every renderer, escaping of
+ * hostile values, and the PowerShell it prints.
+ */
+import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseProfile } from '../../src/config/profile-file.js';
+import { ingest } from '../../src/ingest.js';
+import { renderTenantHtml } from '../../src/report/tenant-report-html.js';
+import {
+  collectionScript,
+  connectorLabel,
+  newInboundConnectorCommand,
+  psQuote,
+} from '../../src/report/tenant-report-powershell.js';
+import { renderTenantCsv, renderTenantMarkdown, renderTenantText } from '../../src/report/tenant-report-text.js';
+import { buildTenantReport, type TenantReport } from '../../src/tenant-report.js';
+import { expectGolden, expectGoldenText } from '../helpers/golden.js';
+import { fixtureFiles, fixtureProfile, openStore, tempDir } from '../ingest/helpers.js';
+
+let tmp: ReturnType<typeof tempDir>;
+let report: TenantReport;
+let db: string;
+
+beforeAll(async () => {
+  tmp = tempDir();
+  db = join(tmp.dir, 'report.db');
+  await ingest(fixtureFiles(), { db, profile: await fixtureProfile() });
+  const store = openStore(db);
+  report = buildTenantReport(store, { profile: await fixtureProfile() });
+  store.close();
+});
+afterAll(() => tmp.cleanup());
+
+describe('tenant report', () => {
+  it('matches the golden report of the fixture exports', () => {
+    expectGolden('test/fixtures/exports/report.expected.json', report);
+  });
+
+  it('tells legitimate sources from spoofs and lists P2-only spoofs apart', () => {
+    const byIp = (ip: string) => report.sources.find((s) => s.ips.includes(ip))!;
+    expect(byIp('198.51.100.20')).toMatchObject({
+      name: 'MFP 2nd floor',
+      channel: 'direct-send',
+      verdict: 'legitimate',
+    });
+    expect(byIp('203.0.113.45')).toMatchObject({ channel: 'direct-send', verdict: 'legitimate', tls: 'yes' });
+    expect(byIp('45.14.71.10')).toMatchObject({ verdict: 'malicious', helo: 'WIN-3K2J1QO7P5L' });
+    expect(byIp('91.92.246.5')).toMatchObject({ channel: 'internal-spoof', rejectDirectSendBlocks: false });
+    expect(report.impact.legitimateSources.map((s) => s.ips[0])).toEqual(['198.51.100.20', '203.0.113.45']);
+    expect(report.impact.p2OnlySpoofs.map((s) => s.ips[0])).toEqual(['91.92.246.5']);
+    expect(report.impact.stoppedSpoofs.map((s) => s.ips[0]).sort()).toEqual([
+      '45.14.71.10',
+      '45.14.71.11',
+      '5.188.206.14',
+    ]);
+    // Partner-connector and authenticated mail are counted, never listed as Direct Send sources.
+    expect(report.totals.byChannel).toMatchObject({ connector: 1, authenticated: 1 });
+    expect(report.sources.some((s) => s.ips.includes('192.0.2.25'))).toBe(false);
+    // Every example points at a file and row.
+    for (const s of report.sources) for (const e of s.examples) expect(e.row).toBeGreaterThan(0);
+  });
+
+  it('plans a Partner connector per legitimate source, restricted to its IP and sender domains', () => {
+    expect(report.connectorPlan).toHaveLength(2);
+    for (const c of report.connectorPlan) {
+      expect(c.command).toMatch(/^New-InboundConnector -Name '[^']+' -ConnectorType Partner /);
+      expect(c.command).toContain("-SenderDomains 'contoso.com'");
+      expect(c.command).toContain('-RestrictDomainsToIPAddresses $true');
+      expect(c.command).not.toMatch(/SenderDomains\s+'?\*/);
+    }
+    expect(report.enableSteps).toContain('Set-OrganizationConfig -RejectDirectSend $true');
+  });
+
+  it('filters by day with since', () => {
+    const store = openStore(db);
+    const r = buildTenantReport(store, { profile: null, since: '2026-07-24' });
+    store.close();
+    expect(r.timeline.map((d) => d.day)).toEqual(['2026-07-24', '2026-07-25', '2026-07-26', '2026-07-27']);
+    expect(r.totals.messages).toBe(r.timeline.reduce((n, d) => n + d.messages, 0));
+  });
+
+  it('renders text, markdown and csv', () => {
+    expectGoldenText('test/fixtures/exports/report.expected.txt', renderTenantText(report, { limit: 50 }));
+    expectGoldenText('test/fixtures/exports/report.expected.md', renderTenantMarkdown(report, { limit: 50 }));
+    const csv = renderTenantCsv(report);
+    expect(csv.split('\r\n')[0]).toMatch(/^id,name,ips,helo,senders/);
+    expect(csv.split('\r\n').filter((l) => l.length > 0)).toHaveLength(report.sources.length + 1);
+  });
+
+  it('renders one self-contained HTML page with a strict CSP', () => {
+    const html = renderTenantHtml(report, { limit: 50 });
+    const style = /<style>([\s\S]*?)<\/style>/.exec(html)![1]!;
+    const hash = createHash('sha256').update(style).digest('base64');
+    expect(html).toContain(`style-src 'sha256-${hash}'`);
+    expect(html).toContain("default-src 'none'");
+    expect(html).not.toMatch(/<script|\bsrc=|<link|url\(/i);
+    expect(html).toContain('MFP 2nd floor');
+  });
+});
+
+describe('hostile values', () => {
+  it('escapes attacker-controlled subjects, senders and HELO in every format', async () => {
+    const t = tempDir();
+    try {
+      const path = join(t.dir, 'evil.csv');
+      const evilSubject = "<script>alert(1)</script> =cmd|' /C calc'!A0 ``` | # **x**";
+      writeFileSync(
+        path,
+        '"MessageTraceId","Received","SenderAddress","RecipientAddress","FromIP","Subject"\r\n' +
+          `"a1000001-0000-4000-8000-08dee9000009","7/20/2026 8:15:02 AM","o'brien&x=1@contoso.com","b@contoso.com","198.51.100.99","${evilSubject.replace(/"/g, '""')}"\r\n`,
+      );
+      const evilDb = join(t.dir, 'evil.db');
+      const profile = await fixtureProfile();
+      await ingest([path], { db: evilDb, profile });
+      const store = openStore(evilDb);
+      const r = buildTenantReport(store, { profile });
+      store.close();
+      expect(r.sources[0]!.subjects[0]).toBe(evilSubject);
+      const html = renderTenantHtml(r, { limit: 50 });
+      expect(html).not.toContain('<script>');
+      expect(html).toContain('&#60;script&#62;');
+      expect(html).toContain('o&#39;brien&#38;x=1@contoso.com');
+      const csv = renderTenantCsv(r);
+      expect(csv).not.toMatch(/(^|,)"?=/m);
+      const md = renderTenantMarkdown(r, { limit: 50 });
+      expect(md).not.toContain('<script>');
+      const text = renderTenantText(r, { limit: 50 });
+      expect(text).not.toMatch(/\u001b/);
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('quotes every value put into PowerShell', () => {
+    expect(psQuote("it's")).toBe("'it''s'");
+    expect(psQuote('a\u2019b')).toBe("'a\u2019\u2019b'");
+    expect(psQuote('x\r\n$(Remove-Item C:\\)')).toBe("'x$(Remove-Item C:\\)'");
+    expect(connectorLabel("evil'; Remove-Item -Recurse C:\\ #\n")).toMatch(/^[A-Za-z0-9 ._()-]{1,64}$/);
+    const cmd = newInboundConnectorCommand({
+      name: "a'b",
+      ipv4: ['198.51.100.20'],
+      certificate: null,
+      senderDomains: ["contoso.com'; Set-OrganizationConfig -RejectDirectSend $false; '"],
+      requireTls: false,
+      comment: 'c',
+    });
+    expect(cmd).toContain("-SenderDomains 'contoso.com''; Set-OrganizationConfig -RejectDirectSend $false; '''");
+  });
+
+  it('prints the collection commands for a profile, quoting its values', () => {
+    const p = parseProfile('tenant:\n  name: "Contoso\'s \\nlab"\n  domains: [contoso.com, contoso.co.uk]\n', 'x.yml');
+    if (p.status !== 'ok') throw new Error(p.error);
+    const ps = collectionScript({
+      tenantName: p.profile.name,
+      domains: p.profile.acceptedDomains,
+      days: 90,
+      notifyAddress: "admin'@contoso.com",
+      outDir: '.\\dsguard-exports',
+    });
+    expectGoldenText('test/fixtures/exports/collection.expected.ps1', ps);
+    expect(ps).toContain("$Domains = @('contoso.com','contoso.co.uk')");
+    expect(ps).toContain("-NotifyAddress 'admin''@contoso.com'");
+    expect(ps).toContain('-ConnectorType NoConnector');
+    expect(ps).toContain('StartingRecipientAddress');
+    expect(ps).toContain('Get-MessageTraceDetailV2');
+    expect(ps.split('\n')[0]).toBe("# dsguard collection commands for Contoso's lab");
+  });
+});
