@@ -58,6 +58,7 @@ export interface HopEvidence {
   byHost: string | null;
   withProtocol: string | null;
   tls: boolean | null;
+  /** The hop's date as written (after the last `;`). */
   date: string | null;
   ref: EvidenceRef;
 }

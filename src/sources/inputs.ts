@@ -4,8 +4,8 @@
  * yields an error result naming it, never an exception.
  * @module
  */
-import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
-import { opendir, stat } from 'node:fs/promises';
+import { closeSync, createReadStream, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { ReaderLimits } from './limits.js';
@@ -28,16 +28,16 @@ export interface ReadOptions {
 
 const SKIPPED_NAMES = new Set(['.DS_Store', 'Thumbs.db', 'desktop.ini']);
 
-async function* walk(dir: string): AsyncGenerator<string> {
-  const entries: { name: string; isDir: boolean; isFile: boolean }[] = [];
-  const d = await opendir(dir);
-  for await (const e of d) entries.push({ name: e.name, isDir: e.isDirectory(), isFile: e.isFile() });
-  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+/** Files below `dir`, recursively, in name order; hidden files and OS litter skipped. */
+function* walk(dir: string): Generator<string> {
+  const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
+    a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+  );
   for (const e of entries) {
     if (e.name.startsWith('.') || SKIPPED_NAMES.has(e.name)) continue;
     const p = join(dir, e.name);
-    if (e.isDir) yield* walk(p);
-    else if (e.isFile) yield p;
+    if (e.isDirectory()) yield* walk(p);
+    else if (e.isFile()) yield p;
   }
 }
 
@@ -132,11 +132,8 @@ function load(path: string, opts: ReadOptions): Loaded {
   }
 }
 
-async function* readFiles(
-  paths: AsyncIterable<string> | Iterable<string>,
-  opts: ReadOptions,
-): AsyncGenerator<InputResult> {
-  for await (const path of paths) {
+async function* readFiles(paths: Iterable<string>, opts: ReadOptions): AsyncGenerator<InputResult> {
+  for (const path of paths) {
     const loaded = load(path, opts);
     if (loaded.kind === 'error') yield { input: loaded.path, result: { status: 'error', error: loaded.error } };
     else if (loaded.kind === 'mbox') {

@@ -31,15 +31,26 @@ export interface Rfc822Options {
   analyzers?: readonly ContentAnalyzer[];
 }
 
-/** Offset just past the blank line that ends the header block, or -1 when there is none. */
+/**
+ * Offset just past the blank line that ends the header block, or -1 when there is none. Native search for
+ * the line-ending style of the first line (CRLF or LF), then the other style, so a CRLF message is not
+ * scanned to its end for "\n\n".
+ */
 export function headerEnd(buf: Uint8Array, limit = buf.length): number {
-  const n = Math.min(buf.length, limit);
-  for (let i = 0; i < n; i++) {
-    if (buf[i] !== 10) continue;
-    if (buf[i + 1] === 10) return i + 2;
-    if (buf[i + 1] === 13 && buf[i + 2] === 10) return i + 3;
-  }
-  return -1;
+  const b = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  const view = limit < b.length ? b.subarray(0, limit) : b;
+  const firstLf = view.indexOf(10);
+  if (firstLf < 0) return -1;
+  const crlfFirst = firstLf > 0 && view[firstLf - 1] === 13;
+  const find = (crlf: boolean, within: Buffer): number => {
+    const at = within.indexOf(crlf ? '\n\r\n' : '\n\n');
+    return at < 0 ? -1 : at + (crlf ? 3 : 2);
+  };
+  const a = find(crlfFirst, view);
+  if (a < 0) return find(!crlfFirst, view);
+  // Mixed line endings: a blank line of the other style may come first; it can only be before `a`.
+  const b2 = find(!crlfFirst, view.subarray(0, a));
+  return b2 >= 0 ? b2 : a;
 }
 
 const decoder = new TextDecoder('utf-8', { fatal: false });

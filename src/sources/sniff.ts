@@ -26,7 +26,7 @@ export function looksLikeHeaders(text: string): boolean {
 }
 
 /** Share of bytes that are control characters other than CR, LF, TAB (binary junk detector). */
-export function binaryRatio(buf: Uint8Array, sample = 4096): number {
+export function binaryRatio(buf: Uint8Array, sample = 1024): number {
   const n = Math.min(buf.length, sample);
   if (n === 0) return 0;
   let bad = 0;

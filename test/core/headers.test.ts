@@ -151,3 +151,13 @@ describe('Received-SPF and Received details', () => {
     expect(parseReceived('from x (helo \\(weird\\) [192.0.2.1]) by y').fromIp).toBe('192.0.2.1');
   });
 });
+
+describe('header end', () => {
+  it('finds the blank line in CRLF, LF and mixed messages', async () => {
+    const { headerEnd } = await import('../../src/sources/rfc822.js');
+    expect(headerEnd(Buffer.from('A: 1\r\nB: 2\r\n\r\nbody\n\nmore'))).toBe(14);
+    expect(headerEnd(Buffer.from('A: 1\nB: 2\n\nbody\r\n\r\n'))).toBe(11);
+    expect(headerEnd(Buffer.from('A: 1\r\nB: 2\n\nbody\r\n\r\nx'))).toBe(12);
+    expect(headerEnd(Buffer.from('A: 1\r\nB: 2\r\n'))).toBe(-1);
+  });
+});

@@ -55,36 +55,35 @@ function splitUnits(value: string): string[] {
 function unitTokens(unit: string): { words: string[]; comments: string[] } {
   const words: string[] = [];
   const comments: string[] = [];
-  let word = '';
+  const n = unit.length;
+  let wordStart = -1;
   let i = 0;
-  while (i < unit.length) {
-    const c = unit[i]!;
-    if (c === '(') {
-      if (word) words.push(word);
-      word = '';
+  while (i < n) {
+    const c = unit.charCodeAt(i);
+    if (c === 40 /* ( */) {
+      if (wordStart >= 0) words.push(unit.slice(wordStart, i));
+      wordStart = -1;
       let depth = 1;
       let j = i + 1;
-      let text = '';
-      while (j < unit.length && depth > 0) {
-        const d = unit[j]!;
-        if (d === '(') depth++;
-        else if (d === ')') depth--;
-        if (depth > 0) text += d;
+      while (j < n && depth > 0) {
+        const d = unit.charCodeAt(j);
+        if (d === 40) depth++;
+        else if (d === 41) depth--;
         j++;
       }
-      comments.push(text.trim());
+      comments.push(unit.slice(i + 1, depth === 0 ? j - 1 : j).trim());
       i = j;
       continue;
     }
-    if (c === ' ' || c === '\t' || c === '\r' || c === '\n') {
-      if (word) words.push(word);
-      word = '';
-    } else {
-      word += c;
+    if (c === 32 || c === 9 || c === 13 || c === 10) {
+      if (wordStart >= 0) words.push(unit.slice(wordStart, i));
+      wordStart = -1;
+    } else if (wordStart < 0) {
+      wordStart = i;
     }
     i++;
   }
-  if (word) words.push(word);
+  if (wordStart >= 0) words.push(unit.slice(wordStart));
   // Exchange writes "header.from=x;compauth=..." and sometimes "spf=pass(comment)": words are clean here.
   return { words, comments };
 }

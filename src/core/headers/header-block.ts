@@ -58,32 +58,28 @@ export function parseHeaderBlock(text: string, limits: Partial<HeaderBlockLimits
   let pos = 0;
   let lineNo = 0;
   let bodyOffset: number | null = null;
-  let current: { name: string; lines: string[]; line: number } | null = null;
   const n = text.length;
+  // The field being read: positions into `text`, so no line is copied until the field is complete.
+  let fieldStart = -1;
+  let fieldNameEnd = 0;
+  let fieldColon = 0;
+  let fieldEnd = 0;
+  let fieldLine = 0;
+  let folded = false;
 
   const flush = (): string | null => {
-    if (!current) return null;
-    const lines = current.lines;
-    const head = lines[0]!;
-    const colon = head.indexOf(':');
-    let value: string;
-    let raw: string;
-    if (lines.length === 1) {
-      value = head.slice(colon + 1).trim();
-      raw = head;
-    } else {
-      value = (head.slice(colon + 1) + lines.slice(1).join('')).trim();
-      raw = lines.join('\n');
+    if (fieldStart < 0) return null;
+    const name = text.slice(fieldStart, fieldNameEnd);
+    let raw = text.slice(fieldStart, fieldEnd);
+    let value = text.slice(fieldColon + 1, fieldEnd);
+    if (folded) {
+      raw = raw.replace(/\r\n/g, '\n');
+      value = value.replace(/\r?\n/g, '');
     }
-    fields.push({
-      name: current.name,
-      key: current.name.toLowerCase(),
-      value,
-      raw,
-      line: current.line,
-      index: fields.length,
-    });
-    current = null;
+    if (fieldColon > fieldNameEnd) raw = name + raw.slice(fieldColon - fieldStart);
+    fields.push({ name, key: name.toLowerCase(), value: value.trim(), raw, line: fieldLine, index: fields.length });
+    fieldStart = -1;
+    folded = false;
     if (fields.length > lim.maxFields) return `header block has more than ${lim.maxFields} fields`;
     return null;
   };
@@ -105,32 +101,36 @@ export function parseHeaderBlock(text: string, limits: Partial<HeaderBlockLimits
     if (pos > lim.maxHeaderBytes) return { status: 'error', error: `header block exceeds ${lim.maxHeaderBytes} bytes` };
     let end = text.indexOf('\n', pos);
     if (end < 0) end = n;
-    let line = text.slice(pos, end);
-    if (line.endsWith('\r')) line = line.slice(0, -1);
+    const lineEnd = end > pos && text.charCodeAt(end - 1) === 13 ? end - 1 : end;
     lineNo++;
     const next = end + 1;
-    if (line.length === 0) {
+    if (lineEnd === pos) {
       bodyOffset = Math.min(next, n);
       break;
     }
-    const first = line.charCodeAt(0);
+    const first = text.charCodeAt(pos);
     if (first === 32 || first === 9) {
-      if (current) current.lines.push(line);
-      else malformed++;
+      if (fieldStart >= 0) {
+        fieldEnd = lineEnd;
+        folded = true;
+      } else malformed++;
     } else {
-      let i = 0;
-      while (i < line.length && isNameChar(line.charCodeAt(i))) i++;
+      let i = pos;
+      while (i < lineEnd && isNameChar(text.charCodeAt(i))) i++;
       // Allow whitespace between the name and the colon (obsolete syntax, RFC 5322 4.5).
       let j = i;
-      while (j < line.length && (line.charCodeAt(j) === 32 || line.charCodeAt(j) === 9)) j++;
-      if (i > 0 && line.charCodeAt(j) === 58) {
+      while (j < lineEnd && (text.charCodeAt(j) === 32 || text.charCodeAt(j) === 9)) j++;
+      if (i > pos && j < lineEnd && text.charCodeAt(j) === 58) {
         const err = flush();
         if (err) return { status: 'error', error: err };
-        current = { name: line.slice(0, i), lines: [j > i ? line.slice(0, i) + line.slice(j) : line], line: lineNo };
+        fieldStart = pos;
+        fieldNameEnd = i;
+        fieldColon = j;
+        fieldEnd = lineEnd;
+        fieldLine = lineNo;
       } else {
+        // Neither a field nor a continuation: pasted headers often carry stray lines; count and go on.
         malformed++;
-        // A line that is neither a field nor a continuation ends a header block only when nothing parsed yet
-        // looks like headers; otherwise keep going (pasted headers often carry stray lines).
       }
     }
     pos = next;

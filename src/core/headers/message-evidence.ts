@@ -21,7 +21,7 @@ import { isMicrosoftAuthservId, parseAuthResults, resultFor } from './auth-resul
 import { parseAntispamFields } from './forefront.js';
 import type { HeaderField } from './header-block.js';
 import { HeaderIndex } from './header-block.js';
-import { isExchangeOnlineHost, parseReceived, type ReceivedHop } from './received.js';
+import { isExchangeOnlineHost, parseReceived, type ReceivedHop, receivedDate } from './received.js';
 import { parseReceivedSpf } from './received-spf.js';
 
 const MAX_HOPS = 100;
@@ -137,7 +137,8 @@ export function evidenceFromHeaders(fields: readonly HeaderField[], opts: Header
   // Received chain.
   const received = h.all('received').slice(0, MAX_HOPS);
   if (h.all('received').length > MAX_HOPS) ev.notes.push(`only the first ${MAX_HOPS} Received headers were read`);
-  const hops = received.map((f) => parseReceived(f.value));
+  // Dates are converted only where a fact needs them (entry and topmost hop): see below.
+  const hops = received.map((f) => parseReceived(f.value, { date: false }));
   ev.hops = hops.map(
     (hop, i): HopEvidence => ({
       fromHost: hop.fromRdns ?? hop.from,
@@ -146,7 +147,7 @@ export function evidenceFromHeaders(fields: readonly HeaderField[], opts: Header
       byHost: hop.by,
       withProtocol: hop.with,
       tls: hop.tls,
-      date: hop.date,
+      date: hop.dateText,
       ref: refOf(input, received[i]!),
     }),
   );
@@ -238,9 +239,10 @@ export function evidenceFromHeaders(fields: readonly HeaderField[], opts: Header
     }
     if (ev.helo === null && entryHop.helo) ev.helo = observed(entryHop.helo, refOf(input, entryField));
     if (entryHop.tls !== null) ev.tls = observed(entryHop.tls, refOf(input, entryField));
-    if (entryHop.date) ev.receivedAt = entryHop.date;
+    const entryDate = receivedDate(entryHop.dateText);
+    if (entryDate) ev.receivedAt = entryDate;
   }
-  if (ev.receivedAt === null && hops[0]?.date) ev.receivedAt = hops[0].date;
+  if (ev.receivedAt === null) ev.receivedAt = receivedDate(hops[0]?.dateText ?? null);
 
   // Authentication-Results written by Exchange for this delivery.
   let authTaken = false;

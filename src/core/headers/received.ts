@@ -20,8 +20,10 @@ export interface ReceivedHop {
   for: string | null;
   /** true: TLS used on this hop; false: plain; null: cannot tell. */
   tls: boolean | null;
-  /** ISO-8601 date of the hop, or null. */
+  /** ISO-8601 date of the hop, or null (only when parsed with `{ date: true }`, the default). */
   date: string | null;
+  /** The date text after the last `;`, as written. */
+  dateText: string | null;
 }
 
 interface Token {
@@ -158,7 +160,12 @@ function tlsFrom(withText: string | null, comments: string[]): boolean | null {
   return null;
 }
 
-export function parseReceived(value: string): ReceivedHop {
+/** ISO-8601 form of a Received date text, or null. */
+export function receivedDate(dateText: string | null): string | null {
+  return parseDate(dateText);
+}
+
+export function parseReceived(value: string, options: { date?: boolean } = {}): ReceivedHop {
   const { tokens, date } = tokenize(value);
   const hop: ReceivedHop = {
     from: null,
@@ -171,7 +178,8 @@ export function parseReceived(value: string): ReceivedHop {
     id: null,
     for: null,
     tls: null,
-    date: parseDate(date),
+    date: options.date === false ? null : parseDate(date),
+    dateText: date,
   };
   let clause: string | null = null;
   const fromComments: string[] = [];
