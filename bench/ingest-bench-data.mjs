@@ -142,9 +142,17 @@ export function makeRow(r, i, endMs, stepMs) {
   let subj;
   let status = 'Delivered';
   if (x < 0.55) {
-    sender = user(r, pick(r, EXTERNAL));
     recipient = user(r, internal);
-    fromIp = r() < 0.3 ? skewed(r, EXO_POOL) : skewed(r, INBOUND_POOL);
+    if (r() < 0.3) {
+      // Mail from other Microsoft 365 tenants: shared outbound IPs, any domain.
+      sender = user(r, pick(r, EXTERNAL));
+      fromIp = skewed(r, EXO_POOL);
+    } else {
+      // Other MTAs send for their own organisation: one domain per IP.
+      const k = Math.floor(INBOUND_POOL.length * r() ** 3);
+      fromIp = INBOUND_POOL[k];
+      sender = user(r, EXTERNAL[k % EXTERNAL.length]);
+    }
     subj = subject(r);
     if (r() < 0.05) status = 'FilteredAsSpam';
   } else if (x < 0.8) {

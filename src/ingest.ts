@@ -32,11 +32,13 @@ import {
 import { ADAPTERS } from './sources/exports/sniff-export.js';
 import { DsguardStore, type FactRow, type FileRecord, type MessageRow } from './store/dsguard-store.js';
 import { deliveryHash, hash53, messageHash } from './store/keys.js';
-import { SourceStats } from './store/source-stats.js';
+import { markSourceStatsStale, rebuildSourceStats, sourceStatsStale } from './store/source-stats.js';
 
 const DAY_MS = 86_400_000;
 const ABUSE: ReadonlySet<Channel> = new Set(['direct-send', 'internal-spoof']);
 const MAX_CLASS_CACHE = 200_000;
+/** Rows per transaction. */
+export const DEFAULT_COMMIT_ROWS = 50_000;
 
 export interface IngestProgress {
   file: string;
@@ -62,6 +64,8 @@ export interface IngestOptions {
   /** Stop after the current batch commits (Ctrl-C). */
   signal?: AbortSignal;
   limits?: Partial<ExportReaderLimits>;
+  /** Rows per transaction (default 50,000): a crash loses at most this much work, never consistency. */
+  commitRows?: number;
   /** Clock for ledger timestamps (tests). */
   now?: () => Date;
 }
@@ -167,7 +171,6 @@ class Ingestor {
   private readonly assessOptions: AssessOptions;
   private joinFacts: boolean;
   private readonly files = new Map<number, { record: FileRecord; index: Map<string, number> | null }>();
-  private readonly sources: SourceStats;
   reassessed = 0;
 
   constructor(
@@ -178,13 +181,15 @@ class Ingestor {
       ? { profile: opts.profile, extraRules: opts.extraRules }
       : { profile: opts.profile };
     this.joinFacts = store.joinFactsExist();
-    this.sources = new SourceStats(store.db);
   }
 
   private storeMessage(m: MessageRow): void {
     this.store.upsertMessage(m);
-    this.sources.add(m, 1);
+    this.storedAny = true;
   }
+
+  /** Whether this run stored or re-assessed a message (the source aggregates are then rebuilt). */
+  storedAny = false;
 
   private assess(ev: MessageEvidence): Assessment {
     return assess(ev, this.assessOptions);
@@ -245,25 +250,51 @@ class Ingestor {
       summary.resumedAfter = startAfter;
     }
     const progress: ReadProgress = { bytes: 0 };
+    // Small parse batches keep short-lived rows out of the old generation (peak RSS); a transaction spans
+    // several of them (commitRows) so commits stay few. The ledger's committed row is written in each one.
+    const commitRows = this.opts.commitRows ?? DEFAULT_COMMIT_ROWS;
+    const db = this.store.db;
+    let open = false;
+    let inGroup = 0;
+    const group = { read: 0, stored: 0, aggregated: 0, rejected: 0, duplicate: 0 };
+    const commit = () => {
+      db.exec('COMMIT');
+      open = false;
+      inGroup = 0;
+      summary.read += group.read;
+      summary.stored += group.stored;
+      summary.aggregated += group.aggregated;
+      summary.rejected += group.rejected;
+      summary.duplicates += group.duplicate;
+      group.read = group.stored = group.aggregated = group.rejected = group.duplicate = 0;
+    };
     try {
       for await (const batch of readExportRows(path, info, { startAfter, limits, progress })) {
-        const counts = this.store.transaction(() => this.writeBatch(batch, info.adapter, record, path));
+        if (!open) {
+          db.exec('BEGIN');
+          open = true;
+        }
+        const counts = this.writeBatch(batch, info.adapter, record, path);
+        group.read += batch.length;
+        group.stored += counts.stored;
+        group.aggregated += counts.aggregated;
+        group.rejected += counts.rejected;
+        group.duplicate += counts.duplicate;
+        inGroup += batch.length;
+        const aborted = this.opts.signal?.aborted === true;
+        if (inGroup >= commitRows || aborted) commit();
         const lastRow = batch[batch.length - 1]!.row;
-        summary.read += batch.length;
-        summary.stored += counts.stored;
-        summary.aggregated += counts.aggregated;
-        summary.rejected += counts.rejected;
-        summary.duplicates += counts.duplicate;
         this.opts.onProgress?.({ file: path, bytes: Math.min(progress.bytes, size), totalBytes: size, rows: lastRow });
-        if (this.opts.signal?.aborted) {
+        if (aborted || this.opts.signal?.aborted) {
+          if (open) commit();
           summary.status = 'interrupted';
           return summary;
         }
       }
+      if (open) commit();
     } catch (error) {
+      if (open) db.exec('ROLLBACK');
       this.store.reloadBuckets();
-      this.sources.reset();
-      this.sources.forgetSampleCounts();
       if (error instanceof ExportReadError) {
         return { ...summary, status: 'error', error: error.message };
       }
@@ -346,6 +377,26 @@ class Ingestor {
       const candidate = assessment ? isCandidate(evidence!, assessment) : false;
       const bucket = this.store.bucketId({ day, channel: assessment?.channel ?? cls.channel, verdict, candidate });
       const keepFacts = adapter.format === 'message-trace-detail';
+      const message = (h: number, recipient: string) => {
+        data ??= raw.serialize();
+        this.storeMessage(
+          messageRow(
+            day,
+            h,
+            msgH,
+            recipient,
+            evidence!,
+            assessment!,
+            candidate,
+            bucket,
+            file,
+            raw.row,
+            adapter.format,
+            data,
+          ),
+        );
+        if (this.joinFacts) this.store.addPending(day, h);
+      };
       let storedRow = false;
       let newDelivery = false;
       for (const recipient of a.recipients) {
@@ -353,15 +404,9 @@ class Ingestor {
         if (this.store.insertDelivery(day, h, bucket, worthy)) {
           newDelivery = true;
           add(bucket, 1);
-          if (worthy) {
-            fact(h);
-            this.storeMessage(messageRow(day, h, msgH, recipient, evidence!, assessment!, bucket, file, raw.row));
-            if (this.joinFacts) this.store.addPending(day, h);
-            storedRow = true;
-          } else if (keepFacts) {
-            fact(h);
-            storedRow = true;
-          }
+          if (worthy) message(h, recipient);
+          else if (keepFacts) fact(h);
+          storedRow ||= worthy || keepFacts;
           continue;
         }
         const old = this.store.delivery(day, h)!;
@@ -371,12 +416,10 @@ class Ingestor {
           storedRow = true;
         } else if (worthy && (this.store.bucketChannel(old.bucket) === 'unknown' || cls.channel !== 'unknown')) {
           // An earlier row that knew the channel (EmailEvents, historical search) outranks a summary row.
-          fact(h);
-          this.storeMessage(messageRow(day, h, msgH, recipient, evidence!, assessment!, bucket, file, raw.row));
+          message(h, recipient);
           this.store.setDelivery(day, h, bucket, true);
           add(old.bucket, -1);
           add(bucket, 1);
-          if (this.joinFacts) this.store.addPending(day, h);
           storedRow = true;
         } else {
           if (keepFacts) {
@@ -396,7 +439,7 @@ class Ingestor {
       if (!newDelivery) counts.duplicate++;
     }
     this.store.addToBuckets(deltas);
-    this.sources.flush();
+    if (this.storedAny) markSourceStatsStale(this.store.db);
     const last = batch[batch.length - 1]!.row;
     this.store.fileProgress(file.id, last, counts);
     return counts;
@@ -415,7 +458,7 @@ class Ingestor {
           this.store.donePending(k.day, k.h);
         }
         this.store.addToBuckets(deltas);
-        this.sources.flush();
+        markSourceStatsStale(this.store.db);
       });
       total += keys.length;
       if (this.opts.signal?.aborted) break;
@@ -456,8 +499,13 @@ class Ingestor {
   private reassessOne(day: number, h: number, deltas: Map<number, number>): void {
     const m = this.store.message(day, h);
     if (!m) return;
-    const facts = this.store.factsForMessage(day, m.msgH).filter((f) => f.h === h || f.h === 0);
-    const evidences = facts.map((f) => this.evidenceOfFact(f)).filter((e): e is MessageEvidence => e !== null);
+    const own: FactRow = { id: 0, day, h, msgH: m.msgH, fileId: m.fileId, row: m.row, format: m.format, data: m.data };
+    const facts = this.store
+      .factsForMessage(day, m.msgH)
+      .filter((f) => (f.h === h || f.h === 0) && !(f.fileId === m.fileId && f.row === m.row));
+    const evidences = [own, ...facts]
+      .map((f) => this.evidenceOfFact(f))
+      .filter((e): e is MessageEvidence => e !== null);
     if (evidences.length === 0) return;
     const merged = mergeEvidence(evidences);
     const a = this.assess(merged);
@@ -475,11 +523,13 @@ class Ingestor {
       m.recipient ?? '',
       merged,
       a,
+      candidate,
       bucket,
       this.fileInfo(m.fileId).record,
       m.row,
+      m.format,
+      m.data,
     );
-    this.sources.add(m, -1);
     this.storeMessage(next);
   }
 }
@@ -491,9 +541,12 @@ function messageRow(
   recipient: string,
   ev: MessageEvidence,
   a: Assessment,
+  candidate: boolean,
   bucket: number,
   file: FileRecord,
   row: number,
+  format: string,
+  data: string,
 ): MessageRow {
   return {
     day,
@@ -512,11 +565,13 @@ function messageRow(
     verdict: a.verdict,
     risk: a.risk,
     rejectBlocks: a.rejectDirectSendBlocks,
-    candidate: isCandidate(ev, a),
-    codes: [...new Set(a.findings.map((f) => f.code))].join(' '),
+    candidate,
+    codes: JSON.stringify([...new Set(a.findings.map((f) => f.code))]),
     bucket,
     fileId: file.id,
     row,
+    format,
+    data,
   };
 }
 
@@ -570,6 +625,7 @@ export async function ingest(paths: readonly string[], opts: IngestOptions): Pro
       }
     }
     summary.reassessed = ingestor.reassessed;
+    if (!summary.interrupted && sourceStatsStale(store.db)) store.transaction(() => rebuildSourceStats(store.db));
   } finally {
     if (own) store.close();
   }

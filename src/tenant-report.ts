@@ -12,6 +12,7 @@ import { connectorLabel, newInboundConnectorCommand, shQuote } from './report/te
 import { DsguardStore } from './store/dsguard-store.js';
 import { dayText } from './store/keys.js';
 import { type IngestedFile, ReportQueries, type SourceClassRow } from './store/report-queries.js';
+import { rebuildSourceStats, sourceStatsStale } from './store/source-stats.js';
 
 export type SourceVerdict = 'malicious' | 'suspicious' | 'legitimate' | 'unknown';
 
@@ -513,13 +514,23 @@ function planConnectors(
   return plan;
 }
 
-/** Open a store read-only and build its report. */
+/**
+ * Open a store and build its report. Read-only, unless an interrupted ingest left the source aggregates stale:
+ * then they are rebuilt first.
+ */
 export function tenantReportFromFile(
   path: string,
   opts: TenantReportOptions,
 ): { status: 'ok'; report: TenantReport } | { status: 'error'; error: string } {
-  const r = DsguardStore.open(path, { readonly: true });
+  let r = DsguardStore.open(path, { readonly: true });
   if (r.status === 'error') return r;
+  if (sourceStatsStale(r.store.db)) {
+    r.store.close();
+    r = DsguardStore.open(path);
+    if (r.status === 'error') return r;
+    const store = r.store;
+    store.transaction(() => rebuildSourceStats(store.db));
+  }
   try {
     return { status: 'ok', report: buildTenantReport(r.store, opts) };
   } finally {

@@ -36,6 +36,8 @@ export function openSqlite(path: string, opts: OpenOptions = {}): SqlDatabase {
     db.pragma('journal_mode = WAL');
     // WAL + NORMAL: a crash can lose the last transactions but never corrupts or half-writes one.
     db.pragma('synchronous = NORMAL');
+    // Checkpoint every 32 MiB of WAL rather than 4 MiB: fewer, larger copies during bulk ingest.
+    db.pragma('wal_autocheckpoint = 8192');
   }
   db.pragma('foreign_keys = ON');
   db.pragma(`cache_size = -${(opts.cacheMiB ?? 64) * 1024}`);

@@ -52,6 +52,9 @@ export interface MessageRow {
   bucket: number;
   fileId: number;
   row: number;
+  /** Export format and raw data of the row the message was stored from. */
+  format: string;
+  data: string;
 }
 
 export interface FactRow {
@@ -91,7 +94,10 @@ export class DsguardStore {
           helo = excluded.helo, tls = excluded.tls, subject = excluded.subject, channel = excluded.channel,
           verdict = excluded.verdict, risk = excluded.risk, reject_blocks = excluded.reject_blocks,
           candidate = excluded.candidate, codes = excluded.codes, bucket = excluded.bucket`),
-      getMessage: p('SELECT * FROM message WHERE day = ? AND h = ?'),
+      getMessage: p(
+        'SELECT m.*, d.format, d.data FROM message m JOIN message_data d ON d.day = m.day AND d.h = m.h WHERE m.day = ? AND m.h = ?',
+      ),
+      insData: p('INSERT OR IGNORE INTO message_data (day, h, format, data) VALUES (?, ?, ?, ?)'),
       addPending: p('INSERT OR IGNORE INTO pending (day, h) VALUES (?, ?)'),
       pendingForMessage: p(
         'INSERT OR IGNORE INTO pending (day, h) SELECT day, h FROM message WHERE day BETWEEN ? AND ? AND msg_h = ? AND (? = 0 OR h = ?)',
@@ -292,6 +298,7 @@ export class DsguardStore {
       m.fileId,
       m.row,
     );
+    this.st.insData!.run(m.day, m.h, m.format, m.data);
   }
 
   message(day: number, h: number): MessageRow | null {
@@ -370,5 +377,7 @@ export function toMessage(r: Record<string, unknown>): MessageRow {
     bucket: r.bucket as number,
     fileId: r.file_id as number,
     row: r.row as number,
+    format: r.format as string,
+    data: r.data as string,
   };
 }

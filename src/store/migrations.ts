@@ -56,7 +56,8 @@ export const MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (day, h)
       ) WITHOUT ROWID;
 
-      -- Source rows kept in full (raw data + provenance), joined by delivery key or message id.
+      -- Further source rows about stored deliveries (raw data + provenance): trace detail events, the rows of other
+      -- exports about the same delivery, attachment and URL rows; joined by delivery key or message id.
       -- h = 0 for message-level facts (EmailUrlInfo rows carry no recipient).
       CREATE TABLE fact (
         id INTEGER PRIMARY KEY,
@@ -91,6 +92,7 @@ export const MIGRATIONS: readonly Migration[] = [
         risk INTEGER NOT NULL,
         reject_blocks INTEGER,
         candidate INTEGER NOT NULL,
+        -- JSON array of finding codes
         codes TEXT NOT NULL,
         bucket INTEGER NOT NULL,
         file_id INTEGER NOT NULL,
@@ -98,9 +100,19 @@ export const MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (day, h)
       ) WITHOUT ROWID;
       CREATE INDEX message_msg ON message (day, msg_h);
+      -- The source row that made a delivery worth keeping, as read (a JSON array of CSV fields or the JSON record)
+      -- with its export format: the evidence is rebuilt from it, with provenance, when a join arrives. Kept apart
+      -- so scans of message stay small.
+      CREATE TABLE message_data (
+        day INTEGER NOT NULL,
+        h INTEGER NOT NULL,
+        format TEXT NOT NULL,
+        data TEXT NOT NULL,
+        PRIMARY KEY (day, h)
+      ) WITHOUT ROWID;
 
-      -- Source inventory, kept up to date with every stored or re-assessed message (signed deltas), so the
-      -- report never scans messages. ip '' = connecting IP unknown.
+      -- Source inventory derived from message (rebuilt after each ingest run, see source-stats.ts), so the report
+      -- never scans messages. ip '' = connecting IP unknown.
       CREATE TABLE source_stat (
         ip TEXT NOT NULL,
         day INTEGER NOT NULL,

@@ -30,11 +30,13 @@ const MONTH_FIRST =
 const DAY_FIRST =
   /^(\d{1,2})\s+([A-Za-z]{3})[a-z]*\.?,?\s+(\d{4})(?:,?\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AP]M)?)?$/i;
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
 function build(y: number, mo: number, d: number, h: number, mi: number, s: number, ms: number, offsetMin: number) {
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return null;
+  if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || s > 60) return null;
+  const leap = mo === 2 && y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0) ? 1 : 0;
+  if (d > DAYS_IN_MONTH[mo - 1]! + leap) return null;
   const t = Date.UTC(y, mo - 1, d, h, mi, s, ms) - offsetMin * 60_000;
-  const check = new Date(Date.UTC(y, mo - 1, d));
-  if (check.getUTCDate() !== d) return null;
   return Number.isFinite(t) ? t : null;
 }
 

@@ -8,19 +8,18 @@
  * message id is ingested too (the store joins them).
  * @module
  */
+
+import { toMailAddress } from '../../core/domain-name.js';
 import { emptyEvidence, type SourceKind } from '../../core/evidence.js';
 import {
   type AdaptResult,
-  addressOf,
   dateOf,
-  domainKey,
   type ExportAdapter,
   type ExportFormat,
   fail,
   ipOf,
   messageIdOf,
   receivedIso,
-  recipientKey,
 } from './export-adapter.js';
 import { cell, type ExportRow, type RowPlace } from './export-row.js';
 
@@ -74,8 +73,9 @@ function traceAdapter(format: ExportFormat, sourceKind: SourceKind, c: TraceColu
       if ('error' in date) return fail(date.error);
       const rcptRaw = row.get(c.recipient);
       if (rcptRaw === null) return fail(`no ${row.name(c.recipient)} value`);
-      const recipient = recipientKey(rcptRaw);
+      const rcpt = toMailAddress(rcptRaw);
       const senderRaw = row.get(c.sender);
+      const sender = senderRaw === null ? null : toMailAddress(senderRaw);
       const ipRaw = row.get(c.fromIp) ?? '';
       const messageId = messageIdOf(row.get(c.id));
       const internetId = row.get(c.messageId);
@@ -85,18 +85,18 @@ function traceAdapter(format: ExportFormat, sourceKind: SourceKind, c: TraceColu
           role: 'delivery',
           messageId: messageId ?? (internetId ? `imid:${internetId.toLowerCase()}` : null),
           receivedMs: date.ms,
-          recipients: [recipient],
-          classKey: `${format}|${domainKey(senderRaw)}|${domainKey(rcptRaw)}|${ipRaw}`,
+          recipients: [rcpt?.address ?? ''],
+          classKey: `${format}|${sender?.domain ?? ''}|${rcpt?.domain ?? ''}|${ipRaw}`,
           evidence() {
             const ev = emptyEvidence(`${place.file}:${place.row}`, sourceKind);
             ev.receivedAt = receivedIso(date.ms);
             ev.messageId = internetId;
             ev.networkMessageId = messageId;
-            ev.envelopeFrom = addressOf(row, place, c.sender);
-            const rcpt = addressOf(row, place, c.recipient);
+            if (sender) ev.envelopeFrom = cell(row, place, c.sender, sender, senderRaw ?? '');
             if (rcpt) {
-              ev.recipients.push(rcpt);
-              ev.envelopeRecipients.push(rcpt);
+              const o = cell(row, place, c.recipient, rcpt, rcptRaw);
+              ev.recipients.push(o);
+              ev.envelopeRecipients.push(o);
             }
             ev.connectingIp = ipOf(row, place, c.fromIp);
             const subject = row.get(c.subject);

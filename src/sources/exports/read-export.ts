@@ -31,7 +31,7 @@ export interface ExportReaderLimits {
 export const DEFAULT_EXPORT_LIMITS: ExportReaderLimits = {
   maxJsonBytes: 256 * 1024 * 1024,
   maxRecordBytes: 16 * 1024 * 1024,
-  batchRows: 10_000,
+  batchRows: 2_000,
 };
 
 export type Container = 'csv' | 'json' | 'ndjson';
