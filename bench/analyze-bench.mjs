@@ -5,10 +5,12 @@
 // Usage: npm run build && node bench/analyze-bench.mjs [--files 2000] [--rounds 3]
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import PostalMime from 'postal-mime';
 import { analyzeInputs } from '../dist/analyze.js';
+import { analyzeInputsParallel } from '../dist/analyze-parallel.js';
 
 const { values } = parseArgs({
   options: { files: { type: 'string', default: '2000' }, rounds: { type: 'string', default: '3' } },
@@ -53,6 +55,15 @@ async function dsguard(headersOnly) {
   if (n !== FILES) throw new Error(`analyzed ${n} of ${FILES}`);
 }
 
+const JOBS = Math.min(availableParallelism(), 4);
+
+async function dsguardParallel() {
+  let n = 0;
+  const config = { profilePath: null, headersOnly: false, limits: {}, extras: null };
+  for await (const r of analyzeInputsParallel([DIR], config, JOBS)) if (!('error' in r)) n++;
+  if (n !== FILES) throw new Error(`analyzed ${n} of ${FILES}`);
+}
+
 async function best(fn) {
   let min = Number.POSITIVE_INFINITY;
   for (let r = 0; r < ROUNDS; r++) {
@@ -74,18 +85,24 @@ await postalMimeFull(files);
 await dsguard(true);
 await dsguard(true);
 await dsguard(false);
+await dsguardParallel();
 const ref = await best(() => postalMimeFull(files));
 const fast = await best(() => dsguard(true));
 const full = await best(() => dsguard(false));
+const parallel = await best(() => dsguardParallel());
 const mb = bytes / 1024 / 1024;
 const line = (name, ms) =>
   `${name.padEnd(44)} ${ms.toFixed(0).padStart(7)} ms  ${((FILES / ms) * 1000).toFixed(0).padStart(7)} msg/s  ${(mb / (ms / 1000)).toFixed(1).padStart(7)} MB/s`;
 console.log(`analyze bench: ${FILES} .eml files, ${mb.toFixed(1)} MB, best of ${ROUNDS}`);
 console.log(line('reference: postal-mime full parse', ref));
 console.log(line('dsguard analyze --headers-only', fast));
-console.log(line('dsguard analyze (full)', full));
+console.log(line('dsguard analyze (full, one thread)', full));
+console.log(line(`dsguard analyze (full, --jobs ${JOBS})`, parallel));
 const speedup = ref / fast;
-const fullRatio = full / ref;
+const fullRatio = Math.min(full, parallel) / ref;
+console.log(
+  `full analysis / postal-mime: one thread ${(full / ref).toFixed(2)}, ${JOBS} workers ${(parallel / ref).toFixed(2)}`,
+);
 console.log(
   `headers-only speed-up vs postal-mime: ${speedup.toFixed(1)}x (target >= 20x) ${speedup >= 20 ? 'OK' : 'MISSED'}`,
 );

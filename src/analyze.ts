@@ -45,6 +45,8 @@ export interface AnalyzeOptions {
   analyzers?: readonly ContentAnalyzer[];
   extraRules?: readonly MessageRule[];
   stdin?: NodeJS.ReadableStream;
+  /** Told about files found in folders that are not messages (passed over, not errors). */
+  onSkip?: (input: string, reason: string) => void;
 }
 
 export function toAnalyzedMessage(ev: MessageEvidence, assessment: Assessment): AnalyzedMessage {
@@ -83,6 +85,7 @@ export async function* analyzeInputs(paths: readonly string[], opts: AnalyzeOpti
     limits,
     ...(opts.analyzers ? { analyzers: opts.analyzers } : {}),
     ...(opts.stdin ? { stdin: opts.stdin } : {}),
+    ...(opts.onSkip ? { onSkip: opts.onSkip } : {}),
   };
   for await (const { input, result } of readInputs(paths, readOpts)) {
     if (result.status === 'error') yield { input, error: result.error };

@@ -2,9 +2,12 @@
  * `dsguard analyze <paths…|->`: an explained Direct Send verdict per message.
  * @module
  */
+import { statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { type AnalyzeResult, analyzeInputs, isAnalyzeError } from '../analyze.js';
-import type { Severity } from '../core/finding.js';
+import { analyzeInputsParallel, parallelAvailable } from '../analyze-parallel.js';
+import { type Severity, severityRank } from '../core/finding.js';
 import {
   renderCsvHeaderAndRow,
   renderMessageMarkdown,
@@ -24,6 +27,7 @@ interface AnalyzeFlags extends ExtrasFlags {
   headersOnly?: boolean;
   maxHeaderBytes?: number;
   maxMessageBytes?: number;
+  jobs?: number;
 }
 
 export function registerAnalyze(program: Command, io: CliIo, setExit: (code: number) => void): void {
@@ -39,7 +43,12 @@ export function registerAnalyze(program: Command, io: CliIo, setExit: (code: num
     .option('--explain', 'add what each finding means and what to do')
     .option('--headers-only', 'read only the header block of each file (fast triage; attachment signals skipped)')
     .option('--max-header-bytes <n>', 'largest header block accepted', positiveInt('--max-header-bytes'))
-    .option('--max-message-bytes <n>', 'largest message file read', positiveInt('--max-message-bytes'));
+    .option('--max-message-bytes <n>', 'largest message file read', positiveInt('--max-message-bytes'))
+    .option(
+      '-j, --jobs <n>',
+      'worker threads for folders and many files (default: one per core, at most 4, for full analysis; 1 with --headers-only)',
+      positiveInt('--jobs'),
+    );
   addExtrasOptions(cmd, { content: true }).action(async (paths: string[], flags: AnalyzeFlags) => {
     setExit(await runAnalyze(paths, flags, io));
   });
@@ -54,8 +63,31 @@ export async function runAnalyze(paths: string[], flags: AnalyzeFlags, io: CliIo
   if (flags.maxHeaderBytes !== undefined) limits.maxHeaderBytes = flags.maxHeaderBytes;
   if (flags.maxMessageBytes !== undefined) limits.maxMessageBytes = flags.maxMessageBytes;
   const extras = await buildExtras(flags, { content: true });
+  const headersOnly = flags.headersOnly === true;
+  const jobs = flags.jobs ?? (headersOnly ? 1 : Math.min(availableParallelism(), 4));
+  const parallel = jobs > 1 && parallelAvailable() && manyMessages(paths);
+  let skipped = 0;
+  const onSkip = (input: string, reason: string) => {
+    skipped++;
+    if (skipped <= MAX_SKIP_LINES)
+      io.stderr.write(`dsguard: skipped ${terminalSafe(input)}: ${terminalSafe(reason)}\n`);
+  };
+  const results = parallel
+    ? analyzeInputsParallel(
+        paths,
+        {
+          profilePath: flags.profile ?? null,
+          headersOnly,
+          limits,
+          extras: { ...pick(flags) },
+        },
+        jobs,
+        io.stdin,
+        onSkip,
+      )
+    : analyzeInputs(paths, { profile, headersOnly, limits, stdin: io.stdin, onSkip, ...extras });
 
-  const severities: Severity[] = [];
+  let worst: Severity | null = null;
   const byChannel = new Map<string, number>();
   let messages = 0;
   let errors = 0;
@@ -63,20 +95,15 @@ export async function runAnalyze(paths: string[], flags: AnalyzeFlags, io: CliIo
   const progress = new Progress(io, 'analyzing');
   const explain = flags.explain === true;
   if (format === 'json') await write(io.stdout, '[');
-  for await (const r of analyzeInputs(paths, {
-    profile,
-    headersOnly: flags.headersOnly === true,
-    limits,
-    stdin: io.stdin,
-    ...extras,
-  })) {
+  for await (const r of results) {
     if (isAnalyzeError(r)) {
       errors++;
       io.stderr.write(`dsguard: ${terminalSafe(r.input)}: ${terminalSafe(r.error)}\n`);
     } else {
       messages++;
       byChannel.set(r.channel, (byChannel.get(r.channel) ?? 0) + 1);
-      for (const f of r.findings) severities.push(f.severity);
+      for (const f of r.findings)
+        if (worst === null || severityRank(f.severity) > severityRank(worst)) worst = f.severity;
     }
     await write(io.stdout, render(r, format, first, explain));
     first = false;
@@ -84,13 +111,36 @@ export async function runAnalyze(paths: string[], flags: AnalyzeFlags, io: CliIo
   }
   progress.done();
   if (format === 'json') await write(io.stdout, first ? ']\n' : '\n]\n');
+  if (skipped > MAX_SKIP_LINES) io.stderr.write(`dsguard: skipped ${skipped} files in all that are not messages\n`);
   if (format === 'table') io.stderr.write(`${summaryLine({ messages, errors, byChannel })}\n`);
   if (messages + errors === 0) {
     io.stderr.write('dsguard: no messages found in the given paths\n');
     return EXIT.failure;
   }
   if (errors > 0) return EXIT.failure;
-  return reachesFailOn(severities, failOn) ? EXIT.findings : EXIT.ok;
+  return worst !== null && reachesFailOn([worst], failOn) ? EXIT.findings : EXIT.ok;
+}
+
+const MAX_SKIP_LINES = 20;
+
+/** Workers pay off on folders and lists of files, not on one message or stdin. */
+function manyMessages(paths: readonly string[]): boolean {
+  if (paths.includes('-')) return false;
+  if (paths.length > 1) return true;
+  try {
+    return statSync(paths[0] ?? '').isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function pick(flags: ExtrasFlags): ExtrasFlags {
+  const out: ExtrasFlags = {};
+  if (flags.content !== undefined) out.content = flags.content;
+  if (flags.geoip !== undefined) out.geoip = flags.geoip;
+  if (flags.geoipDb !== undefined) out.geoipDb = flags.geoipDb;
+  if (flags.indicators !== undefined) out.indicators = flags.indicators;
+  return out;
 }
 
 function render(r: AnalyzeResult, format: string, first: boolean, explain: boolean): string {

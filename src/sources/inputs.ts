@@ -18,12 +18,17 @@ export interface InputResult {
   result: ParseResult;
 }
 
-export interface ReadOptions {
+export interface LoadOptions {
   headersOnly: boolean;
   limits: ReaderLimits;
-  analyzers?: readonly ContentAnalyzer[];
   /** Standard input, for `-` (injectable for tests). */
   stdin?: NodeJS.ReadableStream;
+  /** Told about files found in folders that are not messages (they are passed over, not errors). */
+  onSkip?: (input: string, reason: string) => void;
+}
+
+export interface ReadOptions extends LoadOptions {
+  analyzers?: readonly ContentAnalyzer[];
 }
 
 const SKIPPED_NAMES = new Set(['.DS_Store', 'Thumbs.db', 'desktop.ini']);
@@ -67,7 +72,8 @@ function hasHeaderEnd(buf: Buffer): boolean {
 type Loaded =
   | { kind: 'bytes'; path: string; buf: Buffer }
   | { kind: 'mbox'; path: string }
-  | { kind: 'error'; path: string; error: string };
+  | { kind: 'error'; path: string; error: string }
+  | { kind: 'skip'; path: string; reason: string };
 
 /**
  * One open, one fstat, as few reads as possible: with --headers-only only the header block is read (an
@@ -75,18 +81,18 @@ type Loaded =
  * bounded by maxMessageBytes. Synchronous on purpose: for many small reads from local disks the thread
  * pool round trips of the async API cost more than the reads themselves.
  */
-function load(path: string, opts: ReadOptions): Loaded {
+function load(path: string, opts: LoadOptions): Loaded {
   let fd: number | null = null;
   try {
     fd = openSync(path, 'r');
     const { size } = fstatSync(fd);
-    if (size === 0) return { kind: 'error', path, error: 'empty file' };
+    if (size === 0) return { kind: 'skip', path, reason: 'empty file' };
     const headRead = readSync(fd, sharedHead, 0, Math.min(size, HEAD_CHUNK), 0);
     const head = sharedHead.subarray(0, headRead);
     const kind = sniffKind(head.subarray(0, 8192));
     if (kind === 'mbox') return { kind: 'mbox', path };
     if (kind === 'unknown') {
-      return { kind: 'error', path, error: 'not a mail message (no header fields; binary or unknown content)' };
+      return { kind: 'skip', path, reason: 'not a mail message (no header fields; binary or unknown content)' };
     }
     if (!opts.headersOnly || kind === 'msg') {
       // The whole file, size checked before anything is allocated.
@@ -132,17 +138,26 @@ function load(path: string, opts: ReadOptions): Loaded {
   }
 }
 
-async function* readFiles(paths: Iterable<string>, opts: ReadOptions): AsyncGenerator<InputResult> {
+/** A message's bytes as read, before parsing, or why it could not be read. */
+export type RawInput = { input: string; bytes: Buffer } | { input: string; error: string };
+
+async function* loadFiles(paths: Iterable<string>, opts: LoadOptions, walked: boolean): AsyncGenerator<RawInput> {
   for (const path of paths) {
     const loaded = load(path, opts);
-    if (loaded.kind === 'error') yield { input: loaded.path, result: { status: 'error', error: loaded.error } };
+    if (loaded.kind === 'skip') {
+      // A file found by walking a folder that is not a message (a README, a CSV, a picture) is passed over
+      // and said so; one the user named is an error.
+      if (walked) opts.onSkip?.(loaded.path, loaded.reason);
+      else yield { input: loaded.path, error: loaded.reason };
+    } else if (loaded.kind === 'error') yield { input: loaded.path, error: loaded.error };
     else if (loaded.kind === 'mbox') {
-      yield* mboxResults(createReadStream(loaded.path, { highWaterMark: 1024 * 1024 }), loaded.path, opts);
-    } else yield { input: loaded.path, result: await parseOne(loaded.buf, loaded.path, opts) };
+      yield* mboxInputs(createReadStream(loaded.path, { highWaterMark: 1024 * 1024 }), loaded.path, opts);
+    } else yield { input: loaded.path, bytes: loaded.buf };
   }
 }
 
-async function parseOne(buf: Uint8Array, input: string, opts: ReadOptions, kindHint?: 'headers'): Promise<ParseResult> {
+/** Parse one message's bytes (an .eml, header text, or an Outlook .msg) into evidence. */
+export async function parseMessageBytes(buf: Uint8Array, input: string, opts: ReadOptions): Promise<ParseResult> {
   const kind = sniffKind(buf.subarray(0, 8192));
   if (kind === 'msg') {
     return evidenceFromMsg(buf, {
@@ -159,7 +174,7 @@ async function parseOne(buf: Uint8Array, input: string, opts: ReadOptions, kindH
   }
   return evidenceFromRfc822(buf, {
     input,
-    sourceKind: kind === 'headers' || kindHint === 'headers' ? 'headers' : kind === 'mbox' ? 'mbox' : 'eml',
+    sourceKind: kind === 'headers' ? 'headers' : kind === 'mbox' ? 'mbox' : 'eml',
     headersOnly: opts.headersOnly,
     limits: opts.limits,
     ...(opts.analyzers ? { analyzers: opts.analyzers } : {}),
@@ -196,7 +211,8 @@ export async function* mboxMessages(stream: NodeJS.ReadableStream, maxMessage: n
   yield* emit(pending);
 }
 
-export async function* readInputs(paths: readonly string[], opts: ReadOptions): AsyncGenerator<InputResult> {
+/** Every message of the given paths as bytes, in order: files, folders (recursive), mbox messages, stdin. */
+export async function* loadInputs(paths: readonly string[], opts: LoadOptions): AsyncGenerator<RawInput> {
   for (const p of paths) {
     if (p === '-') {
       const stdin = opts.stdin ?? process.stdin;
@@ -204,43 +220,39 @@ export async function* readInputs(paths: readonly string[], opts: ReadOptions): 
       try {
         buf = await readBounded(stdin, opts.limits.maxMessageBytes, 'standard input');
       } catch (error) {
-        yield { input: '-', result: { status: 'error', error: (error as Error).message } };
+        yield { input: '-', error: (error as Error).message };
         continue;
       }
-      if (sniffKind(buf.subarray(0, 8192)) === 'mbox') {
-        yield* mboxResults(Readable.from([buf]), '-', opts);
-      } else {
-        yield { input: '-', result: await parseOne(buf, '-', opts) };
-      }
+      if (sniffKind(buf.subarray(0, 8192)) === 'mbox') yield* mboxInputs(Readable.from([buf]), '-', opts);
+      else yield { input: '-', bytes: buf };
       continue;
     }
     let info: Awaited<ReturnType<typeof stat>>;
     try {
       info = await stat(p);
     } catch (error) {
-      yield {
-        input: p,
-        result: {
-          status: 'error',
-          error: `cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-        },
-      };
+      yield { input: p, error: `cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` };
       continue;
     }
-    yield* readFiles(info.isDirectory() ? walk(p) : [p], opts);
+    const dir = info.isDirectory();
+    yield* loadFiles(dir ? walk(p) : [p], opts, dir);
   }
 }
 
-async function* mboxResults(
-  stream: NodeJS.ReadableStream,
-  input: string,
-  opts: ReadOptions,
-): AsyncGenerator<InputResult> {
+/** Load and parse every message of the given paths, in order. */
+export async function* readInputs(paths: readonly string[], opts: ReadOptions): AsyncGenerator<InputResult> {
+  for await (const raw of loadInputs(paths, opts)) {
+    if ('error' in raw) yield { input: raw.input, result: { status: 'error', error: raw.error } };
+    else yield { input: raw.input, result: await parseMessageBytes(raw.bytes, raw.input, opts) };
+  }
+}
+
+async function* mboxInputs(stream: NodeJS.ReadableStream, input: string, opts: LoadOptions): AsyncGenerator<RawInput> {
   let n = 0;
   for await (const item of mboxMessages(stream, opts.limits.maxMessageBytes)) {
     n++;
     const name = `${input}#${n}`;
-    if (item instanceof Error) yield { input: name, result: { status: 'error', error: item.message } };
-    else yield { input: name, result: await parseOne(item, name, opts) };
+    if (item instanceof Error) yield { input: name, error: item.message };
+    else yield { input: name, bytes: item };
   }
 }

@@ -1,0 +1,61 @@
+/**
+ * Worker thread of the parallel analyzer: parses and assesses the messages the main thread sends it. It
+ * builds its own profile, content analysers and extra rules from the same plain configuration the main
+ * thread was given (they hold functions and cannot be sent).
+ * @module
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { type AnalyzeResult, toAnalyzedMessage } from './analyze.js';
+import type { AnalyzeJob, AnalyzeWorkerConfig, AnalyzeWorkerReply } from './analyze-parallel.js';
+import { buildExtras } from './cli/analysis-extras.js';
+import { loadProfile } from './config/profile-file.js';
+import { assess, type MessageRule } from './core/assess.js';
+import type { TenantProfile } from './core/profile.js';
+import { parseMessageBytes } from './sources/inputs.js';
+import { readerLimits } from './sources/limits.js';
+import type { ContentAnalyzer } from './sources/rfc822.js';
+
+const config = workerData as AnalyzeWorkerConfig;
+const port = parentPort;
+if (!port) throw new Error('analyze-worker must run in a worker thread');
+
+interface Setup {
+  profile: TenantProfile | null;
+  analyzers: ContentAnalyzer[];
+  extraRules: MessageRule[];
+}
+
+const setup: Promise<Setup> = (async () => {
+  let profile: TenantProfile | null = null;
+  if (config.profilePath) {
+    const r = await loadProfile(config.profilePath);
+    if (r.status === 'error') throw new Error(r.error);
+    profile = r.profile;
+  }
+  const extras = config.extras
+    ? await buildExtras(config.extras, { content: true })
+    : { analyzers: [], extraRules: [] };
+  return { profile, ...extras };
+})();
+
+const limits = readerLimits(config.limits);
+
+port.on('message', async (job: AnalyzeJob) => {
+  let reply: AnalyzeWorkerReply;
+  try {
+    const s = await setup;
+    const parsed = await parseMessageBytes(Buffer.from(job.bytes), job.input, {
+      headersOnly: config.headersOnly,
+      limits,
+      analyzers: s.analyzers,
+    });
+    const result: AnalyzeResult =
+      parsed.status === 'error'
+        ? { input: job.input, error: parsed.error }
+        : toAnalyzedMessage(parsed.evidence, assess(parsed.evidence, { profile: s.profile, extraRules: s.extraRules }));
+    reply = { seq: job.seq, result };
+  } catch (error) {
+    reply = { seq: job.seq, fatal: error instanceof Error ? error.message : String(error) };
+  }
+  port.postMessage(reply);
+});
