@@ -130,7 +130,7 @@ export function renderIngestSummary(s: IngestSummary): string {
     { header: 'stored', value: (r) => r.stored, align: 'right' },
     { header: 'aggregated', value: (r) => r.aggregated, align: 'right' },
     { header: 'rejected', value: (r) => r.rejected, align: 'right' },
-    { header: 'duplicates', value: (r) => r.duplicates, align: 'right' },
+    { header: 'seen before', value: (r) => r.duplicates, align: 'right' },
   ]);
   return `${table}${s.read} row(s) read = ${s.stored} stored + ${s.aggregated} aggregated + ${s.rejected} rejected (${s.duplicates} already in the store); ${s.reassessed} stored message(s) re-assessed after joins\n`;
 }
