@@ -31,7 +31,7 @@ import {
 } from './sources/exports/read-export.js';
 import { ADAPTERS } from './sources/exports/sniff-export.js';
 import { DsguardStore, type FactRow, type FileRecord, type MessageRow } from './store/dsguard-store.js';
-import { deliveryHash, hash53, messageHash } from './store/keys.js';
+import { deliveryHash, hash31Pair, hash53, messageHash } from './store/keys.js';
 import { markSourceStatsStale, rebuildSourceStats, sourceStatsStale } from './store/source-stats.js';
 
 const DAY_MS = 86_400_000;
@@ -161,11 +161,10 @@ async function sha256File(path: string): Promise<string> {
 /** Everything the ingest of one store needs across files. */
 class Ingestor {
   /**
-   * Class key (as a 53-bit hash: a number keeps no reference to the parsed text) → classification.
-   * Bounded: cleared when full.
+   * Class key → classification, keyed by a 31-bit hash of the key with a second independent hash to check
+   * (numbers keep no reference to the parsed text; small integers make a fast Map). Bounded: cleared when full.
    */
-  private readonly classCache = new Map<number, Classification>();
-  classMisses = 0;
+  private readonly classCache = new Map<number, { check: number; cls: Classification }>();
   /** The row assessed on the last cache miss (reused when that same row is then stored). */
   private lastMiss: { input: string; evidence: MessageEvidence; assessment: Assessment } | null = null;
   private readonly assessOptions: AssessOptions;
@@ -197,16 +196,15 @@ class Ingestor {
 
   /** Channel and candidacy by class key; assess() runs once per distinct key. */
   private classify(a: AdaptedRow): Classification {
-    const key = hash53(a.classKey);
+    const [key, check] = hash31Pair(a.classKey);
     const hit = this.classCache.get(key);
-    if (hit) return hit;
-    this.classMisses++;
+    if (hit !== undefined && hit.check === check) return hit.cls;
     const evidence = a.evidence();
     const assessment = this.assess(evidence);
     const c = classification(assessment.channel, isCandidate(evidence, assessment));
     this.lastMiss = { input: evidence.input, evidence, assessment };
     if (this.classCache.size >= MAX_CLASS_CACHE) this.classCache.clear();
-    this.classCache.set(key, c);
+    this.classCache.set(key, { check, cls: c });
     return c;
   }
 

@@ -49,13 +49,14 @@ export function hash53(text: string, seed = 0): number {
 
 const DAY_MS = 86_400_000;
 
-/** Days since 1970-01-01 (UTC) of an ISO-8601 instant. */
-export function dayNumber(isoInstant: string): number {
-  return Math.floor(Date.parse(isoInstant) / DAY_MS);
-}
-
 export function dayText(day: number): string {
   return new Date(day * DAY_MS).toISOString().slice(0, 10);
+}
+
+/** Two independent 31-bit hashes of a string (small integers: cheap Map keys); `[0]` indexes, `[1]` checks. */
+export function hash31Pair(text: string): [number, number] {
+  const h = hash53(text);
+  return [h % 0x7fffffff, Math.floor(h / 0x400000) % 0x7fffffff];
 }
 
 export function deliveryHash(messageId: string, recipient: string): number {

@@ -76,3 +76,56 @@ describe('dsguard ingest / report / powershell', () => {
     expect(r.stdout).toContain('$Start = $End.AddDays(-30)');
   });
 });
+
+describe('progress and envelopes', () => {
+  it('draws a progress bar on stderr only when it is a terminal', async () => {
+    const { PassThrough, Readable } = await import('node:stream');
+    const { runIngest } = await import('../../src/cli/ingest-command.js');
+    const run = async (progress: boolean) => {
+      const out = new PassThrough();
+      const err = new PassThrough();
+      let stdout = '';
+      let stderr = '';
+      out.on('data', (c) => {
+        stdout += c;
+      });
+      err.on('data', (c) => {
+        stderr += c;
+      });
+      const db = join(tmp.dir, `${progress}.db`);
+      await runIngest(
+        ['test/fixtures/exports/messagetrace-v1.csv'],
+        { db, format: 'table' },
+        {
+          stdout: out,
+          stderr: err,
+          stdin: Readable.from(['']),
+          progress,
+          env: {},
+        },
+      );
+      return { stdout, stderr };
+    };
+    const tty = await run(true);
+    expect(tty.stderr).toMatch(/\r\[#+\] 100% messagetrace-v1\.csv 1 rows/);
+    expect(tty.stdout).not.toContain('\r');
+    expect((await run(false)).stderr).toBe('');
+  });
+
+  it('reads streaming-API records wrapped in records[] and a bare record', async () => {
+    const { writeFileSync, readFileSync } = await import('node:fs');
+    const { sniffExportFile } = await import('../../src/sources/exports/read-export.js');
+    // The captured streaming-API record (first line of the NDJSON fixture).
+    const record = JSON.parse(
+      readFileSync('test/fixtures/exports/streaming-emailevents.ndjson', 'utf8').split('\n')[0]!,
+    );
+    const wrapped = join(tmp.dir, 'records.json');
+    writeFileSync(wrapped, JSON.stringify({ records: [record] }));
+    const bare = join(tmp.dir, 'bare.json');
+    writeFileSync(bare, JSON.stringify(record));
+    for (const f of [wrapped, bare]) {
+      const s = await sniffExportFile(f);
+      expect(s.status === 'ok' && s.info.adapter.format).toBe('email-events');
+    }
+  });
+});

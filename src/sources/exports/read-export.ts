@@ -44,6 +44,8 @@ export interface ExportInfo {
   columns: string[] | null;
   /** A short human description: "Get-MessageTraceV2 CSV (UTF-16LE)". */
   description: string;
+  /** JSON documents are parsed once, while sniffing; the records are kept for reading. */
+  records?: Record<string, unknown>[];
 }
 
 export type SniffResult = { status: 'ok'; info: ExportInfo } | { status: 'error'; error: string };
@@ -217,16 +219,15 @@ export async function sniffExportFile(path: string, limits = DEFAULT_EXPORT_LIMI
     const keys = jsonKeys(sample ?? []);
     const format = formatOfColumns(keys);
     if (!format) return { status: 'error', error: `unrecognised JSON records with keys ${describeColumns(keys)}` };
-    return {
-      status: 'ok',
-      info: {
-        adapter: ADAPTERS[format],
-        container: ndjson ? 'ndjson' : 'json',
-        encoding: enc.encoding,
-        columns: null,
-        description: `${LABELS[format]} ${ndjson ? 'NDJSON' : 'JSON'} (${encLabel})`,
-      },
+    const info: ExportInfo = {
+      adapter: ADAPTERS[format],
+      container: ndjson ? 'ndjson' : 'json',
+      encoding: enc.encoding,
+      columns: null,
+      description: `${LABELS[format]} ${ndjson ? 'NDJSON' : 'JSON'} (${encLabel})`,
     };
+    if (!ndjson && sample) info.records = sample;
+    return { status: 'ok', info };
   }
   const layout = csvLayout(text);
   if (!layout) return { status: 'error', error: 'not a CSV or JSON export (no header row found)' };
@@ -289,10 +290,12 @@ export async function* readExportRows(
   if (info.container === 'csv') {
     yield* readCsv(path, info, startAfter, limits, opts.progress);
   } else if (info.container === 'json') {
-    const enc = detectEncoding(await readHead(path));
-    const full = await readJsonDocument(path, enc, limits);
-    if ('error' in full) throw new ExportReadError(full.error);
-    const records = jsonRecords(full.doc) ?? [];
+    let records = info.records;
+    if (records === undefined) {
+      const full = await readJsonDocument(path, detectEncoding(await readHead(path)), limits);
+      if ('error' in full) throw new ExportReadError(full.error);
+      records = jsonRecords(full.doc) ?? [];
+    }
     let batch: RawRow[] = [];
     for (let i = startAfter; i < records.length; i++) {
       const obj = records[i]!;
