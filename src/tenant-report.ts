@@ -11,10 +11,10 @@ import { RULES } from './core/rules/catalog.js';
 import { connectorLabel, newInboundConnectorCommand, shQuote } from './report/tenant-report-powershell.js';
 import { DsguardStore } from './store/dsguard-store.js';
 import { dayText } from './store/keys.js';
-import { type IngestedFile, ReportQueries, type SourceClassRow } from './store/report-queries.js';
-import { rebuildSourceStats, sourceStatsStale } from './store/source-stats.js';
+import { type GroupClassRow, type IngestedFile, ReportQueries } from './store/report-queries.js';
+import { rebuildSourceStats, type SourceVerdict, sourceStatsStale, worstVerdict } from './store/source-stats.js';
 
-export type SourceVerdict = 'malicious' | 'suspicious' | 'legitimate' | 'unknown';
+export type { SourceVerdict };
 
 export interface Totals {
   /** Deliveries (message × recipient) in the store. */
@@ -109,69 +109,6 @@ const VERDICT_RANK: Record<SourceVerdict, number> = { malicious: 0, suspicious: 
 /** Info findings that say nothing a reader needs in "why". */
 const QUIET = new Set(['DS100', 'DS101', 'DS102', 'DS103', 'DS104', 'DS109', 'DS111', 'DS114', 'DS116', 'DS604']);
 
-interface IpAgg {
-  ip: string;
-  classes: SourceClassRow[];
-  messages: number;
-  senders: Map<string, number>;
-  verdict: SourceVerdict;
-}
-
-function ipVerdict(classes: readonly SourceClassRow[]): SourceVerdict {
-  const has = (v: string) => classes.some((c) => c.verdict === v && c.channel !== 'unknown' && c.messages > 0);
-  if (has('malicious')) return 'malicious';
-  if (has('suspicious')) return 'suspicious';
-  if (has('legitimate')) return 'legitimate';
-  return 'unknown';
-}
-
-/** The network an address belongs to for grouping: IPv4 /24, IPv6 /48. */
-function prefixOf(ip: string): string {
-  const p = parseIp(ip);
-  if (!p) return ip;
-  if (p.kind() === 'ipv4') return p.toString().split('.').slice(0, 3).join('.');
-  const parts = (p as unknown as { parts: number[] }).parts;
-  return parts
-    .slice(0, 3)
-    .map((x) => x.toString(16))
-    .join(':');
-}
-
-/** Union IPs of one network that share an envelope sender and a verdict: one printer or app, one line. */
-function groupIps(ips: IpAgg[]): IpAgg[][] {
-  const parent = new Map<string, string>();
-  const find = (x: string): string => {
-    let r = x;
-    while (parent.get(r) !== r) r = parent.get(r)!;
-    parent.set(x, r);
-    return r;
-  };
-  for (const a of ips) parent.set(a.ip, a.ip);
-  const owner = new Map<string, string>();
-  for (const a of ips) {
-    if (a.ip === '') continue;
-    const net = `${prefixOf(a.ip)}|${a.verdict}`;
-    for (const sender of a.senders.keys()) {
-      if (sender === '') continue;
-      const k = `${net}|${sender}`;
-      const o = owner.get(k);
-      if (o === undefined) owner.set(k, a.ip);
-      else parent.set(find(a.ip), find(o));
-    }
-  }
-  const groups = new Map<string, IpAgg[]>();
-  for (const a of ips) {
-    const r = find(a.ip);
-    let g = groups.get(r);
-    if (!g) {
-      g = [];
-      groups.set(r, g);
-    }
-    g.push(a);
-  }
-  return [...groups.values()];
-}
-
 function sinceDay(since: string | null | undefined): number | null {
   if (!since) return null;
   return Math.floor(Date.parse(`${since}T00:00:00Z`) / 86_400_000);
@@ -233,47 +170,32 @@ export function buildTenantReport(store: DsguardStore, opts: TenantReportOptions
   }
   const timeline = [...days.values()].sort((a, b) => a.day.localeCompare(b.day));
 
-  // Per-IP aggregates → sources.
-  const perIp = new Map<string, IpAgg>();
-  for (const c of q.sourceClasses(since)) {
-    if (c.channel !== 'direct-send' && c.channel !== 'internal-spoof' && !(c.channel === 'unknown' && c.candidate))
-      continue;
-    let a = perIp.get(c.ip);
-    if (!a) {
-      a = { ip: c.ip, classes: [], messages: 0, senders: new Map(), verdict: 'unknown' };
-      perIp.set(c.ip, a);
+  // Sources: grouped at ingest time (store/source-stats.ts); here only their tables are read.
+  const classesByGroup = new Map<number, GroupClassRow[]>();
+  for (const c of q.groupClasses(since)) {
+    const list = classesByGroup.get(c.grp) ?? [];
+    list.push(c);
+    classesByGroup.set(c.grp, list);
+  }
+  const listBy = <T extends { grp: number }>(rows: T[]) => {
+    const m = new Map<number, T[]>();
+    for (const r of rows) {
+      const list = m.get(r.grp) ?? [];
+      list.push(r);
+      m.set(r.grp, list);
     }
-    a.classes.push(c);
-    a.messages += c.messages;
-  }
-  for (const s of q.senders()) {
-    const a = perIp.get(s.ip);
-    if (a) a.senders.set(s.sender, (a.senders.get(s.sender) ?? 0) + s.messages);
-  }
-  for (const a of perIp.values()) a.verdict = ipVerdict(a.classes);
-  const recipientsByIp = q.recipientCounts();
-  const codesByIp = new Map<string, Map<string, number>>();
-  for (const c of q.codes()) {
-    if (!perIp.has(c.ip)) continue;
-    let m = codesByIp.get(c.ip);
-    if (!m) {
-      m = new Map();
-      codesByIp.set(c.ip, m);
-    }
-    m.set(c.code, c.messages);
-  }
-  const samplesByIp = new Map<string, ReturnType<ReportQueries['samples']>>();
-  for (const s of q.samples()) {
-    if (!perIp.has(s.ip)) continue;
-    const list = samplesByIp.get(s.ip) ?? [];
-    list.push(s);
-    samplesByIp.set(s.ip, list);
-  }
+    return m;
+  };
+  const ipsBy = listBy(q.groupIps());
+  const helosBy = listBy(q.groupHelos());
+  const sendersBy = listBy(q.groupSenders());
+  const codesBy = listBy(q.groupCodes());
+  const samplesBy = listBy(q.groupSamples());
+  const infoBy = new Map(q.groupInfo().map((i) => [i.grp, i]));
 
   const sources: SourceEntry[] = [];
-  for (const group of groupIps([...perIp.values()])) {
-    const ips = group.map((g) => g.ip).sort();
-    const classes = group.flatMap((g) => g.classes);
+  for (const [grp, classes] of classesByGroup) {
+    const ips = (ipsBy.get(grp) ?? []).map((r) => r.ip);
     const counts = {
       directSend: 0,
       internalSpoof: 0,
@@ -287,8 +209,9 @@ export function buildTenantReport(store: DsguardStore, opts: TenantReportOptions
     let tlsNo = 0;
     let first = '';
     let last = '';
-    const helos = new Set<string>();
+    let messages = 0;
     for (const c of classes) {
+      messages += c.messages;
       if (c.channel === 'direct-send') counts.directSend += c.messages;
       else if (c.channel === 'internal-spoof') counts.internalSpoof += c.messages;
       else counts.undetermined += c.messages;
@@ -299,66 +222,57 @@ export function buildTenantReport(store: DsguardStore, opts: TenantReportOptions
       tlsNo += c.tlsNo;
       if (first === '' || c.firstSeen < first) first = c.firstSeen;
       if (c.lastSeen > last) last = c.lastSeen;
-      if (c.helo) helos.add(c.helo);
     }
-    const messages = classes.reduce((n, c) => n + c.messages, 0);
-    const senders = new Map<string, number>();
-    for (const g of group) for (const [s, n] of g.senders) senders.set(s, (senders.get(s) ?? 0) + n);
-    const senderList = [...senders.entries()]
-      .filter(([s]) => s !== '')
-      .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
-      .map(([address, n]) => ({ address, messages: n }));
-    const codes = new Map<string, number>();
-    for (const g of group) for (const [c, n] of codesByIp.get(g.ip) ?? []) codes.set(c, (codes.get(c) ?? 0) + n);
-    const why = [...codes.entries()]
-      .filter(([c]) => !QUIET.has(c) && RULES.has(c))
+    const senderList = (sendersBy.get(grp) ?? []).map((x) => ({ address: x.sender, messages: x.messages }));
+    const why = (codesBy.get(grp) ?? [])
+      .filter((c) => !QUIET.has(c.code) && RULES.has(c.code))
       .sort(
         (a, b) =>
-          SEVERITY_RANK[RULES.get(a[0])!.severity] - SEVERITY_RANK[RULES.get(b[0])!.severity] ||
-          b[1] - a[1] ||
-          a[0].localeCompare(b[0]),
+          SEVERITY_RANK[RULES.get(a.code)!.severity] - SEVERITY_RANK[RULES.get(b.code)!.severity] ||
+          b.messages - a.messages ||
+          a.code.localeCompare(b.code),
       )
       .slice(0, 6)
-      .map(([code, n]) => ({ code, title: RULES.get(code)!.title, messages: n }));
-    const samples = group.flatMap((g) => samplesByIp.get(g.ip) ?? []).slice(0, 3);
+      .map((c) => ({ code: c.code, title: RULES.get(c.code)!.title, messages: c.messages }));
+    const samples = samplesBy.get(grp) ?? [];
+    const helos = (helosBy.get(grp) ?? []).map((h) => h.helo);
     const channel: SourceEntry['channel'] =
       counts.directSend > 0 ? 'direct-send' : counts.internalSpoof > 0 ? 'internal-spoof' : 'unknown';
-    const verdict = ipVerdict(classes);
+    const realIps = ips.filter((i) => i !== '');
     const known =
-      profile && ips[0]
+      profile && realIps[0]
         ? matchKnownSource(profile, {
-            ip: ips[0],
-            senders: senderList.map((s) => s.address),
+            ip: realIps[0],
+            senders: senderList.map((x) => x.address),
             subject: samples[0]?.subject ?? null,
           })
         : null;
     sources.push({
       id: '',
       name: known?.name ?? null,
-      ip: ips[0] === '' || ips[0] === undefined ? null : ips[0],
-      ips: ips.filter((i) => i !== ''),
-      helo: [...helos][0] ?? null,
-      helos: [...helos].sort(),
-      senders: senderList.slice(0, 20),
-      recipients:
-        group.length === 1 ? (recipientsByIp.get(group[0]!.ip) ?? 0) : q.distinctRecipients(group.map((g) => g.ip)),
+      ip: realIps[0] ?? null,
+      ips: realIps,
+      helo: helos[0] ?? null,
+      helos,
+      senders: senderList,
+      recipients: infoBy.get(grp)?.recipients ?? 0,
       messages,
-      subjects: [...new Set(samples.map((s) => s.subject))],
+      subjects: [...new Set(samples.map((x) => x.subject))],
       firstSeen: first,
       lastSeen: last,
       tls: tlsYes > 0 && tlsNo > 0 ? 'mixed' : tlsYes > 0 ? 'yes' : tlsNo > 0 ? 'no' : 'unknown',
       channel,
-      verdict,
+      verdict: worstVerdict(classes),
       counts,
       rejectDirectSendBlocks: counts.directSend > 0 ? true : counts.internalSpoof > 0 ? false : null,
       why,
-      examples: samples.map((s) => ({
-        file: s.file,
-        sha256: s.sha256,
-        row: s.row,
-        receivedAt: s.receivedAt,
-        subject: s.subject,
-        sender: s.sender,
+      examples: samples.map((x) => ({
+        file: x.file,
+        sha256: x.sha256,
+        row: x.row,
+        receivedAt: x.receivedAt,
+        subject: x.subject,
+        sender: x.sender,
       })),
     });
   }

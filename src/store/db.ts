@@ -41,7 +41,8 @@ export function openSqlite(path: string, opts: OpenOptions = {}): SqlDatabase {
   }
   db.pragma('foreign_keys = ON');
   db.pragma(`cache_size = -${(opts.cacheMiB ?? 64) * 1024}`);
-  db.pragma('temp_store = MEMORY');
+  // Sorts of the post-ingest aggregation spill to temporary files rather than growing the heap.
+  db.pragma('temp_store = FILE');
   db.pragma('busy_timeout = 5000');
   return db as unknown as SqlDatabase;
 }

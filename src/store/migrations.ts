@@ -148,6 +148,58 @@ export const MIGRATIONS: readonly Migration[] = [
         row INTEGER NOT NULL,
         PRIMARY KEY (ip, subject)
       ) WITHOUT ROWID;
+      -- Sources: connecting IPs grouped so that one printer or app is one source (same network, a shared envelope
+      -- sender, the same verdict), and the group-level aggregates the report reads.
+      CREATE TABLE source_group (ip TEXT PRIMARY KEY, grp INTEGER NOT NULL) WITHOUT ROWID;
+      CREATE INDEX source_group_grp ON source_group (grp);
+      CREATE TABLE group_stat (
+        grp INTEGER NOT NULL,
+        day INTEGER NOT NULL,
+        channel TEXT NOT NULL,
+        verdict TEXT NOT NULL,
+        candidate INTEGER NOT NULL,
+        messages INTEGER NOT NULL,
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL,
+        tls_yes INTEGER NOT NULL,
+        tls_no INTEGER NOT NULL,
+        PRIMARY KEY (grp, day, channel, verdict, candidate)
+      ) WITHOUT ROWID;
+      CREATE TABLE group_total (
+        grp INTEGER NOT NULL,
+        channel TEXT NOT NULL,
+        verdict TEXT NOT NULL,
+        candidate INTEGER NOT NULL,
+        messages INTEGER NOT NULL,
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL,
+        tls_yes INTEGER NOT NULL,
+        tls_no INTEGER NOT NULL,
+        PRIMARY KEY (grp, channel, verdict, candidate)
+      ) WITHOUT ROWID;
+      CREATE TABLE group_info (
+        grp INTEGER PRIMARY KEY,
+        ips INTEGER NOT NULL,
+        recipients INTEGER NOT NULL,
+        senders INTEGER NOT NULL
+      );
+      CREATE TABLE group_helo (grp INTEGER NOT NULL, helo TEXT NOT NULL, PRIMARY KEY (grp, helo)) WITHOUT ROWID;
+      CREATE TABLE group_sender (
+        grp INTEGER NOT NULL, sender TEXT NOT NULL, messages INTEGER NOT NULL, PRIMARY KEY (grp, sender)
+      ) WITHOUT ROWID;
+      CREATE TABLE group_code (
+        grp INTEGER NOT NULL, code TEXT NOT NULL, messages INTEGER NOT NULL, PRIMARY KEY (grp, code)
+      ) WITHOUT ROWID;
+      CREATE TABLE group_sample (
+        grp INTEGER NOT NULL,
+        subject TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        sender TEXT,
+        recipient TEXT,
+        file_id INTEGER NOT NULL,
+        row INTEGER NOT NULL,
+        PRIMARY KEY (grp, subject)
+      ) WITHOUT ROWID;
 
       -- Deliveries whose facts changed (a join arrived): re-assessed after each file; survives a crash.
       CREATE TABLE pending (day INTEGER NOT NULL, h INTEGER NOT NULL, PRIMARY KEY (day, h)) WITHOUT ROWID;

@@ -13,8 +13,8 @@ export interface BucketCount {
   messages: number;
 }
 
-export interface SourceClassRow {
-  ip: string;
+export interface GroupClassRow {
+  grp: number;
   channel: string;
   verdict: string;
   candidate: boolean;
@@ -23,8 +23,17 @@ export interface SourceClassRow {
   lastSeen: string;
   tlsYes: number;
   tlsNo: number;
-  blocks: number;
-  helo: string | null;
+}
+
+export interface GroupSample {
+  grp: number;
+  subject: string;
+  receivedAt: string;
+  sender: string | null;
+  recipient: string | null;
+  file: string;
+  sha256: string;
+  row: number;
 }
 
 export interface IngestedFile {
@@ -57,75 +66,63 @@ export class ReportQueries {
     return rows.map((r) => ({ ...r, candidate: r.candidate === 1 }));
   }
 
-  sourceClasses(sinceDay: number | null): SourceClassRow[] {
-    const rows = this.db
-      .prepare(
-        `SELECT ip, channel, verdict, candidate, sum(messages) AS messages, min(first_seen) AS firstSeen,
-           max(last_seen) AS lastSeen, sum(tls_yes) AS tlsYes, sum(tls_no) AS tlsNo, sum(blocks) AS blocks,
-           max(helo) AS helo
-         FROM source_stat WHERE day >= ? GROUP BY ip, channel, verdict, candidate HAVING sum(messages) > 0`,
-      )
-      .all(sinceDay ?? -1e9) as (Omit<SourceClassRow, 'candidate'> & { candidate: number })[];
+  /** Per source and classification; over every day, or from `sinceDay` on. */
+  groupClasses(sinceDay: number | null): GroupClassRow[] {
+    const sql =
+      sinceDay === null
+        ? `SELECT grp, channel, verdict, candidate, messages, first_seen AS firstSeen, last_seen AS lastSeen,
+             tls_yes AS tlsYes, tls_no AS tlsNo FROM group_total WHERE messages > 0`
+        : `SELECT grp, channel, verdict, candidate, sum(messages) AS messages, min(first_seen) AS firstSeen,
+             max(last_seen) AS lastSeen, sum(tls_yes) AS tlsYes, sum(tls_no) AS tlsNo
+           FROM group_stat WHERE day >= ? GROUP BY 1, 2, 3, 4 HAVING sum(messages) > 0`;
+    const stmt = this.db.prepare(sql);
+    const rows = (sinceDay === null ? stmt.all() : stmt.all(sinceDay)) as (Omit<GroupClassRow, 'candidate'> & {
+      candidate: number;
+    })[];
     return rows.map((r) => ({ ...r, candidate: r.candidate === 1 }));
   }
 
-  senders(): { ip: string; sender: string; messages: number }[] {
-    return this.db.prepare('SELECT ip, sender, messages FROM source_sender WHERE messages > 0').all() as {
-      ip: string;
-      sender: string;
-      messages: number;
+  groupIps(): { grp: number; ip: string }[] {
+    return this.db.prepare('SELECT grp, ip FROM source_group ORDER BY grp, ip').all() as { grp: number; ip: string }[];
+  }
+
+  groupInfo(): { grp: number; ips: number; recipients: number; senders: number }[] {
+    return this.db.prepare('SELECT grp, ips, recipients, senders FROM group_info').all() as {
+      grp: number;
+      ips: number;
+      recipients: number;
+      senders: number;
     }[];
   }
 
-  recipientCounts(): Map<string, number> {
-    const rows = this.db
-      .prepare('SELECT ip, count(*) AS n FROM source_recipient WHERE messages > 0 GROUP BY ip')
-      .all() as { ip: string; n: number }[];
-    return new Map(rows.map((r) => [r.ip, r.n]));
+  groupHelos(): { grp: number; helo: string }[] {
+    return this.db.prepare('SELECT grp, helo FROM group_helo ORDER BY grp, helo').all() as {
+      grp: number;
+      helo: string;
+    }[];
   }
 
-  distinctRecipients(ips: readonly string[]): number {
-    const r = this.db
-      .prepare(
-        'SELECT count(DISTINCT recipient) AS n FROM source_recipient WHERE messages > 0 AND ip IN (SELECT value FROM json_each(?))',
-      )
-      .get(JSON.stringify(ips)) as { n: number };
-    return r.n;
+  groupSenders(): { grp: number; sender: string; messages: number }[] {
+    return this.db
+      .prepare('SELECT grp, sender, messages FROM group_sender ORDER BY grp, messages DESC, sender')
+      .all() as { grp: number; sender: string; messages: number }[];
   }
 
-  codes(): { ip: string; code: string; messages: number }[] {
-    return this.db.prepare('SELECT ip, code, messages FROM source_code WHERE messages > 0').all() as {
-      ip: string;
+  groupCodes(): { grp: number; code: string; messages: number }[] {
+    return this.db.prepare('SELECT grp, code, messages FROM group_code WHERE messages > 0').all() as {
+      grp: number;
       code: string;
       messages: number;
     }[];
   }
 
-  samples(): {
-    ip: string;
-    subject: string;
-    receivedAt: string;
-    sender: string | null;
-    recipient: string | null;
-    file: string;
-    sha256: string;
-    row: number;
-  }[] {
+  groupSamples(): GroupSample[] {
     return this.db
       .prepare(
-        `SELECT s.ip, s.subject, s.received_at AS receivedAt, s.sender, s.recipient, f.path AS file, f.sha256, s.row
-         FROM source_sample s JOIN file f ON f.id = s.file_id ORDER BY s.ip, s.received_at`,
+        `SELECT s.grp, s.subject, s.received_at AS receivedAt, s.sender, s.recipient, f.path AS file, f.sha256, s.row
+         FROM group_sample s JOIN file f ON f.id = s.file_id ORDER BY s.grp, s.received_at, s.file_id, s.row`,
       )
-      .all() as {
-      ip: string;
-      subject: string;
-      receivedAt: string;
-      sender: string | null;
-      recipient: string | null;
-      file: string;
-      sha256: string;
-      row: number;
-    }[];
+      .all() as GroupSample[];
   }
 
   files(): IngestedFile[] {
