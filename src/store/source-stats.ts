@@ -89,7 +89,9 @@ export function groupSources(
     else {
       const a = find(ip);
       const b = find(o);
-      if (a !== b) parent.set(a < b ? b : a, a < b ? a : b);
+      // The smaller IP text becomes the root, so groups do not depend on the order rows come in.
+      if (a < b) parent.set(b, a);
+      else if (b < a) parent.set(a, b);
     }
   }
   const roots = new Map<string, number>();
