@@ -73,8 +73,9 @@ function runChild(step, args) {
 
 async function rawRead(file) {
   const t = performance.now();
-  let bytes = 0;
-  for await (const c of createReadStream(file, { highWaterMark: 1 << 20 })) bytes += c.length;
+  for await (const _ of createReadStream(file, { highWaterMark: 1 << 20 })) {
+    // read only
+  }
   return performance.now() - t;
 }
 
@@ -189,15 +190,31 @@ async function main() {
     `dsguard report      ${fmt(rep.firstMs).padStart(8)} ms  (best of 3: ${fmt(rep.bestMs)} ms; ${fmt(rep.messages)} messages, ${fmt(rep.sources)} sources)`,
   );
   console.log('');
+  let missed = 0;
+  const check = (ok) => {
+    if (!ok) missed++;
+    return ok ? 'ok' : 'MISSED';
+  };
   if (dk && cp && ud) {
     const duck = rows / (dk.ms / 1000);
     const csvp = cp.rows / (cp.ms / 1000);
-    console.log(`ingest / DuckDB single-thread: ${(rate / duck).toFixed(2)}x   (target >= 0.30)`);
-    console.log(`ingest / csv-parse parse-only: ${(rate / csvp).toFixed(2)}x   (target >= 2.5)`);
+    console.log(
+      `ingest / DuckDB single-thread: ${(rate / duck).toFixed(2)}x   target >= 0.30: ${check(rate / duck >= 0.3)}`,
+    );
+    console.log(
+      `ingest / csv-parse parse-only: ${(rate / csvp).toFixed(2)}x   target >= 2.5: ${check(rate / csvp >= 2.5)}`,
+    );
     console.log(`ingest / uDSV parse-only:      ${(rate / (ud.rows / (ud.ms / 1000))).toFixed(2)}x`);
   }
-  console.log(`peak RSS ${fmt(ing.maxRssMiB)} MiB   (target < 300 MiB at 10M rows)`);
-  console.log(`report ${fmt(rep.firstMs)} ms   (target < 1000 ms at 10M rows)`);
+  // The memory and report targets are stated for 10,000,000 rows; smaller runs show the trend.
+  const big = rows >= 10_000_000;
+  console.log(
+    `peak RSS ${fmt(ing.maxRssMiB)} MiB   target < 300 MiB at 10M rows: ${big ? check(ing.maxRssMiB < 300) : 'n/a'}`,
+  );
+  console.log(
+    `report ${fmt(rep.firstMs)} ms   target < 1000 ms at 10M rows: ${big ? check(rep.firstMs < 1000) : 'n/a'}`,
+  );
+  process.exitCode = missed > 0 ? 1 : 0;
   if (process.env.DSGUARD_BENCH_KEEP !== '1') for (const s of ['', '-wal', '-shm']) rmSync(db + s, { force: true });
 }
 

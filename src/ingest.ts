@@ -31,7 +31,7 @@ import {
 } from './sources/exports/read-export.js';
 import { ADAPTERS } from './sources/exports/sniff-export.js';
 import { DsguardStore, type FactRow, type FileRecord, type MessageRow } from './store/dsguard-store.js';
-import { deliveryHash, hash31Pair, hash53, messageHash } from './store/keys.js';
+import { deliveryHash, hash53, hashPair, messageHash } from './store/keys.js';
 import { markSourceStatsStale, rebuildSourceStats, sourceStatsStale } from './store/source-stats.js';
 
 const DAY_MS = 86_400_000;
@@ -105,16 +105,15 @@ interface Classification {
   candidate: boolean;
 }
 
-/** The few distinct classifications, shared by every cache entry. */
-const CLASSES = new Map<string, Classification>();
-function classification(channel: Channel, candidate: boolean): Classification {
-  const k = `${channel}|${candidate}`;
-  let c = CLASSES.get(k);
-  if (!c) {
-    c = { channel, candidate };
-    CLASSES.set(k, c);
+/** The few distinct classifications (6 channels x candidacy), numbered so a cache entry is one small integer. */
+const CLASS_LIST: Classification[] = [];
+function classIndex(channel: Channel, candidate: boolean): number {
+  let i = CLASS_LIST.findIndex((c) => c.channel === channel && c.candidate === candidate);
+  if (i < 0) {
+    i = CLASS_LIST.length;
+    CLASS_LIST.push({ channel, candidate });
   }
-  return c;
+  return i;
 }
 
 /** Accepted-domain test over the tenant the assessment resolved (profile or inferred). */
@@ -161,10 +160,11 @@ async function sha256File(path: string): Promise<string> {
 /** Everything the ingest of one store needs across files. */
 class Ingestor {
   /**
-   * Class key → classification, keyed by a 31-bit hash of the key with a second independent hash to check
-   * (numbers keep no reference to the parsed text; small integers make a fast Map). Bounded: cleared when full.
+   * Class key → classification: a 30-bit hash of the key maps to (23-bit check hash × 16 + class index), all
+   * small integers, so an entry costs a few bytes and keeps no reference to the parsed text. Bounded: cleared
+   * when full.
    */
-  private readonly classCache = new Map<number, { check: number; cls: Classification }>();
+  private readonly classCache = new Map<number, number>();
   /** The row assessed on the last cache miss (reused when that same row is then stored). */
   private lastMiss: { input: string; evidence: MessageEvidence; assessment: Assessment } | null = null;
   private readonly assessOptions: AssessOptions;
@@ -196,16 +196,16 @@ class Ingestor {
 
   /** Channel and candidacy by class key; assess() runs once per distinct key. */
   private classify(a: AdaptedRow): Classification {
-    const [key, check] = hash31Pair(a.classKey);
+    const [key, check] = hashPair(a.classKey);
     const hit = this.classCache.get(key);
-    if (hit !== undefined && hit.check === check) return hit.cls;
+    if (hit !== undefined && hit >> 4 === check) return CLASS_LIST[hit & 15]!;
     const evidence = a.evidence();
     const assessment = this.assess(evidence);
-    const c = classification(assessment.channel, isCandidate(evidence, assessment));
+    const index = classIndex(assessment.channel, isCandidate(evidence, assessment));
     this.lastMiss = { input: evidence.input, evidence, assessment };
     if (this.classCache.size >= MAX_CLASS_CACHE) this.classCache.clear();
-    this.classCache.set(key, { check, cls: c });
-    return c;
+    this.classCache.set(key, check * 16 + index);
+    return CLASS_LIST[index]!;
   }
 
   async ingestFile(path: string): Promise<FileIngestSummary> {

@@ -53,10 +53,13 @@ export function dayText(day: number): string {
   return new Date(day * DAY_MS).toISOString().slice(0, 10);
 }
 
-/** Two independent 31-bit hashes of a string (small integers: cheap Map keys); `[0]` indexes, `[1]` checks. */
-export function hash31Pair(text: string): [number, number] {
+/**
+ * Two independent small hashes of a string: a 30-bit index and a 23-bit check. Both fit V8's small integers
+ * (no heap numbers), so a Map from one to the other costs a few bytes an entry.
+ */
+export function hashPair(text: string): [number, number] {
   const h = hash53(text);
-  return [h % 0x7fffffff, Math.floor(h / 0x400000) % 0x7fffffff];
+  return [h % 0x40000000, Math.floor(h / 0x40000000) % 0x800000];
 }
 
 export function deliveryHash(messageId: string, recipient: string): number {
