@@ -61,6 +61,8 @@ export interface RawRow {
 }
 
 const HEAD_BYTES = 256 * 1024;
+/** Read size: 256 KiB chunks keep fewer large buffers waiting for GC than 1 MiB ones (peak RSS), at the same speed. */
+const READ_CHUNK = 256 * 1024;
 
 const LABELS: Record<string, string> = {
   'message-trace': 'message trace (Get-MessageTrace/V2)',
@@ -320,7 +322,7 @@ async function* readNdjson(
 ): AsyncGenerator<RawRow[]> {
   const enc = detectEncoding(await readHead(path));
   const dec = decoderFor(enc);
-  const stream = createReadStream(path, { start: enc.bomLength, highWaterMark: 1 << 20 });
+  const stream = createReadStream(path, { start: enc.bomLength, highWaterMark: READ_CHUNK });
   let n = 0;
   let batch: RawRow[] = [];
   let rest = '';
@@ -382,7 +384,7 @@ async function* readCsv(
   const dec = decoderFor(enc);
   const header = info.columns ?? [];
   const index = headerIndex(header);
-  const stream = createReadStream(path, { start: enc.bomLength, highWaterMark: 1 << 20 });
+  const stream = createReadStream(path, { start: enc.bomLength, highWaterMark: READ_CHUNK });
   let layout: CsvLayout | null = null;
   let parser: ReturnType<typeof initParser> | null = null;
   let n = 0;
