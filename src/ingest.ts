@@ -12,7 +12,8 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
 import { type AssessOptions, assess, type MessageRule } from './core/assess.js';
 import type { Assessment, Channel } from './core/assessment.js';
 import type { MessageEvidence } from './core/evidence.js';
@@ -573,6 +574,35 @@ function messageRow(
   };
 }
 
+/** Folders stand for the files in them (recursively, in name order, hidden entries skipped). */
+async function expandPaths(paths: readonly string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const p of paths) {
+    let isDir = false;
+    try {
+      isDir = (await stat(p)).isDirectory();
+    } catch {
+      isDir = false;
+    }
+    if (!isDir) {
+      out.push(p);
+      continue;
+    }
+    const entries = (await readdir(p, { recursive: true, withFileTypes: true }))
+      .filter((e) => e.isFile() && !e.name.startsWith('.'))
+      .map((e) => join(e.parentPath, e.name))
+      .filter(
+        (f) =>
+          !relative(p, f)
+            .split(sep)
+            .some((part) => part.startsWith('.')),
+      )
+      .sort();
+    out.push(...entries);
+  }
+  return out;
+}
+
 /**
  * Ingest export files into the store. Never throws for a bad file or row: they are reported in the summary
  * (and through `onRowError`); throws only for store I/O failures.
@@ -608,7 +638,7 @@ export async function ingest(paths: readonly string[], opts: IngestOptions): Pro
     store.transaction(() => store.setMeta('profile', fp));
     const ingestor = new Ingestor(store, opts);
     ingestor.reassessPending();
-    for (const path of paths) {
+    for (const path of await expandPaths(paths)) {
       const f = await ingestor.ingestFile(path);
       summary.files.push(f);
       summary.read += f.read;

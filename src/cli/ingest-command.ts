@@ -25,7 +25,7 @@ export function registerIngest(program: Command, io: CliIo, setExit: (code: numb
     .description(
       'Read message trace (V1/V2), trace detail, historical search, Defender EmailEvents/attachment/URL and Graph trace exports into the store; the format is detected from the content',
     )
-    .argument('<files...>', 'export files (CSV UTF-8/UTF-16, JSON, NDJSON)')
+    .argument('<files...>', 'export files (CSV UTF-8/UTF-16, JSON, NDJSON) or folders of them (recursive)')
     .option('--db <path>', 'the store (SQLite, created when missing)', 'dsguard.db')
     .option('-p, --profile <file>', 'tenant profile (dsguard.yml): accepted domains, connectors, known sources')
     .option('-f, --format <format>', 'table | json', 'table')

@@ -243,3 +243,22 @@ describe('ingest', () => {
     expect(typeof isCandidate).toBe('function');
   });
 });
+
+describe('folders', () => {
+  it('ingests every file of a folder, recursively, skipping hidden entries', async () => {
+    const { mkdirSync } = await import('node:fs');
+    const t = tempDir();
+    try {
+      mkdirSync(join(t.dir, 'exports', 'detail'), { recursive: true });
+      mkdirSync(join(t.dir, 'exports', '.cache'), { recursive: true });
+      copyFileSync('test/fixtures/exports/messagetrace-v1.csv', join(t.dir, 'exports', 'trace.csv'));
+      copyFileSync('test/fixtures/exports/messagetrace-detail-v2.csv', join(t.dir, 'exports', 'detail', 'd.csv'));
+      writeFileSync(join(t.dir, 'exports', '.DS_Store'), 'junk');
+      writeFileSync(join(t.dir, 'exports', '.cache', 'x.csv'), 'junk');
+      const s = await ingest([join(t.dir, 'exports')], { db: join(t.dir, 'a.db'), profile: await fixtureProfile() });
+      expect(s.files.map((f) => f.file.slice(t.dir.length + 1))).toEqual(['exports/detail/d.csv', 'exports/trace.csv']);
+    } finally {
+      t.cleanup();
+    }
+  });
+});
