@@ -48,6 +48,7 @@ export interface MessageRow {
   risk: number;
   rejectBlocks: boolean | null;
   candidate: boolean;
+  /** JSON array of the finding codes. */
   codes: string;
   bucket: number;
   fileId: number;
@@ -128,16 +129,7 @@ export class DsguardStore {
         "SELECT EXISTS (SELECT 1 FROM fact WHERE format IN ('message-trace-detail', 'email-attachment-info', 'email-url-info')) AS x",
       ),
     };
-    for (const r of db.prepare('SELECT id, day, channel, verdict, candidate FROM bucket').all() as {
-      id: number;
-      day: number;
-      channel: string;
-      verdict: string;
-      candidate: number;
-    }[]) {
-      this.bucketIds.set(`${r.day}|${r.channel}|${r.verdict}|${r.candidate}`, r.id);
-      this.bucketChannels.set(r.id, r.channel);
-    }
+    this.reloadBuckets();
   }
 
   static open(path: string, opts: { readonly?: boolean; cacheMiB?: number } = {}): StoreOpenResult {
@@ -237,7 +229,7 @@ export class DsguardStore {
     for (const [id, n] of deltas) if (n !== 0) this.st.bucketAdd!.run(n, id);
   }
 
-  /** Forget cached bucket ids (after a rolled-back transaction). */
+  /** (Re)load the bucket dictionary: at open, and after a rolled-back transaction. */
   reloadBuckets(): void {
     this.bucketIds.clear();
     this.bucketChannels.clear();
