@@ -18,6 +18,7 @@ th{background:#f6f8fa}td.n{text-align:right;font-variant-numeric:tabular-nums}
 .legitimate{color:#067647;font-weight:600}.unknown{color:#475467}
 pre{background:#f6f8fa;border:1px solid #d0d7de;padding:.6rem;overflow-x:auto;white-space:pre-wrap;word-break:break-all}
 svg{max-width:100%}.legend span{margin-right:1rem}.sw{display:inline-block;width:.8rem;height:.8rem;vertical-align:middle;margin-right:.3rem}
+.nw{white-space:nowrap}abbr{text-decoration:underline dotted;cursor:help}
 .ok{background:#12b76a}.bad{background:#d92d20}.und{background:#98a2b3}small{color:#475467}
 `;
 
@@ -59,9 +60,9 @@ function sourceRow(s: SourceEntry): string {
     .slice(0, 5)
     .map((x) => `${e(x.address)} <small>(${e(x.messages)})</small>`)
     .join('<br>')}</td>
-<td class="n">${e(s.messages)}</td><td class="n">${e(s.recipients)}</td><td>${e(s.firstSeen.slice(0, 10))} – ${e(s.lastSeen.slice(0, 10))}</td>
+<td class="n">${e(s.messages)}</td><td class="n">${e(s.recipients)}</td><td class="nw">${e(s.firstSeen.slice(0, 10))}<br>${e(s.lastSeen.slice(0, 10))}</td>
 <td>${e(s.tls)}</td><td>${e(s.channel)}</td><td class="${e(verdict)}">${e(verdict)}</td>
-<td>${s.why.map((w) => `${e(w.code)} ${e(w.title)}`).join('<br>')}</td><td>${s.subjects.map(e).join('<br>')}</td><td><small>${examples}</small></td></tr>`;
+<td>${s.why.map((w) => `<abbr title="${e(w.title)} (${e(w.messages)} message(s))">${e(w.code)}</abbr>`).join(' ')}</td><td>${s.subjects.map(e).join('<br>')}</td><td><small>${examples}</small></td></tr>`;
 }
 
 export function renderTenantHtml(r: TenantReport, o: TenantRenderOptions): string {
