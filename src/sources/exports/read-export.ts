@@ -372,6 +372,26 @@ async function* readNdjson(
   if (batch.length > 0) yield batch;
 }
 
+/** A CSV record is its own row accessor: one object a row, no closures. */
+class CsvRecord extends CsvRow implements RawRow {
+  constructor(
+    index: ReadonlyMap<string, number>,
+    header: readonly string[],
+    fields: readonly string[],
+    readonly row: number,
+  ) {
+    super(index, header, fields);
+  }
+
+  get data(): ExportRow {
+    return this;
+  }
+
+  serialize(): string {
+    return JSON.stringify(this.fields);
+  }
+}
+
 async function* readCsv(
   path: string,
   info: ExportInfo,
@@ -404,8 +424,7 @@ async function* readCsv(
       throw new ExportReadError(`row ${n}: record longer than ${limits.maxRecordBytes} bytes (unterminated quote?)`);
     }
     if (n <= startAfter) return;
-    const data = new CsvRow(index, header, fields);
-    batch.push({ row: n, data, serialize: () => JSON.stringify(fields) });
+    batch.push(new CsvRecord(index, header, fields, n));
   };
   let pendingText = '';
   try {
