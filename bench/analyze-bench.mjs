@@ -64,15 +64,20 @@ async function dsguardParallel() {
   if (n !== FILES) throw new Error(`analyzed ${n} of ${FILES}`);
 }
 
+/** Best wall time and best CPU time (this process, all threads) over ROUNDS runs, in ms. */
 async function best(fn) {
-  let min = Number.POSITIVE_INFINITY;
+  let wall = Number.POSITIVE_INFINITY;
+  let cpu = Number.POSITIVE_INFINITY;
   for (let r = 0; r < ROUNDS; r++) {
     globalThis.gc?.();
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     await fn();
-    min = Math.min(min, performance.now() - t0);
+    wall = Math.min(wall, performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpu = Math.min(cpu, (c.user + c.system) / 1000);
   }
-  return min;
+  return { wall, cpu };
 }
 
 prepare();
@@ -94,18 +99,23 @@ const mb = bytes / 1024 / 1024;
 const line = (name, ms) =>
   `${name.padEnd(44)} ${ms.toFixed(0).padStart(7)} ms  ${((FILES / ms) * 1000).toFixed(0).padStart(7)} msg/s  ${(mb / (ms / 1000)).toFixed(1).padStart(7)} MB/s`;
 console.log(`analyze bench: ${FILES} .eml files, ${mb.toFixed(1)} MB, best of ${ROUNDS}`);
-console.log(line('reference: postal-mime full parse', ref));
-console.log(line('dsguard analyze --headers-only', fast));
-console.log(line('dsguard analyze (full, one thread)', full));
-console.log(line(`dsguard analyze (full, --jobs ${JOBS})`, parallel));
-const speedup = ref / fast;
-const fullRatio = Math.min(full, parallel) / ref;
+console.log(line('reference: postal-mime full parse', ref.wall));
+console.log(line('dsguard analyze --headers-only', fast.wall));
+console.log(line('dsguard analyze (full, one thread)', full.wall));
+console.log(line(`dsguard analyze (full, --jobs ${JOBS})`, parallel.wall));
+// Single-threaded subjects are compared on CPU time as well as wall time: CPU time does not move when other
+// work shares the machine's cores, wall time does. Worker threads can only be judged on wall time.
+const r = (a, b) => (a / b).toFixed(2);
 console.log(
-  `full analysis / postal-mime: one thread ${(full / ref).toFixed(2)}, ${JOBS} workers ${(parallel / ref).toFixed(2)}`,
+  `cpu time (ms): reference ${ref.cpu.toFixed(0)}, headers-only ${fast.cpu.toFixed(0)}, full one thread ${full.cpu.toFixed(0)}`,
 );
+const speedupWall = ref.wall / fast.wall;
+const speedupCpu = ref.cpu / fast.cpu;
 console.log(
-  `headers-only speed-up vs postal-mime: ${speedup.toFixed(1)}x (target >= 20x) ${speedup >= 20 ? 'OK' : 'MISSED'}`,
+  `headers-only speed-up vs postal-mime: ${speedupWall.toFixed(1)}x wall, ${speedupCpu.toFixed(1)}x cpu (target >= 20x, judged on cpu) ${speedupCpu >= 20 ? 'OK' : 'MISSED'}`,
 );
+console.log(`full analysis, one thread / postal-mime: ${r(full.wall, ref.wall)} wall, ${r(full.cpu, ref.cpu)} cpu`);
+const fullRatio = parallel.wall / ref.wall;
 console.log(
-  `full analysis time / postal-mime time: ${fullRatio.toFixed(2)} (target <= 1.00) ${fullRatio <= 1 ? 'OK' : 'MISSED'}`,
+  `full analysis as run by default (--jobs ${JOBS}) / postal-mime: ${fullRatio.toFixed(2)} wall (target <= 1.00) ${fullRatio <= 1 ? 'OK' : 'MISSED'}`,
 );
