@@ -16,8 +16,9 @@ import {
 } from '../report/analyze-report.js';
 import { terminalSafe } from '../report/safe-text.js';
 import { addExtrasOptions, buildExtras, type ExtrasFlags } from './analysis-extras.js';
-import { type CliIo, EXIT, Progress, UsageError, write } from './io.js';
+import { type CliIo, EXIT, Progress, UsageError } from './io.js';
 import { parseFailOn, parseFormat, positiveInt, profileOption, reachesFailOn } from './options.js';
+import { type RecordRenderers, RecordStream } from './record-stream.js';
 
 interface AnalyzeFlags extends ExtrasFlags {
   format: string;
@@ -91,10 +92,9 @@ export async function runAnalyze(paths: string[], flags: AnalyzeFlags, io: CliIo
   const byChannel = new Map<string, number>();
   let messages = 0;
   let errors = 0;
-  let first = true;
   const progress = new Progress(io, 'analyzing');
-  const explain = flags.explain === true;
-  if (format === 'json') await write(io.stdout, '[');
+  const out = new RecordStream(io, format, renderers(flags.explain === true));
+  await out.open();
   for await (const r of results) {
     if (isAnalyzeError(r)) {
       errors++;
@@ -105,12 +105,11 @@ export async function runAnalyze(paths: string[], flags: AnalyzeFlags, io: CliIo
       for (const f of r.findings)
         if (worst === null || severityRank(f.severity) > severityRank(worst)) worst = f.severity;
     }
-    await write(io.stdout, render(r, format, first, explain));
-    first = false;
+    await out.push(r);
     progress.tick(messages + errors);
   }
   progress.done();
-  if (format === 'json') await write(io.stdout, first ? ']\n' : '\n]\n');
+  await out.close();
   if (skipped > MAX_SKIP_LINES) io.stderr.write(`dsguard: skipped ${skipped} files in all that are not messages\n`);
   if (format === 'table') io.stderr.write(`${summaryLine({ messages, errors, byChannel })}\n`);
   if (messages + errors === 0) {
@@ -143,17 +142,11 @@ function pick(flags: ExtrasFlags): ExtrasFlags {
   return out;
 }
 
-function render(r: AnalyzeResult, format: string, first: boolean, explain: boolean): string {
-  switch (format) {
-    case 'json':
-      return `${first ? '\n' : ',\n'}${JSON.stringify(r, null, 2)}`;
-    case 'ndjson':
-      return `${JSON.stringify(r)}\n`;
-    case 'csv':
-      return renderCsvHeaderAndRow(r, first);
-    case 'md':
-      return (first ? '# dsguard analyze\n\n' : '') + renderMessageMarkdown(r, { explain });
-    default:
-      return renderMessageText(r, { explain });
-  }
+function renderers(explain: boolean): RecordRenderers<AnalyzeResult> {
+  return {
+    title: 'dsguard analyze',
+    text: (r) => renderMessageText(r, { explain }),
+    markdown: (r) => renderMessageMarkdown(r, { explain }),
+    csv: (r, header) => renderCsvHeaderAndRow(r, header),
+  };
 }

@@ -25,8 +25,9 @@ import {
   SystemResolver,
 } from '../net/dns.js';
 import { csvSafe, markdownSafe, terminalSafe } from '../report/safe-text.js';
-import { type CliIo, EXIT, Progress, RuntimeFailure, UsageError, write } from './io.js';
+import { type CliIo, EXIT, Progress, RuntimeFailure, UsageError } from './io.js';
 import { parseFailOn, parseFormat, positiveInt, profileOption, reachesFailOn } from './options.js';
+import { type RecordRenderers, RecordStream } from './record-stream.js';
 
 interface ExposureFlags {
   format: string;
@@ -127,9 +128,9 @@ export async function runExposure(domains: string[], flags: ExposureFlags, io: C
   let audited = 0;
   let errors = 0;
   let incomplete = 0;
-  let first = true;
+  const out = new RecordStream<Row>(io, format, renderers(explain));
   const progress = new Progress(io, 'auditing domains');
-  if (format === 'json') await write(io.stdout, '[');
+  await out.open();
   try {
     for await (const r of auditDomains(sources(domains, flags, io, accepted), {
       resolver,
@@ -149,8 +150,7 @@ export async function runExposure(domains: string[], flags: ExposureFlags, io: C
         }
         for (const f of r.findings) severities.push(f.severity);
       }
-      await write(io.stdout, render(r, format, first, explain));
-      first = false;
+      await out.push(r);
       progress.tick(audited + errors);
     }
   } catch (err) {
@@ -158,7 +158,7 @@ export async function runExposure(domains: string[], flags: ExposureFlags, io: C
     throw new RuntimeFailure((err as Error).message);
   }
   progress.done();
-  if (format === 'json') await write(io.stdout, first ? ']\n' : '\n]\n');
+  await out.close();
   if (recorder && flags.dnsRecord !== undefined) {
     try {
       await recorder.save(flags.dnsRecord);
@@ -182,19 +182,13 @@ export async function runExposure(domains: string[], flags: ExposureFlags, io: C
 
 type Row = DomainExposure | DomainInputError;
 
-function render(r: Row, format: string, first: boolean, explain: boolean): string {
-  switch (format) {
-    case 'json':
-      return `${first ? '\n' : ',\n'}${JSON.stringify(r, null, 2)}`;
-    case 'ndjson':
-      return `${JSON.stringify(r)}\n`;
-    case 'csv':
-      return renderCsvRow(r, first);
-    case 'md':
-      return (first ? '# dsguard exposure\n\n' : '') + renderMarkdown(r, explain);
-    default:
-      return renderText(r, explain);
-  }
+function renderers(explain: boolean): RecordRenderers<Row> {
+  return {
+    title: 'dsguard exposure',
+    text: (r) => renderText(r, explain),
+    markdown: (r) => renderMarkdown(r, explain),
+    csv: (r, header) => renderCsvRow(r, header),
+  };
 }
 
 const SEVERITY_ORDER: Record<Severity, number> = { high: 0, medium: 1, low: 2, info: 3 };

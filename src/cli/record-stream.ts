@@ -1,0 +1,55 @@
+/**
+ * Streamed output of one record at a time in every format: a JSON array opened before the first record and
+ * closed after the last, NDJSON lines, CSV with one header row, Markdown under one title, or text blocks.
+ * Commands that stream results (analyze, exposure) share it so the formats behave the same everywhere.
+ * @module
+ */
+import { type CliIo, write } from './io.js';
+
+export interface RecordRenderers<T> {
+  /** The Markdown document title, written before the first record. */
+  title: string;
+  text(record: T): string;
+  markdown(record: T): string;
+  /** One CSV row; with `header` true, the header row before it. */
+  csv(record: T, header: boolean): string;
+}
+
+export class RecordStream<T> {
+  private first = true;
+
+  constructor(
+    private readonly io: CliIo,
+    private readonly format: string,
+    private readonly renderers: RecordRenderers<T>,
+  ) {}
+
+  async open(): Promise<void> {
+    if (this.format === 'json') await write(this.io.stdout, '[');
+  }
+
+  async push(record: T): Promise<void> {
+    const first = this.first;
+    this.first = false;
+    await write(this.io.stdout, this.render(record, first));
+  }
+
+  async close(): Promise<void> {
+    if (this.format === 'json') await write(this.io.stdout, this.first ? ']\n' : '\n]\n');
+  }
+
+  private render(record: T, first: boolean): string {
+    switch (this.format) {
+      case 'json':
+        return `${first ? '\n' : ',\n'}${JSON.stringify(record, null, 2)}`;
+      case 'ndjson':
+        return `${JSON.stringify(record)}\n`;
+      case 'csv':
+        return this.renderers.csv(record, first);
+      case 'md':
+        return (first ? `# ${this.renderers.title}\n\n` : '') + this.renderers.markdown(record);
+      default:
+        return this.renderers.text(record);
+    }
+  }
+}
