@@ -103,8 +103,8 @@ console.log(line('reference: postal-mime full parse', ref.wall));
 console.log(line('dsguard analyze --headers-only', fast.wall));
 console.log(line('dsguard analyze (full, one thread)', full.wall));
 console.log(line(`dsguard analyze (full, --jobs ${JOBS})`, parallel.wall));
-// Single-threaded subjects are compared on CPU time as well as wall time: CPU time does not move when other
-// work shares the machine's cores, wall time does. Worker threads can only be judged on wall time.
+// Targets are judged on wall time, what a user waits for. CPU time (this process, all threads: it includes
+// V8's concurrent GC threads) is printed too, as a check when other work shares the machine's two cores.
 const r = (a, b) => (a / b).toFixed(2);
 console.log(
   `cpu time (ms): reference ${ref.cpu.toFixed(0)}, headers-only ${fast.cpu.toFixed(0)}, full one thread ${full.cpu.toFixed(0)}`,
@@ -112,7 +112,7 @@ console.log(
 const speedupWall = ref.wall / fast.wall;
 const speedupCpu = ref.cpu / fast.cpu;
 console.log(
-  `headers-only speed-up vs postal-mime: ${speedupWall.toFixed(1)}x wall, ${speedupCpu.toFixed(1)}x cpu (target >= 20x, judged on cpu) ${speedupCpu >= 20 ? 'OK' : 'MISSED'}`,
+  `headers-only speed-up vs postal-mime: ${speedupWall.toFixed(1)}x wall, ${speedupCpu.toFixed(1)}x cpu (target >= 20x wall) ${speedupWall >= 20 ? 'OK' : 'MISSED'}`,
 );
 console.log(`full analysis, one thread / postal-mime: ${r(full.wall, ref.wall)} wall, ${r(full.cpu, ref.cpu)} cpu`);
 const fullRatio = parallel.wall / ref.wall;
