@@ -1,7 +1,12 @@
 #!/usr/bin/env node
 // `npm run demo`: runs dsguard's jobs on the bundled sample data (samples/), one after the other.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+// A fresh store in the temp folder for every run, so the demo never reads a stale one.
+const DB = join(mkdtempSync(join(tmpdir(), 'dsguard-demo-')), 'demo.db');
 
 const jobs = [
   {
@@ -19,6 +24,14 @@ const jobs = [
       '--dns-replay',
       'samples/dns-replay.json',
     ],
+  },
+  {
+    title: 'ingest: message trace, trace detail, historical search (UTF-16) and Defender exports into a fresh store',
+    args: ['ingest', 'samples/exports', '--db', DB, '--profile', 'samples/exports-profile.yml'],
+  },
+  {
+    title: 'report: sources, RejectDirectSend impact and the connector plan from that store',
+    args: ['report', '--db', DB, '--profile', 'samples/exports-profile.yml'],
   },
 ];
 

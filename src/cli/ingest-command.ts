@@ -8,10 +8,11 @@ import type { Command } from 'commander';
 import { type IngestSummary, ingest } from '../ingest.js';
 import { terminalSafe } from '../report/safe-text.js';
 import { renderTextTable } from '../report/tabular.js';
+import { addExtrasOptions, buildExtras, type ExtrasFlags } from './analysis-extras.js';
 import { type CliIo, EXIT, write } from './io.js';
 import { parseFormat, profileOption } from './options.js';
 
-interface IngestFlags {
+interface IngestFlags extends ExtrasFlags {
   db: string;
   profile?: string;
   format: string;
@@ -20,7 +21,7 @@ interface IngestFlags {
 const MAX_ROW_ERRORS_SHOWN = 20;
 
 export function registerIngest(program: Command, io: CliIo, setExit: (code: number) => void): void {
-  program
+  const cmd = program
     .command('ingest')
     .description(
       'Read message trace (V1/V2), trace detail, historical search, Defender EmailEvents/attachment/URL and Graph trace exports into the store; the format is detected from the content',
@@ -28,10 +29,11 @@ export function registerIngest(program: Command, io: CliIo, setExit: (code: numb
     .argument('<files...>', 'export files (CSV UTF-8/UTF-16, JSON, NDJSON) or folders of them (recursive)')
     .option('--db <path>', 'the store (SQLite, created when missing)', 'dsguard.db')
     .option('-p, --profile <file>', 'tenant profile (dsguard.yml): accepted domains, connectors, known sources')
-    .option('-f, --format <format>', 'table | json', 'table')
-    .action(async (files: string[], flags: IngestFlags) => {
-      setExit(await runIngest(files, flags, io));
-    });
+    .option('-f, --format <format>', 'table | json', 'table');
+  // Rows have a connecting IP but no content: the IP-origin rules (DS5xx) apply, content analysis does not.
+  addExtrasOptions(cmd, { content: false }).action(async (files: string[], flags: IngestFlags) => {
+    setExit(await runIngest(files, flags, io));
+  });
 }
 
 class ProgressBar {
@@ -65,6 +67,7 @@ class ProgressBar {
 export async function runIngest(files: string[], flags: IngestFlags, io: CliIo): Promise<number> {
   const format = parseFormat(flags.format, ['table', 'json']);
   const profile = await profileOption(flags.profile);
+  const { extraRules } = await buildExtras(flags, { content: false });
   const bar = new ProgressBar(io);
   const controller = new AbortController();
   const onSigint = () => {
@@ -79,6 +82,7 @@ export async function runIngest(files: string[], flags: IngestFlags, io: CliIo):
     summary = await ingest(files, {
       db: flags.db,
       profile,
+      extraRules,
       signal: controller.signal,
       onProgress: (p) => bar.update(p.file, p.bytes, p.totalBytes, p.rows),
       onRowError: (e) => {
