@@ -17,6 +17,7 @@ import { join, relative, sep } from 'node:path';
 import { type AssessOptions, assess, type MessageRule } from './core/assess.js';
 import type { Assessment, Channel } from './core/assessment.js';
 import type { MessageEvidence } from './core/evidence.js';
+import { positiveIntegerLimits } from './core/limits.js';
 import type { TenantProfile } from './core/profile.js';
 import type { AdaptedRow, ExportAdapter } from './sources/exports/export-adapter.js';
 import { CsvRow, type ExportRow, headerIndex, JsonRow, type RowPlace } from './sources/exports/export-row.js';
@@ -222,7 +223,7 @@ class Ingestor {
       duplicates: 0,
       resumedAfter: 0,
     };
-    const limits = { ...DEFAULT_EXPORT_LIMITS, ...this.opts.limits };
+    const limits = positiveIntegerLimits('export reader', DEFAULT_EXPORT_LIMITS, this.opts.limits);
     let size: number;
     try {
       const s = await stat(path);

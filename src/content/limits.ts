@@ -3,6 +3,7 @@
  * hitting a bound is reported (a content gap), never silently ignored.
  * @module
  */
+import { positiveIntegerLimits } from '../core/limits.js';
 
 export interface ContentLimits {
   /** Largest attachment looked inside (bytes); larger ones are listed but not opened. */
@@ -50,14 +51,5 @@ export const DEFAULT_CONTENT_LIMITS: ContentLimits = {
 };
 
 export function contentLimits(overrides: Partial<ContentLimits> = {}): ContentLimits {
-  const out = { ...DEFAULT_CONTENT_LIMITS };
-  for (const [key, value] of Object.entries(overrides)) {
-    if (value === undefined) continue;
-    if (!(key in DEFAULT_CONTENT_LIMITS)) throw new TypeError(`unknown content limit ${key}`);
-    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
-      throw new TypeError(`content limit ${key} must be a positive integer, got ${String(value)}`);
-    }
-    (out as Record<string, number>)[key] = value;
-  }
-  return out;
+  return positiveIntegerLimits('content', DEFAULT_CONTENT_LIMITS, overrides);
 }

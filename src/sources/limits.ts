@@ -2,6 +2,7 @@
  * Validated reader limits. Inputs are hostile: every size is bounded, every limit is a positive integer.
  * @module
  */
+import { positiveIntegerLimits } from '../core/limits.js';
 
 export interface ReaderLimits {
   /** Largest message file read whole (bytes). */
@@ -25,13 +26,5 @@ export const DEFAULT_READER_LIMITS: ReaderLimits = {
 };
 
 export function readerLimits(overrides: Partial<ReaderLimits> = {}): ReaderLimits {
-  const out = { ...DEFAULT_READER_LIMITS };
-  for (const [key, value] of Object.entries(overrides)) {
-    if (value === undefined) continue;
-    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
-      throw new TypeError(`reader limit ${key} must be a positive integer, got ${String(value)}`);
-    }
-    (out as Record<string, number>)[key] = value;
-  }
-  return out;
+  return positiveIntegerLimits('reader', DEFAULT_READER_LIMITS, overrides);
 }

@@ -1,3 +1,5 @@
+import { positiveIntegerLimits } from '../limits.js';
+
 /**
  * RFC 5322 header block: unfolded values next to the raw lines, in order, duplicates kept.
  * Linear in the input size, with validated limits (attacker-controlled input).
@@ -33,13 +35,7 @@ export type HeaderBlockResult =
   | { status: 'error'; error: string };
 
 export function validateLimits(limits: Partial<HeaderBlockLimits>): HeaderBlockLimits {
-  const out = { ...DEFAULT_HEADER_LIMITS, ...limits };
-  for (const [k, v] of Object.entries(out)) {
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) {
-      throw new TypeError(`header limit ${k} must be a positive integer, got ${String(v)}`);
-    }
-  }
-  return out;
+  return positiveIntegerLimits('header', DEFAULT_HEADER_LIMITS, limits);
 }
 
 function isNameChar(code: number): boolean {
