@@ -6,8 +6,30 @@ import ipaddr from 'ipaddr.js';
 
 export type IpKind = 'public' | 'private' | 'loopback' | 'link-local' | 'unspecified' | 'reserved' | 'broadcast';
 
+type Ip = ipaddr.IPv4 | ipaddr.IPv6;
+
+/**
+ * Exports repeat the same few thousand addresses millions of times: parses are memoised in a bounded table
+ * (cleared when full). The results are immutable values, so sharing them changes nothing but speed.
+ */
+const MEMO_SIZE = 65_536;
+const parsed = new Map<string, Ip | null>();
+const kinds = new Map<string, IpKind | null>();
+
+function remember<V>(memo: Map<string, V>, key: string, value: V): V {
+  if (memo.size >= MEMO_SIZE) memo.clear();
+  memo.set(key, value);
+  return value;
+}
+
 /** Parse an IPv4/IPv6 literal (brackets and an IPv6 zone are tolerated); `null` when it is not one. */
-export function parseIp(text: string): ipaddr.IPv4 | ipaddr.IPv6 | null {
+export function parseIp(text: string): Ip | null {
+  const hit = parsed.get(text);
+  if (hit !== undefined) return hit;
+  return text.length > 80 ? parseIpUncached(text) : remember(parsed, text, parseIpUncached(text));
+}
+
+function parseIpUncached(text: string): Ip | null {
   let t = text.trim();
   if (t.startsWith('[') && t.endsWith(']')) t = t.slice(1, -1);
   if (t.toLowerCase().startsWith('ipv6:')) t = t.slice(5);
@@ -50,12 +72,24 @@ export function looksLikeIp(text: string): string | null {
 }
 
 /** Canonical text form of an IP literal, or `null`. */
+const canonical = new Map<string, string | null>();
+
 export function normalizeIp(text: string): string | null {
+  const hit = canonical.get(text);
+  if (hit !== undefined) return hit;
   const ip = parseIp(text);
-  return ip ? ip.toString() : null;
+  const value = ip ? ip.toString() : null;
+  return text.length > 80 ? value : remember(canonical, text, value);
 }
 
 export function ipKind(text: string): IpKind | null {
+  const hit = kinds.get(text);
+  if (hit !== undefined) return hit;
+  const kind = ipKindUncached(text);
+  return text.length > 80 ? kind : remember(kinds, text, kind);
+}
+
+function ipKindUncached(text: string): IpKind | null {
   const ip = parseIp(text);
   if (!ip) return null;
   const range = ip.range();
