@@ -9,27 +9,23 @@ export type IpKind = 'public' | 'private' | 'loopback' | 'link-local' | 'unspeci
 type Ip = ipaddr.IPv4 | ipaddr.IPv6;
 
 /**
- * Exports repeat the same few thousand addresses millions of times: parses are memoised in a bounded table
- * (cleared when full). The results are immutable values, so sharing them changes nothing but speed.
+ * Exports repeat the same few thousand addresses millions of times: the canonical form and the range of an
+ * address are memoised in bounded tables (cleared when full). Only strings are kept (parsed address objects
+ * cost too much memory for what they save).
  */
-const MEMO_SIZE = 65_536;
-const parsed = new Map<string, Ip | null>();
+const MEMO_SIZE = 16_384;
 const kinds = new Map<string, IpKind | null>();
 
 function remember<V>(memo: Map<string, V>, key: string, value: V): V {
   if (memo.size >= MEMO_SIZE) memo.clear();
-  memo.set(key, value);
+  // Keys are often slices of a large decoded chunk (a CSV block, a header block); V8 keeps the whole parent
+  // alive for a sliced string. Store a copy of its own so the memo never pins those chunks.
+  memo.set(` ${key}`.slice(1), value);
   return value;
 }
 
 /** Parse an IPv4/IPv6 literal (brackets and an IPv6 zone are tolerated); `null` when it is not one. */
 export function parseIp(text: string): Ip | null {
-  const hit = parsed.get(text);
-  if (hit !== undefined) return hit;
-  return text.length > 80 ? parseIpUncached(text) : remember(parsed, text, parseIpUncached(text));
-}
-
-function parseIpUncached(text: string): Ip | null {
   let t = text.trim();
   if (t.startsWith('[') && t.endsWith(']')) t = t.slice(1, -1);
   if (t.toLowerCase().startsWith('ipv6:')) t = t.slice(5);
