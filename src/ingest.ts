@@ -76,7 +76,12 @@ export interface FileIngestSummary {
   file: string;
   sha256: string | null;
   format: string | null;
-  status: 'ingested' | 'resumed' | 'skipped' | 'interrupted' | 'error';
+  /**
+   * `skipped`: ingested completely before; `not-an-export`: a file met while walking a folder whose content is
+   * no known export (a README, a picture): passed over and said so. A file named on its own that is not an
+   * export is an `error`.
+   */
+  status: 'ingested' | 'resumed' | 'skipped' | 'not-an-export' | 'interrupted' | 'error';
   error?: string;
   /** Rows read in this run (after the resume point). */
   read: number;
@@ -233,7 +238,7 @@ class Ingestor {
       return { ...summary, status: 'error', error: `cannot read: ${(error as NodeJS.ErrnoException).code ?? error}` };
     }
     const sniff = await sniffExportFile(path, limits);
-    if (sniff.status === 'error') return { ...summary, status: 'error', error: sniff.error };
+    if (sniff.status === 'error') return { ...summary, status: 'not-an-export', error: sniff.error };
     const info = sniff.info;
     summary.format = info.description;
     summary.sha256 = await sha256File(path);
@@ -576,8 +581,8 @@ function messageRow(
 }
 
 /** Folders stand for the files in them (recursively, in name order, hidden entries skipped). */
-async function expandPaths(paths: readonly string[]): Promise<string[]> {
-  const out: string[] = [];
+async function expandPaths(paths: readonly string[]): Promise<{ path: string; walked: boolean }[]> {
+  const out: { path: string; walked: boolean }[] = [];
   for (const p of paths) {
     let isDir = false;
     try {
@@ -586,7 +591,7 @@ async function expandPaths(paths: readonly string[]): Promise<string[]> {
       isDir = false;
     }
     if (!isDir) {
-      out.push(p);
+      out.push({ path: p, walked: false });
       continue;
     }
     const entries = (await readdir(p, { recursive: true, withFileTypes: true }))
@@ -599,7 +604,7 @@ async function expandPaths(paths: readonly string[]): Promise<string[]> {
             .some((part) => part.startsWith('.')),
       )
       .sort();
-    out.push(...entries);
+    out.push(...entries.map((path) => ({ path, walked: true })));
   }
   return out;
 }
@@ -639,8 +644,9 @@ export async function ingest(paths: readonly string[], opts: IngestOptions): Pro
     store.transaction(() => store.setMeta('profile', fp));
     const ingestor = new Ingestor(store, opts);
     ingestor.reassessPending();
-    for (const path of await expandPaths(paths)) {
+    for (const { path, walked } of await expandPaths(paths)) {
       const f = await ingestor.ingestFile(path);
+      if (f.status === 'not-an-export' && !walked) f.status = 'error';
       summary.files.push(f);
       summary.read += f.read;
       summary.stored += f.stored;

@@ -101,8 +101,11 @@ export async function runIngest(files: string[], flags: IngestFlags, io: CliIo):
     io.stderr.write(`dsguard: … ${rowErrors - MAX_ROW_ERRORS_SHOWN} more bad row(s) not shown\n`);
   }
   for (const f of summary.files) {
-    if (f.status === 'error')
+    if (f.status === 'error') {
       io.stderr.write(`dsguard: ${terminalSafe(f.file)}: ${terminalSafe(f.error ?? 'error')}\n`);
+    } else if (f.status === 'not-an-export') {
+      io.stderr.write(`dsguard: skipped ${terminalSafe(f.file)}: ${terminalSafe(f.error ?? 'not an export')}\n`);
+    }
   }
   for (const w of summary.warnings) io.stderr.write(`dsguard: warning: ${terminalSafe(w)}\n`);
   if (format === 'json') await write(io.stdout, `${JSON.stringify(summary, null, 2)}\n`);

@@ -1,4 +1,5 @@
 /** The ingest, report and powershell commands in-process: output streams and exit codes. */
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
@@ -31,6 +32,19 @@ describe('dsguard ingest / report / powershell', () => {
   it('exits 0 when every row of every file was read', async () => {
     const r = await runCli(['ingest', 'test/fixtures/exports/messagetrace-v1.csv', '--db', join(tmp.dir, 'y.db')]);
     expect(r.code).toBe(0);
+  });
+
+  it('passes over files in a folder that are not exports, but refuses one named on its own', async () => {
+    const dir = join(tmp.dir, 'exports');
+    mkdirSync(dir);
+    copyFileSync('samples/exports/messagetrace-v2.csv', join(dir, 'trace.csv'));
+    writeFileSync(join(dir, 'README.txt'), 'Exports pulled on Monday.\n');
+    const r = await runCli(['ingest', dir, '--db', join(tmp.dir, 'f.db'), '--no-geoip']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/skipped [^\n]*README\.txt: unrecognised/);
+    const named = await runCli(['ingest', join(dir, 'README.txt'), '--db', join(tmp.dir, 'g.db'), '--no-geoip']);
+    expect(named.code).toBe(3);
+    expect(named.stderr).toMatch(/README\.txt: unrecognised/);
   });
 
   it('reports in every format; json on stdout only', async () => {
