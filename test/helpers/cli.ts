@@ -9,7 +9,13 @@ export interface CliRun {
   stderr: string;
 }
 
-export async function runCli(argv: string[], stdin = '', env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+/** `progress: true` runs as if stderr were a terminal (progress lines drawn). */
+export async function runCli(
+  argv: string[],
+  stdin = '',
+  env: NodeJS.ProcessEnv = {},
+  options: { progress?: boolean } = {},
+): Promise<CliRun> {
   const out = new PassThrough();
   const err = new PassThrough();
   let stdout = '';
@@ -20,7 +26,13 @@ export async function runCli(argv: string[], stdin = '', env: NodeJS.ProcessEnv 
   err.on('data', (c) => {
     stderr += c;
   });
-  const io: CliIo = { stdout: out, stderr: err, stdin: Readable.from([stdin]), progress: false, env };
+  const io: CliIo = {
+    stdout: out,
+    stderr: err,
+    stdin: Readable.from([stdin]),
+    progress: options.progress ?? false,
+    env,
+  };
   const code = await main(argv, io);
   return { code, stdout, stderr };
 }

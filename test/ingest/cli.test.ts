@@ -93,33 +93,15 @@ describe('dsguard ingest / report / powershell', () => {
 
 describe('progress and envelopes', () => {
   it('draws a progress bar on stderr only when it is a terminal', async () => {
-    const { PassThrough, Readable } = await import('node:stream');
-    const { runIngest } = await import('../../src/cli/ingest-command.js');
-    const run = async (progress: boolean) => {
-      const out = new PassThrough();
-      const err = new PassThrough();
-      let stdout = '';
-      let stderr = '';
-      out.on('data', (c) => {
-        stdout += c;
-      });
-      err.on('data', (c) => {
-        stderr += c;
-      });
-      const db = join(tmp.dir, `${progress}.db`);
-      await runIngest(
-        ['test/fixtures/exports/messagetrace-v1.csv'],
-        { db, format: 'table' },
+    const run = (progress: boolean) =>
+      runCli(
+        ['ingest', 'test/fixtures/exports/messagetrace-v1.csv', '--db', join(tmp.dir, `${progress}.db`)],
+        '',
+        {},
         {
-          stdout: out,
-          stderr: err,
-          stdin: Readable.from(['']),
           progress,
-          env: {},
         },
       );
-      return { stdout, stderr };
-    };
     const tty = await run(true);
     expect(tty.stderr).toMatch(/\r\[#+\] 100% messagetrace-v1\.csv 1 rows/);
     expect(tty.stdout).not.toContain('\r');
