@@ -8,7 +8,7 @@
 import type { MessageRule } from '../assess.js';
 import type { MessageEvidence } from '../evidence.js';
 import type { EvidenceRef, Finding } from '../finding.js';
-import { type Cidr, ipKind, parseCidr, parseIp } from '../net-address.js';
+import { type Cidr, ipKind, normalizeIp, parseCidr, parseIp } from '../net-address.js';
 import { hostingNetwork, NETWORK_SOURCES } from './hosting-networks.js';
 import { finding } from './make-finding.js';
 
@@ -79,7 +79,7 @@ function originFindings(
 ): Finding[] {
   const cip = ev.connectingIp;
   if (!cip) return [];
-  const ip = parseIp(cip.value)?.toString() ?? null;
+  const ip = normalizeIp(cip.value);
   if (!ip || ipKind(ip) !== 'public') return [];
   const out: Finding[] = [];
   const info = lookup ? lookup(ip) : null;
