@@ -8,8 +8,8 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type { ExtrasFlags } from './analysis-extras.js';
 import type { AnalyzeResult } from './analyze.js';
-import type { ExtrasFlags } from './cli/analysis-extras.js';
 import { loadInputs } from './sources/inputs.js';
 import { type ReaderLimits, readerLimits } from './sources/limits.js';
 

@@ -5,9 +5,9 @@
  * @module
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { buildAnalysisExtras } from './analysis-extras.js';
 import { type AnalyzeResult, toAnalyzedMessage } from './analyze.js';
 import type { AnalyzeJob, AnalyzeWorkerConfig, AnalyzeWorkerReply } from './analyze-parallel.js';
-import { buildExtras } from './cli/analysis-extras.js';
 import { loadProfile } from './config/profile-file.js';
 import { assess, type MessageRule } from './core/assess.js';
 import type { TenantProfile } from './core/profile.js';
@@ -32,10 +32,10 @@ const setup: Promise<Setup> = (async () => {
     if (r.status === 'error') throw new Error(r.error);
     profile = r.profile;
   }
-  const extras = config.extras
-    ? await buildExtras(config.extras, { content: true })
-    : { analyzers: [], extraRules: [] };
-  return { profile, ...extras };
+  if (!config.extras) return { profile, analyzers: [], extraRules: [] };
+  const extras = await buildAnalysisExtras(config.extras, { content: true });
+  if (extras.status === 'error') throw new Error(extras.error);
+  return { profile, analyzers: extras.analyzers, extraRules: extras.extraRules };
 })();
 
 const limits = readerLimits(config.limits);

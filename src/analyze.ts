@@ -6,11 +6,9 @@ import { type AssessOptions, assess, type MessageRule } from './core/assess.js';
 import type { Assessment } from './core/assessment.js';
 import type { MessageEvidence } from './core/evidence.js';
 import type { TenantProfile } from './core/profile.js';
-import { readInputs } from './sources/inputs.js';
+import { parseMessageBytes, readInputs } from './sources/inputs.js';
 import { type ReaderLimits, readerLimits } from './sources/limits.js';
-import { evidenceFromMsg } from './sources/outlook-msg.js';
-import { type ContentAnalyzer, evidenceFromRfc822 } from './sources/rfc822.js';
-import { isOleCompoundFile } from './sources/sniff.js';
+import type { ContentAnalyzer } from './sources/rfc822.js';
 
 export interface AnalyzedMessage extends Assessment {
   input: string;
@@ -101,20 +99,12 @@ export async function analyzeMessage(
   const input = opts.input ?? '(message)';
   const buf = typeof raw === 'string' ? Buffer.from(raw, 'utf8') : raw;
   const limits = readerLimits(opts.limits);
-  const result = isOleCompoundFile(buf)
-    ? await evidenceFromMsg(buf, {
-        input,
-        headersOnly: opts.headersOnly ?? false,
-        limits,
-        ...(opts.analyzers ? { analyzers: opts.analyzers } : {}),
-      })
-    : await evidenceFromRfc822(buf, {
-        input,
-        sourceKind: 'eml',
-        headersOnly: opts.headersOnly ?? false,
-        limits,
-        ...(opts.analyzers ? { analyzers: opts.analyzers } : {}),
-      });
+  // The same content sniffing and readers as files and folders use.
+  const result = await parseMessageBytes(buf, input, {
+    headersOnly: opts.headersOnly ?? false,
+    limits,
+    ...(opts.analyzers ? { analyzers: opts.analyzers } : {}),
+  });
   if (result.status === 'error') return { input, error: result.error };
   return toAnalyzedMessage(result.evidence, assess(result.evidence, assessOptions(opts)));
 }

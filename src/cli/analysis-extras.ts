@@ -4,23 +4,11 @@
  * and extra rule families that `analyzeInputs` / `assess` take.
  * @module
  */
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { createContentAnalyzer } from '../content/content-analyzer.js';
-import type { MessageRule } from '../core/assess.js';
-import { parseCidr } from '../core/net-address.js';
-import { createContentRule } from '../core/rules/content.js';
-import { type CampaignIndicator, createOriginRule } from '../core/rules/origin.js';
-import { openIpLookup } from '../enrich/ip-lookup.js';
-import type { ContentAnalyzer } from '../sources/rfc822.js';
+import { type AnalysisExtras, buildAnalysisExtras, type ExtrasFlags } from '../analysis-extras.js';
 import { RuntimeFailure, UsageError } from './io.js';
 
-export interface ExtrasFlags {
-  content?: boolean;
-  geoip?: boolean;
-  geoipDb?: string[];
-  indicators?: string;
-}
+export type { ExtrasFlags };
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -34,48 +22,9 @@ export function addExtrasOptions(cmd: Command, opts: { content: boolean }): Comm
     .option('--indicators <file>', 'campaign IP indicators: one address or CIDR a line, optional ",campaign,source"');
 }
 
-/** Parse an indicator file: `address-or-cidr[,campaign[,source]]`, `#` comments. */
-export function parseIndicators(text: string, file: string): CampaignIndicator[] {
-  const out: CampaignIndicator[] = [];
-  const lines = text.split(/\r?\n/);
-  for (let i = 0; i < lines.length; i++) {
-    const line = (lines[i] ?? '').trim();
-    if (!line || line.startsWith('#')) continue;
-    const [cidr = '', campaign = '', source = ''] = line.split(',').map((s) => s.trim());
-    if (!parseCidr(cidr))
-      throw new UsageError(`${file} line ${i + 1}: not an IP address or CIDR range: ${cidr.slice(0, 80)}`);
-    out.push({ cidr, campaign: campaign || 'a Direct Send campaign', source: source || file });
-  }
-  return out;
-}
-
-export async function buildExtras(
-  flags: ExtrasFlags,
-  opts: { content: boolean },
-): Promise<{ analyzers: ContentAnalyzer[]; extraRules: MessageRule[] }> {
-  const analyzers: ContentAnalyzer[] = [];
-  const extraRules: MessageRule[] = [];
-  if (opts.content && flags.content !== false) {
-    analyzers.push(createContentAnalyzer());
-    extraRules.push(createContentRule());
-  }
-  let indicators: CampaignIndicator[] = [];
-  if (flags.indicators) {
-    let text: string;
-    try {
-      text = await readFile(flags.indicators, 'utf8');
-    } catch (error) {
-      throw new RuntimeFailure(`${flags.indicators}: ${error instanceof Error ? error.message : String(error)}`);
-    }
-    indicators = parseIndicators(text, flags.indicators);
-  }
-  const dbs = flags.geoipDb ?? [];
-  if (flags.geoip === false && dbs.length === 0) {
-    extraRules.push(createOriginRule(null, { indicators }));
-  } else {
-    const r = await openIpLookup({ geoipDbs: dbs, bundled: flags.geoip !== false });
-    if (r.status === 'error') throw new RuntimeFailure(r.error);
-    extraRules.push(createOriginRule(r.lookup, { indicators }));
-  }
-  return { analyzers, extraRules };
+/** The analysis families for a command, with failures as CLI errors (exit 2 for usage, 3 for I/O). */
+export async function buildExtras(flags: ExtrasFlags, opts: { content: boolean }): Promise<AnalysisExtras> {
+  const r = await buildAnalysisExtras(flags, opts);
+  if (r.status === 'ok') return { analyzers: r.analyzers, extraRules: r.extraRules };
+  throw r.kind === 'usage' ? new UsageError(r.error) : new RuntimeFailure(r.error);
 }

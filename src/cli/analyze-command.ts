@@ -7,7 +7,6 @@ import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { type AnalyzeResult, analyzeInputs, isAnalyzeError } from '../analyze.js';
 import { analyzeInputsParallel, parallelAvailable } from '../analyze-parallel.js';
-import { type Severity, severityRank } from '../core/finding.js';
 import {
   renderCsvHeaderAndRow,
   renderMessageMarkdown,
@@ -17,7 +16,7 @@ import {
 import { terminalSafe } from '../report/safe-text.js';
 import { addExtrasOptions, buildExtras, type ExtrasFlags } from './analysis-extras.js';
 import { type CliIo, EXIT, Progress, UsageError } from './io.js';
-import { parseFailOn, parseFormat, positiveInt, profileOption, reachesFailOn } from './options.js';
+import { parseFailOn, parseFormat, positiveInt, profileOption, WorstSeverity } from './options.js';
 import { type RecordRenderers, RecordStream } from './record-stream.js';
 
 interface AnalyzeFlags extends ExtrasFlags {
@@ -88,7 +87,7 @@ export async function runAnalyze(paths: string[], flags: AnalyzeFlags, io: CliIo
       )
     : analyzeInputs(paths, { profile, headersOnly, limits, stdin: io.stdin, onSkip, ...extras });
 
-  let worst: Severity | null = null;
+  const worst = new WorstSeverity();
   const byChannel = new Map<string, number>();
   let messages = 0;
   let errors = 0;
@@ -102,8 +101,7 @@ export async function runAnalyze(paths: string[], flags: AnalyzeFlags, io: CliIo
     } else {
       messages++;
       byChannel.set(r.channel, (byChannel.get(r.channel) ?? 0) + 1);
-      for (const f of r.findings)
-        if (worst === null || severityRank(f.severity) > severityRank(worst)) worst = f.severity;
+      worst.add(r.findings);
     }
     await out.push(r);
     progress.tick(messages + errors);
@@ -117,7 +115,7 @@ export async function runAnalyze(paths: string[], flags: AnalyzeFlags, io: CliIo
     return EXIT.failure;
   }
   if (errors > 0) return EXIT.failure;
-  return worst !== null && reachesFailOn([worst], failOn) ? EXIT.findings : EXIT.ok;
+  return worst.reaches(failOn) ? EXIT.findings : EXIT.ok;
 }
 
 const MAX_SKIP_LINES = 20;

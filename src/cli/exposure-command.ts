@@ -26,7 +26,7 @@ import {
 } from '../net/dns.js';
 import { csvSafe, markdownSafe, terminalSafe } from '../report/safe-text.js';
 import { type CliIo, EXIT, Progress, RuntimeFailure, UsageError } from './io.js';
-import { parseFailOn, parseFormat, positiveInt, profileOption, reachesFailOn } from './options.js';
+import { parseFailOn, parseFormat, positiveInt, profileOption, WorstSeverity } from './options.js';
 import { type RecordRenderers, RecordStream } from './record-stream.js';
 
 interface ExposureFlags {
@@ -123,7 +123,7 @@ export async function runExposure(domains: string[], flags: ExposureFlags, io: C
   }
   const { resolver, recorder } = await buildResolver(flags);
   const explain = flags.explain === true;
-  const severities: Severity[] = [];
+  const worst = new WorstSeverity();
   const byRisk = new Map<string, number>();
   let audited = 0;
   let errors = 0;
@@ -148,7 +148,7 @@ export async function runExposure(domains: string[], flags: ExposureFlags, io: C
             `dsguard: ${terminalSafe(r.domain)}: DNS lookups failed (${terminalSafe(r.dnsErrors.map((e) => `${e.type} ${e.name}: ${e.error}`).join('; '), 300)})\n`,
           );
         }
-        for (const f of r.findings) severities.push(f.severity);
+        worst.add(r.findings);
       }
       await out.push(r);
       progress.tick(audited + errors);
@@ -177,7 +177,7 @@ export async function runExposure(domains: string[], flags: ExposureFlags, io: C
     return EXIT.failure;
   }
   if (errors > 0 || incomplete > 0) return EXIT.failure;
-  return reachesFailOn(severities, failOn) ? EXIT.findings : EXIT.ok;
+  return worst.reaches(failOn) ? EXIT.findings : EXIT.ok;
 }
 
 type Row = DomainExposure | DomainInputError;

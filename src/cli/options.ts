@@ -4,7 +4,7 @@
  */
 
 import { loadProfile } from '../config/profile-file.js';
-import { isSeverity, type Severity, severityRank } from '../core/finding.js';
+import { type Finding, isSeverity, maxSeverity, type Severity, severityRank } from '../core/finding.js';
 import type { TenantProfile } from '../core/profile.js';
 import { RuntimeFailure, UsageError } from './io.js';
 
@@ -19,6 +19,20 @@ export function parseFailOn(value: string | undefined): Severity | null {
   if (value === undefined || value === 'none') return null;
   if (isSeverity(value)) return value;
   throw new UsageError(`--fail-on must be one of high, medium, low, info, none (got "${value}")`);
+}
+
+/** The worst severity seen over a stream of results: constant memory, whatever the batch size. */
+export class WorstSeverity {
+  private worst: Severity | null = null;
+
+  add(findings: readonly Finding[]): void {
+    const m = maxSeverity(findings);
+    if (m !== null && (this.worst === null || severityRank(m) > severityRank(this.worst))) this.worst = m;
+  }
+
+  reaches(failOn: Severity | null): boolean {
+    return this.worst !== null && reachesFailOn([this.worst], failOn);
+  }
 }
 
 export function reachesFailOn(severities: Iterable<Severity>, failOn: Severity | null): boolean {

@@ -111,8 +111,6 @@ export interface ClientEvidence {
   /** Order of the first header names (lower-case), for tool fingerprints such as swaks. */
   headerOrder: string[];
   date: Observed<string> | null;
-  /** MIME preamble text, when the body was read. */
-  preamble: Observed<string> | null;
 }
 
 export interface MessageEvidence {
@@ -222,7 +220,6 @@ export function emptyEvidence(input: string, sourceKind: SourceKind): MessageEvi
       boundaries: [],
       headerOrder: [],
       date: null,
-      preamble: null,
     },
     mailingList: null,
     arc: null,

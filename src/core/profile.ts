@@ -68,19 +68,6 @@ export function connectorForIp(profile: TenantProfile, ip: string): InboundConne
   return null;
 }
 
-export function connectorForCertificate(profile: TenantProfile, host: string): InboundConnectorProfile | null {
-  const h = normalizeDomain(host);
-  for (const c of profile.connectors) {
-    for (const name of c.certificateNames) {
-      const n = normalizeDomain(name);
-      if (n.startsWith('*.') ? h.endsWith(n.slice(1)) && h.split('.').length === n.split('.').length : h === n) {
-        return c;
-      }
-    }
-  }
-  return null;
-}
-
 /** Linear-time glob match (`*` any run, `?` one char), case-insensitive. */
 export function globMatch(pattern: string, text: string): boolean {
   const p = pattern.toLowerCase();

@@ -60,10 +60,6 @@ export function renderMessageText(r: AnalyzeResult, opts: RenderOptions): string
   return `${lines.join('\n')}\n\n`;
 }
 
-export function toJson(r: AnalyzeResult): unknown {
-  return r;
-}
-
 const CSV_COLUMNS: Column<AnalyzeResult>[] = [
   { header: 'input', value: (r) => r.input },
   { header: 'messageId', value: (r) => (isAnalyzeError(r) ? null : r.messageId) },

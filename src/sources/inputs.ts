@@ -64,10 +64,6 @@ const HEAD_CHUNK = 32 * 1024;
 /** Reused for the first read of every file in --headers-only mode: the header bytes are copied out of it. */
 const sharedHead = Buffer.allocUnsafe(HEAD_CHUNK);
 
-function hasHeaderEnd(buf: Buffer): boolean {
-  return buf.includes('\n\n') || buf.includes('\n\r\n');
-}
-
 /** What the read-ahead stage hands to the parser: bytes, a lazily streamed mbox, or an error. */
 type Loaded =
   | { kind: 'bytes'; path: string; buf: Buffer }
@@ -119,7 +115,7 @@ function load(path: string, opts: LoadOptions): Loaded {
     const target = Math.min(size, opts.limits.maxHeaderBytes + 4);
     const chunks = [Buffer.from(head)];
     let total = headRead;
-    while (total < target && !hasHeaderEnd(chunks[chunks.length - 1]!)) {
+    while (total < target && headerEnd(chunks[chunks.length - 1]!) < 0) {
       const next = Buffer.allocUnsafe(Math.min(HEAD_CHUNK, target - total));
       const n = readSync(fd, next, 0, next.length, total);
       if (n === 0) break;

@@ -68,7 +68,7 @@ export async function evidenceFromRfc822(buf: Uint8Array, opts: Rfc822Options): 
   });
   if (block.status === 'error') return block;
   if (block.fields.length === 0) return { status: 'error', error: 'no header fields found: not a mail message' };
-  const { evidence } = evidenceFromHeaders(block.fields, { input: opts.input, sourceKind: opts.sourceKind });
+  const evidence = evidenceFromHeaders(block.fields, { input: opts.input, sourceKind: opts.sourceKind });
   if (block.malformedLines > 0) evidence.notes.push(`${block.malformedLines} malformed header line(s) skipped`);
 
   const hasBody = end >= 0 && end < buf.length;

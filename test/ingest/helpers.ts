@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadProfile } from '../../src/config/profile-file.js';
@@ -29,4 +29,20 @@ export function openStore(path: string): DsguardStore {
   const r = DsguardStore.open(path);
   if (r.status !== 'ok') throw new Error(r.error);
   return r.store;
+}
+
+/** Write a one-row Get-MessageTraceV2 export with the given (possibly hostile) sender, IP and subject. */
+export function writeTraceRow(
+  path: string,
+  row: { id: string; sender: string; fromIp: string; subject: string; recipient?: string },
+): void {
+  const q = (v: string) => `"${v.replace(/"/g, '""')}"`;
+  writeFileSync(
+    path,
+    '"MessageTraceId","Received","SenderAddress","RecipientAddress","FromIP","Subject"\r\n' +
+      [row.id, '7/20/2026 8:15:02 AM', row.sender, row.recipient ?? 'b@contoso.com', row.fromIp, row.subject]
+        .map(q)
+        .join(',') +
+      '\r\n',
+  );
 }

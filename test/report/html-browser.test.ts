@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { ingest } from '../../src/ingest.js';
 import { renderTenantHtml } from '../../src/report/tenant-report-html.js';
 import { buildTenantReport } from '../../src/tenant-report.js';
-import { fixtureFiles, fixtureProfile, openStore, tempDir } from '../ingest/helpers.js';
+import { fixtureFiles, fixtureProfile, openStore, tempDir, writeTraceRow } from '../ingest/helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const haveBrowser = existsSync(CHROMIUM);
@@ -34,11 +34,12 @@ describe.skipIf(!haveBrowser)('HTML report in headless Chromium', () => {
     try {
       const evil = join(t.dir, 'evil.csv');
       const subject = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script> Voicemail';
-      writeFileSync(
-        evil,
-        '"MessageTraceId","Received","SenderAddress","RecipientAddress","FromIP","Subject"\r\n' +
-          `"a1000001-0000-4000-8000-08dee9000010","7/20/2026 8:15:02 AM","scanner@contoso.com","b@contoso.com","198.51.100.77","${subject.replace(/"/g, '""')}"\r\n`,
-      );
+      writeTraceRow(evil, {
+        id: 'a1000001-0000-4000-8000-08dee9000010',
+        sender: 'scanner@contoso.com',
+        fromIp: '198.51.100.77',
+        subject,
+      });
       const db = join(t.dir, 'r.db');
       const profile = await fixtureProfile();
       await ingest([...fixtureFiles(), evil], { db, profile });

@@ -3,7 +3,6 @@
  * hostile values, and the PowerShell it prints.
  */
 import { createHash } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseProfile } from '../../src/config/profile-file.js';
@@ -18,7 +17,7 @@ import {
 import { renderTenantCsv, renderTenantMarkdown, renderTenantText } from '../../src/report/tenant-report-text.js';
 import { buildTenantReport, type TenantReport } from '../../src/tenant-report.js';
 import { expectGolden, expectGoldenText } from '../helpers/golden.js';
-import { fixtureFiles, fixtureProfile, openStore, tempDir } from '../ingest/helpers.js';
+import { fixtureFiles, fixtureProfile, openStore, tempDir, writeTraceRow } from '../ingest/helpers.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let report: TenantReport;
@@ -107,11 +106,12 @@ describe('hostile values', () => {
     try {
       const path = join(t.dir, 'evil.csv');
       const evilSubject = "<script>alert(1)</script> =cmd|' /C calc'!A0 ``` | # **x**";
-      writeFileSync(
-        path,
-        '"MessageTraceId","Received","SenderAddress","RecipientAddress","FromIP","Subject"\r\n' +
-          `"a1000001-0000-4000-8000-08dee9000009","7/20/2026 8:15:02 AM","o'brien&x=1@contoso.com","b@contoso.com","198.51.100.99","${evilSubject.replace(/"/g, '""')}"\r\n`,
-      );
+      writeTraceRow(path, {
+        id: 'a1000001-0000-4000-8000-08dee9000009',
+        sender: "o'brien&x=1@contoso.com",
+        fromIp: '198.51.100.99',
+        subject: evilSubject,
+      });
       const evilDb = join(t.dir, 'evil.db');
       const profile = await fixtureProfile();
       await ingest([path], { db: evilDb, profile });

@@ -32,13 +32,6 @@ export interface HeaderEvidenceOptions {
   sourceKind: SourceKind;
 }
 
-export interface HeaderEvidence {
-  evidence: MessageEvidence;
-  headers: HeaderIndex;
-  /** Index of the entry hop's Received field, or null when none was recognised. */
-  entryHopIndex: number | null;
-}
-
 function refOf(input: string, f: HeaderField, value?: string): EvidenceRef {
   return { source: input, field: f.name, value: boundValue(value ?? f.value), location: `line ${f.line}` };
 }
@@ -91,7 +84,7 @@ function tenantFrom(value: string): string | null {
   return GUID.test(id) ? id : null;
 }
 
-export function evidenceFromHeaders(fields: readonly HeaderField[], opts: HeaderEvidenceOptions): HeaderEvidence {
+export function evidenceFromHeaders(fields: readonly HeaderField[], opts: HeaderEvidenceOptions): MessageEvidence {
   const { input } = opts;
   const h = new HeaderIndex(fields);
   const ev = emptyEvidence(input, opts.sourceKind);
@@ -357,5 +350,5 @@ export function evidenceFromHeaders(fields: readonly HeaderField[], opts: Header
   const list = h.first('list-id') ?? h.first('list-post');
   if (list) ev.mailingList = obs(list);
 
-  return { evidence: ev, headers: h, entryHopIndex: entryField?.index ?? null };
+  return ev;
 }

@@ -258,12 +258,3 @@ export function isExchangeOnlineHost(host: string | null): boolean {
     h.endsWith('.outlook.com')
   );
 }
-
-/** Hosts of Microsoft's own outbound (sending-tenant) infrastructure. */
-export function isExchangeOutboundHost(host: string | null): boolean {
-  if (!host) return false;
-  const h = host.toLowerCase();
-  return (
-    h.endsWith('.outbound.protection.outlook.com') || h.endsWith('.prod.outlook.com') || h.endsWith('.outlook.com')
-  );
-}

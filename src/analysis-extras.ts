@@ -1,0 +1,85 @@
+/**
+ * The optional analysis families, from plain settings: content analysis (analysers + content rules), IP
+ * origin (bundled or user MMDB data) and campaign indicators. Shared by the CLI commands and the analysis
+ * worker threads; expected failures come back as results, never exceptions.
+ * @module
+ */
+import { readFile } from 'node:fs/promises';
+import { createContentAnalyzer } from './content/content-analyzer.js';
+import type { MessageRule } from './core/assess.js';
+import { parseCidr } from './core/net-address.js';
+import { createContentRule } from './core/rules/content.js';
+import { type CampaignIndicator, createOriginRule } from './core/rules/origin.js';
+import { openIpLookup } from './enrich/ip-lookup.js';
+import type { ContentAnalyzer } from './sources/rfc822.js';
+
+/** Plain settings (they cross to worker threads): the flags of `--no-content`, `--geoip-db`, `--no-geoip`, `--indicators`. */
+export interface ExtrasFlags {
+  content?: boolean;
+  geoip?: boolean;
+  geoipDb?: string[];
+  indicators?: string;
+}
+
+export interface AnalysisExtras {
+  analyzers: ContentAnalyzer[];
+  extraRules: MessageRule[];
+}
+
+/** `usage`: the user's input is malformed (an indicator line); `io`: a file could not be read or opened. */
+export type ExtrasResult =
+  | ({ status: 'ok' } & AnalysisExtras)
+  | { status: 'error'; kind: 'usage' | 'io'; error: string };
+
+/** Parse an indicator file: `address-or-cidr[,campaign[,source]]`, `#` comments. */
+export function parseIndicators(
+  text: string,
+  file: string,
+): { status: 'ok'; indicators: CampaignIndicator[] } | { status: 'error'; error: string } {
+  const indicators: CampaignIndicator[] = [];
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const line = (lines[i] ?? '').trim();
+    if (!line || line.startsWith('#')) continue;
+    const [cidr = '', campaign = '', source = ''] = line.split(',').map((s) => s.trim());
+    if (!parseCidr(cidr)) {
+      return { status: 'error', error: `${file} line ${i + 1}: not an IP address or CIDR range: ${cidr.slice(0, 80)}` };
+    }
+    indicators.push({ cidr, campaign: campaign || 'a Direct Send campaign', source: source || file });
+  }
+  return { status: 'ok', indicators };
+}
+
+export async function buildAnalysisExtras(flags: ExtrasFlags, opts: { content: boolean }): Promise<ExtrasResult> {
+  const analyzers: ContentAnalyzer[] = [];
+  const extraRules: MessageRule[] = [];
+  if (opts.content && flags.content !== false) {
+    analyzers.push(createContentAnalyzer());
+    extraRules.push(createContentRule());
+  }
+  let indicators: CampaignIndicator[] = [];
+  if (flags.indicators) {
+    let text: string;
+    try {
+      text = await readFile(flags.indicators, 'utf8');
+    } catch (error) {
+      return {
+        status: 'error',
+        kind: 'io',
+        error: `${flags.indicators}: ${error instanceof Error ? error.message : String(error)}`,
+      };
+    }
+    const parsed = parseIndicators(text, flags.indicators);
+    if (parsed.status === 'error') return { status: 'error', kind: 'usage', error: parsed.error };
+    indicators = parsed.indicators;
+  }
+  const dbs = flags.geoipDb ?? [];
+  if (flags.geoip === false && dbs.length === 0) {
+    extraRules.push(createOriginRule(null, { indicators }));
+  } else {
+    const r = await openIpLookup({ geoipDbs: dbs, bundled: flags.geoip !== false });
+    if (r.status === 'error') return { status: 'error', kind: 'io', error: r.error };
+    extraRules.push(createOriginRule(r.lookup, { indicators }));
+  }
+  return { status: 'ok', analyzers, extraRules };
+}
