@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { type AssessOptions, assess, type MessageRule } from './core/assess.js';
+import { type AssessOptions, assess, channelOf, type MessageRule } from './core/assess.js';
 import type { Assessment, Channel } from './core/assessment.js';
 import type { MessageEvidence } from './core/evidence.js';
 import { positiveIntegerLimits } from './core/limits.js';
@@ -34,7 +34,7 @@ import {
 import { ADAPTERS } from './sources/exports/sniff-export.js';
 import { DsguardStore, type FactRow, type FileRecord, type MessageRow } from './store/dsguard-store.js';
 import { deliveryHash, hash53, hashPair, messageHash } from './store/keys.js';
-import { markSourceStatsStale, rebuildSourceStats, sourceStatsStale } from './store/source-stats.js';
+import { markSourceStatsStale, rebuildSourceStats, SourceStatsDelta, sourceStatsStale } from './store/source-stats.js';
 
 const DAY_MS = 86_400_000;
 const ABUSE: ReadonlySet<Channel> = new Set(['direct-send', 'internal-spoof']);
@@ -133,9 +133,9 @@ function internal(domains: readonly string[], domain: string | null | undefined)
  * internal sender (P1 or P2) to an internal recipient that Exchange did not stamp as originating in the tenant.
  * Direct Send only ever delivers to the tenant's own mailboxes.
  */
-export function isCandidate(ev: MessageEvidence, a: Assessment): boolean {
-  if (a.channel !== 'unknown') return false;
-  const d = a.tenant.domains;
+export function isCandidate(ev: MessageEvidence, c: { channel: Channel; domains: readonly string[] }): boolean {
+  if (c.channel !== 'unknown') return false;
+  const d = c.domains;
   const senderInternal = internal(d, ev.envelopeFrom?.value.domain) || internal(d, ev.headerFrom?.value.domain);
   if (!senderInternal) return false;
   const rcpts = ev.envelopeRecipients.length > 0 ? ev.envelopeRecipients : ev.recipients;
@@ -172,8 +172,6 @@ class Ingestor {
    * when full.
    */
   private readonly classCache = new Map<number, number>();
-  /** The row assessed on the last cache miss (reused when that same row is then stored). */
-  private lastMiss: { input: string; evidence: MessageEvidence; assessment: Assessment } | null = null;
   private readonly assessOptions: AssessOptions;
   private joinFacts: boolean;
   private readonly files = new Map<number, { record: FileRecord; index: Map<string, number> | null }>();
@@ -187,29 +185,44 @@ class Ingestor {
       ? { profile: opts.profile, extraRules: opts.extraRules }
       : { profile: opts.profile };
     this.joinFacts = store.joinFactsExist();
+    // Stale tables (left by an interrupted run) miss that run's messages: only a rebuild is exact then.
+    this.sources = sourceStatsStale(store.db) || !store.holdsMessages() ? null : new SourceStatsDelta();
   }
 
-  private storeMessage(m: MessageRow): void {
+  /** `replaces`: the message was stored before (re-assessed after a join). */
+  private storeMessage(m: StoredMessage, replaces: boolean): void {
     this.store.upsertMessage(m);
     this.storedAny = true;
+    if (replaces) this.sources = null;
+    else this.sources?.add(m, m.codeList);
   }
 
-  /** Whether this run stored or re-assessed a message (the source aggregates are then rebuilt). */
+  /** Whether this run stored or re-assessed a message (the source aggregates are then brought up to date). */
   storedAny = false;
+  /**
+   * The source tables' share of what this run adds, merged at the end instead of a rebuild over every stored
+   * message. `null` when a rebuild is needed anyway or costs no more: the store held no message when the run
+   * began (the rebuild then reads only this run's messages, and set-based SQL does that fastest), the tables
+   * were stale (an interrupted run), a stored message was changed (a join re-assessed it), or added work was
+   * rolled back.
+   */
+  sources: SourceStatsDelta | null;
 
   private assess(ev: MessageEvidence): Assessment {
     return assess(ev, this.assessOptions);
   }
 
-  /** Channel and candidacy by class key; assess() runs once per distinct key. */
+  /**
+   * Channel and candidacy by class key; the channel rules run once per distinct key (the other rule families
+   * only matter for rows stored in full, which get a full assess()).
+   */
   private classify(a: AdaptedRow): Classification {
     const [key, check] = hashPair(a.classKey);
     const hit = this.classCache.get(key);
     if (hit !== undefined && hit >> 4 === check) return CLASS_LIST[hit & 15]!;
     const evidence = a.evidence();
-    const assessment = this.assess(evidence);
-    const index = classIndex(assessment.channel, isCandidate(evidence, assessment));
-    this.lastMiss = { input: evidence.input, evidence, assessment };
+    const c = channelOf(evidence, this.assessOptions);
+    const index = classIndex(c.channel, isCandidate(evidence, c));
     if (this.classCache.size >= MAX_CLASS_CACHE) this.classCache.clear();
     this.classCache.set(key, check * 16 + index);
     return CLASS_LIST[index]!;
@@ -263,6 +276,8 @@ class Ingestor {
     let inGroup = 0;
     const group = { read: 0, stored: 0, aggregated: 0, rejected: 0, duplicate: 0 };
     const commit = () => {
+      // A long run writes its source counts out as it goes (with the batch, so a rollback takes both back).
+      if (this.sources?.large) this.sources.flush(db);
       db.exec('COMMIT');
       open = false;
       inGroup = 0;
@@ -298,7 +313,10 @@ class Ingestor {
       }
       if (open) commit();
     } catch (error) {
-      if (open) db.exec('ROLLBACK');
+      if (open) {
+        db.exec('ROLLBACK');
+        this.sources = null;
+      }
       this.store.reloadBuckets();
       if (error instanceof ExportReadError) {
         return { ...summary, status: 'error', error: error.message };
@@ -368,22 +386,16 @@ class Ingestor {
       let evidence: MessageEvidence | null = null;
       let assessment: Assessment | null = null;
       if (worthy) {
-        // The cache entry's assessment is exact only for the row that created it.
-        const miss = this.lastMiss;
-        if (miss !== null && miss.input === `${path}:${raw.row}`) {
-          evidence = miss.evidence;
-          assessment = miss.assessment;
-        } else {
-          evidence = a.evidence();
-          assessment = this.assess(evidence);
-        }
+        evidence = a.evidence();
+        assessment = this.assess(evidence);
       }
       const verdict = assessment?.verdict ?? 'not-applicable';
-      const candidate = assessment ? isCandidate(evidence!, assessment) : false;
+      const candidate = assessment ? isCandidate(evidence!, candidacyOf(assessment)) : false;
       const bucket = this.store.bucketId({ day, channel: assessment?.channel ?? cls.channel, verdict, candidate });
       const keepFacts = adapter.format === 'message-trace-detail';
       const message = (h: number, recipient: string) => {
         data ??= raw.serialize();
+        // Never a replacement: a delivery gets its message row once (stored = 1), and later only through a join.
         this.storeMessage(
           messageRow(
             day,
@@ -399,6 +411,7 @@ class Ingestor {
             adapter.format,
             data,
           ),
+          false,
         );
         if (this.joinFacts) this.store.addPending(day, h);
       };
@@ -514,7 +527,7 @@ class Ingestor {
     if (evidences.length === 0) return;
     const merged = mergeEvidence(evidences);
     const a = this.assess(merged);
-    const candidate = isCandidate(merged, a);
+    const candidate = isCandidate(merged, candidacyOf(a));
     const bucket = this.store.bucketId({ day, channel: a.channel, verdict: a.verdict, candidate });
     if (bucket !== m.bucket) {
       deltas.set(m.bucket, (deltas.get(m.bucket) ?? 0) - 1);
@@ -535,9 +548,16 @@ class Ingestor {
       m.format,
       m.data,
     );
-    this.storeMessage(next);
+    this.storeMessage(next, true);
   }
 }
+
+function candidacyOf(a: Assessment): { channel: Channel; domains: readonly string[] } {
+  return { channel: a.channel, domains: a.tenant.domains };
+}
+
+/** A message row with its finding codes as a list (the source tables count them). */
+type StoredMessage = MessageRow & { codeList: readonly string[] };
 
 function messageRow(
   day: number,
@@ -552,7 +572,8 @@ function messageRow(
   row: number,
   format: string,
   data: string,
-): MessageRow {
+): StoredMessage {
+  const codeList = [...new Set(a.findings.map((f) => f.code))];
   return {
     day,
     h,
@@ -571,7 +592,8 @@ function messageRow(
     risk: a.risk,
     rejectBlocks: a.rejectDirectSendBlocks,
     candidate,
-    codes: JSON.stringify([...new Set(a.findings.map((f) => f.code))]),
+    codes: JSON.stringify(codeList),
+    codeList,
     bucket,
     fileId: file.id,
     row,
@@ -660,7 +682,12 @@ export async function ingest(paths: readonly string[], opts: IngestOptions): Pro
       }
     }
     summary.reassessed = ingestor.reassessed;
-    if (!summary.interrupted && sourceStatsStale(store.db)) store.transaction(() => rebuildSourceStats(store.db));
+    if (!summary.interrupted && sourceStatsStale(store.db)) {
+      store.transaction(() => {
+        if (ingestor.sources) ingestor.sources.merge(store.db);
+        else rebuildSourceStats(store.db);
+      });
+    }
   } finally {
     if (own) store.close();
   }

@@ -42,6 +42,19 @@ function isAbuseChannel(channel: Channel): boolean {
   return channel === 'direct-send' || channel === 'internal-spoof';
 }
 
+/**
+ * The channel alone, as assess() decides it (tenant, then the channel rules), without the other rule families:
+ * what a caller that only counts a message by channel needs. Equal to `assess(ev, options).channel` and
+ * `.tenant.domains` for every input (the other families add findings, never change the channel).
+ */
+export function channelOf(
+  ev: MessageEvidence,
+  options: AssessOptions,
+): { channel: Channel; domains: readonly string[] } {
+  const profile = resolveTenant(ev, options.profile).profile;
+  return { channel: classifyChannel(ev, profile).channel, domains: profile.acceptedDomains };
+}
+
 export function assess(ev: MessageEvidence, options: AssessOptions): Assessment {
   const tenant = resolveTenant(ev, options.profile);
   const profile = tenant.profile;

@@ -24,8 +24,25 @@ export function normalizeDomain(domain: string): string {
   return d;
 }
 
+/** Printable ASCII other than space at both ends, no angle bracket or double quote, within the length cap. */
+function isBareAddress(raw: string): boolean {
+  const n = raw.length;
+  if (n === 0 || n > MAX_ADDRESS) return false;
+  const first = raw.charCodeAt(0);
+  const last = raw.charCodeAt(n - 1);
+  return first > 32 && first < 127 && last > 32 && last < 127 && !raw.includes('<') && !raw.includes('"');
+}
+
 /** Turn `Name <a@b>`, `<a@b>`, `a@b` into a MailAddress; `null` when there is no address at all. */
 export function toMailAddress(raw: string, name?: string): MailAddress | null {
+  if (isBareAddress(raw)) {
+    // What exports hold: the general path below would change nothing but the case.
+    const at = raw.lastIndexOf('@');
+    const domain = at >= 0 ? normalizeDomain(raw.slice(at + 1)) : null;
+    const bare: MailAddress = { address: raw.toLowerCase(), domain: domain && domain.length > 0 ? domain : null };
+    if (name !== undefined && name.length > 0) bare.name = name;
+    return bare;
+  }
   let t = raw.trim();
   if (t.length === 0) return null;
   if (t.length > MAX_ADDRESS) t = t.slice(0, MAX_ADDRESS);

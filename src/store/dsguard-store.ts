@@ -125,6 +125,7 @@ export class DsguardStore {
       fileRestart: p('UPDATE file SET path = ?, format = ?, columns = ? WHERE id = ?'),
       metaGet: p('SELECT value FROM meta WHERE key = ?'),
       metaSet: p('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+      holdsMessages: p('SELECT EXISTS (SELECT 1 FROM message) AS x'),
       joinFactsExist: p(
         "SELECT EXISTS (SELECT 1 FROM fact WHERE format IN ('message-trace-detail', 'email-attachment-info', 'email-url-info')) AS x",
       ),
@@ -318,6 +319,10 @@ export class DsguardStore {
   /** Facts of a message (±1 day: sources stamp slightly different times). */
   factsForMessage(day: number, msgH: number): FactRow[] {
     return this.st.factsFor!.all(day - 1, day + 1, msgH) as FactRow[];
+  }
+
+  holdsMessages(): boolean {
+    return (this.st.holdsMessages!.get() as { x: number }).x === 1;
   }
 
   joinFactsExist(): boolean {

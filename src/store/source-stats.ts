@@ -116,14 +116,6 @@ export function rebuildSourceStats(db: SqlDatabase): void {
     DELETE FROM source_recipient;
     DELETE FROM source_code;
     DELETE FROM source_sample;
-    DELETE FROM source_group;
-    DELETE FROM group_stat;
-    DELETE FROM group_total;
-    DELETE FROM group_info;
-    DELETE FROM group_helo;
-    DELETE FROM group_sender;
-    DELETE FROM group_code;
-    DELETE FROM group_sample;
     INSERT INTO source_stat (ip, day, channel, verdict, candidate, messages, first_seen, last_seen, tls_yes, tls_no,
         blocks, helo)
       SELECT coalesce(ip, ''), day, channel, verdict, candidate, count(*), min(received_at), max(received_at),
@@ -141,13 +133,31 @@ export function rebuildSourceStats(db: SqlDatabase): void {
     INSERT INTO source_sample (ip, subject, received_at, sender, recipient, file_id, row)
       SELECT ip, subject, received_at, sender, recipient, file_id, row FROM (
         SELECT ip, subject, received_at, sender, recipient, file_id, row,
-          row_number() OVER (PARTITION BY ip ORDER BY received_at, file_id, row) AS n
+          row_number() OVER (PARTITION BY ip ORDER BY received_at, file_id, row, recipient) AS n
         FROM (SELECT coalesce(ip, '') AS ip, subject, received_at, sender, recipient, file_id, row,
-                row_number() OVER (PARTITION BY coalesce(ip, ''), subject ORDER BY received_at, file_id, row) AS k
+                row_number() OVER (PARTITION BY coalesce(ip, ''), subject ORDER BY received_at, file_id, row,
+                  recipient) AS k
               FROM message WHERE ${SOURCE_MESSAGE} AND subject IS NOT NULL) WHERE k = 1)
       WHERE n <= ${SAMPLES_PER_SOURCE};
   `);
+  rebuildGroups(db);
+}
 
+/**
+ * Group the per-IP tables into sources and recompute the group tables (small: they read the per-IP tables,
+ * never `message`); marks the source tables fresh. Runs in the caller's transaction.
+ */
+function rebuildGroups(db: SqlDatabase): void {
+  db.exec(`
+    DELETE FROM source_group;
+    DELETE FROM group_stat;
+    DELETE FROM group_total;
+    DELETE FROM group_info;
+    DELETE FROM group_helo;
+    DELETE FROM group_sender;
+    DELETE FROM group_code;
+    DELETE FROM group_sample;
+  `);
   const classes = new Map<string, { channel: string; verdict: string; messages: number }[]>();
   for (const r of db
     .prepare('SELECT ip, channel, verdict, sum(messages) AS messages FROM source_stat GROUP BY 1, 2, 3')
@@ -195,9 +205,9 @@ export function rebuildSourceStats(db: SqlDatabase): void {
       SELECT g.grp, c.code, sum(c.messages) FROM source_code c JOIN source_group g ON g.ip = c.ip GROUP BY 1, 2;
     INSERT INTO group_sample (grp, subject, received_at, sender, recipient, file_id, row)
       SELECT grp, subject, received_at, sender, recipient, file_id, row FROM (
-        SELECT *, row_number() OVER (PARTITION BY grp ORDER BY received_at, file_id, row) AS n FROM (
+        SELECT *, row_number() OVER (PARTITION BY grp ORDER BY received_at, file_id, row, recipient) AS n FROM (
           SELECT g.grp, s.subject, s.received_at, s.sender, s.recipient, s.file_id, s.row,
-            row_number() OVER (PARTITION BY g.grp, s.subject ORDER BY s.received_at, s.file_id, s.row) AS k
+            row_number() OVER (PARTITION BY g.grp, s.subject ORDER BY s.received_at, s.file_id, s.row, s.recipient) AS k
           FROM source_sample s JOIN source_group g ON g.ip = s.ip)
         WHERE k = 1)
       WHERE n <= ${SAMPLES_PER_SOURCE};
@@ -205,4 +215,243 @@ export function rebuildSourceStats(db: SqlDatabase): void {
   db.prepare(
     "INSERT INTO meta (key, value) VALUES (?, 'fresh') ON CONFLICT (key) DO UPDATE SET value = excluded.value",
   ).run(STALE_KEY);
+}
+
+/** What the per-IP source tables need of a stored message. */
+export interface SourceMessage {
+  ip: string | null;
+  day: number;
+  channel: string;
+  verdict: string;
+  candidate: boolean;
+  receivedAt: string;
+  tls: boolean | null;
+  rejectBlocks: boolean | null;
+  helo: string | null;
+  sender: string | null;
+  recipient: string | null;
+  subject: string | null;
+  fileId: number;
+  row: number;
+}
+
+interface StatCell {
+  day: number;
+  channel: string;
+  verdict: string;
+  candidate: number;
+  messages: number;
+  first: string;
+  last: string;
+  tlsYes: number;
+  tlsNo: number;
+  blocks: number;
+  helo: string | null;
+}
+
+interface Sample {
+  subject: string;
+  receivedAt: string;
+  sender: string | null;
+  recipient: string | null;
+  fileId: number;
+  row: number;
+}
+
+/** What one connecting IP gathered in this run. */
+interface IpDelta {
+  /** day × class number → cell. */
+  stats: Map<number, StatCell>;
+  senders: Map<string, number>;
+  recipients: Map<string, number>;
+  codes: Map<string, number>;
+  /** First subject occurrences that can still be among the first few. */
+  samples: Sample[];
+}
+
+/** The order samples are chosen in: received, then file, row and recipient (as the SQL's ORDER BY). */
+function sampleBefore(a: Sample, b: Sample): boolean {
+  if (a.receivedAt !== b.receivedAt) return a.receivedAt < b.receivedAt;
+  if (a.fileId !== b.fileId) return a.fileId < b.fileId;
+  if (a.row !== b.row) return a.row < b.row;
+  return utf8Less(a.recipient, b.recipient);
+}
+
+/** SQLite's BINARY order (UTF-8 bytes; NULL first), which differs from JavaScript's for some non-ASCII text. */
+function utf8Less(a: string | null, b: string | null): boolean {
+  if (a === b || b === null) return false;
+  if (a === null) return true;
+  return Buffer.compare(Buffer.from(a), Buffer.from(b)) < 0;
+}
+
+/** The first sample of each subject, then the first SAMPLES_PER_SOURCE of those (as the SQL's windows). */
+function pickSamples(list: Iterable<Sample>): Sample[] {
+  const bySubject = new Map<string, Sample>();
+  for (const s of list) {
+    const o = bySubject.get(s.subject);
+    if (o === undefined || sampleBefore(s, o)) bySubject.set(s.subject, s);
+  }
+  return [...bySubject.values()]
+    .sort((a, b) => (sampleBefore(a, b) ? -1 : sampleBefore(b, a) ? 1 : 0))
+    .slice(0, SAMPLES_PER_SOURCE);
+}
+
+/**
+ * A string of its own. Values read from an export are often slices of a large decoded chunk, and V8 keeps the
+ * whole parent alive for a slice: anything kept for the length of a run must not pin those chunks.
+ */
+function own(s: string): string;
+function own(s: string | null): string | null;
+function own(s: string | null): string | null {
+  return s === null ? null : ` ${s}`.slice(1);
+}
+
+function bump(map: Map<string, number>, key: string): void {
+  const n = map.get(key);
+  map.set(key, n === undefined ? 1 : n + 1);
+}
+
+/** Distinct entries held before the per-IP counts are written out (bounds the memory of a long run). */
+const MAX_DELTA_ENTRIES = 50_000;
+
+/**
+ * The per-IP source tables kept current as an ingest run adds messages, so the run ends with a merge of what
+ * it added instead of a rebuild over every stored message (which grows with the store, not with the run).
+ * Exact for additions; a run that changes or removes a stored message (a join re-assessed it) rebuilds instead.
+ * The tables stay marked stale until the run ends, so an interrupted run leaves a rebuild to the next one.
+ */
+export class SourceStatsDelta {
+  private readonly ips = new Map<string, IpDelta>();
+  /** channel|verdict|candidate → class number (a handful). */
+  private readonly classes = new Map<string, number>();
+  private entries = 0;
+
+  /** A newly stored message (never one that replaces a stored one: those call for a rebuild). */
+  add(m: SourceMessage, codes: readonly string[]): void {
+    if (!(m.channel === 'direct-send' || m.channel === 'internal-spoof' || (m.channel === 'unknown' && m.candidate))) {
+      return;
+    }
+    const ipText = m.ip ?? '';
+    let d = this.ips.get(ipText);
+    if (d === undefined) {
+      d = { stats: new Map(), senders: new Map(), recipients: new Map(), codes: new Map(), samples: [] };
+      this.ips.set(own(ipText), d);
+    }
+    const classKey = `${m.channel}|${m.verdict}|${m.candidate ? 1 : 0}`;
+    let cls = this.classes.get(classKey);
+    if (cls === undefined) {
+      cls = this.classes.size;
+      this.classes.set(classKey, cls);
+    }
+    const statKey = m.day * 1024 + cls;
+    const c = d.stats.get(statKey);
+    if (c === undefined) {
+      this.entries++;
+      d.stats.set(statKey, {
+        day: m.day,
+        channel: m.channel,
+        verdict: m.verdict,
+        candidate: m.candidate ? 1 : 0,
+        messages: 1,
+        first: m.receivedAt,
+        last: m.receivedAt,
+        tlsYes: m.tls === true ? 1 : 0,
+        tlsNo: m.tls === false ? 1 : 0,
+        blocks: m.rejectBlocks === true ? 1 : 0,
+        helo: own(m.helo),
+      });
+    } else {
+      c.messages++;
+      if (m.receivedAt < c.first) c.first = m.receivedAt;
+      if (m.receivedAt > c.last) c.last = m.receivedAt;
+      if (m.tls === true) c.tlsYes++;
+      else if (m.tls === false) c.tlsNo++;
+      if (m.rejectBlocks === true) c.blocks++;
+      if (m.helo !== null && m.helo !== c.helo && utf8Less(c.helo, m.helo)) c.helo = own(m.helo);
+    }
+    const sizeBefore = d.senders.size + d.recipients.size + d.codes.size;
+    bump(d.senders, m.sender ?? '');
+    if (m.recipient !== null && m.recipient !== '') bump(d.recipients, m.recipient);
+    for (const code of codes) bump(d.codes, code);
+    this.entries += d.senders.size + d.recipients.size + d.codes.size - sizeBefore;
+    if (m.subject !== null) {
+      const list = d.samples;
+      const s: Sample = {
+        subject: m.subject,
+        receivedAt: m.receivedAt,
+        sender: m.sender,
+        recipient: m.recipient,
+        fileId: m.fileId,
+        row: m.row,
+      };
+      const full = list.length >= SAMPLES_PER_SOURCE;
+      // Keep it only if it can still be among the first few (or is an earlier copy of a kept subject).
+      if (!full || sampleBefore(s, list[list.length - 1]!) || list.some((x) => x.subject === s.subject)) {
+        list.push({ ...s, subject: own(s.subject), sender: own(s.sender), recipient: own(s.recipient) });
+        d.samples = pickSamples(list);
+      }
+    }
+  }
+
+  /** Large enough to write out now (inside the caller's batch transaction): bounds the memory of a long run. */
+  get large(): boolean {
+    return this.entries >= MAX_DELTA_ENTRIES;
+  }
+
+  /** Add the per-IP counts gathered so far to the tables and forget them. Runs in the caller's transaction. */
+  flush(db: SqlDatabase): void {
+    const stat = db.prepare(`INSERT INTO source_stat (ip, day, channel, verdict, candidate, messages, first_seen,
+        last_seen, tls_yes, tls_no, blocks, helo) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (ip, day, channel, verdict, candidate) DO UPDATE SET messages = messages + excluded.messages,
+        first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen),
+        tls_yes = tls_yes + excluded.tls_yes, tls_no = tls_no + excluded.tls_no, blocks = blocks + excluded.blocks,
+        helo = coalesce(max(helo, excluded.helo), helo, excluded.helo)`);
+    const counter = (table: string, column: string) =>
+      db.prepare(`INSERT INTO ${table} (ip, ${column}, messages) VALUES (?, ?, ?)
+        ON CONFLICT (ip, ${column}) DO UPDATE SET messages = messages + excluded.messages`);
+    const sender = counter('source_sender', 'sender');
+    const recipient = counter('source_recipient', 'recipient');
+    const code = counter('source_code', 'code');
+    const old = db.prepare(
+      'SELECT subject, received_at AS receivedAt, sender, recipient, file_id AS fileId, row FROM source_sample WHERE ip = ?',
+    );
+    const del = db.prepare('DELETE FROM source_sample WHERE ip = ?');
+    const ins = db.prepare(
+      'INSERT INTO source_sample (ip, subject, received_at, sender, recipient, file_id, row) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
+    for (const [ip, d] of this.ips) {
+      for (const c of d.stats.values()) {
+        stat.run(
+          ip,
+          c.day,
+          c.channel,
+          c.verdict,
+          c.candidate,
+          c.messages,
+          c.first,
+          c.last,
+          c.tlsYes,
+          c.tlsNo,
+          c.blocks,
+          c.helo,
+        );
+      }
+      for (const [k, n] of d.senders) sender.run(ip, k, n);
+      for (const [k, n] of d.recipients) recipient.run(ip, k, n);
+      for (const [k, n] of d.codes) code.run(ip, k, n);
+      if (d.samples.length > 0) {
+        const kept = pickSamples([...(old.all(ip) as Sample[]), ...d.samples]);
+        del.run(ip);
+        for (const s of kept) ins.run(ip, s.subject, s.receivedAt, s.sender, s.recipient, s.fileId, s.row);
+      }
+    }
+    this.ips.clear();
+    this.entries = 0;
+  }
+
+  /** Write out what is left, then regroup the sources. Runs in the caller's transaction. */
+  merge(db: SqlDatabase): void {
+    this.flush(db);
+    rebuildGroups(db);
+  }
 }

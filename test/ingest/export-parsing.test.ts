@@ -1,7 +1,7 @@
 /** The small parsers under the adapters: dates, trace detail Data/CustomData, AuthenticationDetails, ids. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { assess } from '../../src/core/assess.js';
+import { assess, channelOf } from '../../src/core/assess.js';
 import { isCandidate } from '../../src/ingest.js';
 import { parseAuthenticationDetails } from '../../src/sources/exports/email-events.js';
 import { parseExportDate } from '../../src/sources/exports/export-dates.js';
@@ -39,6 +39,52 @@ describe('export dates', () => {
       expect(parseExportDate(text)).toBeNull();
     },
   );
+});
+
+describe('export dates: the numeric form at speed', () => {
+  // parseExportDate keeps the date part of `M/D/YYYY h:mm:ss AM` in a table; every day and hour must still
+  // come out exactly as Date.UTC says, day-first dates included, and impossible ones must stay null.
+  it('matches Date.UTC for every day of 2023-2028 at the edges of AM/PM', () => {
+    let checked = 0;
+    for (let ms = Date.UTC(2023, 0, 1); ms < Date.UTC(2029, 0, 1); ms += 86_400_000) {
+      const d = new Date(ms);
+      const [y, mo, day] = [d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate()];
+      for (const [h, text] of [
+        [0, '12:00:00 AM'],
+        [11, '11:59:59 AM'],
+        [12, '12:00:00 PM'],
+        [23, '11:59:59 PM'],
+      ] as const) {
+        const want = Date.UTC(
+          y,
+          mo - 1,
+          day,
+          h,
+          text.slice(3, 5) === '59' ? 59 : 0,
+          text.slice(6, 8) === '59' ? 59 : 0,
+        );
+        expect(parseExportDate(`${mo}/${day}/${y} ${text}`)).toBe(want);
+        if (day > 12) expect(parseExportDate(`${day}/${mo}/${y} ${h}:${text.slice(3, 8)}`)).toBe(want);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(8000);
+  });
+
+  it.each([
+    ['2/29/2025 1:00:00 AM', null],
+    ['2/29/2024 1:00:00 AM', '2024-02-29T01:00:00.000Z'],
+    ['7/23/2026 0:01:22 AM', null],
+    ['7/23/2026 24:00:00', null],
+    ['7/23/2026 10:60:00 PM', null],
+    ['7/23/2026  10:01:22 PM', '2026-07-23T22:01:22.000Z'],
+    ['7/23/2026 10:01:22.1234567 p.m.', '2026-07-23T22:01:22.000Z'],
+    ['7/23/2026, 10:01:22 PM', '2026-07-23T22:01:22.000Z'],
+    ['7/23/2026 10:01 PM', '2026-07-23T22:01:00.000Z'],
+    ['7/23/2026 10:01:22 PM x', null],
+  ])('%s', (text, want) => {
+    expect(iso(text)).toBe(want);
+  });
 });
 
 describe('trace detail Data', () => {
@@ -138,7 +184,10 @@ describe('assessment cache contract', () => {
             const ev = res.row.evidence();
             for (const p of [profile, null]) {
               const a = assess(ev, { profile: p });
-              const got = `${a.channel}|${isCandidate(ev, a)}`;
+              const got = `${a.channel}|${isCandidate(ev, { channel: a.channel, domains: a.tenant.domains })}`;
+              // What ingest computes for rows it only counts: the channel rules alone.
+              const c = channelOf(ev, { profile: p });
+              expect(`${c.channel}|${isCandidate(ev, c)}`).toBe(got);
               const key = `${p ? 'p' : 'n'}|${res.row.classKey}`;
               const prev = seen.get(key);
               if (prev === undefined) seen.set(key, got);

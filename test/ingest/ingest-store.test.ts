@@ -5,7 +5,7 @@
 import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ingest, isCandidate } from '../../src/ingest.js';
+import { ingest } from '../../src/ingest.js';
 import { DsguardStore } from '../../src/store/dsguard-store.js';
 import { buildTenantReport, type TenantReport } from '../../src/tenant-report.js';
 import { fixtureFiles, fixtureProfile, openStore, tempDir } from './helpers.js';
@@ -237,10 +237,6 @@ describe('ingest', () => {
     writeFileSync(path, 'not sqlite at all, just text that is long enough to not be a header'.repeat(20));
     const r = DsguardStore.open(path, { readonly: true });
     expect(r.status).toBe('error');
-  });
-
-  it('exports the candidate test used to keep summary rows', () => {
-    expect(typeof isCandidate).toBe('function');
   });
 });
 

@@ -81,6 +81,43 @@ function parseDateText(t: string): number | null {
   return null;
 }
 
+const NUMERIC_DATE = /^(\d{1,2})[/.](\d{1,2})[/.](\d{4})$/;
+const TIME = /^\s*(\d{1,2}):(\d{2})(?::(\d{2}))?(?:[.,]\d{1,9})?\s*([AP]\.?M\.?)?$/i;
+/** Date part of the numeric form → UTC midnight (`null`: not a date): exports repeat a few days a million times. */
+const numericDays = new Map<string, number | null>();
+const MAX_NUMERIC_DAYS = 4096;
+
+/**
+ * The numeric form (`7/23/2026 10:01:22 PM`) with its date part looked up in `numericDays`: the same result as
+ * NUMERIC in parseDateText, or `undefined` when the text is not that simple shape (the full parser decides).
+ */
+function parseNumericFast(t: string): number | null | undefined {
+  const sp = t.indexOf(' ');
+  if (sp < 8 || sp > 10) return undefined;
+  const datePart = t.slice(0, sp);
+  let midnight = numericDays.get(datePart);
+  if (midnight === undefined) {
+    const m = NUMERIC_DATE.exec(datePart);
+    midnight = null;
+    if (m) {
+      let a = +m[1]!;
+      let b = +m[2]!;
+      if (a > 12 && b <= 12) [a, b] = [b, a];
+      midnight = build(+m[3]!, a, b, 0, 0, 0, 0, 0);
+    }
+    if (numericDays.size >= MAX_NUMERIC_DAYS) numericDays.clear();
+    numericDays.set(datePart, midnight);
+  }
+  if (midnight === null) return undefined;
+  const tm = TIME.exec(t.slice(sp + 1));
+  if (!tm) return undefined;
+  const h = hour12(+tm[1]!, tm[4]);
+  const mi = +tm[2]!;
+  const s = +(tm[3] ?? 0);
+  if (h > 23 || mi > 59 || s > 60) return null;
+  return midnight + ((h * 60 + mi) * 60 + s) * 1000;
+}
+
 let lastText = '';
 let lastMs: number | null = null;
 
@@ -89,7 +126,10 @@ export function parseExportDate(text: string): number | null {
   if (text === lastText) return lastMs;
   const t = text.trim();
   let ms: number | null = null;
-  if (t.length <= 40) ms = parseDateText(t);
+  if (t.length <= 40) {
+    const fast = parseNumericFast(t);
+    ms = fast === undefined ? parseDateText(t) : fast;
+  }
   lastText = text;
   lastMs = ms;
   return ms;
