@@ -14,31 +14,29 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { type AssessOptions, assess, channelOf, type MessageRule } from './core/assess.js';
+import { type AssessOptions, assess, type MessageRule } from './core/assess.js';
 import type { Assessment, Channel } from './core/assessment.js';
 import type { MessageEvidence } from './core/evidence.js';
 import { positiveIntegerLimits } from './core/limits.js';
 import type { TenantProfile } from './core/profile.js';
-import type { AdaptedRow, ExportAdapter } from './sources/exports/export-adapter.js';
+import { channelOfCode, isCandidate, isWorthy, RowClassifier } from './ingest-classify.js';
+import { type PreparedBatch, type ReaderMode, useWorker, wholeBatches, workerBatches } from './ingest-reader.js';
+import type { ExportAdapter } from './sources/exports/export-adapter.js';
 import { CsvRow, type ExportRow, headerIndex, JsonRow, type RowPlace } from './sources/exports/export-row.js';
 import { mergeEvidence } from './sources/exports/merge-evidence.js';
 import {
   DEFAULT_EXPORT_LIMITS,
   ExportReadError,
   type ExportReaderLimits,
-  type RawRow,
   type ReadProgress,
-  readExportRows,
   sniffExportFile,
 } from './sources/exports/read-export.js';
 import { ADAPTERS } from './sources/exports/sniff-export.js';
 import { DsguardStore, type FactRow, type FileRecord, type MessageRow } from './store/dsguard-store.js';
-import { deliveryHash, hash53, hashPair, messageHash } from './store/keys.js';
+import { deliveryHash, hash53, messageHash } from './store/keys.js';
 import { markSourceStatsStale, rebuildSourceStats, SourceStatsDelta, sourceStatsStale } from './store/source-stats.js';
 
 const DAY_MS = 86_400_000;
-const ABUSE: ReadonlySet<Channel> = new Set(['direct-send', 'internal-spoof']);
-const MAX_CLASS_CACHE = 200_000;
 /** Rows per transaction. */
 export const DEFAULT_COMMIT_ROWS = 50_000;
 
@@ -70,6 +68,11 @@ export interface IngestOptions {
   commitRows?: number;
   /** Clock for ledger timestamps (tests). */
   now?: () => Date;
+  /**
+   * Where large CSV exports are parsed and classified: `auto` (a worker thread for files of 4 MiB and more,
+   * when the compiled worker is there), `worker`, or `main` (this thread). The store is the same either way.
+   */
+  reader?: ReaderMode;
 }
 
 export interface FileIngestSummary {
@@ -107,42 +110,6 @@ export interface IngestSummary {
   interrupted: boolean;
 }
 
-interface Classification {
-  channel: Channel;
-  candidate: boolean;
-}
-
-/** The few distinct classifications (6 channels x candidacy), numbered so a cache entry is one small integer. */
-const CLASS_LIST: Classification[] = [];
-function classIndex(channel: Channel, candidate: boolean): number {
-  let i = CLASS_LIST.findIndex((c) => c.channel === channel && c.candidate === candidate);
-  if (i < 0) {
-    i = CLASS_LIST.length;
-    CLASS_LIST.push({ channel, candidate });
-  }
-  return i;
-}
-
-/** Accepted-domain test over the tenant the assessment resolved (profile or inferred). */
-function internal(domains: readonly string[], domain: string | null | undefined): boolean {
-  return domain !== null && domain !== undefined && domains.includes(domain);
-}
-
-/**
- * A delivery worth keeping in full although the channel is unknown (summary rows: no connector facts): an
- * internal sender (P1 or P2) to an internal recipient that Exchange did not stamp as originating in the tenant.
- * Direct Send only ever delivers to the tenant's own mailboxes.
- */
-export function isCandidate(ev: MessageEvidence, c: { channel: Channel; domains: readonly string[] }): boolean {
-  if (c.channel !== 'unknown') return false;
-  const d = c.domains;
-  const senderInternal = internal(d, ev.envelopeFrom?.value.domain) || internal(d, ev.headerFrom?.value.domain);
-  if (!senderInternal) return false;
-  const rcpts = ev.envelopeRecipients.length > 0 ? ev.envelopeRecipients : ev.recipients;
-  if (!rcpts.some((r) => internal(d, r.value.domain))) return false;
-  return ev.exchange.directionality?.value.toLowerCase() !== 'originating';
-}
-
 function profileFingerprint(profile: TenantProfile | null): string {
   if (!profile) return 'none';
   return String(
@@ -166,16 +133,13 @@ async function sha256File(path: string): Promise<string> {
 
 /** Everything the ingest of one store needs across files. */
 class Ingestor {
-  /**
-   * Class key → classification: a 30-bit hash of the key maps to (23-bit check hash × 16 + class index), all
-   * small integers, so an entry costs a few bytes and keeps no reference to the parsed text. Bounded: cleared
-   * when full.
-   */
-  private readonly classCache = new Map<number, number>();
+  private readonly classifier: RowClassifier;
   private readonly assessOptions: AssessOptions;
   private joinFacts: boolean;
   private readonly files = new Map<number, { record: FileRecord; index: Map<string, number> | null }>();
   reassessed = 0;
+  /** Last row whose error was reported (per file), so a re-read after a fallback does not report it twice. */
+  private reportedRow = 0;
 
   constructor(
     private readonly store: DsguardStore,
@@ -184,6 +148,7 @@ class Ingestor {
     this.assessOptions = opts.extraRules
       ? { profile: opts.profile, extraRules: opts.extraRules }
       : { profile: opts.profile };
+    this.classifier = new RowClassifier(this.assessOptions);
     this.joinFacts = store.joinFactsExist();
     // Stale tables (left by an interrupted run) miss that run's messages: only a rebuild is exact then.
     this.sources = sourceStatsStale(store.db) || !store.holdsMessages() ? null : new SourceStatsDelta();
@@ -210,22 +175,6 @@ class Ingestor {
 
   private assess(ev: MessageEvidence): Assessment {
     return assess(ev, this.assessOptions);
-  }
-
-  /**
-   * Channel and candidacy by class key; the channel rules run once per distinct key (the other rule families
-   * only matter for rows stored in full, which get a full assess()).
-   */
-  private classify(a: AdaptedRow): Classification {
-    const [key, check] = hashPair(a.classKey);
-    const hit = this.classCache.get(key);
-    if (hit !== undefined && hit >> 4 === check) return CLASS_LIST[hit & 15]!;
-    const evidence = a.evidence();
-    const c = channelOf(evidence, this.assessOptions);
-    const index = classIndex(c.channel, isCandidate(evidence, c));
-    if (this.classCache.size >= MAX_CLASS_CACHE) this.classCache.clear();
-    this.classCache.set(key, check * 16 + index);
-    return CLASS_LIST[index]!;
   }
 
   async ingestFile(path: string): Promise<FileIngestSummary> {
@@ -288,53 +237,140 @@ class Ingestor {
       summary.duplicates += group.duplicate;
       group.read = group.stored = group.aggregated = group.rejected = group.duplicate = 0;
     };
-    try {
-      for await (const batch of readExportRows(path, info, { startAfter, limits, progress })) {
-        if (!open) {
-          db.exec('BEGIN');
-          open = true;
+    this.reportedRow = 0;
+    // The worker checks count-only rows against the committed store; it needs a file to open for that.
+    const holdsMessages = this.store.holdsMessages();
+    let inWorker = useWorker(this.opts.reader ?? 'auto', info, size) && !(holdsMessages && this.store.path === null);
+    let from = startAfter;
+    for (;;) {
+      const readOpts = { startAfter: from, limits, progress };
+      const batches = inWorker
+        ? workerBatches(path, info, {
+            ...readOpts,
+            profile: this.opts.profile,
+            storePath: holdsMessages ? this.store.path : null,
+          })
+        : wholeBatches(path, info, readOpts);
+      let conflict = false;
+      try {
+        for await (const batch of batches) {
+          if (!open) {
+            db.exec('BEGIN');
+            open = true;
+          }
+          const counts = this.writeBatch(batch, info.adapter, record, path);
+          if (counts === null) {
+            conflict = true;
+            break;
+          }
+          group.read += batch.count;
+          group.stored += counts.stored;
+          group.aggregated += counts.aggregated;
+          group.rejected += counts.rejected;
+          group.duplicate += counts.duplicate;
+          inGroup += batch.count;
+          const aborted = this.opts.signal?.aborted === true;
+          if (inGroup >= commitRows || aborted) commit();
+          this.opts.onProgress?.({
+            file: path,
+            bytes: Math.min(progress.bytes, size),
+            totalBytes: size,
+            rows: batch.lastRow,
+          });
+          if (aborted || this.opts.signal?.aborted) {
+            if (open) commit();
+            summary.status = 'interrupted';
+            return summary;
+          }
         }
-        const counts = this.writeBatch(batch, info.adapter, record, path);
-        group.read += batch.length;
-        group.stored += counts.stored;
-        group.aggregated += counts.aggregated;
-        group.rejected += counts.rejected;
-        group.duplicate += counts.duplicate;
-        inGroup += batch.length;
-        const aborted = this.opts.signal?.aborted === true;
-        if (inGroup >= commitRows || aborted) commit();
-        const lastRow = batch[batch.length - 1]!.row;
-        this.opts.onProgress?.({ file: path, bytes: Math.min(progress.bytes, size), totalBytes: size, rows: lastRow });
-        if (aborted || this.opts.signal?.aborted) {
-          if (open) commit();
-          summary.status = 'interrupted';
-          return summary;
+        if (!conflict && open) commit();
+      } catch (error) {
+        if (open) {
+          db.exec('ROLLBACK');
+          this.sources = null;
         }
+        this.forgetBuckets();
+        if (error instanceof ExportReadError) {
+          return { ...summary, status: 'error', error: error.message };
+        }
+        throw error;
       }
-      if (open) commit();
-    } catch (error) {
-      if (open) {
-        db.exec('ROLLBACK');
-        this.sources = null;
-      }
-      this.store.reloadBuckets();
-      if (error instanceof ExportReadError) {
-        return { ...summary, status: 'error', error: error.message };
-      }
-      throw error;
+      if (!conflict) break;
+      // A count-only row met a delivery this file stored in full a few rows earlier (the worker cannot see
+      // uncommitted rows): take back the open transaction and read the rest of the file on this thread.
+      if (open) db.exec('ROLLBACK');
+      open = false;
+      inGroup = 0;
+      group.read = group.stored = group.aggregated = group.rejected = group.duplicate = 0;
+      this.sources = null;
+      this.forgetBuckets();
+      from = this.store.fileById(record.id)!.rowsRead;
+      inWorker = false;
     }
     this.store.transaction(() => this.store.finishFile(record.id, now()));
     return summary;
   }
 
-  private writeBatch(batch: RawRow[], adapter: ExportAdapter, file: FileRecord, path: string) {
+  /** Bucket of a count-only row (numeric cache: the string-keyed lookup is per row otherwise). */
+  private countBucket(day: number, channel: number): number {
+    const key = day * 16 + channel;
+    let id = this.countBuckets.get(key);
+    if (id === undefined) {
+      id = this.store.bucketId({ day, channel: channelOfCode(channel), verdict: 'not-applicable', candidate: false });
+      this.countBuckets.set(key, id);
+    }
+    return id;
+  }
+
+  private readonly countBuckets = new Map<number, number>();
+
+  /** After a rollback: bucket rows created in it are gone. */
+  private forgetBuckets(): void {
+    this.store.reloadBuckets();
+    this.countBuckets.clear();
+  }
+
+  /**
+   * Write one batch in the open transaction. `null` when a count-only row turns out to be about a delivery stored
+   * in full (the caller rolls back and reads the rest on the main thread, where every row is whole).
+   */
+  private writeBatch(batch: PreparedBatch, adapter: ExportAdapter, file: FileRecord, path: string) {
     const counts = { stored: 0, aggregated: 0, rejected: 0, duplicate: 0 };
     const deltas = new Map<number, number>();
     const add = (id: number, n: number) => deltas.set(id, (deltas.get(id) ?? 0) + n);
-    for (const raw of batch) {
+    const { isCompact, compact } = batch;
+    let ci = 0;
+    let wi = 0;
+    for (let i = 0; i < batch.count; i++) {
+      if (isCompact !== null && compact !== null && isCompact[i] === 1) {
+        // What the whole-row path below does for a counted single-recipient delivery, on the worker's columns.
+        const day = compact.day[ci]!;
+        const h = compact.h[ci]!;
+        const channel = compact.channel[ci]!;
+        ci++;
+        const bucket = this.countBucket(day, channel);
+        counts.aggregated++;
+        if (this.store.insertDelivery(day, h, bucket, false)) {
+          add(bucket, 1);
+          continue;
+        }
+        counts.duplicate++;
+        const old = this.store.delivery(day, h)!;
+        if (old.stored) return null;
+        if (this.store.bucketChannel(old.bucket) === 'unknown' && channelOfCode(channel) !== 'unknown') {
+          this.store.setDelivery(day, h, bucket, false);
+          add(old.bucket, -1);
+          add(bucket, 1);
+        }
+        continue;
+      }
+      const raw = batch.whole[wi++]!;
       const place: RowPlace = { file: path, row: raw.row };
       const reject = (error: string) => {
         counts.rejected++;
+        // Rows re-read after a fallback to the main thread were reported already.
+        if (raw.row <= this.reportedRow) return;
+        this.reportedRow = raw.row;
         this.opts.onRowError?.({ file: path, row: raw.row, error });
       };
       if (raw.error !== undefined) {
@@ -381,8 +417,8 @@ class Ingestor {
         continue;
       }
 
-      const cls = this.classify(a);
-      const worthy = ABUSE.has(cls.channel) || cls.candidate;
+      const cls = this.classifier.classify(a);
+      const worthy = isWorthy(cls);
       let evidence: MessageEvidence | null = null;
       let assessment: Assessment | null = null;
       if (worthy) {
@@ -458,8 +494,7 @@ class Ingestor {
     }
     this.store.addToBuckets(deltas);
     if (this.storedAny) markSourceStatsStale(this.store.db);
-    const last = batch[batch.length - 1]!.row;
-    this.store.fileProgress(file.id, last, counts);
+    this.store.fileProgress(file.id, batch.lastRow, counts);
     return counts;
   }
 

@@ -130,3 +130,31 @@ export function cidrs(texts: readonly string[]): { ok: Cidr[]; bad: string[] } {
   }
   return { ok, bad };
 }
+
+/** A profile as plain data (IP ranges as text), to hand to a worker thread; {@link profileFromPlain} undoes it. */
+export interface PlainProfile extends Omit<TenantProfile, 'connectors' | 'knownSources'> {
+  connectors: (Omit<InboundConnectorProfile, 'senderIps'> & { senderIps: string[] })[];
+  knownSources: (Omit<KnownSourceProfile, 'ips'> & { ips: string[] })[];
+}
+
+export function profileToPlain(p: TenantProfile): PlainProfile {
+  return {
+    ...p,
+    connectors: p.connectors.map((c) => ({ ...c, senderIps: c.senderIps.map((x) => x.text) })),
+    knownSources: p.knownSources.map((k) => ({ ...k, ips: k.ips.map((x) => x.text) })),
+  };
+}
+
+export function profileFromPlain(p: PlainProfile): TenantProfile {
+  const cidrs = (list: string[]): Cidr[] =>
+    list.map((t) => {
+      const c = parseCidr(t);
+      if (!c) throw new Error(`profile: "${t}" is not an IP address or CIDR`);
+      return c;
+    });
+  return {
+    ...p,
+    connectors: p.connectors.map((c) => ({ ...c, senderIps: cidrs(c.senderIps) })),
+    knownSources: p.knownSources.map((k) => ({ ...k, ips: cidrs(k.ips) })),
+  };
+}

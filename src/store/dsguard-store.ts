@@ -78,7 +78,11 @@ export class DsguardStore {
   private readonly bucketChannels = new Map<number, string>();
   private readonly st: Record<string, SqlStatement>;
 
-  constructor(readonly db: SqlDatabase) {
+  /** `path`: the database file, when there is one other connections can open (worker threads read it). */
+  constructor(
+    readonly db: SqlDatabase,
+    readonly path: string | null = null,
+  ) {
     const p = (sql: string) => db.prepare(sql);
     this.st = {
       insDelivery: p('INSERT OR IGNORE INTO delivery (day, h, bucket, stored) VALUES (?, ?, ?, ?)'),
@@ -154,7 +158,7 @@ export class DsguardStore {
         return { status: 'error', error: `${path}: not a dsguard store (run dsguard ingest first)` };
       }
     }
-    return { status: 'ok', store: new DsguardStore(db) };
+    return { status: 'ok', store: new DsguardStore(db, path === ':memory:' || path === '' ? null : path) };
   }
 
   close(): void {

@@ -4,27 +4,16 @@
  * Runs the built CLI (dist/, built by `npm ci`); skipped when dist is missing or older than the sources.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error: plain ESM module of the benchmark (no types); the same generator the benchmark uses.
 import { generateTrace } from '../../bench/ingest-bench-data.mjs';
 import { ingest } from '../../src/ingest.js';
 import { buildTenantReport } from '../../src/tenant-report.js';
-import { openStore, tempDir } from './helpers.js';
+import { distIsCurrent, openStore, tempDir } from './helpers.js';
 
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (e.isFile() && e.name.endsWith('.ts')) newest = Math.max(newest, statSync(join(e.parentPath, e.name)).mtimeMs);
-  }
-  return newest;
-}
-
-const built =
-  existsSync('dist/cli/main.js') &&
-  existsSync('dist/ingest.js') &&
-  statSync('dist/ingest.js').mtimeMs >= newestMtime('src');
+const built = distIsCurrent();
 
 let tmp: ReturnType<typeof tempDir>;
 beforeAll(() => {

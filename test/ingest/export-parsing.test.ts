@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { assess, channelOf } from '../../src/core/assess.js';
-import { isCandidate } from '../../src/ingest.js';
+import { isCandidate } from '../../src/ingest-classify.js';
 import { parseAuthenticationDetails } from '../../src/sources/exports/email-events.js';
 import { parseExportDate } from '../../src/sources/exports/export-dates.js';
 import { CsvRow, headerIndex } from '../../src/sources/exports/export-row.js';

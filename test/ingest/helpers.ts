@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadProfile } from '../../src/config/profile-file.js';
@@ -44,5 +44,22 @@ export function writeTraceRow(
         .map(q)
         .join(',') +
       '\r\n',
+  );
+}
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile() && e.name.endsWith('.ts')) newest = Math.max(newest, statSync(join(e.parentPath, e.name)).mtimeMs);
+  }
+  return newest;
+}
+
+/** Whether dist/ (built by `npm ci` / `npm test`) is there and not older than the sources. */
+export function distIsCurrent(): boolean {
+  return (
+    existsSync('dist/cli/main.js') &&
+    existsSync('dist/ingest.js') &&
+    statSync('dist/ingest.js').mtimeMs >= newestMtime('src')
   );
 }

@@ -1,0 +1,90 @@
+/**
+ * How ingest classifies a row it may only count: the channel (tenant and channel rules) and whether it is a
+ * candidate worth keeping in full, cached by the adapter's class key so the rules run once per distinct key.
+ * Used on the main thread and in the reader worker alike.
+ * @module
+ */
+import { type AssessOptions, channelOf } from './core/assess.js';
+import { CHANNELS, type Channel } from './core/assessment.js';
+import type { MessageEvidence } from './core/evidence.js';
+import type { AdaptedRow } from './sources/exports/export-adapter.js';
+import { hashPair } from './store/keys.js';
+
+export interface Classification {
+  channel: Channel;
+  candidate: boolean;
+}
+
+const ABUSE: ReadonlySet<Channel> = new Set(['direct-send', 'internal-spoof']);
+const MAX_CLASS_CACHE = 200_000;
+
+/** Rows of these classes are kept in full (stored with their source row); the others are counted. */
+export function isWorthy(c: Classification): boolean {
+  return ABUSE.has(c.channel) || c.candidate;
+}
+
+/** A channel as a small number (for typed arrays between threads) and back. */
+export function channelCode(channel: Channel): number {
+  return CHANNELS.indexOf(channel);
+}
+
+export function channelOfCode(code: number): Channel {
+  const c = CHANNELS[code];
+  if (c === undefined) throw new Error(`unknown channel code ${code}`);
+  return c;
+}
+
+/** Accepted-domain test over the tenant the assessment resolved (profile or inferred). */
+function internal(domains: readonly string[], domain: string | null | undefined): boolean {
+  return domain !== null && domain !== undefined && domains.includes(domain);
+}
+
+/**
+ * A delivery worth keeping in full although the channel is unknown (summary rows: no connector facts): an
+ * internal sender (P1 or P2) to an internal recipient that Exchange did not stamp as originating in the tenant.
+ * Direct Send only ever delivers to the tenant's own mailboxes.
+ */
+export function isCandidate(ev: MessageEvidence, c: { channel: Channel; domains: readonly string[] }): boolean {
+  if (c.channel !== 'unknown') return false;
+  const d = c.domains;
+  const senderInternal = internal(d, ev.envelopeFrom?.value.domain) || internal(d, ev.headerFrom?.value.domain);
+  if (!senderInternal) return false;
+  const rcpts = ev.envelopeRecipients.length > 0 ? ev.envelopeRecipients : ev.recipients;
+  if (!rcpts.some((r) => internal(d, r.value.domain))) return false;
+  return ev.exchange.directionality?.value.toLowerCase() !== 'originating';
+}
+
+/** Channel and candidacy by class key; the channel rules run once per distinct key. */
+export class RowClassifier {
+  /**
+   * Class key → classification: a 30-bit hash of the key maps to (23-bit check hash × 16 + class index), all
+   * small integers, so an entry costs a few bytes and keeps no reference to the parsed text. Bounded: cleared
+   * when full.
+   */
+  private readonly cache = new Map<number, number>();
+  /** The few distinct classifications (6 channels x candidacy), numbered so a cache entry is a small integer. */
+  private readonly list: Classification[] = [];
+
+  constructor(private readonly options: AssessOptions) {}
+
+  private index(channel: Channel, candidate: boolean): number {
+    let i = this.list.findIndex((c) => c.channel === channel && c.candidate === candidate);
+    if (i < 0) {
+      i = this.list.length;
+      this.list.push({ channel, candidate });
+    }
+    return i;
+  }
+
+  classify(a: AdaptedRow): Classification {
+    const [key, check] = hashPair(a.classKey);
+    const hit = this.cache.get(key);
+    if (hit !== undefined && hit >> 4 === check) return this.list[hit & 15]!;
+    const evidence = a.evidence();
+    const c = channelOf(evidence, this.options);
+    const index = this.index(c.channel, isCandidate(evidence, c));
+    if (this.cache.size >= MAX_CLASS_CACHE) this.cache.clear();
+    this.cache.set(key, check * 16 + index);
+    return this.list[index]!;
+  }
+}

@@ -1,0 +1,206 @@
+/**
+ * The rows of one export as ingest consumes them: batches in which most rows are already reduced to what
+ * counting them needs (day, delivery key, channel), the rest kept whole for the full path (assessment, storage,
+ * joins). Large CSV exports are read, parsed, adapted and classified in a worker thread while the main thread
+ * stores the previous batch; other files are read on the main thread, every row whole.
+ *
+ * A row is reduced (`compact`) only when the full path would just count it: one delivery to one recipient,
+ * with a message id, a class that is not kept in full, not a trace-detail row (those are kept as facts), and —
+ * checked against the committed store — not a delivery stored in full before (a later row about it is a fact).
+ * Everything else (errors included) travels whole and takes exactly the main-thread path.
+ * @module
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { type PlainProfile, profileToPlain, type TenantProfile } from './core/profile.js';
+import { channelCode, isWorthy, type RowClassifier } from './ingest-classify.js';
+import type { ExportAdapter } from './sources/exports/export-adapter.js';
+import { headerIndex } from './sources/exports/export-row.js';
+import {
+  CsvRecord,
+  type ExportInfo,
+  ExportReadError,
+  type ExportReaderLimits,
+  type RawRow,
+  type ReadProgress,
+  readExportRows,
+} from './sources/exports/read-export.js';
+import { deliveryHash } from './store/keys.js';
+
+const DAY_MS = 86_400_000;
+
+/** Rows reduced to their count: parallel columns, in the order they occur among the batch's compact rows. */
+export interface CompactRows {
+  day: Int32Array;
+  h: Float64Array;
+  channel: Uint8Array;
+}
+
+export interface PreparedBatch {
+  /** Rows in the batch (compact and whole). */
+  count: number;
+  /** Record number of the batch's last row (the resume point once it commits). */
+  lastRow: number;
+  /** Per row, 1 when it is compact; `null` when every row is whole. */
+  isCompact: Uint8Array | null;
+  compact: CompactRows | null;
+  /** The whole rows, in order. */
+  whole: RawRow[];
+}
+
+/** The count-only reduction of a row, or `null` when it must take the full path. */
+export function compactOf(
+  raw: RawRow,
+  adapter: ExportAdapter,
+  classifier: RowClassifier,
+  storedBefore: ((day: number, h: number) => boolean) | null,
+): { day: number; h: number; channel: number } | null {
+  if (raw.error !== undefined || adapter.format === 'message-trace-detail') return null;
+  let res: ReturnType<ExportAdapter['adapt']>;
+  try {
+    res = adapter.adapt(raw.data, { file: '', row: raw.row });
+  } catch {
+    return null;
+  }
+  if (!res.ok) return null;
+  const a = res.row;
+  if (a.role !== 'delivery' || a.messageId === null || a.recipients.length !== 1) return null;
+  const cls = classifier.classify(a);
+  if (isWorthy(cls)) return null;
+  const day = Math.floor(a.receivedMs / DAY_MS);
+  const h = deliveryHash(a.messageId, a.recipients[0]!);
+  if (storedBefore?.(day, h)) return null;
+  return { day, h, channel: channelCode(cls.channel) };
+}
+
+/** What the reader worker needs, as plain data (adapters, profiles and statements hold functions). */
+export interface ReaderWorkerConfig {
+  path: string;
+  info: Omit<ExportInfo, 'adapter' | 'records'> & { format: ExportAdapter['format'] };
+  startAfter: number;
+  limits: ExportReaderLimits;
+  profile: PlainProfile | null;
+  /** The store to ask whether a delivery was stored in full before (`null`: the store holds no message). */
+  storePath: string | null;
+}
+
+export type ReaderWorkerMessage =
+  | {
+      kind: 'batch';
+      bytes: number;
+      count: number;
+      lastRow: number;
+      isCompact: Uint8Array;
+      day: Int32Array;
+      h: Float64Array;
+      channel: Uint8Array;
+      /** Fields of the whole rows with their record numbers. */
+      whole: { row: number; fields: string[] }[];
+    }
+  | { kind: 'end'; bytes: number }
+  | { kind: 'error'; message: string; readError: boolean };
+
+/** Batches handed over before the worker waits for the main thread (bounds memory when storing is slower). */
+export const MAX_BATCHES_IN_FLIGHT = 3;
+
+const WORKER_URL = new URL('./ingest-worker.js', import.meta.url);
+
+/** Whether the compiled worker is available (it is not when running from the TypeScript sources). */
+export function readerWorkerAvailable(): boolean {
+  return WORKER_URL.protocol === 'file:' && existsSync(fileURLToPath(WORKER_URL));
+}
+
+/** Files at least this large are read in the worker (below it, starting a thread costs more than it saves). */
+export const WORKER_MIN_BYTES = 4 * 1024 * 1024;
+
+export type ReaderMode = 'auto' | 'worker' | 'main';
+
+export function useWorker(mode: ReaderMode, info: ExportInfo, size: number): boolean {
+  if (mode === 'main' || info.container !== 'csv' || !readerWorkerAvailable()) return false;
+  return mode === 'worker' || size >= WORKER_MIN_BYTES;
+}
+
+/** Every row whole, read on the main thread. */
+export async function* wholeBatches(
+  path: string,
+  info: ExportInfo,
+  opts: { startAfter: number; limits: ExportReaderLimits; progress: ReadProgress },
+): AsyncGenerator<PreparedBatch> {
+  for await (const rows of readExportRows(path, info, opts)) {
+    yield { count: rows.length, lastRow: rows[rows.length - 1]!.row, isCompact: null, compact: null, whole: rows };
+  }
+}
+
+/**
+ * Batches from the reader worker. The worker stops when the generator is closed early (an interrupted run or a
+ * fallback to the main thread); read errors arrive as ExportReadError, as from the main-thread reader.
+ */
+export async function* workerBatches(
+  path: string,
+  info: ExportInfo,
+  opts: {
+    startAfter: number;
+    limits: ExportReaderLimits;
+    progress: ReadProgress;
+    profile: TenantProfile | null;
+    storePath: string | null;
+  },
+): AsyncGenerator<PreparedBatch> {
+  const { adapter, records: _records, ...plainInfo } = info;
+  const config: ReaderWorkerConfig = {
+    path,
+    info: { ...plainInfo, format: adapter.format },
+    startAfter: opts.startAfter,
+    limits: opts.limits,
+    profile: opts.profile ? profileToPlain(opts.profile) : null,
+    storePath: opts.storePath,
+  };
+  const worker = new Worker(WORKER_URL, { workerData: config });
+  const queue: ReaderWorkerMessage[] = [];
+  let wake: (() => void) | null = null;
+  let failure: Error | null = null;
+  const notify = () => {
+    const w = wake;
+    wake = null;
+    w?.();
+  };
+  worker.on('message', (m: ReaderWorkerMessage) => {
+    queue.push(m);
+    notify();
+  });
+  worker.on('error', (e) => {
+    failure = e;
+    notify();
+  });
+  worker.on('exit', (code) => {
+    if (code !== 0) failure ??= new Error(`ingest reader worker exited with code ${code}`);
+    notify();
+  });
+  const header = info.columns ?? [];
+  const index = headerIndex(header);
+  try {
+    for (;;) {
+      while (queue.length === 0) {
+        if (failure) throw failure;
+        await new Promise<void>((r) => {
+          wake = r;
+        });
+      }
+      const m = queue.shift()!;
+      if (m.kind === 'error') throw m.readError ? new ExportReadError(m.message) : new Error(m.message);
+      opts.progress.bytes = m.bytes;
+      if (m.kind === 'end') return;
+      worker.postMessage('ack');
+      yield {
+        count: m.count,
+        lastRow: m.lastRow,
+        isCompact: m.isCompact,
+        compact: { day: m.day, h: m.h, channel: m.channel },
+        whole: m.whole.map((w) => new CsvRecord(index, header, w.fields, w.row)),
+      };
+    }
+  } finally {
+    await worker.terminate();
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * Large CSV exports are parsed and classified in a worker thread that hands over count-only rows as typed
+ * columns. The store must be the same, table for table, as when every row is read whole on the main thread:
+ * on a plain trace, when later files meet deliveries stored in full before (the worker asks the committed
+ * store), when a count-only row meets a delivery stored earlier in the same file (rollback and re-read on the
+ * main thread, errors reported once), and on a read error. Runs the compiled library (the worker is dist/).
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+// @ts-expect-error: plain ESM module of the benchmark (no types); the same generator the benchmark uses.
+import { generateTrace } from '../../bench/ingest-bench-data.mjs';
+import { parseProfile } from '../../src/config/profile-file.js';
+import type { TenantProfile } from '../../src/core/profile.js';
+import type * as IngestModule from '../../src/ingest.js';
+import { distIsCurrent, openStore, tempDir } from './helpers.js';
+
+const built = distIsCurrent();
+
+let tmp: ReturnType<typeof tempDir>;
+beforeEach(() => {
+  tmp = tempDir();
+});
+afterEach(() => tmp.cleanup());
+
+const TABLES: Record<string, string> = {
+  bucket: 'SELECT day, channel, verdict, candidate, messages FROM bucket',
+  delivery:
+    'SELECT d.day, d.h, b.day AS bday, b.channel, b.verdict, b.candidate, d.stored FROM delivery d JOIN bucket b ON b.id = d.bucket',
+  message:
+    'SELECT day, h, msg_h, message_id, received_at, recipient, sender, ip, subject, channel, verdict, risk, candidate, codes, row FROM message',
+  message_data: 'SELECT * FROM message_data',
+  fact: 'SELECT day, h, msg_h, row, format, data FROM fact',
+  pending: 'SELECT * FROM pending',
+  file: 'SELECT sha256, format, status, rows_read, rows_stored, rows_aggregated, rows_rejected, rows_duplicate FROM file',
+  source_stat: 'SELECT * FROM source_stat',
+  source_sample: 'SELECT ip, subject, received_at, sender, recipient, row FROM source_sample',
+  group_total: 'SELECT * FROM group_total',
+};
+
+function tables(db: string): Record<string, string[]> {
+  const store = openStore(db);
+  try {
+    const out: Record<string, string[]> = {};
+    for (const [name, sql] of Object.entries(TABLES)) {
+      out[name] = store.db
+        .prepare(sql)
+        .all()
+        .map((r) => JSON.stringify(r))
+        .sort();
+    }
+    return out;
+  } finally {
+    store.close();
+  }
+}
+
+const profile = (): TenantProfile => {
+  const r = parseProfile('tenant:\n  domains: [contoso.com, contoso.co.uk]\n', 'bench.yml');
+  if (r.status !== 'ok') throw new Error(r.error);
+  return r.profile;
+};
+
+type Ingest = typeof IngestModule.ingest;
+/** The compiled library (a variable specifier: the type checker reads the sources' types, not dist's). */
+const DIST_INGEST = '../../dist/ingest.js';
+const lib = async (): Promise<Ingest> => ((await import(DIST_INGEST)) as typeof IngestModule).ingest;
+
+/** Ingest the files (in order, one run each) both ways; returns both stores' tables and the summaries. */
+async function bothWays(files: string[], errors?: string[][]) {
+  const ingest = await lib();
+  const out: Record<string, { tables: Record<string, string[]>; summaries: unknown[] }> = {};
+  for (const [i, reader] of (['main', 'worker'] as const).entries()) {
+    const db = join(tmp.dir, `${reader}.db`);
+    const summaries: unknown[] = [];
+    for (const f of files) {
+      const s = await ingest([f], {
+        db,
+        profile: profile(),
+        reader,
+        onRowError: (e) => errors?.[i]?.push(`${e.row}: ${e.error}`),
+      });
+      summaries.push({ ...s, files: s.files.map(({ file: _f, ...rest }) => rest) });
+    }
+    out[reader] = { tables: tables(db), summaries };
+  }
+  return out;
+}
+
+const lines = (file: string) => readFileSync(file, 'utf8').trimEnd().split('\r\n');
+
+describe.skipIf(!built)('reader worker', () => {
+  it('stores a trace export exactly as the main-thread reader does', async () => {
+    const file = join(tmp.dir, 'trace.csv');
+    await generateTrace(20_000, file, 11);
+    const r = await bothWays([file]);
+    expect(r.worker!.summaries).toEqual(r.main!.summaries);
+    expect(r.worker!.tables).toEqual(r.main!.tables);
+    expect(r.main!.tables.message!.length).toBeGreaterThan(2000);
+    expect(r.main!.tables.bucket!.length).toBe(2); // one day; counted and candidate rows
+  });
+
+  it('turns rows about deliveries stored by an earlier file into facts, as the main thread does', async () => {
+    const a = join(tmp.dir, 'a.csv');
+    await generateTrace(6_000, a, 12);
+    // The same deliveries again, now from an outside sender (counted, not candidates): facts of stored ones.
+    const [header, ...rows] = lines(a);
+    const again = rows.map((l) =>
+      l.replace(/"[^"@]*@contoso\.(com|co\.uk)","([^"]*)","/, '"x@partner.example","$2","'),
+    );
+    const b = join(tmp.dir, 'b.csv');
+    writeFileSync(b, `${[header, ...again].join('\r\n')}\r\n`);
+    const r = await bothWays([a, b]);
+    expect(r.worker!.tables).toEqual(r.main!.tables);
+    expect(r.worker!.summaries).toEqual(r.main!.summaries);
+    expect(r.main!.tables.fact!.length).toBeGreaterThan(500);
+  });
+
+  it('falls back to the main thread when a counted row meets a delivery stored earlier in the same file', async () => {
+    const file = join(tmp.dir, 'dup.csv');
+    await generateTrace(8_000, file, 13);
+    const [header, ...rows] = lines(file);
+    // A bad row early, then, far below, a copy of an early internal row with an outside sender.
+    const internalRow = rows.findIndex((l) => /^(?:"[^"]*",){6}"[^"]*@contoso\.com","[^"]*@contoso\.com"/.test(l));
+    expect(internalRow).toBeGreaterThanOrEqual(0);
+    rows[3] = rows[3]!.replace(/"\d+\/\d+\/\d{4} [^"]*"/, '"not a date"');
+    const copy = rows[internalRow]!.replace(/"[^"@]*@contoso\.com","([^"]*@contoso\.com)"/, '"x@partner.example","$1"');
+    rows.splice(7_000, 0, copy);
+    writeFileSync(file, `${[header, ...rows].join('\r\n')}\r\n`);
+    const errors: string[][] = [[], []];
+    const r = await bothWays([file], errors);
+    expect(r.worker!.tables).toEqual(r.main!.tables);
+    expect(r.worker!.summaries).toEqual(r.main!.summaries);
+    expect(errors[1]).toEqual(errors[0]);
+    expect(errors[0]).toHaveLength(1);
+    expect(r.main!.tables.fact!.length).toBe(1);
+  });
+
+  it('reports a read error in the worker as the main thread does', async () => {
+    const file = join(tmp.dir, 'cut.csv');
+    await generateTrace(3_000, file, 14);
+    writeFileSync(file, `${readFileSync(file, 'utf8')}"open quote,never closed\r\n`);
+    const r = await bothWays([file]);
+    expect(r.worker!.summaries).toEqual(r.main!.summaries);
+    const f = (r.main!.summaries[0] as { files: { status: string; error: string }[] }).files[0]!;
+    expect(f.status).toBe('error');
+    expect(f.error).toMatch(/quoted field not closed/);
+  });
+});
