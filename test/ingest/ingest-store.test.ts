@@ -214,12 +214,16 @@ describe('ingest', () => {
     );
     const noNewline = join(tmp.dir, 'last-line.csv');
     writeFileSync(noNewline, `${header}${good.trimEnd()}`);
-    const s = await ingest([open, big, noNewline], {
+    // An export cut inside its last record's first field: uDSV alone would drop that record without a word.
+    const cutFirst = join(tmp.dir, 'cut-first.csv');
+    writeFileSync(cutFirst, `${header}${good}${good}"a1000001-0000-4000-80\r\n`);
+    const s = await ingest([open, big, noNewline, cutFirst], {
       db: join(tmp.dir, 'a.db'),
       profile: await fixtureProfile(),
       limits: { maxRecordBytes: 1000 },
     });
-    expect(s.files.map((f) => f.status)).toEqual(['error', 'error', 'ingested']);
+    expect(s.files.map((f) => f.status)).toEqual(['error', 'error', 'ingested', 'error']);
+    expect(s.files[3]!.error).toBe('row 3: quoted field not closed at the end of the file');
     expect(s.files[0]!.error).toBe('row 2: quoted field not closed at the end of the file');
     expect(s.files[1]!.error).toBe('row 2: record longer than 1000 bytes (unterminated quote?)');
     expect(s.files[2]!.read).toBe(1);

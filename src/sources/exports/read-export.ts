@@ -373,7 +373,7 @@ async function* readNdjson(
 }
 
 /** A CSV record is its own row accessor: one object a row, no closures. */
-class CsvRecord extends CsvRow implements RawRow {
+export class CsvRecord extends CsvRow implements RawRow {
   constructor(
     index: ReadonlyMap<string, number>,
     header: readonly string[],
@@ -410,12 +410,18 @@ async function* readCsv(
   let n = 0;
   let batch: RawRow[] = [];
   let sinceRow = 0;
-  // uDSV emits a record left open at the end of the input without a word (see the end of the file below).
+  // After the input, a sentinel record (see the end of the file below) must come out as it went in.
   let atEnd = false;
+  let sentinelSeen = false;
+  const sentinel = '\u0000';
   const onRow = (fields: string[]) => {
     n++;
     sinceRow = 0;
     if (atEnd) {
+      if (!sentinelSeen && fields.length === header.length && fields.every((f) => f === sentinel)) {
+        sentinelSeen = true;
+        return;
+      }
       throw new ExportReadError(`row ${n}: quoted field not closed at the end of the file`);
     }
     let size = 0;
@@ -473,11 +479,20 @@ async function* readCsv(
     const tail = dec.decode();
     if (parser && layout) {
       if (tail.length > 0) parser.chunk<string[]>(tail, parser.stringArrs, (row) => onRow(row));
-      // One more row delimiter completes a last record written without one; only a record whose quoted
-      // field never closed is still open after it, and end() would emit it silently cut.
+      // One more row delimiter completes a last record written without one; only a record whose quoted field
+      // never closed is still open after it. uDSV would then emit it silently cut, or drop it without a word
+      // when the open field is the first one. So a sentinel record follows: it comes out intact only when
+      // nothing was left open (an open quote swallows its first quote and garbles it, or it never comes out).
       parser.chunk<string[]>(layout.rowDelim, parser.stringArrs, (row) => onRow(row));
       atEnd = true;
+      const quoted = `"${sentinel}"`;
+      parser.chunk<string[]>(
+        `${header.map(() => quoted).join(layout.col)}${layout.rowDelim}`,
+        parser.stringArrs,
+        (row) => onRow(row),
+      );
       parser.end();
+      if (!sentinelSeen) throw new ExportReadError(`row ${n + 1}: quoted field not closed at the end of the file`);
     } else if (pendingText.length > 0) {
       throw new ExportReadError('no header row found');
     }
