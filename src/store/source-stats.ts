@@ -9,7 +9,7 @@
  * @module
  */
 import { parseIp } from '../core/net-address.js';
-import type { SqlDatabase } from './db.js';
+import type { SqlDatabase, SqlStatement, SqlValue } from './db.js';
 
 export const SAMPLES_PER_SOURCE = 3;
 /** Senders per IP that take part in grouping (the most frequent ones). */
@@ -80,10 +80,17 @@ export function groupSources(
   };
   for (const ip of verdicts.keys()) parent.set(ip, ip);
   const owner = new Map<string, string>();
+  // Senders come grouped by IP: its network is worked out once, not once per sender.
+  let lastIp = '';
+  let lastNet = '';
   for (const { ip, sender } of senders) {
     const v = verdicts.get(ip);
     if (v === undefined || ip === '' || sender === '') continue;
-    const k = `${networkOf(ip)}|${v}|${sender}`;
+    if (ip !== lastIp) {
+      lastIp = ip;
+      lastNet = networkOf(ip);
+    }
+    const k = `${lastNet}|${v}|${sender}`;
     const o = owner.get(k);
     if (o === undefined) owner.set(k, ip);
     else {
@@ -311,6 +318,43 @@ function bump(map: Map<string, number>, key: string): void {
   map.set(key, n === undefined ? 1 : n + 1);
 }
 
+/**
+ * Rows written 64 to a statement (`INSERT … VALUES (…), (…) … ON CONFLICT …`): one call into SQLite per 64 rows
+ * instead of one per row, which is most of the cost of writing many small rows from JavaScript.
+ */
+class RowWriter {
+  private static readonly ROWS = 64;
+  private readonly params: SqlValue[] = [];
+  private readonly full: SqlStatement;
+
+  constructor(
+    private readonly db: SqlDatabase,
+    private readonly head: string,
+    private readonly width: number,
+    private readonly tail: string,
+  ) {
+    this.full = db.prepare(this.sql(RowWriter.ROWS));
+  }
+
+  private sql(rows: number): string {
+    const tuple = `(${new Array<string>(this.width).fill('?').join(', ')})`;
+    return `${this.head} VALUES ${new Array<string>(rows).fill(tuple).join(', ')} ${this.tail}`;
+  }
+
+  add(...values: SqlValue[]): void {
+    this.params.push(...values);
+    if (this.params.length === this.width * RowWriter.ROWS) {
+      this.full.run(...this.params);
+      this.params.length = 0;
+    }
+  }
+
+  finish(): void {
+    if (this.params.length > 0) this.db.prepare(this.sql(this.params.length / this.width)).run(...this.params);
+    this.params.length = 0;
+  }
+}
+
 /** Distinct entries held before the per-IP counts are written out (bounds the memory of a long run). */
 const MAX_DELTA_ENTRIES = 50_000;
 
@@ -400,15 +444,22 @@ export class SourceStatsDelta {
 
   /** Add the per-IP counts gathered so far to the tables and forget them. Runs in the caller's transaction. */
   flush(db: SqlDatabase): void {
-    const stat = db.prepare(`INSERT INTO source_stat (ip, day, channel, verdict, candidate, messages, first_seen,
-        last_seen, tls_yes, tls_no, blocks, helo) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-      ON CONFLICT (ip, day, channel, verdict, candidate) DO UPDATE SET messages = messages + excluded.messages,
+    const stat = new RowWriter(
+      db,
+      'INSERT INTO source_stat (ip, day, channel, verdict, candidate, messages, first_seen, last_seen, tls_yes, tls_no, blocks, helo)',
+      12,
+      `ON CONFLICT (ip, day, channel, verdict, candidate) DO UPDATE SET messages = messages + excluded.messages,
         first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen),
         tls_yes = tls_yes + excluded.tls_yes, tls_no = tls_no + excluded.tls_no, blocks = blocks + excluded.blocks,
-        helo = coalesce(max(helo, excluded.helo), helo, excluded.helo)`);
+        helo = coalesce(max(helo, excluded.helo), helo, excluded.helo)`,
+    );
     const counter = (table: string, column: string) =>
-      db.prepare(`INSERT INTO ${table} (ip, ${column}, messages) VALUES (?, ?, ?)
-        ON CONFLICT (ip, ${column}) DO UPDATE SET messages = messages + excluded.messages`);
+      new RowWriter(
+        db,
+        `INSERT INTO ${table} (ip, ${column}, messages)`,
+        3,
+        `ON CONFLICT (ip, ${column}) DO UPDATE SET messages = messages + excluded.messages`,
+      );
     const sender = counter('source_sender', 'sender');
     const recipient = counter('source_recipient', 'recipient');
     const code = counter('source_code', 'code');
@@ -421,7 +472,7 @@ export class SourceStatsDelta {
     );
     for (const [ip, d] of this.ips) {
       for (const c of d.stats.values()) {
-        stat.run(
+        stat.add(
           ip,
           c.day,
           c.channel,
@@ -436,15 +487,16 @@ export class SourceStatsDelta {
           c.helo,
         );
       }
-      for (const [k, n] of d.senders) sender.run(ip, k, n);
-      for (const [k, n] of d.recipients) recipient.run(ip, k, n);
-      for (const [k, n] of d.codes) code.run(ip, k, n);
+      for (const [k, n] of d.senders) sender.add(ip, k, n);
+      for (const [k, n] of d.recipients) recipient.add(ip, k, n);
+      for (const [k, n] of d.codes) code.add(ip, k, n);
       if (d.samples.length > 0) {
         const kept = pickSamples([...(old.all(ip) as Sample[]), ...d.samples]);
         del.run(ip);
         for (const s of kept) ins.run(ip, s.subject, s.receivedAt, s.sender, s.recipient, s.fileId, s.row);
       }
     }
+    for (const w of [stat, sender, recipient, code]) w.finish();
     this.ips.clear();
     this.entries = 0;
   }
