@@ -14,7 +14,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { type PlainProfile, profileToPlain, type TenantProfile } from './core/profile.js';
-import { channelCode, isWorthy, type RowClassifier } from './ingest-classify.js';
+import { type Classification, channelCode, isWorthy, type RowClassifier } from './ingest-classify.js';
 import type { ExportAdapter } from './sources/exports/export-adapter.js';
 import { headerIndex } from './sources/exports/export-row.js';
 import {
@@ -49,29 +49,33 @@ export interface PreparedBatch {
   whole: RawRow[];
 }
 
-/** The count-only reduction of a row, or `null` when it must take the full path. */
+/**
+ * The count-only reduction of a row (`compact`), or `null` when it must take the full path — with its
+ * classification when it was made (the main thread then does not classify the row again).
+ */
 export function compactOf(
   raw: RawRow,
   adapter: ExportAdapter,
   classifier: RowClassifier,
   storedBefore: ((day: number, h: number) => boolean) | null,
-): { day: number; h: number; channel: number } | null {
-  if (raw.error !== undefined || adapter.format === 'message-trace-detail') return null;
+): { compact: { day: number; h: number; channel: number } | null; classification: Classification | null } {
+  const whole = (classification: Classification | null = null) => ({ compact: null, classification });
+  if (raw.error !== undefined || adapter.format === 'message-trace-detail') return whole();
   let res: ReturnType<ExportAdapter['adapt']>;
   try {
     res = adapter.adapt(raw.data, { file: '', row: raw.row });
   } catch {
-    return null;
+    return whole();
   }
-  if (!res.ok) return null;
+  if (!res.ok) return whole();
   const a = res.row;
-  if (a.role !== 'delivery' || a.messageId === null || a.recipients.length !== 1) return null;
+  if (a.messageId === null) return whole();
   const cls = classifier.classify(a);
-  if (isWorthy(cls)) return null;
+  if (a.role !== 'delivery' || a.recipients.length !== 1 || isWorthy(cls)) return whole(cls);
   const day = Math.floor(a.receivedMs / DAY_MS);
   const h = deliveryHash(a.messageId, a.recipients[0]!);
-  if (storedBefore?.(day, h)) return null;
-  return { day, h, channel: channelCode(cls.channel) };
+  if (storedBefore?.(day, h)) return whole(cls);
+  return { compact: { day, h, channel: channelCode(cls.channel) }, classification: cls };
 }
 
 /** What the reader worker needs, as plain data (adapters, profiles and statements hold functions). */
@@ -95,8 +99,8 @@ export type ReaderWorkerMessage =
       day: Int32Array;
       h: Float64Array;
       channel: Uint8Array;
-      /** Fields of the whole rows with their record numbers. */
-      whole: { row: number; fields: string[] }[];
+      /** Fields of the whole rows with their record numbers (and classification, when the worker made one). */
+      whole: { row: number; fields: string[]; classification: Classification | null }[];
     }
   | { kind: 'end'; bytes: number }
   | { kind: 'error'; message: string; readError: boolean };
@@ -199,7 +203,11 @@ export async function* workerBatches(
         lastRow: m.lastRow,
         isCompact: m.isCompact,
         compact: { day: m.day, h: m.h, channel: m.channel },
-        whole: m.whole.map((w) => new CsvRecord(index, header, w.fields, w.row)),
+        whole: m.whole.map((w) => {
+          const r = new CsvRecord(index, header, w.fields, w.row);
+          if (w.classification) r.classification = w.classification;
+          return r;
+        }),
       };
     }
   } finally {

@@ -6,7 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { profileFromPlain } from './core/profile.js';
-import { RowClassifier } from './ingest-classify.js';
+import { type Classification, RowClassifier } from './ingest-classify.js';
 import {
   compactOf,
   MAX_BATCHES_IN_FLIGHT,
@@ -56,13 +56,13 @@ async function run(): Promise<void> {
     const day = new Int32Array(n);
     const h = new Float64Array(n);
     const channel = new Uint8Array(n);
-    const whole: { row: number; fields: string[] }[] = [];
+    const whole: { row: number; fields: string[]; classification: Classification | null }[] = [];
     let c = 0;
     for (let i = 0; i < n; i++) {
       const raw = rows[i]!;
-      const k = compactOf(raw, adapter, classifier, storedBefore);
+      const { compact: k, classification } = compactOf(raw, adapter, classifier, storedBefore);
       if (k === null) {
-        whole.push({ row: raw.row, fields: (raw as unknown as { fields: string[] }).fields });
+        whole.push({ row: raw.row, fields: (raw as unknown as { fields: string[] }).fields, classification });
         continue;
       }
       isCompact[i] = 1;

@@ -417,7 +417,7 @@ class Ingestor {
         continue;
       }
 
-      const cls = this.classifier.classify(a);
+      const cls = raw.classification ?? this.classifier.classify(a);
       const worthy = isWorthy(cls);
       let evidence: MessageEvidence | null = null;
       let assessment: Assessment | null = null;

@@ -8,6 +8,7 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { TextDecoder } from 'node:util';
 import { initParser, type Schema } from 'udsv';
+import type { Channel } from '../../core/assessment.js';
 import type { ExportAdapter } from './export-adapter.js';
 import { CsvRow, type ExportRow, headerIndex, JsonRow } from './export-row.js';
 import {
@@ -58,6 +59,8 @@ export interface RawRow {
   serialize(): string;
   /** Set when the record itself could not be read (an NDJSON line that is not JSON). */
   error?: string;
+  /** Channel and candidacy, when the reader worker already classified the row (ingest-classify.ts). */
+  classification?: { channel: Channel; candidate: boolean };
 }
 
 const HEAD_BYTES = 256 * 1024;
@@ -374,6 +377,7 @@ async function* readNdjson(
 
 /** A CSV record is its own row accessor: one object a row, no closures. */
 export class CsvRecord extends CsvRow implements RawRow {
+  classification?: { channel: Channel; candidate: boolean };
   constructor(
     index: ReadonlyMap<string, number>,
     header: readonly string[],
