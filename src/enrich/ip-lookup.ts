@@ -128,7 +128,8 @@ export async function openIpLookup(opts: IpLookupOptions = {}): Promise<OpenIpLo
     }
     const info: IpInfo | null = country || asn ? { country, asn, asOrg, source: used.join('; ') } : null;
     if (cache.size >= CACHE_LIMIT) cache.clear();
-    cache.set(ip, info);
+    // A key of its own: the address is often a slice of a large decoded export chunk, which a slice keeps alive.
+    cache.set(` ${ip}`.slice(1), info);
     return info;
   };
   return { status: 'ok', lookup, sources: sources.map((s) => s.name) };
