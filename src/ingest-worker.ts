@@ -40,11 +40,24 @@ async function run(): Promise<void> {
   const info: ExportInfo = { ...rest, adapter };
   const classifier = new RowClassifier({ profile: config.profile ? profileFromPlain(config.profile) : null });
   let storedBefore: ((day: number, h: number) => boolean) | null = null;
-  if (config.storePath !== null) {
-    const db = openSqlite(config.storePath, { readonly: true });
+  const db = config.storePath === null ? null : openSqlite(config.storePath, { readonly: true, cacheMiB: 4 });
+  if (db) {
     const st = db.prepare('SELECT stored FROM delivery WHERE day = ? AND h = ?');
     storedBefore = (day, h) => (st.get(day, h) as { stored: number } | undefined)?.stored === 1;
   }
+  try {
+    await readAll(info, classifier, storedBefore);
+  } finally {
+    db?.close();
+  }
+}
+
+async function readAll(
+  info: ExportInfo,
+  classifier: RowClassifier,
+  storedBefore: ((day: number, h: number) => boolean) | null,
+): Promise<void> {
+  const adapter = info.adapter;
   const progress: ReadProgress = { bytes: 0 };
   for await (const rows of readExportRows(config.path, info, {
     startAfter: config.startAfter,
