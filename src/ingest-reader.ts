@@ -89,6 +89,16 @@ export interface ReaderWorkerConfig {
   storePath: string | null;
 }
 
+/** A whole row as the worker hands it over. */
+export interface ReaderWholeRow {
+  row: number;
+  fields: string[];
+  /** The worker's classification, when it made one (the main thread then does not classify again). */
+  classification: Classification | null;
+  /** The record serialized for storage, for rows the worker knows are kept in full. */
+  serialized?: string;
+}
+
 export type ReaderWorkerMessage =
   | {
       kind: 'batch';
@@ -99,8 +109,7 @@ export type ReaderWorkerMessage =
       day: Int32Array;
       h: Float64Array;
       channel: Uint8Array;
-      /** Fields of the whole rows with their record numbers (and classification, when the worker made one). */
-      whole: { row: number; fields: string[]; classification: Classification | null }[];
+      whole: ReaderWholeRow[];
     }
   | { kind: 'end'; bytes: number }
   | { kind: 'error'; message: string; readError: boolean };
@@ -206,6 +215,7 @@ export async function* workerBatches(
         whole: m.whole.map((w) => {
           const r = new CsvRecord(index, header, w.fields, w.row);
           if (w.classification) r.classification = w.classification;
+          if (w.serialized !== undefined) r.serialized = w.serialized;
           return r;
         }),
       };

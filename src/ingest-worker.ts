@@ -6,10 +6,11 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { profileFromPlain } from './core/profile.js';
-import { type Classification, RowClassifier } from './ingest-classify.js';
+import { isWorthy, RowClassifier } from './ingest-classify.js';
 import {
   compactOf,
   MAX_BATCHES_IN_FLIGHT,
+  type ReaderWholeRow,
   type ReaderWorkerConfig,
   type ReaderWorkerMessage,
 } from './ingest-reader.js';
@@ -69,13 +70,17 @@ async function readAll(
     const day = new Int32Array(n);
     const h = new Float64Array(n);
     const channel = new Uint8Array(n);
-    const whole: { row: number; fields: string[]; classification: Classification | null }[] = [];
+    const whole: ReaderWholeRow[] = [];
     let c = 0;
     for (let i = 0; i < n; i++) {
       const raw = rows[i]!;
       const { compact: k, classification } = compactOf(raw, adapter, classifier, storedBefore);
       if (k === null) {
-        whole.push({ row: raw.row, fields: (raw as unknown as { fields: string[] }).fields, classification });
+        const fields = (raw as unknown as { fields: string[] }).fields;
+        const w: ReaderWholeRow = { row: raw.row, fields, classification };
+        // A row kept in full is stored with its source row: serialize it here rather than on the main thread.
+        if (classification && isWorthy(classification)) w.serialized = raw.serialize();
+        whole.push(w);
         continue;
       }
       isCompact[i] = 1;
