@@ -73,7 +73,12 @@ function asnSource(table: AsnTable): Source {
   };
 }
 
-const CACHE_LIMIT = 100_000;
+/**
+ * Addresses remembered (cleared when full). The repeat senders (printers, apps, a campaign's few hosts) fit many
+ * times over; a campaign spread over thousands of addresses gains nothing from a bigger one, and 100,000 entries
+ * held about 25 MiB.
+ */
+const CACHE_LIMIT = 16_384;
 
 /** Open the IP databases. Errors (a missing or invalid `--geoip-db` file) come back as a result. */
 export async function openIpLookup(opts: IpLookupOptions = {}): Promise<OpenIpLookupResult> {
@@ -103,6 +108,17 @@ export async function openIpLookup(opts: IpLookupOptions = {}): Promise<OpenIpLo
     }
   }
   const cache = new Map<string, IpInfo | null>();
+  // The few distinct "which databases answered" texts, shared by every cached answer.
+  const sourceTexts = new Map<string, string>();
+  const sourceText = (used: string[]): string => {
+    const t = used.join('; ');
+    let shared = sourceTexts.get(t);
+    if (shared === undefined) {
+      shared = t;
+      sourceTexts.set(t, t);
+    }
+    return shared;
+  };
   const lookup: IpLookup = (ip) => {
     const cached = cache.get(ip);
     if (cached !== undefined) return cached;
@@ -126,7 +142,7 @@ export async function openIpLookup(opts: IpLookupOptions = {}): Promise<OpenIpLo
       }
       if (useful) used.push(s.name);
     }
-    const info: IpInfo | null = country || asn ? { country, asn, asOrg, source: used.join('; ') } : null;
+    const info: IpInfo | null = country || asn ? { country, asn, asOrg, source: sourceText(used) } : null;
     if (cache.size >= CACHE_LIMIT) cache.clear();
     // A key of its own: the address is often a slice of a large decoded export chunk, which a slice keeps alive.
     cache.set(` ${ip}`.slice(1), info);
