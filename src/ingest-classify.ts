@@ -7,7 +7,7 @@
 import { type AssessOptions, channelOf } from './core/assess.js';
 import { CHANNELS, type Channel } from './core/assessment.js';
 import type { MessageEvidence } from './core/evidence.js';
-import type { AdaptedRow } from './sources/exports/export-adapter.js';
+import type { AdaptedRow, ExportFormat } from './sources/exports/export-adapter.js';
 import { hashPair } from './store/keys.js';
 
 export interface Classification {
@@ -21,6 +21,14 @@ const MAX_CLASS_CACHE = 200_000;
 /** Rows of these classes are kept in full (stored with their source row); the others are counted. */
 export function isWorthy(c: Classification): boolean {
   return ABUSE.has(c.channel) || c.candidate;
+}
+
+/**
+ * Rows of this format are kept as facts of their delivery whatever its class: trace detail events are what a
+ * later join needs (connector, client IP, HELO).
+ */
+export function keepsRowsAsFacts(format: ExportFormat): boolean {
+  return format === 'message-trace-detail';
 }
 
 /** A channel as a small number (for typed arrays between threads) and back. */

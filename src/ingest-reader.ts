@@ -14,7 +14,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { type PlainProfile, profileToPlain, type TenantProfile } from './core/profile.js';
-import { type Classification, channelCode, isWorthy, type RowClassifier } from './ingest-classify.js';
+import { type Classification, channelCode, isWorthy, keepsRowsAsFacts, type RowClassifier } from './ingest-classify.js';
 import type { ExportAdapter } from './sources/exports/export-adapter.js';
 import { headerIndex } from './sources/exports/export-row.js';
 import {
@@ -26,9 +26,7 @@ import {
   type ReadProgress,
   readExportRows,
 } from './sources/exports/read-export.js';
-import { deliveryHash } from './store/keys.js';
-
-const DAY_MS = 86_400_000;
+import { dayOf, deliveryHash } from './store/keys.js';
 
 /** Rows reduced to their count: parallel columns, in the order they occur among the batch's compact rows. */
 export interface CompactRows {
@@ -60,7 +58,7 @@ export function compactOf(
   storedBefore: ((day: number, h: number) => boolean) | null,
 ): { compact: { day: number; h: number; channel: number } | null; classification: Classification | null } {
   const whole = (classification: Classification | null = null) => ({ compact: null, classification });
-  if (raw.error !== undefined || adapter.format === 'message-trace-detail') return whole();
+  if (raw.error !== undefined || keepsRowsAsFacts(adapter.format)) return whole();
   let res: ReturnType<ExportAdapter['adapt']>;
   try {
     res = adapter.adapt(raw.data, { file: '', row: raw.row });
@@ -72,7 +70,7 @@ export function compactOf(
   if (a.messageId === null) return whole();
   const cls = classifier.classify(a);
   if (a.role !== 'delivery' || a.recipients.length !== 1 || isWorthy(cls)) return whole(cls);
-  const day = Math.floor(a.receivedMs / DAY_MS);
+  const day = dayOf(a.receivedMs);
   const h = deliveryHash(a.messageId, a.recipients[0]!);
   if (storedBefore?.(day, h)) return whole(cls);
   return { compact: { day, h, channel: channelCode(cls.channel) }, classification: cls };

@@ -19,7 +19,7 @@ import type { Assessment, Channel } from './core/assessment.js';
 import type { MessageEvidence } from './core/evidence.js';
 import { positiveIntegerLimits } from './core/limits.js';
 import type { TenantProfile } from './core/profile.js';
-import { channelOfCode, isCandidate, isWorthy, RowClassifier } from './ingest-classify.js';
+import { channelOfCode, isCandidate, isWorthy, keepsRowsAsFacts, RowClassifier } from './ingest-classify.js';
 import { type PreparedBatch, type ReaderMode, useWorker, wholeBatches, workerBatches } from './ingest-reader.js';
 import type { ExportAdapter } from './sources/exports/export-adapter.js';
 import { CsvRow, type ExportRow, headerIndex, JsonRow, type RowPlace } from './sources/exports/export-row.js';
@@ -33,10 +33,9 @@ import {
 } from './sources/exports/read-export.js';
 import { ADAPTERS } from './sources/exports/sniff-export.js';
 import { DsguardStore, type FactRow, type FileRecord, type MessageRow } from './store/dsguard-store.js';
-import { deliveryHash, hash53, messageHash } from './store/keys.js';
+import { dayOf, dayStartIso, deliveryHash, hash53, messageHash } from './store/keys.js';
 import { markSourceStatsStale, rebuildSourceStats, SourceStatsDelta, sourceStatsStale } from './store/source-stats.js';
 
-const DAY_MS = 86_400_000;
 /** Rows per transaction. */
 export const DEFAULT_COMMIT_ROWS = 50_000;
 
@@ -73,6 +72,11 @@ export interface IngestOptions {
    * when the compiled worker is there), `worker`, or `main` (this thread). The store is the same either way.
    */
   reader?: ReaderMode;
+  /**
+   * Distinct per-IP source entries a run holds before writing them out with the batch (default 50,000): bounds
+   * the memory of a long run into a store that already holds messages.
+   */
+  sourceDeltaEntries?: number;
 }
 
 export interface FileIngestSummary {
@@ -95,6 +99,12 @@ export interface FileIngestSummary {
   duplicates: number;
   /** Rows skipped because an earlier run committed them. */
   resumedAfter: number;
+  /**
+   * Where the rows were parsed and classified: `worker` (a second thread), `main`, `worker, then main` (a counted
+   * row met a delivery stored earlier in the same file, and the rest was read on the main thread); `null` when
+   * the file was not read.
+   */
+  reader: 'worker' | 'main' | 'worker, then main' | null;
 }
 
 export interface IngestSummary {
@@ -151,7 +161,8 @@ class Ingestor {
     this.classifier = new RowClassifier(this.assessOptions);
     this.joinFacts = store.joinFactsExist();
     // Stale tables (left by an interrupted run) miss that run's messages: only a rebuild is exact then.
-    this.sources = sourceStatsStale(store.db) || !store.holdsMessages() ? null : new SourceStatsDelta();
+    this.sources =
+      sourceStatsStale(store.db) || !store.holdsMessages() ? null : new SourceStatsDelta(opts.sourceDeltaEntries);
   }
 
   /** `replaces`: the message was stored before (re-assessed after a join). */
@@ -189,6 +200,7 @@ class Ingestor {
       rejected: 0,
       duplicates: 0,
       resumedAfter: 0,
+      reader: null,
     };
     const limits = positiveIntegerLimits('export reader', DEFAULT_EXPORT_LIMITS, this.opts.limits);
     let size: number;
@@ -241,6 +253,7 @@ class Ingestor {
     // The worker checks count-only rows against the committed store; it needs a file to open for that.
     const holdsMessages = this.store.holdsMessages();
     let inWorker = useWorker(this.opts.reader ?? 'auto', info, size) && !(holdsMessages && this.store.path === null);
+    summary.reader = inWorker ? 'worker' : 'main';
     let from = startAfter;
     for (;;) {
       const readOpts = { startAfter: from, limits, progress };
@@ -306,6 +319,7 @@ class Ingestor {
       this.forgetBuckets();
       from = this.store.fileById(record.id)!.rowsRead;
       inWorker = false;
+      summary.reader = 'worker, then main';
     }
     this.store.transaction(() => this.store.finishFile(record.id, now()));
     return summary;
@@ -328,6 +342,21 @@ class Ingestor {
   private forgetBuckets(): void {
     this.store.reloadBuckets();
     this.countBuckets.clear();
+  }
+
+  /** A counted row that knows the channel replaces a count made without knowing it (never the other way round). */
+  private recount(
+    day: number,
+    h: number,
+    oldBucket: number,
+    bucket: number,
+    channel: Channel,
+    add: (id: number, n: number) => void,
+  ): void {
+    if (channel === 'unknown' || this.store.bucketChannel(oldBucket) !== 'unknown') return;
+    this.store.setDelivery(day, h, bucket, false);
+    add(oldBucket, -1);
+    add(bucket, 1);
   }
 
   /**
@@ -357,11 +386,7 @@ class Ingestor {
         counts.duplicate++;
         const old = this.store.delivery(day, h)!;
         if (old.stored) return null;
-        if (this.store.bucketChannel(old.bucket) === 'unknown' && channelOfCode(channel) !== 'unknown') {
-          this.store.setDelivery(day, h, bucket, false);
-          add(old.bucket, -1);
-          add(bucket, 1);
-        }
+        this.recount(day, h, old.bucket, bucket, channelOfCode(channel), add);
         continue;
       }
       const raw = batch.whole[wi++]!;
@@ -393,7 +418,7 @@ class Ingestor {
         reject('no message id');
         continue;
       }
-      const day = Math.floor(a.receivedMs / DAY_MS);
+      const day = dayOf(a.receivedMs);
       const msgH = messageHash(a.messageId);
       let data: string | null = null;
       const fact = (h: number): boolean => {
@@ -428,7 +453,7 @@ class Ingestor {
       const verdict = assessment?.verdict ?? 'not-applicable';
       const candidate = assessment ? isCandidate(evidence!, candidacyOf(assessment)) : false;
       const bucket = this.store.bucketId({ day, channel: assessment?.channel ?? cls.channel, verdict, candidate });
-      const keepFacts = adapter.format === 'message-trace-detail';
+      const keepFacts = keepsRowsAsFacts(adapter.format);
       const message = (h: number, recipient: string) => {
         data ??= raw.serialize();
         // Never a replacement: a delivery gets its message row once (stored = 1), and later only through a join.
@@ -480,12 +505,7 @@ class Ingestor {
             fact(h);
             storedRow = true;
           }
-          // A row that knows the channel replaces a count made without knowing it.
-          if (this.store.bucketChannel(old.bucket) === 'unknown' && cls.channel !== 'unknown') {
-            this.store.setDelivery(day, h, bucket, false);
-            add(old.bucket, -1);
-            add(bucket, 1);
-          }
+          this.recount(day, h, old.bucket, bucket, cls.channel, add);
         }
       }
       if (storedRow) counts.stored++;
@@ -614,7 +634,7 @@ function messageRow(
     h,
     msgH,
     messageId: ev.messageId ?? ev.networkMessageId,
-    receivedAt: ev.receivedAt ?? new Date(day * DAY_MS).toISOString(),
+    receivedAt: ev.receivedAt ?? dayStartIso(day),
     recipient,
     sender: ev.envelopeFrom?.value.address ?? null,
     headerFrom: ev.headerFrom?.value.address ?? null,

@@ -10,7 +10,7 @@ import { connectorForIp, matchKnownSource, type TenantProfile } from './core/pro
 import { RULES } from './core/rules/catalog.js';
 import { connectorLabel, newInboundConnectorCommand, shQuote } from './report/tenant-report-powershell.js';
 import { DsguardStore } from './store/dsguard-store.js';
-import { dayText } from './store/keys.js';
+import { dayOf, dayText } from './store/keys.js';
 import { type GroupClassRow, type IngestedFile, ReportQueries } from './store/report-queries.js';
 import { rebuildSourceStats, type SourceVerdict, sourceStatsStale, worstVerdict } from './store/source-stats.js';
 
@@ -111,7 +111,7 @@ const QUIET = new Set(['DS100', 'DS101', 'DS102', 'DS103', 'DS104', 'DS109', 'DS
 
 function sinceDay(since: string | null | undefined): number | null {
   if (!since) return null;
-  return Math.floor(Date.parse(`${since}T00:00:00Z`) / 86_400_000);
+  return dayOf(Date.parse(`${since}T00:00:00Z`));
 }
 
 export function buildTenantReport(store: DsguardStore, opts: TenantReportOptions): TenantReport {

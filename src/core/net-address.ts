@@ -2,7 +2,9 @@
  * IP address and CIDR helpers over ipaddr.js (pure; no sockets).
  * @module
  */
+
 import ipaddr from 'ipaddr.js';
+import { ownString } from './own-string.js';
 
 export type IpKind = 'public' | 'private' | 'loopback' | 'link-local' | 'unspecified' | 'reserved' | 'broadcast';
 
@@ -18,9 +20,7 @@ const kinds = new Map<string, IpKind | null>();
 
 function remember<V>(memo: Map<string, V>, key: string, value: V): V {
   if (memo.size >= MEMO_SIZE) memo.clear();
-  // Keys are often slices of a large decoded chunk (a CSV block, a header block); V8 keeps the whole parent
-  // alive for a sliced string. Store a copy of its own so the memo never pins those chunks.
-  memo.set(` ${key}`.slice(1), value);
+  memo.set(ownString(key), value);
   return value;
 }
 

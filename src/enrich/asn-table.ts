@@ -127,10 +127,21 @@ function readRows(file: string, chunkBytes: number, row: (r: RawLine) => void): 
   return orgs;
 }
 
-function grow<T extends Uint32Array | BigUint64Array>(a: T, make: (n: number) => T): T {
-  const b = make(a.length * 2);
-  b.set(a as never);
-  return b;
+/** Double every typed column of a table (they all have the same length) when row `i` does not fit. */
+function fitRow(t: Columns, i: number): void {
+  if (i < t.asns.length) return;
+  const cols = t as unknown as Record<string, unknown>;
+  for (const [key, col] of Object.entries(cols)) {
+    if (col instanceof Uint32Array) {
+      const bigger = new Uint32Array(col.length * 2);
+      bigger.set(col);
+      cols[key] = bigger;
+    } else if (col instanceof BigUint64Array) {
+      const bigger = new BigUint64Array(col.length * 2);
+      bigger.set(col);
+      cols[key] = bigger;
+    }
+  }
 }
 
 interface V4Table extends Columns {
@@ -156,12 +167,7 @@ export function readAsnV4(file: string, chunkBytes = READ_CHUNK): V4Table {
       throw new Error(`${file} line ${line}: malformed row`);
     }
     if (i > 0 && a < (t.starts[i - 1] ?? 0)) throw new Error(`${file} line ${line}: rows out of order`);
-    if (i === t.starts.length) {
-      t.starts = grow(t.starts, (n) => new Uint32Array(n));
-      t.ends = grow(t.ends, (n) => new Uint32Array(n));
-      t.asns = grow(t.asns, (n) => new Uint32Array(n));
-      t.orgIndex = grow(t.orgIndex, (n) => new Uint32Array(n));
-    }
+    fitRow(t, i);
     t.starts[i] = a;
     t.ends[i] = b;
     t.asns[i] = asn;
@@ -206,15 +212,7 @@ export function readAsnV6(file: string, chunkBytes = READ_CHUNK): V6Table {
     if (a < last) throw new Error(`${file} line ${line}: rows out of order`);
     last = a;
     const i = t.rows;
-    if (i === t.startHi.length) {
-      const big = (n: number) => new BigUint64Array(n);
-      t.startHi = grow(t.startHi, big);
-      t.startLo = grow(t.startLo, big);
-      t.endHi = grow(t.endHi, big);
-      t.endLo = grow(t.endLo, big);
-      t.asns = grow(t.asns, (n) => new Uint32Array(n));
-      t.orgIndex = grow(t.orgIndex, (n) => new Uint32Array(n));
-    }
+    fitRow(t, i);
     t.startHi[i] = a >> 64n;
     t.startLo[i] = a & MASK64;
     t.endHi[i] = b >> 64n;

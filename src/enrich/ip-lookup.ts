@@ -5,10 +5,12 @@
  * MaxMind-format databases (GeoLite2/GeoIP2 Country, City or ASN, DB-IP, ip-location-db), which answer first.
  * @module
  */
+
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { basename } from 'node:path';
 import maxmind, { Reader, type Response } from 'maxmind';
+import { ownString } from '../core/own-string.js';
 import type { IpInfo, IpLookup } from '../core/rules/origin.js';
 import { ASN_DATA_SOURCE, type AsnTable, loadAsnTable } from './asn-table.js';
 
@@ -144,8 +146,7 @@ export async function openIpLookup(opts: IpLookupOptions = {}): Promise<OpenIpLo
     }
     const info: IpInfo | null = country || asn ? { country, asn, asOrg, source: sourceText(used) } : null;
     if (cache.size >= CACHE_LIMIT) cache.clear();
-    // A key of its own: the address is often a slice of a large decoded export chunk, which a slice keeps alive.
-    cache.set(` ${ip}`.slice(1), info);
+    cache.set(ownString(ip), info);
     return info;
   };
   return { status: 'ok', lookup, sources: sources.map((s) => s.name) };

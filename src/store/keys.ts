@@ -49,8 +49,18 @@ export function hash53(text: string, seed = 0): number {
 
 const DAY_MS = 86_400_000;
 
+/** The UTC day number of a time (ms since the epoch): the partition of delivery keys. */
+export function dayOf(ms: number): number {
+  return Math.floor(ms / DAY_MS);
+}
+
+/** UTC midnight of a day number, ISO-8601. */
+export function dayStartIso(day: number): string {
+  return new Date(day * DAY_MS).toISOString();
+}
+
 export function dayText(day: number): string {
-  return new Date(day * DAY_MS).toISOString().slice(0, 10);
+  return dayStartIso(day).slice(0, 10);
 }
 
 /**

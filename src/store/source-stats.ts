@@ -9,6 +9,7 @@
  * @module
  */
 import { parseIp } from '../core/net-address.js';
+import { ownString } from '../core/own-string.js';
 import type { SqlDatabase, SqlStatement, SqlValue } from './db.js';
 
 export const SAMPLES_PER_SOURCE = 3;
@@ -303,16 +304,6 @@ function pickSamples(list: Iterable<Sample>): Sample[] {
     .slice(0, SAMPLES_PER_SOURCE);
 }
 
-/**
- * A string of its own. Values read from an export are often slices of a large decoded chunk, and V8 keeps the
- * whole parent alive for a slice: anything kept for the length of a run must not pin those chunks.
- */
-function own(s: string): string;
-function own(s: string | null): string | null;
-function own(s: string | null): string | null {
-  return s === null ? null : ` ${s}`.slice(1);
-}
-
 function bump(map: Map<string, number>, key: string): void {
   const n = map.get(key);
   map.set(key, n === undefined ? 1 : n + 1);
@@ -356,7 +347,7 @@ class RowWriter {
 }
 
 /** Distinct entries held before the per-IP counts are written out (bounds the memory of a long run). */
-const MAX_DELTA_ENTRIES = 50_000;
+export const MAX_DELTA_ENTRIES = 50_000;
 
 /**
  * The per-IP source tables kept current as an ingest run adds messages, so the run ends with a merge of what
@@ -370,6 +361,8 @@ export class SourceStatsDelta {
   private readonly classes = new Map<string, number>();
   private entries = 0;
 
+  constructor(private readonly maxEntries = MAX_DELTA_ENTRIES) {}
+
   /** A newly stored message (never one that replaces a stored one: those call for a rebuild). */
   add(m: SourceMessage, codes: readonly string[]): void {
     if (!(m.channel === 'direct-send' || m.channel === 'internal-spoof' || (m.channel === 'unknown' && m.candidate))) {
@@ -379,7 +372,7 @@ export class SourceStatsDelta {
     let d = this.ips.get(ipText);
     if (d === undefined) {
       d = { stats: new Map(), senders: new Map(), recipients: new Map(), codes: new Map(), samples: [] };
-      this.ips.set(own(ipText), d);
+      this.ips.set(ownString(ipText), d);
     }
     const classKey = `${m.channel}|${m.verdict}|${m.candidate ? 1 : 0}`;
     let cls = this.classes.get(classKey);
@@ -402,7 +395,7 @@ export class SourceStatsDelta {
         tlsYes: m.tls === true ? 1 : 0,
         tlsNo: m.tls === false ? 1 : 0,
         blocks: m.rejectBlocks === true ? 1 : 0,
-        helo: own(m.helo),
+        helo: ownString(m.helo),
       });
     } else {
       c.messages++;
@@ -411,7 +404,7 @@ export class SourceStatsDelta {
       if (m.tls === true) c.tlsYes++;
       else if (m.tls === false) c.tlsNo++;
       if (m.rejectBlocks === true) c.blocks++;
-      if (m.helo !== null && m.helo !== c.helo && utf8Less(c.helo, m.helo)) c.helo = own(m.helo);
+      if (m.helo !== null && m.helo !== c.helo && utf8Less(c.helo, m.helo)) c.helo = ownString(m.helo);
     }
     const sizeBefore = d.senders.size + d.recipients.size + d.codes.size;
     bump(d.senders, m.sender ?? '');
@@ -431,7 +424,12 @@ export class SourceStatsDelta {
       const full = list.length >= SAMPLES_PER_SOURCE;
       // Keep it only if it can still be among the first few (or is an earlier copy of a kept subject).
       if (!full || sampleBefore(s, list[list.length - 1]!) || list.some((x) => x.subject === s.subject)) {
-        list.push({ ...s, subject: own(s.subject), sender: own(s.sender), recipient: own(s.recipient) });
+        list.push({
+          ...s,
+          subject: ownString(s.subject),
+          sender: ownString(s.sender),
+          recipient: ownString(s.recipient),
+        });
         d.samples = pickSamples(list);
       }
     }
@@ -439,7 +437,7 @@ export class SourceStatsDelta {
 
   /** Large enough to write out now (inside the caller's batch transaction): bounds the memory of a long run. */
   get large(): boolean {
-    return this.entries >= MAX_DELTA_ENTRIES;
+    return this.entries >= this.maxEntries;
   }
 
   /** Add the per-IP counts gathered so far to the tables and forget them. Runs in the caller's transaction. */

@@ -69,10 +69,12 @@ const lib = async (): Promise<Ingest> => ((await import(DIST_INGEST)) as typeof 
 /** Ingest the files (in order, one run each) both ways; returns both stores' tables and the summaries. */
 async function bothWays(files: string[], errors?: string[][]) {
   const ingest = await lib();
-  const out: Record<string, { tables: Record<string, string[]>; summaries: unknown[] }> = {};
+  const out: Record<string, { tables: Record<string, string[]>; summaries: unknown[]; readers: (string | null)[] }> =
+    {};
   for (const [i, reader] of (['main', 'worker'] as const).entries()) {
     const db = join(tmp.dir, `${reader}.db`);
     const summaries: unknown[] = [];
+    const readers: (string | null)[] = [];
     for (const f of files) {
       const s = await ingest([f], {
         db,
@@ -80,9 +82,10 @@ async function bothWays(files: string[], errors?: string[][]) {
         reader,
         onRowError: (e) => errors?.[i]?.push(`${e.row}: ${e.error}`),
       });
-      summaries.push({ ...s, files: s.files.map(({ file: _f, ...rest }) => rest) });
+      summaries.push({ ...s, files: s.files.map(({ file: _f, reader: _r, ...rest }) => rest) });
+      readers.push(...s.files.map((f) => f.reader));
     }
-    out[reader] = { tables: tables(db), summaries };
+    out[reader] = { tables: tables(db), summaries, readers };
   }
   return out;
 }
@@ -97,6 +100,16 @@ describe.skipIf(!built)('reader worker', () => {
     expect(r.worker!.summaries).toEqual(r.main!.summaries);
     expect(r.worker!.tables).toEqual(r.main!.tables);
     expect(r.main!.tables.message!.length).toBeGreaterThan(2000);
+    expect(r.main!.readers).toEqual(['main']);
+    expect(r.worker!.readers).toEqual(['worker']);
+    // `auto` hands a file of 4 MiB or more to the worker (this one is 6 MB), and keeps a small one.
+    const ingest = await lib();
+    const auto = await ingest([file], { db: join(tmp.dir, 'auto.db'), profile: profile() });
+    expect(auto.files[0]!.reader).toBe('worker');
+    const small = join(tmp.dir, 'small.csv');
+    await generateTrace(1_000, small, 15);
+    const few = await ingest([small], { db: join(tmp.dir, 'auto.db'), profile: profile() });
+    expect(few.files[0]!.reader).toBe('main');
     expect(r.main!.tables.bucket!.length).toBe(2); // one day; counted and candidate rows
   });
 
@@ -114,6 +127,8 @@ describe.skipIf(!built)('reader worker', () => {
     expect(r.worker!.tables).toEqual(r.main!.tables);
     expect(r.worker!.summaries).toEqual(r.main!.summaries);
     expect(r.main!.tables.fact!.length).toBeGreaterThan(500);
+    // The worker asked the store: the rows about stored deliveries came whole, no fallback was needed.
+    expect(r.worker!.readers).toEqual(['worker', 'worker']);
   });
 
   it('falls back to the main thread when a counted row meets a delivery stored earlier in the same file', async () => {
@@ -134,6 +149,7 @@ describe.skipIf(!built)('reader worker', () => {
     expect(errors[1]).toEqual(errors[0]);
     expect(errors[0]).toHaveLength(1);
     expect(r.main!.tables.fact!.length).toBe(1);
+    expect(r.worker!.readers).toEqual(['worker, then main']);
   });
 
   it('reports a read error in the worker as the main thread does', async () => {

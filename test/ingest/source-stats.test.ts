@@ -77,7 +77,8 @@ describe('source tables merged run by run', () => {
           const [header, ...rows] = readFileSync(file, 'utf8').trimEnd().split('\r\n');
           writeFileSync(file, `${[header, ...rows.reverse()].join('\r\n')}\r\n`);
         }
-        const s = await ingest([file], { db: store, profile });
+        // A small bound makes later runs write their per-IP counts out several times mid-file.
+        const s = await ingest([file], { db: store, profile, commitRows: 500, sourceDeltaEntries: 200 });
         expect(s.stored).toBeGreaterThan(300);
         const merged = snapshot(store);
         expect((merged.source_stat as unknown[]).length).toBeGreaterThan(100);

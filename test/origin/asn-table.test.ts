@@ -75,6 +75,20 @@ describe('ASN table', () => {
     expect(t.starts.length).toBeGreaterThanOrEqual(70_000);
   });
 
+  it('grows the IPv6 columns past their first size and still finds the last range', async () => {
+    const base = BigInt('0x20010db8000000000000000000000000');
+    const rows = Array.from({ length: 20_000 }, (_, i) => {
+      const start = base + (BigInt(i) << 64n);
+      return `${start},${start + (1n << 64n) - 1n},${64512 + (i % 2)},Net ${i % 2}`;
+    });
+    writeFileSync(join(tmp.dir, 'asn-ipv4-num.csv'), V4);
+    writeFileSync(join(tmp.dir, 'asn-ipv6-num.csv'), rows.join('\n'));
+    const t = await loadAsnTable(tmp.dir);
+    expect(t.lookup('2001:db8:0:4e1f:ffff:ffff:ffff:ffff')).toEqual({ asn: 64513, org: 'Net 1' });
+    expect(t.lookup('2001:db8:0:4e20::')).toBeNull();
+    expect(readAsnV6(join(tmp.dir, 'asn-ipv6-num.csv')).rows).toBe(20_000);
+  });
+
   it.each([
     ['three fields', `${V4}\n1,2,3\n`, 'line 5: expected start,end,asn,org'],
     ['letters', `1,x,3,Org\n`, 'line 1: malformed row'],

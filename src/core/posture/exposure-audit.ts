@@ -92,32 +92,26 @@ export interface DomainExposure {
   gatewayBypass: boolean;
   /** The provider (or host) the MX points at when the gateway can be bypassed. */
   gateway: string | null;
-  spf: {
-    record: string | null;
-    result: SpfAudit['result'];
-    all: SpfAudit['all'];
-    dnsLookups: number;
-    voidLookups: number;
-    includesExchangeOnline: boolean;
-    includes: string[];
-    redirect: string | null;
-    ip4: string[];
-    ip6: string[];
-    lookups: SpfAudit['lookups'];
-    error: string | null;
-  };
-  dmarc: {
-    record: string | null;
-    recordDomain: string | null;
-    inherited: boolean;
-    result: DmarcAudit['result'];
-    policy: DmarcAudit['policy'];
-    subdomainPolicy: DmarcAudit['subdomainPolicy'];
-    pct: number | null;
-    rua: string[];
-    ruf: string[];
-    error: string | null;
-  };
+  /** The SPF audit's summary fields (the full audit, with problems and every record, stays internal). */
+  spf: Pick<
+    SpfAudit,
+    | 'record'
+    | 'result'
+    | 'all'
+    | 'dnsLookups'
+    | 'voidLookups'
+    | 'includesExchangeOnline'
+    | 'includes'
+    | 'redirect'
+    | 'ip4'
+    | 'ip6'
+    | 'lookups'
+    | 'error'
+  >;
+  dmarc: Pick<
+    DmarcAudit,
+    'record' | 'recordDomain' | 'inherited' | 'result' | 'policy' | 'subdomainPolicy' | 'pct' | 'rua' | 'ruf' | 'error'
+  >;
   risk: ExposureRisk;
   riskReasons: string[];
   findings: Finding[];

@@ -56,6 +56,15 @@ export function parseAuthenticationDetails(text: string): Map<string, string> {
   return out;
 }
 
+/** What every Defender email table row is keyed on: its `Timestamp` and `NetworkMessageId`, both required. */
+function eventKey(row: ExportRow): { date: { ms: number }; messageId: string } | { error: string } {
+  const date = dateOf(row, ['timestamp']);
+  if ('error' in date) return date;
+  const messageId = messageIdOf(row.get('networkmessageid'));
+  if (messageId === null) return { error: `no ${row.name('networkmessageid')} value` };
+  return { date, messageId };
+}
+
 function threatCategory(threats: string): string | null {
   const t = threats.toLowerCase();
   if (t.includes('malware')) return 'MALW';
@@ -68,10 +77,9 @@ export const EMAIL_EVENTS_ADAPTER: ExportAdapter = {
   format: 'email-events',
   sourceKind: 'email-events',
   adapt(row: ExportRow, place: RowPlace): AdaptResult {
-    const date = dateOf(row, ['timestamp']);
-    if ('error' in date) return fail(date.error);
-    const messageId = messageIdOf(row.get('networkmessageid'));
-    if (messageId === null) return fail(`no ${row.name('networkmessageid')} value`);
+    const key = eventKey(row);
+    if ('error' in key) return fail(key.error);
+    const { date, messageId } = key;
     const rcptRaw = row.get('recipientemailaddress');
     if (rcptRaw === null) return fail(`no ${row.name('recipientemailaddress')} value`);
     const direction = (row.get('emaildirection') ?? '').toLowerCase();
@@ -185,10 +193,9 @@ export const EMAIL_ATTACHMENT_INFO_ADAPTER: ExportAdapter = {
   format: 'email-attachment-info',
   sourceKind: 'email-events',
   adapt(row: ExportRow, place: RowPlace): AdaptResult {
-    const date = dateOf(row, ['timestamp']);
-    if ('error' in date) return fail(date.error);
-    const messageId = messageIdOf(row.get('networkmessageid'));
-    if (messageId === null) return fail(`no ${row.name('networkmessageid')} value`);
+    const key = eventKey(row);
+    if ('error' in key) return fail(key.error);
+    const { date, messageId } = key;
     const rcptRaw = row.get('recipientemailaddress');
     const name = row.get('filename');
     return {
@@ -236,10 +243,9 @@ export const EMAIL_URL_INFO_ADAPTER: ExportAdapter = {
   format: 'email-url-info',
   sourceKind: 'email-events',
   adapt(row: ExportRow, place: RowPlace): AdaptResult {
-    const date = dateOf(row, ['timestamp']);
-    if ('error' in date) return fail(date.error);
-    const messageId = messageIdOf(row.get('networkmessageid'));
-    if (messageId === null) return fail(`no ${row.name('networkmessageid')} value`);
+    const key = eventKey(row);
+    if ('error' in key) return fail(key.error);
+    const { date, messageId } = key;
     const url = row.get('url');
     if (url === null) return fail(`no ${row.name('url')} value`);
     return {

@@ -47,6 +47,11 @@ function hour12(h: number, ampm: string | undefined): number {
   return (h % 12) + (pm ? 12 : 0);
 }
 
+/** The two numbers of a numeric date as [month, day]: US month-first unless the first cannot be a month. */
+function monthDay(a: number, b: number): [number, number] {
+  return a > 12 && b <= 12 ? [b, a] : [a, b];
+}
+
 function parseDateText(t: string): number | null {
   const iso = ISO.exec(t);
   if (iso) {
@@ -62,11 +67,8 @@ function parseDateText(t: string): number | null {
   }
   const num = NUMERIC.exec(t);
   if (num) {
-    let a = +num[1]!;
-    let b = +num[2]!;
-    // US month-first unless the first number cannot be a month.
-    if (a > 12 && b <= 12) [a, b] = [b, a];
-    return build(+num[3]!, a, b, hour12(+(num[4] ?? 0), num[7]), +(num[5] ?? 0), +(num[6] ?? 0), 0, 0);
+    const [mo, d] = monthDay(+num[1]!, +num[2]!);
+    return build(+num[3]!, mo, d, hour12(+(num[4] ?? 0), num[7]), +(num[5] ?? 0), +(num[6] ?? 0), 0, 0);
   }
   const mf = MONTH_FIRST.exec(t);
   if (mf) {
@@ -100,10 +102,8 @@ function parseNumericFast(t: string): number | null | undefined {
     const m = NUMERIC_DATE.exec(datePart);
     midnight = null;
     if (m) {
-      let a = +m[1]!;
-      let b = +m[2]!;
-      if (a > 12 && b <= 12) [a, b] = [b, a];
-      midnight = build(+m[3]!, a, b, 0, 0, 0, 0, 0);
+      const [mo, d] = monthDay(+m[1]!, +m[2]!);
+      midnight = build(+m[3]!, mo, d, 0, 0, 0, 0, 0);
     }
     if (numericDays.size >= MAX_NUMERIC_DAYS) numericDays.clear();
     numericDays.set(datePart, midnight);

@@ -51,18 +51,7 @@ const POWERSHELL: TraceColumns = {
 };
 
 /** Graph exchangeMessageTrace properties, lower-case. */
-const GRAPH: TraceColumns = {
-  id: 'id',
-  messageId: 'messageid',
-  received: 'receiveddatetime',
-  sender: 'senderaddress',
-  recipient: 'recipientaddress',
-  fromIp: 'fromip',
-  toIp: 'toip',
-  subject: 'subject',
-  status: 'status',
-  size: 'size',
-};
+const GRAPH: TraceColumns = { ...POWERSHELL, id: 'id', received: 'receiveddatetime' };
 
 function traceAdapter(format: ExportFormat, sourceKind: SourceKind, c: TraceColumns): ExportAdapter {
   return {

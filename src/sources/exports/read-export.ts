@@ -41,6 +41,8 @@ export interface ExportInfo {
   adapter: ExportAdapter;
   container: Container;
   encoding: TextEncoding;
+  /** Bytes of byte-order mark before the text (readers start after it). */
+  bomLength: number;
   /** CSV header as written (null for JSON). */
   columns: string[] | null;
   /** A short human description: "Get-MessageTraceV2 CSV (UTF-16LE)". */
@@ -232,6 +234,7 @@ export async function sniffExportFile(path: string, limits = DEFAULT_EXPORT_LIMI
       adapter: ADAPTERS[format],
       container: ndjson ? 'ndjson' : 'json',
       encoding: enc.encoding,
+      bomLength: enc.bomLength,
       columns: null,
       description: `${LABELS[format]} ${ndjson ? 'NDJSON' : 'JSON'} (${encLabel})`,
     };
@@ -250,6 +253,7 @@ export async function sniffExportFile(path: string, limits = DEFAULT_EXPORT_LIMI
       adapter: ADAPTERS[format],
       container: 'csv',
       encoding: enc.encoding,
+      bomLength: enc.bomLength,
       columns: layout.header,
       description: `${LABELS[format]} CSV (${encLabel})`,
     },
@@ -301,7 +305,7 @@ export async function* readExportRows(
   } else if (info.container === 'json') {
     let records = info.records;
     if (records === undefined) {
-      const full = await readJsonDocument(path, detectEncoding(await readHead(path)), limits);
+      const full = await readJsonDocument(path, info, limits);
       if ('error' in full) throw new ExportReadError(full.error);
       records = jsonRecords(full.doc) ?? [];
     }
@@ -317,17 +321,17 @@ export async function* readExportRows(
     if (opts.progress) opts.progress.bytes = Number.MAX_SAFE_INTEGER;
     if (batch.length > 0) yield batch;
   } else {
-    yield* readNdjson(path, startAfter, limits, opts.progress);
+    yield* readNdjson(path, info, startAfter, limits, opts.progress);
   }
 }
 
 async function* readNdjson(
   path: string,
+  enc: EncodingInfo,
   startAfter: number,
   limits: ExportReaderLimits,
   progress: ReadProgress | undefined,
 ): AsyncGenerator<RawRow[]> {
-  const enc = detectEncoding(await readHead(path));
   const dec = decoderFor(enc);
   const stream = createReadStream(path, { start: enc.bomLength, highWaterMark: READ_CHUNK });
   let n = 0;
@@ -410,12 +414,10 @@ async function* readCsv(
   limits: ExportReaderLimits,
   progress: ReadProgress | undefined,
 ): AsyncGenerator<RawRow[]> {
-  const head = await readHead(path);
-  const enc = detectEncoding(head);
-  const dec = decoderFor(enc);
+  const dec = decoderFor(info);
   const header = info.columns ?? [];
   const index = headerIndex(header);
-  const stream = createReadStream(path, { start: enc.bomLength, highWaterMark: READ_CHUNK });
+  const stream = createReadStream(path, { start: info.bomLength, highWaterMark: READ_CHUNK });
   let layout: CsvLayout | null = null;
   let parser: ReturnType<typeof initParser> | null = null;
   let n = 0;
