@@ -84,6 +84,12 @@ export class RowClassifier {
     return i;
   }
 
+  /** The cached classification of a class key given as its {@link hashPair} halves; `null` on a miss. */
+  cached(key: number, check: number): Classification | null {
+    const hit = this.cache.get(key);
+    return hit !== undefined && hit >> 4 === check ? this.list[hit & 15]! : null;
+  }
+
   classify(a: AdaptedRow): Classification {
     const [key, check] = hashPair(a.classKey);
     const hit = this.cache.get(key);

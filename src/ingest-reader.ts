@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { type PlainProfile, profileToPlain, type TenantProfile } from './core/profile.js';
 import { type Classification, channelCode, isWorthy, keepsRowsAsFacts, type RowClassifier } from './ingest-classify.js';
-import type { ExportAdapter } from './sources/exports/export-adapter.js';
+import type { CountKey, ExportAdapter, FastCounter } from './sources/exports/export-adapter.js';
 import { headerIndex } from './sources/exports/export-row.js';
 import {
   CsvRecord,
@@ -47,33 +47,73 @@ export interface PreparedBatch {
   whole: RawRow[];
 }
 
+/** Where {@link compactOf} writes a row's count (when it is compact) and its classification (when made). */
+export interface CompactOut {
+  day: number;
+  h: number;
+  channel: number;
+  /** The classification, when it was made (the main thread then does not classify the row again). */
+  classification: Classification | null;
+}
+
+export function compactOut(): CompactOut {
+  return { day: 0, h: 0, channel: 0, classification: null };
+}
+
+const fastKey: CountKey = { day: 0, h: 0, classKey: 0, classCheck: 0 };
+
 /**
- * The count-only reduction of a row (`compact`), or `null` when it must take the full path — with its
- * classification when it was made (the main thread then does not classify the row again).
+ * Whether a row is reduced to its count (`true`: `out` holds day, delivery key and channel) or must take the full
+ * path. A CSV record in the plain shape the adapter's fast counter reads, of a class already seen, is decided
+ * without adapting it; any other row is adapted and classified.
  */
 export function compactOf(
   raw: RawRow,
   adapter: ExportAdapter,
   classifier: RowClassifier,
   storedBefore: ((day: number, h: number) => boolean) | null,
-): { compact: { day: number; h: number; channel: number } | null; classification: Classification | null } {
-  const whole = (classification: Classification | null = null) => ({ compact: null, classification });
-  if (raw.error !== undefined || keepsRowsAsFacts(adapter.format)) return whole();
-  let res: ReturnType<ExportAdapter['adapt']>;
-  try {
-    res = adapter.adapt(raw.data, { file: '', row: raw.row });
-  } catch {
-    return whole();
+  fast: FastCounter | null,
+  out: CompactOut,
+): boolean {
+  out.classification = null;
+  if (raw.error !== undefined || keepsRowsAsFacts(adapter.format)) return false;
+  let day: number;
+  let h: number;
+  let cls: Classification | null = null;
+  if (fast !== null && raw instanceof CsvRecord && fast(raw.fields, fastKey)) {
+    cls = classifier.cached(fastKey.classKey, fastKey.classCheck);
   }
-  if (!res.ok) return whole();
-  const a = res.row;
-  if (a.messageId === null) return whole();
-  const cls = classifier.classify(a);
-  if (a.role !== 'delivery' || a.recipients.length !== 1 || isWorthy(cls)) return whole(cls);
-  const day = dayOf(a.receivedMs);
-  const h = deliveryHash(a.messageId, a.recipients[0]!);
-  if (storedBefore?.(day, h)) return whole(cls);
-  return { compact: { day, h, channel: channelCode(cls.channel) }, classification: cls };
+  if (cls !== null) {
+    day = fastKey.day;
+    h = fastKey.h;
+    if (isWorthy(cls)) {
+      out.classification = cls;
+      return false;
+    }
+  } else {
+    let res: ReturnType<ExportAdapter['adapt']>;
+    try {
+      res = adapter.adapt(raw.data, { file: '', row: raw.row });
+    } catch {
+      return false;
+    }
+    if (!res.ok) return false;
+    const a = res.row;
+    if (a.messageId === null) return false;
+    cls = classifier.classify(a);
+    if (a.role !== 'delivery' || a.recipients.length !== 1 || isWorthy(cls)) {
+      out.classification = cls;
+      return false;
+    }
+    day = dayOf(a.receivedMs);
+    h = deliveryHash(a.messageId, a.recipients[0]!);
+  }
+  out.classification = cls;
+  if (storedBefore?.(day, h)) return false;
+  out.day = day;
+  out.h = h;
+  out.channel = channelCode(cls.channel);
+  return true;
 }
 
 /** What the reader worker needs, as plain data (adapters, profiles and statements hold functions). */

@@ -9,12 +9,20 @@ import { profileFromPlain } from './core/profile.js';
 import { isWorthy, RowClassifier } from './ingest-classify.js';
 import {
   compactOf,
+  compactOut,
   MAX_BATCHES_IN_FLIGHT,
   type ReaderWholeRow,
   type ReaderWorkerConfig,
   type ReaderWorkerMessage,
 } from './ingest-reader.js';
-import { type ExportInfo, ExportReadError, type ReadProgress, readExportRows } from './sources/exports/read-export.js';
+import { headerIndex } from './sources/exports/export-row.js';
+import {
+  type CsvRecord,
+  type ExportInfo,
+  ExportReadError,
+  type ReadProgress,
+  streamCsvRows,
+} from './sources/exports/read-export.js';
 import { ADAPTERS } from './sources/exports/sniff-export.js';
 import { openSqlite } from './store/db.js';
 
@@ -53,64 +61,114 @@ async function run(): Promise<void> {
   }
 }
 
+/** The batch being filled: per-row flags, the count columns of compact rows, the whole rows. */
+class BatchBuilder {
+  count = 0;
+  compact = 0;
+  lastRow = 0;
+  isCompact: Uint8Array;
+  day: Int32Array;
+  h: Float64Array;
+  channel: Uint8Array;
+  whole: ReaderWholeRow[] = [];
+
+  constructor(private capacity: number) {
+    this.isCompact = new Uint8Array(capacity);
+    this.day = new Int32Array(capacity);
+    this.h = new Float64Array(capacity);
+    this.channel = new Uint8Array(capacity);
+  }
+
+  /** Room for one more row (a chunk of short records can overrun the batch size). */
+  reserve(): void {
+    if (this.count < this.capacity) return;
+    this.capacity *= 2;
+    const grow = <T extends Uint8Array | Int32Array | Float64Array>(a: T, make: (n: number) => T): T => {
+      const b = make(this.capacity);
+      b.set(a);
+      return b;
+    };
+    this.isCompact = grow(this.isCompact, (n) => new Uint8Array(n));
+    this.day = grow(this.day, (n) => new Int32Array(n));
+    this.h = grow(this.h, (n) => new Float64Array(n));
+    this.channel = grow(this.channel, (n) => new Uint8Array(n));
+  }
+
+  message(bytes: number): { m: ReaderWorkerMessage; transfer: ArrayBuffer[] } {
+    const isCompact = this.isCompact.slice(0, this.count);
+    const day = this.day.slice(0, this.compact);
+    const h = this.h.slice(0, this.compact);
+    const channel = this.channel.slice(0, this.compact);
+    return {
+      m: {
+        kind: 'batch',
+        bytes,
+        count: this.count,
+        lastRow: this.lastRow,
+        isCompact,
+        day,
+        h,
+        channel,
+        whole: this.whole,
+      },
+      transfer: [isCompact.buffer, day.buffer, h.buffer, channel.buffer],
+    };
+  }
+
+  reset(): void {
+    this.count = 0;
+    this.compact = 0;
+    this.isCompact.fill(0);
+    this.whole = [];
+  }
+}
+
 async function readAll(
   info: ExportInfo,
   classifier: RowClassifier,
   storedBefore: ((day: number, h: number) => boolean) | null,
 ): Promise<void> {
   const adapter = info.adapter;
+  const fast = adapter.fastCounter?.(headerIndex(info.columns ?? [])) ?? null;
+  const out = compactOut();
   const progress: ReadProgress = { bytes: 0 };
-  for await (const rows of readExportRows(config.path, info, {
-    startAfter: config.startAfter,
-    limits: config.limits,
-    progress,
-  })) {
-    const n = rows.length;
-    const isCompact = new Uint8Array(n);
-    const day = new Int32Array(n);
-    const h = new Float64Array(n);
-    const channel = new Uint8Array(n);
-    const whole: ReaderWholeRow[] = [];
-    let c = 0;
-    for (let i = 0; i < n; i++) {
-      const raw = rows[i]!;
-      const { compact: k, classification } = compactOf(raw, adapter, classifier, storedBefore);
-      if (k === null) {
-        const fields = (raw as unknown as { fields: string[] }).fields;
-        const w: ReaderWholeRow = { row: raw.row, fields, classification };
-        // A row kept in full is stored with its source row: serialize it here rather than on the main thread.
-        if (classification && isWorthy(classification)) w.serialized = raw.serialize();
-        whole.push(w);
-        continue;
-      }
-      isCompact[i] = 1;
-      day[c] = k.day;
-      h[c] = k.h;
-      channel[c] = k.channel;
-      c++;
+  const batchRows = config.limits.batchRows;
+  const b = new BatchBuilder(batchRows * 2);
+  // Each record is reduced as soon as it is parsed: only the whole ones stay alive until the batch is handed on.
+  const take = (raw: CsvRecord) => {
+    b.reserve();
+    const i = b.count++;
+    b.lastRow = raw.row;
+    if (!compactOf(raw, adapter, classifier, storedBefore, fast, out)) {
+      const classification = out.classification;
+      const w: ReaderWholeRow = { row: raw.row, fields: raw.fields as string[], classification };
+      // A row kept in full is stored with its source row: serialize it here rather than on the main thread.
+      if (classification && isWorthy(classification)) w.serialized = raw.serialize();
+      b.whole.push(w);
+      return;
     }
-    const days = day.slice(0, c);
-    const hashes = h.slice(0, c);
-    const channels = channel.slice(0, c);
-    const m: ReaderWorkerMessage = {
-      kind: 'batch',
-      bytes: progress.bytes,
-      count: n,
-      lastRow: rows[n - 1]!.row,
-      isCompact,
-      day: days,
-      h: hashes,
-      channel: channels,
-      whole,
-    };
+    b.isCompact[i] = 1;
+    const c = b.compact++;
+    b.day[c] = out.day;
+    b.h[c] = out.h;
+    b.channel[c] = out.channel;
+  };
+  const send = async () => {
+    const { m, transfer } = b.message(progress.bytes);
+    b.reset();
     inFlight++;
-    post(m, [isCompact.buffer, days.buffer, hashes.buffer, channels.buffer]);
+    post(m, transfer);
     while (inFlight >= MAX_BATCHES_IN_FLIGHT) {
       await new Promise<void>((r) => {
         wake = r;
       });
     }
+  };
+  const opts = { startAfter: config.startAfter, limits: config.limits, progress };
+  for await (const _ of streamCsvRows(config.path, info, opts, take)) {
+    if (b.count >= batchRows) await send();
   }
+  if (b.count > 0) await send();
   post({ kind: 'end', bytes: progress.bytes });
 }
 

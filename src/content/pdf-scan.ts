@@ -101,7 +101,11 @@ export async function scanPdf(bytes: Uint8Array, opts: PdfScanOptions): Promise<
 
   const within = async <T>(p: Promise<T>): Promise<T> => {
     const left = deadline - Date.now();
-    if (left <= 0) throw new BudgetExceeded();
+    if (left <= 0) {
+      // The call was made already: its promise rejects ("Transport destroyed") once the task is destroyed below.
+      p.catch(() => undefined);
+      throw new BudgetExceeded();
+    }
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new BudgetExceeded()), left);

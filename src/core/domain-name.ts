@@ -25,7 +25,7 @@ export function normalizeDomain(domain: string): string {
 }
 
 /** Printable ASCII other than space at both ends, no angle bracket or double quote, within the length cap. */
-function isBareAddress(raw: string): boolean {
+export function isBareAddress(raw: string): boolean {
   const n = raw.length;
   if (n === 0 || n > MAX_ADDRESS) return false;
   const first = raw.charCodeAt(0);

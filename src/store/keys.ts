@@ -47,6 +47,47 @@ export function hash53(text: string, seed = 0): number {
   return 4294967296 * (2097151 & h2) + (h1 >>> 0);
 }
 
+/**
+ * hash53 fed piece by piece (the same value as hash53 of the concatenation), so a key made of several fields
+ * is hashed without building its text. One instance is reused: `start`, `char`/`text`, `end`.
+ */
+export class StreamHash53 {
+  private h1 = 0;
+  private h2 = 0;
+
+  start(seed = 0): void {
+    this.h1 = 0xdeadbeef ^ seed;
+    this.h2 = 0x41c6ce57 ^ seed;
+  }
+
+  char(ch: number): void {
+    this.h1 = Math.imul(this.h1 ^ ch, 2654435761);
+    this.h2 = Math.imul(this.h2 ^ ch, 1597334677);
+  }
+
+  text(text: string): void {
+    let h1 = this.h1;
+    let h2 = this.h2;
+    for (let i = 0; i < text.length; i++) {
+      const ch = text.charCodeAt(i);
+      h1 = Math.imul(h1 ^ ch, 2654435761);
+      h2 = Math.imul(h2 ^ ch, 1597334677);
+    }
+    this.h1 = h1;
+    this.h2 = h2;
+  }
+
+  end(): number {
+    let h1 = this.h1;
+    let h2 = this.h2;
+    h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507);
+    h1 ^= Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+    h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507);
+    h2 ^= Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+    return 4294967296 * (2097151 & h2) + (h1 >>> 0);
+  }
+}
+
 const DAY_MS = 86_400_000;
 
 /** The UTC day number of a time (ms since the epoch): the partition of delivery keys. */
@@ -69,7 +110,16 @@ export function dayText(day: number): string {
  */
 export function hashPair(text: string): [number, number] {
   const h = hash53(text);
-  return [h % 0x40000000, Math.floor(h / 0x40000000) % 0x800000];
+  return [pairKey(h), pairCheck(h)];
+}
+
+/** The two halves of {@link hashPair} from a hash53 value. */
+export function pairKey(h: number): number {
+  return h % 0x40000000;
+}
+
+export function pairCheck(h: number): number {
+  return Math.floor(h / 0x40000000) % 0x800000;
 }
 
 export function deliveryHash(messageId: string, recipient: string): number {

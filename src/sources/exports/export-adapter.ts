@@ -47,10 +47,30 @@ export interface AdaptedRow {
 
 export type AdaptResult = { ok: true; row: AdaptedRow } | { ok: false; error: string };
 
+/** What counting a delivery needs, written by a {@link FastCounter}. */
+export interface CountKey {
+  /** dayOf(receivedMs). */
+  day: number;
+  /** deliveryHash(messageId, recipient). */
+  h: number;
+  /** hashPair(classKey). */
+  classKey: number;
+  classCheck: number;
+}
+
+/**
+ * The count key of a CSV record read straight from its fields, equal to what adapt() gives for the same record
+ * (one delivery to one recipient, with a message id) without building the adapted row, its evidence or any of
+ * the key texts. `false`: the record is not in the plain shape the counter handles; the caller adapts it.
+ */
+export type FastCounter = (fields: readonly string[], out: CountKey) => boolean;
+
 export interface ExportAdapter {
   format: ExportFormat;
   sourceKind: SourceKind;
   adapt(row: ExportRow, place: RowPlace): AdaptResult;
+  /** A {@link FastCounter} for CSV records under this header index, when the format has one. */
+  fastCounter?(index: ReadonlyMap<string, number>): FastCounter | null;
 }
 
 export function fail(error: string): AdaptResult {

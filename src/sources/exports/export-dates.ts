@@ -109,6 +109,8 @@ function parseNumericFast(t: string): number | null | undefined {
     numericDays.set(datePart, midnight);
   }
   if (midnight === null) return undefined;
+  const clock = clockFast(t, sp + 1);
+  if (clock !== undefined) return clock === null ? null : midnight + clock;
   const tm = TIME.exec(t.slice(sp + 1));
   if (!tm) return undefined;
   const h = hour12(+tm[1]!, tm[4]);
@@ -116,6 +118,39 @@ function parseNumericFast(t: string): number | null | undefined {
   const s = +(tm[3] ?? 0);
   if (h > 23 || mi > 59 || s > 60) return null;
   return midnight + ((h * 60 + mi) * 60 + s) * 1000;
+}
+
+const isDigit = (c: number) => c >= 48 && c <= 57;
+
+/**
+ * The time of day of `H:MM:SS`, `HH:MM:SS` (24-hour) or either followed by ` AM` / ` PM` (any case), from
+ * `start` to the end of `t`, in ms — what TIME and hour12 give for these shapes, without a match array.
+ * `null`: out of range (as the regex path says); `undefined`: another shape (the regex decides).
+ */
+function clockFast(t: string, start: number): number | null | undefined {
+  let i = start;
+  if (!isDigit(t.charCodeAt(i))) return undefined;
+  let h = t.charCodeAt(i++) - 48;
+  if (isDigit(t.charCodeAt(i))) h = h * 10 + t.charCodeAt(i++) - 48;
+  if (t.charCodeAt(i) !== 58 || t.charCodeAt(i + 3) !== 58) return undefined;
+  const m1 = t.charCodeAt(i + 1);
+  const m2 = t.charCodeAt(i + 2);
+  const s1 = t.charCodeAt(i + 4);
+  const s2 = t.charCodeAt(i + 5);
+  if (!isDigit(m1) || !isDigit(m2) || !isDigit(s1) || !isDigit(s2)) return undefined;
+  const mi = (m1 - 48) * 10 + m2 - 48;
+  const s = (s1 - 48) * 10 + s2 - 48;
+  i += 6;
+  if (i < t.length) {
+    // ` AM` / ` PM` and nothing after.
+    if (i + 3 !== t.length || t.charCodeAt(i) !== 32) return undefined;
+    const ap = t.charCodeAt(i + 1) | 0x20;
+    if ((ap !== 97 && ap !== 112) || (t.charCodeAt(i + 2) | 0x20) !== 109) return undefined;
+    if (h < 1 || h > 12) return null;
+    h = (h % 12) + (ap === 112 ? 12 : 0);
+  }
+  if (h > 23 || mi > 59 || s > 60) return null;
+  return ((h * 60 + mi) * 60 + s) * 1000;
 }
 
 let lastText = '';

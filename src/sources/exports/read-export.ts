@@ -301,7 +301,7 @@ export async function* readExportRows(
   const limits = opts.limits ?? DEFAULT_EXPORT_LIMITS;
   const startAfter = opts.startAfter ?? 0;
   if (info.container === 'csv') {
-    yield* readCsv(path, info, startAfter, limits, opts.progress);
+    yield* readCsv(path, info, startAfter, limits, opts.progress, null);
   } else if (info.container === 'json') {
     let records = info.records;
     if (records === undefined) {
@@ -407,12 +407,30 @@ export class CsvRecord extends CsvRow implements RawRow {
   }
 }
 
+/**
+ * The records of a CSV export handed to `emit` one by one as they are parsed, rather than gathered in batches:
+ * a caller that reduces most records at once keeps few of them alive (a batch of records outlives a young
+ * generation collection or two and is promoted; a record used at once dies young). The generator yields after
+ * each chunk of input, so the caller can hand on what it made (and wait) between chunks. Same checks and errors
+ * as {@link readExportRows}.
+ */
+export async function* streamCsvRows(
+  path: string,
+  info: ExportInfo,
+  opts: { startAfter: number; limits: ExportReaderLimits; progress: ReadProgress },
+  emit: (row: CsvRecord) => void,
+): AsyncGenerator<void> {
+  if (info.container !== 'csv') throw new Error('streamCsvRows: not a CSV export');
+  for await (const _ of readCsv(path, info, opts.startAfter, opts.limits, opts.progress, emit)) yield;
+}
+
 async function* readCsv(
   path: string,
   info: ExportInfo,
   startAfter: number,
   limits: ExportReaderLimits,
   progress: ReadProgress | undefined,
+  emit: ((row: CsvRecord) => void) | null,
 ): AsyncGenerator<RawRow[]> {
   const dec = decoderFor(info);
   const header = info.columns ?? [];
@@ -443,7 +461,9 @@ async function* readCsv(
       throw new ExportReadError(`row ${n}: record longer than ${limits.maxRecordBytes} bytes (unterminated quote?)`);
     }
     if (n <= startAfter) return;
-    batch.push(new CsvRecord(index, header, fields, n));
+    const record = new CsvRecord(index, header, fields, n);
+    if (emit) emit(record);
+    else batch.push(record);
   };
   let pendingText = '';
   try {
@@ -484,7 +504,7 @@ async function* readCsv(
           `row ${n + 1}: record longer than ${limits.maxRecordBytes} bytes (unterminated quote?)`,
         );
       }
-      if (batch.length >= limits.batchRows) {
+      if (emit || batch.length >= limits.batchRows) {
         yield batch;
         batch = [];
       }
