@@ -36,6 +36,10 @@ export interface OpenOptions {
 export function openSqlite(path: string, opts: OpenOptions = {}): SqlDatabase {
   const db = new Database(path, { readonly: opts.readonly === true, fileMustExist: opts.readonly === true });
   if (opts.readonly !== true) {
+    // 16 KiB pages for a new store (an existing one keeps its own; WAL fixes the size once the file is made):
+    // ingest inserts keys at random places within a day, and larger pages split less often. Measured on 1M
+    // trace rows: 7.4-7.6 s instead of 8.0-8.5 s with 4 KiB pages, same store size.
+    db.pragma('page_size = 16384');
     db.pragma('journal_mode = WAL');
     // WAL + NORMAL: a crash can lose the last transactions but never corrupts or half-writes one.
     db.pragma('synchronous = NORMAL');

@@ -23,6 +23,15 @@ const STALE_KEY = 'sources';
 /** Messages that belong in the inventory: Direct Send, internal spoof, and undetermined internal candidates. */
 const SOURCE_MESSAGE = "(channel IN ('direct-send', 'internal-spoof') OR (channel = 'unknown' AND candidate = 1))";
 
+/**
+ * A message's place in the sample order (received_at, file_id, row, recipient; NULL recipient first) as one
+ * text: the earliest row of each subject is then min() of it, and SQLite takes the bare columns of a min()
+ * aggregate from that row — one GROUP BY instead of a window over every message. U+0001 separates the parts
+ * (below any character of a time), the numbers are zero-padded.
+ */
+const SAMPLE_ORDER =
+  "printf('%s' || char(1) || '%012d' || char(1) || '%015d' || char(1) || '%d%s', received_at, file_id, row, recipient IS NOT NULL, coalesce(recipient, ''))";
+
 export function markSourceStatsStale(db: SqlDatabase): void {
   db.prepare(
     "INSERT INTO meta (key, value) VALUES (?, 'stale') ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -141,11 +150,10 @@ export function rebuildSourceStats(db: SqlDatabase): void {
     INSERT INTO source_sample (ip, subject, received_at, sender, recipient, file_id, row)
       SELECT ip, subject, received_at, sender, recipient, file_id, row FROM (
         SELECT ip, subject, received_at, sender, recipient, file_id, row,
-          row_number() OVER (PARTITION BY ip ORDER BY received_at, file_id, row, recipient) AS n
+          row_number() OVER (PARTITION BY ip ORDER BY first) AS n
         FROM (SELECT coalesce(ip, '') AS ip, subject, received_at, sender, recipient, file_id, row,
-                row_number() OVER (PARTITION BY coalesce(ip, ''), subject ORDER BY received_at, file_id, row,
-                  recipient) AS k
-              FROM message WHERE ${SOURCE_MESSAGE} AND subject IS NOT NULL) WHERE k = 1)
+                min(${SAMPLE_ORDER}) AS first
+              FROM message WHERE ${SOURCE_MESSAGE} AND subject IS NOT NULL GROUP BY 1, 2))
       WHERE n <= ${SAMPLES_PER_SOURCE};
   `);
   rebuildGroups(db);
