@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { CountKey } from '../../src/sources/exports/export-adapter.js';
-import { parseExportDate } from '../../src/sources/exports/export-dates.js';
+import { isoSeconds, parseExportDate } from '../../src/sources/exports/export-dates.js';
 import { CsvRow, headerIndex } from '../../src/sources/exports/export-row.js';
 import { MESSAGE_TRACE_ADAPTER } from '../../src/sources/exports/message-trace.js';
 import { dayOf, deliveryHash, hash53, hashPair, StreamHash53 } from '../../src/store/keys.js';
@@ -195,4 +195,13 @@ describe('clock fast path', () => {
       expect(at(t)).toBeNull();
     },
   );
+});
+
+describe('isoSeconds', () => {
+  it('equals toISOString to the second, across days, years and the range ends', () => {
+    const cases = [0, 999, 1000, 86_399_999, 86_400_000, Date.UTC(2026, 6, 31, 23, 59, 59, 999), -1, -86_400_001];
+    for (let ms = Date.UTC(2023, 11, 31, 23, 0, 0); ms < Date.UTC(2024, 0, 2); ms += 61_001) cases.push(ms);
+    cases.push(253_402_300_799_000, 253_402_300_800_000, Date.UTC(2024, 1, 29, 12, 0, 0), Date.UTC(2026, 6, 1));
+    for (const ms of cases) expect(isoSeconds(ms)).toBe(`${new Date(ms).toISOString().slice(0, 19)}Z`);
+  });
 });

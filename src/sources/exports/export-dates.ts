@@ -170,7 +170,21 @@ export function parseExportDate(text: string): number | null {
   return ms;
 }
 
-/** ISO-8601 UTC text (second precision, `Z`). */
+let isoDay = Number.NaN;
+let isoDayText = '';
+const pad2 = (n: number) => (n < 10 ? `0${n}` : `${n}`);
+
+/**
+ * ISO-8601 UTC text (second precision, `Z`). Rows come in time order: the date part is kept for the last day
+ * seen and only the time of day is formatted (years 1970-9999; others take toISOString).
+ */
 export function isoSeconds(ms: number): string {
-  return `${new Date(ms).toISOString().slice(0, 19)}Z`;
+  const day = Math.floor(ms / 86_400_000);
+  if (day !== isoDay) {
+    if (!(ms >= 0 && ms < 253_402_300_800_000)) return `${new Date(ms).toISOString().slice(0, 19)}Z`;
+    isoDay = day;
+    isoDayText = new Date(day * 86_400_000).toISOString().slice(0, 11);
+  }
+  const sec = Math.floor((ms - day * 86_400_000) / 1000);
+  return `${isoDayText}${pad2(Math.floor(sec / 3600))}:${pad2(Math.floor(sec / 60) % 60)}:${pad2(sec % 60)}Z`;
 }
