@@ -16,7 +16,6 @@ export interface Classification {
 }
 
 const ABUSE: ReadonlySet<Channel> = new Set(['direct-send', 'internal-spoof']);
-const MAX_CLASS_CACHE = 200_000;
 
 /** Rows of these classes are kept in full (stored with their source row); the others are counted. */
 export function isWorthy(c: Classification): boolean {
@@ -62,14 +61,20 @@ export function isCandidate(ev: MessageEvidence, c: { channel: Channel; domains:
   return ev.exchange.directionality?.value.toLowerCase() !== 'originating';
 }
 
+/** Slots of the class cache (a power of two): 4 MiB of typed arrays, up to 367,000 class keys. */
+const CACHE_SLOTS = 1 << 19;
+const CACHE_MAX = Math.floor(CACHE_SLOTS * 0.7);
+
 /** Channel and candidacy by class key; the channel rules run once per distinct key. */
 export class RowClassifier {
   /**
-   * Class key → classification: a 30-bit hash of the key maps to (23-bit check hash × 16 + class index), all
-   * small integers, so an entry costs a few bytes and keeps no reference to the parsed text. Bounded: cleared
-   * when full.
+   * Class key → classification, as an open-addressing table of typed arrays: slot = 30-bit hash of the key
+   * (+1, so 0 is an empty slot), value = 23-bit check hash × 16 + class index. No per-entry object, nothing for
+   * the collector to trace, and no reference to the parsed text. Bounded: cleared when 70 % full.
    */
-  private readonly cache = new Map<number, number>();
+  private readonly keys = new Int32Array(CACHE_SLOTS);
+  private readonly values = new Int32Array(CACHE_SLOTS);
+  private size = 0;
   /** The few distinct classifications (6 channels x candidacy), numbered so a cache entry is a small integer. */
   private readonly list: Classification[] = [];
 
@@ -84,21 +89,47 @@ export class RowClassifier {
     return i;
   }
 
+  /** The slot holding `key`, or the empty slot where it would go. */
+  private slot(key: number): number {
+    const mask = CACHE_SLOTS - 1;
+    let i = key & mask;
+    for (;;) {
+      const k = this.keys[i]!;
+      if (k === 0 || k === key + 1) return i;
+      i = (i + 1) & mask;
+    }
+  }
+
   /** The cached classification of a class key given as its {@link hashPair} halves; `null` on a miss. */
   cached(key: number, check: number): Classification | null {
-    const hit = this.cache.get(key);
-    return hit !== undefined && hit >> 4 === check ? this.list[hit & 15]! : null;
+    const i = this.slot(key);
+    if (this.keys[i] === 0) return null;
+    const v = this.values[i]!;
+    return v >> 4 === check ? this.list[v & 15]! : null;
+  }
+
+  private remember(key: number, value: number): void {
+    let i = this.slot(key);
+    if (this.keys[i] === 0) {
+      if (this.size >= CACHE_MAX) {
+        this.keys.fill(0);
+        this.size = 0;
+        i = this.slot(key);
+      }
+      this.keys[i] = key + 1;
+      this.size++;
+    }
+    this.values[i] = value;
   }
 
   classify(a: AdaptedRow): Classification {
     const [key, check] = hashPair(a.classKey);
-    const hit = this.cache.get(key);
-    if (hit !== undefined && hit >> 4 === check) return this.list[hit & 15]!;
+    const hit = this.cached(key, check);
+    if (hit !== null) return hit;
     const evidence = a.evidence();
     const c = channelOf(evidence, this.options);
     const index = this.index(c.channel, isCandidate(evidence, c));
-    if (this.cache.size >= MAX_CLASS_CACHE) this.cache.clear();
-    this.cache.set(key, check * 16 + index);
+    this.remember(key, check * 16 + index);
     return this.list[index]!;
   }
 }

@@ -135,6 +135,8 @@ export interface ReaderWholeRow {
   classification: Classification | null;
   /** The record serialized for storage, for rows the worker knows are kept in full. */
   serialized?: string;
+  /** Why the record cannot be read (see CsvRecord.error). */
+  error?: string;
 }
 
 export type ReaderWorkerMessage =
@@ -254,6 +256,7 @@ export async function* workerBatches(
           const r = new CsvRecord(index, header, w.fields, w.row);
           if (w.classification) r.classification = w.classification;
           if (w.serialized !== undefined) r.serialized = w.serialized;
+          if (w.error !== undefined) r.error = w.error;
           return r;
         }),
       };

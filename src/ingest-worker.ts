@@ -144,6 +144,7 @@ async function readAll(
       const w: ReaderWholeRow = { row: raw.row, fields: raw.fields as string[], classification };
       // A row kept in full is stored with its source row: serialize it here rather than on the main thread.
       if (classification && isWorthy(classification)) w.serialized = raw.serialize();
+      if (raw.error !== undefined) w.error = raw.error;
       b.whole.push(w);
       return;
     }

@@ -152,6 +152,27 @@ describe.skipIf(!built)('reader worker', () => {
     expect(r.worker!.readers).toEqual(['worker, then main']);
   });
 
+  it('reports malformed lines (one field, a short unquoted line) by row, as the main thread does', async () => {
+    const file = join(tmp.dir, 'broken.csv');
+    await generateTrace(12_000, file, 16);
+    const [header, ...rows] = lines(file);
+    rows.splice(9_000, 0, '"lonely"');
+    rows.splice(10_500, 0, '"x",broken');
+    writeFileSync(file, `${[header, ...rows].join('\r\n')}\r\n`);
+    const errors: string[][] = [[], []];
+    const r = await bothWays([file], errors);
+    expect(r.worker!.tables).toEqual(r.main!.tables);
+    expect(r.worker!.summaries).toEqual(r.main!.summaries);
+    expect(errors[1]).toEqual(errors[0]);
+    expect(errors[0]).toEqual([
+      '9001: 1 field where the header has 13 (a broken line?)',
+      '10501: 2 fields where the header has 13 (a broken line?)',
+    ]);
+    const f = (r.main!.summaries[0] as { files: { read: number; rejected: number }[] }).files[0]!;
+    expect(f).toMatchObject({ read: 12_002, rejected: 2 });
+    expect(r.worker!.readers).toEqual(['worker']);
+  });
+
   it('reports a read error in the worker as the main thread does', async () => {
     const file = join(tmp.dir, 'cut.csv');
     await generateTrace(3_000, file, 14);

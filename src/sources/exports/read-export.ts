@@ -7,6 +7,7 @@
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { TextDecoder } from 'node:util';
+import Papa from 'papaparse';
 import { initParser, type Schema } from 'udsv';
 import type { Channel } from '../../core/assessment.js';
 import type { ExportAdapter } from './export-adapter.js';
@@ -106,7 +107,7 @@ interface CsvLayout {
   rowDelim: string;
 }
 
-/** Split one CSV line honouring double quotes (header and preamble only; records go through uDSV). */
+/** Split one CSV line honouring double quotes (header and preamble only; records go through readCsv). */
 function splitCsvLine(line: string, col: string): string[] {
   const out: string[] = [];
   let cur = '';
@@ -386,6 +387,8 @@ async function* readNdjson(
 /** A CSV record is its own row accessor: one object a row, no closures. */
 export class CsvRecord extends CsvRow implements RawRow {
   classification?: { channel: Channel; candidate: boolean };
+  /** Why the record cannot be read (malformed quotes, fewer fields than the header): reported and skipped. */
+  error?: string;
   constructor(
     index: ReadonlyMap<string, number>,
     header: readonly string[],
@@ -424,6 +427,31 @@ export async function* streamCsvRows(
   for await (const _ of readCsv(path, info, opts.startAfter, opts.limits, opts.progress, emit)) yield;
 }
 
+/** Line ends in `text`, and how many of them end a line that is only the row delimiter (a blank line). */
+function countLines(text: string, rowDelim: string): { lines: number; blank: number } {
+  let lines = 0;
+  let blank = 0;
+  let start = 0;
+  for (;;) {
+    const nl = text.indexOf('\n', start);
+    if (nl < 0) break;
+    lines++;
+    const len = nl - start;
+    if (rowDelim === '\n' ? len === 0 : len === 1 && text.charCodeAt(start) === 13) blank++;
+    start = nl + 1;
+  }
+  return { lines, blank };
+}
+
+/**
+ * CSV records, two ways. uDSV is fast but unforgiving: it drops a line holding one quoted field, runs a short
+ * line with an unquoted last field into the next one, and silently stops at an unclosed quote. So it is fed whole
+ * lines only, and a piece of text is taken from it only when it gave exactly one record per line end (blank lines
+ * aside). The first piece where it did not (a malformed line, or a quoted value running over lines) and
+ * everything after it go through Papa Parse, which reads every shape exactly and says which record is malformed:
+ * those are reported and skipped, never lost. The end of the file (a last record without a line end, or a quote
+ * never closed) is always Papa's.
+ */
 async function* readCsv(
   path: string,
   info: ExportInfo,
@@ -437,41 +465,59 @@ async function* readCsv(
   const index = headerIndex(header);
   const stream = createReadStream(path, { start: info.bomLength, highWaterMark: READ_CHUNK });
   let layout: CsvLayout | null = null;
-  let parser: ReturnType<typeof initParser> | null = null;
+  let fast: ReturnType<typeof initParser> | null = null;
+  let papaConfig: Papa.ParseConfig | null = null;
   let n = 0;
   let batch: RawRow[] = [];
-  let sinceRow = 0;
-  // After the input, a sentinel record (see the end of the file below) must come out as it went in.
-  let atEnd = false;
-  let sentinelSeen = false;
-  const sentinel = '\u0000';
-  const onRow = (fields: string[]) => {
-    n++;
-    sinceRow = 0;
-    if (atEnd) {
-      if (!sentinelSeen && fields.length === header.length && fields.every((f) => f === sentinel)) {
-        sentinelSeen = true;
-        return;
-      }
-      throw new ExportReadError(`row ${n}: quoted field not closed at the end of the file`);
-    }
+  const tooLong = () =>
+    new ExportReadError(`row ${n + 1}: record longer than ${limits.maxRecordBytes} bytes (unterminated quote?)`);
+  const take = (fields: string[], error: string | undefined) => {
     let size = 0;
     for (const f of fields) size += f.length;
-    if (size > limits.maxRecordBytes) {
-      throw new ExportReadError(`row ${n}: record longer than ${limits.maxRecordBytes} bytes (unterminated quote?)`);
-    }
+    if (size > limits.maxRecordBytes) throw tooLong();
+    n++;
     if (n <= startAfter) return;
     const record = new CsvRecord(index, header, fields, n);
+    if (error !== undefined) record.error = error;
+    else if (fields.length < header.length) {
+      record.error = `${fields.length} field${fields.length === 1 ? '' : 's'} where the header has ${header.length} (a broken line?)`;
+    }
     if (emit) emit(record);
     else batch.push(record);
   };
+  /** Papa: hand on the complete records of `text`; returns the open record (the last one is complete at the end). */
+  const parseExactly = (text: string, final: boolean): string => {
+    const result = new Papa.Parser(papaConfig!).parse(text, 0, !final) as Papa.ParseResult<string[]>;
+    const rows = result.data;
+    const errors = new Map<number, string>();
+    for (const e of result.errors) {
+      if (e.row === undefined || errors.has(e.row)) continue;
+      if (e.code === 'MissingQuotes' && final) {
+        throw new ExportReadError(`row ${n + e.row + 1}: quoted field not closed at the end of the file`);
+      }
+      errors.set(e.row, `malformed CSV: ${e.message}`);
+    }
+    for (let i = 0; i < rows.length; i++) {
+      const fields = rows[i]!;
+      // A blank or whitespace-only line is no record (as in the fast path, where uDSV skips blank lines).
+      if (fields.length === 1 && fields[0]!.trim().length === 0 && !errors.has(i)) continue;
+      take(fields, errors.get(i));
+    }
+    return final ? '' : text.slice(result.meta.cursor);
+  };
+  // Fast path: text after the last line end waits for the next read. Exact path: the open record and what came
+  // after it, parsed again only once it has doubled, so a record spread over many reads costs linear time.
+  let rest = '';
+  let exact = false;
+  let restParsed = 0;
+  const pending: string[][] = [];
   let pendingText = '';
   try {
     for await (const chunk of stream) {
       const buf = chunk as Buffer;
       if (progress) progress.bytes += buf.length;
       let text = dec.decode(buf, { stream: true });
-      if (!parser) {
+      if (!layout) {
         pendingText += text;
         layout = csvLayout(pendingText);
         if (!layout) {
@@ -491,44 +537,50 @@ async function* readCsv(
           })),
         };
         (schema as Schema & { skip: number }).skip = 0;
-        parser = initParser(schema);
+        fast = initParser(schema);
+        papaConfig = {
+          delimiter: layout.col,
+          newline: layout.rowDelim as Papa.ParseConfig['newline'],
+          quoteChar: '"',
+          escapeChar: '"',
+        };
         text = pendingText.slice(layout.skipChars);
         pendingText = '';
       }
-      sinceRow += text.length;
-      parser.chunk<string[]>(text, parser.stringArrs, (row) => {
-        onRow(row);
-      });
-      if (sinceRow > limits.maxRecordBytes) {
-        throw new ExportReadError(
-          `row ${n + 1}: record longer than ${limits.maxRecordBytes} bytes (unterminated quote?)`,
-        );
+      rest += text;
+      if (!exact) {
+        const cut = rest.lastIndexOf('\n') + 1;
+        if (cut === 0) {
+          if (rest.length > limits.maxRecordBytes) throw tooLong();
+          continue;
+        }
+        const lines = rest.slice(0, cut);
+        const { lines: ends, blank } = countLines(lines, layout.rowDelim);
+        pending.length = 0;
+        fast!.chunk<string[]>(lines, fast!.stringArrs, (row) => {
+          pending.push(row);
+        });
+        if (pending.length + blank === ends) {
+          rest = rest.slice(cut);
+          for (const row of pending) take(row, undefined);
+        } else {
+          // uDSV did not give one record a line: from these lines on, Papa reads the file.
+          exact = true;
+        }
+        pending.length = 0;
+      }
+      if (exact && rest.length >= 2 * restParsed) {
+        rest = parseExactly(rest, false);
+        restParsed = rest.length;
+        if (rest.length > limits.maxRecordBytes) throw tooLong();
       }
       if (emit || batch.length >= limits.batchRows) {
         yield batch;
         batch = [];
       }
     }
-    const tail = dec.decode();
-    if (parser && layout) {
-      if (tail.length > 0) parser.chunk<string[]>(tail, parser.stringArrs, (row) => onRow(row));
-      // One more row delimiter completes a last record written without one; only a record whose quoted field
-      // never closed is still open after it. uDSV would then emit it silently cut, or drop it without a word
-      // when the open field is the first one. So a sentinel record follows: it comes out intact only when
-      // nothing was left open (an open quote swallows its first quote and garbles it, or it never comes out).
-      parser.chunk<string[]>(layout.rowDelim, parser.stringArrs, (row) => onRow(row));
-      atEnd = true;
-      const quoted = `"${sentinel}"`;
-      parser.chunk<string[]>(
-        `${header.map(() => quoted).join(layout.col)}${layout.rowDelim}`,
-        parser.stringArrs,
-        (row) => onRow(row),
-      );
-      parser.end();
-      if (!sentinelSeen) throw new ExportReadError(`row ${n + 1}: quoted field not closed at the end of the file`);
-    } else if (pendingText.length > 0) {
-      throw new ExportReadError('no header row found');
-    }
+    if (layout) parseExactly(rest + dec.decode(), true);
+    else if (pendingText.length > 0) throw new ExportReadError('no header row found');
   } finally {
     stream.destroy();
   }

@@ -1,0 +1,119 @@
+/**
+ * The CSV record reader on malformed and unusual lines, in small files and in files of many reads (where the
+ * fast path has taken earlier pieces before the exact path takes over): every record comes out with its own
+ * number, a malformed one with an error (reported and skipped by ingest), none dropped or run into another.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type CsvRecord, readExportRows, sniffExportFile } from '../../src/sources/exports/read-export.js';
+import { tempDir } from './helpers.js';
+
+const HEADER = ['MessageTraceId', 'Received', 'SenderAddress', 'RecipientAddress', 'FromIP', 'Subject'];
+const q = (v: string) => `"${v.replace(/"/g, '""')}"`;
+const line = (i: number, subject = `subject ${i}, with a comma`) =>
+  [
+    `a1000001-0000-4000-8000-${String(i).padStart(12, '0')}`,
+    '7/20/2026 8:15:02 AM',
+    'a@contoso.com',
+    'b@contoso.com',
+    '198.51.100.20',
+    subject,
+  ]
+    .map(q)
+    .join(',');
+
+let tmp: ReturnType<typeof tempDir>;
+beforeEach(() => {
+  tmp = tempDir();
+});
+afterEach(() => tmp.cleanup());
+
+async function read(text: string): Promise<{ row: number; fields: readonly string[]; error?: string }[]> {
+  const path = join(tmp.dir, 'x.csv');
+  writeFileSync(path, `${HEADER.map(q).join(',')}\r\n${text}`);
+  const s = await sniffExportFile(path);
+  if (s.status !== 'ok') throw new Error(s.error);
+  const out: { row: number; fields: readonly string[]; error?: string }[] = [];
+  for await (const rows of readExportRows(path, s.info)) {
+    for (const r of rows as CsvRecord[]) {
+      const e: { row: number; fields: readonly string[]; error?: string } = { row: r.row, fields: r.fields };
+      if (r.error !== undefined) e.error = r.error;
+      out.push(e);
+    }
+  }
+  return out;
+}
+
+/** Rows 1..n well formed, with `bad` (raw text, no line end) in place of row `at`. */
+function fileWith(n: number, at: number, bad: string): string {
+  let t = '';
+  for (let i = 1; i <= n; i++) t += `${i === at ? bad : line(i)}\r\n`;
+  return t;
+}
+
+describe.each([
+  ['a small file', 5, 3],
+  ['a file of many reads, malformed line far in', 3000, 2600],
+])('CSV reader, %s', (_name, n, at) => {
+  const expectIntact = (rows: Awaited<ReturnType<typeof read>>, skip: number[] = []) => {
+    for (let i = 1; i <= n; i++) {
+      if (i === at || skip.includes(i)) continue;
+      const r = rows.find((x) => x.row === i);
+      expect(r?.fields).toEqual(
+        line(i)
+          .slice(1, -1)
+          .split('","')
+          .map((f) => f.replace(/""/g, '"')),
+      );
+      expect(r?.error).toBeUndefined();
+    }
+  };
+
+  it('reports a line holding one quoted field (uDSV alone drops it)', async () => {
+    const rows = await read(fileWith(n, at, '"lonely"'));
+    expect(rows).toHaveLength(n);
+    expect(rows[at - 1]).toMatchObject({
+      row: at,
+      fields: ['lonely'],
+      error: '1 field where the header has 6 (a broken line?)',
+    });
+    expectIntact(rows);
+  });
+
+  it('reports a short line with an unquoted last field (uDSV alone runs it into the next line)', async () => {
+    const rows = await read(fileWith(n, at, '"x",broken'));
+    expect(rows).toHaveLength(n);
+    expect(rows[at - 1]).toMatchObject({ row: at, fields: ['x', 'broken'], error: expect.stringMatching(/^2 fields/) });
+    expectIntact(rows);
+  });
+
+  it('reports malformed quotes once the exact reader has taken over', async () => {
+    const rows = await read(fileWith(n, at, `"lonely"\r\n${line(at).replace('"198.51', '"1"98.51')}`));
+    expect(rows).toHaveLength(n + 1);
+    expect(rows[at]!.error).toMatch(/^malformed CSV/);
+    expect(rows[at + 1]!.row).toBe(at + 2);
+  });
+
+  it('keeps a quoted value that runs over lines, and numbers the records after it', async () => {
+    const rows = await read(fileWith(n, at, line(at, 'first line\r\nsecond "quoted" line\nthird')));
+    expect(rows).toHaveLength(n);
+    expect(rows[at - 1]!.fields[5]).toBe('first line\r\nsecond "quoted" line\nthird');
+    expectIntact(rows);
+  });
+
+  it('skips blank and whitespace-only lines without numbering them', async () => {
+    const rows = await read(fileWith(n, at, `${line(at)}\r\n\r\n   `));
+    expect(rows).toHaveLength(n);
+    expectIntact(rows, [at]);
+    expect(rows.map((r) => r.row)).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+  });
+
+  it('reads a last record without a line end, and stops at a quote never closed', async () => {
+    const text = fileWith(n, 0, '');
+    expect(await read(text.slice(0, -2))).toHaveLength(n);
+    await expect(read(`${text}"x","never closed\r\nmore`)).rejects.toThrow(
+      `row ${n + 1}: quoted field not closed at the end of the file`,
+    );
+  });
+});
