@@ -7,6 +7,7 @@
 import { type AssessOptions, channelOf } from './core/assess.js';
 import { CHANNELS, type Channel } from './core/assessment.js';
 import type { MessageEvidence } from './core/evidence.js';
+import { normalizeIp } from './core/net-address.js';
 import type { AdaptedRow, ExportFormat } from './sources/exports/export-adapter.js';
 import { hashPair } from './store/keys.js';
 
@@ -78,7 +79,36 @@ export class RowClassifier {
   /** The few distinct classifications (6 channels x candidacy), numbered so a cache entry is a small integer. */
   private readonly list: Classification[] = [];
 
-  constructor(private readonly options: AssessOptions) {}
+  /** Whether the profile has connectors matched by sender IP (then every IP is its own class). */
+  private readonly ipsMatter: boolean;
+
+  constructor(private readonly options: AssessOptions) {
+    this.ipsMatter = options.profile?.connectors.some((c) => c.senderIps.length > 0) ?? false;
+  }
+
+  /**
+   * What of a connecting IP the channel rules can tell apart: they look at it only to match a connector's
+   * sender IPs and to recognise 255.255.255.255 (Exchange's mark of mail submitted by an authenticated client).
+   * Without IP-matched connectors that leaves two classes: the broadcast address, and any other (or no) IP.
+   * A test holds channelOf() to this on a grid of IP forms.
+   */
+  ipToken(ip: string): string {
+    const t = ip.trim();
+    if (this.ipsMatter) return t;
+    if (t === '255.255.255.255') return t;
+    // Digits and dots only: canonical text or no IP at all, never another form of the broadcast address.
+    let plain = true;
+    for (let i = 0; i < t.length && plain; i++) {
+      const ch = t.charCodeAt(i);
+      plain = (ch >= 48 && ch <= 57) || ch === 46;
+    }
+    return !plain && normalizeIp(t) === '255.255.255.255' ? '255.255.255.255' : '*';
+  }
+
+  /** The text the cache is keyed on: the adapter's class key, and the IP token when the IP is kept apart. */
+  keyText(a: AdaptedRow): string {
+    return a.classIp === undefined ? a.classKey : a.classKey + this.ipToken(a.classIp);
+  }
 
   private index(channel: Channel, candidate: boolean): number {
     let i = this.list.findIndex((c) => c.channel === channel && c.candidate === candidate);
@@ -123,7 +153,7 @@ export class RowClassifier {
   }
 
   classify(a: AdaptedRow): Classification {
-    const [key, check] = hashPair(a.classKey);
+    const [key, check] = hashPair(this.keyText(a));
     const hit = this.cached(key, check);
     if (hit !== null) return hit;
     const evidence = a.evidence();

@@ -129,7 +129,7 @@ async function readAll(
   storedBefore: ((day: number, h: number) => boolean) | null,
 ): Promise<void> {
   const adapter = info.adapter;
-  const fast = adapter.fastCounter?.(headerIndex(info.columns ?? [])) ?? null;
+  const fast = adapter.fastCounter?.(headerIndex(info.columns ?? []), (ip) => classifier.ipToken(ip)) ?? null;
   const out = compactOut();
   const progress: ReadProgress = { bytes: 0 };
   const batchRows = config.limits.batchRows;

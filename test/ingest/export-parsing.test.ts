@@ -1,8 +1,9 @@
 /** The small parsers under the adapters: dates, trace detail Data/CustomData, AuthenticationDetails, ids. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { parseProfile } from '../../src/config/profile-file.js';
 import { assess, channelOf } from '../../src/core/assess.js';
-import { isCandidate } from '../../src/ingest-classify.js';
+import { isCandidate, RowClassifier } from '../../src/ingest-classify.js';
 import { parseAuthenticationDetails } from '../../src/sources/exports/email-events.js';
 import { parseExportDate } from '../../src/sources/exports/export-dates.js';
 import { CsvRow, headerIndex } from '../../src/sources/exports/export-row.js';
@@ -158,11 +159,29 @@ describe('assessment cache contract', () => {
   // rows that share a key must get the same channel and candidacy from assess() itself.
   it('rows with the same class key get the same channel from assess()', async () => {
     const profile = await fixtureProfile();
+    const plain = parseProfile('tenant:\n  domains: [contoso.com, contoso.co.uk]\n', 'plain.yml');
+    if (plain.status !== 'ok') throw new Error(plain.error);
+    // The fixture profile has a connector matched by sender IP (every IP its own class); the plain one and no
+    // profile fold IPs to what the channel rules tell apart.
+    const profiles = [profile, plain.profile, null];
+    const classifiers = profiles.map((p) => new RowClassifier({ profile: p }));
     const header = ['MessageTraceId', 'Received', 'SenderAddress', 'RecipientAddress', 'FromIP', 'Subject'];
     const index = headerIndex(header);
     const senders = ['a@contoso.com', 'B@Contoso.com', 'x@fabrikam.com', '"Eve" <eve@contoso.co.uk>', '', 'bad'];
     const recipients = ['b@contoso.com', 'c@contoso.com', 'd@fabrikam.com', 'E@CONTOSO.CO.UK'];
-    const ips = ['198.51.100.20', '192.0.2.25', '255.255.255.255', '', '2a01:111:f403:c112::5'];
+    const ips = [
+      '198.51.100.20',
+      '192.0.2.25',
+      '255.255.255.255',
+      '',
+      '2a01:111:f403:c112::5',
+      '::ffff:255.255.255.255',
+      '[255.255.255.255]',
+      '::ffff:ffff:ffff',
+      '10.1.2.3',
+      'not an ip',
+      '0255.255.255.255',
+    ];
     const subjects = ['Scan from MFP-2F', 'New Missed Fax-msg', 'Invoice 4711', 'hello'];
     const seen = new Map<string, string>();
     let n = 0;
@@ -182,18 +201,20 @@ describe('assessment cache contract', () => {
             const res = MESSAGE_TRACE_ADAPTER.adapt(row, { file: 'f.csv', row: n });
             if (!res.ok) continue;
             const ev = res.row.evidence();
-            for (const p of [profile, null]) {
+            for (const [pi, p] of profiles.entries()) {
               const a = assess(ev, { profile: p });
               const got = `${a.channel}|${isCandidate(ev, { channel: a.channel, domains: a.tenant.domains })}`;
               // What ingest computes for rows it only counts: the channel rules alone.
               const c = channelOf(ev, { profile: p });
               expect(`${c.channel}|${isCandidate(ev, c)}`).toBe(got);
-              const key = `${p ? 'p' : 'n'}|${res.row.classKey}`;
+              const key = `${pi}|${classifiers[pi]!.keyText(res.row)}`;
               const prev = seen.get(key);
               if (prev === undefined) seen.set(key, got);
               else expect(got, `${key} row ${n}`).toBe(prev);
             }
           }
     expect(seen.size).toBeGreaterThan(50);
+    // Folding works: without IP-matched connectors the eleven IP forms make two classes.
+    expect([...seen.keys()].filter((k) => k.startsWith('2|message-trace|contoso.com|contoso.com|'))).toHaveLength(2);
   });
 });

@@ -3,7 +3,9 @@
  * in for: on every shape it accepts, the day, delivery hash and class key halves must be the same; shapes it
  * does not handle must be refused (the caller then adapts the row), never counted differently.
  */
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { parseProfile } from '../../src/config/profile-file.js';
+import { RowClassifier } from '../../src/ingest-classify.js';
 import type { CountKey } from '../../src/sources/exports/export-adapter.js';
 import { isoSeconds, parseExportDate } from '../../src/sources/exports/export-dates.js';
 import { CsvRow, headerIndex } from '../../src/sources/exports/export-row.js';
@@ -12,11 +14,22 @@ import { dayOf, deliveryHash, hash53, hashPair, StreamHash53 } from '../../src/s
 
 const HEADER = ['MessageTraceId', 'MessageId', 'Received', 'SenderAddress', 'RecipientAddress', 'FromIP', 'Subject'];
 
+// Both kinds of classifier: one folds IPs to the two classes the channel rules tell apart (no IP-matched
+// connector), the other keeps every IP (a connector matched by sender IP).
+const FOLDING = new RowClassifier({ profile: null });
+const connectorProfile = parseProfile(
+  'tenant:\n  domains: [contoso.com]\nconnectors:\n  - name: P\n    type: Partner\n    senderIps: [192.0.2.0/24]\n',
+  'p.yml',
+);
+if (connectorProfile.status !== 'ok') throw new Error(connectorProfile.error);
+const KEEPING = new RowClassifier({ profile: connectorProfile.profile });
+let classifier = FOLDING;
+
 /** What the general path gives for a record, or null when it would not count it (error, no id, …). */
 function slowKey(header: string[], fields: string[]): CountKey | null {
   const res = MESSAGE_TRACE_ADAPTER.adapt(new CsvRow(headerIndex(header), header, fields), { file: 'f', row: 1 });
   if (!res.ok || res.row.messageId === null || res.row.recipients.length !== 1) return null;
-  const [classKey, classCheck] = hashPair(res.row.classKey);
+  const [classKey, classCheck] = hashPair(classifier.keyText(res.row));
   return {
     day: dayOf(res.row.receivedMs),
     h: deliveryHash(res.row.messageId, res.row.recipients[0]!),
@@ -26,7 +39,7 @@ function slowKey(header: string[], fields: string[]): CountKey | null {
 }
 
 function fastKey(header: string[], fields: string[]): CountKey | null {
-  const counter = MESSAGE_TRACE_ADAPTER.fastCounter!(headerIndex(header));
+  const counter = MESSAGE_TRACE_ADAPTER.fastCounter!(headerIndex(header), (ip) => classifier.ipToken(ip));
   expect(counter).not.toBeNull();
   const out: CountKey = { day: -1, h: -1, classKey: -1, classCheck: -1 };
   return counter!(fields, out) ? out : null;
@@ -48,7 +61,14 @@ const base = (over: Partial<Record<string, string>> = {}) =>
       })[h] ?? '',
   );
 
-describe('trace fast counter', () => {
+describe.each([
+  ['IPs folded', FOLDING],
+  ['IPs kept', KEEPING],
+])('trace fast counter, %s', (_name, c) => {
+  beforeEach(() => {
+    classifier = c;
+  });
+
   it('reads the plain export shape, with the same keys as adapt()', () => {
     const f = base();
     expect(fastKey(HEADER, f)).toEqual(slowKey(HEADER, f));
@@ -80,6 +100,9 @@ describe('trace fast counter', () => {
     ['recipient padded', { RecipientAddress: ' jonas@contoso.com ' }, 'either'],
     ['empty recipient', { RecipientAddress: '' }, 'either'],
     ['IPv6 FromIP', { FromIP: '2A01:111:F403:C000::1' }, 'fast'],
+    ['broadcast FromIP', { FromIP: '255.255.255.255' }, 'fast'],
+    ['mapped broadcast FromIP', { FromIP: '::ffff:255.255.255.255' }, 'fast'],
+    ['connector FromIP', { FromIP: '192.0.2.7' }, 'fast'],
     ['padded FromIP', { FromIP: '  10.0.0.1 ' }, 'fast'],
     ['empty FromIP', { FromIP: '' }, 'fast'],
     ['GUID in braces', { MessageTraceId: `{${GUID}}` }, 'either'],
@@ -116,7 +139,7 @@ describe('trace fast counter', () => {
   });
 
   it('is not offered without the key columns', () => {
-    expect(MESSAGE_TRACE_ADAPTER.fastCounter!(headerIndex(['Received', 'RecipientAddress']))).toBeNull();
+    expect(MESSAGE_TRACE_ADAPTER.fastCounter!(headerIndex(['Received', 'RecipientAddress']), (ip) => ip)).toBeNull();
   });
 
   it('agrees with adapt() on many generated rows', () => {

@@ -41,6 +41,12 @@ export interface AdaptedRow {
    * file names, URLs) or provenance. Rows with equal keys get the same channel from assess().
    */
   classKey: string;
+  /**
+   * The connecting IP of the row, when the adapter keeps it out of `classKey` (which then ends where the IP
+   * would go): the classifier appends what of it the channel rules can tell apart (see RowClassifier.ipToken),
+   * so rows from a hundred thousand IPs share a handful of classes.
+   */
+  classIp?: string;
   /** The full evidence record (built on demand: most rows never need it). */
   evidence(): MessageEvidence;
 }
@@ -65,12 +71,15 @@ export interface CountKey {
  */
 export type FastCounter = (fields: readonly string[], out: CountKey) => boolean;
 
+/** The classifier's token for a row's connecting IP text (see AdaptedRow.classIp). */
+export type IpToken = (ip: string) => string;
+
 export interface ExportAdapter {
   format: ExportFormat;
   sourceKind: SourceKind;
   adapt(row: ExportRow, place: RowPlace): AdaptResult;
   /** A {@link FastCounter} for CSV records under this header index, when the format has one. */
-  fastCounter?(index: ReadonlyMap<string, number>): FastCounter | null;
+  fastCounter?(index: ReadonlyMap<string, number>, ipToken: IpToken): FastCounter | null;
 }
 
 export function fail(error: string): AdaptResult {

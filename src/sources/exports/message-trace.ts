@@ -19,6 +19,7 @@ import {
   type ExportFormat,
   type FastCounter,
   fail,
+  type IpToken,
   ipOf,
   messageIdOf,
   receivedIso,
@@ -85,7 +86,12 @@ function hashDomain(hash: StreamHash53, address: string): void {
  * anything else, which adapt() then reads. Each value is what adapt() derives from the same field: the same
  * trimming (the shapes it accepts have nothing to trim), date parser, address and message id normalisation.
  */
-function traceCounter(format: ExportFormat, c: TraceColumns, index: ReadonlyMap<string, number>): FastCounter | null {
+function traceCounter(
+  format: ExportFormat,
+  c: TraceColumns,
+  index: ReadonlyMap<string, number>,
+  ipToken: IpToken,
+): FastCounter | null {
   const iId = index.get(c.id);
   const iReceived = index.get(c.received);
   const iRcpt = index.get(c.recipient);
@@ -121,14 +127,14 @@ function traceCounter(format: ExportFormat, c: TraceColumns, index: ReadonlyMap<
     hash.char(124);
     hash.text(rcpt.toLowerCase());
     out.h = hash.end();
-    // hashPair(classKey): `${format}|${sender domain}|${recipient domain}|${FromIP}`.
+    // hashPair of the class key text: `${format}|${sender domain}|${recipient domain}|` + ipToken(FromIP).
     hash.start();
     hash.text(prefix);
     if (sender.length > 0) hashDomain(hash, sender);
     hash.char(124);
     hashDomain(hash, rcpt);
     hash.char(124);
-    hash.text(ipRaw.trim());
+    hash.text(ipToken(ipRaw.trim()));
     const k = hash.end();
     out.classKey = pairKey(k);
     out.classCheck = pairCheck(k);
@@ -141,7 +147,7 @@ function traceAdapter(format: ExportFormat, sourceKind: SourceKind, c: TraceColu
   return {
     format,
     sourceKind,
-    fastCounter: (index) => traceCounter(format, c, index),
+    fastCounter: (index, ipToken) => traceCounter(format, c, index, ipToken),
     adapt(row: ExportRow, place: RowPlace): AdaptResult {
       const date = dateOf(row, [c.received]);
       if ('error' in date) return fail(date.error);
@@ -160,7 +166,8 @@ function traceAdapter(format: ExportFormat, sourceKind: SourceKind, c: TraceColu
           messageId: messageId ?? (internetId ? `imid:${internetId.toLowerCase()}` : null),
           receivedMs: date.ms,
           recipients: [rcpt?.address ?? ''],
-          classKey: `${format}|${sender?.domain ?? ''}|${rcpt?.domain ?? ''}|${ipRaw}`,
+          classKey: `${format}|${sender?.domain ?? ''}|${rcpt?.domain ?? ''}|`,
+          classIp: ipRaw,
           evidence() {
             const ev = emptyEvidence(`${place.file}:${place.row}`, sourceKind);
             ev.receivedAt = receivedIso(date.ms);
