@@ -1,5 +1,6 @@
 /**
- * Stream an export file as batches of rows: CSV through uDSV (incremental, bounded memory), JSON documents
+ * Stream an export file as batches of rows: CSV through uDSV checked line by line, with Papa Parse for what uDSV
+ * cannot read exactly (incremental, bounded memory), JSON documents
  * (Graph pages, runHuntingQuery responses, streaming-API records) and NDJSON. The format is sniffed from the
  * content. Rows before `startAfter` are parsed but not returned (resume after a crash).
  * @module
