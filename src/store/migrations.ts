@@ -205,6 +205,25 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE TABLE pending (day INTEGER NOT NULL, h INTEGER NOT NULL, PRIMARY KEY (day, h)) WITHOUT ROWID;
     `,
   },
+  {
+    version: 2,
+    name: 'message_data appended by rowid, found by a unique (day, h) index',
+    // Raw rows of ~300 bytes inserted at random places of a (day, h) B-tree split its pages all over; appended
+    // to a rowid table, only the small index entry lands at random. 1M trace rows: 6.36 -> 5.95 s (median of 5).
+    sql: `
+      CREATE TABLE message_data_v2 (
+        id INTEGER PRIMARY KEY,
+        day INTEGER NOT NULL,
+        h INTEGER NOT NULL,
+        format TEXT NOT NULL,
+        data TEXT NOT NULL
+      );
+      INSERT INTO message_data_v2 (day, h, format, data) SELECT day, h, format, data FROM message_data ORDER BY day, h;
+      DROP TABLE message_data;
+      ALTER TABLE message_data_v2 RENAME TO message_data;
+      CREATE UNIQUE INDEX message_data_key ON message_data (day, h);
+    `,
+  },
 ];
 
 export type MigrateResult =

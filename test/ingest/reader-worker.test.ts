@@ -29,7 +29,7 @@ const TABLES: Record<string, string> = {
     'SELECT d.day, d.h, b.day AS bday, b.channel, b.verdict, b.candidate, d.stored FROM delivery d JOIN bucket b ON b.id = d.bucket',
   message:
     'SELECT day, h, msg_h, message_id, received_at, recipient, sender, ip, subject, channel, verdict, risk, candidate, codes, row FROM message',
-  message_data: 'SELECT * FROM message_data',
+  message_data: 'SELECT day, h, format, data FROM message_data',
   fact: 'SELECT day, h, msg_h, row, format, data FROM fact',
   pending: 'SELECT * FROM pending',
   file: 'SELECT sha256, format, status, rows_read, rows_stored, rows_aggregated, rows_rejected, rows_duplicate FROM file',
