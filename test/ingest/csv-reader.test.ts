@@ -115,5 +115,9 @@ describe.each([
     await expect(read(`${text}"x","never closed\r\nmore`)).rejects.toThrow(
       `row ${n + 1}: quoted field not closed at the end of the file`,
     );
+    // Blank lines before it are not rows; a malformed line is.
+    await expect(read(`${text}\r\n  \r\n"lonely"\r\n"x","never closed`)).rejects.toThrow(
+      `row ${n + 2}: quoted field not closed at the end of the file`,
+    );
   });
 });

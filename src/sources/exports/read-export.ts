@@ -491,19 +491,22 @@ async function* readCsv(
     const result = new Papa.Parser(papaConfig!).parse(text, 0, !final) as Papa.ParseResult<string[]>;
     const rows = result.data;
     const errors = new Map<number, string>();
+    let unclosed = -1;
     for (const e of result.errors) {
       if (e.row === undefined || errors.has(e.row)) continue;
-      if (e.code === 'MissingQuotes' && final) {
-        throw new ExportReadError(`row ${n + e.row + 1}: quoted field not closed at the end of the file`);
-      }
+      if (e.code === 'MissingQuotes' && final && unclosed < 0) unclosed = e.row;
       errors.set(e.row, `malformed CSV: ${e.message}`);
     }
     for (let i = 0; i < rows.length; i++) {
+      // A quote open at the end of the input: the file is cut (the record and its number are known).
+      if (i === unclosed) throw new ExportReadError(`row ${n + 1}: quoted field not closed at the end of the file`);
       const fields = rows[i]!;
       // A blank or whitespace-only line is no record (as in the fast path, where uDSV skips blank lines).
       if (fields.length === 1 && fields[0]!.trim().length === 0 && !errors.has(i)) continue;
       take(fields, errors.get(i));
     }
+    if (unclosed >= rows.length)
+      throw new ExportReadError(`row ${n + 1}: quoted field not closed at the end of the file`);
     return final ? '' : text.slice(result.meta.cursor);
   };
   // Fast path: text after the last line end waits for the next read. Exact path: the open record and what came
