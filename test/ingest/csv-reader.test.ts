@@ -121,3 +121,23 @@ describe.each([
     );
   });
 });
+
+describe('CSV reader, fast and exact readers taking turns', () => {
+  it('goes back to the fast reader after an odd line, and still catches a later one', async () => {
+    const n = 4000;
+    let t = '';
+    for (let i = 1; i <= n; i++) {
+      if (i === 5) t += `${line(i, 'runs\r\nover lines')}\r\n`;
+      else if (i === 3900) t += '"lonely"\r\n';
+      else if (i === 3950) t += `${line(i, 'again\nover lines')}\r\n`;
+      else t += `${line(i)}\r\n`;
+    }
+    const rows = await read(t);
+    expect(rows.map((r) => r.row)).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+    expect(rows[4]!.fields[5]).toBe('runs\r\nover lines');
+    expect(rows[3899]).toMatchObject({ fields: ['lonely'], error: expect.stringMatching(/^1 field/) });
+    expect(rows[3949]!.fields[5]).toBe('again\nover lines');
+    expect(rows.filter((r) => r.error !== undefined)).toHaveLength(1);
+    expect(rows[2000]!.fields).toEqual(line(2001).slice(1, -1).split('","'));
+  });
+});

@@ -467,6 +467,7 @@ async function* readCsv(
   const stream = createReadStream(path, { start: info.bomLength, highWaterMark: READ_CHUNK });
   let layout: CsvLayout | null = null;
   let fast: ReturnType<typeof initParser> | null = null;
+  let schema: Schema | null = null;
   let papaConfig: Papa.ParseConfig | null = null;
   let n = 0;
   let batch: RawRow[] = [];
@@ -528,7 +529,7 @@ async function* readCsv(
           if (pendingText.length > HEAD_BYTES * 4) throw new ExportReadError('no header row found');
           continue;
         }
-        const schema: Schema = {
+        schema = {
           col: layout.col,
           row: layout.rowDelim,
           encl: '"',
@@ -577,6 +578,13 @@ async function* readCsv(
         rest = parseExactly(rest, false);
         restParsed = rest.length;
         if (rest.length > limits.maxRecordBytes) throw tooLong();
+        // Papa stopped at the start of a record: unless that record already runs over lines (a quoted value
+        // still open), uDSV takes over again, afresh, so one odd line does not slow the rest of the file.
+        if (!rest.includes('\n')) {
+          exact = false;
+          restParsed = 0;
+          fast = initParser(schema!);
+        }
       }
       if (emit || batch.length >= limits.batchRows) {
         yield batch;
