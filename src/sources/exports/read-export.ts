@@ -448,10 +448,10 @@ function countLines(text: string, rowDelim: string): { lines: number; blank: num
  * CSV records, two ways. uDSV is fast but unforgiving: it drops a line holding one quoted field, runs a short
  * line with an unquoted last field into the next one, and silently stops at an unclosed quote. So it is fed whole
  * lines only, and a piece of text is taken from it only when it gave exactly one record per line end (blank lines
- * aside). The first piece where it did not (a malformed line, or a quoted value running over lines) and
- * everything after it go through Papa Parse, which reads every shape exactly and says which record is malformed:
- * those are reported and skipped, never lost. The end of the file (a last record without a line end, or a quote
- * never closed) is always Papa's.
+ * aside). A piece where it did not (a malformed line, or a quoted value running over lines) goes through Papa
+ * Parse, which reads every shape exactly and says which record is malformed (reported and skipped, never lost);
+ * uDSV takes over again at the next record that starts on a line of its own. The end of the file (a last record
+ * without a line end, or a quote never closed) is always Papa's.
  */
 async function* readCsv(
   path: string,
@@ -569,7 +569,7 @@ async function* readCsv(
           rest = rest.slice(cut);
           for (const row of pending) take(row, undefined);
         } else {
-          // uDSV did not give one record a line: from these lines on, Papa reads the file.
+          // uDSV did not give one record a line: Papa reads these lines (and on, until a record starts afresh).
           exact = true;
         }
         pending.length = 0;
