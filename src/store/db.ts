@@ -44,7 +44,8 @@ export function openSqlite(path: string, opts: OpenOptions = {}): SqlDatabase {
     db.pragma('journal_mode = WAL');
     // WAL + NORMAL: a crash can lose the last transactions but never corrupts or half-writes one.
     db.pragma('synchronous = NORMAL');
-    // Checkpoint every 32 MiB of WAL rather than 4 MiB: fewer, larger copies during bulk ingest.
+    // Checkpoint every 8,192 pages of WAL (128 MiB with 16 KiB pages; 32 MiB in a store made with 4 KiB pages)
+    // rather than 1,000: fewer, larger copies during bulk ingest (2,048 measured the same on 1M rows).
     db.pragma('wal_autocheckpoint = 8192');
   }
   db.pragma('foreign_keys = ON');
