@@ -153,6 +153,7 @@ describe.skipIf(!built)('reader worker', () => {
   });
 
   it('reports malformed lines (one field, a short unquoted line) by row, as the main thread does', async () => {
+    // The short line's missing fields are empty: the adapter reports its missing date.
     const file = join(tmp.dir, 'broken.csv');
     await generateTrace(12_000, file, 16);
     const [header, ...rows] = lines(file);
@@ -164,10 +165,7 @@ describe.skipIf(!built)('reader worker', () => {
     expect(r.worker!.tables).toEqual(r.main!.tables);
     expect(r.worker!.summaries).toEqual(r.main!.summaries);
     expect(errors[1]).toEqual(errors[0]);
-    expect(errors[0]).toEqual([
-      '9001: 1 field where the header has 13 (a broken line?)',
-      '10501: 2 fields where the header has 13 (a broken line?)',
-    ]);
+    expect(errors[0]).toEqual(['9001: 1 field where the header has 13 (a broken line?)', '10501: no Received value']);
     const f = (r.main!.summaries[0] as { files: { read: number; rejected: number }[] }).files[0]!;
     expect(f).toMatchObject({ read: 12_002, rejected: 2 });
     expect(r.worker!.readers).toEqual(['worker']);

@@ -428,6 +428,12 @@ export async function* streamCsvRows(
   for await (const _ of readCsv(path, info, opts.startAfter, opts.limits, opts.progress, emit)) yield;
 }
 
+function padFields(fields: string[], n: number): string[] {
+  const out = fields.slice();
+  while (out.length < n) out.push('');
+  return out;
+}
+
 /** Line ends in `text`, and how many of them end a line that is only the row delimiter (a blank line). */
 function countLines(text: string, rowDelim: string): { lines: number; blank: number } {
   let lines = 0;
@@ -446,7 +452,8 @@ function countLines(text: string, rowDelim: string): { lines: number; blank: num
 
 /**
  * CSV records, two ways. uDSV is fast but unforgiving: it drops a line holding one quoted field, runs a short
- * line with an unquoted last field into the next one, and silently stops at an unclosed quote. So it is fed whole
+ * line with an unquoted last field into the next one, and silently stops at an unclosed quote (a short record whose
+ * last field is quoted it pads with empty fields, as the reader does with any short record). So it is fed whole
  * lines only, and a piece of text is taken from it only when it gave exactly one record per line end (blank lines
  * aside). A piece where it did not (a malformed line, or a quoted value running over lines) goes through Papa
  * Parse, which reads every shape exactly and says which record is malformed (reported and skipped, never lost);
@@ -479,11 +486,13 @@ async function* readCsv(
     if (size > limits.maxRecordBytes) throw tooLong();
     n++;
     if (n <= startAfter) return;
-    const record = new CsvRecord(index, header, fields, n);
+    // A record shorter than the header has its missing fields empty, as uDSV gives it (the adapter then names a
+    // missing value, or takes the row); a line holding one field where the header has more is a broken line.
+    const broken = error === undefined && fields.length === 1 && header.length > 1;
+    const pad = error === undefined && !broken && fields.length < header.length;
+    const record = new CsvRecord(index, header, pad ? padFields(fields, header.length) : fields, n);
     if (error !== undefined) record.error = error;
-    else if (fields.length < header.length) {
-      record.error = `${fields.length} field${fields.length === 1 ? '' : 's'} where the header has ${header.length} (a broken line?)`;
-    }
+    else if (broken) record.error = `1 field where the header has ${header.length} (a broken line?)`;
     if (emit) emit(record);
     else batch.push(record);
   };
