@@ -86,13 +86,8 @@ export class ReportQueries {
     return this.db.prepare('SELECT grp, ip FROM source_group ORDER BY grp, ip').all() as { grp: number; ip: string }[];
   }
 
-  groupInfo(): { grp: number; ips: number; recipients: number; senders: number }[] {
-    return this.db.prepare('SELECT grp, ips, recipients, senders FROM group_info').all() as {
-      grp: number;
-      ips: number;
-      recipients: number;
-      senders: number;
-    }[];
+  groupInfo(): { grp: number; recipients: number }[] {
+    return this.db.prepare('SELECT grp, recipients FROM group_info').all() as { grp: number; recipients: number }[];
   }
 
   groupHelos(): { grp: number; helo: string }[] {

@@ -210,12 +210,10 @@ function rebuildGroups(db: SqlDatabase): void {
           SELECT g.grp, s.sender, sum(s.messages) AS n FROM source_sender s JOIN source_group g ON g.ip = s.ip
           WHERE s.sender <> '' GROUP BY 1, 2))
       WHERE k <= ${LISTED_SENDERS};
-    INSERT INTO group_info (grp, ips, recipients, senders)
-      SELECT g.grp, count(*),
+    INSERT INTO group_info (grp, recipients)
+      SELECT g.grp,
         (SELECT count(DISTINCT r.recipient) FROM source_recipient r JOIN source_group g2 ON g2.ip = r.ip
-         WHERE g2.grp = g.grp),
-        (SELECT count(DISTINCT s.sender) FROM source_sender s JOIN source_group g3 ON g3.ip = s.ip
-         WHERE g3.grp = g.grp AND s.sender <> '')
+         WHERE g2.grp = g.grp)
       FROM source_group g GROUP BY g.grp;
     INSERT INTO group_code (grp, code, messages)
       SELECT g.grp, c.code, sum(c.messages) FROM source_code c JOIN source_group g ON g.ip = c.ip GROUP BY 1, 2;

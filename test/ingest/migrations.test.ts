@@ -1,13 +1,16 @@
 /**
- * Schema migrations on a real SQLite file: a store written at schema 1 opens at the current schema with every
- * row kept, goes on ingesting, and ends up with the same content as a store built at the current schema.
+ * Schema migrations on a real SQLite file: a store an older dsguard wrote opens at the current schema with every
+ * row kept, goes on ingesting, and ends up with the same content and report as a store built at the current one;
+ * a released migration's text never changes.
  */
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ingest } from '../../src/ingest.js';
 import { openSqlite } from '../../src/store/db.js';
-import { DsguardStore } from '../../src/store/dsguard-store.js';
+import type { DsguardStore } from '../../src/store/dsguard-store.js';
 import { MIGRATIONS, migrate } from '../../src/store/migrations.js';
+import { sourceStatsStale } from '../../src/store/source-stats.js';
 import { buildTenantReport } from '../../src/tenant-report.js';
 import { FIXTURE_DIR, fixtureProfile, openStore, tempDir } from './helpers.js';
 
@@ -34,50 +37,106 @@ const CONTENT = [
   'SELECT day, channel, verdict, candidate, messages FROM bucket',
 ];
 
+/**
+ * SQL text of each migration as it was when it reached main: a store that applied it never applies it again, so
+ * editing one strands every such store (add a migration instead).
+ */
+const FROZEN: Record<number, string> = {
+  1: '95c040f250486ae45700f7fc6e2472ce03b6b4cab1c1e26c52ee843b50f7afc5',
+  2: '0a73f56cc0a4397a8d892668efabc830fb1c8fd06e898abcea24e98e6bd199a3',
+  3: '6b14a833b4415819a4dd5bbbc46a00cf9ec42dfcef3b2a93ed2ee82a06d2405d',
+};
+
+/**
+ * Turn a current store back into what an older dsguard left: schema 1 as first released (no source groups,
+ * raw rows keyed by (day, h)), or schema 1 with the group tables it briefly held (`groupsInV1`).
+ */
+function downgrade(path: string, groupsInV1: boolean): void {
+  const db = openSqlite(path);
+  db.exec(`
+    DROP TABLE source_group; DROP TABLE group_stat; DROP TABLE group_total; DROP TABLE group_info;
+    DROP TABLE group_helo; DROP TABLE group_sender; DROP TABLE group_code; DROP TABLE group_sample;
+    CREATE TABLE message_data_v1 (day INTEGER NOT NULL, h INTEGER NOT NULL, format TEXT NOT NULL, data TEXT NOT NULL,
+      PRIMARY KEY (day, h)) WITHOUT ROWID;
+    INSERT INTO message_data_v1 SELECT day, h, format, data FROM message_data;
+    DROP TABLE message_data;
+    ALTER TABLE message_data_v1 RENAME TO message_data;
+    DELETE FROM schema_migrations WHERE version > 1;
+    DELETE FROM meta WHERE key = 'sources';
+  `);
+  if (groupsInV1) {
+    db.exec(`
+      CREATE TABLE source_group (ip TEXT PRIMARY KEY, grp INTEGER NOT NULL) WITHOUT ROWID;
+      CREATE TABLE group_info (grp INTEGER PRIMARY KEY, ips INTEGER NOT NULL, recipients INTEGER NOT NULL,
+        senders INTEGER NOT NULL);
+      INSERT INTO group_info VALUES (1, 1, 1, 1);
+    `);
+  }
+  db.close();
+}
+
 describe('store migrations', () => {
-  it('brings a schema-1 store to the current schema with its rows, and it ingests on as a new one would', async () => {
-    const profile = await fixtureProfile();
-    const old = join(tmp.dir, 'old.db');
-    const db = openSqlite(old);
-    const m1 = migrate(
-      db,
-      MIGRATIONS.filter((m) => m.version === 1),
-    );
-    expect(m1).toMatchObject({ status: 'ok', version: 1 });
-    const v1 = new DsguardStore(db, old);
-    await ingest(FIRST, { db: v1, profile });
-    const before = CONTENT.map((q) => rows(v1, q));
-    expect(before[0]!.length).toBeGreaterThan(0);
-    v1.close();
-
-    const reopened = openStore(old);
-    try {
-      expect(CONTENT.map((q) => rows(reopened, q))).toEqual(before);
-      const versions = reopened.db.prepare('SELECT version FROM schema_migrations ORDER BY version').all();
-      expect(versions).toEqual(MIGRATIONS.map((m) => ({ version: m.version })));
-      const index = reopened.db.prepare("SELECT name FROM sqlite_master WHERE name = 'message_data_key'").get();
-      expect(index).toEqual({ name: 'message_data_key' });
-    } finally {
-      reopened.close();
+  it('never changes a migration that reached main', () => {
+    for (const m of MIGRATIONS) {
+      expect(createHash('sha256').update(m.sql).digest('hex'), `migration ${m.version}`).toBe(FROZEN[m.version]);
     }
+  });
 
-    await ingest(LATER, { db: old, profile });
-    const fresh = join(tmp.dir, 'fresh.db');
-    await ingest(FIRST, { db: fresh, profile });
-    await ingest(LATER, { db: fresh, profile });
-    const a = openStore(old);
-    const b = openStore(fresh);
-    try {
-      expect(CONTENT.map((q) => rows(a, q))).toEqual(CONTENT.map((q) => rows(b, q)));
-      const { files: _fa, ...ra } = buildTenantReport(a, { profile });
-      const { files: _fb, ...rb } = buildTenantReport(b, { profile });
-      expect(ra).toEqual(rb);
-      // The joins reached the migrated rows (facts re-assessed stored deliveries).
-      expect(rows(a, 'SELECT channel FROM message').some((r) => !r.includes('unknown'))).toBe(true);
-    } finally {
-      a.close();
-      b.close();
-    }
+  it.each([
+    ['schema 1 as first released', false],
+    ['schema 1 with the group tables it briefly held', true],
+  ])(
+    'brings a store at %s to the current schema with its rows, and it ingests on as a new one would',
+    async (_n, groupsInV1) => {
+      const profile = await fixtureProfile();
+      const old = join(tmp.dir, 'old.db');
+      await ingest(FIRST, { db: old, profile });
+      const first = openStore(old);
+      const before = CONTENT.map((q) => rows(first, q));
+      expect(before[0]!.length).toBeGreaterThan(0);
+      first.close();
+      downgrade(old, groupsInV1);
+
+      const reopened = openStore(old);
+      try {
+        expect(CONTENT.map((q) => rows(reopened, q))).toEqual(before);
+        const versions = reopened.db.prepare('SELECT version FROM schema_migrations ORDER BY version').all();
+        expect(versions).toEqual(MIGRATIONS.map((m) => ({ version: m.version })));
+        const index = reopened.db.prepare("SELECT name FROM sqlite_master WHERE name = 'message_data_key'").get();
+        expect(index).toEqual({ name: 'message_data_key' });
+        // The group tables are new and empty: the source aggregates are marked for a rebuild.
+        expect(sourceStatsStale(reopened.db)).toBe(true);
+        expect(reopened.db.prepare('SELECT count(*) AS n FROM group_info').get()).toEqual({ n: 0 });
+      } finally {
+        reopened.close();
+      }
+
+      await ingest(LATER, { db: old, profile });
+      const fresh = join(tmp.dir, 'fresh.db');
+      await ingest(FIRST, { db: fresh, profile });
+      await ingest(LATER, { db: fresh, profile });
+      const a = openStore(old);
+      const b = openStore(fresh);
+      try {
+        expect(CONTENT.map((q) => rows(a, q))).toEqual(CONTENT.map((q) => rows(b, q)));
+        expect(sourceStatsStale(a.db)).toBe(false);
+        const { files: _fa, ...ra } = buildTenantReport(a, { profile });
+        const { files: _fb, ...rb } = buildTenantReport(b, { profile });
+        expect(ra).toEqual(rb);
+        expect(ra.sources.length).toBeGreaterThan(0);
+        // The joins reached the migrated rows (facts re-assessed stored deliveries).
+        expect(rows(a, 'SELECT channel FROM message').some((r) => !r.includes('unknown'))).toBe(true);
+      } finally {
+        a.close();
+        b.close();
+      }
+    },
+  );
+
+  it('does not mark an empty store for a rebuild', () => {
+    const store = openStore(join(tmp.dir, 'empty.db'));
+    expect(sourceStatsStale(store.db)).toBe(false);
+    store.close();
   });
 
   it('refuses a store written by a newer dsguard', () => {
