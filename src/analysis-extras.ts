@@ -10,7 +10,7 @@ import type { MessageRule } from './core/assess.js';
 import { parseCidr } from './core/net-address.js';
 import { createContentRule } from './core/rules/content.js';
 import { type CampaignIndicator, createOriginRule } from './core/rules/origin.js';
-import { openIpLookup } from './enrich/ip-lookup.js';
+import { bundledIpDataMissing, openIpLookup } from './enrich/ip-lookup.js';
 import type { ContentAnalyzer } from './sources/rfc822.js';
 
 /** Plain settings (they cross to worker threads): the flags of `--no-content`, `--geoip-db`, `--no-geoip`, `--indicators`. */
@@ -32,7 +32,7 @@ export type ExtrasResult =
   | { status: 'error'; kind: 'usage' | 'io'; error: string };
 
 /** Parse an indicator file: `address-or-cidr[,campaign[,source]]`, `#` comments. */
-export function parseIndicators(
+function parseIndicators(
   text: string,
   file: string,
 ): { status: 'ok'; indicators: CampaignIndicator[] } | { status: 'error'; error: string } {
@@ -50,6 +50,40 @@ export function parseIndicators(
   return { status: 'ok', indicators };
 }
 
+/**
+ * Check the settings without building the rules (no bundled IP data loaded): the indicator file parses, each
+ * `--geoip-db` opens as a MaxMind database, the bundled data is installed. For callers whose rules are built
+ * elsewhere (worker threads) and that want a bad flag reported before any work starts.
+ */
+export async function checkAnalysisExtras(flags: ExtrasFlags): Promise<ExtrasResult> {
+  if (flags.indicators) {
+    const parsed = await readIndicators(flags.indicators);
+    if (parsed.status === 'error') return parsed;
+  }
+  const r = await openIpLookup({ geoipDbs: flags.geoipDb ?? [], bundled: false });
+  if (r.status === 'error') return { status: 'error', kind: 'io', error: r.error };
+  if (flags.geoip !== false) {
+    const missing = bundledIpDataMissing();
+    if (missing) return { status: 'error', kind: 'io', error: missing };
+  }
+  return { status: 'ok', analyzers: [], extraRules: [] };
+}
+
+async function readIndicators(
+  path: string,
+): Promise<
+  { status: 'ok'; indicators: CampaignIndicator[] } | { status: 'error'; kind: 'usage' | 'io'; error: string }
+> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    return { status: 'error', kind: 'io', error: `${path}: ${error instanceof Error ? error.message : String(error)}` };
+  }
+  const parsed = parseIndicators(text, path);
+  return parsed.status === 'ok' ? parsed : { status: 'error', kind: 'usage', error: parsed.error };
+}
+
 export async function buildAnalysisExtras(flags: ExtrasFlags, opts: { content: boolean }): Promise<ExtrasResult> {
   const analyzers: ContentAnalyzer[] = [];
   const extraRules: MessageRule[] = [];
@@ -59,18 +93,8 @@ export async function buildAnalysisExtras(flags: ExtrasFlags, opts: { content: b
   }
   let indicators: CampaignIndicator[] = [];
   if (flags.indicators) {
-    let text: string;
-    try {
-      text = await readFile(flags.indicators, 'utf8');
-    } catch (error) {
-      return {
-        status: 'error',
-        kind: 'io',
-        error: `${flags.indicators}: ${error instanceof Error ? error.message : String(error)}`,
-      };
-    }
-    const parsed = parseIndicators(text, flags.indicators);
-    if (parsed.status === 'error') return { status: 'error', kind: 'usage', error: parsed.error };
+    const parsed = await readIndicators(flags.indicators);
+    if (parsed.status === 'error') return parsed;
     indicators = parsed.indicators;
   }
   const dbs = flags.geoipDb ?? [];

@@ -10,12 +10,14 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { ExtrasFlags } from './analysis-extras.js';
 import type { AnalyzeResult } from './analyze.js';
+import type { PlainProfile } from './core/profile.js';
 import { loadInputs } from './sources/inputs.js';
 import { type ReaderLimits, readerLimits } from './sources/limits.js';
 
 /** Everything a worker needs, as plain data (the profile is re-read from its file). */
 export interface AnalyzeWorkerConfig {
-  profilePath: string | null;
+  /** The profile the main thread loaded, as plain data (read once, not again per worker). */
+  profile: PlainProfile | null;
   headersOnly: boolean;
   limits: Partial<ReaderLimits>;
   /** Content analysis / IP origin flags; `null` for the core rules only. */

@@ -1,16 +1,15 @@
 /**
  * Worker thread of the parallel analyzer: parses and assesses the messages the main thread sends it. It
- * builds its own profile, content analysers and extra rules from the same plain configuration the main
- * thread was given (they hold functions and cannot be sent).
+ * builds its own content analysers and extra rules from the same plain settings the main thread was given
+ * (they hold functions and cannot be sent); the profile comes as plain data.
  * @module
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { buildAnalysisExtras } from './analysis-extras.js';
 import { type AnalyzeResult, toAnalyzedMessage } from './analyze.js';
 import type { AnalyzeJob, AnalyzeWorkerConfig, AnalyzeWorkerReply } from './analyze-parallel.js';
-import { loadProfile } from './config/profile-file.js';
 import { assess, type MessageRule } from './core/assess.js';
-import type { TenantProfile } from './core/profile.js';
+import { profileFromPlain, type TenantProfile } from './core/profile.js';
 import { parseMessageBytes } from './sources/inputs.js';
 import { readerLimits } from './sources/limits.js';
 import type { ContentAnalyzer } from './sources/rfc822.js';
@@ -26,12 +25,7 @@ interface Setup {
 }
 
 const setup: Promise<Setup> = (async () => {
-  let profile: TenantProfile | null = null;
-  if (config.profilePath) {
-    const r = await loadProfile(config.profilePath);
-    if (r.status === 'error') throw new Error(r.error);
-    profile = r.profile;
-  }
+  const profile = config.profile ? profileFromPlain(config.profile) : null;
   if (!config.extras) return { profile, analyzers: [], extraRules: [] };
   const extras = await buildAnalysisExtras(config.extras, { content: true });
   if (extras.status === 'error') throw new Error(extras.error);

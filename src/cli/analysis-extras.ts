@@ -5,7 +5,7 @@
  * @module
  */
 import type { Command } from 'commander';
-import { type AnalysisExtras, buildAnalysisExtras, type ExtrasFlags } from '../analysis-extras.js';
+import { type AnalysisExtras, buildAnalysisExtras, checkAnalysisExtras, type ExtrasFlags } from '../analysis-extras.js';
 import { RuntimeFailure, UsageError } from './io.js';
 
 export type { ExtrasFlags };
@@ -20,6 +20,12 @@ export function addExtrasOptions(cmd: Command, opts: { content: boolean }): Comm
     .option('--geoip-db <file>', 'your own MaxMind-format database (country, city or ASN); repeatable', collect)
     .option('--no-geoip', 'skip the bundled offline country / ASN lookup of the connecting IP')
     .option('--indicators <file>', 'campaign IP indicators: one address or CIDR a line, optional ",campaign,source"');
+}
+
+/** Check the flags without building the rules (see checkAnalysisExtras), failures as CLI errors. */
+export async function checkExtras(flags: ExtrasFlags): Promise<void> {
+  const r = await checkAnalysisExtras(flags);
+  if (r.status === 'error') throw r.kind === 'usage' ? new UsageError(r.error) : new RuntimeFailure(r.error);
 }
 
 /** The analysis families for a command, with failures as CLI errors (exit 2 for usage, 3 for I/O). */

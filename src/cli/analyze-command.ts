@@ -7,6 +7,7 @@ import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { type AnalyzeResult, analyzeInputs, isAnalyzeError } from '../analyze.js';
 import { analyzeInputsParallel, parallelAvailable } from '../analyze-parallel.js';
+import { profileToPlain } from '../core/profile.js';
 import {
   renderCsvHeaderAndRow,
   renderMessageMarkdown,
@@ -14,7 +15,7 @@ import {
   summaryLine,
 } from '../report/analyze-report.js';
 import { terminalSafe } from '../report/safe-text.js';
-import { addExtrasOptions, buildExtras, type ExtrasFlags } from './analysis-extras.js';
+import { addExtrasOptions, buildExtras, checkExtras, type ExtrasFlags } from './analysis-extras.js';
 import { type CliIo, EXIT, Progress, UsageError } from './io.js';
 import { parseFailOn, parseFormat, positiveInt, profileOption, WorstSeverity } from './options.js';
 import { type RecordRenderers, RecordStream } from './record-stream.js';
@@ -62,10 +63,13 @@ export async function runAnalyze(paths: string[], flags: AnalyzeFlags, io: CliIo
   const limits: Record<string, number> = {};
   if (flags.maxHeaderBytes !== undefined) limits.maxHeaderBytes = flags.maxHeaderBytes;
   if (flags.maxMessageBytes !== undefined) limits.maxMessageBytes = flags.maxMessageBytes;
-  const extras = await buildExtras(flags, { content: true });
   const headersOnly = flags.headersOnly === true;
   const jobs = flags.jobs ?? (headersOnly ? 1 : Math.min(availableParallelism(), 4));
   const parallel = jobs > 1 && parallelAvailable() && manyMessages(paths);
+  // The rule families are built where messages are assessed: here, or in each worker (checked here first, so a
+  // bad flag still stops the command before any work).
+  const extras = parallel ? null : await buildExtras(flags, { content: true });
+  if (parallel) await checkExtras(flags);
   let skipped = 0;
   const onSkip = (input: string, reason: string) => {
     skipped++;
@@ -76,16 +80,16 @@ export async function runAnalyze(paths: string[], flags: AnalyzeFlags, io: CliIo
     ? analyzeInputsParallel(
         paths,
         {
-          profilePath: flags.profile ?? null,
+          profile: profile ? profileToPlain(profile) : null,
           headersOnly,
           limits,
-          extras: { ...pick(flags) },
+          extras: pick(flags),
         },
         jobs,
         io.stdin,
         onSkip,
       )
-    : analyzeInputs(paths, { profile, headersOnly, limits, stdin: io.stdin, onSkip, ...extras });
+    : analyzeInputs(paths, { profile, headersOnly, limits, stdin: io.stdin, onSkip, ...extras! });
 
   const worst = new WorstSeverity();
   const byChannel = new Map<string, number>();

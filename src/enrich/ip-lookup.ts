@@ -83,6 +83,20 @@ function asnSource(table: AsnTable): Source {
 const CACHE_LIMIT = 16_384;
 
 /** Open the IP databases. Errors (a missing or invalid `--geoip-db` file) come back as a result. */
+const COUNTRY_MMDB = '@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country.mmdb';
+
+/** Why the bundled IP data cannot be loaded (not installed), or `null` when its files are there. */
+export function bundledIpDataMissing(): string | null {
+  try {
+    const require = createRequire(import.meta.url);
+    require.resolve(COUNTRY_MMDB);
+    require.resolve('@ip-location-db/asn/package.json');
+    return null;
+  } catch (error) {
+    return `bundled IP data could not be found (${error instanceof Error ? error.message : String(error)}); reinstall dsguard or pass --no-geoip`;
+  }
+}
+
 export async function openIpLookup(opts: IpLookupOptions = {}): Promise<OpenIpLookupResult> {
   const sources: Source[] = [];
   for (const path of opts.geoipDbs ?? []) {
@@ -99,7 +113,7 @@ export async function openIpLookup(opts: IpLookupOptions = {}): Promise<OpenIpLo
   if (opts.bundled !== false) {
     try {
       const require = createRequire(import.meta.url);
-      const mmdb = require.resolve('@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country.mmdb');
+      const mmdb = require.resolve(COUNTRY_MMDB);
       sources.push(mmdbSource(COUNTRY_DATA_SOURCE, new Reader<Response>(await readFile(mmdb))));
       sources.push(asnSource(await loadAsnTable()));
     } catch (error) {

@@ -3,10 +3,11 @@
  * mbox messages and skipped files. It runs the built CLI (npm test builds first): workers load dist/.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { distIsCurrent } from '../ingest/helpers.js';
 
 const DIR = 'test/fixtures/analyze';
 const tmp = mkdtempSync(join(tmpdir(), 'dsguard-parallel-'));
@@ -21,6 +22,11 @@ function cli(args: string[]) {
 }
 
 describe('parallel analyze (--jobs)', () => {
+  it('runs the compiled workers (without them --jobs quietly runs on one thread, and the comparison proves nothing)', () => {
+    expect(existsSync('dist/analyze-worker.js'), 'build first (npm test does)').toBe(true);
+    expect(distIsCurrent(), 'dist/ is older than src/: build first (npm test does)').toBe(true);
+  });
+
   it('matches the sequential run exactly, errors and mbox messages included', () => {
     const dir = join(tmp, 'export');
     mkdirSync(join(dir, 'nested'), { recursive: true });
