@@ -11,10 +11,8 @@ import { RULES } from './core/rules/catalog.js';
 import { connectorLabel, newInboundConnectorCommand, shQuote } from './report/tenant-report-powershell.js';
 import { DsguardStore } from './store/dsguard-store.js';
 import { dayOf, dayText } from './store/keys.js';
-import { type GroupClassRow, type IngestedFile, ReportQueries } from './store/report-queries.js';
+import { type IngestedFile, ReportQueries } from './store/report-queries.js';
 import { rebuildSourceStats, type SourceVerdict, sourceStatsStale, worstVerdict } from './store/source-stats.js';
-
-export type { SourceVerdict };
 
 export interface Totals {
   /** Deliveries (message × recipient) in the store. */
@@ -106,6 +104,18 @@ export interface TenantReportOptions {
 const ABUSE_VERDICTS: readonly SourceVerdict[] = ['malicious', 'suspicious', 'legitimate'];
 const SEVERITY_RANK = { high: 0, medium: 1, low: 2, info: 3 } as const;
 const VERDICT_RANK: Record<SourceVerdict, number> = { malicious: 0, suspicious: 1, unknown: 2, legitimate: 3 };
+
+/** Rows by source group, in the order they come. */
+function listBy<T extends { grp: number }>(rows: T[]): Map<number, T[]> {
+  const m = new Map<number, T[]>();
+  for (const r of rows) {
+    const list = m.get(r.grp) ?? [];
+    list.push(r);
+    m.set(r.grp, list);
+  }
+  return m;
+}
+
 /** Info findings that say nothing a reader needs in "why". */
 const QUIET = new Set(['DS100', 'DS101', 'DS102', 'DS103', 'DS104', 'DS109', 'DS111', 'DS114', 'DS116', 'DS604']);
 
@@ -171,21 +181,7 @@ export function buildTenantReport(store: DsguardStore, opts: TenantReportOptions
   const timeline = [...days.values()].sort((a, b) => a.day.localeCompare(b.day));
 
   // Sources: grouped at ingest time (store/source-stats.ts); here only their tables are read.
-  const classesByGroup = new Map<number, GroupClassRow[]>();
-  for (const c of q.groupClasses(since)) {
-    const list = classesByGroup.get(c.grp) ?? [];
-    list.push(c);
-    classesByGroup.set(c.grp, list);
-  }
-  const listBy = <T extends { grp: number }>(rows: T[]) => {
-    const m = new Map<number, T[]>();
-    for (const r of rows) {
-      const list = m.get(r.grp) ?? [];
-      list.push(r);
-      m.set(r.grp, list);
-    }
-    return m;
-  };
+  const classesByGroup = listBy(q.groupClasses(since));
   const ipsBy = listBy(q.groupIps());
   const helosBy = listBy(q.groupHelos());
   const sendersBy = listBy(q.groupSenders());

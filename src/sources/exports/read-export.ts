@@ -108,30 +108,6 @@ interface CsvLayout {
   rowDelim: string;
 }
 
-/** Split one CSV line honouring double quotes (header and preamble only; records go through readCsv). */
-function splitCsvLine(line: string, col: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let inQuotes = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i]!;
-    if (inQuotes) {
-      if (ch === '"') {
-        if (line[i + 1] === '"') {
-          cur += '"';
-          i++;
-        } else inQuotes = false;
-      } else cur += ch;
-    } else if (ch === '"') inQuotes = true;
-    else if (ch === col) {
-      out.push(cur);
-      cur = '';
-    } else cur += ch;
-  }
-  out.push(cur);
-  return out;
-}
-
 /** Find the header row: skip `#TYPE …` (Export-Csv without -NoTypeInformation) and blank or `#` lines. */
 function csvLayout(text: string): CsvLayout | null {
   let pos = 0;
@@ -148,7 +124,9 @@ function csvLayout(text: string): CsvLayout | null {
     const counts = [',', '\t', ';'].map((c) => ({ c, n: line.split(c).length }));
     counts.sort((a, b) => b.n - a.n);
     const col = counts[0]!.c;
-    return { skipChars: next, header: splitCsvLine(line, col).map((h) => h.trim()), col, rowDelim };
+    const fields = new Papa.Parser({ delimiter: col, quoteChar: '"', escapeChar: '"' }).parse(line, 0, false).data;
+    const header = ((fields as string[][])[0] ?? []).map((h) => h.trim());
+    return { skipChars: next, header, col, rowDelim };
   }
   return null;
 }
