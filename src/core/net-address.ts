@@ -18,9 +18,14 @@ type Ip = ipaddr.IPv4 | ipaddr.IPv6;
 const MEMO_SIZE = 16_384;
 const kinds = new Map<string, IpKind | null>();
 
-function remember<V>(memo: Map<string, V>, key: string, value: V): V {
-  if (memo.size >= MEMO_SIZE) memo.clear();
-  memo.set(ownString(key), value);
+/** `compute(text)` through a memo table (texts over 80 characters, never an address, are not kept). */
+function memo<V>(table: Map<string, V>, text: string, compute: (text: string) => V): V {
+  const hit = table.get(text);
+  if (hit !== undefined) return hit;
+  const value = compute(text);
+  if (text.length > 80) return value;
+  if (table.size >= MEMO_SIZE) table.clear();
+  table.set(ownString(text), value);
   return value;
 }
 
@@ -67,22 +72,19 @@ export function looksLikeIp(text: string): string | null {
   return colons >= 2 && colons <= 7 ? t.toLowerCase() : null;
 }
 
-/** Canonical text form of an IP literal, or `null`. */
 const canonical = new Map<string, string | null>();
 
+/** Canonical text form of an IP literal, or `null`. */
 export function normalizeIp(text: string): string | null {
-  const hit = canonical.get(text);
-  if (hit !== undefined) return hit;
-  const ip = parseIp(text);
-  const value = ip ? ip.toString() : null;
-  return text.length > 80 ? value : remember(canonical, text, value);
+  return memo(canonical, text, canonicalUncached);
+}
+
+function canonicalUncached(text: string): string | null {
+  return parseIp(text)?.toString() ?? null;
 }
 
 export function ipKind(text: string): IpKind | null {
-  const hit = kinds.get(text);
-  if (hit !== undefined) return hit;
-  const kind = ipKindUncached(text);
-  return text.length > 80 ? kind : remember(kinds, text, kind);
+  return memo(kinds, text, ipKindUncached);
 }
 
 function ipKindUncached(text: string): IpKind | null {

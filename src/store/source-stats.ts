@@ -11,6 +11,7 @@
 import { parseIp } from '../core/net-address.js';
 import { ownString } from '../core/own-string.js';
 import type { SqlDatabase, SqlStatement, SqlValue } from './db.js';
+import type { MessageRow } from './dsguard-store.js';
 
 export const SAMPLES_PER_SOURCE = 3;
 /** Senders per IP that take part in grouping (the most frequent ones). */
@@ -232,22 +233,24 @@ function rebuildGroups(db: SqlDatabase): void {
 }
 
 /** What the per-IP source tables need of a stored message. */
-export interface SourceMessage {
-  ip: string | null;
-  day: number;
-  channel: string;
-  verdict: string;
-  candidate: boolean;
-  receivedAt: string;
-  tls: boolean | null;
-  rejectBlocks: boolean | null;
-  helo: string | null;
-  sender: string | null;
-  recipient: string | null;
-  subject: string | null;
-  fileId: number;
-  row: number;
-}
+/** The columns of a stored message the source tables count. */
+export type SourceMessage = Pick<
+  MessageRow,
+  | 'ip'
+  | 'day'
+  | 'channel'
+  | 'verdict'
+  | 'candidate'
+  | 'receivedAt'
+  | 'tls'
+  | 'rejectBlocks'
+  | 'helo'
+  | 'sender'
+  | 'recipient'
+  | 'subject'
+  | 'fileId'
+  | 'row'
+>;
 
 interface StatCell {
   day: number;
