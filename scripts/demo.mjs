@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // `npm run demo`: runs dsguard's jobs on the bundled sample data (samples/), one after the other.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
-// A fresh store in the temp folder for every run, so the demo never reads a stale one.
+// A fresh store in the temp folder for every run, so the demo never reads a stale one (removed at the end).
 const DB = join(mkdtempSync(join(tmpdir(), 'dsguard-demo-')), 'demo.db');
 
 const jobs = [
@@ -37,10 +37,10 @@ const jobs = [
 
 let failed = 0;
 for (const job of jobs) {
-  if (job.needs && !job.needs.every((p) => existsSync(p))) continue;
   process.stdout.write(`\n=== dsguard ${job.title}\n$ dsguard ${job.args.join(' ')}\n\n`);
   const r = spawnSync(process.execPath, ['bin/dsguard.js', ...job.args], { stdio: 'inherit' });
   // Exit 1 means "findings at or above --fail-on": expected on attack samples.
   if (r.status !== 0 && r.status !== 1) failed++;
 }
+rmSync(dirname(DB), { recursive: true, force: true });
 process.exitCode = failed ? 1 : 0;

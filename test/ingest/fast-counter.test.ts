@@ -7,7 +7,6 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { parseProfile } from '../../src/config/profile-file.js';
 import { RowClassifier } from '../../src/ingest-classify.js';
 import type { CountKey } from '../../src/sources/exports/export-adapter.js';
-import { isoSeconds, parseExportDate } from '../../src/sources/exports/export-dates.js';
 import { CsvRow, headerIndex } from '../../src/sources/exports/export-row.js';
 import { MESSAGE_TRACE_ADAPTER } from '../../src/sources/exports/message-trace.js';
 import { dayOf, deliveryHash, hash53, hashPair, StreamHash53 } from '../../src/store/keys.js';
@@ -190,41 +189,5 @@ describe('StreamHash53', () => {
       for (const c of parts.join('')) for (let i = 0; i < c.length; i++) h.char(c.charCodeAt(i));
       expect(h.end()).toBe(hash53(parts.join(''), 0x5eed));
     }
-  });
-});
-
-describe('clock fast path', () => {
-  const at = (t: string) => {
-    const ms = parseExportDate(`7/23/2026 ${t}`);
-    return ms === null ? null : new Date(ms).toISOString().slice(11, 19);
-  };
-  it.each([
-    ['12:00:00 AM', '00:00:00'],
-    ['12:00:00 PM', '12:00:00'],
-    ['1:02:03 am', '01:02:03'],
-    ['11:59:59 pM', '23:59:59'],
-    ['23:59:59', '23:59:59'],
-    ['0:00:00', '00:00:00'],
-    ['9:05', '09:05:00'],
-    ['9:05:07PM', '21:05:07'],
-    ['9:05:07 P.M.', '21:05:07'],
-    ['09:05:07.123', '09:05:07'],
-  ])('%s', (t, want) => {
-    expect(at(t)).toBe(want);
-  });
-  it.each(['0:00:00 AM', '13:00:00 PM', '24:00:00', '10:60:00', '10:00:61', '10:00:00 XM', '10:00:00 AMX'])(
-    'rejects %s',
-    (t) => {
-      expect(at(t)).toBeNull();
-    },
-  );
-});
-
-describe('isoSeconds', () => {
-  it('equals toISOString to the second, across days, years and the range ends', () => {
-    const cases = [0, 999, 1000, 86_399_999, 86_400_000, Date.UTC(2026, 6, 31, 23, 59, 59, 999), -1, -86_400_001];
-    for (let ms = Date.UTC(2023, 11, 31, 23, 0, 0); ms < Date.UTC(2024, 0, 2); ms += 61_001) cases.push(ms);
-    cases.push(253_402_300_799_000, 253_402_300_800_000, Date.UTC(2024, 1, 29, 12, 0, 0), Date.UTC(2026, 6, 1));
-    for (const ms of cases) expect(isoSeconds(ms)).toBe(`${new Date(ms).toISOString().slice(0, 19)}Z`);
   });
 });

@@ -92,13 +92,21 @@ async function bothWays(files: string[], errors?: string[][]) {
 
 const lines = (file: string) => readFileSync(file, 'utf8').trimEnd().split('\r\n');
 
+/** Ingest both ways; the stores, the summaries and the row errors reported must be the same. */
+async function sameBothWays(files: string[]) {
+  const errors: string[][] = [[], []];
+  const r = await bothWays(files, errors);
+  expect(r.worker!.tables).toEqual(r.main!.tables);
+  expect(r.worker!.summaries).toEqual(r.main!.summaries);
+  expect(errors[1]).toEqual(errors[0]);
+  return { main: r.main!, worker: r.worker!, errors: errors[0]! };
+}
+
 describe.skipIf(!built)('reader worker', () => {
   it('stores a trace export exactly as the main-thread reader does', async () => {
     const file = join(tmp.dir, 'trace.csv');
     await generateTrace(20_000, file, 11);
-    const r = await bothWays([file]);
-    expect(r.worker!.summaries).toEqual(r.main!.summaries);
-    expect(r.worker!.tables).toEqual(r.main!.tables);
+    const r = await sameBothWays([file]);
     expect(r.main!.tables.message!.length).toBeGreaterThan(2000);
     expect(r.main!.readers).toEqual(['main']);
     expect(r.worker!.readers).toEqual(['worker']);
@@ -123,9 +131,7 @@ describe.skipIf(!built)('reader worker', () => {
     );
     const b = join(tmp.dir, 'b.csv');
     writeFileSync(b, `${[header, ...again].join('\r\n')}\r\n`);
-    const r = await bothWays([a, b]);
-    expect(r.worker!.tables).toEqual(r.main!.tables);
-    expect(r.worker!.summaries).toEqual(r.main!.summaries);
+    const r = await sameBothWays([a, b]);
     expect(r.main!.tables.fact!.length).toBeGreaterThan(500);
     // The worker asked the store: the rows about stored deliveries came whole, no fallback was needed.
     expect(r.worker!.readers).toEqual(['worker', 'worker']);
@@ -142,12 +148,8 @@ describe.skipIf(!built)('reader worker', () => {
     const copy = rows[internalRow]!.replace(/"[^"@]*@contoso\.com","([^"]*@contoso\.com)"/, '"x@partner.example","$1"');
     rows.splice(7_000, 0, copy);
     writeFileSync(file, `${[header, ...rows].join('\r\n')}\r\n`);
-    const errors: string[][] = [[], []];
-    const r = await bothWays([file], errors);
-    expect(r.worker!.tables).toEqual(r.main!.tables);
-    expect(r.worker!.summaries).toEqual(r.main!.summaries);
-    expect(errors[1]).toEqual(errors[0]);
-    expect(errors[0]).toHaveLength(1);
+    const r = await sameBothWays([file]);
+    expect(r.errors).toHaveLength(1);
     expect(r.main!.tables.fact!.length).toBe(1);
     expect(r.worker!.readers).toEqual(['worker, then main']);
   });
@@ -160,12 +162,8 @@ describe.skipIf(!built)('reader worker', () => {
     rows.splice(9_000, 0, '"lonely"');
     rows.splice(10_500, 0, '"x",broken');
     writeFileSync(file, `${[header, ...rows].join('\r\n')}\r\n`);
-    const errors: string[][] = [[], []];
-    const r = await bothWays([file], errors);
-    expect(r.worker!.tables).toEqual(r.main!.tables);
-    expect(r.worker!.summaries).toEqual(r.main!.summaries);
-    expect(errors[1]).toEqual(errors[0]);
-    expect(errors[0]).toEqual(['9001: 1 field where the header has 13 (a broken line?)', '10501: no Received value']);
+    const r = await sameBothWays([file]);
+    expect(r.errors).toEqual(['9001: 1 field where the header has 13 (a broken line?)', '10501: no Received value']);
     const f = (r.main!.summaries[0] as { files: { read: number; rejected: number }[] }).files[0]!;
     expect(f).toMatchObject({ read: 12_002, rejected: 2 });
     expect(r.worker!.readers).toEqual(['worker']);

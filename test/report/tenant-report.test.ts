@@ -79,6 +79,18 @@ describe('tenant report', () => {
     store.close();
     expect(r.timeline.map((d) => d.day)).toEqual(['2026-07-24', '2026-07-25', '2026-07-26', '2026-07-27']);
     expect(r.totals.messages).toBe(r.timeline.reduce((n, d) => n + d.messages, 0));
+    // Sources count only what they sent since then; a source quiet since then is not listed. Their IPs, senders
+    // and samples stay the group's whole history (a connector is planned for every address a source uses).
+    const active = report.sources.filter((s) => s.lastSeen >= '2026-07-24').map((s) => s.ips.join(','));
+    expect(r.sources.map((s) => s.ips.join(',')).sort()).toEqual(active.sort());
+    expect(r.sources.length).toBeLessThan(report.sources.length);
+    for (const s of r.sources) {
+      const all = report.sources.find((x) => x.ips.join(',') === s.ips.join(','))!;
+      expect(s.firstSeen >= '2026-07-24').toBe(true);
+      expect(s.messages).toBeLessThanOrEqual(all.messages);
+      expect(s.ips).toEqual(all.ips);
+    }
+    expect(r.sources.find((s) => s.ip === '45.14.71.10')!.messages).toBe(1);
   });
 
   it('renders text, markdown and csv', () => {
