@@ -12,7 +12,13 @@ import { connectorLabel, newInboundConnectorCommand, shQuote } from './report/te
 import { DsguardStore } from './store/dsguard-store.js';
 import { dayOf, dayText } from './store/keys.js';
 import { type IngestedFile, ReportQueries } from './store/report-queries.js';
-import { rebuildSourceStats, type SourceVerdict, sourceStatsStale, worstVerdict } from './store/source-stats.js';
+import {
+  LISTED_SENDERS,
+  rebuildSourceStats,
+  type SourceVerdict,
+  sourceStatsStale,
+  worstVerdict,
+} from './store/source-stats.js';
 
 export interface Totals {
   /** Deliveries (message × recipient) in the store. */
@@ -239,7 +245,8 @@ export function buildTenantReport(store: DsguardStore, opts: TenantReportOptions
       profile && realIps[0]
         ? matchKnownSource(profile, {
             ip: realIps[0],
-            senders: senderList.map((x) => x.address),
+            // The listed senders are the most frequent ones: a known source may be named by a rarer one.
+            senders: senderList.length < LISTED_SENDERS ? senderList.map((x) => x.address) : q.groupAllSenders(grp),
             subject: samples[0]?.subject ?? null,
           })
         : null;

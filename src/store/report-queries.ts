@@ -86,6 +86,17 @@ export class ReportQueries {
     return this.db.prepare('SELECT grp, ip FROM source_group ORDER BY grp, ip').all() as { grp: number; ip: string }[];
   }
 
+  /** Every sender of a source (group_sender lists only the most frequent ones). */
+  groupAllSenders(grp: number): string[] {
+    return this.db
+      .prepare(
+        `SELECT DISTINCT s.sender FROM source_sender s JOIN source_group g ON g.ip = s.ip
+         WHERE g.grp = ? AND s.sender <> '' ORDER BY 1`,
+      )
+      .all(grp)
+      .map((r) => (r as { sender: string }).sender);
+  }
+
   groupInfo(): { grp: number; recipients: number }[] {
     return this.db.prepare('SELECT grp, recipients FROM group_info').all() as { grp: number; recipients: number }[];
   }

@@ -16,8 +16,8 @@ import type { MessageRow } from './dsguard-store.js';
 export const SAMPLES_PER_SOURCE = 3;
 /** Senders per IP that take part in grouping (the most frequent ones). */
 const GROUPING_SENDERS = 10;
-/** Senders listed per source. */
-const LISTED_SENDERS = 20;
+/** Senders listed per source (group_sender holds the most frequent ones; see ReportQueries.groupAllSenders). */
+export const LISTED_SENDERS = 20;
 
 const STALE_KEY = 'sources';
 

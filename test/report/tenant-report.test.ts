@@ -3,9 +3,10 @@
  * hostile values, and the PowerShell it prints.
  */
 import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseProfile } from '../../src/config/profile-file.js';
+import { loadProfile, parseProfile } from '../../src/config/profile-file.js';
 import { ingest } from '../../src/ingest.js';
 import { renderTenantHtml } from '../../src/report/tenant-report-html.js';
 import {
@@ -15,6 +16,7 @@ import {
   psQuote,
 } from '../../src/report/tenant-report-powershell.js';
 import { renderTenantCsv, renderTenantMarkdown, renderTenantText } from '../../src/report/tenant-report-text.js';
+import { LISTED_SENDERS } from '../../src/store/source-stats.js';
 import { buildTenantReport, type TenantReport } from '../../src/tenant-report.js';
 import { expectGolden, expectGoldenText } from '../helpers/golden.js';
 import { fixtureFiles, fixtureProfile, openStore, tempDir, writeTraceRow } from '../ingest/helpers.js';
@@ -179,5 +181,44 @@ describe('hostile values', () => {
     expect(ps).toContain('StartingRecipientAddress');
     expect(ps).toContain('Get-MessageTraceDetailV2');
     expect(ps.split('\n')[0]).toBe("# dsguard collection commands for Contoso's lab");
+  });
+});
+
+describe('known sources', () => {
+  it('names a source by a sender that is not among the ones it lists', async () => {
+    const t = tempDir();
+    try {
+      // 22 senders from one device address: the rarest one, the only one the profile names, is not listed.
+      const q = (v: string) => `"${v}"`;
+      let csv = '"MessageTraceId","Received","SenderAddress","RecipientAddress","FromIP","Subject"\r\n';
+      let n = 0;
+      for (let s = 0; s < 22; s++) {
+        const sender = s === 21 ? 'device@contoso.com' : `user${s}@contoso.com`;
+        for (let k = 0; k < (s === 21 ? 1 : 30 - s); k++) {
+          n++;
+          const id = `a1000001-0000-4000-8000-${String(n).padStart(12, '0')}`;
+          csv += `${[id, '7/20/2026 8:15:02 AM', sender, 'b@contoso.com', '198.51.100.77', 'Scan'].map(q).join(',')}\r\n`;
+        }
+      }
+      writeFileSync(join(t.dir, 'many.csv'), csv);
+      const yml = join(t.dir, 'p.yml');
+      writeFileSync(
+        yml,
+        'tenant:\n  domains: [contoso.com]\ndirectSendSources:\n  - name: Lab device\n    ips: [198.51.100.77]\n    senders: [device@contoso.com]\n',
+      );
+      const loaded = await loadProfile(yml);
+      if (loaded.status !== 'ok') throw new Error(loaded.error);
+      const db = join(t.dir, 'k.db');
+      await ingest([join(t.dir, 'many.csv')], { db, profile: loaded.profile });
+      const store = openStore(db);
+      const r = buildTenantReport(store, { profile: loaded.profile });
+      store.close();
+      const source = r.sources.find((s) => s.ip === '198.51.100.77')!;
+      expect(source.senders).toHaveLength(LISTED_SENDERS);
+      expect(source.senders.map((s) => s.address)).not.toContain('device@contoso.com');
+      expect(source.name).toBe('Lab device');
+    } finally {
+      t.cleanup();
+    }
   });
 });
