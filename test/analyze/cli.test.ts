@@ -2,7 +2,7 @@
  * The analyze command's contract: formats, --fail-on exit codes, usage errors, profile errors with line
  * numbers, --explain, and safe CSV / Markdown output for attacker-controlled values.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
@@ -35,6 +35,20 @@ describe('analyze CLI', () => {
       expect(run.code, argv.join(' ')).toBe(2);
       expect(run.stdout).toBe('');
     }
+  });
+
+  it('names the first 20 files that are not mail, then says how many were skipped in all', async () => {
+    const dir = join(tmp, 'mixed');
+    mkdirSync(dir);
+    copyFileSync(SPOOF, join(dir, 'a-message.eml'));
+    for (let i = 0; i < 25; i++)
+      writeFileSync(join(dir, `note-${String(i).padStart(2, '0')}.bin`), '\u0000\u0001 no mail');
+    const run = await runCli(['analyze', dir, '-p', PROFILE, '--format', 'ndjson', '--jobs', '1', '--no-geoip']);
+    expect(run.code).toBe(0);
+    expect(run.stdout.trim().split('\n')).toHaveLength(1);
+    const lines = run.stderr.trim().split('\n');
+    expect(lines.filter((l) => /^dsguard: skipped .*note-\d+\.bin: not a mail message/.test(l))).toHaveLength(20);
+    expect(lines.at(-1)).toBe('dsguard: skipped 25 files in all that are not messages');
   });
 
   it('exits 3 when an input cannot be read, after reporting the others', async () => {
