@@ -236,6 +236,9 @@ class Ingestor {
     let open = false;
     let inGroup = 0;
     const group = { read: 0, stored: 0, aggregated: 0, rejected: 0, duplicate: 0 };
+    const clearGroup = () => {
+      group.read = group.stored = group.aggregated = group.rejected = group.duplicate = 0;
+    };
     const commit = () => {
       // A long run writes its source counts out as it goes (with the batch, so a rollback takes both back).
       if (this.sources?.large) this.sources.flush(db);
@@ -247,7 +250,7 @@ class Ingestor {
       summary.aggregated += group.aggregated;
       summary.rejected += group.rejected;
       summary.duplicates += group.duplicate;
-      group.read = group.stored = group.aggregated = group.rejected = group.duplicate = 0;
+      clearGroup();
     };
     this.reportedRow = 0;
     // The worker checks count-only rows against the committed store; it needs a file to open for that.
@@ -314,7 +317,7 @@ class Ingestor {
       if (open) db.exec('ROLLBACK');
       open = false;
       inGroup = 0;
-      group.read = group.stored = group.aggregated = group.rejected = group.duplicate = 0;
+      clearGroup();
       this.sources = null;
       this.forgetBuckets();
       from = this.store.fileById(record.id)!.rowsRead;

@@ -30,15 +30,10 @@ export class WorstSeverity {
     if (m !== null && (this.worst === null || severityRank(m) > severityRank(this.worst))) this.worst = m;
   }
 
+  /** Whether a finding at or above `--fail-on` was seen (`null`: never). */
   reaches(failOn: Severity | null): boolean {
-    return this.worst !== null && reachesFailOn([this.worst], failOn);
+    return failOn !== null && this.worst !== null && severityRank(this.worst) >= severityRank(failOn);
   }
-}
-
-export function reachesFailOn(severities: Iterable<Severity>, failOn: Severity | null): boolean {
-  if (failOn === null) return false;
-  for (const s of severities) if (severityRank(s) >= severityRank(failOn)) return true;
-  return false;
 }
 
 export async function profileOption(path: string | undefined): Promise<TenantProfile | null> {

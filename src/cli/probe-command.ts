@@ -5,13 +5,12 @@
  */
 import type { Command } from 'commander';
 import { isSameOrSubdomain } from '../core/domain-name.js';
-import type { Severity } from '../core/finding.js';
 import { RULES } from '../core/rules/catalog.js';
 import { parseDnsServer, ReplayResolver, type Resolver, SystemResolver } from '../net/dns.js';
 import { ProbeInputError, type ProbeReport, probeDomain, safeAddress } from '../probe.js';
 import { markdownSafe, terminalSafe } from '../report/safe-text.js';
 import { type CliIo, EXIT, UsageError, write } from './io.js';
-import { parseFailOn, parseFormat, positiveInt, reachesFailOn } from './options.js';
+import { parseFailOn, parseFormat, positiveInt, WorstSeverity } from './options.js';
 
 interface ProbeFlags {
   from?: string;
@@ -109,8 +108,9 @@ export async function runProbe(domain: string, flags: ProbeFlags, io: CliIo): Pr
     io.stderr.write(`dsguard: probe failed: ${terminalSafe(report.explanation)}\n`);
     return EXIT.failure;
   }
-  const severities: Severity[] = report.findings.map((f) => f.severity);
-  return reachesFailOn(severities, failOn) ? EXIT.findings : EXIT.ok;
+  const worst = new WorstSeverity();
+  worst.add(report.findings);
+  return worst.reaches(failOn) ? EXIT.findings : EXIT.ok;
 }
 
 function exposedText(r: ProbeReport): string {

@@ -21,8 +21,15 @@ export const LISTED_SENDERS = 20;
 
 const STALE_KEY = 'sources';
 
-/** Messages that belong in the inventory: Direct Send, internal spoof, and undetermined internal candidates. */
+/**
+ * Messages that belong in the inventory: Direct Send, internal spoof, and undetermined internal candidates —
+ * in SQL for the rebuild, and as a predicate for the merged deltas (keep the two alike).
+ */
 const SOURCE_MESSAGE = "(channel IN ('direct-send', 'internal-spoof') OR (channel = 'unknown' AND candidate = 1))";
+
+function isSourceMessage(m: { channel: string; candidate: boolean }): boolean {
+  return m.channel === 'direct-send' || m.channel === 'internal-spoof' || (m.channel === 'unknown' && m.candidate);
+}
 
 /**
  * A message's place in the sample order (received_at, file_id, row, recipient; NULL recipient first) as one
@@ -374,9 +381,7 @@ export class SourceStatsDelta {
 
   /** A newly stored message (never one that replaces a stored one: those call for a rebuild). */
   add(m: SourceMessage, codes: readonly string[]): void {
-    if (!(m.channel === 'direct-send' || m.channel === 'internal-spoof' || (m.channel === 'unknown' && m.candidate))) {
-      return;
-    }
+    if (!isSourceMessage(m)) return;
     const ipText = m.ip ?? '';
     let d = this.ips.get(ipText);
     if (d === undefined) {

@@ -59,9 +59,10 @@ describe.skipIf(!haveBrowser)('HTML report in headless Chromium', () => {
       page.on('pageerror', (e) => problems.push(e.message));
       await page.goto(`file://${file}`);
       expect(await page.title()).toMatch(/dsguard/i);
-      // The page's own stylesheet applied (allowed by hash): a styled element has a non-default font.
       const h1 = await page.locator('h1').first().textContent();
       expect(h1).toMatch(/dsguard|Contoso/);
+      // The page's own stylesheet applied (allowed by hash): the body has its font.
+      expect(await page.evaluate('getComputedStyle(document.body).fontFamily')).toMatch(/system-ui/);
       const bodyText = await page.locator('body').textContent();
       expect(bodyText).toContain('MFP 2nd floor');
       expect(bodyText).toContain('<img src=x onerror="window.__pwned=1">');
