@@ -104,4 +104,17 @@ describe('ASN table', () => {
     writeFileSync(join(tmp.dir, 'bad6.csv'), `${V6}\n1e5,2,3,Org\n`);
     expect(() => readAsnV6(join(tmp.dir, 'bad6.csv'))).toThrow('line 3: malformed row');
   });
+
+  it('rejects an ASN beyond 32 bits, and IPv6 rows out of order, naming the line', () => {
+    writeFileSync(
+      join(tmp.dir, 'asn.csv'),
+      `${V4}
+${v4('9.0.0.0')},${v4('9.0.0.255')},4294967296,Too Big
+`,
+    );
+    expect(() => readAsnV4(join(tmp.dir, 'asn.csv'))).toThrow('line 5: malformed row');
+    const [first, second] = V6.split('\n');
+    writeFileSync(join(tmp.dir, 'order6.csv'), `${second}\n${first}\n`);
+    expect(() => readAsnV6(join(tmp.dir, 'order6.csv'))).toThrow('line 2: rows out of order');
+  });
 });
