@@ -1,7 +1,9 @@
 /**
  * The source inventory tables kept current by merging what each ingest run added must equal a rebuild from
  * every stored message, whatever the split of the data into runs (and a run that re-assesses stored messages
- * must rebuild).
+ * must rebuild). The per-IP source_* tables are what the merge writes; the group_* tables are regrouped from
+ * them the same way on both sides, so they check the regrouping only, and for fixture runs that re-assess
+ * stored messages both sides are rebuilds.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
