@@ -115,7 +115,9 @@ const speedupCpu = ref.cpu / fast.cpu;
 console.log(
   `headers-only speed-up vs postal-mime: ${speedupWall.toFixed(1)}x wall, ${speedupCpu.toFixed(1)}x cpu (target >= 20x wall) ${speedupWall >= 20 ? 'OK' : 'MISSED'}`,
 );
-console.log(`core-rule analysis, one thread / postal-mime: ${r(full.wall, ref.wall)} wall, ${r(full.cpu, ref.cpu)} cpu`);
+console.log(
+  `core-rule analysis, one thread / postal-mime: ${r(full.wall, ref.wall)} wall, ${r(full.cpu, ref.cpu)} cpu`,
+);
 const fullRatio = parallel.wall / ref.wall;
 console.log(
   `core-rule analysis on the default worker pool (--jobs ${JOBS}) / postal-mime: ${fullRatio.toFixed(2)} wall (target <= 1.00) ${fullRatio <= 1 ? 'OK' : 'MISSED'}`,
