@@ -32,7 +32,7 @@ import {
   sniffExportFile,
 } from './sources/exports/read-export.js';
 import { ADAPTERS } from './sources/exports/sniff-export.js';
-import { DsguardStore, type FactRow, type FileRecord, type MessageRow } from './store/dsguard-store.js';
+import { DsguardStore, type FactRow, type FileRecord, KeysOutOfStep, type MessageRow } from './store/dsguard-store.js';
 import { dayOf, dayStartIso, deliveryHash, hash53, messageHash } from './store/keys.js';
 import { markSourceStatsStale, rebuildSourceStats, SourceStatsDelta, sourceStatsStale } from './store/source-stats.js';
 
@@ -242,6 +242,7 @@ class Ingestor {
     const commit = () => {
       // A long run writes its source counts out as it goes (with the batch, so a rollback takes both back).
       if (this.sources?.large) this.sources.flush(db);
+      this.store.flushDeliveries();
       db.exec('COMMIT');
       open = false;
       inGroup = 0;
@@ -303,6 +304,7 @@ class Ingestor {
       } catch (error) {
         if (open) {
           db.exec('ROLLBACK');
+          this.store.discardDeliveries();
           this.sources = null;
         }
         this.forgetBuckets();
@@ -315,14 +317,15 @@ class Ingestor {
       // A count-only row met a delivery this file stored in full a few rows earlier (the worker cannot see
       // uncommitted rows): take back the open transaction and read the rest of the file on this thread.
       if (open) db.exec('ROLLBACK');
+      this.store.discardDeliveries();
       open = false;
       inGroup = 0;
       clearGroup();
       this.sources = null;
       this.forgetBuckets();
       from = this.store.fileById(record.id)!.rowsRead;
+      if (inWorker) summary.reader = 'worker, then main';
       inWorker = false;
-      summary.reader = 'worker, then main';
     }
     this.store.transaction(() => this.store.finishFile(record.id, now()));
     return summary;
@@ -364,9 +367,22 @@ class Ingestor {
 
   /**
    * Write one batch in the open transaction. `null` when a count-only row turns out to be about a delivery stored
-   * in full (the caller rolls back and reads the rest on the main thread, where every row is whole).
+   * in full, or when delivery keys went out of step with another connection (the caller rolls back and reads the
+   * rest on the main thread, where every row is whole and every key is checked).
    */
   private writeBatch(batch: PreparedBatch, adapter: ExportAdapter, file: FileRecord, path: string) {
+    try {
+      const counts = this.writeRows(batch, adapter, file, path);
+      this.store.flushDeliveries();
+      return counts;
+    } catch (error) {
+      if (!(error instanceof KeysOutOfStep)) throw error;
+      this.store.exactKeysOnly();
+      return null;
+    }
+  }
+
+  private writeRows(batch: PreparedBatch, adapter: ExportAdapter, file: FileRecord, path: string) {
     const counts = { stored: 0, aggregated: 0, rejected: 0, duplicate: 0 };
     const deltas = new Map<number, number>();
     const add = (id: number, n: number) => deltas.set(id, (deltas.get(id) ?? 0) + n);
@@ -693,6 +709,19 @@ async function expandPaths(paths: readonly string[]): Promise<{ path: string; wa
  * Ingest export files into the store. Never throws for a bad file or row: they are reported in the summary
  * (and through `onRowError`); throws only for store I/O failures.
  */
+/** Export bytes a delivery, on the low side (a trace V2 row is ~300): sizes the store's key filter. */
+const BYTES_PER_DELIVERY_GUESS = 256;
+
+async function totalSize(paths: readonly string[]): Promise<number> {
+  let n = 0;
+  for (const p of paths)
+    n += await stat(p).then(
+      (s) => (s.isFile() ? s.size : 0),
+      () => 0,
+    );
+  return n;
+}
+
 export async function ingest(paths: readonly string[], opts: IngestOptions): Promise<IngestSummary> {
   let store: DsguardStore;
   let own = false;
@@ -724,7 +753,9 @@ export async function ingest(paths: readonly string[], opts: IngestOptions): Pro
     store.transaction(() => store.setMeta('profile', fp));
     const ingestor = new Ingestor(store, opts);
     ingestor.reassessPending();
-    for (const { path, walked } of await expandPaths(paths)) {
+    const inputs = await expandPaths(paths);
+    store.expectDeliveries((await totalSize(inputs.map((i) => i.path))) / BYTES_PER_DELIVERY_GUESS);
+    for (const { path, walked } of inputs) {
       const f = await ingestor.ingestFile(path);
       if (f.status === 'not-an-export' && !walked) f.status = 'error';
       summary.files.push(f);

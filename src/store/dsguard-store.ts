@@ -6,6 +6,7 @@
  * @module
  */
 import { openSqlite, type SqlDatabase, type SqlStatement } from './db.js';
+import { FreshKeys } from './fresh-keys.js';
 import { migrate } from './migrations.js';
 
 export interface FileRecord {
@@ -73,10 +74,44 @@ export type StoreOpenResult = { status: 'ok'; store: DsguardStore } | { status: 
 
 const boolInt = (v: boolean | null): number | null => (v === null ? null : v ? 1 : 0);
 
+/** Delivery keys written together in one statement when they are certainly new. */
+const KEYS_PER_STATEMENT = 64;
+
+/**
+ * A key the store took for certainly new was there after all: another connection wrote deliveries of a day
+ * this one had seen empty. The open transaction holds counts made on that belief: roll it back and go on
+ * with {@link DsguardStore.exactKeysOnly}.
+ */
+export class KeysOutOfStep extends Error {
+  constructor() {
+    super('delivery keys written by another connection meanwhile');
+  }
+}
+
+/** Certainly-new delivery keys waiting for their statement. */
+class KeyBuffer {
+  count = 0;
+  readonly args: number[] = new Array<number>(KEYS_PER_STATEMENT * 4).fill(0);
+
+  push(day: number, h: number, bucket: number, stored: number): boolean {
+    const i = this.count++ * 4;
+    this.args[i] = day;
+    this.args[i + 1] = h;
+    this.args[i + 2] = bucket;
+    this.args[i + 3] = stored;
+    return this.count === KEYS_PER_STATEMENT;
+  }
+}
+
 export class DsguardStore {
   private readonly bucketIds = new Map<string, number>();
   private readonly bucketChannels = new Map<number, string>();
   private readonly st: Record<string, SqlStatement>;
+  /** Days that may hold delivery keys written before this connection was opened. */
+  private readonly daysBefore: ReadonlySet<number>;
+  /** Made at the first key (or sized by {@link expectDeliveries}); `false` once keys went out of step. */
+  private freshKeys: FreshKeys | null | false = null;
+  private readonly keys = new KeyBuffer();
 
   /** `path`: the database file, when there is one other connections can open (worker threads read it). */
   constructor(
@@ -86,6 +121,9 @@ export class DsguardStore {
     const p = (sql: string) => db.prepare(sql);
     this.st = {
       insDelivery: p('INSERT OR IGNORE INTO delivery (day, h, bucket, stored) VALUES (?, ?, ?, ?)'),
+      insDeliveries: p(
+        `INSERT OR IGNORE INTO delivery (day, h, bucket, stored) VALUES ${Array(KEYS_PER_STATEMENT).fill('(?, ?, ?, ?)').join(', ')}`,
+      ),
       getDelivery: p('SELECT bucket, stored FROM delivery WHERE day = ? AND h = ?'),
       setDelivery: p('UPDATE delivery SET bucket = ?, stored = ? WHERE day = ? AND h = ?'),
       insFact: p(
@@ -135,6 +173,9 @@ export class DsguardStore {
       ),
     };
     this.reloadBuckets();
+    // Every delivery key is counted in a bucket of its own day, and buckets are never deleted: the days of the
+    // buckets are the days that may hold keys.
+    this.daysBefore = new Set([...this.bucketIds.keys()].map((k) => Number(k.slice(0, k.indexOf('|')))));
   }
 
   static open(path: string, opts: { readonly?: boolean; cacheMiB?: number } = {}): StoreOpenResult {
@@ -166,7 +207,18 @@ export class DsguardStore {
   }
 
   transaction<R>(fn: () => R): R {
-    return this.db.transaction(fn)();
+    // Keys waiting from an enclosing transaction are written first: a rollback here only takes back its own.
+    this.flushDeliveries();
+    try {
+      return this.db.transaction(() => {
+        const r = fn();
+        this.flushDeliveries();
+        return r;
+      })();
+    } catch (error) {
+      this.discardDeliveries();
+      throw error;
+    }
   }
 
   meta(key: string): string | null {
@@ -252,17 +304,60 @@ export class DsguardStore {
 
   // ---- deliveries, facts, messages
 
-  /** Insert a delivery key; `true` when it is new. */
+  /**
+   * Insert a delivery key; `true` when it is new. A key that is certainly new (see {@link FreshKeys}) is
+   * written with others later in the same transaction: {@link flushDeliveries} before it commits (the
+   * store's `transaction` does), {@link discardDeliveries} when it rolls back.
+   */
   insertDelivery(day: number, h: number, bucket: number, stored: boolean): boolean {
+    this.freshKeys ??= new FreshKeys(this.daysBefore);
+    if (this.freshKeys !== false && this.freshKeys.claim(day, h)) {
+      if (this.keys.push(day, h, bucket, stored ? 1 : 0)) this.flushDeliveries();
+      return true;
+    }
+    this.flushDeliveries();
     return this.st.insDelivery!.run(day, h, bucket, stored ? 1 : 0).changes === 1;
   }
 
+  /** Write the waiting certainly-new keys; throws {@link KeysOutOfStep} when one of them was there. */
+  flushDeliveries(): void {
+    const k = this.keys;
+    if (k.count === 0) return;
+    let written = 0;
+    if (k.count === KEYS_PER_STATEMENT) written = this.st.insDeliveries!.run(...k.args).changes;
+    else {
+      const a = k.args;
+      for (let i = 0; i < k.count * 4; i += 4)
+        written += this.st.insDelivery!.run(a[i]!, a[i + 1]!, a[i + 2]!, a[i + 3]!).changes;
+    }
+    const expected = k.count;
+    k.count = 0;
+    if (written !== expected) throw new KeysOutOfStep();
+  }
+
+  /** After a rollback: the waiting keys went with it. */
+  discardDeliveries(): void {
+    this.keys.count = 0;
+  }
+
+  /** After {@link KeysOutOfStep}: ask SQLite for every key from now on. */
+  exactKeysOnly(): void {
+    this.freshKeys = false;
+  }
+
+  /** How many delivery keys this connection will likely write (before the first one: sizes the key filter). */
+  expectDeliveries(keys: number): void {
+    this.freshKeys ??= new FreshKeys(this.daysBefore, keys);
+  }
+
   delivery(day: number, h: number): { bucket: number; stored: boolean } | null {
+    this.flushDeliveries();
     const r = this.st.getDelivery!.get(day, h) as { bucket: number; stored: number } | undefined;
     return r ? { bucket: r.bucket, stored: r.stored === 1 } : null;
   }
 
   setDelivery(day: number, h: number, bucket: number, stored: boolean): void {
+    this.flushDeliveries();
     this.st.setDelivery!.run(bucket, stored ? 1 : 0, day, h);
   }
 
