@@ -50,6 +50,17 @@ export function parseIp(text: string): Ip | null {
   }
 }
 
+/** The network an address is grouped by: IPv4 /24, IPv6 /48 (the text itself when it is not an address). */
+export function networkOf(text: string): string {
+  const p = parseIp(text);
+  if (!p) return text;
+  if (p.kind() === 'ipv4') return (p as ipaddr.IPv4).octets.slice(0, 3).join('.');
+  return (p as ipaddr.IPv6).parts
+    .slice(0, 3)
+    .map((x) => x.toString(16))
+    .join(':');
+}
+
 const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 
 /**

@@ -8,7 +8,7 @@
  * less than keeping these tables current row by row, and the report then reads only small tables.
  * @module
  */
-import { parseIp } from '../core/net-address.js';
+import { networkOf } from '../core/net-address.js';
 import { ownString } from '../core/own-string.js';
 import type { SqlDatabase, SqlStatement, SqlValue } from './db.js';
 import type { MessageRow } from './dsguard-store.js';
@@ -62,18 +62,6 @@ export function worstVerdict(
   if (has('suspicious')) return 'suspicious';
   if (has('legitimate')) return 'legitimate';
   return 'unknown';
-}
-
-/** The network an address belongs to for grouping: IPv4 /24, IPv6 /48. */
-export function networkOf(ip: string): string {
-  const p = parseIp(ip);
-  if (!p) return ip;
-  if (p.kind() === 'ipv4') return p.toString().split('.').slice(0, 3).join('.');
-  const parts = (p as unknown as { parts: number[] }).parts;
-  return parts
-    .slice(0, 3)
-    .map((x) => x.toString(16))
-    .join(':');
 }
 
 /**

@@ -1,6 +1,7 @@
 /** One printer or one app is one source: how connecting IPs are grouped. */
 import { describe, expect, it } from 'vitest';
-import { groupSources, networkOf, type SourceVerdict, worstVerdict } from '../../src/store/source-stats.js';
+import { networkOf } from '../../src/core/net-address.js';
+import { groupSources, type SourceVerdict, worstVerdict } from '../../src/store/source-stats.js';
 
 const v = (entries: [string, SourceVerdict][]) => new Map(entries);
 
