@@ -134,3 +134,11 @@ export function messageIdOf(...values: (string | null)[]): string | null {
   for (const v of values) if (v !== null && v.length > 0) return normalizeMessageId(v);
   return null;
 }
+
+/**
+ * The delivery id of a row without a network message id: `imid:` and the lower-cased Internet Message-ID
+ * (a row with the network id does not join it: the two stay apart).
+ */
+export function internetIdKey(internetId: string | null): string | null {
+  return internetId ? `imid:${internetId.toLowerCase()}` : null;
+}

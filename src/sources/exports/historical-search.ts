@@ -21,6 +21,7 @@ import {
   domainKey,
   type ExportAdapter,
   fail,
+  internetIdKey,
   ipOf,
   messageIdOf,
   receivedIso,
@@ -57,7 +58,7 @@ export const HISTORICAL_SEARCH_ADAPTER: ExportAdapter = {
     if ('error' in date) return fail(date.error);
     const messageId = messageIdOf(row.get('network_message_id'));
     const internetId = row.get('message_id');
-    const id = messageId ?? (internetId ? `imid:${internetId.toLowerCase()}` : null);
+    const id = messageId ?? internetIdKey(internetId);
     if (id === null) return fail(`no ${row.name('network_message_id')} or ${row.name('message_id')} value`);
     const rcptColumn = row.get('recipient_address') !== null ? 'recipient_address' : 'recipient_status';
     const rcptText = row.get(rcptColumn) ?? '';

@@ -20,6 +20,7 @@ import {
   type FastCounter,
   fail,
   type IpToken,
+  internetIdKey,
   ipOf,
   messageIdOf,
   receivedIso,
@@ -163,7 +164,7 @@ function traceAdapter(format: ExportFormat, sourceKind: SourceKind, c: TraceColu
         ok: true,
         row: {
           role: 'delivery',
-          messageId: messageId ?? (internetId ? `imid:${internetId.toLowerCase()}` : null),
+          messageId: messageId ?? internetIdKey(internetId),
           receivedMs: date.ms,
           recipients: [rcpt?.address ?? ''],
           classKey: `${format}|${sender?.domain ?? ''}|${rcpt?.domain ?? ''}|`,
