@@ -5,13 +5,13 @@
  * export size). The same readers, rules and results as the sequential path: only the scheduling differs.
  * @module
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { ExtrasFlags } from './analysis-extras.js';
 import type { AnalyzeResult } from './analyze.js';
 import type { PlainProfile } from './core/profile.js';
-import { loadInputs } from './sources/inputs.js';
+import { loadInputs, sniffFile } from './sources/inputs.js';
 import { type ReaderLimits, readerLimits } from './sources/limits.js';
 
 /** Everything a worker needs, as plain data (the profile is re-read from its file). */
@@ -37,6 +37,26 @@ const WORKER_URL = new URL('./analyze-worker.js', import.meta.url);
 /** Whether the compiled worker is available (it is not when running from the TypeScript sources). */
 export function parallelAvailable(): boolean {
   return WORKER_URL.protocol === 'file:' && existsSync(fileURLToPath(WORKER_URL));
+}
+
+/** An mbox this large holds enough messages to be worth starting the workers for (about 0.1 s each). */
+export const PARALLEL_MBOX_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Whether the inputs hold enough messages for the worker pool: several inputs, a folder, or one mbox file of
+ * {@link PARALLEL_MBOX_BYTES} or more. Standard input is read on one thread.
+ */
+export function worthParallel(paths: readonly string[]): boolean {
+  if (paths.includes('-')) return false;
+  if (paths.length > 1) return true;
+  const path = paths[0] ?? '';
+  try {
+    const s = statSync(path);
+    if (s.isDirectory()) return true;
+    return s.isFile() && s.size >= PARALLEL_MBOX_BYTES && sniffFile(path) === 'mbox';
+  } catch {
+    return false;
+  }
 }
 
 /** Copy a Buffer's bytes into an ArrayBuffer of their own, so it can be transferred without detaching a pool. */

@@ -2,11 +2,10 @@
  * `dsguard analyze <paths…|->`: an explained Direct Send verdict per message.
  * @module
  */
-import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { type AnalyzeResult, analyzeInputs, isAnalyzeError } from '../analyze.js';
-import { analyzeInputsParallel, parallelAvailable } from '../analyze-parallel.js';
+import { analyzeInputsParallel, parallelAvailable, worthParallel } from '../analyze-parallel.js';
 import { profileToPlain } from '../core/profile.js';
 import {
   renderCsvHeaderAndRow,
@@ -47,7 +46,7 @@ export function registerAnalyze(program: Command, io: CliIo, setExit: (code: num
     .option('--max-message-bytes <n>', 'largest message file read', positiveInt('--max-message-bytes'))
     .option(
       '-j, --jobs <n>',
-      'worker threads for folders and many files (default: one per core, at most 4, for full analysis; 1 with --headers-only)',
+      'worker threads for folders, many files and large mboxes (default: one per core, at most 4, for full analysis; 1 with --headers-only)',
       positiveInt('--jobs'),
     );
   addExtrasOptions(cmd, { content: true }).action(async (paths: string[], flags: AnalyzeFlags) => {
@@ -65,7 +64,7 @@ export async function runAnalyze(paths: string[], flags: AnalyzeFlags, io: CliIo
   if (flags.maxMessageBytes !== undefined) limits.maxMessageBytes = flags.maxMessageBytes;
   const headersOnly = flags.headersOnly === true;
   const jobs = flags.jobs ?? (headersOnly ? 1 : Math.min(availableParallelism(), 4));
-  const parallel = jobs > 1 && parallelAvailable() && manyMessages(paths);
+  const parallel = jobs > 1 && parallelAvailable() && worthParallel(paths);
   // The rule families are built where messages are assessed: here, or in each worker (checked here first, so a
   // bad flag still stops the command before any work).
   const extras = parallel ? null : await buildExtras(flags, { content: true });
@@ -125,16 +124,6 @@ export async function runAnalyze(paths: string[], flags: AnalyzeFlags, io: CliIo
 const MAX_SKIP_LINES = 20;
 
 /** Workers pay off on folders and lists of files, not on one message or stdin. */
-function manyMessages(paths: readonly string[]): boolean {
-  if (paths.includes('-')) return false;
-  if (paths.length > 1) return true;
-  try {
-    return statSync(paths[0] ?? '').isDirectory();
-  } catch {
-    return false;
-  }
-}
-
 function pick(flags: ExtrasFlags): ExtrasFlags {
   const out: ExtrasFlags = {};
   if (flags.content !== undefined) out.content = flags.content;

@@ -11,7 +11,7 @@ import { Readable } from 'node:stream';
 import type { ReaderLimits } from './limits.js';
 import { evidenceFromMsg } from './outlook-msg.js';
 import { type ContentAnalyzer, evidenceFromRfc822, headerEnd, type ParseResult } from './rfc822.js';
-import { sniffKind } from './sniff.js';
+import { type MessageKind, sniffKind } from './sniff.js';
 
 export interface InputResult {
   input: string;
@@ -70,6 +70,20 @@ type Loaded =
   | { kind: 'mbox'; path: string }
   | { kind: 'error'; path: string; error: string }
   | { kind: 'skip'; path: string; reason: string };
+
+/** The kind of a file by its first bytes; `unknown` when it cannot be read. */
+export function sniffFile(path: string): MessageKind {
+  let fd: number | null = null;
+  try {
+    fd = openSync(path, 'r');
+    const n = readSync(fd, sharedHead, 0, 8192, 0);
+    return sniffKind(sharedHead.subarray(0, n));
+  } catch {
+    return 'unknown';
+  } finally {
+    if (fd !== null) closeSync(fd);
+  }
+}
 
 /**
  * One open, one fstat, as few reads as possible: with --headers-only only the header block is read (an
