@@ -238,6 +238,15 @@ export const MIGRATIONS: readonly Migration[] = [
         ON CONFLICT (key) DO UPDATE SET value = excluded.value;
     `,
   },
+  {
+    version: 4,
+    name: 'source_stat without blocks',
+    // RejectDirectSend blocks exactly the Direct Send channel (assess.ts): the column repeated the count of the
+    // channel = 'direct-send' cells and nothing read it.
+    sql: `
+      ALTER TABLE source_stat DROP COLUMN blocks;
+    `,
+  },
 ];
 
 export type MigrateResult =

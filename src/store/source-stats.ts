@@ -130,10 +130,9 @@ export function rebuildSourceStats(db: SqlDatabase): void {
     DELETE FROM source_code;
     DELETE FROM source_sample;
     INSERT INTO source_stat (ip, day, channel, verdict, candidate, messages, first_seen, last_seen, tls_yes, tls_no,
-        blocks, helo)
+        helo)
       SELECT coalesce(ip, ''), day, channel, verdict, candidate, count(*), min(received_at), max(received_at),
-        count(CASE WHEN tls = 1 THEN 1 END), count(CASE WHEN tls = 0 THEN 1 END),
-        count(CASE WHEN reject_blocks = 1 THEN 1 END), max(helo)
+        count(CASE WHEN tls = 1 THEN 1 END), count(CASE WHEN tls = 0 THEN 1 END), max(helo)
       FROM message WHERE ${SOURCE_MESSAGE} GROUP BY 1, 2, 3, 4, 5;
     INSERT INTO source_sender (ip, sender, messages)
       SELECT coalesce(ip, ''), coalesce(sender, ''), count(*) FROM message WHERE ${SOURCE_MESSAGE} GROUP BY 1, 2;
@@ -227,8 +226,7 @@ function rebuildGroups(db: SqlDatabase): void {
   ).run(STALE_KEY);
 }
 
-/** What the per-IP source tables need of a stored message. */
-/** The columns of a stored message the source tables count. */
+/** The columns of a stored message the per-IP source tables count. */
 export type SourceMessage = Pick<
   MessageRow,
   | 'ip'
@@ -238,7 +236,6 @@ export type SourceMessage = Pick<
   | 'candidate'
   | 'receivedAt'
   | 'tls'
-  | 'rejectBlocks'
   | 'helo'
   | 'sender'
   | 'recipient'
@@ -257,7 +254,6 @@ interface StatCell {
   last: string;
   tlsYes: number;
   tlsNo: number;
-  blocks: number;
   helo: string | null;
 }
 
@@ -396,7 +392,6 @@ export class SourceStatsDelta {
         last: m.receivedAt,
         tlsYes: m.tls === true ? 1 : 0,
         tlsNo: m.tls === false ? 1 : 0,
-        blocks: m.rejectBlocks === true ? 1 : 0,
         helo: ownString(m.helo),
       });
     } else {
@@ -405,7 +400,6 @@ export class SourceStatsDelta {
       if (m.receivedAt > c.last) c.last = m.receivedAt;
       if (m.tls === true) c.tlsYes++;
       else if (m.tls === false) c.tlsNo++;
-      if (m.rejectBlocks === true) c.blocks++;
       if (m.helo !== null && m.helo !== c.helo && utf8Less(c.helo, m.helo)) c.helo = ownString(m.helo);
     }
     const sizeBefore = d.senders.size + d.recipients.size + d.codes.size;
@@ -446,11 +440,11 @@ export class SourceStatsDelta {
   flush(db: SqlDatabase): void {
     const stat = new RowWriter(
       db,
-      'INSERT INTO source_stat (ip, day, channel, verdict, candidate, messages, first_seen, last_seen, tls_yes, tls_no, blocks, helo)',
-      12,
+      'INSERT INTO source_stat (ip, day, channel, verdict, candidate, messages, first_seen, last_seen, tls_yes, tls_no, helo)',
+      11,
       `ON CONFLICT (ip, day, channel, verdict, candidate) DO UPDATE SET messages = messages + excluded.messages,
         first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen),
-        tls_yes = tls_yes + excluded.tls_yes, tls_no = tls_no + excluded.tls_no, blocks = blocks + excluded.blocks,
+        tls_yes = tls_yes + excluded.tls_yes, tls_no = tls_no + excluded.tls_no,
         helo = coalesce(max(helo, excluded.helo), helo, excluded.helo)`,
     );
     const counter = (table: string, column: string) =>
@@ -472,20 +466,7 @@ export class SourceStatsDelta {
     );
     for (const [ip, d] of this.ips) {
       for (const c of d.stats.values()) {
-        stat.add(
-          ip,
-          c.day,
-          c.channel,
-          c.verdict,
-          c.candidate,
-          c.messages,
-          c.first,
-          c.last,
-          c.tlsYes,
-          c.tlsNo,
-          c.blocks,
-          c.helo,
-        );
+        stat.add(ip, c.day, c.channel, c.verdict, c.candidate, c.messages, c.first, c.last, c.tlsYes, c.tlsNo, c.helo);
       }
       for (const [k, n] of d.senders) sender.add(ip, k, n);
       for (const [k, n] of d.recipients) recipient.add(ip, k, n);

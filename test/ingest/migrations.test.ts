@@ -45,6 +45,7 @@ const FROZEN: Record<number, string> = {
   1: '95c040f250486ae45700f7fc6e2472ce03b6b4cab1c1e26c52ee843b50f7afc5',
   2: '0a73f56cc0a4397a8d892668efabc830fb1c8fd06e898abcea24e98e6bd199a3',
   3: '6b14a833b4415819a4dd5bbbc46a00cf9ec42dfcef3b2a93ed2ee82a06d2405d',
+  4: '718c2a774f6178b40c8eb9ef92a111212830e5505adac7a4a6e497fa7bc7c8a7',
 };
 
 /**
@@ -61,6 +62,7 @@ function downgrade(path: string, groupsInV1: boolean): void {
     INSERT INTO message_data_v1 SELECT day, h, format, data FROM message_data;
     DROP TABLE message_data;
     ALTER TABLE message_data_v1 RENAME TO message_data;
+    ALTER TABLE source_stat ADD COLUMN blocks INTEGER NOT NULL DEFAULT 0;
     DELETE FROM schema_migrations WHERE version > 1;
     DELETE FROM meta WHERE key = 'sources';
   `);
