@@ -113,15 +113,23 @@ describe.each([
     expect(rows.map((r) => r.row)).toEqual(Array.from({ length: n }, (_, i) => i + 1));
   });
 
-  it('reads a last record without a line end, and stops at a quote never closed', async () => {
+  it('reads a last record without a line end, and rejects a last record whose quote is never closed', async () => {
     const text = fileWith(n, 0, '');
     expect(await read(text.slice(0, -2))).toHaveLength(n);
-    await expect(read(`${text}"x","never closed\r\nmore`)).rejects.toThrow(
-      `row ${n + 1}: quoted field not closed at the end of the file`,
-    );
+    const cut = await read(`${text}"x","never closed\r\nmore`);
+    expect(cut).toHaveLength(n + 1);
+    expectIntact(cut);
+    expect(cut[n]).toMatchObject({
+      row: n + 1,
+      error:
+        'quoted field not closed at the end of the file (the record runs over its last 2 line(s): a cut export, or a stray quote)',
+    });
     // Blank lines before it are not rows; a malformed line is.
-    await expect(read(`${text}\r\n  \r\n"lonely"\r\n"x","never closed`)).rejects.toThrow(
-      `row ${n + 2}: quoted field not closed at the end of the file`,
+    const after = await read(`${text}\r\n  \r\n"lonely"\r\n"x","never closed`);
+    expect(after.map((r) => r.row)).toEqual(Array.from({ length: n + 2 }, (_, i) => i + 1));
+    expect(after[n]!.error).toBe('1 field where the header has 6 (a broken line?)');
+    expect(after[n + 1]!.error).toMatch(
+      /^quoted field not closed at the end of the file \(the record runs over its last 1 line/,
     );
   });
 });

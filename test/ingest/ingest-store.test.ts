@@ -3,7 +3,7 @@
  * read = stored + aggregated + rejected invariant, resume after an interruption and after a failed batch.
  */
 import { copyFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ingest } from '../../src/ingest.js';
 import { DsguardStore } from '../../src/store/dsguard-store.js';
@@ -219,7 +219,7 @@ describe('ingest', () => {
     expect(s.files[2]!.error).toMatch(/ENOENT/);
   });
 
-  it('stops a file at an unterminated quote or an oversized record, naming the row', async () => {
+  it('rejects a last record whose quote is never closed, and stops a file at an oversized record', async () => {
     const header = '"MessageTraceId","Received","SenderAddress","RecipientAddress","FromIP","Subject"\r\n';
     const good =
       '"a1000001-0000-4000-8000-08dee9000001","7/20/2026 8:15:02 AM","a@contoso.com","b@contoso.com","198.51.100.20","ok"\r\n';
@@ -238,16 +238,27 @@ describe('ingest', () => {
     // An export cut inside its last record's first field: uDSV alone would drop that record without a word.
     const cutFirst = join(tmp.dir, 'cut-first.csv');
     writeFileSync(cutFirst, `${header}${good}${good}"a1000001-0000-4000-80\r\n`);
+    const errors: string[] = [];
     const s = await ingest([open, big, noNewline, cutFirst], {
       db: join(tmp.dir, 'a.db'),
       profile: await fixtureProfile(),
       limits: { maxRecordBytes: 1000 },
+      onRowError: (e) => errors.push(`${basename(e.file)}: row ${e.row}: ${e.error}`),
     });
-    expect(s.files.map((f) => f.status)).toEqual(['error', 'error', 'ingested', 'error']);
-    expect(s.files[3]!.error).toBe('row 3: quoted field not closed at the end of the file');
-    expect(s.files[0]!.error).toBe('row 2: quoted field not closed at the end of the file');
+    expect(s.files.map((f) => f.status)).toEqual(['ingested', 'error', 'ingested', 'ingested']);
+    // The records before a cut one are read; the cut one is rejected with its number, whatever it was cut in.
+    expect(s.files.map((f) => [f.read, f.rejected])).toEqual([
+      [2, 1],
+      [0, 0],
+      [1, 0],
+      [3, 1],
+    ]);
+    expect(errors).toEqual([
+      'open.csv: row 2: quoted field not closed at the end of the file (the record runs over its last 2 line(s): a cut export, or a stray quote)',
+      'cut-first.csv: row 3: quoted field not closed at the end of the file (the record runs over its last 1 line(s): a cut export, or a stray quote)',
+    ]);
     expect(s.files[1]!.error).toBe('row 2: record longer than 1000 bytes (unterminated quote?)');
-    expect(s.files[2]!.read).toBe(1);
+    expect(s.read).toBe(s.stored + s.aggregated + s.rejected);
   });
 
   it('warns when a store built with another profile is reused', async () => {

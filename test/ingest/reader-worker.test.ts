@@ -67,7 +67,7 @@ const DIST_INGEST = '../../dist/ingest.js';
 const lib = async (): Promise<Ingest> => ((await import(DIST_INGEST)) as typeof IngestModule).ingest;
 
 /** Ingest the files (in order, one run each) both ways; returns both stores' tables and the summaries. */
-async function bothWays(files: string[], errors?: string[][]) {
+async function bothWays(files: string[], errors?: string[][], limits?: { maxRecordBytes: number }) {
   const ingest = await lib();
   const out: Record<string, { tables: Record<string, string[]>; summaries: unknown[]; readers: (string | null)[] }> =
     {};
@@ -81,6 +81,7 @@ async function bothWays(files: string[], errors?: string[][]) {
         profile: profile(),
         reader,
         onRowError: (e) => errors?.[i]?.push(`${e.row}: ${e.error}`),
+        ...(limits ? { limits } : {}),
       });
       summaries.push({ ...s, files: s.files.map(({ file: _f, reader: _r, ...rest }) => rest) });
       readers.push(...s.files.map((f) => f.reader));
@@ -169,14 +170,27 @@ describe.skipIf(!built)('reader worker', () => {
     expect(r.worker!.readers).toEqual(['worker']);
   });
 
-  it('reports a read error in the worker as the main thread does', async () => {
+  it('rejects a cut last record in the worker as the main thread does', async () => {
     const file = join(tmp.dir, 'cut.csv');
     await generateTrace(3_000, file, 14);
     writeFileSync(file, `${readFileSync(file, 'utf8')}"open quote,never closed\r\n`);
-    const r = await bothWays([file]);
+    const { errors } = await sameBothWays([file]);
+    expect(errors).toEqual([
+      '3001: quoted field not closed at the end of the file (the record runs over its last 1 line(s): a cut export, or a stray quote)',
+    ]);
+  });
+
+  it('reports a read error in the worker as the main thread does', async () => {
+    const file = join(tmp.dir, 'stray.csv');
+    await generateTrace(3_000, file, 14);
+    // A record over the size limit (what a stray quote early in a file makes): the file stops there.
+    const text = lines(file);
+    text[100] = `${text[100]!.slice(0, -1)}${'x'.repeat(30_000)}"`;
+    writeFileSync(file, `${text.join('\r\n')}\r\n`);
+    const r = await bothWays([file], undefined, { maxRecordBytes: 20_000 });
     expect(r.worker!.summaries).toEqual(r.main!.summaries);
     const f = (r.main!.summaries[0] as { files: { status: string; error: string }[] }).files[0]!;
     expect(f.status).toBe('error');
-    expect(f.error).toMatch(/quoted field not closed/);
+    expect(f.error).toBe('row 100: record longer than 20000 bytes (unterminated quote?)');
   });
 });

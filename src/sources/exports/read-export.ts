@@ -482,19 +482,28 @@ async function* readCsv(
     let unclosed = -1;
     for (const e of result.errors) {
       if (e.row === undefined || errors.has(e.row)) continue;
-      if (e.code === 'MissingQuotes' && final && unclosed < 0) unclosed = e.row;
+      if (e.code === 'MissingQuotes' && final && unclosed < 0) {
+        // A quote open at the end of the input: a cut export, or a stray quote that took the lines after it
+        // (no more than maxRecordBytes of them: a longer record stops the file). The record is rejected, named
+        // with the lines it took; the records before it are read.
+        unclosed = e.row;
+        const rest = text.slice(e.index ?? text.length);
+        const lines = countLines(rest, '\n').lines + (rest.endsWith('\n') ? 0 : 1);
+        errors.set(
+          e.row,
+          `quoted field not closed at the end of the file (the record runs over its last ${lines} line(s): a cut export, or a stray quote)`,
+        );
+        continue;
+      }
       errors.set(e.row, `malformed CSV: ${e.message}`);
     }
     for (let i = 0; i < rows.length; i++) {
-      // A quote open at the end of the input: the file is cut (the record and its number are known).
-      if (i === unclosed) throw new ExportReadError(`row ${n + 1}: quoted field not closed at the end of the file`);
       const fields = rows[i]!;
       // A blank or whitespace-only line is no record (as in the fast path, where uDSV skips blank lines).
       if (fields.length === 1 && fields[0]!.trim().length === 0 && !errors.has(i)) continue;
       take(fields, errors.get(i));
     }
-    if (unclosed >= rows.length)
-      throw new ExportReadError(`row ${n + 1}: quoted field not closed at the end of the file`);
+    if (unclosed >= rows.length) take([''], errors.get(unclosed));
     return final ? '' : text.slice(result.meta.cursor);
   };
   // Fast path: text after the last line end waits for the next read. Exact path: the open record and what came
