@@ -233,7 +233,7 @@ export async function* workerBatches(
     notify();
   });
   const header = info.columns ?? [];
-  const index = headerIndex(header);
+  const index = headerIndex(header, info.dateOrder?.order);
   try {
     for (;;) {
       while (queue.length === 0) {

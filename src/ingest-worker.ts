@@ -129,7 +129,9 @@ async function readAll(
   storedBefore: ((day: number, h: number) => boolean) | null,
 ): Promise<void> {
   const adapter = info.adapter;
-  const fast = adapter.fastCounter?.(headerIndex(info.columns ?? []), (ip) => classifier.ipToken(ip)) ?? null;
+  const fast =
+    adapter.fastCounter?.(headerIndex(info.columns ?? [], info.dateOrder?.order), (ip) => classifier.ipToken(ip)) ??
+    null;
   const out = compactOut();
   const progress: ReadProgress = { bytes: 0 };
   const batchRows = config.limits.batchRows;

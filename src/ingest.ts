@@ -22,10 +22,19 @@ import type { TenantProfile } from './core/profile.js';
 import { channelOfCode, isCandidate, isWorthy, keepsRowsAsFacts, RowClassifier } from './ingest-classify.js';
 import { type PreparedBatch, type ReaderMode, useWorker, wholeBatches, workerBatches } from './ingest-reader.js';
 import type { ExportAdapter } from './sources/exports/export-adapter.js';
-import { CsvRow, type ExportRow, headerIndex, JsonRow, type RowPlace } from './sources/exports/export-row.js';
+import type { DateOrder } from './sources/exports/export-dates.js';
+import {
+  type ColumnIndex,
+  CsvRow,
+  type ExportRow,
+  headerIndex,
+  JsonRow,
+  type RowPlace,
+} from './sources/exports/export-row.js';
 import { mergeEvidence } from './sources/exports/merge-evidence.js';
 import {
   DEFAULT_EXPORT_LIMITS,
+  type ExportInfo,
   ExportReadError,
   type ExportReaderLimits,
   type ReadProgress,
@@ -73,6 +82,11 @@ export interface IngestOptions {
    */
   reader?: ReaderMode;
   /**
+   * How numeric dates are written (`7/5/2026`: July 5 month-first, May 7 day-first) in new files; by default
+   * each CSV file's own order is found from dates sampled through it. A resumed file keeps its order.
+   */
+  dateOrder?: DateOrder;
+  /**
    * Distinct per-IP source entries a run holds before writing them out with the batch (default 50,000): bounds
    * the memory of a long run into a store that already holds messages.
    */
@@ -105,6 +119,13 @@ export interface FileIngestSummary {
    * the file was not read.
    */
   reader: 'worker' | 'main' | 'worker, then main' | null;
+  /**
+   * How the file's numeric dates were read: `given` (the dateOrder option), `resumed` (the order the file was
+   * started with), `found` (a sampled date that reads one way only, or the days the dates span), `assumed` (every
+   * sampled date reads both ways: the usual order for the separator — a warning says so); `null` when the file
+   * has no numeric dates (ISO, JSON) or was not read.
+   */
+  dateOrder: { order: DateOrder; how: 'given' | 'resumed' | 'found' | 'assumed'; why: string } | null;
 }
 
 export interface IngestSummary {
@@ -146,8 +167,10 @@ class Ingestor {
   private readonly classifier: RowClassifier;
   private readonly assessOptions: AssessOptions;
   private joinFacts: boolean;
-  private readonly files = new Map<number, { record: FileRecord; index: Map<string, number> | null }>();
+  private readonly files = new Map<number, { record: FileRecord; index: ColumnIndex | null }>();
   reassessed = 0;
+  /** Warnings about files, for the run's summary. */
+  readonly warnings: string[] = [];
   /** Last row whose error was reported (per file), so a re-read after a fallback does not report it twice. */
   private reportedRow = 0;
 
@@ -201,6 +224,7 @@ class Ingestor {
       duplicates: 0,
       resumedAfter: 0,
       reader: null,
+      dateOrder: null,
     };
     const limits = positiveIntegerLimits('export reader', DEFAULT_EXPORT_LIMITS, this.opts.limits);
     let size: number;
@@ -219,10 +243,19 @@ class Ingestor {
     const now = () => (this.opts.now?.() ?? new Date()).toISOString();
     const existing = this.store.fileBySha(summary.sha256);
     if (existing?.status === 'complete') return { ...summary, status: 'skipped' };
+    summary.dateOrder = this.dateOrder(info, existing);
+    if (summary.dateOrder)
+      info.dateOrder = { order: summary.dateOrder.order, decided: true, why: summary.dateOrder.why };
+    if (summary.dateOrder?.how === 'assumed') {
+      this.warn(
+        `${path}: ${summary.dateOrder.why} (if the export was written day-first, ingest it into a new store with --date-order dmy)`,
+      );
+    }
+    const order = summary.dateOrder?.order ?? null;
     const record = this.store.transaction(() =>
-      this.store.startFile(summary.sha256!, path, size, info.adapter.format, info.columns, now()),
+      this.store.startFile(summary.sha256!, path, size, info.adapter.format, info.columns, order, now()),
     );
-    this.files.set(record.id, { record, index: info.columns ? headerIndex(info.columns) : null });
+    this.files.set(record.id, { record, index: info.columns ? headerIndex(info.columns, order ?? 'mdy') : null });
     const startAfter = record.rowsRead;
     if (startAfter > 0) {
       summary.status = 'resumed';
@@ -329,6 +362,23 @@ class Ingestor {
     }
     this.store.transaction(() => this.store.finishFile(record.id, now()));
     return summary;
+  }
+
+  private warn(message: string): void {
+    this.warnings.push(message);
+  }
+
+  /** How a file's numeric dates are read: as it was started, as given, or as its sampled dates tell. */
+  private dateOrder(info: ExportInfo, existing: FileRecord | null): FileIngestSummary['dateOrder'] {
+    if (existing) {
+      // A resumed file goes on as it started (files recorded before schema 5 were read month-first).
+      const order = existing.dateOrder ?? 'mdy';
+      return info.dateOrder || existing.dateOrder ? { order, how: 'resumed', why: 'as the file was started' } : null;
+    }
+    if (this.opts.dateOrder) return { order: this.opts.dateOrder, how: 'given', why: '--date-order' };
+    const guess = info.dateOrder;
+    if (!guess) return null;
+    return { order: guess.order, how: guess.decided ? 'found' : 'assumed', why: guess.why };
   }
 
   /** Bucket of a count-only row (numeric cache: the string-keyed lookup is per row otherwise). */
@@ -563,7 +613,7 @@ class Ingestor {
     let f = this.files.get(id);
     if (!f) {
       const record = this.store.fileById(id)!;
-      f = { record, index: record.columns ? headerIndex(record.columns) : null };
+      f = { record, index: record.columns ? headerIndex(record.columns, record.dateOrder ?? 'mdy') : null };
       this.files.set(id, f);
     }
     return f;
@@ -757,6 +807,7 @@ export async function ingest(paths: readonly string[], opts: IngestOptions): Pro
     store.expectDeliveries((await totalSize(inputs.map((i) => i.path))) / BYTES_PER_DELIVERY_GUESS);
     for (const { path, walked } of inputs) {
       const f = await ingestor.ingestFile(path);
+      summary.warnings.push(...ingestor.warnings.splice(0));
       if (f.status === 'not-an-export' && !walked) f.status = 'error';
       summary.files.push(f);
       summary.read += f.read;

@@ -5,17 +5,18 @@
  * @module
  */
 import type { Command } from 'commander';
-import { type IngestSummary, ingest } from '../ingest.js';
+import { type IngestOptions, type IngestSummary, ingest } from '../ingest.js';
 import { terminalSafe } from '../report/safe-text.js';
 import { renderTextTable } from '../report/tabular.js';
 import { addExtrasOptions, buildExtras, type ExtrasFlags } from './analysis-extras.js';
-import { type CliIo, EXIT, write } from './io.js';
+import { type CliIo, EXIT, UsageError, write } from './io.js';
 import { parseFormat, profileOption } from './options.js';
 
 interface IngestFlags extends ExtrasFlags {
   db: string;
   profile?: string;
   format: string;
+  dateOrder: string;
 }
 
 const MAX_ROW_ERRORS_SHOWN = 20;
@@ -29,11 +30,22 @@ export function registerIngest(program: Command, io: CliIo, setExit: (code: numb
     .argument('<files...>', 'export files (CSV UTF-8/UTF-16, JSON, NDJSON) or folders of them (recursive)')
     .option('--db <path>', 'the store (SQLite, created when missing)', 'dsguard.db')
     .option('-p, --profile <file>', 'tenant profile (dsguard.yml): accepted domains, connectors, known sources')
-    .option('-f, --format <format>', 'table | json', 'table');
+    .option('-f, --format <format>', 'table | json', 'table')
+    .option(
+      '--date-order <order>',
+      'numeric dates (7/5/2026) in new CSV files: auto (found per file from its dates), mdy (month first, en-US) or dmy (day first)',
+      'auto',
+    );
   // Rows have a connecting IP but no content: the IP-origin rules (DS5xx) apply, content analysis does not.
   addExtrasOptions(cmd, { content: false }).action(async (files: string[], flags: IngestFlags) => {
     setExit(await runIngest(files, flags, io));
   });
+}
+
+function parseDateOrder(value: string): IngestOptions['dateOrder'] | null {
+  if (value === 'auto') return null;
+  if (value === 'mdy' || value === 'dmy') return value;
+  throw new UsageError(`--date-order must be one of auto, mdy, dmy (got "${value}")`);
 }
 
 class ProgressBar {
@@ -66,6 +78,7 @@ class ProgressBar {
 
 export async function runIngest(files: string[], flags: IngestFlags, io: CliIo): Promise<number> {
   const format = parseFormat(flags.format, ['table', 'json']);
+  const dateOrder = parseDateOrder(flags.dateOrder);
   const profile = await profileOption(flags.profile);
   const { extraRules } = await buildExtras(flags, { content: false });
   const bar = new ProgressBar(io);
@@ -84,6 +97,7 @@ export async function runIngest(files: string[], flags: IngestFlags, io: CliIo):
       profile,
       extraRules,
       signal: controller.signal,
+      ...(dateOrder ? { dateOrder } : {}),
       onProgress: (p) => bar.update(p.file, p.bytes, p.totalBytes, p.rows),
       onRowError: (e) => {
         rowErrors++;

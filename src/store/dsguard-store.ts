@@ -22,6 +22,8 @@ export interface FileRecord {
   rowsAggregated: number;
   rowsRejected: number;
   rowsDuplicate: number;
+  /** How the file's numeric dates were read (day or month first); `null` before schema 5, or without any. */
+  dateOrder: 'mdy' | 'dmy' | null;
 }
 
 export interface BucketKey {
@@ -158,7 +160,7 @@ export class DsguardStore {
       fileBySha: p('SELECT * FROM file WHERE sha256 = ?'),
       fileById: p('SELECT * FROM file WHERE id = ?'),
       fileInsert: p(
-        "INSERT INTO file (sha256, path, size, format, columns, status, started_at) VALUES (?, ?, ?, ?, ?, 'partial', ?)",
+        "INSERT INTO file (sha256, path, size, format, columns, date_order, status, started_at) VALUES (?, ?, ?, ?, ?, ?, 'partial', ?)",
       ),
       fileProgress:
         p(`UPDATE file SET rows_read = ?, rows_stored = rows_stored + ?, rows_aggregated = rows_aggregated + ?,
@@ -242,13 +244,23 @@ export class DsguardStore {
     return r ? toFile(r) : null;
   }
 
-  startFile(sha256: string, path: string, size: number, format: string, columns: string[] | null, now: string) {
+  /** Register a file (or find the partial one with the same content: it keeps the date order it started with). */
+  startFile(
+    sha256: string,
+    path: string,
+    size: number,
+    format: string,
+    columns: string[] | null,
+    dateOrder: 'mdy' | 'dmy' | null,
+    now: string,
+  ) {
     const existing = this.fileBySha(sha256);
     if (existing) {
       this.st.fileRestart!.run(path, format, columns ? JSON.stringify(columns) : null, existing.id);
       return { ...existing, path };
     }
-    const r = this.st.fileInsert!.run(sha256, path, size, format, columns ? JSON.stringify(columns) : null, now);
+    const cols = columns ? JSON.stringify(columns) : null;
+    const r = this.st.fileInsert!.run(sha256, path, size, format, cols, dateOrder, now);
     return this.fileById(Number(r.lastInsertRowid))!;
   }
 
@@ -443,6 +455,7 @@ function toFile(r: Record<string, unknown>): FileRecord {
     rowsAggregated: r.rows_aggregated as number,
     rowsRejected: r.rows_rejected as number,
     rowsDuplicate: r.rows_duplicate as number,
+    dateOrder: r.date_order === 'dmy' || r.date_order === 'mdy' ? r.date_order : null,
   };
 }
 

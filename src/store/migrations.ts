@@ -247,6 +247,16 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE source_stat DROP COLUMN blocks;
     `,
   },
+  {
+    version: 5,
+    name: 'file.date_order',
+    // Export-Csv writes numeric dates in the session's culture: each file's order (decided once for the file) is
+    // kept, so rows re-read later (a join re-assesses them) and a resumed run read its dates the same way.
+    // NULL: recorded before, read month-first.
+    sql: `
+      ALTER TABLE file ADD COLUMN date_order TEXT;
+    `,
+  },
 ];
 
 export type MigrateResult =

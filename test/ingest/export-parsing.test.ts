@@ -5,7 +5,7 @@ import { parseProfile } from '../../src/config/profile-file.js';
 import { assess, channelOf } from '../../src/core/assess.js';
 import { isCandidate, RowClassifier } from '../../src/ingest-classify.js';
 import { parseAuthenticationDetails } from '../../src/sources/exports/email-events.js';
-import { isoSeconds, parseExportDate } from '../../src/sources/exports/export-dates.js';
+import { guessDateOrder, isoSeconds, numericDateOf, parseExportDate } from '../../src/sources/exports/export-dates.js';
 import { CsvRow, headerIndex } from '../../src/sources/exports/export-row.js';
 import { recipientsOfStatus } from '../../src/sources/exports/historical-search.js';
 import { MESSAGE_TRACE_ADAPTER } from '../../src/sources/exports/message-trace.js';
@@ -40,6 +40,52 @@ describe('export dates', () => {
       expect(parseExportDate(text)).toBeNull();
     },
   );
+});
+
+describe('export dates: day-first or month-first, decided for the file', () => {
+  const guess = (...texts: string[]) => guessDateOrder(texts.map((t) => numericDateOf(t)!));
+
+  it("reads an ambiguous date the file's way, and a date that reads one way only that way", () => {
+    expect(iso('05/07/2026 08:15:02')).toBe('2026-05-07T08:15:02.000Z');
+    expect(new Date(parseExportDate('05/07/2026 08:15:02', 'dmy')!).toISOString()).toBe('2026-07-05T08:15:02.000Z');
+    expect(new Date(parseExportDate('05.07.2026', 'dmy')!).toISOString()).toBe('2026-07-05T00:00:00.000Z');
+    expect(new Date(parseExportDate('7/14/2026 9:00:00 PM', 'dmy')!).toISOString()).toBe('2026-07-14T21:00:00.000Z');
+    expect(new Date(parseExportDate('14/07/2026 21:00:00', 'mdy')!).toISOString()).toBe('2026-07-14T21:00:00.000Z');
+    // The per-text cache must not hand one order's answer to the other.
+    expect(parseExportDate('06/07/2026 08:00:00', 'mdy')).not.toBe(parseExportDate('06/07/2026 08:00:00', 'dmy'));
+  });
+
+  it('is settled by a date that reads one way only', () => {
+    expect(guess('05/07/2026 08:15:02', '14/07/2026 08:15:02')).toEqual({
+      order: 'dmy',
+      decided: true,
+      why: '14/07/2026 is day-first',
+    });
+    expect(guess('7/5/2026 8:15:02 AM', '7/14/2026 8:15:02 AM')).toMatchObject({ order: 'mdy', decided: true });
+  });
+
+  it('takes the reading under which the days lie together (an export covers days, not months)', () => {
+    // Day-first: 5 and 6 July; month-first: 7 May and 7 June.
+    expect(guess('06/07/2026 08:15:02', '05/07/2026 23:59:00')).toEqual({
+      order: 'dmy',
+      decided: true,
+      why: 'the dates span 1 day(s) read day-first, 31 the other way',
+    });
+    expect(guess('7/6/2026 8:15:02 AM', '7/5/2026 11:59:00 PM')).toMatchObject({ order: 'mdy', decided: true });
+  });
+
+  it("says when nothing tells, and falls back on the separator's usual order", () => {
+    expect(guess('05/07/2026 08:15:02', '05/07/2026 09:00:00')).toEqual({
+      order: 'mdy',
+      decided: false,
+      why: 'dates like 05/07/2026 read either way and none tells which: read month-first',
+    });
+    expect(guess('05.07.2026 08:15:02')).toMatchObject({ order: 'dmy', decided: false });
+    expect(guess('14/07/2026', '7/14/2026')).toMatchObject({ order: 'mdy', decided: false });
+    expect(guessDateOrder([])).toBeNull();
+    expect(numericDateOf('2026-07-05T08:15:02Z')).toBeNull();
+    expect(numericDateOf('Invoice 05/07/2026')).toBeNull();
+  });
 });
 
 describe('export dates: the numeric form at speed', () => {

@@ -46,6 +46,7 @@ const FROZEN: Record<number, string> = {
   2: '0a73f56cc0a4397a8d892668efabc830fb1c8fd06e898abcea24e98e6bd199a3',
   3: '6b14a833b4415819a4dd5bbbc46a00cf9ec42dfcef3b2a93ed2ee82a06d2405d',
   4: '718c2a774f6178b40c8eb9ef92a111212830e5505adac7a4a6e497fa7bc7c8a7',
+  5: '62e71d7efcd1257a144e6a493f25dc4b90f9a2eb1ad0a337b1d4b4a265e4ddf0',
 };
 
 /**
@@ -63,6 +64,7 @@ function downgrade(path: string, groupsInV1: boolean): void {
     DROP TABLE message_data;
     ALTER TABLE message_data_v1 RENAME TO message_data;
     ALTER TABLE source_stat ADD COLUMN blocks INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE file DROP COLUMN date_order;
     DELETE FROM schema_migrations WHERE version > 1;
     DELETE FROM meta WHERE key = 'sources';
   `);

@@ -170,6 +170,39 @@ describe.skipIf(!built)('reader worker', () => {
     expect(r.worker!.readers).toEqual(['worker']);
   });
 
+  it('reads day-first dates in the worker as the main thread does, to the days of the en-US export', async () => {
+    const generated = join(tmp.dir, 'generated.csv');
+    await generateTrace(20_000, generated, 15);
+    // The generated rows span hours of one day: spread them over 1-9 July (dates that read both ways), written
+    // once as en-US does and once as en-GB does.
+    const pad = (n: string | number) => String(n).padStart(2, '0');
+    const US_DATE = /"(\d{1,2})\/(\d{1,2})\/(\d{4}) (\d{1,2}):(\d{2}):(\d{2}) ([AP]M)"/g;
+    const text = readFileSync(generated, 'utf8');
+    const us = join(tmp.dir, 'us.csv');
+    const gb = join(tmp.dir, 'gb.csv');
+    writeFileSync(
+      us,
+      text.replace(
+        US_DATE,
+        (_m, mo, _d, y, h, mi, sec, ap) => `"${mo}/${1 + (Number(h) % 9)}/${y} ${h}:${mi}:${sec} ${ap}"`,
+      ),
+    );
+    writeFileSync(
+      gb,
+      text.replace(
+        US_DATE,
+        (_m, mo, _d, y, h, mi, sec, ap) =>
+          `"${pad(1 + (Number(h) % 9))}/${pad(mo)}/${y} ${pad((Number(h) % 12) + (ap === 'PM' ? 12 : 0))}:${mi}:${sec}"`,
+      ),
+    );
+    const usDb = join(tmp.dir, 'us.db');
+    await (await lib())([us], { db: usDb, profile: profile() });
+    const r = await sameBothWays([gb]);
+    const want = tables(usDb);
+    for (const t of ['bucket', 'delivery', 'message', 'source_stat']) expect(r.worker.tables[t], t).toEqual(want[t]);
+    expect(r.worker.readers).toEqual(['worker']);
+  });
+
   it('rejects a cut last record in the worker as the main thread does', async () => {
     const file = join(tmp.dir, 'cut.csv');
     await generateTrace(3_000, file, 14);

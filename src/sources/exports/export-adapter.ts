@@ -9,7 +9,7 @@ import { normalizeIp } from '../../core/net-address.js';
 import type { Observed } from '../../core/observed.js';
 import { normalizeMessageId } from '../../store/keys.js';
 import { isoSeconds, parseExportDate } from './export-dates.js';
-import { cell, type ExportRow, type RowPlace } from './export-row.js';
+import { type ColumnIndex, cell, type ExportRow, type RowPlace } from './export-row.js';
 
 export type ExportFormat =
   | 'message-trace'
@@ -79,7 +79,7 @@ export interface ExportAdapter {
   sourceKind: SourceKind;
   adapt(row: ExportRow, place: RowPlace): AdaptResult;
   /** A {@link FastCounter} for CSV records under this header index, when the format has one. */
-  fastCounter?(index: ReadonlyMap<string, number>, ipToken: IpToken): FastCounter | null;
+  fastCounter?(index: ColumnIndex, ipToken: IpToken): FastCounter | null;
 }
 
 export function fail(error: string): AdaptResult {
@@ -91,7 +91,7 @@ export function dateOf(row: ExportRow, keys: readonly string[]): { ms: number } 
   for (const k of keys) {
     const v = row.get(k);
     if (v === null) continue;
-    const ms = parseExportDate(v);
+    const ms = parseExportDate(v, row.dateOrder);
     if (ms === null) return { error: `${row.name(k)} "${v.slice(0, 60)}" is not a date` };
     return { ms };
   }

@@ -1,11 +1,16 @@
 /**
- * Dates as exports write them: ISO-8601 (`2026-07-23T22:01:22.0480000Z`, `2026-07-23 22:01:22`), the US form of
- * Windows PowerShell's Export-Csv on an en-US machine (`7/23/2026 10:01:22 PM`), day-first numeric forms when the
- * first number cannot be a month (`23/07/2026 22:01:22`), and month names (`Jul 23, 2026 10:01:22 PM`,
- * `23 Jul 2026 22:01:22`). Times without a zone are UTC (message trace and Defender export UTC).
- * Hand-rolled because it runs on every row; linear, no backtracking.
+ * Dates as exports write them: ISO-8601 (`2026-07-23T22:01:22.0480000Z`, `2026-07-23 22:01:22`), numeric forms
+ * as Export-Csv writes them in the session's culture — month-first on an en-US machine (`7/23/2026 10:01:22 PM`),
+ * day-first on most others (`23/07/2026 22:01:22`, `23.07.2026 22:01:22`) — and month names
+ * (`Jul 23, 2026 10:01:22 PM`, `23 Jul 2026 22:01:22`). Times without a zone are UTC (message trace and Defender
+ * export UTC). Which numeric order a file uses is decided once for the file ({@link guessDateOrder}), so one
+ * file is never read half one way and half the other. Hand-rolled because it runs on every row; linear, no
+ * backtracking.
  * @module
  */
+
+/** The order of the two leading numbers of a numeric date: month first (en-US) or day first. */
+export type DateOrder = 'mdy' | 'dmy';
 
 const MONTHS: Record<string, number> = {
   jan: 1,
@@ -47,12 +52,13 @@ function hour12(h: number, ampm: string | undefined): number {
   return (h % 12) + (pm ? 12 : 0);
 }
 
-/** The two numbers of a numeric date as [month, day]: US month-first unless the first cannot be a month. */
-function monthDay(a: number, b: number): [number, number] {
-  return a > 12 && b <= 12 ? [b, a] : [a, b];
+/** The two numbers of a numeric date as [month, day] in `order`, unless they can only be read the other way. */
+function monthDay(a: number, b: number, order: DateOrder): [number, number] {
+  if (order === 'mdy') return a > 12 && b <= 12 ? [b, a] : [a, b];
+  return b > 12 && a <= 12 ? [a, b] : [b, a];
 }
 
-function parseDateText(t: string): number | null {
+function parseDateText(t: string, order: DateOrder): number | null {
   const iso = ISO.exec(t);
   if (iso) {
     const frac = iso[7] ? Number(iso[7].slice(0, 3).padEnd(3, '0')) : 0;
@@ -67,7 +73,7 @@ function parseDateText(t: string): number | null {
   }
   const num = NUMERIC.exec(t);
   if (num) {
-    const [mo, d] = monthDay(+num[1]!, +num[2]!);
+    const [mo, d] = monthDay(+num[1]!, +num[2]!, order);
     return build(+num[3]!, mo, d, hour12(+(num[4] ?? 0), num[7]), +(num[5] ?? 0), +(num[6] ?? 0), 0, 0);
   }
   const mf = MONTH_FIRST.exec(t);
@@ -86,27 +92,28 @@ function parseDateText(t: string): number | null {
 const NUMERIC_DATE = /^(\d{1,2})[/.](\d{1,2})[/.](\d{4})$/;
 const TIME = /^\s*(\d{1,2}):(\d{2})(?::(\d{2}))?(?:[.,]\d{1,9})?\s*([AP]\.?M\.?)?$/i;
 /** Date part of the numeric form → UTC midnight (`null`: not a date): exports repeat a few days a million times. */
-const numericDays = new Map<string, number | null>();
+const numericDays: Record<DateOrder, Map<string, number | null>> = { mdy: new Map(), dmy: new Map() };
 const MAX_NUMERIC_DAYS = 4096;
 
 /**
  * The numeric form (`7/23/2026 10:01:22 PM`) with its date part looked up in `numericDays`: the same result as
  * NUMERIC in parseDateText, or `undefined` when the text is not that simple shape (the full parser decides).
  */
-function parseNumericFast(t: string): number | null | undefined {
+function parseNumericFast(t: string, order: DateOrder): number | null | undefined {
   const sp = t.indexOf(' ');
   if (sp < 8 || sp > 10) return undefined;
   const datePart = t.slice(0, sp);
-  let midnight = numericDays.get(datePart);
+  const days = numericDays[order];
+  let midnight = days.get(datePart);
   if (midnight === undefined) {
     const m = NUMERIC_DATE.exec(datePart);
     midnight = null;
     if (m) {
-      const [mo, d] = monthDay(+m[1]!, +m[2]!);
+      const [mo, d] = monthDay(+m[1]!, +m[2]!, order);
       midnight = build(+m[3]!, mo, d, 0, 0, 0, 0, 0);
     }
-    if (numericDays.size >= MAX_NUMERIC_DAYS) numericDays.clear();
-    numericDays.set(datePart, midnight);
+    if (days.size >= MAX_NUMERIC_DAYS) days.clear();
+    days.set(datePart, midnight);
   }
   if (midnight === null) return undefined;
   const clock = clockFast(t, sp + 1);
@@ -154,20 +161,104 @@ function clockFast(t: string, start: number): number | null | undefined {
 }
 
 let lastText = '';
+let lastOrder: DateOrder = 'mdy';
 let lastMs: number | null = null;
 
-/** Milliseconds since the epoch, or `null` when the text is not a date this reader knows. */
-export function parseExportDate(text: string): number | null {
-  if (text === lastText) return lastMs;
+/**
+ * Milliseconds since the epoch, or `null` when the text is not a date this reader knows. `order`: how the file's
+ * numeric dates are written (a date that can only be read the other way is read that way).
+ */
+export function parseExportDate(text: string, order: DateOrder = 'mdy'): number | null {
+  if (text === lastText && order === lastOrder) return lastMs;
   const t = text.trim();
   let ms: number | null = null;
   if (t.length <= 40) {
-    const fast = parseNumericFast(t);
-    ms = fast === undefined ? parseDateText(t) : fast;
+    const fast = parseNumericFast(t, order);
+    ms = fast === undefined ? parseDateText(t, order) : fast;
   }
   lastText = text;
+  lastOrder = order;
   lastMs = ms;
   return ms;
+}
+
+/** A numeric date as written: its two leading numbers, year and separator, and the date as written. */
+export interface NumericDate {
+  a: number;
+  b: number;
+  y: number;
+  sep: '/' | '.';
+  text: string;
+}
+
+/** The parts of a value in the numeric form (date, optionally a time); `null` for anything else. */
+export function numericDateOf(text: string): NumericDate | null {
+  const t = text.trim();
+  if (t.length > 40) return null;
+  const m = NUMERIC.exec(t);
+  if (!m) return null;
+  const sep = t[m[1]!.length] === '.' ? '.' : '/';
+  return { a: +m[1]!, b: +m[2]!, y: +m[3]!, sep, text: `${m[1]}${sep}${m[2]}${sep}${m[3]}` };
+}
+
+export interface DateOrderGuess {
+  order: DateOrder;
+  /** `false` when the dates seen read both ways: the order is the usual one for the separator, unconfirmed. */
+  decided: boolean;
+  /** What decided it, for the user (a date that reads one way only, or the days they span either way). */
+  why: string;
+}
+
+const dayNumber = (y: number, mo: number, d: number) => Math.floor(Date.UTC(y, mo - 1, d) / 86_400_000);
+
+/**
+ * The numeric order of a file from sampled dates: a date whose first number cannot be a month (or whose second
+ * cannot) settles it; otherwise the reading under which the dates span fewer days (an export covers days or
+ * weeks; read the wrong way, two different days lie a month or more apart); otherwise the usual order for the
+ * separator (dots: day first; slashes: month first, as Windows PowerShell on en-US writes), undecided.
+ * `null` when no numeric date was seen.
+ */
+export function guessDateOrder(dates: readonly NumericDate[]): DateOrderGuess | null {
+  if (dates.length === 0) return null;
+  const show = (d: NumericDate) => d.text;
+  const dayFirst = dates.find((d) => d.a > 12 && d.b <= 12);
+  const monthFirst = dates.find((d) => d.b > 12 && d.a <= 12);
+  if (dayFirst && !monthFirst) return { order: 'dmy', decided: true, why: `${show(dayFirst)} is day-first` };
+  if (monthFirst && !dayFirst) return { order: 'mdy', decided: true, why: `${show(monthFirst)} is month-first` };
+  const usual: DateOrder = dates[0]!.sep === '.' ? 'dmy' : 'mdy';
+  if (dayFirst && monthFirst) {
+    return {
+      order: usual,
+      decided: false,
+      why: `both ${show(dayFirst)} (day-first) and ${show(monthFirst)} (month-first) appear`,
+    };
+  }
+  const span = (order: DateOrder) => {
+    let lo = Number.POSITIVE_INFINITY;
+    let hi = Number.NEGATIVE_INFINITY;
+    for (const d of dates) {
+      const n = order === 'mdy' ? dayNumber(d.y, d.a, d.b) : dayNumber(d.y, d.b, d.a);
+      lo = Math.min(lo, n);
+      hi = Math.max(hi, n);
+    }
+    return hi - lo;
+  };
+  const md = span('mdy');
+  const dm = span('dmy');
+  if (md !== dm) {
+    const order: DateOrder = md < dm ? 'mdy' : 'dmy';
+    return {
+      order,
+      decided: true,
+      why: `the dates span ${Math.min(md, dm)} day(s) read ${order === 'mdy' ? 'month' : 'day'}-first, ${Math.max(md, dm)} the other way`,
+    };
+  }
+  const sample = show(dates[0]!);
+  return {
+    order: usual,
+    decided: false,
+    why: `dates like ${sample} read either way and none tells which: read ${usual === 'mdy' ? 'month' : 'day'}-first`,
+  };
 }
 
 let isoDay = Number.NaN;

@@ -5,6 +5,7 @@
  */
 import { boundValue, type EvidenceRef } from '../../core/finding.js';
 import { type Observed, observed } from '../../core/observed.js';
+import type { DateOrder } from './export-dates.js';
 
 /** Longest cell value kept from an export (attacker-controlled text). */
 export const MAX_CELL = 65_536;
@@ -16,6 +17,13 @@ export interface ExportRow {
   name(key: string): string;
   /** Raw JSON value of a column (arrays for `To`/`Cc`); CSV rows return the string. */
   raw(key: string): unknown;
+  /** How the export writes numeric dates (decided once for its file). */
+  readonly dateOrder: DateOrder;
+}
+
+/** A CSV header's column numbers by lower-case name, with what the file's rows share: its date order. */
+export interface ColumnIndex extends ReadonlyMap<string, number> {
+  readonly dateOrder: DateOrder;
 }
 
 export interface RowPlace {
@@ -42,7 +50,7 @@ function clean(v: string): string | null {
 /** A CSV record over a shared header index. */
 export class CsvRow implements ExportRow {
   constructor(
-    private readonly index: ReadonlyMap<string, number>,
+    private readonly index: ColumnIndex,
     private readonly header: readonly string[],
     public fields: readonly string[],
   ) {}
@@ -62,20 +70,26 @@ export class CsvRow implements ExportRow {
   raw(key: string): unknown {
     return this.get(key);
   }
+
+  get dateOrder(): DateOrder {
+    return this.index.dateOrder;
+  }
 }
 
-export function headerIndex(header: readonly string[]): Map<string, number> {
+export function headerIndex(header: readonly string[], dateOrder: DateOrder = 'mdy'): ColumnIndex {
   const index = new Map<string, number>();
   header.forEach((h, i) => {
     const k = h.trim().toLowerCase();
     if (!index.has(k)) index.set(k, i);
   });
-  return index;
+  return Object.assign(index, { dateOrder });
 }
 
 /** A JSON record (hunting result, Graph item, streaming-API `properties`). */
 export class JsonRow implements ExportRow {
   private readonly keys = new Map<string, string>();
+  /** JSON exports write ISO dates; a numeric one is read month-first. */
+  readonly dateOrder: DateOrder = 'mdy';
   constructor(public readonly object: Record<string, unknown>) {
     for (const k of Object.keys(object)) {
       if (k.includes('@odata.type') || k.includes('@data.type')) continue;

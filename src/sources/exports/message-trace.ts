@@ -26,7 +26,7 @@ import {
   receivedIso,
 } from './export-adapter.js';
 import { parseExportDate } from './export-dates.js';
-import { cell, type ExportRow, type RowPlace } from './export-row.js';
+import { type ColumnIndex, cell, type ExportRow, type RowPlace } from './export-row.js';
 
 interface TraceColumns {
   id: string;
@@ -87,12 +87,8 @@ function hashDomain(hash: StreamHash53, address: string): void {
  * anything else, which adapt() then reads. Each value is what adapt() derives from the same field: the same
  * trimming (the shapes it accepts have nothing to trim), date parser, address and message id normalisation.
  */
-function traceCounter(
-  format: ExportFormat,
-  c: TraceColumns,
-  index: ReadonlyMap<string, number>,
-  ipToken: IpToken,
-): FastCounter | null {
+function traceCounter(format: ExportFormat, c: TraceColumns, index: ColumnIndex, ipToken: IpToken): FastCounter | null {
+  const order = index.dateOrder;
   const iId = index.get(c.id);
   const iReceived = index.get(c.received);
   const iRcpt = index.get(c.recipient);
@@ -111,7 +107,7 @@ function traceCounter(
     if (sender.length > 0 && !isBareAddress(sender)) return false;
     const ipRaw = iIp === undefined ? '' : (fields[iIp] ?? '');
     if (ipRaw.length > 256) return false;
-    const ms = parseExportDate(received);
+    const ms = parseExportDate(received, order);
     if (ms === null) return false;
     // deliveryHash(normalizeMessageId(id), recipient): the GUID's hex digits lower-cased, without dashes.
     hash.start();

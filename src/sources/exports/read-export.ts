@@ -12,7 +12,8 @@ import Papa from 'papaparse';
 import { initParser, type Schema } from 'udsv';
 import type { Channel } from '../../core/assessment.js';
 import type { ExportAdapter } from './export-adapter.js';
-import { CsvRow, type ExportRow, headerIndex, JsonRow } from './export-row.js';
+import { type DateOrderGuess, guessDateOrder, type NumericDate, numericDateOf } from './export-dates.js';
+import { type ColumnIndex, CsvRow, type ExportRow, headerIndex, JsonRow } from './export-row.js';
 import {
   ADAPTERS,
   describeColumns,
@@ -51,6 +52,8 @@ export interface ExportInfo {
   description: string;
   /** JSON documents are parsed once, while sniffing; the records are kept for reading. */
   records?: Record<string, unknown>[];
+  /** How a CSV export writes numeric dates, from dates sampled through the file; absent when none were seen. */
+  dateOrder?: DateOrderGuess;
 }
 
 export type SniffResult = { status: 'ok'; info: ExportInfo } | { status: 'error'; error: string };
@@ -106,6 +109,51 @@ interface CsvLayout {
   header: string[];
   col: string;
   rowDelim: string;
+}
+
+/** Bytes read at each of the places a CSV export's dates are sampled from (besides its head). */
+const DATE_SAMPLE_BYTES = 16 * 1024;
+const DATE_SAMPLE_PLACES = 8;
+
+/**
+ * The numeric date order of a CSV export: the numeric dates of the head and of a few pieces spread through the
+ * file (an export is sorted by time, so its pieces cover its days), read as whole lines. Stops once a date can
+ * only be read one way.
+ */
+async function sampleDateOrder(path: string, head: string, layout: CsvLayout, enc: EncodingInfo) {
+  const dates: NumericDate[] = [];
+  const parse = (text: string) => {
+    const rows = new Papa.Parser({ delimiter: layout.col, quoteChar: '"', escapeChar: '"' }).parse(text, 0, false)
+      .data as string[][];
+    for (const row of rows) {
+      for (const field of row) {
+        const d = numericDateOf(field);
+        if (d) dates.push(d);
+      }
+    }
+  };
+  const settled = () => dates.some((d) => d.a > 12 !== d.b > 12);
+  // The head without its last line (maybe cut by the read).
+  parse(head.slice(layout.skipChars, Math.max(layout.skipChars, head.lastIndexOf('\n'))));
+  const fh = await open(path, 'r');
+  try {
+    const { size } = await fh.stat();
+    if (size <= HEAD_BYTES) return guessDateOrder(dates);
+    const buf = Buffer.alloc(DATE_SAMPLE_BYTES);
+    for (let i = 1; i <= DATE_SAMPLE_PLACES && !settled(); i++) {
+      // UTF-16 text is read from an even byte; the first and last (partial) lines of a piece are dropped.
+      let at = Math.floor((size * i) / (DATE_SAMPLE_PLACES + 1));
+      if (enc.encoding !== 'utf-8') at -= (at - enc.bomLength) % 2;
+      const { bytesRead } = await fh.read(buf, 0, DATE_SAMPLE_BYTES, at);
+      const text = decoderFor(enc).decode(buf.subarray(0, bytesRead));
+      const from = text.indexOf('\n') + 1;
+      const to = text.lastIndexOf('\n');
+      if (from > 0 && to > from) parse(text.slice(from, to));
+    }
+  } finally {
+    await fh.close();
+  }
+  return guessDateOrder(dates);
 }
 
 /** Find the header row: skip `#TYPE …` (Export-Csv without -NoTypeInformation) and blank or `#` lines. */
@@ -227,17 +275,22 @@ export async function sniffExportFile(path: string, limits = DEFAULT_EXPORT_LIMI
   if (!format) {
     return { status: 'error', error: `unrecognised export: header has ${describeColumns(layout.header)}` };
   }
-  return {
-    status: 'ok',
-    info: {
-      adapter: ADAPTERS[format],
-      container: 'csv',
-      encoding: enc.encoding,
-      bomLength: enc.bomLength,
-      columns: layout.header,
-      description: `${LABELS[format]} CSV (${encLabel})`,
-    },
+  const info: ExportInfo = {
+    adapter: ADAPTERS[format],
+    container: 'csv',
+    encoding: enc.encoding,
+    bomLength: enc.bomLength,
+    columns: layout.header,
+    description: `${LABELS[format]} CSV (${encLabel})`,
   };
+  let dateOrder: DateOrderGuess | null;
+  try {
+    dateOrder = await sampleDateOrder(path, text, layout, enc);
+  } catch (error) {
+    return { status: 'error', error: `cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}` };
+  }
+  if (dateOrder) info.dateOrder = dateOrder;
+  return { status: 'ok', info };
 }
 
 async function readJsonDocument(
@@ -369,7 +422,7 @@ export class CsvRecord extends CsvRow implements RawRow {
   /** Why the record cannot be read (malformed quotes, fewer fields than the header): reported and skipped. */
   error?: string;
   constructor(
-    index: ReadonlyMap<string, number>,
+    index: ColumnIndex,
     header: readonly string[],
     fields: readonly string[],
     readonly row: number,
@@ -448,7 +501,7 @@ async function* readCsv(
 ): AsyncGenerator<RawRow[]> {
   const dec = decoderFor(info);
   const header = info.columns ?? [];
-  const index = headerIndex(header);
+  const index = headerIndex(header, info.dateOrder?.order);
   const stream = createReadStream(path, { start: info.bomLength, highWaterMark: READ_CHUNK });
   let layout: CsvLayout | null = null;
   let fast: ReturnType<typeof initParser> | null = null;

@@ -1,0 +1,141 @@
+/**
+ * Export-Csv writes numeric dates in the session's culture: `7/20/2026 8:15:02 AM` on en-US, `20/07/2026 08:15:02`
+ * on en-GB, `20.07.2026 08:15:02` on de-DE. Each file's order is decided once, from dates sampled through it, so
+ * the same traffic gives the same store and report whichever machine exported it.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ingest } from '../../src/ingest.js';
+import { buildTenantReport } from '../../src/tenant-report.js';
+import { FIXTURE_DIR, fixtureProfile, openStore, tempDir } from './helpers.js';
+
+let tmp: ReturnType<typeof tempDir>;
+beforeEach(() => {
+  tmp = tempDir();
+});
+afterEach(() => tmp.cleanup());
+
+const US_DATE = /"(\d{1,2})\/(\d{1,2})\/(\d{4}) (\d{1,2}):(\d{2}):(\d{2}) ([AP]M)"/g;
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/** The en-US export rewritten as another culture writes it (day first, 24-hour clock). */
+function reculture(text: string, sep: '/' | '.'): string {
+  return text.replace(US_DATE, (_m, mo, d, y, h, mi, s, ap) => {
+    const h24 = (Number(h) % 12) + (ap === 'PM' ? 12 : 0);
+    return `"${pad(Number(d))}${sep}${pad(Number(mo))}${sep}${y} ${pad(h24)}:${mi}:${s}"`;
+  });
+}
+
+const TRACE = join(FIXTURE_DIR, 'messagetrace-v2.csv');
+const DETAIL = join(FIXTURE_DIR, 'messagetrace-detail-v2.csv');
+
+async function reportWithoutFiles(db: string) {
+  const store = openStore(db);
+  try {
+    const { files: _files, ...rest } = buildTenantReport(store, { profile: await fixtureProfile() });
+    // Provenance names the file each example came from: the rewritten copy has its own path and sha256.
+    return JSON.parse(JSON.stringify(rest, (k, v) => (k === 'file' || k === 'sha256' ? undefined : v)));
+  } finally {
+    store.close();
+  }
+}
+
+const H = '"MessageTraceId","Received","SenderAddress","RecipientAddress","FromIP","Subject","Status"\r\n';
+/** A trace export of internal mail (kept in full) with the given Received values, one row each. */
+function traceOf(dates: string[]): string {
+  return (
+    H +
+    dates
+      .map(
+        (d, i) =>
+          `"a2000001-0000-4000-8000-${String(i).padStart(12, '0')}","${d}","printer@contoso.com","anna.smith@contoso.com","198.51.100.20","Scan ${i}, page one of the quarterly report","Delivered"\r\n`,
+      )
+      .join('')
+  );
+}
+
+function days(db: string): string[] {
+  const store = openStore(db);
+  try {
+    return (
+      store.db.prepare('SELECT DISTINCT substr(received_at, 1, 10) AS d FROM message ORDER BY 1').all() as {
+        d: string;
+      }[]
+    ).map((r) => r.d);
+  } finally {
+    store.close();
+  }
+}
+
+describe('numeric date order', () => {
+  it.each([
+    ['en-GB', '/'],
+    ['de-DE', '.'],
+  ] as const)('gives an %s export the store and report of the en-US one, joins included', async (_c, sep) => {
+    const profile = await fixtureProfile();
+    const us = join(tmp.dir, 'us.db');
+    await ingest([TRACE, DETAIL], { db: us, profile });
+    const other = join(tmp.dir, 'trace.csv');
+    writeFileSync(other, reculture(readFileSync(TRACE, 'utf8'), sep));
+    expect(readFileSync(other, 'utf8')).toContain(`"20${sep}07${sep}2026 08:15:02"`);
+    const db = join(tmp.dir, 'other.db');
+    const s = await ingest([other, DETAIL], { db, profile });
+    expect(s.files[0]!.dateOrder).toMatchObject({ order: 'dmy', how: 'found' });
+    expect(s.warnings).toEqual([]);
+    expect(await reportWithoutFiles(db)).toEqual(await reportWithoutFiles(us));
+  });
+
+  it('finds the order from dates deep in a large file when its head reads both ways', async () => {
+    // 3,000 rows: the first 2,000 (well over the 256 KiB head) all on 5 July, the rest from 6 to 14 July.
+    const dates = Array.from({ length: 3000 }, (_, i) =>
+      i < 2000 ? '05/07/2026 08:15:02' : `${pad(6 + Math.floor((i - 2000) / 112))}/07/2026 09:30:00`,
+    );
+    const file = join(tmp.dir, 'gb.csv');
+    writeFileSync(file, traceOf(dates));
+    const db = join(tmp.dir, 'a.db');
+    const s = await ingest([file], { db, profile: await fixtureProfile() });
+    expect(s.files[0]!.dateOrder).toMatchObject({ order: 'dmy', how: 'found' });
+    expect(days(db)).toEqual(Array.from({ length: 10 }, (_, i) => `2026-07-${pad(5 + i)}`));
+  });
+
+  it('warns when no date tells, and reads the order given', async () => {
+    const file = join(tmp.dir, 'one-day.csv');
+    writeFileSync(file, traceOf(['05/07/2026 08:15:02', '05/07/2026 09:00:00']));
+    const profile = await fixtureProfile();
+    const guessed = join(tmp.dir, 'guessed.db');
+    const s = await ingest([file], { db: guessed, profile });
+    expect(s.files[0]!.dateOrder).toMatchObject({ order: 'mdy', how: 'assumed' });
+    expect(s.warnings).toEqual([
+      `${file}: dates like 05/07/2026 read either way and none tells which: read month-first (if the export was written day-first, ingest it into a new store with --date-order dmy)`,
+    ]);
+    expect(days(guessed)).toEqual(['2026-05-07']);
+    const given = join(tmp.dir, 'given.db');
+    const t = await ingest([file], { db: given, profile, dateOrder: 'dmy' });
+    expect(t.files[0]!.dateOrder).toMatchObject({ order: 'dmy', how: 'given' });
+    expect(t.warnings).toEqual([]);
+    expect(days(given)).toEqual(['2026-07-05']);
+  });
+
+  it('resumes a file in the order it was started in', async () => {
+    const file = join(tmp.dir, 'gb.csv');
+    writeFileSync(
+      file,
+      traceOf(['14/07/2026 08:15:02', '05/07/2026 09:00:00', '06/07/2026 10:00:00', '07/07/2026 11:00:00']),
+    );
+    const profile = await fixtureProfile();
+    const db = join(tmp.dir, 'a.db');
+    const controller = new AbortController();
+    const first = await ingest([file], {
+      db,
+      profile,
+      limits: { batchRows: 1 },
+      signal: controller.signal,
+      onProgress: () => controller.abort(),
+    });
+    expect(first.files[0]).toMatchObject({ status: 'interrupted', dateOrder: { order: 'dmy', how: 'found' } });
+    const second = await ingest([file], { db, profile, dateOrder: 'mdy' });
+    expect(second.files[0]).toMatchObject({ status: 'resumed', dateOrder: { order: 'dmy', how: 'resumed' } });
+    expect(days(db)).toEqual(['2026-07-05', '2026-07-06', '2026-07-07', '2026-07-14']);
+  });
+});
