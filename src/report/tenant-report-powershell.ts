@@ -104,7 +104,7 @@ Start-HistoricalSearch -ReportTitle ('dsguard-noconnector-' + $End.ToString('yyy
 
 # 2. Message trace of mail from your domains, in 10-day windows (the most one query covers). Get-MessageTraceV2
 #    returns at most 5000 rows a call and has no pages: continue from the last row with StartingRecipientAddress
-#    and its Received time as the new EndDate.
+#    and its Received time as the new EndDate. Times are written ISO 8601 ('o'), whatever this session's culture.
 $TraceFile = Join-Path $OutDir 'messagetrace-v2.csv'
 foreach ($Domain in $Domains) {
   for ($WindowStart = $Start; $WindowStart -lt $End; $WindowStart = $WindowStart.AddDays(10)) {
@@ -112,7 +112,9 @@ foreach ($Domain in $Domains) {
     $Page = @{ SenderAddress = ('*@' + $Domain); StartDate = $WindowStart; EndDate = $WindowEnd; ResultSize = 5000 }
     do {
       $Rows = @(Get-MessageTraceV2 @Page)
-      $Rows | Export-Csv -Path $TraceFile -Append -NoTypeInformation -Encoding UTF8
+      $Rows | Select-Object MessageTraceId, MessageId, @{ Name = 'Received'; Expression = { $_.Received.ToString('o') } },
+          SenderAddress, RecipientAddress, FromIP, ToIP, Subject, Status, Size |
+        Export-Csv -Path $TraceFile -Append -NoTypeInformation -Encoding UTF8
       if ($Rows.Count -lt 5000) { break }
       $Last = $Rows[-1]
       $Page.EndDate = $Last.Received
@@ -130,7 +132,7 @@ $Candidates = Import-Csv -Path $TraceFile | Where-Object {
 } | Sort-Object MessageTraceId, RecipientAddress -Unique
 foreach ($Message in $Candidates) {
   Get-MessageTraceDetailV2 -MessageTraceId $Message.MessageTraceId -RecipientAddress $Message.RecipientAddress |
-    Select-Object Date, Event, Action, Detail, Data, MessageId, MessageTraceId,
+    Select-Object @{ Name = 'Date'; Expression = { $_.Date.ToString('o') } }, Event, Action, Detail, Data, MessageId, MessageTraceId,
       @{ Name = 'RecipientAddress'; Expression = { $Message.RecipientAddress } },
       @{ Name = 'SenderAddress'; Expression = { $Message.SenderAddress } } |
     Export-Csv -Path $DetailFile -Append -NoTypeInformation -Encoding UTF8
