@@ -244,10 +244,12 @@ class Ingestor {
     const existing = this.store.fileBySha(summary.sha256);
     if (existing?.status === 'complete') return { ...summary, status: 'skipped' };
     summary.dateOrder = this.dateOrder(info, existing);
-    if (summary.dateOrder)
-      info.dateOrder = { order: summary.dateOrder.order, decided: true, why: summary.dateOrder.why };
+    if (summary.dateOrder) {
+      const { order, how, why } = summary.dateOrder;
+      info.dateOrder = { order, decided: how !== 'assumed', why };
+    }
     if (summary.dateOrder?.how === 'assumed') {
-      this.warn(
+      this.warnings.push(
         `${path}: ${summary.dateOrder.why} (if the export was written day-first, ingest it into a new store with --date-order dmy)`,
       );
     }
@@ -364,10 +366,6 @@ class Ingestor {
     return summary;
   }
 
-  private warn(message: string): void {
-    this.warnings.push(message);
-  }
-
   /** How a file's numeric dates are read: as it was started, as given, or as its sampled dates tell. */
   private dateOrder(info: ExportInfo, existing: FileRecord | null): FileIngestSummary['dateOrder'] {
     if (existing) {
@@ -375,7 +373,10 @@ class Ingestor {
       const order = existing.dateOrder ?? 'mdy';
       return info.dateOrder || existing.dateOrder ? { order, how: 'resumed', why: 'as the file was started' } : null;
     }
-    if (this.opts.dateOrder) return { order: this.opts.dateOrder, how: 'given', why: '--date-order' };
+    // JSON exports write ISO dates (JsonRow reads a numeric one month-first): the option is for CSV.
+    if (this.opts.dateOrder && info.container === 'csv') {
+      return { order: this.opts.dateOrder, how: 'given', why: '--date-order' };
+    }
     const guess = info.dateOrder;
     if (!guess) return null;
     return { order: guess.order, how: guess.decided ? 'found' : 'assumed', why: guess.why };
