@@ -20,6 +20,9 @@ import {
   worstVerdict,
 } from './store/source-stats.js';
 
+/** Days of traffic below which the report warns that the plan may miss sources that send now and then. */
+const MIN_PLAN_DAYS = 30;
+
 export interface Totals {
   /** Deliveries (message × recipient) in the store. */
   messages: number;
@@ -344,6 +347,21 @@ export function buildTenantReport(store: DsguardStore, opts: TenantReportOptions
     notes.push(
       `${totals.candidates} message(s) from internal senders to internal recipients come from message trace summary rows, which cannot tell Direct Send from authenticated mail: ingest Get-MessageTraceDetailV2, a historical search or EmailEvents for them (dsguard powershell prints the commands).`,
     );
+  }
+  // The plan says what enabling would break only for the traffic the exports hold.
+  const first = timeline[0]?.day;
+  const last = timeline.at(-1)?.day;
+  if (first === undefined || last === undefined || totals.messages === 0) {
+    notes.unshift(
+      `The store holds no messages${opts.since ? ` since ${opts.since}` : ''}: nothing here tells what RejectDirectSend would break. Ingest a month or more of message trace or a historical search first (dsguard powershell prints the commands).`,
+    );
+  } else {
+    const span = Math.round((Date.parse(last) - Date.parse(first)) / 86_400_000) + 1;
+    if (span < MIN_PLAN_DAYS) {
+      notes.push(
+        `The exports cover ${span} day(s) (${first} to ${last}): a source that sends weekly or monthly (payroll, invoices, reports) may not be in them. Cover ${MIN_PLAN_DAYS} days or more before enabling RejectDirectSend (a historical search reaches 90 days back).`,
+      );
+    }
   }
   if (!profile) {
     notes.push(

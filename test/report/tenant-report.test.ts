@@ -3,7 +3,7 @@
  * hostile values, and the PowerShell it prints.
  */
 import { createHash } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadProfile, parseProfile } from '../../src/config/profile-file.js';
@@ -38,6 +38,50 @@ afterAll(() => tmp.cleanup());
 describe('tenant report', () => {
   it('matches the golden report of the fixture exports', () => {
     expectGolden('test/fixtures/exports/report.expected.json', report);
+  });
+
+  it('says when the exports are too short or too thin to plan RejectDirectSend on', async () => {
+    const profile = await fixtureProfile();
+    // The fixtures cover ten days: weekly or monthly senders may be missing.
+    expect(report.notes.at(-1)).toBe(
+      'The exports cover 10 day(s) (2026-07-18 to 2026-07-27): a source that sends weekly or monthly (payroll, invoices, reports) may not be in them. Cover 30 days or more before enabling RejectDirectSend (a historical search reaches 90 days back).',
+    );
+    const noMessages = (r: TenantReport, since?: string) => {
+      expect(r.totals.messages).toBe(0);
+      expect(r.notes[0]).toBe(
+        `The store holds no messages${since ? ` since ${since}` : ''}: nothing here tells what RejectDirectSend would break. Ingest a month or more of message trace or a historical search first (dsguard powershell prints the commands).`,
+      );
+    };
+    for (const [path, since] of [
+      [join(tmp.dir, 'empty.db'), undefined],
+      [db, '2026-07-28'],
+    ] as const) {
+      const store = openStore(path);
+      try {
+        noMessages(buildTenantReport(store, since ? { profile, since } : { profile }), since);
+      } finally {
+        store.close();
+      }
+    }
+    // Thirty days or more: no warning.
+    const long = join(tmp.dir, 'long.db');
+    for (const [i, day] of ['1', '30'].entries()) {
+      const f = join(tmp.dir, `day${day}.csv`);
+      writeTraceRow(f, {
+        id: `a1000001-0000-4000-8000-0000000000${i}0`,
+        sender: 'x@fabrikam.com',
+        fromIp: '203.0.113.9',
+        subject: 'hi',
+      });
+      writeFileSync(f, readFileSync(f, 'utf8').replace('7/20/2026', `7/${day}/2026`));
+      await ingest([f], { db: long, profile });
+    }
+    const store = openStore(long);
+    try {
+      expect(buildTenantReport(store, { profile }).notes.some((n) => n.startsWith('The exports cover'))).toBe(false);
+    } finally {
+      store.close();
+    }
   });
 
   it('tells legitimate sources from spoofs and lists P2-only spoofs apart', () => {
