@@ -151,6 +151,8 @@ function profileFingerprint(profile: TenantProfile | null): string {
         c: profile.connectors.map((c) => [c.name, c.senderIps.map((x) => x.text), c.certificateNames]),
         k: profile.knownSources.map((k) => [k.name, k.ips.map((x) => x.text), k.senders, k.subject]),
         r: profile.rejectDirectSend,
+        // Absent when not given, so stores written before the day existed keep their fingerprint.
+        rs: profile.rejectDirectSendSince ?? undefined,
       }),
     ),
   );

@@ -90,6 +90,29 @@ export interface Impact {
   undetermined: { sources: number; messages: number };
 }
 
+/**
+ * Whether RejectDirectSend holds, when the profile says it is enabled: Direct Send delivered on or after the day
+ * it was enabled should not exist (Exchange rejects it with 5.7.68); P2-only spoofs still get through.
+ */
+export interface Enforcement {
+  /**
+   * `holds`: no Direct Send delivered since it was enabled; `fails`: some was (the setting is not in force);
+   * `not-covered`: the exports end before that day; `unclear`: Direct Send was delivered and the profile does not
+   * say since when it is enabled (it may predate it).
+   */
+  state: 'holds' | 'fails' | 'not-covered' | 'unclear';
+  /** The day the profile says it was enabled; `null`: enabled, day not given (every Direct Send counts). */
+  since: string | null;
+  /** The last day the exports hold (`null`: none). */
+  dataUntil: string | null;
+  /** Direct Send deliveries on or after `since`. */
+  directSend: number;
+  /** Their sources. */
+  sources: { id: string; ips: string[]; verdict: SourceVerdict; messages: number; lastSeen: string }[];
+  /** P2-only spoofs on or after `since` (not RejectDirectSend's to stop). */
+  p2OnlySpoofs: number;
+}
+
 export interface TenantReport {
   since: string | null;
   tenant: { name: string | null; domains: string[]; profile: boolean };
@@ -98,6 +121,8 @@ export interface TenantReport {
   timeline: TimelineDay[];
   sources: SourceEntry[];
   impact: Impact;
+  /** `null` unless the profile says RejectDirectSend is enabled. */
+  enforcement: Enforcement | null;
   connectorPlan: ConnectorPlanEntry[];
   /** After the connectors: enable RejectDirectSend and verify it. */
   enableSteps: string[];
@@ -131,6 +156,76 @@ const QUIET = new Set(['DS100', 'DS101', 'DS102', 'DS103', 'DS104', 'DS109', 'DS
 function sinceDay(since: string | null | undefined): number | null {
   if (!since) return null;
   return dayOf(Date.parse(`${since}T00:00:00Z`));
+}
+
+/** Direct Send and P2-only spoofs on or after the day RejectDirectSend was enabled (and the report's --since). */
+function enforcementOf(
+  q: ReportQueries,
+  profile: TenantProfile,
+  sinceDayOfReport: number | null,
+  sourceOf: ReadonlyMap<number, SourceEntry>,
+  timeline: readonly TimelineDay[],
+): Enforcement {
+  const since = profile.rejectDirectSendSince;
+  const enabledDay = sinceDay(since);
+  const from = enabledDay === null ? sinceDayOfReport : Math.max(enabledDay, sinceDayOfReport ?? enabledDay);
+  const out: Enforcement = {
+    state: 'holds',
+    since,
+    dataUntil: timeline.at(-1)?.day ?? null,
+    directSend: 0,
+    sources: [],
+    p2OnlySpoofs: 0,
+  };
+  for (const [grp, classes] of listBy(q.groupClasses(from))) {
+    let messages = 0;
+    let lastSeen = '';
+    for (const c of classes) {
+      if (c.channel === 'internal-spoof') out.p2OnlySpoofs += c.messages;
+      if (c.channel !== 'direct-send') continue;
+      messages += c.messages;
+      if (c.lastSeen > lastSeen) lastSeen = c.lastSeen;
+    }
+    const s = sourceOf.get(grp);
+    if (messages === 0 || !s) continue;
+    out.directSend += messages;
+    out.sources.push({ id: s.id, ips: s.ips, verdict: s.verdict, messages, lastSeen });
+  }
+  out.sources.sort((a, b) => b.messages - a.messages || a.id.localeCompare(b.id, 'en', { numeric: true }));
+  if (since !== null && (out.dataUntil === null || out.dataUntil < since)) out.state = 'not-covered';
+  else if (out.directSend > 0) out.state = since === null ? 'unclear' : 'fails';
+  return out;
+}
+
+/** The enforcement block as plain text lines, for every renderer to escape its own way. */
+export function enforcementText(en: Enforcement): {
+  title: string;
+  verdict: string;
+  sources: string[];
+  p2: string | null;
+} {
+  const since = en.since;
+  const n = en.directSend;
+  const verdict = {
+    holds: since
+      ? `HOLDS: no Direct Send delivered since ${since} (exports up to ${en.dataUntil})`
+      : 'HOLDS: no Direct Send in these exports',
+    fails: `FAILS: ${n} Direct Send message(s) delivered since ${since}: it is not in force (check Get-OrganizationConfig | Format-List RejectDirectSend, then run dsguard probe)`,
+    'not-covered': `NOT SEEN: the exports end ${en.dataUntil ? `on ${en.dataUntil}` : 'before any message'}, before ${since}: ingest newer exports`,
+    unclear: `UNCLEAR: ${n} Direct Send message(s) in these exports, maybe from before it was enabled (give the day in the profile: tenant.rejectDirectSend: YYYY-MM-DD)`,
+  }[en.state];
+  return {
+    title: `RejectDirectSend is enabled${since ? ` since ${since}` : ''} (per the profile)`,
+    verdict,
+    sources: en.sources.map(
+      (s) =>
+        `${s.id} ${s.ips.join(', ') || '(IP unknown)'} (${s.verdict}): ${s.messages} message(s), last ${s.lastSeen}`,
+    ),
+    p2:
+      en.p2OnlySpoofs > 0
+        ? `${en.p2OnlySpoofs} P2-only spoof(s)${since ? ' since then' : ''}: RejectDirectSend does not stop these (DMARC p=reject and anti-spoofing do)`
+        : null,
+  };
 }
 
 export function buildTenantReport(store: DsguardStore, opts: TenantReportOptions): TenantReport {
@@ -199,6 +294,7 @@ export function buildTenantReport(store: DsguardStore, opts: TenantReportOptions
   const infoBy = new Map(q.groupInfo().map((i) => [i.grp, i]));
 
   const sources: SourceEntry[] = [];
+  const sourceOf = new Map<number, SourceEntry>();
   for (const [grp, classes] of classesByGroup) {
     const ips = (ipsBy.get(grp) ?? []).map((r) => r.ip);
     const counts = {
@@ -253,7 +349,7 @@ export function buildTenantReport(store: DsguardStore, opts: TenantReportOptions
             subject: samples[0]?.subject ?? null,
           })
         : null;
-    sources.push({
+    const entry: SourceEntry = {
       id: '',
       name: known?.name ?? null,
       ip: realIps[0] ?? null,
@@ -280,7 +376,9 @@ export function buildTenantReport(store: DsguardStore, opts: TenantReportOptions
         subject: x.subject,
         sender: x.sender,
       })),
-    });
+    };
+    sources.push(entry);
+    sourceOf.set(grp, entry);
   }
   sources.sort(
     (a, b) =>
@@ -326,6 +424,8 @@ export function buildTenantReport(store: DsguardStore, opts: TenantReportOptions
     }
   }
 
+  const enforcement = profile?.rejectDirectSend === true ? enforcementOf(q, profile, since, sourceOf, timeline) : null;
+
   const domains = profile?.acceptedDomains ?? [];
   const connectorPlan = planConnectors(sources, profile, notes);
   const probeDomain = domains[0] ?? sources.flatMap((s) => s.senders)[0]?.address.split('@')[1] ?? 'contoso.com';
@@ -363,6 +463,15 @@ export function buildTenantReport(store: DsguardStore, opts: TenantReportOptions
       );
     }
   }
+  if (enforcement && enforcement.since === null) {
+    notes.push(
+      'The profile says RejectDirectSend is enabled but not since when: every Direct Send message counts against it (DS117). Give the day (tenant.rejectDirectSend: YYYY-MM-DD) to tell older mail from a setting not in force.',
+    );
+  } else if (enforcement?.state === 'not-covered') {
+    notes.push(
+      `The exports end ${enforcement.dataUntil ? `on ${enforcement.dataUntil}` : 'before any day'}, before RejectDirectSend was enabled (${enforcement.since}): ingest newer exports to see whether it holds.`,
+    );
+  }
   if (!profile) {
     notes.push(
       'No profile: accepted domains were inferred from each message’s recipients. Pass --profile dsguard.yml.',
@@ -376,6 +485,7 @@ export function buildTenantReport(store: DsguardStore, opts: TenantReportOptions
     timeline,
     sources,
     impact,
+    enforcement,
     connectorPlan,
     enableSteps,
     notes,

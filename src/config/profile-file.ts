@@ -17,6 +17,15 @@ const domain = z
   .max(253)
   .regex(/^(?!-)[A-Za-z0-9.-]+\.[A-Za-z]{2,}\.?$/, 'must be a domain name like contoso.com');
 const ipList = z.array(z.string().min(1).max(64)).default([]);
+const REJECT_DIRECT_SEND = 'must be true, false or the day it was enabled (YYYY-MM-DD)';
+/** A calendar day (UTC), `YYYY-MM-DD`, that exists. */
+const isoDay = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, REJECT_DIRECT_SEND)
+  .refine((d) => {
+    const t = Date.parse(`${d}T00:00:00Z`);
+    return Number.isFinite(t) && new Date(t).toISOString().startsWith(d);
+  }, 'is not a calendar day');
 
 const profileSchema = z
   .object({
@@ -25,7 +34,8 @@ const profileSchema = z
         name: z.string().max(200).optional(),
         ids: z.array(guid).default([]),
         domains: z.array(domain).min(1, 'list at least one accepted domain'),
-        rejectDirectSend: z.boolean().optional(),
+        // true / false, or the day it was enabled: Direct Send received before that day predates it.
+        rejectDirectSend: z.union([z.boolean(), isoDay], { error: REJECT_DIRECT_SEND }).optional(),
       })
       .strict(),
     connectors: z
@@ -100,7 +110,8 @@ export function parseProfile(text: string, file: string): ProfileLoadResult {
       return { name: s.name, ips: r.ok, senders: s.senders.map((x) => x.toLowerCase()), subject: s.subject ?? null };
     }),
     homeCountries: p.homeCountries.map((c) => c.toUpperCase()),
-    rejectDirectSend: p.tenant.rejectDirectSend ?? null,
+    rejectDirectSend: p.tenant.rejectDirectSend === undefined ? null : p.tenant.rejectDirectSend !== false,
+    rejectDirectSendSince: typeof p.tenant.rejectDirectSend === 'string' ? p.tenant.rejectDirectSend : null,
     inferred: false,
   };
   if (bad.length > 0) {

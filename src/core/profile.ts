@@ -33,6 +33,8 @@ export interface TenantProfile {
   homeCountries: string[];
   /** Whether RejectDirectSend is already enabled in the tenant (`null`: not stated). */
   rejectDirectSend: boolean | null;
+  /** The day (UTC, `YYYY-MM-DD`) it was enabled, when the profile says: mail received before it predates it. */
+  rejectDirectSendSince: string | null;
   /** True when the profile was inferred from a message rather than given by the user. */
   inferred: boolean;
 }
@@ -46,6 +48,7 @@ export function emptyProfile(): TenantProfile {
     knownSources: [],
     homeCountries: [],
     rejectDirectSend: null,
+    rejectDirectSendSince: null,
     inferred: false,
   };
 }

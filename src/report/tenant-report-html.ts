@@ -4,7 +4,7 @@
  * @module
  */
 import { createHash } from 'node:crypto';
-import type { SourceEntry, TenantReport } from '../tenant-report.js';
+import { type Enforcement, enforcementText, type SourceEntry, type TenantReport } from '../tenant-report.js';
 import { htmlEscape } from './safe-text.js';
 import type { TenantRenderOptions } from './tenant-report-text.js';
 
@@ -65,6 +65,26 @@ function sourceRow(s: SourceEntry): string {
 <td>${s.why.map((w) => `<abbr title="${e(w.title)} (${e(w.messages)} message(s))">${e(w.code)}</abbr>`).join(' ')}</td><td>${s.subjects.map(e).join('<br>')}</td><td><small>${examples}</small></td></tr>`;
 }
 
+const ENFORCEMENT_CLASS: Record<Enforcement['state'], string> = {
+  holds: 'legitimate',
+  fails: 'malicious',
+  'not-covered': 'unknown',
+  unclear: 'suspicious',
+};
+
+function enforcementHtml(en: Enforcement): string {
+  const t = enforcementText(en);
+  const items = [...t.sources, ...(t.p2 ? [t.p2] : [])];
+  return `<h2>${e(t.title)}</h2>
+<p><b class="${ENFORCEMENT_CLASS[en.state]}">${e(t.verdict)}</b></p>
+${
+  items.length > 0
+    ? `<ul>${items.map((i) => `<li>${e(i)}</li>`).join('')}</ul>
+`
+    : ''
+}`;
+}
+
 export function renderTenantHtml(r: TenantReport, o: TenantRenderOptions): string {
   const styleHash = createHash('sha256').update(STYLE).digest('base64');
   // A constant of this module (no input in it): written as is so the hash stays readable.
@@ -99,8 +119,8 @@ ${
 ${sources.map(sourceRow).join('\n')}
 </tbody></table>`
 }
-<h2>If RejectDirectSend were enabled today</h2>
-<p>It would reject <b>${e(imp.wouldReject.messages)}</b> message(s): ${e(imp.wouldReject.legitimateMessages)} legitimate, ${e(imp.wouldReject.spoofMessages)} spoof, ${e(imp.wouldReject.undeterminedMessages)} undetermined.</p>
+${r.enforcement ? enforcementHtml(r.enforcement) : ''}<h2>${r.enforcement ? 'What RejectDirectSend rejects, over these exports' : 'If RejectDirectSend were enabled today'}</h2>
+<p>It ${r.enforcement ? 'rejects' : 'would reject'} <b>${e(imp.wouldReject.messages)}</b> message(s): ${e(imp.wouldReject.legitimateMessages)} legitimate, ${e(imp.wouldReject.spoofMessages)} spoof, ${e(imp.wouldReject.undeterminedMessages)} undetermined.</p>
 <ul>
 ${imp.legitimateSources.map((s) => `<li><b class="legitimate">Breaks</b> ${e(s.id)} ${e(s.name ?? s.ips.join(', '))}: ${e(s.messages)} message(s) — create its connector first</li>`).join('\n')}
 ${imp.stoppedSpoofs.map((s) => `<li><b class="malicious">Stops</b> ${e(s.id)} ${e(s.ips.join(', '))} (${e(s.verdict)}): ${e(s.messages)} message(s)</li>`).join('\n')}

@@ -3,7 +3,7 @@
  * source). Every value from an export goes through the sink's escaping (terminalSafe, markdownSafe, csvSafe).
  * @module
  */
-import type { SourceEntry, TenantReport } from '../tenant-report.js';
+import { enforcementText, type SourceEntry, type TenantReport } from '../tenant-report.js';
 import { markdownSafe, terminalSafe } from './safe-text.js';
 import { type Column, renderCsv, renderMarkdownTable, renderTextTable } from './tabular.js';
 
@@ -118,10 +118,19 @@ export function renderTenantText(r: TenantReport, o: TenantRenderOptions): strin
     `Direct Send sources (${r.sources.length}${sources.length < r.sources.length ? `, first ${sources.length} shown` : ''}):`,
   );
   out.push(r.sources.length === 0 ? '  none' : renderTextTable(sources, SOURCE_COLUMNS).trimEnd(), '');
+  if (r.enforcement) {
+    const en = enforcementText(r.enforcement);
+    out.push(`${t(en.title)}:`, `  ${t(en.verdict)}`);
+    for (const s of en.sources) out.push(`    ${t(s)}`);
+    if (en.p2) out.push(`  ${t(en.p2)}`);
+    out.push('');
+  }
   const imp = r.impact;
-  out.push('If RejectDirectSend were enabled today:');
   out.push(
-    `  it would reject ${imp.wouldReject.messages} message(s): ${imp.wouldReject.legitimateMessages} legitimate, ${imp.wouldReject.spoofMessages} spoof, ${imp.wouldReject.undeterminedMessages} undetermined`,
+    r.enforcement ? 'What RejectDirectSend rejects, over these exports:' : 'If RejectDirectSend were enabled today:',
+  );
+  out.push(
+    `  it ${r.enforcement ? 'rejects' : 'would reject'} ${imp.wouldReject.messages} message(s): ${imp.wouldReject.legitimateMessages} legitimate, ${imp.wouldReject.spoofMessages} spoof, ${imp.wouldReject.undeterminedMessages} undetermined`,
   );
   for (const s of imp.legitimateSources) {
     out.push(`  BREAKS  ${s.id} ${t(s.name ?? list(s.ips))} (${t(list(s.senders))}): ${s.messages} message(s)`);
@@ -197,10 +206,17 @@ export function renderTenantMarkdown(r: TenantReport, o: TenantRenderOptions): s
   );
   out.push('## Direct Send sources', '');
   out.push(r.sources.length === 0 ? 'None.\n' : renderMarkdownTable(shown(r, o), SOURCE_COLUMNS));
+  if (r.enforcement) {
+    const en = enforcementText(r.enforcement);
+    out.push(`## ${m(en.title)}`, '', `**${m(en.verdict)}**`, '');
+    for (const s of en.sources) out.push(`- ${m(s)}`);
+    if (en.p2) out.push(`- ${m(en.p2)}`);
+    if (en.sources.length > 0 || en.p2) out.push('');
+  }
   out.push('## RejectDirectSend impact', '');
   const imp = r.impact;
   out.push(
-    `Enabling RejectDirectSend today would reject **${imp.wouldReject.messages}** message(s): ${imp.wouldReject.legitimateMessages} legitimate, ${imp.wouldReject.spoofMessages} spoof, ${imp.wouldReject.undeterminedMessages} undetermined.`,
+    `${r.enforcement ? 'Over these exports, RejectDirectSend rejects' : 'Enabling RejectDirectSend today would reject'} **${imp.wouldReject.messages}** message(s): ${imp.wouldReject.legitimateMessages} legitimate, ${imp.wouldReject.spoofMessages} spoof, ${imp.wouldReject.undeterminedMessages} undetermined.`,
     '',
   );
   for (const s of imp.legitimateSources)

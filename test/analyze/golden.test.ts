@@ -63,3 +63,29 @@ describe('analyze golden fixtures', () => {
     });
   }
 });
+
+describe('DS117: Direct Send after RejectDirectSend', () => {
+  const file = join(DIR, 'powershell-spoof-foreign-vps.eml');
+  const run = async (setting: boolean, since: string | null) => {
+    const profile = { ...(await profileFor('contoso.yml'))!, rejectDirectSend: setting, rejectDirectSendSince: since };
+    for await (const r of analyzeInputs([file], { profile })) {
+      if (isAnalyzeError(r)) throw new Error(r.error);
+      return { receivedAt: r.receivedAt, ds117: r.findings.find((f) => f.code === 'DS117') ?? null };
+    }
+    throw new Error('no result');
+  };
+
+  it('flags Direct Send received on or after the day it was enabled, not mail that predates it', async () => {
+    const { receivedAt, ds117: none } = await run(false, null);
+    expect(none).toBeNull();
+    const day = receivedAt!.slice(0, 10);
+    const next = new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+    expect((await run(true, null)).ds117?.message).toBe(
+      `The profile says RejectDirectSend is enabled, yet this arrived by Direct Send on ${receivedAt}`,
+    );
+    expect((await run(true, day)).ds117?.message).toBe(
+      `The profile says RejectDirectSend is enabled since ${day}, yet this arrived by Direct Send on ${receivedAt}`,
+    );
+    expect((await run(true, next)).ds117).toBeNull();
+  });
+});

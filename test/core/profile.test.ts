@@ -34,6 +34,29 @@ describe('profile', () => {
     });
   });
 
+  it('takes rejectDirectSend as true, false or the day it was enabled', () => {
+    const parse = (v: string) => parseProfile(`tenant:\n  domains: [contoso.com]\n  rejectDirectSend: ${v}\n`, 'p.yml');
+    const ok = (v: string) => {
+      const r = parse(v);
+      if (r.status !== 'ok') throw new Error(r.error);
+      return [r.profile.rejectDirectSend, r.profile.rejectDirectSendSince];
+    };
+    expect(ok('true')).toEqual([true, null]);
+    expect(ok('false')).toEqual([false, null]);
+    expect(ok('2026-08-01')).toEqual([true, '2026-08-01']);
+    expect(ok("'2026-08-01'")).toEqual([true, '2026-08-01']);
+    expect(parse('2026-02-30')).toEqual({
+      status: 'error',
+      error: 'p.yml:3: tenant.rejectDirectSend: is not a calendar day',
+    });
+    for (const bad of ['yes please', '1', '01/08/2026']) {
+      expect(parse(bad)).toEqual({
+        status: 'error',
+        error: 'p.yml:3: tenant.rejectDirectSend: must be true, false or the day it was enabled (YYYY-MM-DD)',
+      });
+    }
+  });
+
   it('glob matching is linear and case-insensitive', () => {
     expect(globMatch('Scanned from *', 'scanned FROM hp')).toBe(true);
     expect(globMatch('a?c*', 'abcdef')).toBe(true);

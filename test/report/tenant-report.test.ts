@@ -84,6 +84,56 @@ describe('tenant report', () => {
     }
   });
 
+  it('says whether RejectDirectSend holds when the profile says it is enabled', async () => {
+    const base = await fixtureProfile();
+    expect(report.enforcement).toBeNull();
+    const store = openStore(db);
+    try {
+      const at = (rejectDirectSend: boolean, rejectDirectSendSince: string | null) =>
+        buildTenantReport(store, { profile: { ...base, rejectDirectSend, rejectDirectSendSince } });
+      // Enabled on 22 July, yet Direct Send kept arriving: it is not in force.
+      const fails = at(true, '2026-07-22');
+      expect(fails.enforcement).toEqual({
+        state: 'fails',
+        since: '2026-07-22',
+        dataUntil: '2026-07-27',
+        directSend: 7,
+        sources: [
+          { id: 'S1', ips: ['45.14.71.10'], verdict: 'malicious', messages: 4, lastSeen: '2026-07-23T05:40:00Z' },
+          { id: 'S2', ips: ['5.188.206.14'], verdict: 'malicious', messages: 1, lastSeen: '2026-07-25T18:02:11Z' },
+          { id: 'S4', ips: ['45.14.71.11'], verdict: 'suspicious', messages: 1, lastSeen: '2026-07-22T03:20:00Z' },
+          { id: 'S5', ips: ['198.51.100.20'], verdict: 'legitimate', messages: 1, lastSeen: '2026-07-24T07:00:00Z' },
+        ],
+        p2OnlySpoofs: 1,
+      });
+      const text = renderTenantText(fails, { limit: null });
+      expect(text).toContain(
+        'RejectDirectSend is enabled since 2026-07-22 (per the profile):\n  FAILS: 7 Direct Send message(s) delivered since 2026-07-22',
+      );
+      expect(text).toContain('What RejectDirectSend rejects, over these exports:\n  it rejects 10 message(s)');
+      expect(renderTenantMarkdown(fails, { limit: null })).toContain('**FAILS: 7 Direct Send');
+      expect(renderTenantHtml(fails, { limit: null })).toContain(
+        '<p><b class="malicious">FAILS: 7 Direct Send message(s) delivered since 2026-07-22',
+      );
+      // Enabled after the exports end: they cannot tell.
+      const later = at(true, '2026-08-01');
+      expect(later.enforcement).toMatchObject({ state: 'not-covered', directSend: 0, sources: [] });
+      expect(later.notes).toContain(
+        'The exports end on 2026-07-27, before RejectDirectSend was enabled (2026-08-01): ingest newer exports to see whether it holds.',
+      );
+      // Enabled, day not given: every Direct Send counts, and the report asks for the day.
+      const undated = at(true, null);
+      expect(undated.enforcement).toMatchObject({ state: 'unclear', since: null, directSend: 10 });
+      expect(
+        undated.notes.some((n) => n.startsWith('The profile says RejectDirectSend is enabled but not since when')),
+      ).toBe(true);
+      // A store that holds only mail from after the day, without Direct Send: it holds.
+      expect(at(true, '2026-07-26').enforcement).toMatchObject({ state: 'holds', directSend: 0 });
+    } finally {
+      store.close();
+    }
+  });
+
   it('tells legitimate sources from spoofs and lists P2-only spoofs apart', () => {
     const byIp = (ip: string) => report.sources.find((s) => s.ips.includes(ip))!;
     expect(byIp('198.51.100.20')).toMatchObject({

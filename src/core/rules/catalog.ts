@@ -209,8 +209,9 @@ export const MESSAGE_RULES = [
     severity: 'high',
     weight: 20,
     meaning:
-      'The profile says RejectDirectSend is enabled, yet this message arrived by Direct Send. Either the setting is not in force or the message predates it.',
-    evidence: 'Profile rejectDirectSend: true and a Direct Send channel.',
+      'The profile says RejectDirectSend is enabled, yet this message arrived by Direct Send: the setting is not in force, or (when the profile gives no day it was enabled) the message predates it.',
+    evidence:
+      'Profile rejectDirectSend: true, or the day it was enabled with the message received on or after it, and a Direct Send channel.',
     action: 'Check Get-OrganizationConfig | Select RejectDirectSend and run `dsguard probe`.',
   },
   {

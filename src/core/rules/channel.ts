@@ -170,11 +170,12 @@ export function classifyChannel(ev: MessageEvidence, profile: TenantProfile): Ch
         ...refs(ev.envelopeFrom, ev.connectingIp),
       ]),
     );
-    if (profile.rejectDirectSend === true) {
+    if (profile.rejectDirectSend === true && !predates(ev.receivedAt, profile.rejectDirectSendSince)) {
+      const since = profile.rejectDirectSendSince;
       findings.push(
         finding(
           'DS117',
-          'The profile says RejectDirectSend is enabled, yet this arrived by Direct Send',
+          `The profile says RejectDirectSend is enabled${since ? ` since ${since}` : ''}, yet this arrived by Direct Send${ev.receivedAt ? ` on ${ev.receivedAt}` : ''}`,
           refs(ev.envelopeFrom),
         ),
       );
@@ -193,4 +194,11 @@ export function classifyChannel(ev: MessageEvidence, profile: TenantProfile): Ch
   }
   findings.push(finding('DS107', 'Sender is not in an accepted domain', refs(ev.envelopeFrom, ev.headerFrom)));
   return result('external', 'stamped');
+}
+
+/** Received before the day RejectDirectSend was enabled (UTC): such mail predates the setting. */
+function predates(receivedAt: string | null, since: string | null): boolean {
+  if (since === null || receivedAt === null) return false;
+  const t = Date.parse(receivedAt);
+  return Number.isFinite(t) && t < Date.parse(`${since}T00:00:00Z`);
 }
