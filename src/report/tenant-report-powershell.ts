@@ -80,6 +80,50 @@ export interface CollectionScriptInput {
  * Get-MessageTraceV2 loop in 10-day windows with StartingRecipientAddress paging, and Get-MessageTraceDetailV2 for
  * the candidates (internal sender to internal recipient). The files it writes are what `dsguard ingest` reads.
  */
+/** A KQL list of domain-name literals (anything but letters, digits, dots and hyphens is dropped). */
+function kqlDomains(domains: readonly string[]): string {
+  const safe = domains.map((d) => d.toLowerCase()).filter((d) => /^[a-z0-9.-]+$/.test(d));
+  return safe.map((d) => `"${d}"`).join(', ');
+}
+
+/**
+ * Defender advanced hunting (Defender for Office 365 Plan 2): inbound mail from the tenant's own domains — Direct
+ * Send, spoofs and connector mail alike — with the columns `dsguard ingest` reads, and the URL and attachment rows
+ * of the same messages (QR-code URLs included). 30 days: what advanced hunting keeps.
+ */
+function huntingQueries(domains: readonly string[]): { name: string; kql: string }[] {
+  const list = kqlDomains(domains);
+  const own = `EmailEvents
+| where Timestamp > ago(30d) and EmailDirection == "Inbound"
+| where SenderMailFromDomain in~ (${list}) or SenderFromDomain in~ (${list})`;
+  return [
+    {
+      name: 'hunting-emailevents',
+      kql: `${own}
+| project Timestamp, NetworkMessageId, InternetMessageId, SenderMailFromAddress, SenderMailFromDomain,
+    SenderFromAddress, SenderFromDomain, SenderDisplayName, SenderIPv4, SenderIPv6, RecipientEmailAddress, Subject,
+    EmailDirection, DeliveryAction, DeliveryLocation, ThreatTypes, AuthenticationDetails, Connectors`,
+    },
+    {
+      name: 'hunting-urls',
+      kql: `let messages = ${own.replace(/\n/g, '\n    ')}
+    | distinct NetworkMessageId;
+EmailUrlInfo
+| where Timestamp > ago(30d) and NetworkMessageId in (messages)
+| project Timestamp, NetworkMessageId, Url, UrlDomain, UrlLocation`,
+    },
+    {
+      name: 'hunting-attachments',
+      kql: `let messages = ${own.replace(/\n/g, '\n    ')}
+    | distinct NetworkMessageId;
+EmailAttachmentInfo
+| where Timestamp > ago(30d) and NetworkMessageId in (messages)
+| project Timestamp, NetworkMessageId, SenderFromAddress, RecipientEmailAddress, FileName, FileType, SHA256,
+    FileSize, ThreatTypes`,
+    },
+  ];
+}
+
 export function collectionScript(input: CollectionScriptInput): string {
   const domains = psList(input.domains);
   const days = Math.max(1, Math.min(90, Math.floor(input.days)));
@@ -137,6 +181,19 @@ foreach ($Message in $Candidates) {
       @{ Name = 'SenderAddress'; Expression = { $Message.SenderAddress } } |
     Export-Csv -Path $DetailFile -Append -NoTypeInformation -Encoding UTF8
   Start-Sleep -Seconds 3   # 100 requests per 5 minutes
+}
+
+# 4. With Defender for Office 365 Plan 2 (advanced hunting keeps 30 days): these queries are saved next to the
+#    exports. Run each in the Defender portal (Hunting > Advanced hunting), export the results as CSV into the same
+#    folder and ingest them with the rest: they tell Direct Send from connector mail, and add SPF/DKIM/DMARC,
+#    threat verdicts, URLs (QR codes included) and attachments.
+$Queries = [ordered]@{
+${huntingQueries(input.domains)
+  .map((q) => `  '${q.name}' = @'\n${q.kql}\n'@`)
+  .join('\n')}
+}
+foreach ($Name in $Queries.Keys) {
+  Set-Content -Path (Join-Path $OutDir ($Name + '.kql')) -Value $Queries[$Name] -Encoding UTF8
 }
 `;
 }

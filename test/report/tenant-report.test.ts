@@ -276,6 +276,42 @@ describe('hostile values', () => {
     expect(ps).toContain('Get-MessageTraceDetailV2');
     expect(ps.split('\n')[0]).toBe("# dsguard collection commands for Contoso's lab");
   });
+
+  it('prints hunting queries whose exports ingest reads as the tables they query', async () => {
+    const ps = collectionScript({
+      tenantName: null,
+      domains: ['contoso.com', 'x"); drop'],
+      days: 30,
+      notifyAddress: null,
+      outDir: '.',
+    });
+    const queries = [...ps.matchAll(/^ {2}'([a-z-]+)' = @'\n([\s\S]*?)\n'@$/gm)].map((m) => ({
+      name: m[1]!,
+      kql: m[2]!,
+    }));
+    expect(queries.map((q) => q.name)).toEqual(['hunting-emailevents', 'hunting-urls', 'hunting-attachments']);
+    // A value that is no domain name never reaches the query text (the PowerShell list quotes it).
+    for (const q of queries) expect(q.kql).not.toContain('drop');
+    expect(queries[0]!.kql).toContain('SenderMailFromDomain in~ ("contoso.com")');
+    const formats: string[] = [];
+    for (const q of queries) {
+      // The columns the query projects, as the portal's CSV export heads them.
+      const columns = q.kql
+        .slice(q.kql.lastIndexOf('| project ') + '| project '.length)
+        .split(',')
+        .map((c) => c.trim());
+      const file = join(tmp.dir, `${q.name}.csv`);
+      writeFileSync(file, `${columns.join(',')}\r\n`);
+      const s = await ingest([file], { db: join(tmp.dir, 'hunting.db'), profile: null });
+      expect(s.files[0]!.status, q.name).toBe('ingested');
+      formats.push(s.files[0]!.format!);
+    }
+    expect(formats).toEqual([
+      'Defender EmailEvents CSV (UTF-8)',
+      'Defender EmailUrlInfo CSV (UTF-8)',
+      'Defender EmailAttachmentInfo CSV (UTF-8)',
+    ]);
+  });
 });
 
 describe('known sources', () => {
