@@ -219,7 +219,7 @@ describe('ingest', () => {
     expect(s.files[2]!.error).toMatch(/ENOENT/);
   });
 
-  it('rejects a last record whose quote is never closed, and stops a file at an oversized record', async () => {
+  it('rejects a cut last record, and stops a file at a quote that took several lines or an oversized record', async () => {
     const header = '"MessageTraceId","Received","SenderAddress","RecipientAddress","FromIP","Subject"\r\n';
     const good =
       '"a1000001-0000-4000-8000-08dee9000001","7/20/2026 8:15:02 AM","a@contoso.com","b@contoso.com","198.51.100.20","ok"\r\n';
@@ -245,18 +245,19 @@ describe('ingest', () => {
       limits: { maxRecordBytes: 1000 },
       onRowError: (e) => errors.push(`${basename(e.file)}: row ${e.row}: ${e.error}`),
     });
-    expect(s.files.map((f) => f.status)).toEqual(['ingested', 'error', 'ingested', 'ingested']);
-    // The records before a cut one are read; the cut one is rejected with its number, whatever it was cut in.
+    expect(s.files.map((f) => f.status)).toEqual(['error', 'error', 'ingested', 'ingested']);
+    // A record cut in its last line is rejected with its number, whatever it was cut in; the records before it
+    // are read. A quote running over more lines stops the file, as an oversized record does.
     expect(s.files.map((f) => [f.read, f.rejected])).toEqual([
-      [2, 1],
+      [0, 0],
       [0, 0],
       [1, 0],
       [3, 1],
     ]);
-    expect(errors).toEqual([
-      'open.csv: row 2: quoted field not closed at the end of the file (the record runs over its last 2 line(s): a cut export, or a stray quote)',
-      'cut-first.csv: row 3: quoted field not closed at the end of the file (the record runs over its last 1 line(s): a cut export, or a stray quote)',
-    ]);
+    expect(errors).toEqual(['cut-first.csv: row 3: quoted field not closed at the end of the file (a cut export?)']);
+    expect(s.files[0]!.error).toBe(
+      'row 2: quoted field not closed at the end of the file: it runs over the last 2 lines (a stray quote?); the rows after it were not read',
+    );
     expect(s.files[1]!.error).toBe('row 2: record longer than 1000 bytes (unterminated quote?)');
     expect(s.read).toBe(s.stored + s.aggregated + s.rejected);
   });

@@ -208,9 +208,7 @@ describe.skipIf(!built)('reader worker', () => {
     await generateTrace(3_000, file, 14);
     writeFileSync(file, `${readFileSync(file, 'utf8')}"open quote,never closed\r\n`);
     const { errors } = await sameBothWays([file]);
-    expect(errors).toEqual([
-      '3001: quoted field not closed at the end of the file (the record runs over its last 1 line(s): a cut export, or a stray quote)',
-    ]);
+    expect(errors).toEqual(['3001: quoted field not closed at the end of the file (a cut export?)']);
   });
 
   it('reports a read error in the worker as the main thread does', async () => {

@@ -533,30 +533,40 @@ async function* readCsv(
     const rows = result.data;
     const errors = new Map<number, string>();
     let unclosed = -1;
+    let unclosedLines = 0;
     for (const e of result.errors) {
       if (e.row === undefined || errors.has(e.row)) continue;
       if (e.code === 'MissingQuotes' && final && unclosed < 0) {
-        // A quote open at the end of the input: a cut export, or a stray quote that took the lines after it
-        // (no more than maxRecordBytes of them: a longer record stops the file). The record is rejected, named
-        // with the lines it took; the records before it are read.
         unclosed = e.row;
         const rest = text.slice(e.index ?? text.length);
-        const lines = countLines(rest, '\n').lines + (rest.endsWith('\n') ? 0 : 1);
-        errors.set(
-          e.row,
-          `quoted field not closed at the end of the file (the record runs over its last ${lines} line(s): a cut export, or a stray quote)`,
-        );
+        unclosedLines = countLines(rest, '\n').lines + (rest.endsWith('\n') ? 0 : 1);
         continue;
       }
       errors.set(e.row, `malformed CSV: ${e.message}`);
     }
+    // A quote open at the end of the input. On the last line, a cut export: the record is rejected and the
+    // records before it are read. Over more lines, a stray quote took the records after it: stop there (the
+    // file stays unfinished), as for a record over maxRecordBytes, rather than lose them without a word.
+    const cutLast = 'quoted field not closed at the end of the file (a cut export?)';
+    const stop = () =>
+      new ExportReadError(
+        `row ${n + 1}: quoted field not closed at the end of the file: it runs over the last ${unclosedLines} lines (a stray quote?); the rows after it were not read`,
+      );
     for (let i = 0; i < rows.length; i++) {
       const fields = rows[i]!;
+      if (i === unclosed) {
+        if (unclosedLines > 1) throw stop();
+        take(fields, cutLast);
+        continue;
+      }
       // A blank or whitespace-only line is no record (as in the fast path, where uDSV skips blank lines).
       if (fields.length === 1 && fields[0]!.trim().length === 0 && !errors.has(i)) continue;
       take(fields, errors.get(i));
     }
-    if (unclosed >= rows.length) take([''], errors.get(unclosed));
+    if (unclosed >= rows.length) {
+      if (unclosedLines > 1) throw stop();
+      take([''], cutLast);
+    }
     return final ? '' : text.slice(result.meta.cursor);
   };
   // Fast path: text after the last line end waits for the next read. Exact path: the open record and what came
