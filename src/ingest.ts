@@ -38,6 +38,7 @@ import {
   ExportReadError,
   type ExportReaderLimits,
   type ReadProgress,
+  sniffCsvDateOrder,
   sniffExportFile,
 } from './sources/exports/read-export.js';
 import { ADAPTERS } from './sources/exports/sniff-export.js';
@@ -245,7 +246,7 @@ class Ingestor {
     const now = () => (this.opts.now?.() ?? new Date()).toISOString();
     const existing = this.store.fileBySha(summary.sha256);
     if (existing?.status === 'complete') return { ...summary, status: 'skipped' };
-    summary.dateOrder = this.dateOrder(info, existing);
+    summary.dateOrder = this.dateOrder(path, info, existing);
     if (summary.dateOrder) {
       const { order, how, why } = summary.dateOrder;
       info.dateOrder = { order, decided: how !== 'assumed', why };
@@ -340,8 +341,8 @@ class Ingestor {
         if (!conflict && open) commit();
       } catch (error) {
         if (open) {
-          db.exec('ROLLBACK');
           this.store.discardDeliveries();
+          if (db.inTransaction) db.exec('ROLLBACK');
           this.sources = null;
         }
         this.forgetBuckets();
@@ -353,8 +354,8 @@ class Ingestor {
       if (!conflict) break;
       // A count-only row met a delivery this file stored in full a few rows earlier (the worker cannot see
       // uncommitted rows): take back the open transaction and read the rest of the file on this thread.
-      if (open) db.exec('ROLLBACK');
       this.store.discardDeliveries();
+      if (open && db.inTransaction) db.exec('ROLLBACK');
       open = false;
       inGroup = 0;
       clearGroup();
@@ -369,20 +370,34 @@ class Ingestor {
   }
 
   /** How a file's numeric dates are read: as it was started, as given, or as its sampled dates tell. */
-  private dateOrder(info: ExportInfo, existing: FileRecord | null): FileIngestSummary['dateOrder'] {
+  private dateOrder(path: string, info: ExportInfo, existing: FileRecord | null): FileIngestSummary['dateOrder'] {
+    const guess = info.dateOrder;
     if (existing) {
       // A resumed file goes on as it started (files recorded before schema 5 were read month-first).
       const order = existing.dateOrder ?? 'mdy';
-      return info.dateOrder || existing.dateOrder ? { order, how: 'resumed', why: 'as the file was started' } : null;
+      if (guess?.decided && guess.order !== order) {
+        this.warnings.push(
+          `${path}: resumed reading dates ${order === 'mdy' ? 'month' : 'day'}-first as it was started, but they look the other way (${guess.why}): ingest it into a new store`,
+        );
+      }
+      return guess || existing.dateOrder ? { order, how: 'resumed', why: 'as the file was started' } : null;
     }
     // JSON exports write ISO dates (JsonRow reads a numeric one month-first): the option is for CSV.
     if (this.opts.dateOrder && info.container === 'csv') {
       return { order: this.opts.dateOrder, how: 'given', why: '--date-order' };
     }
-    const guess = info.dateOrder;
     if (!guess) return null;
-    return { order: guess.order, how: guess.decided ? 'found' : 'assumed', why: guess.why };
+    if (guess.decided) return { order: guess.order, how: 'found', why: guess.why };
+    // Nothing in this file tells (a one-day detail export, say): the other exports of the run do.
+    if (this.runDateOrder) {
+      const { order, file, why } = this.runDateOrder;
+      return { order, how: 'found', why: `as ${file} of the same run (${why})` };
+    }
+    return { order: guess.order, how: 'assumed', why: guess.why };
   }
+
+  /** The order the run's CSV files agree on, from those whose own dates tell (see {@link runDateOrder}). */
+  runDateOrder: { order: DateOrder; file: string; why: string } | null = null;
 
   /** Bucket of a count-only row (numeric cache: the string-keyed lookup is per row otherwise). */
   private countBucket(day: number, channel: number): number {
@@ -762,6 +777,21 @@ async function expandPaths(paths: readonly string[]): Promise<{ path: string; wa
  * Ingest export files into the store. Never throws for a bad file or row: they are reported in the summary
  * (and through `onRowError`); throws only for store I/O failures.
  */
+/**
+ * The numeric date order the run's CSV exports agree on: each decided by its own dates, all the same way (one
+ * session exported them). `null` when none tells, or two disagree.
+ */
+async function runDateOrder(paths: readonly string[]): Promise<{ order: DateOrder; file: string; why: string } | null> {
+  let found: { order: DateOrder; file: string; why: string } | null = null;
+  for (const path of paths) {
+    const guess = await sniffCsvDateOrder(path);
+    if (!guess?.decided) continue;
+    if (found && found.order !== guess.order) return null;
+    found ??= { order: guess.order, file: path, why: guess.why };
+  }
+  return found;
+}
+
 /** Export bytes a delivery, on the low side (a trace V2 row is ~300): sizes the store's key filter. */
 const BYTES_PER_DELIVERY_GUESS = 256;
 
@@ -807,6 +837,7 @@ export async function ingest(paths: readonly string[], opts: IngestOptions): Pro
     const ingestor = new Ingestor(store, opts);
     ingestor.reassessPending();
     const inputs = await expandPaths(paths);
+    if (!opts.dateOrder) ingestor.runDateOrder = await runDateOrder(inputs.map((i) => i.path));
     store.expectDeliveries((await totalSize(inputs.map((i) => i.path))) / BYTES_PER_DELIVERY_GUESS);
     for (const { path, walked } of inputs) {
       const f = await ingestor.ingestFile(path);

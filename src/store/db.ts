@@ -21,6 +21,8 @@ export interface SqlDatabase {
   exec(sql: string): void;
   /** Wrap `fn` in BEGIN/COMMIT (ROLLBACK when it throws). */
   transaction<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R;
+  /** Whether a transaction is open (SQLite ends one on its own after some errors: ROLLBACK would then fail). */
+  readonly inTransaction: boolean;
   close(): void;
 }
 

@@ -205,6 +205,8 @@ export class DsguardStore {
   }
 
   close(): void {
+    // Keys still waiting belong to a transaction that was never committed: they end with it.
+    this.discardDeliveries();
     this.db.close();
   }
 
@@ -323,7 +325,9 @@ export class DsguardStore {
    */
   insertDelivery(day: number, h: number, bucket: number, stored: boolean): boolean {
     this.freshKeys ??= new FreshKeys(this.daysBefore);
-    if (this.freshKeys !== false && this.freshKeys.claim(day, h)) {
+    const fresh = this.freshKeys !== false && this.freshKeys.claim(day, h);
+    // Outside a transaction nothing would write a waiting key: it goes to SQLite at once.
+    if (fresh && this.db.inTransaction) {
       if (this.keys.push(day, h, bucket, stored ? 1 : 0)) this.flushDeliveries();
       return true;
     }

@@ -19,11 +19,17 @@ afterEach(() => tmp.cleanup());
 const US_DATE = /"(\d{1,2})\/(\d{1,2})\/(\d{4}) (\d{1,2}):(\d{2}):(\d{2}) ([AP]M)"/g;
 const pad = (n: number) => String(n).padStart(2, '0');
 
-/** The en-US export rewritten as another culture writes it (day first, 24-hour clock). */
-function reculture(text: string, sep: '/' | '.'): string {
-  return text.replace(US_DATE, (_m, mo, d, y, h, mi, s, ap) => {
+/**
+ * The en-US export moved 17 days earlier in July (18–27 July become 1–10 July: dates that read both ways), as
+ * en-US writes it or, with `sep`, as another culture does (day first, 24-hour clock). Other dates stay.
+ */
+function rewrite(text: string, sep: '/' | '.' | null): string {
+  return text.replace(US_DATE, (m, mo, d, y, h, mi, s, ap) => {
+    if (mo !== '7') return m;
+    const day = Number(d) - 17;
+    if (sep === null) return `"${mo}/${day}/${y} ${h}:${mi}:${s} ${ap}"`;
     const h24 = (Number(h) % 12) + (ap === 'PM' ? 12 : 0);
-    return `"${pad(Number(d))}${sep}${pad(Number(mo))}${sep}${y} ${pad(h24)}:${mi}:${s}"`;
+    return `"${pad(day)}${sep}${pad(Number(mo))}${sep}${y} ${pad(h24)}:${mi}:${s}"`;
   });
 }
 
@@ -74,16 +80,67 @@ describe('numeric date order', () => {
     ['de-DE', '.'],
   ] as const)('gives an %s export the store and report of the en-US one, joins included', async (_c, sep) => {
     const profile = await fixtureProfile();
+    const write = (name: string, from: string, s: '/' | '.' | null) => {
+      const path = join(tmp.dir, name);
+      writeFileSync(path, rewrite(readFileSync(from, 'utf8'), s));
+      return path;
+    };
     const us = join(tmp.dir, 'us.db');
-    await ingest([TRACE, DETAIL], { db: us, profile });
-    const other = join(tmp.dir, 'trace.csv');
-    writeFileSync(other, reculture(readFileSync(TRACE, 'utf8'), sep));
-    expect(readFileSync(other, 'utf8')).toContain(`"20${sep}07${sep}2026 08:15:02"`);
+    const u = await ingest([write('us-trace.csv', TRACE, null), write('us-detail.csv', DETAIL, null)], {
+      db: us,
+      profile,
+    });
+    expect(u.files.map((f) => f.dateOrder?.order)).toEqual(['mdy', 'mdy']);
+    const trace = write('trace.csv', TRACE, sep);
+    expect(readFileSync(trace, 'utf8')).toContain(`"03${sep}07${sep}2026 08:15:02"`);
     const db = join(tmp.dir, 'other.db');
-    const s = await ingest([other, DETAIL], { db, profile });
-    expect(s.files[0]!.dateOrder).toMatchObject({ order: 'dmy', how: 'found' });
+    const s = await ingest([trace, write('detail.csv', DETAIL, sep)], { db, profile });
+    expect(s.files.map((f) => f.dateOrder?.order)).toEqual(['dmy', 'dmy']);
+    expect(s.files.map((f) => f.dateOrder?.how)).toEqual(['found', 'found']);
     expect(s.warnings).toEqual([]);
     expect(await reportWithoutFiles(db)).toEqual(await reportWithoutFiles(us));
+  });
+
+  it('takes the order the other exports of the run tell for a file whose own dates cannot', async () => {
+    const profile = await fixtureProfile();
+    const trace = join(tmp.dir, 'a-trace.csv');
+    writeFileSync(trace, traceOf(['14/07/2026 08:15:02', '05/07/2026 09:00:00']));
+    // A one-day export: 06/07 reads both ways and nothing else in it tells.
+    const oneDay = join(tmp.dir, 'b-one-day.csv');
+    writeFileSync(oneDay, traceOf(['06/07/2026 10:00:00', '06/07/2026 11:00:00']).replace(/a2000001/g, 'a3000001'));
+    const alone = await ingest([oneDay], { db: join(tmp.dir, 'alone.db'), profile });
+    expect(alone.files[0]!.dateOrder).toMatchObject({ order: 'mdy', how: 'assumed' });
+    const db = join(tmp.dir, 'run.db');
+    // In the same run, whichever comes first.
+    const s = await ingest([oneDay, trace], { db, profile });
+    expect(s.files[0]!.dateOrder).toEqual({
+      order: 'dmy',
+      how: 'found',
+      why: `as ${trace} of the same run (14/07/2026 is day-first)`,
+    });
+    expect(s.warnings).toEqual([]);
+    expect(days(db)).toEqual(['2026-07-05', '2026-07-06', '2026-07-14']);
+  });
+
+  it('reads dates only from the date columns: a date-like subject decides nothing', async () => {
+    // An en-US export of 1-10 July (every date reads both ways) with one subject an attacker wrote.
+    const dates = Array.from({ length: 10 }, (_, i) => `7/${10 - i}/2026 9:00:00 AM`);
+    const file = join(tmp.dir, 'us.csv');
+    writeFileSync(file, traceOf(dates).replace('Scan 3, page one of the quarterly report', '31/12/2026'));
+    expect(readFileSync(file, 'utf8')).toContain('"31/12/2026"');
+    const db = join(tmp.dir, 'a.db');
+    const s = await ingest([file], { db, profile: await fixtureProfile() });
+    expect(s.files[0]!.dateOrder).toMatchObject({ order: 'mdy', how: 'found' });
+    expect(days(db)).toEqual(Array.from({ length: 10 }, (_, i) => `2026-07-${pad(i + 1)}`));
+  });
+
+  it('samples the last line of a small file that has no line end', async () => {
+    const file = join(tmp.dir, 'gb.csv');
+    writeFileSync(file, traceOf(['05/07/2026 08:15:02', '14/07/2026 09:00:00']).trimEnd());
+    const db = join(tmp.dir, 'a.db');
+    const s = await ingest([file], { db, profile: await fixtureProfile() });
+    expect(s.files[0]!.dateOrder).toMatchObject({ order: 'dmy', how: 'found', why: '14/07/2026 is day-first' });
+    expect(days(db)).toEqual(['2026-07-05', '2026-07-14']);
   });
 
   it('finds the order from dates deep in a large file when its head reads both ways', async () => {

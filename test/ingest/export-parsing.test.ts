@@ -82,6 +82,18 @@ describe('export dates: day-first or month-first, decided for the file', () => {
     });
     expect(guess('05.07.2026 08:15:02')).toMatchObject({ order: 'dmy', decided: false });
     expect(guess('14/07/2026', '7/14/2026')).toMatchObject({ order: 'mdy', decided: false });
+    // Both kinds: the more numerous, unconfirmed.
+    expect(guess('14/07/2026', '15/07/2026', '7/14/2026')).toEqual({
+      order: 'dmy',
+      decided: false,
+      why: 'both 14/07/2026 (day-first, 2 such) and 7/14/2026 (month-first, 1 such) appear',
+    });
+    // A date that exists neither way (31/31) is left out: it neither settles the order nor stretches a span.
+    expect(guess('31/31/2026 1:10:00 PM', '05/07/2026 08:00:00', '06/07/2026 08:00:00')).toMatchObject({
+      order: 'dmy',
+      decided: true,
+    });
+    expect(guess('31/31/2026')).toBeNull();
     expect(guessDateOrder([])).toBeNull();
     expect(numericDateOf('2026-07-05T08:15:02Z')).toBeNull();
     expect(numericDateOf('Invoice 05/07/2026')).toBeNull();

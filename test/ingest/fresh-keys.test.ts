@@ -2,9 +2,12 @@
  * The store's certainly-new key filter: it may send a new key down the exact path (a false positive), but must
  * never call a key new twice, nor a key of a day that held keys before.
  */
-import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { KeysOutOfStep } from '../../src/store/dsguard-store.js';
 import { FreshKeys } from '../../src/store/fresh-keys.js';
 import { hash53 } from '../../src/store/keys.js';
+import { openStore, tempDir } from './helpers.js';
 
 /** Delivery-like keys: 53-bit hashes of distinct texts, over a few days. */
 function keys(n: number, salt: string): { day: number; h: number }[] {
@@ -49,5 +52,88 @@ describe('FreshKeys', () => {
     const f = new FreshKeys(new Set([20660]));
     for (const k of keys(1000, 'd')) expect(f.claim(20660, k.h)).toBe(false);
     expect(f.claim(20661, hash53('y@contoso.com'))).toBe(true);
+  });
+});
+
+describe('DsguardStore delivery keys, certainly-new ones written in bulk', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  beforeEach(() => {
+    tmp = tempDir();
+  });
+  afterEach(() => tmp.cleanup());
+
+  /** 300 keys over three days, every tenth one a repeat of an earlier key (with another bucket). */
+  const script = Array.from({ length: 300 }, (_, i) => {
+    const n = i % 10 === 9 ? i - 5 : i;
+    return { day: 20660 + (n % 3), h: hash53(`k${n}`), bucket: 1 + (i % 4), stored: i % 7 === 0 };
+  });
+
+  function run(path: string, exact: boolean) {
+    const store = openStore(path);
+    if (exact) store.exactKeysOnly();
+    const answers: boolean[] = [];
+    const put = (k: (typeof script)[number]) => answers.push(store.insertDelivery(k.day, k.h, k.bucket, k.stored));
+    try {
+      store.transaction(() => script.slice(0, 150).forEach(put));
+      // A rolled-back transaction takes its keys with it, waiting ones included.
+      expect(() =>
+        store.transaction(() => {
+          script.slice(150, 230).forEach(put);
+          throw new Error('rolled back');
+        }),
+      ).toThrow('rolled back');
+      store.transaction(() => {
+        script.slice(150, 200).forEach(put);
+        // A nested transaction (a savepoint) that fails takes back only its own keys.
+        expect(() =>
+          store.transaction(() => {
+            script.slice(200, 260).forEach(put);
+            throw new Error('inner');
+          }),
+        ).toThrow('inner');
+        script.slice(200, 280).forEach(put);
+        // A read sees keys still waiting.
+        expect(store.delivery(script[210]!.day, script[210]!.h)).not.toBeNull();
+      });
+      // Outside a transaction a key is written at once.
+      script.slice(280).forEach(put);
+      const rows = store.db.prepare('SELECT day, h, bucket, stored FROM delivery ORDER BY day, h').all();
+      return { answers, rows };
+    } finally {
+      store.close();
+    }
+  }
+
+  it('gives the answers and rows of one statement a key, rollbacks and a nested transaction included', () => {
+    const bulk = run(join(tmp.dir, 'bulk.db'), false);
+    const exact = run(join(tmp.dir, 'exact.db'), true);
+    expect(bulk).toEqual(exact);
+    expect(bulk.rows.length).toBeGreaterThan(200);
+  });
+
+  it('notices keys another connection wrote meanwhile in a full 64-key statement', () => {
+    const path = join(tmp.dir, 'a.db');
+    const late = openStore(path);
+    const other = openStore(path);
+    try {
+      const keys = Array.from({ length: 128 }, (_, i) => hash53(`x${i}`));
+      other.transaction(() => {
+        for (const h of keys) other.insertDelivery(20660, h, 1, false);
+      });
+      // `late` was opened while 20660 held no key: it takes these for certainly new.
+      expect(() =>
+        late.transaction(() => {
+          for (const h of keys) late.insertDelivery(20660, h, 1, false);
+        }),
+      ).toThrow(KeysOutOfStep);
+      late.exactKeysOnly();
+      late.transaction(() => {
+        for (const h of keys) expect(late.insertDelivery(20660, h, 1, false)).toBe(false);
+      });
+      expect(late.db.prepare('SELECT count(*) AS n FROM delivery').get()).toEqual({ n: 128 });
+    } finally {
+      late.close();
+      other.close();
+    }
   });
 });

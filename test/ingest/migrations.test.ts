@@ -81,6 +81,7 @@ function downgrade(path: string, groupsInV1: boolean): void {
 
 describe('store migrations', () => {
   it('never changes a migration that reached main', () => {
+    expect(Object.keys(FROZEN).map(Number)).toEqual(MIGRATIONS.map((m) => m.version));
     for (const m of MIGRATIONS) {
       expect(createHash('sha256').update(m.sql).digest('hex'), `migration ${m.version}`).toBe(FROZEN[m.version]);
     }
@@ -108,6 +109,14 @@ describe('store migrations', () => {
         expect(versions).toEqual(MIGRATIONS.map((m) => ({ version: m.version })));
         const index = reopened.db.prepare("SELECT name FROM sqlite_master WHERE name = 'message_data_key'").get();
         expect(index).toEqual({ name: 'message_data_key' });
+        // Schema 4 dropped source_stat.blocks; schema 5 added file.date_order (NULL: read month-first before).
+        const columns = (table: string) =>
+          (reopened.db.prepare(`SELECT name FROM pragma_table_info('${table}')`).all() as { name: string }[]).map(
+            (c) => c.name,
+          );
+        expect(columns('source_stat')).not.toContain('blocks');
+        expect(columns('file')).toContain('date_order');
+        expect(reopened.db.prepare('SELECT DISTINCT date_order FROM file').all()).toEqual([{ date_order: null }]);
         // The group tables are new and empty: the source aggregates are marked for a rebuild.
         expect(sourceStatsStale(reopened.db)).toBe(true);
         expect(reopened.db.prepare('SELECT count(*) AS n FROM group_info').get()).toEqual({ n: 0 });

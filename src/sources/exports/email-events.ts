@@ -56,9 +56,11 @@ export function parseAuthenticationDetails(text: string): Map<string, string> {
   return out;
 }
 
+const EVENT_DATE = ['timestamp'] as const;
+
 /** What every Defender email table row is keyed on: its `Timestamp` and `NetworkMessageId`, both required. */
 function eventKey(row: ExportRow): { date: { ms: number }; messageId: string } | { error: string } {
-  const date = dateOf(row, ['timestamp']);
+  const date = dateOf(row, EVENT_DATE);
   if ('error' in date) return date;
   const messageId = messageIdOf(row.get('networkmessageid'));
   if (messageId === null) return { error: `no ${row.name('networkmessageid')} value` };
@@ -76,6 +78,7 @@ function threatCategory(threats: string): string | null {
 export const EMAIL_EVENTS_ADAPTER: ExportAdapter = {
   format: 'email-events',
   sourceKind: 'email-events',
+  dateColumns: EVENT_DATE,
   adapt(row: ExportRow, place: RowPlace): AdaptResult {
     const key = eventKey(row);
     if ('error' in key) return fail(key.error);
@@ -192,6 +195,7 @@ export const EMAIL_EVENTS_ADAPTER: ExportAdapter = {
 export const EMAIL_ATTACHMENT_INFO_ADAPTER: ExportAdapter = {
   format: 'email-attachment-info',
   sourceKind: 'email-events',
+  dateColumns: EVENT_DATE,
   adapt(row: ExportRow, place: RowPlace): AdaptResult {
     const key = eventKey(row);
     if ('error' in key) return fail(key.error);
@@ -242,6 +246,7 @@ const URL_LOCATIONS: Record<string, UrlLocation> = {
 export const EMAIL_URL_INFO_ADAPTER: ExportAdapter = {
   format: 'email-url-info',
   sourceKind: 'email-events',
+  dateColumns: EVENT_DATE,
   adapt(row: ExportRow, place: RowPlace): AdaptResult {
     const key = eventKey(row);
     if ('error' in key) return fail(key.error);

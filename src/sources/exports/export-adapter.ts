@@ -77,6 +77,8 @@ export type IpToken = (ip: string) => string;
 export interface ExportAdapter {
   format: ExportFormat;
   sourceKind: SourceKind;
+  /** The columns (lower-case) a row's time is read from, in order: the ones a file's date order is sampled in. */
+  dateColumns: readonly string[];
   adapt(row: ExportRow, place: RowPlace): AdaptResult;
   /** A {@link FastCounter} for CSV records under this header index, when the format has one. */
   fastCounter?(index: ColumnIndex, ipToken: IpToken): FastCounter | null;

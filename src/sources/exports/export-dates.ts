@@ -209,51 +209,67 @@ export interface DateOrderGuess {
   why: string;
 }
 
-const dayNumber = (y: number, mo: number, d: number) => Math.floor(Date.UTC(y, mo - 1, d) / 86_400_000);
+/** The day number of a calendar date, `null` when the date does not exist. */
+function dayNumber(y: number, mo: number, d: number): number | null {
+  const ms = build(y, mo, d, 0, 0, 0, 0, 0);
+  return ms === null ? null : Math.floor(ms / 86_400_000);
+}
 
 /**
- * The numeric order of a file from sampled dates: a date whose first number cannot be a month (or whose second
- * cannot) settles it; otherwise the reading under which the dates span fewer days (an export covers days or
- * weeks; read the wrong way, two different days lie a month or more apart); otherwise the usual order for the
- * separator (dots: day first; slashes: month first, as Windows PowerShell on en-US writes), undecided.
- * `null` when no numeric date was seen.
+ * The numeric order of a file from its sampled dates: dates that exist read one way only settle it (the more
+ * numerous way, undecided when both appear); otherwise the reading under which the dates span fewer days (an
+ * export covers days or weeks; read the wrong way, two different days lie a month or more apart); otherwise the
+ * usual order for the separator (dots: day first; slashes: month first, as Windows PowerShell on en-US writes),
+ * undecided. Dates that exist neither way are left out. `null` when no numeric date was seen.
  */
 export function guessDateOrder(dates: readonly NumericDate[]): DateOrderGuess | null {
-  if (dates.length === 0) return null;
   const show = (d: NumericDate) => d.text;
-  const dayFirst = dates.find((d) => d.a > 12 && d.b <= 12);
-  const monthFirst = dates.find((d) => d.b > 12 && d.a <= 12);
-  if (dayFirst && !monthFirst) return { order: 'dmy', decided: true, why: `${show(dayFirst)} is day-first` };
-  if (monthFirst && !dayFirst) return { order: 'mdy', decided: true, why: `${show(monthFirst)} is month-first` };
-  const usual: DateOrder = dates[0]!.sep === '.' ? 'dmy' : 'mdy';
-  if (dayFirst && monthFirst) {
+  const dayFirstOnly: NumericDate[] = [];
+  const monthFirstOnly: NumericDate[] = [];
+  const both: NumericDate[] = [];
+  for (const d of dates) {
+    const md = dayNumber(d.y, d.a, d.b) !== null;
+    const dm = dayNumber(d.y, d.b, d.a) !== null;
+    if (md && dm) both.push(d);
+    else if (dm) dayFirstOnly.push(d);
+    else if (md) monthFirstOnly.push(d);
+  }
+  if (dayFirstOnly.length + monthFirstOnly.length + both.length === 0) return null;
+  const usual: DateOrder = (both[0] ?? dayFirstOnly[0] ?? monthFirstOnly[0])!.sep === '.' ? 'dmy' : 'mdy';
+  const dm = dayFirstOnly[0];
+  const md = monthFirstOnly[0];
+  if (dm && !md) return { order: 'dmy', decided: true, why: `${show(dm)} is day-first` };
+  if (md && !dm) return { order: 'mdy', decided: true, why: `${show(md)} is month-first` };
+  if (dm && md) {
+    const order: DateOrder =
+      dayFirstOnly.length > monthFirstOnly.length ? 'dmy' : monthFirstOnly.length > dayFirstOnly.length ? 'mdy' : usual;
     return {
-      order: usual,
+      order,
       decided: false,
-      why: `both ${show(dayFirst)} (day-first) and ${show(monthFirst)} (month-first) appear`,
+      why: `both ${show(dm)} (day-first, ${dayFirstOnly.length} such) and ${show(md)} (month-first, ${monthFirstOnly.length} such) appear`,
     };
   }
   const span = (order: DateOrder) => {
     let lo = Number.POSITIVE_INFINITY;
     let hi = Number.NEGATIVE_INFINITY;
-    for (const d of dates) {
-      const n = order === 'mdy' ? dayNumber(d.y, d.a, d.b) : dayNumber(d.y, d.b, d.a);
+    for (const d of both) {
+      const n = (order === 'mdy' ? dayNumber(d.y, d.a, d.b) : dayNumber(d.y, d.b, d.a))!;
       lo = Math.min(lo, n);
       hi = Math.max(hi, n);
     }
     return hi - lo;
   };
-  const md = span('mdy');
-  const dm = span('dmy');
-  if (md !== dm) {
-    const order: DateOrder = md < dm ? 'mdy' : 'dmy';
+  const spanMd = span('mdy');
+  const spanDm = span('dmy');
+  if (spanMd !== spanDm) {
+    const order: DateOrder = spanMd < spanDm ? 'mdy' : 'dmy';
     return {
       order,
       decided: true,
-      why: `the dates span ${Math.min(md, dm)} day(s) read ${order === 'mdy' ? 'month' : 'day'}-first, ${Math.max(md, dm)} the other way`,
+      why: `the dates span ${Math.min(spanMd, spanDm)} day(s) read ${order === 'mdy' ? 'month' : 'day'}-first, ${Math.max(spanMd, spanDm)} the other way`,
     };
   }
-  const sample = show(dates[0]!);
+  const sample = show(both[0]!);
   return {
     order: usual,
     decided: false,

@@ -50,11 +50,14 @@ export function recipientsOfStatus(text: string): string[] {
   return out;
 }
 
+const HISTORICAL_DATE = ['origin_timestamp_utc', 'origin_timestamp', 'date_time_utc', 'date_time'] as const;
+
 export const HISTORICAL_SEARCH_ADAPTER: ExportAdapter = {
   format: 'historical-search',
   sourceKind: 'historical-search',
+  dateColumns: HISTORICAL_DATE,
   adapt(row: ExportRow, place: RowPlace): AdaptResult {
-    const date = dateOf(row, ['origin_timestamp_utc', 'origin_timestamp', 'date_time_utc', 'date_time']);
+    const date = dateOf(row, HISTORICAL_DATE);
     if ('error' in date) return fail(date.error);
     const messageId = messageIdOf(row.get('network_message_id'));
     const internetId = row.get('message_id');

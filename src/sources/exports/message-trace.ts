@@ -144,6 +144,7 @@ function traceAdapter(format: ExportFormat, sourceKind: SourceKind, c: TraceColu
   return {
     format,
     sourceKind,
+    dateColumns: [c.received],
     fastCounter: (index, ipToken) => traceCounter(format, c, index, ipToken),
     adapt(row: ExportRow, place: RowPlace): AdaptResult {
       const date = dateOf(row, [c.received]);

@@ -116,31 +116,38 @@ const DATE_SAMPLE_BYTES = 16 * 1024;
 const DATE_SAMPLE_PLACES = 8;
 
 /**
- * The numeric date order of a CSV export: the numeric dates of the head and of a few pieces spread through the
- * file (an export is sorted by time, so its pieces cover its days), read as whole lines. Stops once a date can
- * only be read one way.
+ * The numeric date order of a CSV export, from the numeric dates in its date columns (the adapter's, never a
+ * free-text one such as Subject) in its head and in a few pieces spread through the file (an export is sorted
+ * by time, so its pieces cover its days), read as whole lines.
  */
-async function sampleDateOrder(path: string, head: string, layout: CsvLayout, enc: EncodingInfo) {
+async function sampleDateOrder(
+  path: string,
+  head: string,
+  layout: CsvLayout,
+  enc: EncodingInfo,
+  columns: readonly number[],
+): Promise<DateOrderGuess | null> {
+  if (columns.length === 0) return null;
   const dates: NumericDate[] = [];
   const parse = (text: string) => {
     const rows = new Papa.Parser({ delimiter: layout.col, quoteChar: '"', escapeChar: '"' }).parse(text, 0, false)
       .data as string[][];
     for (const row of rows) {
-      for (const field of row) {
-        const d = numericDateOf(field);
+      for (const i of columns) {
+        const d = numericDateOf(row[i] ?? '');
         if (d) dates.push(d);
       }
     }
   };
-  const settled = () => dates.some((d) => d.a > 12 !== d.b > 12);
-  // The head without its last line (maybe cut by the read).
-  parse(head.slice(layout.skipChars, Math.max(layout.skipChars, head.lastIndexOf('\n'))));
   const fh = await open(path, 'r');
   try {
     const { size } = await fh.stat();
+    // The head is the whole file, or ends in a line the read may have cut.
+    const end = size <= HEAD_BYTES ? head.length : head.lastIndexOf('\n');
+    parse(head.slice(layout.skipChars, Math.max(layout.skipChars, end)));
     if (size <= HEAD_BYTES) return guessDateOrder(dates);
     const buf = Buffer.alloc(DATE_SAMPLE_BYTES);
-    for (let i = 1; i <= DATE_SAMPLE_PLACES && !settled(); i++) {
+    for (let i = 1; i <= DATE_SAMPLE_PLACES; i++) {
       // UTF-16 text is read from an even byte; the first and last (partial) lines of a piece are dropped.
       let at = Math.floor((size * i) / (DATE_SAMPLE_PLACES + 1));
       if (enc.encoding !== 'utf-8') at -= (at - enc.bomLength) % 2;
@@ -216,7 +223,20 @@ function jsonKeys(records: Record<string, unknown>[]): string[] {
 }
 
 /** Sniff an export file's format from its first bytes. */
-export async function sniffExportFile(path: string, limits = DEFAULT_EXPORT_LIMITS): Promise<SniffResult> {
+/**
+ * The numeric date order of a CSV export as {@link sniffExportFile} finds it, `null` for any other file (JSON is
+ * not read whole for this): what ingest asks of every file of a run before reading any.
+ */
+export async function sniffCsvDateOrder(path: string): Promise<DateOrderGuess | null> {
+  const r = await sniffExportFile(path, DEFAULT_EXPORT_LIMITS, { csvOnly: true });
+  return r.status === 'ok' ? (r.info.dateOrder ?? null) : null;
+}
+
+export async function sniffExportFile(
+  path: string,
+  limits = DEFAULT_EXPORT_LIMITS,
+  opts: { csvOnly?: boolean } = {},
+): Promise<SniffResult> {
   let head: Uint8Array;
   try {
     head = await readHead(path);
@@ -229,6 +249,7 @@ export async function sniffExportFile(path: string, limits = DEFAULT_EXPORT_LIMI
   const first = text.trimStart()[0];
   const encLabel = enc.encoding.toUpperCase();
   if (first === '{' || first === '[') {
+    if (opts.csvOnly) return { status: 'error', error: 'JSON' };
     const firstLine = text.trimStart().split('\n', 1)[0]!.trim();
     let ndjson = false;
     if (first === '{' && firstLine.endsWith('}')) {
@@ -285,7 +306,9 @@ export async function sniffExportFile(path: string, limits = DEFAULT_EXPORT_LIMI
   };
   let dateOrder: DateOrderGuess | null;
   try {
-    dateOrder = await sampleDateOrder(path, text, layout, enc);
+    const index = headerIndex(layout.header);
+    const columns = info.adapter.dateColumns.flatMap((k) => index.get(k) ?? []);
+    dateOrder = await sampleDateOrder(path, text, layout, enc, columns);
   } catch (error) {
     return { status: 'error', error: `cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}` };
   }

@@ -219,6 +219,7 @@ const C = {
 export const TRACE_DETAIL_ADAPTER: ExportAdapter = {
   format: 'message-trace-detail',
   sourceKind: 'message-trace-detail',
+  dateColumns: [C.date],
   adapt(row: ExportRow, place: RowPlace): AdaptResult {
     const date = dateOf(row, [C.date]);
     if ('error' in date) return fail(date.error);
