@@ -142,7 +142,12 @@ export interface IngestSummary {
   interrupted: boolean;
 }
 
-function profileFingerprint(profile: TenantProfile | null): string {
+/**
+ * The profile settings stored assessments depend on, as one value: a store keeps one profile. RejectDirectSend
+ * is left out (`withReject` gives the form stores were stamped with before): enabling it is the point of the
+ * exercise, and the stored Direct Send rows are re-assessed when it changes (see {@link rejectSetting}).
+ */
+function profileFingerprint(profile: TenantProfile | null, withReject = false): string {
   if (!profile) return 'none';
   return String(
     hash53(
@@ -151,12 +156,15 @@ function profileFingerprint(profile: TenantProfile | null): string {
         t: profile.tenantIds,
         c: profile.connectors.map((c) => [c.name, c.senderIps.map((x) => x.text), c.certificateNames]),
         k: profile.knownSources.map((k) => [k.name, k.ips.map((x) => x.text), k.senders, k.subject]),
-        r: profile.rejectDirectSend,
-        // Absent when not given, so stores written before the day existed keep their fingerprint.
-        rs: profile.rejectDirectSendSince ?? undefined,
+        r: withReject ? profile.rejectDirectSend : undefined,
       }),
     ),
   );
+}
+
+/** What DS117 depends on: whether and since when RejectDirectSend is enabled. */
+function rejectSetting(profile: TenantProfile | null): string {
+  return JSON.stringify([profile?.rejectDirectSend ?? null, profile?.rejectDirectSendSince ?? null]);
 }
 
 async function sha256File(path: string): Promise<string> {
@@ -758,8 +766,10 @@ async function expandPaths(paths: readonly string[]): Promise<{ path: string; wa
       out.push({ path: p, walked: false });
       continue;
     }
+    // Hidden entries, and the advanced-hunting queries `dsguard powershell` saves beside the exports, are passed
+    // over without a word.
     const entries = (await readdir(p, { recursive: true, withFileTypes: true }))
-      .filter((e) => e.isFile() && !e.name.startsWith('.'))
+      .filter((e) => e.isFile() && !e.name.startsWith('.') && !e.name.toLowerCase().endsWith('.kql'))
       .map((e) => join(e.parentPath, e.name))
       .filter(
         (f) =>
@@ -828,12 +838,19 @@ export async function ingest(paths: readonly string[], opts: IngestOptions): Pro
   try {
     const fp = profileFingerprint(opts.profile);
     const previous = store.meta('profile');
-    if (previous !== null && previous !== fp) {
+    if (previous !== null && previous !== fp && previous !== profileFingerprint(opts.profile, true)) {
       summary.warnings.push(
         'the store holds rows assessed with another profile: keep one profile per store (or start a new --db)',
       );
     }
-    store.transaction(() => store.setMeta('profile', fp));
+    const reject = rejectSetting(opts.profile);
+    const rejectBefore = store.meta('reject-direct-send') ?? rejectSetting(null);
+    store.transaction(() => {
+      store.setMeta('profile', fp);
+      store.setMeta('reject-direct-send', reject);
+      // RejectDirectSend enabled, or its day or time changed: the stored Direct Send rows' DS117 changes with it.
+      if (reject !== rejectBefore) store.queueDirectSend();
+    });
     const ingestor = new Ingestor(store, opts);
     ingestor.reassessPending();
     const inputs = await expandPaths(paths);

@@ -6,12 +6,12 @@
  * @module
  */
 import { parseIp } from './core/net-address.js';
-import { connectorForIp, matchKnownSource, type TenantProfile } from './core/profile.js';
+import { connectorForIp, enabledAfter, matchKnownSource, type TenantProfile } from './core/profile.js';
 import { RULES } from './core/rules/catalog.js';
 import { connectorLabel, newInboundConnectorCommand, shQuote } from './report/tenant-report-powershell.js';
 import { DsguardStore } from './store/dsguard-store.js';
 import { dayOf, dayText } from './store/keys.js';
-import { type IngestedFile, ReportQueries } from './store/report-queries.js';
+import { type GroupClassRow, type IngestedFile, ReportQueries } from './store/report-queries.js';
 import {
   LISTED_SENDERS,
   rebuildSourceStats,
@@ -91,25 +91,31 @@ export interface Impact {
 }
 
 /**
- * Whether RejectDirectSend holds, when the profile says it is enabled: Direct Send delivered on or after the day
- * it was enabled should not exist (Exchange rejects it with 5.7.68); P2-only spoofs still get through.
+ * Whether RejectDirectSend holds, when the profile says it is enabled. Mail it rejects (550 5.7.68) never reaches
+ * message trace or EmailEvents, so Direct Send delivered after the switch means it is not in force; P2-only
+ * spoofs still get through (not its to stop). Read over everything ingested, whatever the report's --since.
  */
 export interface Enforcement {
   /**
-   * `holds`: no Direct Send delivered since it was enabled; `fails`: some was (the setting is not in force);
-   * `not-covered`: the exports end before that day; `unclear`: Direct Send was delivered and the profile does not
-   * say since when it is enabled (it may predate it).
+   * `holds`: no Direct Send delivered since; `fails`: some was (the setting is not in force); `undetermined`: none
+   * seen, but internal mail since comes from summary rows that cannot tell; `not-covered`: the exports end
+   * before it was enabled (or hold nothing); `unclear`: Direct Send was delivered and the profile does not say
+   * since when it is enabled.
    */
-  state: 'holds' | 'fails' | 'not-covered' | 'unclear';
-  /** The day the profile says it was enabled; `null`: enabled, day not given (every Direct Send counts). */
+  state: 'holds' | 'fails' | 'undetermined' | 'not-covered' | 'unclear';
+  /** As the profile says: a day (mail on it may predate the switch), a time (UTC), or `null`: not given. */
   since: string | null;
   /** The last day the exports hold (`null`: none). */
   dataUntil: string | null;
-  /** Direct Send deliveries on or after `since`. */
+  /** Direct Send deliveries after the switch (every one when `since` is `null`). */
   directSend: number;
-  /** Their sources. */
+  /** Their sources (`id` empty for a source the report's --since leaves out). */
   sources: { id: string; ips: string[]; verdict: SourceVerdict; messages: number; lastSeen: string }[];
-  /** P2-only spoofs on or after `since` (not RejectDirectSend's to stop). */
+  /** Internal-to-internal summary rows after the switch: Direct Send or authenticated mail, detail data tells. */
+  undetermined: number;
+  /** Direct Send on the day given as the switch's (no time given): it may predate the switch. */
+  onEnablingDay: number;
+  /** P2-only spoofs after the switch (not RejectDirectSend's to stop). */
   p2OnlySpoofs: number;
 }
 
@@ -158,42 +164,68 @@ function sinceDay(since: string | null | undefined): number | null {
   return dayOf(Date.parse(`${since}T00:00:00Z`));
 }
 
-/** Direct Send and P2-only spoofs on or after the day RejectDirectSend was enabled (and the report's --since). */
+/** Direct Send, undetermined internal mail and P2-only spoofs after RejectDirectSend was enabled. */
 function enforcementOf(
   q: ReportQueries,
   profile: TenantProfile,
-  sinceDayOfReport: number | null,
   sourceOf: ReadonlyMap<number, SourceEntry>,
-  timeline: readonly TimelineDay[],
+  ipsOf: ReadonlyMap<number, string[]>,
 ): Enforcement {
   const since = profile.rejectDirectSendSince;
-  const enabledDay = sinceDay(since);
-  const from = enabledDay === null ? sinceDayOfReport : Math.max(enabledDay, sinceDayOfReport ?? enabledDay);
+  const range = q.dayRange();
   const out: Enforcement = {
     state: 'holds',
     since,
-    dataUntil: timeline.at(-1)?.day ?? null,
+    dataUntil: range ? dayText(range.last) : null,
     directSend: 0,
     sources: [],
+    undetermined: 0,
+    onEnablingDay: 0,
     p2OnlySpoofs: 0,
   };
-  for (const [grp, classes] of listBy(q.groupClasses(from))) {
-    let messages = 0;
-    let lastSeen = '';
-    for (const c of classes) {
-      if (c.channel === 'internal-spoof') out.p2OnlySpoofs += c.messages;
-      if (c.channel !== 'direct-send') continue;
-      messages += c.messages;
-      if (c.lastSeen > lastSeen) lastSeen = c.lastSeen;
+  // What is certainly after the switch: whole days from the aggregates, and with a time given, the rest of its
+  // day from that day's stored messages (every Direct Send, spoof and candidate message is stored).
+  const rows: { grp: number; channel: string; candidate: boolean; messages: number; lastSeen: string }[] = [];
+  let coveredAfter = range !== null;
+  if (since === null) rows.push(...q.groupClasses(null));
+  else {
+    const after = enabledAfter(since);
+    const switchDay = dayOf(Date.parse(`${after.day}T00:00:00Z`));
+    rows.push(...q.groupClasses(switchDay + 1));
+    if (after.exact)
+      rows.push(...q.sourceMessagesFrom(switchDay, `${new Date(after.from).toISOString().slice(0, 19)}Z`));
+    else {
+      for (const c of q.groupClassesOn(switchDay)) if (c.channel === 'direct-send') out.onEnablingDay += c.messages;
     }
+    coveredAfter = range !== null && (after.exact ? range.last >= switchDay : range.last > switchDay);
+  }
+  const byGroup = new Map<number, { messages: number; lastSeen: string }>();
+  for (const c of rows) {
+    if (c.channel === 'internal-spoof') out.p2OnlySpoofs += c.messages;
+    else if (c.channel === 'unknown' && c.candidate) out.undetermined += c.messages;
+    if (c.channel !== 'direct-send') continue;
+    const g = byGroup.get(c.grp) ?? { messages: 0, lastSeen: '' };
+    g.messages += c.messages;
+    if (c.lastSeen > g.lastSeen) g.lastSeen = c.lastSeen;
+    byGroup.set(c.grp, g);
+  }
+  // A source the report's --since leaves out has no id here; its verdict is over its whole history, as listed ones.
+  const history = byGroup.size > 0 ? listBy(q.groupClasses(null)) : new Map<number, GroupClassRow[]>();
+  for (const [grp, g] of byGroup) {
     const s = sourceOf.get(grp);
-    if (messages === 0 || !s) continue;
-    out.directSend += messages;
-    out.sources.push({ id: s.id, ips: s.ips, verdict: s.verdict, messages, lastSeen });
+    out.directSend += g.messages;
+    out.sources.push({
+      id: s?.id ?? '',
+      ips: s?.ips ?? (ipsOf.get(grp) ?? []).filter((ip) => ip !== ''),
+      verdict: worstVerdict(history.get(grp) ?? []),
+      messages: g.messages,
+      lastSeen: g.lastSeen,
+    });
   }
   out.sources.sort((a, b) => b.messages - a.messages || a.id.localeCompare(b.id, 'en', { numeric: true }));
-  if (since !== null && (out.dataUntil === null || out.dataUntil < since)) out.state = 'not-covered';
+  if (!coveredAfter) out.state = 'not-covered';
   else if (out.directSend > 0) out.state = since === null ? 'unclear' : 'fails';
+  else if (out.undetermined > 0) out.state = 'undetermined';
   return out;
 }
 
@@ -201,31 +233,38 @@ function enforcementOf(
 export function enforcementText(en: Enforcement): {
   title: string;
   verdict: string;
-  sources: string[];
-  p2: string | null;
+  lines: string[];
 } {
   const since = en.since;
   const n = en.directSend;
+  const after = since ? ` since ${since}` : '';
   const verdict = {
-    holds: since
-      ? `HOLDS: no Direct Send delivered since ${since} (exports up to ${en.dataUntil})`
-      : 'HOLDS: no Direct Send in these exports',
-    fails: `FAILS: ${n} Direct Send message(s) delivered since ${since}: it is not in force (check Get-OrganizationConfig | Format-List RejectDirectSend, then run dsguard probe)`,
-    'not-covered': `NOT SEEN: the exports end ${en.dataUntil ? `on ${en.dataUntil}` : 'before any message'}, before ${since}: ingest newer exports`,
-    unclear: `UNCLEAR: ${n} Direct Send message(s) in these exports, maybe from before it was enabled (give the day in the profile: tenant.rejectDirectSend: YYYY-MM-DD)`,
+    holds: `HOLDS: no Direct Send delivered${since ? after : ' in these exports'} (exports up to ${en.dataUntil})`,
+    fails: `FAILS: ${n} Direct Send message(s) delivered${after}: it is not in force (check Get-OrganizationConfig | Format-List RejectDirectSend, then run dsguard probe)`,
+    undetermined: `UNDETERMINED: no Direct Send seen${after}, but ${en.undetermined} internal message(s)${since ? ' since then' : ''} come from message trace summary rows, which cannot tell Direct Send from authenticated mail: ingest detail data for them`,
+    'not-covered': since
+      ? `NOT SEEN: the exports ${en.dataUntil ? `end on ${en.dataUntil}` : 'hold no message'}, before it was enabled (${since}): ingest newer exports`
+      : 'NOT SEEN: the exports hold no message',
+    unclear: `UNCLEAR: ${n} Direct Send message(s) in these exports, maybe from before it was enabled (say when in the profile: tenant.rejectDirectSend: YYYY-MM-DD, or the time)`,
   }[en.state];
-  return {
-    title: `RejectDirectSend is enabled${since ? ` since ${since}` : ''} (per the profile)`,
-    verdict,
-    sources: en.sources.map(
-      (s) =>
-        `${s.id} ${s.ips.join(', ') || '(IP unknown)'} (${s.verdict}): ${s.messages} message(s), last ${s.lastSeen}`,
-    ),
-    p2:
-      en.p2OnlySpoofs > 0
-        ? `${en.p2OnlySpoofs} P2-only spoof(s)${since ? ' since then' : ''}: RejectDirectSend does not stop these (DMARC p=reject and anti-spoofing do)`
-        : null,
-  };
+  const lines = en.sources.map(
+    (s) =>
+      `${s.id || '-'} ${s.ips.join(', ') || '(IP unknown)'} (${s.verdict}): ${s.messages} message(s), last ${s.lastSeen}`,
+  );
+  if (en.state === 'fails' && en.undetermined > 0) {
+    lines.push(`${en.undetermined} more internal message(s) since then need detail data to tell`);
+  }
+  if (en.onEnablingDay > 0) {
+    lines.push(
+      `${en.onEnablingDay} Direct Send message(s) on ${since}, the day it was enabled, may predate the switch (give the time to tell: tenant.rejectDirectSend: ${since}T14:30:00Z)`,
+    );
+  }
+  if (en.p2OnlySpoofs > 0) {
+    lines.push(
+      `${en.p2OnlySpoofs} P2-only spoof(s)${since ? ' since then' : ''}: RejectDirectSend does not stop these (DMARC p=reject and anti-spoofing do)`,
+    );
+  }
+  return { title: `RejectDirectSend is enabled${after} (per the profile)`, verdict, lines };
 }
 
 export function buildTenantReport(store: DsguardStore, opts: TenantReportOptions): TenantReport {
@@ -424,7 +463,10 @@ export function buildTenantReport(store: DsguardStore, opts: TenantReportOptions
     }
   }
 
-  const enforcement = profile?.rejectDirectSend === true ? enforcementOf(q, profile, since, sourceOf, timeline) : null;
+  const enforcement =
+    profile?.rejectDirectSend === true
+      ? enforcementOf(q, profile, sourceOf, new Map([...ipsBy].map(([grp, rows]) => [grp, rows.map((r) => r.ip)])))
+      : null;
 
   const domains = profile?.acceptedDomains ?? [];
   const connectorPlan = planConnectors(sources, profile, notes);
@@ -432,8 +474,12 @@ export function buildTenantReport(store: DsguardStore, opts: TenantReportOptions
   const probeTo = sources.flatMap((s) => s.examples).find((e) => e.sender)?.sender ?? `postmaster@${probeDomain}`;
   const enableSteps = [
     '# 1. Create the connectors above; wait until message trace detail of each source shows S:InboundConnectorData=Name=<connector>.',
-    '# 2. Enable RejectDirectSend (anonymous mail from your own domains that matches no connector is then refused with 550 5.7.68):',
-    'Set-OrganizationConfig -RejectDirectSend $true',
+    ...(enforcement
+      ? ['# 2. RejectDirectSend is enabled (per the profile); check that it is in force:']
+      : [
+          '# 2. Enable RejectDirectSend (anonymous mail from your own domains that matches no connector is then refused with 550 5.7.68):',
+          'Set-OrganizationConfig -RejectDirectSend $true',
+        ]),
     'Get-OrganizationConfig | Format-List RejectDirectSend',
     '# 3. Verify from a host outside your connectors (expect 550 5.7.68 TenantInboundAttribution):',
     `dsguard probe ${shQuote(probeDomain)} --from ${shQuote(`dsguard-probe@${probeDomain}`)} --to ${shQuote(probeTo)}`,
@@ -448,15 +494,15 @@ export function buildTenantReport(store: DsguardStore, opts: TenantReportOptions
       `${totals.candidates} message(s) from internal senders to internal recipients come from message trace summary rows, which cannot tell Direct Send from authenticated mail: ingest Get-MessageTraceDetailV2, a historical search or EmailEvents for them (dsguard powershell prints the commands).`,
     );
   }
-  // The plan says what enabling would break only for the traffic the exports hold.
-  const first = timeline[0]?.day;
-  const last = timeline.at(-1)?.day;
-  if (first === undefined || last === undefined || totals.messages === 0) {
+  // The plan says what enabling would break only for the traffic the exports hold (all of it, whatever --since).
+  const range = q.dayRange();
+  if (totals.messages === 0) {
     notes.unshift(
       `The store holds no messages${opts.since ? ` since ${opts.since}` : ''}: nothing here tells what RejectDirectSend would break. Ingest a month or more of message trace or a historical search first (dsguard powershell prints the commands).`,
     );
-  } else {
-    const span = Math.round((Date.parse(last) - Date.parse(first)) / 86_400_000) + 1;
+  } else if (range && !enforcement) {
+    const [first, last] = [dayText(range.first), dayText(range.last)];
+    const span = range.last - range.first + 1;
     if (span < MIN_PLAN_DAYS) {
       notes.push(
         `The exports cover ${span} day(s) (${first} to ${last}): a source that sends weekly or monthly (payroll, invoices, reports) may not be in them. Cover ${MIN_PLAN_DAYS} days or more before enabling RejectDirectSend (a historical search reaches 90 days back).`,
@@ -465,11 +511,7 @@ export function buildTenantReport(store: DsguardStore, opts: TenantReportOptions
   }
   if (enforcement && enforcement.since === null) {
     notes.push(
-      'The profile says RejectDirectSend is enabled but not since when: every Direct Send message counts against it (DS117). Give the day (tenant.rejectDirectSend: YYYY-MM-DD) to tell older mail from a setting not in force.',
-    );
-  } else if (enforcement?.state === 'not-covered') {
-    notes.push(
-      `The exports end ${enforcement.dataUntil ? `on ${enforcement.dataUntil}` : 'before any day'}, before RejectDirectSend was enabled (${enforcement.since}): ingest newer exports to see whether it holds.`,
+      'The profile says RejectDirectSend is enabled but not since when: every Direct Send message counts against it (DS117). Say when (tenant.rejectDirectSend: the day, or the time as 2026-08-01T14:30:00Z) to tell older mail from a setting not in force.',
     );
   }
   if (!profile) {

@@ -17,15 +17,22 @@ const domain = z
   .max(253)
   .regex(/^(?!-)[A-Za-z0-9.-]+\.[A-Za-z]{2,}\.?$/, 'must be a domain name like contoso.com');
 const ipList = z.array(z.string().min(1).max(64)).default([]);
-const REJECT_DIRECT_SEND = 'must be true, false or the day it was enabled (YYYY-MM-DD)';
-/** A calendar day (UTC), `YYYY-MM-DD`, that exists. */
-const isoDay = z
+const REJECT_DIRECT_SEND =
+  'must be true, false, or when it was enabled: a day (YYYY-MM-DD) or a time (YYYY-MM-DDTHH:MM:SSZ or with an offset)';
+/** A calendar day (UTC) that exists, or an ISO 8601 time with a zone. */
+const enabledWhen = z
   .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, REJECT_DIRECT_SEND)
+  .regex(/^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2}))?$/i, REJECT_DIRECT_SEND)
   .refine((d) => {
-    const t = Date.parse(`${d}T00:00:00Z`);
-    return Number.isFinite(t) && new Date(t).toISOString().startsWith(d);
-  }, 'is not a calendar day');
+    const day = d.slice(0, 10);
+    const t = Date.parse(`${day}T00:00:00Z`);
+    return Number.isFinite(t) && new Date(t).toISOString().startsWith(day) && Number.isFinite(Date.parse(d));
+  }, 'is not a calendar day or time');
+
+/** A day stays a day; a time becomes UTC, to the second. */
+function normalizeEnabled(v: string): string {
+  return v.length === 10 ? v : `${new Date(Date.parse(v)).toISOString().slice(0, 19)}Z`;
+}
 
 const profileSchema = z
   .object({
@@ -35,7 +42,7 @@ const profileSchema = z
         ids: z.array(guid).default([]),
         domains: z.array(domain).min(1, 'list at least one accepted domain'),
         // true / false, or the day it was enabled: Direct Send received before that day predates it.
-        rejectDirectSend: z.union([z.boolean(), isoDay], { error: REJECT_DIRECT_SEND }).optional(),
+        rejectDirectSend: z.union([z.boolean(), enabledWhen], { error: REJECT_DIRECT_SEND }).optional(),
       })
       .strict(),
     connectors: z
@@ -111,7 +118,8 @@ export function parseProfile(text: string, file: string): ProfileLoadResult {
     }),
     homeCountries: p.homeCountries.map((c) => c.toUpperCase()),
     rejectDirectSend: p.tenant.rejectDirectSend === undefined ? null : p.tenant.rejectDirectSend !== false,
-    rejectDirectSendSince: typeof p.tenant.rejectDirectSend === 'string' ? p.tenant.rejectDirectSend : null,
+    rejectDirectSendSince:
+      typeof p.tenant.rejectDirectSend === 'string' ? normalizeEnabled(p.tenant.rejectDirectSend) : null,
     inferred: false,
   };
   if (bad.length > 0) {

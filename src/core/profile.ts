@@ -33,7 +33,10 @@ export interface TenantProfile {
   homeCountries: string[];
   /** Whether RejectDirectSend is already enabled in the tenant (`null`: not stated). */
   rejectDirectSend: boolean | null;
-  /** The day (UTC, `YYYY-MM-DD`) it was enabled, when the profile says: mail received before it predates it. */
+  /**
+   * When it was enabled, when the profile says: a day (`YYYY-MM-DD`, UTC: mail on that day may predate the switch)
+   * or a time (`YYYY-MM-DDTHH:MM:SSZ`). See {@link enabledAfter}.
+   */
   rejectDirectSendSince: string | null;
   /** True when the profile was inferred from a message rather than given by the user. */
   inferred: boolean;
@@ -160,4 +163,14 @@ export function profileFromPlain(p: PlainProfile): TenantProfile {
     connectors: p.connectors.map((c) => ({ ...c, senderIps: cidrs(c.senderIps) })),
     knownSources: p.knownSources.map((k) => ({ ...k, ips: cidrs(k.ips) })),
   };
+}
+
+/**
+ * When mail is certainly after RejectDirectSend was enabled: from the time given, or from the day after the day
+ * given (mail on that day may predate the switch). `day`: the UTC day of the switch; `exact`: a time was given.
+ */
+export function enabledAfter(since: string): { from: number; day: string; exact: boolean } {
+  const day = since.slice(0, 10);
+  if (since.length > 10) return { from: Date.parse(since), day, exact: true };
+  return { from: Date.parse(`${day}T00:00:00Z`) + 86_400_000, day, exact: false };
 }

@@ -68,13 +68,14 @@ function sourceRow(s: SourceEntry): string {
 const ENFORCEMENT_CLASS: Record<Enforcement['state'], string> = {
   holds: 'legitimate',
   fails: 'malicious',
+  undetermined: 'unknown',
   'not-covered': 'unknown',
   unclear: 'suspicious',
 };
 
 function enforcementHtml(en: Enforcement): string {
   const t = enforcementText(en);
-  const items = [...t.sources, ...(t.p2 ? [t.p2] : [])];
+  const items = t.lines;
   return `<h2>${e(t.title)}</h2>
 <p><b class="${ENFORCEMENT_CLASS[en.state]}">${e(t.verdict)}</b></p>
 ${
@@ -119,10 +120,10 @@ ${
 ${sources.map(sourceRow).join('\n')}
 </tbody></table>`
 }
-${r.enforcement ? enforcementHtml(r.enforcement) : ''}<h2>${r.enforcement ? 'What RejectDirectSend rejects, over these exports' : 'If RejectDirectSend were enabled today'}</h2>
-<p>It ${r.enforcement ? 'rejects' : 'would reject'} <b>${e(imp.wouldReject.messages)}</b> message(s): ${e(imp.wouldReject.legitimateMessages)} legitimate, ${e(imp.wouldReject.spoofMessages)} spoof, ${e(imp.wouldReject.undeterminedMessages)} undetermined.</p>
+${r.enforcement ? enforcementHtml(r.enforcement) : ''}<h2>${r.enforcement ? 'Had RejectDirectSend been in force over all these exports' : 'If RejectDirectSend were enabled today'}</h2>
+<p>It ${r.enforcement ? 'would have rejected' : 'would reject'} <b>${e(imp.wouldReject.messages)}</b> message(s): ${e(imp.wouldReject.legitimateMessages)} legitimate, ${e(imp.wouldReject.spoofMessages)} spoof, ${e(imp.wouldReject.undeterminedMessages)} undetermined.</p>
 <ul>
-${imp.legitimateSources.map((s) => `<li><b class="legitimate">Breaks</b> ${e(s.id)} ${e(s.name ?? s.ips.join(', '))}: ${e(s.messages)} message(s) — create its connector first</li>`).join('\n')}
+${imp.legitimateSources.map((s) => `<li><b class="legitimate">Breaks</b> ${e(s.id)} ${e(s.name ?? s.ips.join(', '))}: ${e(s.messages)} message(s) — ${r.enforcement ? 'rejected once it is in force, unless a connector matches it' : 'create its connector first'}</li>`).join('\n')}
 ${imp.stoppedSpoofs.map((s) => `<li><b class="malicious">Stops</b> ${e(s.id)} ${e(s.ips.join(', '))} (${e(s.verdict)}): ${e(s.messages)} message(s)</li>`).join('\n')}
 ${imp.p2OnlySpoofs.map((s) => `<li><b class="suspicious">Does not stop</b> ${e(s.id)} ${e(s.ips.join(', '))}: P2-only spoof, ${e(s.messages)} message(s) — DMARC p=reject and anti-spoofing do</li>`).join('\n')}
 ${imp.undetermined.messages > 0 ? `<li><b class="unknown">Unknown</b> ${e(imp.undetermined.messages)} message(s) from ${e(imp.undetermined.sources)} source(s): detail data needed</li>` : ''}

@@ -75,11 +75,6 @@ export interface CollectionScriptInput {
   outDir: string;
 }
 
-/**
- * The collection commands for a tenant: a historical search of inbound mail that matched no connector, the
- * Get-MessageTraceV2 loop in 10-day windows with StartingRecipientAddress paging, and Get-MessageTraceDetailV2 for
- * the candidates (internal sender to internal recipient). The files it writes are what `dsguard ingest` reads.
- */
 /** A KQL list of domain-name literals (anything but letters, digits, dots and hyphens is dropped). */
 function kqlDomains(domains: readonly string[]): string {
   const safe = domains.map((d) => d.toLowerCase()).filter((d) => /^[a-z0-9.-]+$/.test(d));
@@ -87,14 +82,16 @@ function kqlDomains(domains: readonly string[]): string {
 }
 
 /**
- * Defender advanced hunting (Defender for Office 365 Plan 2): inbound mail from the tenant's own domains — Direct
- * Send, spoofs and connector mail alike — with the columns `dsguard ingest` reads, and the URL and attachment rows
- * of the same messages (QR-code URLs included). 30 days: what advanced hunting keeps.
+ * Defender advanced hunting (Defender for Office 365 Plan 2): mail from the tenant's own domains received from
+ * outside (Direct Send, spoofs, connector mail) or within it (authenticated Intra-org mail: it settles the trace
+ * candidates), with the columns `dsguard ingest` reads, and the URL and attachment rows of the same messages
+ * (QR-code URLs included). 30 days: what advanced hunting keeps. None without a domain name to put in them.
  */
 function huntingQueries(domains: readonly string[]): { name: string; kql: string }[] {
   const list = kqlDomains(domains);
+  if (list === '') return [];
   const own = `EmailEvents
-| where Timestamp > ago(30d) and EmailDirection == "Inbound"
+| where Timestamp > ago(30d) and EmailDirection in ("Inbound", "Intra-org")
 | where SenderMailFromDomain in~ (${list}) or SenderFromDomain in~ (${list})`;
   return [
     {
@@ -102,7 +99,8 @@ function huntingQueries(domains: readonly string[]): { name: string; kql: string
       kql: `${own}
 | project Timestamp, NetworkMessageId, InternetMessageId, SenderMailFromAddress, SenderMailFromDomain,
     SenderFromAddress, SenderFromDomain, SenderDisplayName, SenderIPv4, SenderIPv6, RecipientEmailAddress, Subject,
-    EmailDirection, DeliveryAction, DeliveryLocation, ThreatTypes, AuthenticationDetails, Connectors`,
+    EmailDirection, DeliveryAction, DeliveryLocation, ThreatTypes, DetectionMethods, AuthenticationDetails,
+    Connectors, AttachmentCount, UrlCount`,
     },
     {
       name: 'hunting-urls',
@@ -124,7 +122,31 @@ EmailAttachmentInfo
   ];
 }
 
+/**
+ * The collection commands for a tenant: a historical search of inbound mail that matched no connector, the
+ * Get-MessageTraceV2 loop in 10-day windows with StartingRecipientAddress paging, and Get-MessageTraceDetailV2 for
+ * the candidates (internal sender to internal recipient), and the Defender advanced-hunting queries. The files it
+ * writes are what `dsguard ingest` reads.
+ */
 export function collectionScript(input: CollectionScriptInput): string {
+  const queries = huntingQueries(input.domains);
+  const hunting =
+    queries.length === 0
+      ? ''
+      : `# 4. With Defender for Office 365 Plan 2 (advanced hunting keeps 30 days): these queries are saved in the
+#    'queries' folder. Run each in the Defender portal (Hunting > Advanced hunting) and export the results as CSV
+#    into the exports folder: ingest then tells Direct Send from connector and authenticated mail, and adds
+#    SPF/DKIM/DMARC, threat verdicts, URLs (QR codes included) and attachments. A query returns at most 100,000
+#    rows: if the portal says the results were cut, run it again over shorter periods (Timestamp between (...)).
+$QueryDir = Join-Path $OutDir 'queries'
+New-Item -ItemType Directory -Force -Path $QueryDir | Out-Null
+$Queries = [ordered]@{
+${queries.map((q) => `  '${q.name}' = @'\n${q.kql}\n'@`).join('\n')}
+}
+foreach ($Name in $Queries.Keys) {
+  Set-Content -Path (Join-Path $QueryDir ($Name + '.kql')) -Value $Queries[$Name] -Encoding UTF8
+}
+`;
   const domains = psList(input.domains);
   const days = Math.max(1, Math.min(90, Math.floor(input.days)));
   const notify = input.notifyAddress === null ? '' : ` -NotifyAddress ${psQuote(input.notifyAddress)}`;
@@ -156,7 +178,7 @@ foreach ($Domain in $Domains) {
     $Page = @{ SenderAddress = ('*@' + $Domain); StartDate = $WindowStart; EndDate = $WindowEnd; ResultSize = 5000 }
     do {
       $Rows = @(Get-MessageTraceV2 @Page)
-      $Rows | Select-Object MessageTraceId, MessageId, @{ Name = 'Received'; Expression = { $_.Received.ToString('o') } },
+      $Rows | Select-Object MessageTraceId, MessageId, @{ Name = 'Received'; Expression = { if ($_.Received) { $_.Received.ToString('o') } } },
           SenderAddress, RecipientAddress, FromIP, ToIP, Subject, Status, Size |
         Export-Csv -Path $TraceFile -Append -NoTypeInformation -Encoding UTF8
       if ($Rows.Count -lt 5000) { break }
@@ -176,24 +198,12 @@ $Candidates = Import-Csv -Path $TraceFile | Where-Object {
 } | Sort-Object MessageTraceId, RecipientAddress -Unique
 foreach ($Message in $Candidates) {
   Get-MessageTraceDetailV2 -MessageTraceId $Message.MessageTraceId -RecipientAddress $Message.RecipientAddress |
-    Select-Object @{ Name = 'Date'; Expression = { $_.Date.ToString('o') } }, Event, Action, Detail, Data, MessageId, MessageTraceId,
+    Select-Object @{ Name = 'Date'; Expression = { if ($_.Date) { $_.Date.ToString('o') } } }, Event, Action, Detail, Data, MessageId, MessageTraceId,
       @{ Name = 'RecipientAddress'; Expression = { $Message.RecipientAddress } },
       @{ Name = 'SenderAddress'; Expression = { $Message.SenderAddress } } |
     Export-Csv -Path $DetailFile -Append -NoTypeInformation -Encoding UTF8
   Start-Sleep -Seconds 3   # 100 requests per 5 minutes
 }
 
-# 4. With Defender for Office 365 Plan 2 (advanced hunting keeps 30 days): these queries are saved next to the
-#    exports. Run each in the Defender portal (Hunting > Advanced hunting), export the results as CSV into the same
-#    folder and ingest them with the rest: they tell Direct Send from connector mail, and add SPF/DKIM/DMARC,
-#    threat verdicts, URLs (QR codes included) and attachments.
-$Queries = [ordered]@{
-${huntingQueries(input.domains)
-  .map((q) => `  '${q.name}' = @'\n${q.kql}\n'@`)
-  .join('\n')}
-}
-foreach ($Name in $Queries.Keys) {
-  Set-Content -Path (Join-Path $OutDir ($Name + '.kql')) -Value $Queries[$Name] -Encoding UTF8
-}
-`;
+${hunting}`;
 }

@@ -121,16 +121,17 @@ export function renderTenantText(r: TenantReport, o: TenantRenderOptions): strin
   if (r.enforcement) {
     const en = enforcementText(r.enforcement);
     out.push(`${t(en.title)}:`, `  ${t(en.verdict)}`);
-    for (const s of en.sources) out.push(`    ${t(s)}`);
-    if (en.p2) out.push(`  ${t(en.p2)}`);
+    for (const s of en.lines) out.push(`    ${t(s)}`);
     out.push('');
   }
   const imp = r.impact;
   out.push(
-    r.enforcement ? 'What RejectDirectSend rejects, over these exports:' : 'If RejectDirectSend were enabled today:',
+    r.enforcement
+      ? 'Had RejectDirectSend been in force over all these exports:'
+      : 'If RejectDirectSend were enabled today:',
   );
   out.push(
-    `  it ${r.enforcement ? 'rejects' : 'would reject'} ${imp.wouldReject.messages} message(s): ${imp.wouldReject.legitimateMessages} legitimate, ${imp.wouldReject.spoofMessages} spoof, ${imp.wouldReject.undeterminedMessages} undetermined`,
+    `  it ${r.enforcement ? 'would have rejected' : 'would reject'} ${imp.wouldReject.messages} message(s): ${imp.wouldReject.legitimateMessages} legitimate, ${imp.wouldReject.spoofMessages} spoof, ${imp.wouldReject.undeterminedMessages} undetermined`,
   );
   for (const s of imp.legitimateSources) {
     out.push(`  BREAKS  ${s.id} ${t(s.name ?? list(s.ips))} (${t(list(s.senders))}): ${s.messages} message(s)`);
@@ -209,14 +210,13 @@ export function renderTenantMarkdown(r: TenantReport, o: TenantRenderOptions): s
   if (r.enforcement) {
     const en = enforcementText(r.enforcement);
     out.push(`## ${m(en.title)}`, '', `**${m(en.verdict)}**`, '');
-    for (const s of en.sources) out.push(`- ${m(s)}`);
-    if (en.p2) out.push(`- ${m(en.p2)}`);
-    if (en.sources.length > 0 || en.p2) out.push('');
+    for (const s of en.lines) out.push(`- ${m(s)}`);
+    if (en.lines.length > 0) out.push('');
   }
   out.push('## RejectDirectSend impact', '');
   const imp = r.impact;
   out.push(
-    `${r.enforcement ? 'Over these exports, RejectDirectSend rejects' : 'Enabling RejectDirectSend today would reject'} **${imp.wouldReject.messages}** message(s): ${imp.wouldReject.legitimateMessages} legitimate, ${imp.wouldReject.spoofMessages} spoof, ${imp.wouldReject.undeterminedMessages} undetermined.`,
+    `${r.enforcement ? 'Had RejectDirectSend been in force over all these exports, it would have rejected' : 'Enabling RejectDirectSend today would reject'} **${imp.wouldReject.messages}** message(s): ${imp.wouldReject.legitimateMessages} legitimate, ${imp.wouldReject.spoofMessages} spoof, ${imp.wouldReject.undeterminedMessages} undetermined.`,
     '',
   );
   for (const s of imp.legitimateSources)

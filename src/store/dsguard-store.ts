@@ -418,6 +418,13 @@ export class DsguardStore {
     this.st.addPending!.run(day, h);
   }
 
+  /** Queue re-assessment of every stored Direct Send delivery. */
+  queueDirectSend(): void {
+    this.db
+      .prepare("INSERT OR IGNORE INTO pending (day, h) SELECT day, h FROM message WHERE channel = 'direct-send'")
+      .run();
+  }
+
   /** Queue re-assessment of the stored deliveries of a message (all recipients when `h` is 0). */
   pendingForMessage(day: number, msgH: number, h: number): void {
     this.st.pendingForMessage!.run(day - 1, day + 1, msgH, h, h);

@@ -47,8 +47,54 @@ export interface IngestedFile {
   rejected: number;
 }
 
+/** Source messages of one source group and class after a moment (see ReportQueries.sourceMessagesFrom). */
+export interface GroupClassCount {
+  grp: number;
+  channel: string;
+  candidate: boolean;
+  messages: number;
+  lastSeen: string;
+}
+
 export class ReportQueries {
   constructor(private readonly db: SqlDatabase) {}
+
+  /** The first and last day that hold messages (whatever --since), `null` when none does. */
+  dayRange(): { first: number; last: number } | null {
+    const r = this.db.prepare('SELECT min(day) AS first, max(day) AS last FROM bucket WHERE messages > 0').get() as {
+      first: number | null;
+      last: number | null;
+    };
+    return r.first === null || r.last === null ? null : { first: r.first, last: r.last };
+  }
+
+  /** Per source group and class on one day (the aggregates know days, not times). */
+  groupClassesOn(day: number): GroupClassCount[] {
+    const rows = this.db
+      .prepare(
+        `SELECT grp, channel, candidate, sum(messages) AS messages, max(last_seen) AS lastSeen FROM group_stat
+         WHERE day = ? GROUP BY 1, 2, 3 HAVING sum(messages) > 0`,
+      )
+      .all(day) as (Omit<GroupClassCount, 'candidate'> & { candidate: number })[];
+    return rows.map((r) => ({ ...r, candidate: r.candidate === 1 }));
+  }
+
+  /**
+   * Per source group and class, the stored source messages of one day received at or after `iso` (an ISO time
+   * in the stored form): the part of a day after a given moment, read from the messages of that day only.
+   */
+  sourceMessagesFrom(day: number, iso: string): GroupClassCount[] {
+    const rows = this.db
+      .prepare(
+        `SELECT g.grp, m.channel, m.candidate, count(*) AS messages, max(m.received_at) AS lastSeen
+         FROM message m JOIN source_group g ON g.ip = coalesce(m.ip, '')
+         WHERE m.day = ? AND m.received_at >= ?
+           AND (m.channel IN ('direct-send', 'internal-spoof') OR (m.channel = 'unknown' AND m.candidate = 1))
+         GROUP BY 1, 2, 3`,
+      )
+      .all(day, iso) as (Omit<GroupClassCount, 'candidate'> & { candidate: number })[];
+    return rows.map((r) => ({ ...r, candidate: r.candidate === 1 }));
+  }
 
   buckets(sinceDay: number | null): BucketCount[] {
     const rows = this.db

@@ -75,17 +75,23 @@ describe('DS117: Direct Send after RejectDirectSend', () => {
     throw new Error('no result');
   };
 
-  it('flags Direct Send received on or after the day it was enabled, not mail that predates it', async () => {
+  it('flags Direct Send received after the switch, not mail that may predate it', async () => {
     const { receivedAt, ds117: none } = await run(false, null);
     expect(none).toBeNull();
     const day = receivedAt!.slice(0, 10);
-    const next = new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+    const shift = (ms: number) => `${new Date(Date.parse(receivedAt!) + ms).toISOString().slice(0, 19)}Z`;
+    const dayBefore = new Date(Date.parse(`${day}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
     expect((await run(true, null)).ds117?.message).toBe(
       `The profile says RejectDirectSend is enabled, yet this arrived by Direct Send on ${receivedAt}`,
     );
-    expect((await run(true, day)).ds117?.message).toBe(
-      `The profile says RejectDirectSend is enabled since ${day}, yet this arrived by Direct Send on ${receivedAt}`,
+    // Enabled the day before: certainly in force on the day it arrived.
+    expect((await run(true, dayBefore)).ds117?.message).toBe(
+      `The profile says RejectDirectSend is enabled since ${dayBefore}, yet this arrived by Direct Send on ${receivedAt}`,
     );
-    expect((await run(true, next)).ds117).toBeNull();
+    // Enabled that day, time not given: it may predate the switch.
+    expect((await run(true, day)).ds117).toBeNull();
+    // Enabled at a time: a second before it arrived, or a second after.
+    expect((await run(true, shift(-1000))).ds117).not.toBeNull();
+    expect((await run(true, shift(1000))).ds117).toBeNull();
   });
 });

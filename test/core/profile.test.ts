@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseProfile } from '../../src/config/profile-file.js';
 import { ipKind, parseCidr } from '../../src/core/net-address.js';
-import { globMatch, matchKnownSource } from '../../src/core/profile.js';
+import { enabledAfter, globMatch, matchKnownSource } from '../../src/core/profile.js';
 
 describe('profile', () => {
   it('validates and normalises', () => {
@@ -34,7 +34,7 @@ describe('profile', () => {
     });
   });
 
-  it('takes rejectDirectSend as true, false or the day it was enabled', () => {
+  it('takes rejectDirectSend as true, false, or when it was enabled (a day or a time)', () => {
     const parse = (v: string) => parseProfile(`tenant:\n  domains: [contoso.com]\n  rejectDirectSend: ${v}\n`, 'p.yml');
     const ok = (v: string) => {
       const r = parse(v);
@@ -45,14 +45,30 @@ describe('profile', () => {
     expect(ok('false')).toEqual([false, null]);
     expect(ok('2026-08-01')).toEqual([true, '2026-08-01']);
     expect(ok("'2026-08-01'")).toEqual([true, '2026-08-01']);
-    expect(parse('2026-02-30')).toEqual({
-      status: 'error',
-      error: 'p.yml:3: tenant.rejectDirectSend: is not a calendar day',
+    // A time is kept in UTC, to the second.
+    expect(ok('2026-08-01T14:30:00Z')).toEqual([true, '2026-08-01T14:30:00Z']);
+    expect(ok('2026-08-01T16:30+02:00')).toEqual([true, '2026-08-01T14:30:00Z']);
+    expect(enabledAfter('2026-08-01')).toEqual({
+      from: Date.parse('2026-08-02T00:00:00Z'),
+      day: '2026-08-01',
+      exact: false,
     });
-    for (const bad of ['yes please', '1', '01/08/2026']) {
+    expect(enabledAfter('2026-08-01T14:30:00Z')).toEqual({
+      from: Date.parse('2026-08-01T14:30:00Z'),
+      day: '2026-08-01',
+      exact: true,
+    });
+    for (const bad of ['2026-02-30', '2026-13-01T10:00:00Z']) {
       expect(parse(bad)).toEqual({
         status: 'error',
-        error: 'p.yml:3: tenant.rejectDirectSend: must be true, false or the day it was enabled (YYYY-MM-DD)',
+        error: 'p.yml:3: tenant.rejectDirectSend: is not a calendar day or time',
+      });
+    }
+    for (const bad of ['yes please', '1', '01/08/2026', '2026-08-01T14:30']) {
+      expect(parse(bad)).toEqual({
+        status: 'error',
+        error:
+          'p.yml:3: tenant.rejectDirectSend: must be true, false, or when it was enabled: a day (YYYY-MM-DD) or a time (YYYY-MM-DDTHH:MM:SSZ or with an offset)',
       });
     }
   });

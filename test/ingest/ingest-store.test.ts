@@ -278,7 +278,7 @@ describe('ingest', () => {
 });
 
 describe('folders', () => {
-  it('ingests every file of a folder, recursively, skipping hidden entries', async () => {
+  it('ingests every file of a folder, recursively, skipping hidden entries and the saved hunting queries', async () => {
     const { mkdirSync } = await import('node:fs');
     const t = tempDir();
     try {
@@ -288,6 +288,8 @@ describe('folders', () => {
       copyFileSync('test/fixtures/exports/messagetrace-detail-v2.csv', join(t.dir, 'exports', 'detail', 'd.csv'));
       writeFileSync(join(t.dir, 'exports', '.DS_Store'), 'junk');
       writeFileSync(join(t.dir, 'exports', '.cache', 'x.csv'), 'junk');
+      mkdirSync(join(t.dir, 'exports', 'queries'));
+      writeFileSync(join(t.dir, 'exports', 'queries', 'hunting-emailevents.kql'), 'EmailEvents\n| take 1\n');
       const s = await ingest([join(t.dir, 'exports')], { db: join(t.dir, 'a.db'), profile: await fixtureProfile() });
       expect(s.files.map((f) => f.file.slice(t.dir.length + 1))).toEqual(['exports/detail/d.csv', 'exports/trace.csv']);
     } finally {

@@ -88,50 +88,133 @@ describe('tenant report', () => {
     const base = await fixtureProfile();
     expect(report.enforcement).toBeNull();
     const store = openStore(db);
+    const at = (since: string | null, s = store, extra: { since?: string } = {}) =>
+      buildTenantReport(s, { profile: { ...base, rejectDirectSend: true, rejectDirectSendSince: since }, ...extra });
     try {
-      const at = (rejectDirectSend: boolean, rejectDirectSendSince: string | null) =>
-        buildTenantReport(store, { profile: { ...base, rejectDirectSend, rejectDirectSendSince } });
-      // Enabled on 22 July, yet Direct Send kept arriving: it is not in force.
-      const fails = at(true, '2026-07-22');
+      // Enabled on 22 July (no time): Direct Send kept arriving from the 23rd on, so it is not in force; what came
+      // on the 22nd may predate the switch and is counted apart.
+      const fails = at('2026-07-22');
       expect(fails.enforcement).toEqual({
         state: 'fails',
         since: '2026-07-22',
         dataUntil: '2026-07-27',
-        directSend: 7,
+        directSend: 4,
         sources: [
-          { id: 'S1', ips: ['45.14.71.10'], verdict: 'malicious', messages: 4, lastSeen: '2026-07-23T05:40:00Z' },
+          { id: 'S1', ips: ['45.14.71.10'], verdict: 'malicious', messages: 2, lastSeen: '2026-07-23T05:40:00Z' },
           { id: 'S2', ips: ['5.188.206.14'], verdict: 'malicious', messages: 1, lastSeen: '2026-07-25T18:02:11Z' },
-          { id: 'S4', ips: ['45.14.71.11'], verdict: 'suspicious', messages: 1, lastSeen: '2026-07-22T03:20:00Z' },
           { id: 'S5', ips: ['198.51.100.20'], verdict: 'legitimate', messages: 1, lastSeen: '2026-07-24T07:00:00Z' },
         ],
+        undetermined: 3,
+        onEnablingDay: 3,
         p2OnlySpoofs: 1,
       });
       const text = renderTenantText(fails, { limit: null });
       expect(text).toContain(
-        'RejectDirectSend is enabled since 2026-07-22 (per the profile):\n  FAILS: 7 Direct Send message(s) delivered since 2026-07-22',
+        'RejectDirectSend is enabled since 2026-07-22 (per the profile):\n  FAILS: 4 Direct Send message(s) delivered since 2026-07-22',
       );
-      expect(text).toContain('What RejectDirectSend rejects, over these exports:\n  it rejects 10 message(s)');
-      expect(renderTenantMarkdown(fails, { limit: null })).toContain('**FAILS: 7 Direct Send');
+      expect(text).toContain('3 Direct Send message(s) on 2026-07-22, the day it was enabled, may predate the switch');
+      expect(text).toContain(
+        'Had RejectDirectSend been in force over all these exports:\n  it would have rejected 10 message(s)',
+      );
+      expect(text).toContain('# 2. RejectDirectSend is enabled (per the profile); check that it is in force:');
+      expect(text).not.toContain('Set-OrganizationConfig -RejectDirectSend $true');
+      expect(renderTenantMarkdown(fails, { limit: null })).toContain('**FAILS: 4 Direct Send');
       expect(renderTenantHtml(fails, { limit: null })).toContain(
-        '<p><b class="malicious">FAILS: 7 Direct Send message(s) delivered since 2026-07-22',
+        '<p><b class="malicious">FAILS: 4 Direct Send message(s) delivered since 2026-07-22',
+      );
+      // With the time, that day counts from it: at 03:00 all three of the 22nd (03:14, 03:20, 03:31), at 03:25
+      // only the last.
+      const timed = at('2026-07-22T03:00:00Z');
+      expect(timed.enforcement).toMatchObject({ state: 'fails', directSend: 7, onEnablingDay: 0 });
+      expect(at('2026-07-22T03:25:00Z').enforcement).toMatchObject({ directSend: 5 });
+      // The report's --since does not change what the check reads (sources it leaves out have no id here).
+      const noIds = (r: TenantReport) => ({
+        ...r.enforcement,
+        sources: r.enforcement!.sources.map((x) => ({ ...x, id: '' })),
+      });
+      expect(noIds(at('2026-07-22', store, { since: '2026-07-26' }))).toEqual(noIds(fails));
+      // No Direct Send since the 26th, but internal mail from summary rows that cannot tell.
+      const undetermined = at('2026-07-26');
+      expect(undetermined.enforcement).toMatchObject({ state: 'undetermined', directSend: 0, undetermined: 2 });
+      expect(renderTenantText(undetermined, { limit: null })).toContain(
+        'UNDETERMINED: no Direct Send seen since 2026-07-26',
       );
       // Enabled after the exports end: they cannot tell.
-      const later = at(true, '2026-08-01');
-      expect(later.enforcement).toMatchObject({ state: 'not-covered', directSend: 0, sources: [] });
-      expect(later.notes).toContain(
-        'The exports end on 2026-07-27, before RejectDirectSend was enabled (2026-08-01): ingest newer exports to see whether it holds.',
-      );
-      // Enabled, day not given: every Direct Send counts, and the report asks for the day.
-      const undated = at(true, null);
+      expect(at('2026-08-01').enforcement).toMatchObject({ state: 'not-covered', directSend: 0, sources: [] });
+      // Enabled, day not given: every Direct Send counts, and the report asks when.
+      const undated = at(null);
       expect(undated.enforcement).toMatchObject({ state: 'unclear', since: null, directSend: 10 });
       expect(
         undated.notes.some((n) => n.startsWith('The profile says RejectDirectSend is enabled but not since when')),
       ).toBe(true);
-      // A store that holds only mail from after the day, without Direct Send: it holds.
-      expect(at(true, '2026-07-26').enforcement).toMatchObject({ state: 'holds', directSend: 0 });
     } finally {
       store.close();
     }
+    // An empty store says nothing either way.
+    const empty = openStore(join(tmp.dir, 'enforcement-empty.db'));
+    try {
+      expect(at(null, empty).enforcement).toMatchObject({ state: 'not-covered', dataUntil: null });
+    } finally {
+      empty.close();
+    }
+    // Only external mail after the switch: it holds.
+    const quiet = join(tmp.dir, 'quiet.db');
+    const f = join(tmp.dir, 'quiet.csv');
+    writeTraceRow(f, {
+      id: 'a1000001-0000-4000-8000-0000000000f1',
+      sender: 'x@fabrikam.com',
+      fromIp: '203.0.113.9',
+      subject: 'hi',
+    });
+    await ingest([f], { db: quiet, profile: base });
+    const q = openStore(quiet);
+    try {
+      const holds = at('2026-07-19', q);
+      expect(holds.enforcement).toMatchObject({
+        state: 'holds',
+        directSend: 0,
+        undetermined: 0,
+        dataUntil: '2026-07-20',
+      });
+      expect(renderTenantText(holds, { limit: null })).toContain(
+        'HOLDS: no Direct Send delivered since 2026-07-19 (exports up to 2026-07-20)',
+      );
+    } finally {
+      q.close();
+    }
+  });
+
+  it('re-assesses the stored Direct Send when the profile starts saying RejectDirectSend is enabled', async () => {
+    const base = await fixtureProfile();
+    const store = join(tmp.dir, 'enabled.db');
+    await ingest(fixtureFiles(), { db: store, profile: base });
+    const ds117 = () => {
+      const s = openStore(store);
+      try {
+        return (
+          s.db
+            .prepare("SELECT received_at AS at, codes FROM message WHERE channel = 'direct-send' ORDER BY 1")
+            .all() as {
+            at: string;
+            codes: string;
+          }[]
+        ).map((r) => [r.at.slice(0, 10), JSON.parse(r.codes).includes('DS117')]);
+      } finally {
+        s.close();
+      }
+    };
+    expect(ds117().every(([, has]) => has === false)).toBe(true);
+    // The files are ingested already: only the stored Direct Send rows are assessed again, without a warning.
+    const again = await ingest(fixtureFiles(), {
+      db: store,
+      profile: { ...base, rejectDirectSend: true, rejectDirectSendSince: '2026-07-22' },
+    });
+    expect(again.warnings).toEqual([]);
+    expect(again.reassessed).toBeGreaterThan(0);
+    const after = ds117();
+    expect(after.filter(([day]) => (day as string) > '2026-07-22').every(([, has]) => has)).toBe(true);
+    expect(after.filter(([day]) => (day as string) <= '2026-07-22').some(([, has]) => has)).toBe(false);
+    expect(after.some(([, has]) => has)).toBe(true);
   });
 
   it('tells legitimate sources from spoofs and lists P2-only spoofs apart', () => {
@@ -293,17 +376,48 @@ describe('hostile values', () => {
     // A value that is no domain name never reaches the query text (the PowerShell list quotes it).
     for (const q of queries) expect(q.kql).not.toContain('drop');
     expect(queries[0]!.kql).toContain('SenderMailFromDomain in~ ("contoso.com")');
+    // The portal's CSV export of each query: its projected columns, and rows with values for them.
+    const values: Record<string, string>[] = [
+      {
+        Timestamp: '2026-07-20T08:15:02Z',
+        NetworkMessageId: 'a1000001-0000-4000-8000-0000000000e1',
+        SenderMailFromAddress: 'scanner@contoso.com',
+        SenderMailFromDomain: 'contoso.com',
+        SenderFromAddress: 'scanner@contoso.com',
+        SenderFromDomain: 'contoso.com',
+        SenderIPv4: '198.51.100.20',
+        RecipientEmailAddress: 'anna.smith@contoso.com',
+        Subject: 'Scan',
+        EmailDirection: 'Inbound',
+        DeliveryAction: 'Delivered',
+        Connectors: '',
+        Url: 'https://contoso.example/qr',
+        UrlDomain: 'contoso.example',
+        UrlLocation: 'QRCode',
+        FileName: 'scan.pdf',
+        FileType: 'pdf',
+      },
+    ];
+    // The same message through the partner's connector.
+    values.push({
+      ...values[0]!,
+      NetworkMessageId: 'a1000001-0000-4000-8000-0000000000e2',
+      SenderIPv4: '192.0.2.5',
+      Connectors: 'Fabrikam Partner',
+    });
+    const db = join(tmp.dir, 'hunting.db');
     const formats: string[] = [];
     for (const q of queries) {
-      // The columns the query projects, as the portal's CSV export heads them.
       const columns = q.kql
         .slice(q.kql.lastIndexOf('| project ') + '| project '.length)
         .split(',')
         .map((c) => c.trim());
       const file = join(tmp.dir, `${q.name}.csv`);
-      writeFileSync(file, `${columns.join(',')}\r\n`);
-      const s = await ingest([file], { db: join(tmp.dir, 'hunting.db'), profile: null });
+      const rows = values.map((v) => columns.map((c) => `"${v[c] ?? ''}"`).join(','));
+      writeFileSync(file, `${columns.join(',')}\r\n${rows.join('\r\n')}\r\n`);
+      const s = await ingest([file], { db, profile: await fixtureProfile() });
       expect(s.files[0]!.status, q.name).toBe('ingested');
+      expect(s.files[0]!.rejected, q.name).toBe(0);
       formats.push(s.files[0]!.format!);
     }
     expect(formats).toEqual([
@@ -311,6 +425,14 @@ describe('hostile values', () => {
       'Defender EmailUrlInfo CSV (UTF-8)',
       'Defender EmailAttachmentInfo CSV (UTF-8)',
     ]);
+    // Connectors tells the partner's message from the Direct Send one.
+    const store = openStore(db);
+    try {
+      const r = buildTenantReport(store, { profile: await fixtureProfile() });
+      expect(r.totals.byChannel).toEqual({ connector: 1, 'direct-send': 1 });
+    } finally {
+      store.close();
+    }
   });
 });
 

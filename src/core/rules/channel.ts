@@ -6,7 +6,7 @@
 import type { Channel } from '../assessment.js';
 import type { MessageEvidence } from '../evidence.js';
 import type { EvidenceRef, Finding } from '../finding.js';
-import { CONSUMER_TENANT_ID, connectorForIp, isAcceptedDomain, type TenantProfile } from '../profile.js';
+import { CONSUMER_TENANT_ID, connectorForIp, enabledAfter, isAcceptedDomain, type TenantProfile } from '../profile.js';
 import { finding, refs } from './make-finding.js';
 
 export interface ChannelResult {
@@ -170,12 +170,12 @@ export function classifyChannel(ev: MessageEvidence, profile: TenantProfile): Ch
         ...refs(ev.envelopeFrom, ev.connectingIp),
       ]),
     );
-    if (profile.rejectDirectSend === true && !predates(ev.receivedAt, profile.rejectDirectSendSince)) {
+    if (profile.rejectDirectSend === true && !mayPredate(ev.receivedAt, profile.rejectDirectSendSince)) {
       const since = profile.rejectDirectSendSince;
       findings.push(
         finding(
           'DS117',
-          `The profile says RejectDirectSend is enabled${since ? ` since ${since}` : ''}, yet this arrived by Direct Send${ev.receivedAt ? ` on ${ev.receivedAt}` : ''}`,
+          `The profile says RejectDirectSend is enabled${since ? ` since ${since}` : ''}, yet this arrived by Direct Send ${ev.receivedAt ? `on ${ev.receivedAt}` : '(receipt time unknown)'}`,
           refs(ev.envelopeFrom),
         ),
       );
@@ -196,9 +196,9 @@ export function classifyChannel(ev: MessageEvidence, profile: TenantProfile): Ch
   return result('external', 'stamped');
 }
 
-/** Received before the day RejectDirectSend was enabled (UTC): such mail predates the setting. */
-function predates(receivedAt: string | null, since: string | null): boolean {
+/** Received before RejectDirectSend was certainly in force (see enabledAfter): it may predate the setting. */
+function mayPredate(receivedAt: string | null, since: string | null): boolean {
   if (since === null || receivedAt === null) return false;
   const t = Date.parse(receivedAt);
-  return Number.isFinite(t) && t < Date.parse(`${since}T00:00:00Z`);
+  return Number.isFinite(t) && t < enabledAfter(since).from;
 }
