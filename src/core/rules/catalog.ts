@@ -209,9 +209,9 @@ export const MESSAGE_RULES = [
     severity: 'high',
     weight: 20,
     meaning:
-      'The profile says RejectDirectSend is enabled, yet this message arrived by Direct Send: the setting is not in force, or (when the profile gives no day it was enabled) the message predates it.',
+      'The profile says RejectDirectSend is enabled, yet this message arrived by Direct Send: the setting is not in force, or (when the profile does not say since when) the message predates it.',
     evidence:
-      'Profile rejectDirectSend: true, or the day it was enabled with the message received on or after it, and a Direct Send channel.',
+      'Profile rejectDirectSend: true, or the time it was enabled with the message received after it (with only a day, from the next day on), and a Direct Send channel.',
     action: 'Check Get-OrganizationConfig | Select RejectDirectSend and run `dsguard probe`.',
   },
   {
