@@ -3,8 +3,9 @@
  * as Export-Csv writes them in the session's culture — month-first on an en-US machine (`7/23/2026 10:01:22 PM`),
  * day-first on most others (`23/07/2026 22:01:22`, `23.07.2026 22:01:22`) — and month names
  * (`Jul 23, 2026 10:01:22 PM`, `23 Jul 2026 22:01:22`). Times without a zone are UTC (message trace and Defender
- * export UTC). Which numeric order a file uses is decided once for the file ({@link guessDateOrder}), so one
- * file is never read half one way and half the other. Hand-rolled because it runs on every row; linear, no
+ * export UTC). Which numeric order a file uses is decided once for the file ({@link guessDateOrder}), so its
+ * ambiguous dates (`05/07/2026`) are all read one way; a date that exists only the other way (`7/14/2026` in a
+ * day-first file) is read that way rather than refused. Hand-rolled because it runs on every row; linear, no
  * backtracking.
  * @module
  */
