@@ -17,6 +17,11 @@ const BITS_PER_KEY = 8;
 const MIN_KEYS = 1 << 16;
 /** 16 MiB: 10,000,000 keys at 13 bits a key. */
 const MAX_BITS = 2 ** 27;
+/**
+ * 64 MiB in all: past this (some 70,000,000 keys in one run) the last filter fills up instead of another being
+ * added, so more keys take the exact path — slower, never wrong — and memory stays bounded.
+ */
+const MAX_TOTAL_BYTES = 64 * 1024 * 1024;
 
 class BlockedBloom {
   readonly words: Int32Array;
@@ -72,6 +77,8 @@ export class FreshKeys {
   constructor(
     private readonly daysBefore: ReadonlySet<number>,
     expectedKeys = MIN_KEYS,
+    /** The most the filters take together before the last one is left to fill up (tests lower it). */
+    private readonly maxBytes = MAX_TOTAL_BYTES,
   ) {
     this.filters = [new BlockedBloom(Math.max(MIN_KEYS, expectedKeys))];
   }
@@ -87,7 +94,7 @@ export class FreshKeys {
     for (const f of this.filters) if (f.has(a, b)) return false;
     // A key that tested positive stays positive: only new ones need adding.
     let last = this.filters[this.filters.length - 1]!;
-    if (last.keys >= last.capacity) {
+    if (last.keys >= last.capacity && this.bytes < this.maxBytes) {
       last = new BlockedBloom(last.capacity * 2);
       this.filters.push(last);
     }

@@ -28,6 +28,17 @@ describe('FreshKeys', () => {
     expect(f.bytes).toBeLessThan(2 * 1024 * 1024);
   });
 
+  it('stops growing at its memory bound, and still never calls a key new twice', () => {
+    const f = new FreshKeys(new Set(), 1000, 256 * 1024);
+    const ks = keys(600_000, 'm');
+    for (const k of ks) f.claim(k.day, k.h);
+    // 64 + 128 + 256 KiB of filters: the last one then fills up instead of a fourth being added.
+    expect(f.bytes).toBe(448 * 1024);
+    let again = 0;
+    for (const k of ks) if (f.claim(k.day, k.h)) again++;
+    expect(again).toBe(0);
+  });
+
   it('doubts few new keys when sized for them', () => {
     const f = new FreshKeys(new Set(), 200_000);
     const ks = keys(200_000, 'b');
