@@ -144,10 +144,11 @@ export interface IngestSummary {
 
 /**
  * The profile settings stored assessments depend on, as one value: a store keeps one profile. RejectDirectSend
- * is left out (`withReject` gives the form stores were stamped with before): enabling it is the point of the
- * exercise, and the stored Direct Send rows are re-assessed when it changes (see {@link rejectSetting}).
+ * is left out: enabling it is the point of the exercise, and the stored Direct Send rows are re-assessed when it
+ * changes (see {@link rejectSetting}). `legacyReject` gives the form stores were stamped with before, which held
+ * it (`rejectDirectSend: null | false | true`).
  */
-function profileFingerprint(profile: TenantProfile | null, withReject = false): string {
+function profileFingerprint(profile: TenantProfile | null, legacyReject?: boolean | null): string {
   if (!profile) return 'none';
   return String(
     hash53(
@@ -156,9 +157,17 @@ function profileFingerprint(profile: TenantProfile | null, withReject = false): 
         t: profile.tenantIds,
         c: profile.connectors.map((c) => [c.name, c.senderIps.map((x) => x.text), c.certificateNames]),
         k: profile.knownSources.map((k) => [k.name, k.ips.map((x) => x.text), k.senders, k.subject]),
-        r: withReject ? profile.rejectDirectSend : undefined,
+        r: legacyReject,
       }),
     ),
+  );
+}
+
+/** Whether a store's stamp is this profile's, in the current form or the one stores were stamped with before. */
+function sameProfile(stamp: string, profile: TenantProfile | null): boolean {
+  return (
+    stamp === profileFingerprint(profile) ||
+    (profile !== null && [null, false, true].some((r) => stamp === profileFingerprint(profile, r)))
   );
 }
 
@@ -396,8 +405,9 @@ class Ingestor {
     }
     if (!guess) return null;
     if (guess.decided) return { order: guess.order, how: 'found', why: guess.why };
-    // Nothing in this file tells (a one-day detail export, say): the other exports of the run do.
-    if (this.runDateOrder) {
+    // Nothing in this file tells (a one-day detail export, say): the other exports of the run do. Not when its
+    // own dates contradict each other: that is for the user to sort out (the warning says so).
+    if (this.runDateOrder && !guess.conflict) {
       const { order, file, why } = this.runDateOrder;
       return { order, how: 'found', why: `as ${file} of the same run (${why})` };
     }
@@ -784,10 +794,6 @@ async function expandPaths(paths: readonly string[]): Promise<{ path: string; wa
 }
 
 /**
- * Ingest export files into the store. Never throws for a bad file or row: they are reported in the summary
- * (and through `onRowError`); throws only for store I/O failures.
- */
-/**
  * The numeric date order the run's CSV exports agree on: each decided by its own dates, all the same way (one
  * session exported them). `null` when none tells, or two disagree.
  */
@@ -815,6 +821,10 @@ async function totalSize(paths: readonly string[]): Promise<number> {
   return n;
 }
 
+/**
+ * Ingest export files into the store. Never throws for a bad file or row: they are reported in the summary
+ * (and through `onRowError`); throws only for store I/O failures.
+ */
 export async function ingest(paths: readonly string[], opts: IngestOptions): Promise<IngestSummary> {
   let store: DsguardStore;
   let own = false;
@@ -838,7 +848,8 @@ export async function ingest(paths: readonly string[], opts: IngestOptions): Pro
   try {
     const fp = profileFingerprint(opts.profile);
     const previous = store.meta('profile');
-    if (previous !== null && previous !== fp && previous !== profileFingerprint(opts.profile, true)) {
+    const same = previous === null || sameProfile(previous, opts.profile);
+    if (!same) {
       summary.warnings.push(
         'the store holds rows assessed with another profile: keep one profile per store (or start a new --db)',
       );
@@ -847,9 +858,13 @@ export async function ingest(paths: readonly string[], opts: IngestOptions): Pro
     const rejectBefore = store.meta('reject-direct-send') ?? rejectSetting(null);
     store.transaction(() => {
       store.setMeta('profile', fp);
-      store.setMeta('reject-direct-send', reject);
-      // RejectDirectSend enabled, or its day or time changed: the stored Direct Send rows' DS117 changes with it.
-      if (reject !== rejectBefore) store.queueDirectSend();
+      // RejectDirectSend enabled, or its day or time changed, in the store's own profile: the stored Direct Send
+      // rows' DS117 changes with it. Never under another profile (or none): that would re-assess them wrongly,
+      // and rows that left Direct Send would not come back.
+      if (same && opts.profile !== null) {
+        store.setMeta('reject-direct-send', reject);
+        if (reject !== rejectBefore) store.queueDirectSend();
+      }
     });
     const ingestor = new Ingestor(store, opts);
     ingestor.reassessPending();

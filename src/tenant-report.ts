@@ -192,12 +192,16 @@ function enforcementOf(
     const after = enabledAfter(since);
     const switchDay = dayOf(Date.parse(`${after.day}T00:00:00Z`));
     rows.push(...q.groupClasses(switchDay + 1));
-    if (after.exact)
-      rows.push(...q.sourceMessagesFrom(switchDay, `${new Date(after.from).toISOString().slice(0, 19)}Z`));
+    const fromIso = `${new Date(after.from).toISOString().slice(0, 19)}Z`;
+    if (after.exact) rows.push(...q.sourceMessagesFrom(switchDay, fromIso));
     else {
       for (const c of q.groupClassesOn(switchDay)) if (c.channel === 'direct-send') out.onEnablingDay += c.messages;
     }
-    coveredAfter = range !== null && (after.exact ? range.last >= switchDay : range.last > switchDay);
+    // Exports that end on the day of the switch cover what came after it only if a message of theirs did (the
+    // aggregates know days, not times: the stored messages of that day tell).
+    coveredAfter =
+      range !== null &&
+      (range.last > switchDay || (after.exact && range.last === switchDay && q.messageOnDayFrom(switchDay, fromIso)));
   }
   const byGroup = new Map<number, { messages: number; lastSeen: string }>();
   for (const c of rows) {
@@ -209,7 +213,7 @@ function enforcementOf(
     if (c.lastSeen > g.lastSeen) g.lastSeen = c.lastSeen;
     byGroup.set(c.grp, g);
   }
-  // A source the report's --since leaves out has no id here; its verdict is over its whole history, as listed ones.
+  // A source the report's --since leaves out has no id here, and its verdict is over its whole history.
   const history = byGroup.size > 0 ? listBy(q.groupClasses(null)) : new Map<number, GroupClassRow[]>();
   for (const [grp, g] of byGroup) {
     const s = sourceOf.get(grp);
@@ -217,7 +221,7 @@ function enforcementOf(
     out.sources.push({
       id: s?.id ?? '',
       ips: s?.ips ?? (ipsOf.get(grp) ?? []).filter((ip) => ip !== ''),
-      verdict: worstVerdict(history.get(grp) ?? []),
+      verdict: s?.verdict ?? worstVerdict(history.get(grp) ?? []),
       messages: g.messages,
       lastSeen: g.lastSeen,
     });

@@ -170,7 +170,10 @@ export function profileFromPlain(p: PlainProfile): TenantProfile {
  * given (mail on that day may predate the switch). `day`: the UTC day of the switch; `exact`: a time was given.
  */
 export function enabledAfter(since: string): { from: number; day: string; exact: boolean } {
+  if (since.length > 10) {
+    const from = Date.parse(since);
+    return { from, day: new Date(from).toISOString().slice(0, 10), exact: true };
+  }
   const day = since.slice(0, 10);
-  if (since.length > 10) return { from: Date.parse(since), day, exact: true };
   return { from: Date.parse(`${day}T00:00:00Z`) + 86_400_000, day, exact: false };
 }

@@ -82,43 +82,42 @@ function kqlDomains(domains: readonly string[]): string {
 }
 
 /**
- * Defender advanced hunting (Defender for Office 365 Plan 2): mail from the tenant's own domains received from
- * outside (Direct Send, spoofs, connector mail) or within it (authenticated Intra-org mail: it settles the trace
- * candidates), with the columns `dsguard ingest` reads, and the URL and attachment rows of the same messages
- * (QR-code URLs included). 30 days: what advanced hunting keeps. None without a domain name to put in them.
+ * Defender advanced hunting (Defender for Office 365 Plan 2), for mail from the tenant's own domains: what came
+ * in from outside (Direct Send, spoofs, connector mail) with the columns `dsguard ingest` reads, and the URL and
+ * attachment rows of those messages (QR-code URLs included); apart, the same domains' Intra-org (authenticated)
+ * mail, which settles the trace candidates — apart because it is most of a tenant's mail, and a query returns at
+ * most 100,000 rows. 30 days: what advanced hunting keeps. None without a domain name to put in them.
  */
 function huntingQueries(domains: readonly string[]): { name: string; kql: string }[] {
   const list = kqlDomains(domains);
   if (list === '') return [];
-  const own = `EmailEvents
-| where Timestamp > ago(30d) and EmailDirection in ("Inbound", "Intra-org")
+  const own = (direction: string) => `EmailEvents
+| where Timestamp > ago(30d) and EmailDirection == "${direction}"
 | where SenderMailFromDomain in~ (${list}) or SenderFromDomain in~ (${list})`;
-  return [
-    {
-      name: 'hunting-emailevents',
-      kql: `${own}
-| project Timestamp, NetworkMessageId, InternetMessageId, SenderMailFromAddress, SenderMailFromDomain,
+  const columns = `| project Timestamp, NetworkMessageId, InternetMessageId, SenderMailFromAddress, SenderMailFromDomain,
     SenderFromAddress, SenderFromDomain, SenderDisplayName, SenderIPv4, SenderIPv6, RecipientEmailAddress, Subject,
     EmailDirection, DeliveryAction, DeliveryLocation, ThreatTypes, DetectionMethods, AuthenticationDetails,
-    Connectors, AttachmentCount, UrlCount`,
-    },
+    Connectors, AttachmentCount, UrlCount`;
+  const inbound = `let messages = ${own('Inbound').replace(/\n/g, '\n    ')}
+    | distinct NetworkMessageId;`;
+  return [
+    { name: 'hunting-emailevents', kql: `${own('Inbound')}\n${columns}` },
     {
       name: 'hunting-urls',
-      kql: `let messages = ${own.replace(/\n/g, '\n    ')}
-    | distinct NetworkMessageId;
+      kql: `${inbound}
 EmailUrlInfo
 | where Timestamp > ago(30d) and NetworkMessageId in (messages)
 | project Timestamp, NetworkMessageId, Url, UrlDomain, UrlLocation`,
     },
     {
       name: 'hunting-attachments',
-      kql: `let messages = ${own.replace(/\n/g, '\n    ')}
-    | distinct NetworkMessageId;
+      kql: `${inbound}
 EmailAttachmentInfo
 | where Timestamp > ago(30d) and NetworkMessageId in (messages)
 | project Timestamp, NetworkMessageId, SenderFromAddress, RecipientEmailAddress, FileName, FileType, SHA256,
     FileSize, ThreatTypes`,
     },
+    { name: 'hunting-intraorg', kql: `${own('Intra-org')}\n${columns}` },
   ];
 }
 
@@ -133,11 +132,12 @@ export function collectionScript(input: CollectionScriptInput): string {
   const hunting =
     queries.length === 0
       ? ''
-      : `# 4. With Defender for Office 365 Plan 2 (advanced hunting keeps 30 days): these queries are saved in the
-#    'queries' folder. Run each in the Defender portal (Hunting > Advanced hunting) and export the results as CSV
-#    into the exports folder: ingest then tells Direct Send from connector and authenticated mail, and adds
-#    SPF/DKIM/DMARC, threat verdicts, URLs (QR codes included) and attachments. A query returns at most 100,000
-#    rows: if the portal says the results were cut, run it again over shorter periods (Timestamp between (...)).
+      : `
+# With Defender for Office 365 Plan 2 (advanced hunting keeps 30 days): these queries are saved first, in the
+# 'queries' folder. Run each in the Defender portal (Hunting > Advanced hunting) and export the results as CSV
+# into the exports folder: ingest then tells Direct Send from connector and authenticated mail, and adds
+# SPF/DKIM/DMARC, threat verdicts, URLs (QR codes included) and attachments. A query returns at most 100,000
+# rows: if the portal says the results were cut, run it again over shorter periods (Timestamp between (...)).
 $QueryDir = Join-Path $OutDir 'queries'
 New-Item -ItemType Directory -Force -Path $QueryDir | Out-Null
 $Queries = [ordered]@{
@@ -145,8 +145,7 @@ ${queries.map((q) => `  '${q.name}' = @'\n${q.kql}\n'@`).join('\n')}
 }
 foreach ($Name in $Queries.Keys) {
   Set-Content -Path (Join-Path $QueryDir ($Name + '.kql')) -Value $Queries[$Name] -Encoding UTF8
-}
-`;
+}`;
   const domains = psList(input.domains);
   const days = Math.max(1, Math.min(90, Math.floor(input.days)));
   const notify = input.notifyAddress === null ? '' : ` -NotifyAddress ${psQuote(input.notifyAddress)}`;
@@ -161,6 +160,7 @@ $OutDir = ${out}
 New-Item -ItemType Directory -Force -Path $OutDir | Out-Null
 $End = (Get-Date).ToUniversalTime()
 $Start = $End.AddDays(-${days})
+${hunting}
 
 # 1. Historical search (up to 90 days): inbound messages that matched no connector. When the UTF-16 CSV report
 #    is ready (Get-HistoricalSearch shows it; -NotifyAddress mails you), download it from the EAC
@@ -204,6 +204,5 @@ foreach ($Message in $Candidates) {
     Export-Csv -Path $DetailFile -Append -NoTypeInformation -Encoding UTF8
   Start-Sleep -Seconds 3   # 100 requests per 5 minutes
 }
-
-${hunting}`;
+`;
 }

@@ -31,8 +31,13 @@ class BlockedBloom {
   readonly capacity: number;
   keys = 0;
 
+  /** Bits of a filter sized for `keys` (a power of two, at most MAX_BITS). */
+  static bitsFor(keys: number): number {
+    return Math.min(MAX_BITS, Math.max(512, 2 ** Math.ceil(Math.log2(keys * BITS_PER_KEY))));
+  }
+
   constructor(keys: number) {
-    const bits = Math.min(MAX_BITS, Math.max(512, 2 ** Math.ceil(Math.log2(keys * BITS_PER_KEY))));
+    const bits = BlockedBloom.bitsFor(keys);
     this.words = new Int32Array(bits >>> 5);
     this.blockMask = (bits >>> 9) - 1;
     this.capacity = Math.floor(bits / BITS_PER_KEY);
@@ -81,6 +86,7 @@ export class FreshKeys {
     private readonly maxBytes = MAX_TOTAL_BYTES,
   ) {
     this.filters = [new BlockedBloom(Math.max(MIN_KEYS, expectedKeys))];
+    this.total = this.filters[0]!.words.byteLength;
   }
 
   /** `true` when (day, h) was certainly never inserted; either way it counts as inserted from now on. */
@@ -94,16 +100,19 @@ export class FreshKeys {
     for (const f of this.filters) if (f.has(a, b)) return false;
     // A key that tested positive stays positive: only new ones need adding.
     let last = this.filters[this.filters.length - 1]!;
-    if (last.keys >= last.capacity && this.bytes < this.maxBytes) {
+    if (last.keys >= last.capacity && this.bytes + BlockedBloom.bitsFor(last.capacity * 2) / 8 <= this.maxBytes) {
       last = new BlockedBloom(last.capacity * 2);
       this.filters.push(last);
+      this.total += last.words.byteLength;
     }
     last.add(a, b);
     return true;
   }
 
+  private total: number;
+
   /** Bytes held by the filters. */
   get bytes(): number {
-    return this.filters.reduce((n, f) => n + f.words.byteLength, 0);
+    return this.total;
   }
 }

@@ -79,6 +79,13 @@ export class ReportQueries {
     return rows.map((r) => ({ ...r, candidate: r.candidate === 1 }));
   }
 
+  /** Whether a stored message of `day` was received at or after `iso`. */
+  messageOnDayFrom(day: number, iso: string): boolean {
+    return (
+      this.db.prepare('SELECT 1 FROM message WHERE day = ? AND received_at >= ? LIMIT 1').get(day, iso) !== undefined
+    );
+  }
+
   /**
    * Per source group and class, the stored source messages of one day received at or after `iso` (an ISO time
    * in the stored form): the part of a day after a given moment, read from the messages of that day only.

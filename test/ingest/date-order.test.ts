@@ -122,6 +122,21 @@ describe('numeric date order', () => {
     expect(days(db)).toEqual(['2026-07-05', '2026-07-06', '2026-07-14']);
   });
 
+  it('leaves a file whose own dates contradict each other to the user, whatever the run says', async () => {
+    const profile = await fixtureProfile();
+    const trace = join(tmp.dir, 'a-trace.csv');
+    writeFileSync(trace, traceOf(['14/07/2026 08:15:02', '05/07/2026 09:00:00']));
+    // Appended to by an en-GB and an en-US session.
+    const mixed = join(tmp.dir, 'b-mixed.csv');
+    writeFileSync(mixed, traceOf(['13/07/2026 10:00:00', '7/15/2026 11:00:00 AM']).replace(/a2000001/g, 'a3000001'));
+    const s = await ingest([trace, mixed], { db: join(tmp.dir, 'a.db'), profile });
+    expect(s.files[1]!.dateOrder).toMatchObject({ how: 'assumed' });
+    expect(s.warnings).toHaveLength(1);
+    expect(s.warnings[0]).toMatch(
+      /b-mixed\.csv: both 13\/07\/2026 \(day-first, 1 such\) and 7\/15\/2026 \(month-first, 1 such\) appear/,
+    );
+  });
+
   it('reads dates only from the date columns: a date-like subject decides nothing', async () => {
     // An en-US export of 1-10 July (every date reads both ways) with one subject an attacker wrote.
     const dates = Array.from({ length: 10 }, (_, i) => `7/${10 - i}/2026 9:00:00 AM`);

@@ -86,6 +86,7 @@ describe('export dates: day-first or month-first, decided for the file', () => {
     expect(guess('14/07/2026', '15/07/2026', '7/14/2026')).toEqual({
       order: 'dmy',
       decided: false,
+      conflict: true,
       why: 'both 14/07/2026 (day-first, 2 such) and 7/14/2026 (month-first, 1 such) appear',
     });
     // A date that exists neither way (31/31) is left out: it neither settles the order nor stretches a span.

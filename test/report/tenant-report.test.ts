@@ -16,6 +16,7 @@ import {
   psQuote,
 } from '../../src/report/tenant-report-powershell.js';
 import { renderTenantCsv, renderTenantMarkdown, renderTenantText } from '../../src/report/tenant-report-text.js';
+import { hash53 } from '../../src/store/keys.js';
 import { LISTED_SENDERS } from '../../src/store/source-stats.js';
 import { buildTenantReport, type TenantReport } from '../../src/tenant-report.js';
 import { expectGolden, expectGoldenText } from '../helpers/golden.js';
@@ -127,10 +128,11 @@ describe('tenant report', () => {
       const timed = at('2026-07-22T03:00:00Z');
       expect(timed.enforcement).toMatchObject({ state: 'fails', directSend: 7, onEnablingDay: 0 });
       expect(at('2026-07-22T03:25:00Z').enforcement).toMatchObject({ directSend: 5 });
-      // The report's --since does not change what the check reads (sources it leaves out have no id here).
+      // The report's --since does not change what the check reads (a source is named and judged as the report
+      // lists it, over the --since window, or without an id when the window leaves it out).
       const noIds = (r: TenantReport) => ({
         ...r.enforcement,
-        sources: r.enforcement!.sources.map((x) => ({ ...x, id: '' })),
+        sources: r.enforcement!.sources.map((x) => ({ ...x, id: '', verdict: '' })),
       });
       expect(noIds(at('2026-07-22', store, { since: '2026-07-26' }))).toEqual(noIds(fails));
       // No Direct Send since the 26th, but internal mail from summary rows that cannot tell.
@@ -139,8 +141,10 @@ describe('tenant report', () => {
       expect(renderTenantText(undetermined, { limit: null })).toContain(
         'UNDETERMINED: no Direct Send seen since 2026-07-26',
       );
-      // Enabled after the exports end: they cannot tell.
+      // Enabled after the exports end: they cannot tell — also when they end on that day, before its time.
       expect(at('2026-08-01').enforcement).toMatchObject({ state: 'not-covered', directSend: 0, sources: [] });
+      expect(at('2026-07-27T23:59:00Z').enforcement).toMatchObject({ state: 'not-covered' });
+      expect(at('2026-07-27T07:00:00Z').enforcement).toMatchObject({ state: 'undetermined', undetermined: 1 });
       // Enabled, day not given: every Direct Send counts, and the report asks when.
       const undated = at(null);
       expect(undated.enforcement).toMatchObject({ state: 'unclear', since: null, directSend: 10 });
@@ -215,6 +219,53 @@ describe('tenant report', () => {
     expect(after.filter(([day]) => (day as string) > '2026-07-22').every(([, has]) => has)).toBe(true);
     expect(after.filter(([day]) => (day as string) <= '2026-07-22').some(([, has]) => has)).toBe(false);
     expect(after.some(([, has]) => has)).toBe(true);
+    // A run without the profile re-assesses nothing (it would do so under the wrong profile), and the next run
+    // with it finds the setting unchanged.
+    const other = join(tmp.dir, 'other-trace.csv');
+    writeTraceRow(other, {
+      id: 'a1000001-0000-4000-8000-0000000000d1',
+      sender: 'x@fabrikam.com',
+      fromIp: '203.0.113.9',
+      subject: 'hi',
+    });
+    const bare = await ingest([other], { db: store, profile: null });
+    expect(bare.reassessed).toBe(0);
+    const back = await ingest(fixtureFiles(), {
+      db: store,
+      profile: { ...base, rejectDirectSend: true, rejectDirectSendSince: '2026-07-22' },
+    });
+    expect(back.reassessed).toBe(0);
+    expect(ds117()).toEqual(after);
+  });
+
+  it('takes a store stamped before RejectDirectSend left the profile stamp for the same profile', async () => {
+    const base = await fixtureProfile();
+    const store = join(tmp.dir, 'stamped.db');
+    await ingest(fixtureFiles(), { db: store, profile: base });
+    // The stamp as earlier versions wrote it: the profile with rejectDirectSend (false here) in it.
+    const legacy = String(
+      hash53(
+        JSON.stringify({
+          d: base.acceptedDomains,
+          t: base.tenantIds,
+          c: base.connectors.map((c) => [c.name, c.senderIps.map((x) => x.text), c.certificateNames]),
+          k: base.knownSources.map((k) => [k.name, k.ips.map((x) => x.text), k.senders, k.subject]),
+          r: false,
+        }),
+      ),
+    );
+    const s = openStore(store);
+    s.transaction(() => {
+      s.setMeta('profile', legacy);
+      s.db.prepare("DELETE FROM meta WHERE key = 'reject-direct-send'").run();
+    });
+    s.close();
+    const enabled = await ingest(fixtureFiles(), {
+      db: store,
+      profile: { ...base, rejectDirectSend: true, rejectDirectSendSince: null },
+    });
+    expect(enabled.warnings).toEqual([]);
+    expect(enabled.reassessed).toBeGreaterThan(0);
   });
 
   it('tells legitimate sources from spoofs and lists P2-only spoofs apart', () => {
@@ -372,7 +423,12 @@ describe('hostile values', () => {
       name: m[1]!,
       kql: m[2]!,
     }));
-    expect(queries.map((q) => q.name)).toEqual(['hunting-emailevents', 'hunting-urls', 'hunting-attachments']);
+    expect(queries.map((q) => q.name)).toEqual([
+      'hunting-emailevents',
+      'hunting-urls',
+      'hunting-attachments',
+      'hunting-intraorg',
+    ]);
     // A value that is no domain name never reaches the query text (the PowerShell list quotes it).
     for (const q of queries) expect(q.kql).not.toContain('drop');
     expect(queries[0]!.kql).toContain('SenderMailFromDomain in~ ("contoso.com")');
@@ -413,7 +469,16 @@ describe('hostile values', () => {
         .split(',')
         .map((c) => c.trim());
       const file = join(tmp.dir, `${q.name}.csv`);
-      const rows = values.map((v) => columns.map((c) => `"${v[c] ?? ''}"`).join(','));
+      // The Intra-org query: the tenant's own authenticated mail (other messages).
+      const of = (v: Record<string, string>) =>
+        q.name === 'hunting-intraorg'
+          ? {
+              ...v,
+              NetworkMessageId: v.NetworkMessageId!.replace('-0000000000e', '-0000000000f'),
+              EmailDirection: 'Intra-org',
+            }
+          : v;
+      const rows = values.map((v) => columns.map((c) => `"${of(v)[c] ?? ''}"`).join(','));
       writeFileSync(file, `${columns.join(',')}\r\n${rows.join('\r\n')}\r\n`);
       const s = await ingest([file], { db, profile: await fixtureProfile() });
       expect(s.files[0]!.status, q.name).toBe('ingested');
@@ -424,12 +489,13 @@ describe('hostile values', () => {
       'Defender EmailEvents CSV (UTF-8)',
       'Defender EmailUrlInfo CSV (UTF-8)',
       'Defender EmailAttachmentInfo CSV (UTF-8)',
+      'Defender EmailEvents CSV (UTF-8)',
     ]);
-    // Connectors tells the partner's message from the Direct Send one.
+    // Connectors tells the partner's message from the Direct Send one; Intra-org mail is the tenant's own.
     const store = openStore(db);
     try {
       const r = buildTenantReport(store, { profile: await fixtureProfile() });
-      expect(r.totals.byChannel).toEqual({ connector: 1, 'direct-send': 1 });
+      expect(r.totals.byChannel).toEqual({ authenticated: 2, connector: 1, 'direct-send': 1 });
     } finally {
       store.close();
     }

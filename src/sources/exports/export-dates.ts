@@ -208,6 +208,8 @@ export interface DateOrderGuess {
   decided: boolean;
   /** What decided it, for the user (a date that reads one way only, or the days they span either way). */
   why: string;
+  /** Set when dates that read only one way and dates that read only the other both appear (not a lack of them). */
+  conflict?: true;
 }
 
 /** The day number of a calendar date, `null` when the date does not exist. */
@@ -247,6 +249,7 @@ export function guessDateOrder(dates: readonly NumericDate[]): DateOrderGuess | 
     return {
       order,
       decided: false,
+      conflict: true,
       why: `both ${show(dm)} (day-first, ${dayFirstOnly.length} such) and ${show(md)} (month-first, ${monthFirstOnly.length} such) appear`,
     };
   }

@@ -222,7 +222,6 @@ function jsonKeys(records: Record<string, unknown>[]): string[] {
   return [...keys];
 }
 
-/** Sniff an export file's format from its first bytes. */
 /**
  * The numeric date order of a CSV export as {@link sniffExportFile} finds it, `null` for any other file (JSON is
  * not read whole for this): what ingest asks of every file of a run before reading any.
@@ -232,6 +231,7 @@ export async function sniffCsvDateOrder(path: string): Promise<DateOrderGuess | 
   return r.status === 'ok' ? (r.info.dateOrder ?? null) : null;
 }
 
+/** Sniff an export file's format from its first bytes. */
 export async function sniffExportFile(
   path: string,
   limits = DEFAULT_EXPORT_LIMITS,
