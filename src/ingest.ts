@@ -263,6 +263,10 @@ class Ingestor {
     const now = () => (this.opts.now?.() ?? new Date()).toISOString();
     const existing = this.store.fileBySha(summary.sha256);
     if (existing?.status === 'complete') return { ...summary, status: 'skipped' };
+    const guess = info.dateOrder;
+    if (this.runDateOrder === undefined && !existing && !this.opts.dateOrder && guess && !guess.decided) {
+      this.runDateOrder = guess.conflict ? undefined : await runDateOrder(this.runPaths);
+    }
     summary.dateOrder = this.dateOrder(path, info, existing);
     if (summary.dateOrder) {
       const { order, how, why } = summary.dateOrder;
@@ -414,8 +418,12 @@ class Ingestor {
     return { order: guess.order, how: 'assumed', why: guess.why };
   }
 
-  /** The order the run's CSV files agree on, from those whose own dates tell (see {@link runDateOrder}). */
-  runDateOrder: { order: DateOrder; file: string; why: string } | null = null;
+  /**
+   * The order the run's CSV files agree on, from those whose own dates tell (see {@link runDateOrder}): sought
+   * only when a file needs it (`undefined` until then), over `runPaths`.
+   */
+  runDateOrder: { order: DateOrder; file: string; why: string } | null | undefined = undefined;
+  runPaths: readonly string[] = [];
 
   /** Bucket of a count-only row (numeric cache: the string-keyed lookup is per row otherwise). */
   private countBucket(day: number, channel: number): number {
@@ -869,7 +877,7 @@ export async function ingest(paths: readonly string[], opts: IngestOptions): Pro
     const ingestor = new Ingestor(store, opts);
     ingestor.reassessPending();
     const inputs = await expandPaths(paths);
-    if (!opts.dateOrder) ingestor.runDateOrder = await runDateOrder(inputs.map((i) => i.path));
+    ingestor.runPaths = inputs.map((i) => i.path);
     store.expectDeliveries((await totalSize(inputs.map((i) => i.path))) / BYTES_PER_DELIVERY_GUESS);
     for (const { path, walked } of inputs) {
       const f = await ingestor.ingestFile(path);
