@@ -301,8 +301,7 @@ class Ingestor {
     const commit = () => {
       // A long run writes its source counts out as it goes (with the batch, so a rollback takes both back).
       if (this.sources?.large) this.sources.flush(db);
-      this.store.flushDeliveries();
-      db.exec('COMMIT');
+      this.store.commit();
       open = false;
       inGroup = 0;
       summary.read += group.read;
@@ -331,7 +330,7 @@ class Ingestor {
       try {
         for await (const batch of batches) {
           if (!open) {
-            db.exec('BEGIN');
+            this.store.begin();
             open = true;
           }
           const counts = this.writeBatch(batch, info.adapter, record, path);
@@ -362,8 +361,7 @@ class Ingestor {
         if (!conflict && open) commit();
       } catch (error) {
         if (open) {
-          this.store.discardDeliveries();
-          if (db.inTransaction) db.exec('ROLLBACK');
+          this.store.rollback();
           this.sources = null;
         }
         this.forgetBuckets();
@@ -375,8 +373,7 @@ class Ingestor {
       if (!conflict) break;
       // A count-only row met a delivery this file stored in full a few rows earlier (the worker cannot see
       // uncommitted rows): take back the open transaction and read the rest of the file on this thread.
-      this.store.discardDeliveries();
-      if (open && db.inTransaction) db.exec('ROLLBACK');
+      if (open) this.store.rollback();
       open = false;
       inGroup = 0;
       clearGroup();

@@ -169,7 +169,7 @@ function enforcementOf(
   q: ReportQueries,
   profile: TenantProfile,
   sourceOf: ReadonlyMap<number, SourceEntry>,
-  ipsOf: ReadonlyMap<number, string[]>,
+  ipsOf: ReadonlyMap<number, { ip: string }[]>,
 ): Enforcement {
   const since = profile.rejectDirectSendSince;
   const range = q.dayRange();
@@ -213,15 +213,20 @@ function enforcementOf(
     if (c.lastSeen > g.lastSeen) g.lastSeen = c.lastSeen;
     byGroup.set(c.grp, g);
   }
-  // A source the report's --since leaves out has no id here, and its verdict is over its whole history.
-  const history = byGroup.size > 0 ? listBy(q.groupClasses(null)) : new Map<number, GroupClassRow[]>();
+  // A source the report's --since leaves out has no id here, and its verdict is over its whole history (read
+  // only when there is such a source).
+  let history: Map<number, GroupClassRow[]> | null = null;
+  const verdictOf = (grp: number) => {
+    history ??= listBy(q.groupClasses(null));
+    return worstVerdict(history.get(grp) ?? []);
+  };
   for (const [grp, g] of byGroup) {
     const s = sourceOf.get(grp);
     out.directSend += g.messages;
     out.sources.push({
       id: s?.id ?? '',
-      ips: s?.ips ?? (ipsOf.get(grp) ?? []).filter((ip) => ip !== ''),
-      verdict: s?.verdict ?? worstVerdict(history.get(grp) ?? []),
+      ips: s?.ips ?? (ipsOf.get(grp) ?? []).map((r) => r.ip).filter((ip) => ip !== ''),
+      verdict: s?.verdict ?? verdictOf(grp),
       messages: g.messages,
       lastSeen: g.lastSeen,
     });
@@ -467,10 +472,7 @@ export function buildTenantReport(store: DsguardStore, opts: TenantReportOptions
     }
   }
 
-  const enforcement =
-    profile?.rejectDirectSend === true
-      ? enforcementOf(q, profile, sourceOf, new Map([...ipsBy].map(([grp, rows]) => [grp, rows.map((r) => r.ip)])))
-      : null;
+  const enforcement = profile?.rejectDirectSend === true ? enforcementOf(q, profile, sourceOf, ipsBy) : null;
 
   const domains = profile?.acceptedDomains ?? [];
   const connectorPlan = planConnectors(sources, profile, notes);

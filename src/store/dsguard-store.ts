@@ -177,7 +177,7 @@ export class DsguardStore {
     this.reloadBuckets();
     // Every delivery key is counted in a bucket of its own day, and buckets are never deleted: the days of the
     // buckets are the days that may hold keys.
-    this.daysBefore = new Set([...this.bucketIds.keys()].map((k) => Number(k.slice(0, k.indexOf('|')))));
+    this.daysBefore = new Set((p('SELECT DISTINCT day FROM bucket').all() as { day: number }[]).map((r) => r.day));
   }
 
   static open(path: string, opts: { readonly?: boolean; cacheMiB?: number } = {}): StoreOpenResult {
@@ -205,9 +205,26 @@ export class DsguardStore {
   }
 
   close(): void {
-    // Keys still waiting belong to a transaction that was never committed: they end with it.
-    this.discardDeliveries();
     this.db.close();
+  }
+
+  /**
+   * Open a transaction the caller ends with {@link commit} or {@link rollback}, for work spread over several calls
+   * (an ingest's batches); delivery keys waiting for their statement are written or dropped with it.
+   */
+  begin(): void {
+    this.db.exec('BEGIN');
+  }
+
+  commit(): void {
+    this.flushDeliveries();
+    this.db.exec('COMMIT');
+  }
+
+  /** Take the open transaction back (SQLite may have done so already after an I/O error). */
+  rollback(): void {
+    this.discardDeliveries();
+    if (this.db.inTransaction) this.db.exec('ROLLBACK');
   }
 
   transaction<R>(fn: () => R): R {
@@ -320,8 +337,8 @@ export class DsguardStore {
 
   /**
    * Insert a delivery key; `true` when it is new. A key that is certainly new (see {@link FreshKeys}) is
-   * written with others later in the same transaction: {@link flushDeliveries} before it commits (the
-   * store's `transaction` does), {@link discardDeliveries} when it rolls back.
+   * written with others later in the same transaction, before it commits ({@link transaction} and {@link commit}
+   * see to it) or dropped when it rolls back ({@link rollback}).
    */
   insertDelivery(day: number, h: number, bucket: number, stored: boolean): boolean {
     this.freshKeys ??= new FreshKeys(this.daysBefore);
@@ -352,7 +369,7 @@ export class DsguardStore {
   }
 
   /** After a rollback: the waiting keys went with it. */
-  discardDeliveries(): void {
+  private discardDeliveries(): void {
     this.keys.count = 0;
   }
 

@@ -130,8 +130,7 @@ async function sampleDateOrder(
   if (columns.length === 0) return null;
   const dates: NumericDate[] = [];
   const parse = (text: string) => {
-    const rows = new Papa.Parser({ delimiter: layout.col, quoteChar: '"', escapeChar: '"' }).parse(text, 0, false)
-      .data as string[][];
+    const rows = new Papa.Parser(papaConfig(layout.col)).parse(text, 0, false).data as string[][];
     for (const row of rows) {
       for (const i of columns) {
         const d = numericDateOf(row[i] ?? '');
@@ -163,6 +162,13 @@ async function sampleDateOrder(
   return guessDateOrder(dates);
 }
 
+/** Papa Parse for a CSV export: its delimiter (and line end, once known), `"` quotes doubled inside. */
+function papaConfig(delimiter: string, newline?: string): Papa.ParseConfig {
+  const config: Papa.ParseConfig = { delimiter, quoteChar: '"', escapeChar: '"' };
+  if (newline !== undefined) config.newline = newline as Papa.ParseConfig['newline'];
+  return config;
+}
+
 /** Find the header row: skip `#TYPE …` (Export-Csv without -NoTypeInformation) and blank or `#` lines. */
 function csvLayout(text: string): CsvLayout | null {
   let pos = 0;
@@ -179,7 +185,7 @@ function csvLayout(text: string): CsvLayout | null {
     const counts = [',', '\t', ';'].map((c) => ({ c, n: line.split(c).length }));
     counts.sort((a, b) => b.n - a.n);
     const col = counts[0]!.c;
-    const fields = new Papa.Parser({ delimiter: col, quoteChar: '"', escapeChar: '"' }).parse(line, 0, false).data;
+    const fields = new Papa.Parser(papaConfig(col)).parse(line, 0, false).data;
     const header = ((fields as string[][])[0] ?? []).map((h) => h.trim());
     return { skipChars: next, header, col, rowDelim };
   }
@@ -529,7 +535,7 @@ async function* readCsv(
   let layout: CsvLayout | null = null;
   let fast: ReturnType<typeof initParser> | null = null;
   let schema: Schema | null = null;
-  let papaConfig: Papa.ParseConfig | null = null;
+  let exactConfig: Papa.ParseConfig | null = null;
   let n = 0;
   let batch: RawRow[] = [];
   const tooLong = () =>
@@ -552,7 +558,7 @@ async function* readCsv(
   };
   /** Papa: hand on the complete records of `text`; returns the open record (the last one is complete at the end). */
   const parseExactly = (text: string, final: boolean): string => {
-    const result = new Papa.Parser(papaConfig!).parse(text, 0, !final) as Papa.ParseResult<string[]>;
+    const result = new Papa.Parser(exactConfig!).parse(text, 0, !final) as Papa.ParseResult<string[]>;
     const rows = result.data;
     const errors = new Map<number, string>();
     let unclosed = -1;
@@ -625,12 +631,7 @@ async function* readCsv(
         };
         (schema as Schema & { skip: number }).skip = 0;
         fast = initParser(schema);
-        papaConfig = {
-          delimiter: layout.col,
-          newline: layout.rowDelim as Papa.ParseConfig['newline'],
-          quoteChar: '"',
-          escapeChar: '"',
-        };
+        exactConfig = papaConfig(layout.col, layout.rowDelim);
         text = pendingText.slice(layout.skipChars);
         pendingText = '';
       }
