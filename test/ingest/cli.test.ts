@@ -34,6 +34,25 @@ describe('dsguard ingest / report / powershell', () => {
     expect(r.code).toBe(0);
   });
 
+  it('takes --date-order dmy|mdy|auto for numeric dates, and refuses anything else with exit 2', async () => {
+    const file = join(tmp.dir, 'one-day.csv');
+    writeFileSync(
+      file,
+      '"MessageTraceId","Received","SenderAddress","RecipientAddress","FromIP","Subject"\r\n' +
+        '"a1000001-0000-4000-8000-0000000000c1","05/07/2026 08:15:02","x@fabrikam.com","b@contoso.com","203.0.113.9","hi"\r\n',
+    );
+    const bad = await runCli(['ingest', file, '--db', join(tmp.dir, 'd.db'), '--date-order', 'ymd']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--date-order must be one of auto, mdy, dmy (got "ymd")');
+    const given = await runCli(['ingest', file, '--db', join(tmp.dir, 'd.db'), '--date-order', 'dmy', '-f', 'json']);
+    expect(given.code).toBe(0);
+    expect(JSON.parse(given.stdout).files[0].dateOrder).toEqual({ order: 'dmy', how: 'given', why: '--date-order' });
+    // Without it, a file that cannot tell is read month-first, and the warning says so.
+    const auto = await runCli(['ingest', file, '--db', join(tmp.dir, 'e.db'), '-f', 'json']);
+    expect(JSON.parse(auto.stdout).files[0].dateOrder).toMatchObject({ order: 'mdy', how: 'assumed' });
+    expect(auto.stderr).toMatch(/dsguard: warning: [^\n]*one-day\.csv: dates like 05\/07\/2026 read either way/);
+  });
+
   it('passes over files in a folder that are not exports, but refuses one named on its own', async () => {
     const dir = join(tmp.dir, 'exports');
     mkdirSync(dir);

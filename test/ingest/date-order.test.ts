@@ -49,17 +49,27 @@ async function reportWithoutFiles(db: string) {
 
 const H = '"MessageTraceId","Received","SenderAddress","RecipientAddress","FromIP","Subject","Status"\r\n';
 /** A trace export of internal mail (kept in full) with the given Received values, one row each. */
-function traceOf(dates: string[]): string {
+function traceOf(dates: string[], idPrefix = 'a2000001'): string {
   return (
     H +
     dates
       .map(
         (d, i) =>
-          `"a2000001-0000-4000-8000-${String(i).padStart(12, '0')}","${d}","printer@contoso.com","anna.smith@contoso.com","198.51.100.20","Scan ${i}, page one of the quarterly report","Delivered"\r\n`,
+          `"${idPrefix}-0000-4000-8000-${String(i).padStart(12, '0')}","${d}","printer@contoso.com","anna.smith@contoso.com","198.51.100.20","Scan ${i}, page one of the quarterly report","Delivered"\r\n`,
       )
       .join('')
   );
 }
+
+/** A trace export in tmp.dir (ids from `idPrefix`, so files of one run hold different deliveries). */
+function writeTrace(name: string, dates: string[], idPrefix?: string): string {
+  const path = join(tmp.dir, name);
+  writeFileSync(path, traceOf(dates, idPrefix));
+  return path;
+}
+
+/** An en-GB export whose own dates tell: 14/07 can only be day-first. */
+const dayFirstTrace = () => writeTrace('a-trace.csv', ['14/07/2026 08:15:02', '05/07/2026 09:00:00']);
 
 function days(db: string): string[] {
   const store = openStore(db);
@@ -103,32 +113,30 @@ describe('numeric date order', () => {
 
   it('takes the order the other exports of the run tell for a file whose own dates cannot', async () => {
     const profile = await fixtureProfile();
-    const trace = join(tmp.dir, 'a-trace.csv');
-    writeFileSync(trace, traceOf(['14/07/2026 08:15:02', '05/07/2026 09:00:00']));
+    const trace = dayFirstTrace();
     // A one-day export: 06/07 reads both ways and nothing else in it tells.
-    const oneDay = join(tmp.dir, 'b-one-day.csv');
-    writeFileSync(oneDay, traceOf(['06/07/2026 10:00:00', '06/07/2026 11:00:00']).replace(/a2000001/g, 'a3000001'));
+    const oneDay = writeTrace('b-one-day.csv', ['06/07/2026 10:00:00', '06/07/2026 11:00:00'], 'a3000001');
     const alone = await ingest([oneDay], { db: join(tmp.dir, 'alone.db'), profile });
     expect(alone.files[0]!.dateOrder).toMatchObject({ order: 'mdy', how: 'assumed' });
     const db = join(tmp.dir, 'run.db');
-    // In the same run, whichever comes first.
-    const s = await ingest([oneDay, trace], { db, profile });
+    // In the same run, whichever comes first (a JSON export, which writes ISO dates, has no say).
+    const s = await ingest([oneDay, join(FIXTURE_DIR, 'graph-messagetrace-page1.json'), trace], { db, profile });
     expect(s.files[0]!.dateOrder).toEqual({
       order: 'dmy',
       how: 'found',
       why: `as ${trace} of the same run (14/07/2026 is day-first)`,
     });
     expect(s.warnings).toEqual([]);
-    expect(days(db)).toEqual(['2026-07-05', '2026-07-06', '2026-07-14']);
+    // The one-day file's 06/07 is 6 July, not 7 June.
+    expect(days(db)).toEqual(expect.arrayContaining(['2026-07-05', '2026-07-06', '2026-07-14']));
+    expect(days(db)).not.toContain('2026-06-07');
   });
 
   it('leaves a file whose own dates contradict each other to the user, whatever the run says', async () => {
     const profile = await fixtureProfile();
-    const trace = join(tmp.dir, 'a-trace.csv');
-    writeFileSync(trace, traceOf(['14/07/2026 08:15:02', '05/07/2026 09:00:00']));
+    const trace = dayFirstTrace();
     // Appended to by an en-GB and an en-US session.
-    const mixed = join(tmp.dir, 'b-mixed.csv');
-    writeFileSync(mixed, traceOf(['13/07/2026 10:00:00', '7/15/2026 11:00:00 AM']).replace(/a2000001/g, 'a3000001'));
+    const mixed = writeTrace('b-mixed.csv', ['13/07/2026 10:00:00', '7/15/2026 11:00:00 AM'], 'a3000001');
     const s = await ingest([trace, mixed], { db: join(tmp.dir, 'a.db'), profile });
     expect(s.files[1]!.dateOrder).toMatchObject({ how: 'assumed' });
     expect(s.warnings).toHaveLength(1);
@@ -187,6 +195,29 @@ describe('numeric date order', () => {
     expect(t.files[0]!.dateOrder).toMatchObject({ order: 'dmy', how: 'given' });
     expect(t.warnings).toEqual([]);
     expect(days(given)).toEqual(['2026-07-05']);
+  });
+
+  it('warns when a file resumed in the order it was started in looks the other way', async () => {
+    const file = dayFirstTrace();
+    const profile = await fixtureProfile();
+    const db = join(tmp.dir, 'a.db');
+    const controller = new AbortController();
+    await ingest([file], {
+      db,
+      profile,
+      limits: { batchRows: 1 },
+      signal: controller.signal,
+      onProgress: () => controller.abort(),
+    });
+    // As a store written before schema 5 left it: no order recorded (read month-first then).
+    const store = openStore(db);
+    store.db.prepare('UPDATE file SET date_order = NULL').run();
+    store.close();
+    const s = await ingest([file], { db, profile });
+    expect(s.files[0]).toMatchObject({ status: 'resumed', dateOrder: { order: 'mdy', how: 'resumed' } });
+    expect(s.warnings).toEqual([
+      `${file}: resumed reading dates month-first as it was started, but they look the other way (14/07/2026 is day-first): ingest it into a new store`,
+    ]);
   });
 
   it('resumes a file in the order it was started in', async () => {
