@@ -239,7 +239,11 @@ function enforcementOf(
 }
 
 /** The enforcement block as plain text lines, for every renderer to escape its own way. */
-export function enforcementText(en: Enforcement): {
+/** `limit`: most sources listed (the report's `--limit`); the rest are counted in one line. */
+export function enforcementText(
+  en: Enforcement,
+  limit: number | null = null,
+): {
   title: string;
   verdict: string;
   lines: string[];
@@ -256,10 +260,16 @@ export function enforcementText(en: Enforcement): {
       : 'NOT SEEN: the exports hold no message',
     unclear: `UNCLEAR: ${n} Direct Send message(s) in these exports, maybe from before it was enabled (say when in the profile: tenant.rejectDirectSend: YYYY-MM-DD, or the time)`,
   }[en.state];
-  const lines = en.sources.map(
+  const listed = limit === null ? en.sources : en.sources.slice(0, limit);
+  const lines = listed.map(
     (s) =>
       `${s.id || '-'} ${s.ips.join(', ') || '(IP unknown)'} (${s.verdict}): ${s.messages} message(s), last ${s.lastSeen}`,
   );
+  const unlisted = en.sources.slice(listed.length);
+  if (unlisted.length > 0) {
+    const messages = unlisted.reduce((n, s) => n + s.messages, 0);
+    lines.push(`${unlisted.length} more source(s), ${messages} message(s) (raise --limit, or --format json for all)`);
+  }
   if (en.state === 'fails' && en.undetermined > 0) {
     lines.push(`${en.undetermined} more internal message(s) since then need detail data to tell`);
   }

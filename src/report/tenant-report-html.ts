@@ -73,8 +73,8 @@ const ENFORCEMENT_CLASS: Record<Enforcement['state'], string> = {
   unclear: 'suspicious',
 };
 
-function enforcementHtml(en: Enforcement): string {
-  const t = enforcementText(en);
+function enforcementHtml(en: Enforcement, limit: number | null): string {
+  const t = enforcementText(en, limit);
   const items = t.lines;
   return `<h2>${e(t.title)}</h2>
 <p><b class="${ENFORCEMENT_CLASS[en.state]}">${e(t.verdict)}</b></p>
@@ -120,7 +120,7 @@ ${
 ${sources.map(sourceRow).join('\n')}
 </tbody></table>`
 }
-${r.enforcement ? enforcementHtml(r.enforcement) : ''}<h2>${r.enforcement ? 'Had RejectDirectSend been in force over all these exports' : 'If RejectDirectSend were enabled today'}</h2>
+${r.enforcement ? enforcementHtml(r.enforcement, o.limit) : ''}<h2>${r.enforcement ? 'Had RejectDirectSend been in force over all these exports' : 'If RejectDirectSend were enabled today'}</h2>
 <p>It ${r.enforcement ? 'would have rejected' : 'would reject'} <b>${e(imp.wouldReject.messages)}</b> message(s): ${e(imp.wouldReject.legitimateMessages)} legitimate, ${e(imp.wouldReject.spoofMessages)} spoof, ${e(imp.wouldReject.undeterminedMessages)} undetermined.</p>
 <ul>
 ${imp.legitimateSources.map((s) => `<li><b class="legitimate">Breaks</b> ${e(s.id)} ${e(s.name ?? s.ips.join(', '))}: ${e(s.messages)} message(s) — ${r.enforcement ? 'rejected once it is in force, unless a connector matches it' : 'create its connector first'}</li>`).join('\n')}

@@ -119,7 +119,7 @@ export function renderTenantText(r: TenantReport, o: TenantRenderOptions): strin
   );
   out.push(r.sources.length === 0 ? '  none' : renderTextTable(sources, SOURCE_COLUMNS).trimEnd(), '');
   if (r.enforcement) {
-    const en = enforcementText(r.enforcement);
+    const en = enforcementText(r.enforcement, o.limit);
     out.push(`${t(en.title)}:`, `  ${t(en.verdict)}`);
     for (const s of en.lines) out.push(`    ${t(s)}`);
     out.push('');
@@ -208,7 +208,7 @@ export function renderTenantMarkdown(r: TenantReport, o: TenantRenderOptions): s
   out.push('## Direct Send sources', '');
   out.push(r.sources.length === 0 ? 'None.\n' : renderMarkdownTable(shown(r, o), SOURCE_COLUMNS));
   if (r.enforcement) {
-    const en = enforcementText(r.enforcement);
+    const en = enforcementText(r.enforcement, o.limit);
     out.push(`## ${m(en.title)}`, '', `**${m(en.verdict)}**`, '');
     for (const s of en.lines) out.push(`- ${m(s)}`);
     if (en.lines.length > 0) out.push('');

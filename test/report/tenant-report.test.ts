@@ -123,6 +123,14 @@ describe('tenant report', () => {
       expect(renderTenantHtml(fails, { limit: null })).toContain(
         '<p><b class="malicious">FAILS: 4 Direct Send message(s) delivered since 2026-07-22',
       );
+      // --limit cuts the sources that got through as it cuts the inventory, and says what it left out.
+      const cut = renderTenantText(fails, { limit: 1 });
+      expect(cut).toContain('    S1 45.14.71.10 (malicious): 2 message(s), last 2026-07-23T05:40:00Z\n');
+      expect(cut).not.toContain('S2 5.188.206.14 (malicious): 1 message(s), last');
+      expect(cut).toContain('    2 more source(s), 2 message(s) (raise --limit, or --format json for all)\n');
+      expect(renderTenantMarkdown(fails, { limit: 1 })).toContain('- 2 more source(s), 2 message(s)');
+      expect(renderTenantHtml(fails, { limit: 1 })).toContain('<li>2 more source(s), 2 message(s)');
+      expect(renderTenantText(fails, { limit: 3 })).not.toContain('more source(s)');
       // With the time, that day counts from it: at 03:00 all three of the 22nd (03:14, 03:20, 03:31), at 03:25
       // only the last.
       const timed = at('2026-07-22T03:00:00Z');
