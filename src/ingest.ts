@@ -543,7 +543,9 @@ class Ingestor {
         const hs = a.recipients.length > 0 ? a.recipients.map((r) => deliveryHash(a.messageId!, r)) : [0];
         let fresh = false;
         for (const h of hs) {
-          if (fact(h)) fresh = true;
+          // A fact already there was joined when it came (or its message, coming later, queued itself).
+          if (!fact(h)) continue;
+          fresh = true;
           this.store.pendingForMessage(day, msgH, h);
         }
         this.joinFacts = true;
@@ -600,8 +602,10 @@ class Ingestor {
         }
         const old = this.store.delivery(day, h)!;
         if (old.stored) {
-          fact(h);
-          this.store.addPending(day, h);
+          // The row its message was made from, read again (an overlapping export, a re-run over a copy) tells
+          // nothing new: no fact, no re-assessment. Anything else joins the message's evidence.
+          data ??= raw.serialize();
+          if (!this.isMessageSource(day, h, adapter.format, file, data) && fact(h)) this.store.addPending(day, h);
           storedRow = true;
         } else if (worthy && (this.store.bucketChannel(old.bucket) === 'unknown' || cls.channel !== 'unknown')) {
           // An earlier row that knew the channel (EmailEvents, historical search) outranks a summary row.
@@ -626,6 +630,15 @@ class Ingestor {
     if (this.storedAny) markSourceStatsStale(this.store.db);
     this.store.fileProgress(file.id, batch.lastRow, counts);
     return counts;
+  }
+
+  /** Whether a row is the very one a stored delivery's message was made from (same format, columns and values). */
+  private isMessageSource(day: number, h: number, format: string, file: FileRecord, data: string): boolean {
+    const src = this.store.messageSource(day, h);
+    if (src === null || src.format !== format || src.data !== data) return false;
+    const a = src.fileId === file.id ? file.columns : this.fileInfo(src.fileId).record.columns;
+    const b = file.columns;
+    return a === b || (a !== null && b !== null && a.length === b.length && a.every((c, i) => c === b[i]));
   }
 
   /** Re-assess stored deliveries whose facts changed (joins across rows and files). */

@@ -2,11 +2,11 @@
  * Ingest into a real SQLite store: idempotency, overlapping exports, joins across files in any order, the
  * read = stored + aggregated + rejected invariant, resume after an interruption and after a failed batch.
  */
-import { copyFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ingest } from '../../src/ingest.js';
-import { DsguardStore } from '../../src/store/dsguard-store.js';
+import { DsguardStore, FACTS_OF_MESSAGE_SQL, PENDING_FOR_MESSAGE_SQL } from '../../src/store/dsguard-store.js';
 import { buildTenantReport, type TenantReport } from '../../src/tenant-report.js';
 import { fixtureFiles, fixtureProfile, openStore, tempDir } from './helpers.js';
 
@@ -106,6 +106,61 @@ describe('ingest', () => {
     // 9 good rows + 1 duplicate in the first file; the second adds 1 new delivery and repeats 2.
     expect(s.files[1]!.duplicates).toBe(2);
     expect(counts(db).deliveries).toBe(10);
+  });
+
+  it('reads the rows a message was made from again without facts or re-assessment, and joins what differs', async () => {
+    const db = join(tmp.dir, 'a.db');
+    const profile = await fixtureProfile();
+    await ingest(fixtureFiles(), { db, profile });
+    const before = await reportOf(db);
+    const facts = () => {
+      const store = openStore(db);
+      try {
+        return (store.db.prepare('SELECT count(*) AS n FROM fact').get() as { n: number }).n;
+      } finally {
+        store.close();
+      }
+    };
+    const factsBefore = facts();
+    // Overlapping exports: the same rows in files with other contents (a blank line more at the end).
+    const copies = ['messagetrace-v2.csv', 'messagetrace-detail-v2.csv', 'hunting-emailevents.json'].map((f) => {
+      const copy = join(tmp.dir, `again-${f}`);
+      writeFileSync(copy, `${readFileSync(join('test/fixtures/exports', f), 'utf8')}\r\n`);
+      return copy;
+    });
+    const again = await ingest(copies, { db, profile });
+    expect(again.files.map((f) => [f.status, f.read > 0, f.duplicates + f.rejected])).toEqual(
+      again.files.map((f) => ['ingested', true, f.read]),
+    );
+    expect(again.reassessed).toBe(0);
+    expect(facts()).toBe(factsBefore);
+    expect(content(await reportOf(db))).toEqual(content(before));
+    // One stored row with another size: new evidence for that message, joined and re-assessed.
+    const trace = readFileSync('test/fixtures/exports/messagetrace-v2.csv', 'utf8').split('\n');
+    const i = trace.findIndex((l) => l.includes('<MFP2F.20260720.081502@mfp-2f.contoso.com>'));
+    trace[i] = trace[i]!.replace(/"\d+"(\r?)$/, '"4242"$1');
+    const changed = join(tmp.dir, 'changed.csv');
+    writeFileSync(changed, trace.join('\n'));
+    const joined = await ingest([changed], { db, profile });
+    expect(joined.reassessed).toBe(1);
+    expect(facts()).toBe(factsBefore + 1);
+  });
+
+  it('finds the rows of a message by index seeks, never by scanning its days', () => {
+    const store = openStore(join(tmp.dir, 'a.db'));
+    try {
+      for (const sql of [FACTS_OF_MESSAGE_SQL, PENDING_FOR_MESSAGE_SQL]) {
+        const params = sql.split('?').length - 1;
+        const plan = (
+          store.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...Array(params).fill(0)) as { detail: string }[]
+        )
+          .map((r) => r.detail)
+          .join('; ');
+        expect(plan).toMatch(/USING (COVERING )?INDEX \w+ \(day=\? AND msg_h=\?\)/);
+      }
+    } finally {
+      store.close();
+    }
   });
 
   it('stays exact when another connection wrote keys of a day this one had seen empty', async () => {
