@@ -697,8 +697,8 @@ class Ingestor {
     if (!m) return;
     const own: FactRow = { id: 0, day, h, msgH: m.msgH, fileId: m.fileId, row: m.row, format: m.format, data: m.data };
     const facts = this.store
-      .factsForMessage(day, m.msgH)
-      .filter((f) => (f.h === h || f.h === 0) && !(f.fileId === m.fileId && f.row === m.row));
+      .factsForDelivery(day, m.msgH, h)
+      .filter((f) => !(f.fileId === m.fileId && f.row === m.row));
     const evidences = [own, ...facts]
       .map((f) => this.evidenceOfFact(f))
       .filter((e): e is MessageEvidence => e !== null);
