@@ -649,6 +649,7 @@ class Ingestor {
       if (keys.length === 0) break;
       this.store.transaction(() => {
         const deltas = new Map<number, number>();
+        this.messageFacts.clear();
         for (const k of keys) {
           this.reassessOne(k.day, k.h, deltas);
           this.store.donePending(k.day, k.h);
@@ -692,16 +693,35 @@ class Ingestor {
     return res.ok ? res.row.evidence() : null;
   }
 
+  /**
+   * The facts about whole messages (URL and attachment rows, h = 0) with their evidence, for the batch of
+   * deliveries being re-assessed: a message to thousands of recipients reads and adapts them once, not once each.
+   */
+  private readonly messageFacts = new Map<string, { fact: FactRow; evidence: MessageEvidence | null }[]>();
+
+  private factsOfMessage(day: number, msgH: number) {
+    const key = `${day}|${msgH}`;
+    let list = this.messageFacts.get(key);
+    if (list === undefined) {
+      list = this.store.factsOfMessage(day, msgH).map((fact) => ({ fact, evidence: this.evidenceOfFact(fact) }));
+      this.messageFacts.set(key, list);
+    }
+    return list;
+  }
+
   private reassessOne(day: number, h: number, deltas: Map<number, number>): void {
     const m = this.store.message(day, h);
     if (!m) return;
     const own: FactRow = { id: 0, day, h, msgH: m.msgH, fileId: m.fileId, row: m.row, format: m.format, data: m.data };
-    const facts = this.store
-      .factsForDelivery(day, m.msgH, h)
-      .filter((f) => !(f.fileId === m.fileId && f.row === m.row));
-    const evidences = [own, ...facts]
-      .map((f) => this.evidenceOfFact(f))
-      .filter((e): e is MessageEvidence => e !== null);
+    const facts = [
+      ...this.factsOfMessage(day, m.msgH),
+      ...this.store.factsOfDelivery(day, m.msgH, h).map((fact) => ({ fact, evidence: this.evidenceOfFact(fact) })),
+    ]
+      .filter(({ fact: f }) => !(f.fileId === m.fileId && f.row === m.row))
+      .sort((a, b) => a.fact.id - b.fact.id);
+    const evidences = [this.evidenceOfFact(own), ...facts.map((f) => f.evidence)].filter(
+      (e): e is MessageEvidence => e !== null,
+    );
     if (evidences.length === 0) return;
     const merged = mergeEvidence(evidences);
     const a = this.assess(merged);

@@ -81,7 +81,8 @@ const boolInt = (v: boolean | null): number | null => (v === null ? null : v ? 1
  * with `day IN (…)`, never `BETWEEN` — a range on an index's first column would scan every entry of three days
  * for each lookup: quadratic on a re-read export (200,000 rows: 28 s instead of 4) — and by the delivery, never
  * by the message alone — one message to 4,000 recipients read all of its 8,000 detail rows once per recipient
- * (63 s). Each is index seeks: a test holds the query plans to it.
+ * (63 s); a message's own facts (h = 0) are read once for all its deliveries re-assessed together. Each is
+ * index seeks: a test holds the query plans to it.
  */
 /** Queue one stored delivery (the message id hash is checked too). */
 export const PENDING_FOR_DELIVERY_SQL =
@@ -89,9 +90,12 @@ export const PENDING_FOR_DELIVERY_SQL =
 /** Queue every stored delivery of a message (a fact about the message, not one recipient). */
 export const PENDING_FOR_MESSAGE_SQL =
   'INSERT OR IGNORE INTO pending (day, h) SELECT day, h FROM message WHERE day IN (?, ?, ?) AND msg_h = ?';
-/** The facts of one delivery: its own (h) and those of its whole message (h = 0), through the fact key's index. */
+/** The facts of one delivery (h), through the fact key's index. */
 export const FACTS_OF_DELIVERY_SQL =
-  'SELECT id, day, h, msg_h AS msgH, file_id AS fileId, row, format, data FROM fact WHERE day IN (?, ?, ?) AND h IN (?, 0) AND msg_h = ? ORDER BY id';
+  'SELECT id, day, h, msg_h AS msgH, file_id AS fileId, row, format, data FROM fact WHERE day IN (?, ?, ?) AND h = ? AND msg_h = ? ORDER BY id';
+/** The facts of a whole message (h = 0: attachment and URL rows, for every recipient). */
+export const FACTS_OF_MESSAGE_SQL =
+  'SELECT id, day, h, msg_h AS msgH, file_id AS fileId, row, format, data FROM fact WHERE day IN (?, ?, ?) AND h = 0 AND msg_h = ? ORDER BY id';
 
 /** Delivery keys written together in one statement when they are certainly new. */
 const KEYS_PER_STATEMENT = 64;
@@ -168,7 +172,8 @@ export class DsguardStore {
       pendingForMessage: p(PENDING_FOR_MESSAGE_SQL),
       takePending: p('SELECT day, h FROM pending LIMIT ?'),
       delPending: p('DELETE FROM pending WHERE day = ? AND h = ?'),
-      factsFor: p(FACTS_OF_DELIVERY_SQL),
+      factsOfDelivery: p(FACTS_OF_DELIVERY_SQL),
+      factsOfMessage: p(FACTS_OF_MESSAGE_SQL),
       bucketAdd: p('UPDATE bucket SET messages = messages + ? WHERE id = ?'),
       bucketInsert: p(
         'INSERT INTO bucket (day, channel, verdict, candidate) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
@@ -478,9 +483,14 @@ export class DsguardStore {
     this.st.delPending!.run(day, h);
   }
 
-  /** Facts of a delivery and of its whole message, in the order they came (±1 day: sources stamp slightly different times). */
-  factsForDelivery(day: number, msgH: number, h: number): FactRow[] {
-    return this.st.factsFor!.all(day - 1, day, day + 1, h, msgH) as FactRow[];
+  /** Facts of one delivery, in the order they came (±1 day: sources stamp slightly different times). */
+  factsOfDelivery(day: number, msgH: number, h: number): FactRow[] {
+    return this.st.factsOfDelivery!.all(day - 1, day, day + 1, h, msgH) as FactRow[];
+  }
+
+  /** Facts about a whole message (every recipient's), in the order they came (±1 day). */
+  factsOfMessage(day: number, msgH: number): FactRow[] {
+    return this.st.factsOfMessage!.all(day - 1, day, day + 1, msgH) as FactRow[];
   }
 
   holdsMessages(): boolean {

@@ -4,11 +4,12 @@
  */
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ingest } from '../../src/ingest.js';
 import {
   DsguardStore,
   FACTS_OF_DELIVERY_SQL,
+  FACTS_OF_MESSAGE_SQL,
   PENDING_FOR_DELIVERY_SQL,
   PENDING_FOR_MESSAGE_SQL,
 } from '../../src/store/dsguard-store.js';
@@ -162,7 +163,9 @@ describe('ingest', () => {
         )
           .map((r) => r.detail)
           .join('; ');
-      expect(plan(FACTS_OF_DELIVERY_SQL)).toMatch(/USING (COVERING )?INDEX \w+ \(day=\? AND h=\? AND msg_h=\?\)/);
+      for (const sql of [FACTS_OF_DELIVERY_SQL, FACTS_OF_MESSAGE_SQL]) {
+        expect(plan(sql)).toMatch(/USING (COVERING )?INDEX \w+ \(day=\? AND h=\? AND msg_h=\?\)/);
+      }
       expect(plan(PENDING_FOR_DELIVERY_SQL)).toMatch(
         /USING (COVERING )?INDEX \w+ \(day=\? AND msg_h=\? AND h=\?\)|USING PRIMARY KEY \(day=\? AND h=\?\)/,
       );
@@ -234,6 +237,46 @@ describe('ingest', () => {
     expect(r.totals.directSend).toBe(recipients);
     // About 1.5 s on the 2-core machine (the quadratic join: 35 s).
     expect(ms).toBeLessThan(15_000);
+  });
+
+  it('reads the URL rows of a message once for all its recipients re-assessed together', async () => {
+    const db = join(tmp.dir, 'a.db');
+    const profile = await fixtureProfile();
+    const events = JSON.parse(readFileSync('test/fixtures/exports/hunting-emailevents.json', 'utf8')) as {
+      results: Record<string, unknown>[];
+    };
+    const urls = JSON.parse(readFileSync('test/fixtures/exports/hunting-urls.json', 'utf8')) as {
+      results: Record<string, unknown>[];
+    };
+    const nmid = 'e5000001-0000-4000-8000-08dee9000001';
+    const recipients = 1500;
+    const links = 40;
+    const base = events.results[0]!;
+    events.results = Array.from({ length: recipients }, (_, i) => ({
+      ...base,
+      NetworkMessageId: nmid,
+      InternetMessageId: '<notice.1@app.contoso.com>',
+      RecipientEmailAddress: `staff${i}@contoso.com`,
+      ReportId: `${nmid}-${i}`,
+    }));
+    urls.results = Array.from({ length: links }, (_, i) => ({
+      ...urls.results[0]!,
+      NetworkMessageId: nmid,
+      Url: `https://intranet.contoso.com/page/${i}`,
+      ReportId: `${nmid}-u${i}`,
+    }));
+    writeFileSync(join(tmp.dir, 'events.json'), JSON.stringify(events));
+    writeFileSync(join(tmp.dir, 'urls.json'), JSON.stringify(urls));
+    await ingest([join(tmp.dir, 'events.json')], { db, profile });
+    const reads = vi.spyOn(DsguardStore.prototype, 'factsOfMessage');
+    try {
+      const s = await ingest([join(tmp.dir, 'urls.json')], { db, profile });
+      expect(s.reassessed).toBe(recipients);
+      // Re-assessed 2,000 to a batch: one read of the message's URL rows, not one per recipient.
+      expect(reads).toHaveBeenCalledTimes(1);
+    } finally {
+      reads.mockRestore();
+    }
   });
 
   it('stays exact when another connection wrote keys of a day this one had seen empty', async () => {

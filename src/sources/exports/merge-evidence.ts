@@ -26,13 +26,24 @@ function fill<T extends object>(target: T, source: T): void {
   }
 }
 
-function union<T>(a: Observed<T>[], b: Observed<T>[], key: (v: T) => string): void {
-  const seen = new Set(a.map((x) => key(x.value)));
-  for (const x of b) {
-    const k = key(x.value);
-    if (!seen.has(k)) {
-      seen.add(k);
-      a.push(x);
+/** The entries of a list, keyed, kept as one set while records are merged into it (not rebuilt per record). */
+class Union<T> {
+  private readonly seen: Set<string>;
+
+  constructor(
+    private readonly list: T[],
+    private readonly key: (v: T) => string,
+  ) {
+    this.seen = new Set(list.map(key));
+  }
+
+  add(items: readonly T[]): void {
+    for (const x of items) {
+      const k = this.key(x);
+      if (!this.seen.has(k)) {
+        this.seen.add(k);
+        this.list.push(x);
+      }
     }
   }
 }
@@ -58,6 +69,11 @@ export function mergeEvidence(list: readonly MessageEvidence[]): MessageEvidence
   if (list.length === 0) throw new Error('mergeEvidence needs at least one record');
   const ordered = [...list].sort((a, b) => RANK[a.sourceKind] - RANK[b.sourceKind]);
   const base = structuredClone(ordered[0]!);
+  // One set per list for the whole merge: a message's URL rows can number hundreds.
+  const recipients = new Union(base.recipients, (a) => a.value.address);
+  const envelopeRecipients = new Union(base.envelopeRecipients, (a) => a.value.address);
+  const attachments = new Union(base.attachments, (a) => `${a.name}|${a.sha256}`);
+  const urls = new Union(base.urls, (u) => `${u.location}|${u.url}`);
   // Attachment / URL rows carry no receive time: let a delivery row lead.
   for (const ev of ordered.slice(1)) {
     for (const k of SCALARS) {
@@ -66,22 +82,10 @@ export function mergeEvidence(list: readonly MessageEvidence[]): MessageEvidence
     fill(base.exchange, ev.exchange);
     fill(base.authentication, ev.authentication);
     fill(base.antispam, ev.antispam);
-    union(base.recipients, ev.recipients, (a) => a.address);
-    union(base.envelopeRecipients, ev.envelopeRecipients, (a) => a.address);
-    const names = new Set(base.attachments.map((a) => `${a.name}|${a.sha256}`));
-    for (const a of ev.attachments) {
-      if (!names.has(`${a.name}|${a.sha256}`)) {
-        names.add(`${a.name}|${a.sha256}`);
-        base.attachments.push(a);
-      }
-    }
-    const urls = new Set(base.urls.map((u) => `${u.location}|${u.url}`));
-    for (const u of ev.urls) {
-      if (!urls.has(`${u.location}|${u.url}`)) {
-        urls.add(`${u.location}|${u.url}`);
-        base.urls.push(u);
-      }
-    }
+    recipients.add(ev.recipients);
+    envelopeRecipients.add(ev.envelopeRecipients);
+    attachments.add(ev.attachments);
+    urls.add(ev.urls);
     base.hops.push(...ev.hops);
     for (const [k, v] of Object.entries(ev.extra)) if (!(k in base.extra)) base.extra[k] = v;
     base.notes.push(...ev.notes);
