@@ -278,10 +278,26 @@ class Ingestor {
       );
     }
     const order = summary.dateOrder?.order ?? null;
-    const record = this.store.transaction(() =>
-      this.store.startFile(summary.sha256!, path, size, info.adapter.format, info.columns, order, now()),
-    );
-    this.files.set(record.id, { record, index: info.columns ? headerIndex(info.columns, order ?? 'mdy') : null });
+    // The file's ledger row goes with its first rows, and its end with its last: one commit for a small file
+    // (a Graph collection saves thousands of pages of a few hundred rows each).
+    let open = false;
+    const begin = () => {
+      this.store.begin();
+      open = true;
+    };
+    const startFile = () => {
+      const r = this.store.startFile(summary.sha256!, path, size, info.adapter.format, info.columns, order, now());
+      this.files.set(r.id, { record: r, index: info.columns ? headerIndex(info.columns, order ?? 'mdy') : null });
+      return r;
+    };
+    begin();
+    let record: FileRecord;
+    try {
+      record = startFile();
+    } catch (error) {
+      this.store.rollback();
+      throw error;
+    }
     const startAfter = record.rowsRead;
     if (startAfter > 0) {
       summary.status = 'resumed';
@@ -292,7 +308,6 @@ class Ingestor {
     // several of them (commitRows) so commits stay few. The ledger's committed row is written in each one.
     const commitRows = this.opts.commitRows ?? DEFAULT_COMMIT_ROWS;
     const db = this.store.db;
-    let open = false;
     let inGroup = 0;
     const group = { read: 0, stored: 0, aggregated: 0, rejected: 0, duplicate: 0 };
     const clearGroup = () => {
@@ -329,10 +344,7 @@ class Ingestor {
       let conflict = false;
       try {
         for await (const batch of batches) {
-          if (!open) {
-            this.store.begin();
-            open = true;
-          }
+          if (!open) begin();
           const counts = this.writeBatch(batch, info.adapter, record, path);
           if (counts === null) {
             conflict = true;
@@ -358,7 +370,11 @@ class Ingestor {
             return summary;
           }
         }
-        if (!conflict && open) commit();
+        if (!conflict) {
+          if (!open) begin();
+          this.store.finishFile(record.id, now());
+          commit();
+        }
       } catch (error) {
         if (open) {
           this.store.rollback();
@@ -379,11 +395,14 @@ class Ingestor {
       clearGroup();
       this.sources = null;
       this.forgetBuckets();
-      from = this.store.fileById(record.id)!.rowsRead;
+      // The ledger row went back with the rows when none had been committed yet.
+      const committed = this.store.fileById(record.id);
+      begin();
+      record = committed ?? startFile();
+      from = record.rowsRead;
       if (inWorker) summary.reader = 'worker, then main';
       inWorker = false;
     }
-    this.store.transaction(() => this.store.finishFile(record.id, now()));
     return summary;
   }
 
