@@ -279,6 +279,29 @@ describe('ingest', () => {
     }
   });
 
+  it('reads every record of an Event Hubs batch line of a streaming export, numbered through the file', async () => {
+    const profile = await fixtureProfile();
+    const [a, b, broken] = readFileSync('test/fixtures/exports/streaming-emailevents.ndjson', 'utf8').split('\n');
+    const recordB = JSON.parse(b!) as { properties: Record<string, unknown> };
+    // The same event for two more recipients: three deliveries in one batch line.
+    const more = ['x1@contoso.com', 'x2@contoso.com'].map((to) => ({
+      ...recordB,
+      properties: { ...recordB.properties, RecipientEmailAddress: to },
+    }));
+    const file = join(tmp.dir, 'eventhub.ndjson');
+    writeFileSync(file, `${a}\n${JSON.stringify({ records: [recordB, ...more] })}\n${broken}\n`);
+    const errors: string[] = [];
+    const s = await ingest([file], {
+      db: join(tmp.dir, 'a.db'),
+      profile,
+      onRowError: (e) => errors.push(`${e.row}: ${e.error}`),
+    });
+    expect(s.files[0]).toMatchObject({ read: 5, rejected: 1 });
+    expect(s.files[0]!.stored + s.files[0]!.aggregated).toBe(4);
+    // Row 5 is the record after the batch; the message names its line.
+    expect(errors).toEqual([expect.stringMatching(/^5: invalid JSON \(line 3\): /)]);
+  });
+
   it('stays exact when another connection wrote keys of a day this one had seen empty', async () => {
     const profile = await fixtureProfile();
     const files = ['test/fixtures/exports/messagetrace-v2.csv', 'test/fixtures/exports/messagetrace-v2-typeinfo.csv'];

@@ -396,26 +396,34 @@ async function* readNdjson(
 ): AsyncGenerator<RawRow[]> {
   const dec = decoderFor(enc);
   const stream = createReadStream(path, { start: enc.bomLength, highWaterMark: READ_CHUNK });
+  // Rows are records, numbered through the file: a line is one record, or an Event Hubs batch of several
+  // (`{"records": [...]}`), every one of which is a row; a line that is not JSON is one rejected row.
   let n = 0;
+  let lines = 0;
   let batch: RawRow[] = [];
   let rest = '';
-  const take = (line: string) => {
-    const t = line.trim();
-    if (t.length === 0) return;
+  const push = (obj: Record<string, unknown>, error?: string) => {
     n++;
     if (n <= startAfter) return;
-    let obj: Record<string, unknown> | null = null;
-    let error: string | undefined;
-    try {
-      obj = jsonRecords(JSON.parse(t))?.[0] ?? null;
-      if (obj === null) error = 'not a JSON record';
-    } catch (e) {
-      error = `invalid JSON: ${(e as Error).message.slice(0, 120)}`;
-    }
-    const kept = obj ?? {};
-    const raw: RawRow = { row: n, data: new JsonRow(kept), serialize: () => JSON.stringify(kept) };
+    const raw: RawRow = { row: n, data: new JsonRow(obj), serialize: () => JSON.stringify(obj) };
     if (error !== undefined) raw.error = error;
     batch.push(raw);
+  };
+  const take = (line: string) => {
+    lines++;
+    const t = line.trim();
+    if (t.length === 0) return;
+    // Where rows and lines part (after a batch line), the error says which line.
+    const at = n + 1 === lines ? '' : ` (line ${lines})`;
+    let records: Record<string, unknown>[] | null;
+    try {
+      records = jsonRecords(JSON.parse(t));
+    } catch (e) {
+      push({}, `invalid JSON${at}: ${(e as Error).message.slice(0, 120)}`);
+      return;
+    }
+    if (records === null) push({}, `not a JSON record${at}`);
+    else for (const r of records) push(r);
   };
   try {
     for await (const chunk of stream) {
@@ -431,7 +439,7 @@ async function* readNdjson(
       }
       rest = text.slice(pos);
       if (rest.length > limits.maxRecordBytes) {
-        throw new ExportReadError(`line ${n + 1}: longer than ${limits.maxRecordBytes} bytes`);
+        throw new ExportReadError(`line ${lines + 1}: longer than ${limits.maxRecordBytes} bytes`);
       }
       if (batch.length >= limits.batchRows) {
         yield batch;
