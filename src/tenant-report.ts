@@ -239,6 +239,23 @@ function enforcementOf(
 }
 
 /** The enforcement block as plain text lines, for every renderer to escape its own way. */
+/**
+ * The first `limit` entries of a list of spoofing sources (a botnet can be thousands), and what the rest add up to.
+ * Sources that need an action (BREAKS, the connector plan) are never cut.
+ */
+export function cut<T extends { messages: number }>(
+  list: readonly T[],
+  limit: number | null,
+): { shown: readonly T[]; more: string | null } {
+  if (limit === null || list.length <= limit) return { shown: list, more: null };
+  const rest = list.slice(limit);
+  const messages = rest.reduce((n, x) => n + x.messages, 0);
+  return {
+    shown: list.slice(0, limit),
+    more: `${rest.length} more source(s), ${messages} message(s) (raise --limit, or --format json for all)`,
+  };
+}
+
 /** `limit`: most sources listed (the report's `--limit`); the rest are counted in one line. */
 export function enforcementText(
   en: Enforcement,
@@ -260,16 +277,12 @@ export function enforcementText(
       : 'NOT SEEN: the exports hold no message',
     unclear: `UNCLEAR: ${n} Direct Send message(s) in these exports, maybe from before it was enabled (say when in the profile: tenant.rejectDirectSend: YYYY-MM-DD, or the time)`,
   }[en.state];
-  const listed = limit === null ? en.sources : en.sources.slice(0, limit);
-  const lines = listed.map(
+  const listed = cut(en.sources, limit);
+  const lines = listed.shown.map(
     (s) =>
       `${s.id || '-'} ${s.ips.join(', ') || '(IP unknown)'} (${s.verdict}): ${s.messages} message(s), last ${s.lastSeen}`,
   );
-  const unlisted = en.sources.slice(listed.length);
-  if (unlisted.length > 0) {
-    const messages = unlisted.reduce((n, s) => n + s.messages, 0);
-    lines.push(`${unlisted.length} more source(s), ${messages} message(s) (raise --limit, or --format json for all)`);
-  }
+  if (listed.more) lines.push(listed.more);
   if (en.state === 'fails' && en.undetermined > 0) {
     lines.push(`${en.undetermined} more internal message(s) since then need detail data to tell`);
   }

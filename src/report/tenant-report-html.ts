@@ -4,7 +4,7 @@
  * @module
  */
 import { createHash } from 'node:crypto';
-import { type Enforcement, enforcementText, type SourceEntry, type TenantReport } from '../tenant-report.js';
+import { cut, type Enforcement, enforcementText, type SourceEntry, type TenantReport } from '../tenant-report.js';
 import { htmlEscape } from './safe-text.js';
 import type { TenantRenderOptions } from './tenant-report-text.js';
 
@@ -93,6 +93,8 @@ export function renderTenantHtml(r: TenantReport, o: TenantRenderOptions): strin
   const t = r.totals;
   const sources = o.limit === null ? r.sources : r.sources.slice(0, o.limit);
   const imp = r.impact;
+  const stops = cut(imp.stoppedSpoofs, o.limit);
+  const misses = cut(imp.p2OnlySpoofs, o.limit);
   const card = (label: string, n: number, cls = '') =>
     `<div class="card"><b class="${cls}">${e(n)}</b>${e(label)}</div>`;
   return `<!doctype html>
@@ -124,8 +126,10 @@ ${r.enforcement ? enforcementHtml(r.enforcement, o.limit) : ''}<h2>${r.enforceme
 <p>It ${r.enforcement ? 'would have rejected' : 'would reject'} <b>${e(imp.wouldReject.messages)}</b> message(s): ${e(imp.wouldReject.legitimateMessages)} legitimate, ${e(imp.wouldReject.spoofMessages)} spoof, ${e(imp.wouldReject.undeterminedMessages)} undetermined.</p>
 <ul>
 ${imp.legitimateSources.map((s) => `<li><b class="legitimate">Breaks</b> ${e(s.id)} ${e(s.name ?? s.ips.join(', '))}: ${e(s.messages)} message(s) — ${r.enforcement ? 'rejected once it is in force, unless a connector matches it' : 'create its connector first'}</li>`).join('\n')}
-${imp.stoppedSpoofs.map((s) => `<li><b class="malicious">Stops</b> ${e(s.id)} ${e(s.ips.join(', '))} (${e(s.verdict)}): ${e(s.messages)} message(s)</li>`).join('\n')}
-${imp.p2OnlySpoofs.map((s) => `<li><b class="suspicious">Does not stop</b> ${e(s.id)} ${e(s.ips.join(', '))}: P2-only spoof, ${e(s.messages)} message(s) — DMARC p=reject and anti-spoofing do</li>`).join('\n')}
+${stops.shown.map((s) => `<li><b class="malicious">Stops</b> ${e(s.id)} ${e(s.ips.join(', '))} (${e(s.verdict)}): ${e(s.messages)} message(s)</li>`).join('\n')}
+${stops.more ? `<li><b class="malicious">Stops</b> ${e(stops.more)}</li>` : ''}
+${misses.shown.map((s) => `<li><b class="suspicious">Does not stop</b> ${e(s.id)} ${e(s.ips.join(', '))}: P2-only spoof, ${e(s.messages)} message(s) — DMARC p=reject and anti-spoofing do</li>`).join('\n')}
+${misses.more ? `<li><b class="suspicious">Does not stop</b> ${e(misses.more)}</li>` : ''}
 ${imp.undetermined.messages > 0 ? `<li><b class="unknown">Unknown</b> ${e(imp.undetermined.messages)} message(s) from ${e(imp.undetermined.sources)} source(s): detail data needed</li>` : ''}
 </ul>
 <h2>Connector plan</h2>

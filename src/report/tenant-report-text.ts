@@ -3,7 +3,7 @@
  * source). Every value from an export goes through the sink's escaping (terminalSafe, markdownSafe, csvSafe).
  * @module
  */
-import { enforcementText, type SourceEntry, type TenantReport } from '../tenant-report.js';
+import { cut, enforcementText, type SourceEntry, type TenantReport } from '../tenant-report.js';
 import { markdownSafe, terminalSafe } from './safe-text.js';
 import { type Column, renderCsv, renderMarkdownTable, renderTextTable } from './tabular.js';
 
@@ -136,13 +136,16 @@ export function renderTenantText(r: TenantReport, o: TenantRenderOptions): strin
   for (const s of imp.legitimateSources) {
     out.push(`  BREAKS  ${s.id} ${t(s.name ?? list(s.ips))} (${t(list(s.senders))}): ${s.messages} message(s)`);
   }
-  for (const s of imp.stoppedSpoofs)
-    out.push(`  STOPS   ${s.id} ${t(list(s.ips))} (${s.verdict}): ${s.messages} message(s)`);
-  for (const s of imp.p2OnlySpoofs) {
+  const stops = cut(imp.stoppedSpoofs, o.limit);
+  for (const s of stops.shown) out.push(`  STOPS   ${s.id} ${t(list(s.ips))} (${s.verdict}): ${s.messages} message(s)`);
+  if (stops.more) out.push(`  STOPS   ${stops.more}`);
+  const misses = cut(imp.p2OnlySpoofs, o.limit);
+  for (const s of misses.shown) {
     out.push(
       `  MISSES  ${s.id} ${t(list(s.ips))} (${s.verdict}, P2-only spoof: DMARC/anti-spoofing stop it): ${s.messages}`,
     );
   }
+  if (misses.more) out.push(`  MISSES  ${misses.more}`);
   if (imp.undetermined.messages > 0) {
     out.push(
       `  unknown ${imp.undetermined.messages} message(s) from ${imp.undetermined.sources} source(s) need detail data`,
@@ -221,13 +224,17 @@ export function renderTenantMarkdown(r: TenantReport, o: TenantRenderOptions): s
   );
   for (const s of imp.legitimateSources)
     out.push(`- **Breaks** ${s.id} ${m(s.name ?? list(s.ips))}: ${s.messages} message(s)`);
-  for (const s of imp.stoppedSpoofs)
+  const stops = cut(imp.stoppedSpoofs, o.limit);
+  for (const s of stops.shown)
     out.push(`- **Stops** ${s.id} ${m(list(s.ips))} (${s.verdict}): ${s.messages} message(s)`);
-  for (const s of imp.p2OnlySpoofs) {
+  if (stops.more) out.push(`- **Stops** ${stops.more}`);
+  const misses = cut(imp.p2OnlySpoofs, o.limit);
+  for (const s of misses.shown) {
     out.push(
       `- **Does not stop** ${s.id} ${m(list(s.ips))}: P2-only spoof, ${s.messages} message(s) (DMARC p=reject and anti-spoofing do)`,
     );
   }
+  if (misses.more) out.push(`- **Does not stop** ${misses.more}`);
   out.push('', '## Connector plan', '');
   if (r.connectorPlan.length === 0) out.push('No legitimate Direct Send source needs a connector.', '');
   for (const c of r.connectorPlan) {

@@ -131,6 +131,13 @@ describe('tenant report', () => {
       expect(renderTenantMarkdown(fails, { limit: 1 })).toContain('- 2 more source(s), 2 message(s)');
       expect(renderTenantHtml(fails, { limit: 1 })).toContain('<li>2 more source(s), 2 message(s)');
       expect(renderTenantText(fails, { limit: 3 })).not.toContain('more source(s)');
+      // So are the spoofs it stops (a botnet is thousands of sources); the sources it breaks never are.
+      expect(cut).toContain(
+        '  STOPS   S1 45.14.71.10 (malicious): 4 message(s)\n  STOPS   2 more source(s), 2 message(s)',
+      );
+      expect(cut).toContain('  BREAKS  S6 ');
+      expect(renderTenantMarkdown(fails, { limit: 1 })).toContain('- **Stops** 2 more source(s), 2 message(s)');
+      expect(renderTenantHtml(fails, { limit: 1 })).toContain('<b class="malicious">Stops</b> 2 more source(s)');
       // With the time, that day counts from it: at 03:00 all three of the 22nd (03:14, 03:20, 03:31), at 03:25
       // only the last.
       const timed = at('2026-07-22T03:00:00Z');
