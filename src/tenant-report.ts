@@ -357,12 +357,14 @@ export function buildTenantReport(store: DsguardStore, opts: TenantReportOptions
 
   // Sources: grouped at ingest time (store/source-stats.ts); here only their tables are read.
   const classesByGroup = listBy(q.groupClasses(since));
+  // With --since, the period's recipients, findings and samples; a source's IPs, HELO names and senders stay
+  // those of all the data (its identity, and what a connector for it must cover).
   const ipsBy = listBy(q.groupIps());
   const helosBy = listBy(q.groupHelos());
   const sendersBy = listBy(q.groupSenders());
-  const codesBy = listBy(q.groupCodes());
-  const samplesBy = listBy(q.groupSamples());
-  const infoBy = new Map(q.groupInfo().map((i) => [i.grp, i]));
+  const codesBy = listBy(q.groupCodes(since));
+  const samplesBy = listBy(q.groupSamples(since));
+  const infoBy = new Map(q.groupInfo(since).map((i) => [i.grp, i]));
 
   const sources: SourceEntry[] = [];
   const sourceOf = new Map<number, SourceEntry>();

@@ -1,9 +1,18 @@
 /**
  * Read-only queries behind `dsguard report`. They touch only the small aggregate tables (buckets, per-source
- * stats), so a report over tens of millions of ingested rows answers in well under a second.
+ * stats), so a report over tens of millions of ingested rows answers in well under a second — except the
+ * per-source details of a period (`--since`), which are counted from the period's stored messages.
  * @module
  */
 import type { SqlDatabase } from './db.js';
+import { SAMPLES_PER_SOURCE, SOURCE_MESSAGE } from './source-stats.js';
+
+/**
+ * The stored source messages of a period with their source group: what the per-source details of a report
+ * limited by `--since` are counted from (the per-IP tables behind them hold every day together). Costs a read of
+ * the period's stored messages.
+ */
+const PERIOD_MESSAGES = `message m JOIN source_group g ON g.ip = coalesce(m.ip, '') WHERE m.day >= ? AND ${SOURCE_MESSAGE}`;
 
 export interface BucketCount {
   day: number;
@@ -150,8 +159,17 @@ export class ReportQueries {
       .map((r) => (r as { sender: string }).sender);
   }
 
-  groupInfo(): { grp: number; recipients: number }[] {
-    return this.db.prepare('SELECT grp, recipients FROM group_info').all() as { grp: number; recipients: number }[];
+  /** Distinct recipients of each source (in the period). */
+  groupInfo(sinceDay: number | null = null): { grp: number; recipients: number }[] {
+    if (sinceDay === null) {
+      return this.db.prepare('SELECT grp, recipients FROM group_info').all() as { grp: number; recipients: number }[];
+    }
+    return this.db
+      .prepare(
+        `SELECT g.grp, count(DISTINCT m.recipient) AS recipients FROM ${PERIOD_MESSAGES}
+           AND m.recipient IS NOT NULL AND m.recipient <> '' GROUP BY 1`,
+      )
+      .all(sinceDay) as { grp: number; recipients: number }[];
   }
 
   groupHelos(): { grp: number; helo: string }[] {
@@ -167,21 +185,47 @@ export class ReportQueries {
       .all() as { grp: number; sender: string; messages: number }[];
   }
 
-  groupCodes(): { grp: number; code: string; messages: number }[] {
-    return this.db.prepare('SELECT grp, code, messages FROM group_code WHERE messages > 0').all() as {
-      grp: number;
-      code: string;
-      messages: number;
-    }[];
-  }
-
-  groupSamples(): GroupSample[] {
+  /** Finding codes of each source's messages (in the period). */
+  groupCodes(sinceDay: number | null = null): { grp: number; code: string; messages: number }[] {
+    if (sinceDay === null) {
+      return this.db.prepare('SELECT grp, code, messages FROM group_code WHERE messages > 0').all() as {
+        grp: number;
+        code: string;
+        messages: number;
+      }[];
+    }
     return this.db
       .prepare(
-        `SELECT s.grp, s.subject, s.received_at AS receivedAt, s.sender, s.recipient, f.path AS file, f.sha256, s.row
-         FROM group_sample s JOIN file f ON f.id = s.file_id ORDER BY s.grp, s.received_at, s.file_id, s.row`,
+        `SELECT grp, j.value AS code, sum(n) AS messages FROM (
+           SELECT g.grp, m.codes, count(*) AS n FROM ${PERIOD_MESSAGES} GROUP BY 1, 2) AS c, json_each(c.codes) AS j
+         GROUP BY 1, 2`,
       )
-      .all() as GroupSample[];
+      .all(sinceDay) as { grp: number; code: string; messages: number }[];
+  }
+
+  /** Each source's first messages of distinct subjects (in the period), with their file and row. */
+  groupSamples(sinceDay: number | null = null): GroupSample[] {
+    if (sinceDay === null) {
+      return this.db
+        .prepare(
+          `SELECT s.grp, s.subject, s.received_at AS receivedAt, s.sender, s.recipient, f.path AS file, f.sha256, s.row
+           FROM group_sample s JOIN file f ON f.id = s.file_id ORDER BY s.grp, s.received_at, s.file_id, s.row`,
+        )
+        .all() as GroupSample[];
+    }
+    return this.db
+      .prepare(
+        `SELECT x.grp, x.subject, x.received_at AS receivedAt, x.sender, x.recipient, f.path AS file, f.sha256, x.row
+         FROM (
+           SELECT *, row_number() OVER (PARTITION BY grp ORDER BY received_at, file_id, row, recipient) AS n FROM (
+             SELECT g.grp, m.subject, m.received_at, m.sender, m.recipient, m.file_id, m.row,
+               row_number() OVER (PARTITION BY g.grp, m.subject ORDER BY m.received_at, m.file_id, m.row, m.recipient) AS k
+             FROM ${PERIOD_MESSAGES} AND m.subject IS NOT NULL)
+           WHERE k = 1) AS x
+         JOIN file f ON f.id = x.file_id
+         WHERE x.n <= ${SAMPLES_PER_SOURCE} ORDER BY x.grp, x.received_at, x.file_id, x.row`,
+      )
+      .all(sinceDay) as GroupSample[];
   }
 
   files(): IngestedFile[] {

@@ -25,7 +25,8 @@ const STALE_KEY = 'sources';
  * Messages that belong in the inventory: Direct Send, internal spoof, and undetermined internal candidates —
  * in SQL for the rebuild, and as a predicate for the merged deltas (keep the two alike).
  */
-const SOURCE_MESSAGE = "(channel IN ('direct-send', 'internal-spoof') OR (channel = 'unknown' AND candidate = 1))";
+export const SOURCE_MESSAGE =
+  "(channel IN ('direct-send', 'internal-spoof') OR (channel = 'unknown' AND candidate = 1))";
 
 function isSourceMessage(m: { channel: string; candidate: boolean }): boolean {
   return m.channel === 'direct-send' || m.channel === 'internal-spoof' || (m.channel === 'unknown' && m.candidate);

@@ -324,8 +324,9 @@ describe('tenant report', () => {
     store.close();
     expect(r.timeline.map((d) => d.day)).toEqual(['2026-07-24', '2026-07-25', '2026-07-26', '2026-07-27']);
     expect(r.totals.messages).toBe(r.timeline.reduce((n, d) => n + d.messages, 0));
-    // Sources count only what they sent since then; a source quiet since then is not listed. Their IPs, senders
-    // and samples stay the group's whole history (a connector is planned for every address a source uses).
+    // Sources count only what they sent since then; a source quiet since then is not listed. Their recipients,
+    // findings and samples are the period's; their IPs and senders stay the group's whole history (its identity,
+    // and a connector is planned for every address a source uses).
     const active = report.sources.filter((s) => s.lastSeen >= '2026-07-24').map((s) => s.ips.join(','));
     expect(r.sources.map((s) => s.ips.join(',')).sort()).toEqual(active.sort());
     expect(r.sources.length).toBeLessThan(report.sources.length);
@@ -334,8 +335,16 @@ describe('tenant report', () => {
       expect(s.firstSeen >= '2026-07-24').toBe(true);
       expect(s.messages).toBeLessThanOrEqual(all.messages);
       expect(s.ips).toEqual(all.ips);
+      expect(s.senders).toEqual(all.senders);
+      // A delivery has one recipient: a source cannot reach more recipients than it delivered messages.
+      expect(s.recipients).toBeLessThanOrEqual(s.messages);
+      for (const w of s.why) expect(w.messages).toBeLessThanOrEqual(s.messages);
+      for (const e of s.examples) expect(e.receivedAt >= '2026-07-24').toBe(true);
     }
-    expect(r.sources.find((s) => s.ip === '45.14.71.10')!.messages).toBe(1);
+    const s1 = r.sources.find((s) => s.ip === '45.14.71.10')!;
+    expect(s1.messages).toBe(1);
+    expect(s1.recipients).toBe(1);
+    expect(report.sources.find((s) => s.ip === '45.14.71.10')!.recipients).toBe(4);
   });
 
   it('renders text, markdown and csv', () => {
