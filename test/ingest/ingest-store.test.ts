@@ -302,6 +302,28 @@ describe('ingest', () => {
     expect(errors).toEqual([expect.stringMatching(/^5: invalid JSON \(line 3\): /)]);
   });
 
+  it('streams a JSON document too large to parse whole, to the same store as a whole parse', async () => {
+    const profile = await fixtureProfile();
+    const json = fixtureFiles().filter((f) => f.endsWith('.json'));
+    expect(json.length).toBeGreaterThanOrEqual(5);
+    const whole = join(tmp.dir, 'whole.db');
+    const streamed = join(tmp.dir, 'streamed.db');
+    const a = await ingest(json, { db: whole, profile });
+    const b = await ingest(json, { db: streamed, profile, limits: { maxJsonBytes: 64 } });
+    expect(b.files.map((f) => f.format)).toEqual(a.files.map((f) => f.format));
+    expect(b.files.map((f) => [f.status, f.read, f.stored, f.aggregated, f.rejected])).toEqual(
+      a.files.map((f) => [f.status, f.read, f.stored, f.aggregated, f.rejected]),
+    );
+    expect(counts(streamed)).toEqual(counts(whole));
+    expect(content(await reportOf(streamed))).toEqual(content(await reportOf(whole)));
+    // A document broken half-way: the file stops with the parser's word, as a stray quote stops a CSV file.
+    const text = readFileSync('test/fixtures/exports/hunting-emailevents.json', 'utf8');
+    const broken = join(tmp.dir, 'broken.json');
+    writeFileSync(broken, `${text.slice(0, Math.floor(text.length * 0.6))}}}}`);
+    const c = await ingest([broken], { db: join(tmp.dir, 'c.db'), profile, limits: { maxJsonBytes: 64 } });
+    expect(c.files[0]).toMatchObject({ status: 'error', error: expect.stringMatching(/^invalid JSON: /) });
+  });
+
   it('stays exact when another connection wrote keys of a day this one had seen empty', async () => {
     const profile = await fixtureProfile();
     const files = ['test/fixtures/exports/messagetrace-v2.csv', 'test/fixtures/exports/messagetrace-v2-typeinfo.csv'];

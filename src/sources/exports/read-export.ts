@@ -6,8 +6,9 @@
  * @module
  */
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { TextDecoder } from 'node:util';
+import { JSONParser } from '@streamparser/json';
 import Papa from 'papaparse';
 import { initParser, type Schema } from 'udsv';
 import type { Channel } from '../../core/assessment.js';
@@ -24,7 +25,10 @@ import {
 } from './sniff-export.js';
 
 export interface ExportReaderLimits {
-  /** Largest JSON document read whole (bytes). NDJSON and CSV are streamed. */
+  /**
+   * Largest JSON document parsed whole (bytes): parsed objects take about seven times the text. A larger one is
+   * streamed record by record (slower: about 50 MB/s). NDJSON and CSV are always streamed.
+   */
   maxJsonBytes: number;
   /** Largest CSV record (bytes of text); a longer one (an unterminated quote) aborts the file. */
   maxRecordBytes: number;
@@ -33,7 +37,7 @@ export interface ExportReaderLimits {
 }
 
 export const DEFAULT_EXPORT_LIMITS: ExportReaderLimits = {
-  maxJsonBytes: 256 * 1024 * 1024,
+  maxJsonBytes: 32 * 1024 * 1024,
   maxRecordBytes: 16 * 1024 * 1024,
   batchRows: 2_000,
 };
@@ -52,6 +56,8 @@ export interface ExportInfo {
   description: string;
   /** JSON documents are parsed once, while sniffing; the records are kept for reading. */
   records?: Record<string, unknown>[];
+  /** A JSON document over `maxJsonBytes`: read as a stream of records instead. */
+  streamed?: boolean;
   /** How a CSV export writes numeric dates, from dates sampled through the file; absent when none were seen. */
   dateOrder?: DateOrderGuess;
 }
@@ -222,6 +228,64 @@ function jsonRecords(doc: unknown): Record<string, unknown>[] | null {
   return out;
 }
 
+/** Records sampled from the head of a streamed JSON document to tell its format. */
+const SNIFF_RECORDS = 20;
+
+/**
+ * The records of a JSON document read as a stream, in batches of `batch`: the elements of its `value`, `results` or
+ * `records` array, or of the document when it is an array (streaming-API wrappers unwrapped as for a parsed
+ * document). Memory holds one batch, not the document. Throws on invalid JSON, naming the byte position.
+ */
+async function* streamJsonRecords(
+  path: string,
+  enc: EncodingInfo,
+  batch: number,
+  progress?: ReadProgress,
+): AsyncGenerator<Record<string, unknown>[]> {
+  let out: Record<string, unknown>[] = [];
+  let parser: JSONParser | null = null;
+  const utf8 = enc.encoding === 'utf-8';
+  const dec = decoderFor(enc);
+  const fail = (error: unknown) => new ExportReadError(`invalid JSON: ${(error as Error).message.slice(0, 200)}`);
+  const stream = createReadStream(path, { start: enc.bomLength, highWaterMark: READ_CHUNK });
+  try {
+    for await (const chunk of stream) {
+      const buf = chunk as Buffer;
+      if (progress) progress.bytes += buf.length;
+      if (parser === null) {
+        // The records are the elements of a top-level array, or of one of the arrays of a top-level object. Only
+        // those paths are asked for: a path matching the arrays themselves would keep them whole.
+        const first = dec.decode(buf.subarray(0, 64), { stream: false }).trimStart()[0];
+        const paths = first === '[' ? ['$.*'] : ['$.value.*', '$.results.*', '$.records.*'];
+        parser = new JSONParser({ paths, keepStack: false });
+        parser.onValue = ({ value }) => {
+          const r = jsonRecords([value]);
+          if (r) out.push(...r);
+        };
+      }
+      try {
+        parser.write(utf8 ? buf : dec.decode(buf, { stream: true }));
+      } catch (error) {
+        throw fail(error);
+      }
+      if (out.length >= batch) {
+        yield out;
+        out = [];
+      }
+    }
+  } finally {
+    stream.destroy();
+  }
+  if (parser !== null && !parser.isEnded) {
+    try {
+      parser.end();
+    } catch (error) {
+      throw fail(error);
+    }
+  }
+  if (out.length > 0) yield out;
+}
+
 function jsonKeys(records: Record<string, unknown>[]): string[] {
   const keys = new Set<string>();
   for (const r of records.slice(0, 20)) for (const k of Object.keys(r)) keys.add(k);
@@ -267,8 +331,26 @@ export async function sniffExportFile(
       }
     }
     let sample: Record<string, unknown>[] | null = null;
+    let streamed = false;
     if (ndjson) sample = jsonRecords(JSON.parse(firstLine));
-    else {
+    else if ((await stat(path)).size > limits.maxJsonBytes) {
+      // Too large to parse whole: the first records tell the format, and reading streams them all.
+      streamed = true;
+      try {
+        for await (const batch of streamJsonRecords(path, enc, SNIFF_RECORDS)) {
+          sample = batch;
+          break;
+        }
+      } catch (error) {
+        return { status: 'error', error: (error as Error).message };
+      }
+      if (sample === null) {
+        return {
+          status: 'error',
+          error: `no records in value[], results[], records[] or a top-level array of a JSON document over ${limits.maxJsonBytes} bytes`,
+        };
+      }
+    } else {
       const full = await readJsonDocument(path, enc, limits);
       if ('error' in full) return { status: 'error', error: full.error };
       sample = jsonRecords(full.doc);
@@ -293,7 +375,8 @@ export async function sniffExportFile(
       columns: null,
       description: `${LABELS[format]} ${ndjson ? 'NDJSON' : 'JSON'} (${encLabel})`,
     };
-    if (!ndjson && sample) info.records = sample;
+    if (streamed) info.streamed = true;
+    else if (!ndjson && sample) info.records = sample;
     return { status: 'ok', info };
   }
   const layout = csvLayout(text);
@@ -364,6 +447,17 @@ export async function* readExportRows(
   const startAfter = opts.startAfter ?? 0;
   if (info.container === 'csv') {
     yield* readCsv(path, info, startAfter, limits, opts.progress, null);
+  } else if (info.container === 'json' && info.streamed) {
+    let n = 0;
+    for await (const records of streamJsonRecords(path, info, limits.batchRows, opts.progress)) {
+      const batch: RawRow[] = [];
+      for (const obj of records) {
+        n++;
+        if (n <= startAfter) continue;
+        batch.push({ row: n, data: new JsonRow(obj), serialize: () => JSON.stringify(obj) });
+      }
+      if (batch.length > 0) yield batch;
+    }
   } else if (info.container === 'json') {
     let records = info.records;
     if (records === undefined) {
