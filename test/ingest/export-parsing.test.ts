@@ -1,16 +1,23 @@
 /** The small parsers under the adapters: dates, trace detail Data/CustomData, AuthenticationDetails, ids. */
 import { readFileSync } from 'node:fs';
+import { parse as parseCsv } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { parseProfile } from '../../src/config/profile-file.js';
 import { assess, channelOf } from '../../src/core/assess.js';
 import { isCandidate, RowClassifier } from '../../src/ingest-classify.js';
-import { parseAuthenticationDetails } from '../../src/sources/exports/email-events.js';
+import { EMAIL_EVENTS_ADAPTER, parseAuthenticationDetails } from '../../src/sources/exports/email-events.js';
 import { guessDateOrder, isoSeconds, numericDateOf, parseExportDate } from '../../src/sources/exports/export-dates.js';
 import { CsvRow, headerIndex } from '../../src/sources/exports/export-row.js';
-import { recipientsOfStatus } from '../../src/sources/exports/historical-search.js';
+import { HISTORICAL_SEARCH_ADAPTER, recipientsOfStatus } from '../../src/sources/exports/historical-search.js';
 import { MESSAGE_TRACE_ADAPTER } from '../../src/sources/exports/message-trace.js';
 import { detectEncoding, formatOfColumns } from '../../src/sources/exports/sniff-export.js';
-import { connectorName, parseCustomData, parseMepData, parseSfa } from '../../src/sources/exports/trace-detail.js';
+import {
+  connectorName,
+  parseCustomData,
+  parseMepData,
+  parseSfa,
+  TRACE_DETAIL_ADAPTER,
+} from '../../src/sources/exports/trace-detail.js';
 import { hash53, normalizeMessageId } from '../../src/store/keys.js';
 import { fixtureProfile } from './helpers.js';
 
@@ -275,6 +282,69 @@ describe('assessment cache contract', () => {
     expect(seen.size).toBeGreaterThan(50);
     // Folding works: without IP-matched connectors the eleven IP forms make two classes.
     expect([...seen.keys()].filter((k) => k.startsWith('2|message-trace|contoso.com|contoso.com|'))).toHaveLength(2);
+  });
+
+  it('holds for EmailEvents, historical search and trace detail rows from any IP', async () => {
+    const profile = await fixtureProfile();
+    const plain = parseProfile('tenant:\n  domains: [contoso.com, contoso.co.uk]\n', 'plain.yml');
+    if (plain.status !== 'ok') throw new Error(plain.error);
+    const profiles = [profile, plain.profile, null];
+    const classifiers = profiles.map((p) => new RowClassifier({ profile: p }));
+    const ips = ['198.51.100.20', '45.14.71.10', '255.255.255.255', '', '2a01:111:f403:c112::5', '[255.255.255.255]'];
+    const read = (file: string, utf16 = false) => {
+      const buf = readFileSync(`test/fixtures/exports/${file}`);
+      const text = utf16 ? new TextDecoder('utf-16le').decode(buf) : buf.toString('utf8');
+      return parseCsv(text, { bom: true, relax_column_count: true }) as string[][];
+    };
+    const cases = [
+      {
+        adapter: EMAIL_EVENTS_ADAPTER,
+        rows: read('emailevents-portal.csv'),
+        setIp: (header: string[], row: string[], ip: string) => {
+          row[header.indexOf('SenderIPv4')] = ip;
+        },
+      },
+      {
+        adapter: HISTORICAL_SEARCH_ADAPTER,
+        rows: read('historical-search.csv', true),
+        setIp: (header: string[], row: string[], ip: string) => {
+          row[header.indexOf('original_client_ip')] = ip;
+        },
+      },
+      {
+        adapter: TRACE_DETAIL_ADAPTER,
+        rows: read('messagetrace-detail-v2.csv'),
+        setIp: (header: string[], row: string[], ip: string) => {
+          const i = header.indexOf('Data');
+          row[i] = row[i]!.replace(/(Name="ClientIP" String=")[^"]*"/, `$1${ip}"`);
+        },
+      },
+    ];
+    const seen = new Map<string, string>();
+    let checked = 0;
+    for (const { adapter, rows, setIp } of cases) {
+      const [header, ...body] = rows;
+      const index = headerIndex(header!);
+      for (const [n, template] of body.entries()) {
+        for (const ip of ips) {
+          const fields = [...template];
+          setIp(header!, fields, ip);
+          const res = adapter.adapt(new CsvRow(index, header!, fields), { file: 'f.csv', row: n + 1 });
+          if (!res.ok || res.row.role !== 'delivery') continue;
+          const ev = res.row.evidence();
+          for (const [pi, p] of profiles.entries()) {
+            const a = assess(ev, { profile: p });
+            const got = `${a.channel}|${isCandidate(ev, { channel: a.channel, domains: a.tenant.domains })}`;
+            const key = `${pi}|${classifiers[pi]!.keyText(res.row)}`;
+            const prev = seen.get(key);
+            if (prev === undefined) seen.set(key, got);
+            else expect(got, `${adapter.format} row ${n + 1} ip ${ip}: ${key}`).toBe(prev);
+            checked++;
+          }
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(100);
   });
 });
 

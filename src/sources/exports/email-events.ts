@@ -96,18 +96,19 @@ export const EMAIL_EVENTS_ADAPTER: ExportAdapter = {
         messageId,
         receivedMs: date.ms,
         recipients: [recipientKey(rcptRaw)],
-        classKey: [
+        // The IP goes last, apart: the classifier folds it (rows from thousands of IPs share a few classes).
+        classKey: `${[
           'ee',
           domainKey(row.get('sendermailfromaddress')),
           domainKey(row.get('senderfromaddress')),
           domainKey(rcptRaw),
-          ip,
           direction,
           connectors ?? '',
           auth,
           row.get('threattypes') ?? '',
           row.get('tenantid') ?? '',
-        ].join('|'),
+        ].join('|')}|`,
+        classIp: ip,
         evidence() {
           const ev = emptyEvidence(`${place.file}:${place.row}`, 'email-events');
           ev.receivedAt = receivedIso(date.ms);

@@ -86,17 +86,18 @@ export const HISTORICAL_SEARCH_ADAPTER: ExportAdapter = {
         messageId: id,
         receivedMs: date.ms,
         recipients: isReceive ? recipients.map((r) => r.address) : [],
-        classKey: [
+        // The IP goes last, apart: the classifier folds it (rows from thousands of IPs share a few classes).
+        classKey: `${[
           'hist',
           isReceive ? 'r' : (event ?? ''),
           domainKey(sender),
           [...new Set(recipients.map((r) => r.domain ?? ''))].sort().join(','),
-          ip,
           direction ?? '',
           direction === 'Incoming' || connectorId !== null ? (connectorId ?? '-') : '',
           row.get('tenant_id') ?? '',
           customText.includes('InboundConnectorData') ? 'icd' : '',
-        ].join('|'),
+        ].join('|')}|`,
+        classIp: ip,
         evidence() {
           const ev = emptyEvidence(`${place.file}:${place.row}`, 'historical-search');
           ev.receivedAt = receivedIso(date.ms);

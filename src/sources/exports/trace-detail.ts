@@ -248,17 +248,18 @@ export const TRACE_DETAIL_ADAPTER: ExportAdapter = {
         messageId,
         receivedMs: date.ms,
         recipients: recipient ? [recipient] : [],
-        classKey: [
+        // The IP goes last, apart: the classifier folds it (rows from thousands of IPs share a few classes).
+        classKey: `${[
           'detail',
           event.toLowerCase(),
           domainKey(facts.returnPath ?? row.get(C.sender)),
           domainKey(rcptRaw),
-          facts.clientIp ?? '',
           connector,
           submission ? 's' : '',
           custom.get('dir') ?? '',
           custom.get('sfa') ?? '',
-        ].join('|'),
+        ].join('|')}|`,
+        classIp: facts.clientIp ?? '',
         evidence() {
           const ev = emptyEvidence(`${place.file}:${place.row}`, 'message-trace-detail');
           ev.receivedAt = receivedIso(date.ms);
