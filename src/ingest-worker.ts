@@ -168,8 +168,13 @@ async function readAll(
     }
   };
   const opts = { startAfter: config.startAfter, limits: config.limits, progress };
+  // A batch ends at batchRows or at batchBytes of input, whichever comes first (long rows: bounded memory).
+  let sentAt = 0;
   for await (const _ of streamCsvRows(config.path, info, opts, take)) {
-    if (b.count >= batchRows) await send();
+    if (b.count >= batchRows || (b.count > 0 && progress.bytes - sentAt >= config.limits.batchBytes)) {
+      sentAt = progress.bytes;
+      await send();
+    }
   }
   if (b.count > 0) await send();
   post({ kind: 'end', bytes: progress.bytes });

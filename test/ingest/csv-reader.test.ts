@@ -157,3 +157,26 @@ describe('CSV reader, fast and exact readers taking turns', () => {
     expect(rows[2000]!.fields).toEqual(line(2001).slice(1, -1).split('","'));
   });
 });
+
+describe('CSV reader batches', () => {
+  it('end at a byte budget as well as a row count, so long rows keep memory bounded', async () => {
+    const path = join(tmp.dir, 'long.csv');
+    const rows = 400;
+    let text = `${HEADER.map(q).join(',')}\r\n`;
+    for (let i = 1; i <= rows; i++) text += `${line(i, `${'x'.repeat(10_000)} ${i}`)}\r\n`;
+    writeFileSync(path, text);
+    const s = await sniffExportFile(path);
+    if (s.status !== 'ok') throw new Error(s.error);
+    const sizes: number[] = [];
+    const limits = { maxJsonBytes: 1 << 20, maxRecordBytes: 1 << 24, batchRows: 2_000, batchBytes: 256 * 1024 };
+    let seen = 0;
+    for await (const batch of readExportRows(path, s.info, { limits })) {
+      sizes.push(batch.length);
+      for (const r of batch) expect(r.row).toBe(++seen);
+    }
+    expect(seen).toBe(rows);
+    // 4 MB of rows in batches of about 256 KiB (one read of 32 KiB past the budget at most), not one batch.
+    expect(sizes.length).toBeGreaterThanOrEqual(12);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(30);
+  });
+});

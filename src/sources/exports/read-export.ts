@@ -34,12 +34,18 @@ export interface ExportReaderLimits {
   maxRecordBytes: number;
   /** Rows per batch. */
   batchRows: number;
+  /**
+   * Bytes of input per batch at most (a batch also ends at `batchRows`): rows of 10 KB subjects would otherwise
+   * make 20 MB batches, several alive at once on both threads.
+   */
+  batchBytes: number;
 }
 
 export const DEFAULT_EXPORT_LIMITS: ExportReaderLimits = {
   maxJsonBytes: 32 * 1024 * 1024,
   maxRecordBytes: 16 * 1024 * 1024,
   batchRows: 2_000,
+  batchBytes: 1024 * 1024,
 };
 
 export type Container = 'csv' | 'json' | 'ndjson';
@@ -240,9 +246,11 @@ async function* streamJsonRecords(
   path: string,
   enc: EncodingInfo,
   batch: number,
+  batchBytes: number,
   progress?: ReadProgress,
 ): AsyncGenerator<Record<string, unknown>[]> {
   let out: Record<string, unknown>[] = [];
+  let outBytes = 0;
   let parser: JSONParser | null = null;
   const utf8 = enc.encoding === 'utf-8';
   const dec = decoderFor(enc);
@@ -268,9 +276,11 @@ async function* streamJsonRecords(
       } catch (error) {
         throw fail(error);
       }
-      if (out.length >= batch) {
+      outBytes += buf.length;
+      if (out.length >= batch || (out.length > 0 && outBytes >= batchBytes)) {
         yield out;
         out = [];
+        outBytes = 0;
       }
     }
   } finally {
@@ -337,7 +347,7 @@ export async function sniffExportFile(
       // Too large to parse whole: the first records tell the format, and reading streams them all.
       streamed = true;
       try {
-        for await (const batch of streamJsonRecords(path, enc, SNIFF_RECORDS)) {
+        for await (const batch of streamJsonRecords(path, enc, SNIFF_RECORDS, Number.POSITIVE_INFINITY)) {
           sample = batch;
           break;
         }
@@ -449,7 +459,7 @@ export async function* readExportRows(
     yield* readCsv(path, info, startAfter, limits, opts.progress, null);
   } else if (info.container === 'json' && info.streamed) {
     let n = 0;
-    for await (const records of streamJsonRecords(path, info, limits.batchRows, opts.progress)) {
+    for await (const records of streamJsonRecords(path, info, limits.batchRows, limits.batchBytes, opts.progress)) {
       const batch: RawRow[] = [];
       for (const obj of records) {
         n++;
@@ -495,6 +505,7 @@ async function* readNdjson(
   let n = 0;
   let lines = 0;
   let batch: RawRow[] = [];
+  let batchBytes = 0;
   let rest = '';
   const push = (obj: Record<string, unknown>, error?: string) => {
     n++;
@@ -535,9 +546,11 @@ async function* readNdjson(
       if (rest.length > limits.maxRecordBytes) {
         throw new ExportReadError(`line ${lines + 1}: longer than ${limits.maxRecordBytes} bytes`);
       }
-      if (batch.length >= limits.batchRows) {
+      batchBytes += buf.length;
+      if (batch.length >= limits.batchRows || (batch.length > 0 && batchBytes >= limits.batchBytes)) {
         yield batch;
         batch = [];
+        batchBytes = 0;
       }
     }
     take(rest + dec.decode());
@@ -703,6 +716,7 @@ async function* readCsv(
   // Fast path: text after the last line end waits for the next read. Exact path: the open record and what came
   // after it, parsed again only once it has doubled, so a record spread over many reads costs linear time.
   let rest = '';
+  let batchBytes = 0;
   let exact = false;
   let restParsed = 0;
   const pending: string[][] = [];
@@ -711,6 +725,7 @@ async function* readCsv(
     for await (const chunk of stream) {
       const buf = chunk as Buffer;
       if (progress) progress.bytes += buf.length;
+      batchBytes += buf.length;
       let text = dec.decode(buf, { stream: true });
       if (!layout) {
         pendingText += text;
@@ -771,9 +786,10 @@ async function* readCsv(
           fast = initParser(schema!);
         }
       }
-      if (emit || batch.length >= limits.batchRows) {
+      if (emit || batch.length >= limits.batchRows || (batch.length > 0 && batchBytes >= limits.batchBytes)) {
         yield batch;
         batch = [];
+        batchBytes = 0;
       }
     }
     if (layout) parseExactly(rest + dec.decode(), true);
