@@ -357,7 +357,13 @@ class Ingestor {
           group.duplicate += counts.duplicate;
           inGroup += batch.count;
           const aborted = this.opts.signal?.aborted === true;
-          if (inGroup >= commitRows || aborted) commit();
+          if (inGroup >= commitRows || aborted) {
+            if (!this.flushKeys()) {
+              conflict = true;
+              break;
+            }
+            commit();
+          }
           this.opts.onProgress?.({
             file: path,
             bytes: Math.min(progress.bytes, size),
@@ -365,11 +371,17 @@ class Ingestor {
             rows: batch.lastRow,
           });
           if (aborted || this.opts.signal?.aborted) {
-            if (open) commit();
+            // Keys out of step now: what the group held is read again by the next run.
+            if (open && this.flushKeys()) commit();
+            else if (open) {
+              this.store.rollback();
+              this.forgetBuckets();
+            }
             summary.status = 'interrupted';
             return summary;
           }
         }
+        if (!conflict && !this.flushKeys()) conflict = true;
         if (!conflict) {
           if (!open) begin();
           this.store.finishFile(record.id, now());
@@ -482,13 +494,26 @@ class Ingestor {
    */
   private writeBatch(batch: PreparedBatch, adapter: ExportAdapter, file: FileRecord, path: string) {
     try {
-      const counts = this.writeRows(batch, adapter, file, path);
-      this.store.flushDeliveries();
-      return counts;
+      return this.writeRows(batch, adapter, file, path);
     } catch (error) {
       if (!(error instanceof KeysOutOfStep)) throw error;
       this.store.exactKeysOnly();
       return null;
+    }
+  }
+
+  /**
+   * Write the delivery keys the store holds back until the commit (in key order); `false` when they went out of
+   * step with another connection, as {@link writeBatch} can find out too.
+   */
+  private flushKeys(): boolean {
+    try {
+      this.store.flushDeliveries();
+      return true;
+    } catch (error) {
+      if (!(error instanceof KeysOutOfStep)) throw error;
+      this.store.exactKeysOnly();
+      return false;
     }
   }
 

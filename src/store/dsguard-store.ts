@@ -111,18 +111,59 @@ export class KeysOutOfStep extends Error {
   }
 }
 
-/** Certainly-new delivery keys waiting for their statement. */
+/**
+ * Certainly-new delivery keys waiting for their statements: a whole commit's worth, written in key order. Keys land
+ * at random places within a day; written as they come, a day of a million deliveries outgrows the page cache and
+ * every insert reads and rewrites pages; sorted, each commit sweeps the day's pages once.
+ */
 class KeyBuffer {
   count = 0;
+  private days = new Float64Array(1024);
+  private hs = new Float64Array(1024);
+  private buckets = new Float64Array(1024);
+  private stored = new Uint8Array(1024);
   readonly args: number[] = new Array<number>(KEYS_PER_STATEMENT * 4).fill(0);
 
-  push(day: number, h: number, bucket: number, stored: number): boolean {
-    const i = this.count++ * 4;
-    this.args[i] = day;
-    this.args[i + 1] = h;
-    this.args[i + 2] = bucket;
-    this.args[i + 3] = stored;
-    return this.count === KEYS_PER_STATEMENT;
+  push(day: number, h: number, bucket: number, stored: number): void {
+    if (this.count === this.days.length) this.grow();
+    const i = this.count++;
+    this.days[i] = day;
+    this.hs[i] = h;
+    this.buckets[i] = bucket;
+    this.stored[i] = stored;
+  }
+
+  private grow(): void {
+    const n = this.days.length * 2;
+    const copy = <T extends Float64Array | Uint8Array>(a: T, b: T): T => {
+      b.set(a);
+      return b;
+    };
+    this.days = copy(this.days, new Float64Array(n));
+    this.hs = copy(this.hs, new Float64Array(n));
+    this.buckets = copy(this.buckets, new Float64Array(n));
+    this.stored = copy(this.stored, new Uint8Array(n));
+  }
+
+  /** The waiting keys in (day, h) order, as statement arguments: `fill(from)` puts up to 64 of them in `args`. */
+  sorted(): number[] {
+    const order = Array.from({ length: this.count }, (_, i) => i);
+    const { days, hs } = this;
+    order.sort((a, b) => days[a]! - days[b]! || hs[a]! - hs[b]!);
+    return order;
+  }
+
+  fill(order: readonly number[], from: number): number {
+    const n = Math.min(KEYS_PER_STATEMENT, order.length - from);
+    for (let k = 0; k < n; k++) {
+      const i = order[from + k]!;
+      const j = k * 4;
+      this.args[j] = this.days[i]!;
+      this.args[j + 1] = this.hs[i]!;
+      this.args[j + 2] = this.buckets[i]!;
+      this.args[j + 3] = this.stored[i]!;
+    }
+    return n;
   }
 }
 
@@ -367,23 +408,31 @@ export class DsguardStore {
     const fresh = this.freshKeys !== false && this.freshKeys.claim(day, h);
     // Outside a transaction nothing would write a waiting key: it goes to SQLite at once.
     if (fresh && this.db.inTransaction) {
-      if (this.keys.push(day, h, bucket, stored ? 1 : 0)) this.flushDeliveries();
+      this.keys.push(day, h, bucket, stored ? 1 : 0);
       return true;
     }
     this.flushDeliveries();
     return this.st.insDelivery!.run(day, h, bucket, stored ? 1 : 0).changes === 1;
   }
 
-  /** Write the waiting certainly-new keys; throws {@link KeysOutOfStep} when one of them was there. */
+  /**
+   * Write the waiting certainly-new keys, in key order; throws {@link KeysOutOfStep} when one of them was there.
+   * Done before the transaction commits, and before any read of keys.
+   */
   flushDeliveries(): void {
     const k = this.keys;
     if (k.count === 0) return;
+    const order = k.sorted();
     let written = 0;
-    if (k.count === KEYS_PER_STATEMENT) written = this.st.insDeliveries!.run(...k.args).changes;
-    else {
-      const a = k.args;
-      for (let i = 0; i < k.count * 4; i += 4)
-        written += this.st.insDelivery!.run(a[i]!, a[i + 1]!, a[i + 2]!, a[i + 3]!).changes;
+    for (let from = 0; from < order.length; ) {
+      const n = k.fill(order, from);
+      from += n;
+      if (n === KEYS_PER_STATEMENT) written += this.st.insDeliveries!.run(...k.args).changes;
+      else {
+        const a = k.args;
+        for (let i = 0; i < n * 4; i += 4)
+          written += this.st.insDelivery!.run(a[i]!, a[i + 1]!, a[i + 2]!, a[i + 3]!).changes;
+      }
     }
     const expected = k.count;
     k.count = 0;
