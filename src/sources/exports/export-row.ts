@@ -87,15 +87,28 @@ export function headerIndex(header: readonly string[], dateOrder: DateOrder = 'm
 
 /** A JSON record (hunting result, Graph item, streaming-API `properties`). */
 export class JsonRow implements ExportRow {
-  private readonly keys = new Map<string, string>();
+  /** Lower-cased key → key as written (never changed once made: rows of one shape share it). */
+  private readonly keys: ReadonlyMap<string, string>;
   /** JSON exports write ISO dates; a numeric one is read month-first. */
   readonly dateOrder: DateOrder = 'mdy';
+  /** The keys of the last record seen and their map: the records of an export almost always share one shape. */
+  private static shape: { keys: readonly string[]; map: ReadonlyMap<string, string> } = { keys: [], map: new Map() };
+
   constructor(public readonly object: Record<string, unknown>) {
-    for (const k of Object.keys(object)) {
-      if (k.includes('@odata.type') || k.includes('@data.type')) continue;
-      const lk = k.toLowerCase();
-      if (!this.keys.has(lk)) this.keys.set(lk, k);
+    const ks = Object.keys(object);
+    const last = JsonRow.shape;
+    let same = ks.length === last.keys.length;
+    for (let i = 0; same && i < ks.length; i++) same = ks[i] === last.keys[i];
+    if (!same) {
+      const map = new Map<string, string>();
+      for (const k of ks) {
+        if (k.includes('@odata.type') || k.includes('@data.type')) continue;
+        const lk = k.toLowerCase();
+        if (!map.has(lk)) map.set(lk, k);
+      }
+      JsonRow.shape = { keys: ks, map };
     }
+    this.keys = JsonRow.shape.map;
   }
 
   raw(key: string): unknown {
