@@ -29,6 +29,8 @@ function memo<V>(table: Map<string, V>, text: string, compute: (text: string) =>
   return value;
 }
 
+const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+
 /** Parse an IPv4/IPv6 literal (brackets and an IPv6 zone are tolerated); `null` when it is not one. */
 export function parseIp(text: string): Ip | null {
   let t = text.trim();
@@ -36,6 +38,16 @@ export function parseIp(text: string): Ip | null {
   if (t.toLowerCase().startsWith('ipv6:')) t = t.slice(5);
   const zone = t.indexOf('%');
   if (zone >= 0) t = t.slice(0, zone);
+  // Plain dotted-quad IPv4, the form nearly every export writes: built from its octets, without ipaddr's parser
+  // (which tries IPv6 first). Octets with a leading zero go the long way (ipaddr reads them as octal).
+  const v4 = IPV4.exec(t);
+  if (v4) {
+    const parts = [v4[1]!, v4[2]!, v4[3]!, v4[4]!];
+    if (parts.every((o) => o.length === 1 || o.charCodeAt(0) !== 48)) {
+      const octets = parts.map(Number);
+      return octets.every((o) => o <= 255) ? new ipaddr.IPv4(octets) : null;
+    }
+  }
   // Cheap rejection first: most tokens tested here (host names, words) are not IP literals.
   if (t.length < 2 || t.length > 64 || !/^[0-9a-fA-F:.]+$/.test(t)) return null;
   if (!ipaddr.isValid(t)) return null;
@@ -60,8 +72,6 @@ export function networkOf(text: string): string {
     .map((x) => x.toString(16))
     .join(':');
 }
-
-const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 
 /**
  * A cheap syntactic test for an IP literal (no full parse): dotted-quad IPv4 with octets <= 255, or
