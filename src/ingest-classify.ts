@@ -8,6 +8,8 @@ import { type AssessOptions, channelOf } from './core/assess.js';
 import { CHANNELS, type Channel } from './core/assessment.js';
 import type { MessageEvidence } from './core/evidence.js';
 import { normalizeIp } from './core/net-address.js';
+import { ownString } from './core/own-string.js';
+import { connectorForIp } from './core/profile.js';
 import type { AdaptedRow, ExportFormat } from './sources/exports/export-adapter.js';
 import { hashPair } from './store/keys.js';
 
@@ -79,8 +81,10 @@ export class RowClassifier {
   /** The few distinct classifications (6 channels x candidacy), numbered so a cache entry is a small integer. */
   private readonly list: Classification[] = [];
 
-  /** Whether the profile has connectors matched by sender IP (then every IP is its own class). */
+  /** Whether the profile has connectors matched by sender IP (then an IP's class says which one it matches). */
   private readonly ipsMatter: boolean;
+  /** IP text → its token, when connectors match IPs (bounded: cleared when full). */
+  private readonly tokens = new Map<string, string>();
 
   constructor(private readonly options: AssessOptions) {
     this.ipsMatter = options.profile?.connectors.some((c) => c.senderIps.length > 0) ?? false;
@@ -88,13 +92,13 @@ export class RowClassifier {
 
   /**
    * What of a connecting IP the channel rules can tell apart: they look at it only to match a connector's
-   * sender IPs and to recognise 255.255.255.255 (Exchange's mark of mail submitted by an authenticated client).
-   * Without IP-matched connectors that leaves two classes: the broadcast address, and any other (or no) IP.
-   * A test holds channelOf() to this on a grid of IP forms.
+   * sender IPs (the first connector that matches) and to recognise 255.255.255.255 (Exchange's mark of mail
+   * submitted by an authenticated client). That leaves the broadcast address, any other (or no) IP, and — with
+   * IP-matched connectors — one class per connector an IP falls in. A test holds channelOf() to this on a grid
+   * of IP forms and profiles.
    */
   ipToken(ip: string): string {
     const t = ip.trim();
-    if (this.ipsMatter) return t;
     if (t === '255.255.255.255') return t;
     // Digits and dots only: canonical text or no IP at all, never another form of the broadcast address.
     let plain = true;
@@ -102,7 +106,17 @@ export class RowClassifier {
       const ch = t.charCodeAt(i);
       plain = (ch >= 48 && ch <= 57) || ch === 46;
     }
-    return !plain && normalizeIp(t) === '255.255.255.255' ? '255.255.255.255' : '*';
+    if (!plain && normalizeIp(t) === '255.255.255.255') return '255.255.255.255';
+    if (!this.ipsMatter) return '*';
+    let token = this.tokens.get(t);
+    if (token === undefined) {
+      const profile = this.options.profile!;
+      const c = connectorForIp(profile, t);
+      token = c === null ? '*' : `#${profile.connectors.indexOf(c)}`;
+      if (this.tokens.size >= 16_384) this.tokens.clear();
+      this.tokens.set(ownString(t), token);
+    }
+    return token;
   }
 
   /** The text the cache is keyed on: the adapter's class key, and the IP token when the IP is kept apart. */

@@ -8,7 +8,7 @@ import { ownString } from './own-string.js';
 
 export type IpKind = 'public' | 'private' | 'loopback' | 'link-local' | 'unspecified' | 'reserved' | 'broadcast';
 
-type Ip = ipaddr.IPv4 | ipaddr.IPv6;
+export type Ip = ipaddr.IPv4 | ipaddr.IPv6;
 
 /**
  * Exports repeat the same few thousand addresses millions of times: the canonical form and the range of an
@@ -137,6 +137,8 @@ function ipKindUncached(text: string): IpKind | null {
 export interface Cidr {
   text: string;
   matches(ip: string): boolean;
+  /** The same for an address already parsed (see {@link ipInAny}: one parse for many ranges). */
+  matchesIp(ip: Ip): boolean;
 }
 
 /** Parse `1.2.3.4`, `1.2.3.0/24`, `2001:db8::/32`; `null` when invalid. */
@@ -158,13 +160,20 @@ export function parseCidr(text: string): Cidr | null {
     text: `${base.toString()}/${bits}`,
     matches(ipText: string): boolean {
       const ip = parseIp(ipText);
-      if (!ip || ip.kind() !== base.kind()) return false;
+      return ip !== null && this.matchesIp(ip);
+    },
+    matchesIp(ip: Ip): boolean {
+      if (ip.kind() !== base.kind()) return false;
       return (ip as ipaddr.IPv4).match(range as [ipaddr.IPv4, number]);
     },
   };
 }
 
-export function ipInAny(ip: string, cidrs: readonly Cidr[]): Cidr | null {
-  for (const c of cidrs) if (c.matches(ip)) return c;
+/** The first range holding the address (text or parsed once by the caller), `null` when none does. */
+export function ipInAny(ip: string | Ip, cidrs: readonly Cidr[]): Cidr | null {
+  if (cidrs.length === 0) return null;
+  const parsed = typeof ip === 'string' ? parseIp(ip) : ip;
+  if (parsed === null) return null;
+  for (const c of cidrs) if (c.matchesIp(parsed)) return c;
   return null;
 }

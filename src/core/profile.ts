@@ -5,7 +5,7 @@
  * @module
  */
 import { isSameOrSubdomain, normalizeDomain } from './domain-name.js';
-import { type Cidr, ipInAny, parseCidr } from './net-address.js';
+import { type Cidr, ipInAny, parseCidr, parseIp } from './net-address.js';
 
 export interface InboundConnectorProfile {
   name: string;
@@ -70,7 +70,11 @@ export function isOwnTenant(profile: TenantProfile, tenantId: string): boolean {
 }
 
 export function connectorForIp(profile: TenantProfile, ip: string): InboundConnectorProfile | null {
-  for (const c of profile.connectors) if (ipInAny(ip, c.senderIps)) return c;
+  if (!profile.connectors.some((c) => c.senderIps.length > 0)) return null;
+  // Parsed once for every connector's ranges.
+  const parsed = parseIp(ip);
+  if (parsed === null) return null;
+  for (const c of profile.connectors) if (ipInAny(parsed, c.senderIps)) return c;
   return null;
 }
 

@@ -227,8 +227,8 @@ describe('assessment cache contract', () => {
     const profile = await fixtureProfile();
     const plain = parseProfile('tenant:\n  domains: [contoso.com, contoso.co.uk]\n', 'plain.yml');
     if (plain.status !== 'ok') throw new Error(plain.error);
-    // The fixture profile has a connector matched by sender IP (every IP its own class); the plain one and no
-    // profile fold IPs to what the channel rules tell apart.
+    // The fixture profile has a connector matched by sender IP (an IP's class says whether it matches); the plain
+    // one and no profile fold IPs to the broadcast address or any other.
     const profiles = [profile, plain.profile, null];
     const classifiers = profiles.map((p) => new RowClassifier({ profile: p }));
     const header = ['MessageTraceId', 'Received', 'SenderAddress', 'RecipientAddress', 'FromIP', 'Subject'];
@@ -280,8 +280,10 @@ describe('assessment cache contract', () => {
             }
           }
     expect(seen.size).toBeGreaterThan(50);
-    // Folding works: without IP-matched connectors the eleven IP forms make two classes.
+    // Folding works: without IP-matched connectors the eleven IP forms make two classes; with one (192.0.2.0/24 in
+    // the fixture profile), three: the broadcast address, an address it matches, any other.
     expect([...seen.keys()].filter((k) => k.startsWith('2|message-trace|contoso.com|contoso.com|'))).toHaveLength(2);
+    expect([...seen.keys()].filter((k) => k.startsWith('0|message-trace|contoso.com|contoso.com|'))).toHaveLength(3);
   });
 
   it('holds for EmailEvents, historical search and trace detail rows from any IP', async () => {
