@@ -64,6 +64,9 @@ export function isCandidate(ev: MessageEvidence, c: { channel: Channel; domains:
   return ev.exchange.directionality?.value.toLowerCase() !== 'originating';
 }
 
+/** A necessary condition for a non-plain text to be a form of 255.255.255.255. */
+const MAYBE_BROADCAST = /255|ffff/i;
+
 /** Slots of the class cache (a power of two): 4 MiB of typed arrays, up to 367,000 class keys. */
 const CACHE_SLOTS = 1 << 19;
 const CACHE_MAX = Math.floor(CACHE_SLOTS * 0.7);
@@ -86,8 +89,12 @@ export class RowClassifier {
   /** IP text → its token, when connectors match IPs (bounded: cleared when full). */
   private readonly tokens = new Map<string, string>();
 
+  /** Whether any connector range is IPv6. */
+  private readonly ipv6Ranges: boolean;
+
   constructor(private readonly options: AssessOptions) {
     this.ipsMatter = options.profile?.connectors.some((c) => c.senderIps.length > 0) ?? false;
+    this.ipv6Ranges = options.profile?.connectors.some((c) => c.senderIps.some((r) => r.text.includes(':'))) ?? false;
   }
 
   /**
@@ -106,8 +113,12 @@ export class RowClassifier {
       const ch = t.charCodeAt(i);
       plain = (ch >= 48 && ch <= 57) || ch === 46;
     }
-    if (!plain && normalizeIp(t) === '255.255.255.255') return '255.255.255.255';
+    // Any other form of it (bracketed, IPv4-mapped IPv6) holds "255" or the mapped prefix "ffff": a native IPv6
+    // address (most of Microsoft 365's own) is not parsed for this.
+    if (!plain && MAYBE_BROADCAST.test(t) && normalizeIp(t) === '255.255.255.255') return '255.255.255.255';
     if (!this.ipsMatter) return '*';
+    // A native IPv6 address (a colon, no mapped IPv4 in it) can only fall in an IPv6 range.
+    if (!this.ipv6Ranges && !plain && t.includes(':') && !/ffff/i.test(t)) return '*';
     let token = this.tokens.get(t);
     if (token === undefined) {
       const profile = this.options.profile!;

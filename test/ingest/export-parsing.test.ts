@@ -227,9 +227,14 @@ describe('assessment cache contract', () => {
     const profile = await fixtureProfile();
     const plain = parseProfile('tenant:\n  domains: [contoso.com, contoso.co.uk]\n', 'plain.yml');
     if (plain.status !== 'ok') throw new Error(plain.error);
-    // The fixture profile has a connector matched by sender IP (an IP's class says whether it matches); the plain
-    // one and no profile fold IPs to the broadcast address or any other.
-    const profiles = [profile, plain.profile, null];
+    const v6 = parseProfile(
+      'tenant:\n  domains: [contoso.com]\nconnectors:\n  - name: v6 relay\n    type: OnPremises\n    senderIps: [2a01:111:f403::/48]\n',
+      'v6.yml',
+    );
+    if (v6.status !== 'ok') throw new Error(v6.error);
+    // The fixture profile has a connector matched by sender IPv4 (an IP's class says whether it matches), the
+    // third one by an IPv6 range; the plain one and no profile fold IPs to the broadcast address or any other.
+    const profiles = [profile, plain.profile, null, v6.profile];
     const classifiers = profiles.map((p) => new RowClassifier({ profile: p }));
     const header = ['MessageTraceId', 'Received', 'SenderAddress', 'RecipientAddress', 'FromIP', 'Subject'];
     const index = headerIndex(header);
@@ -284,6 +289,7 @@ describe('assessment cache contract', () => {
     // the fixture profile), three: the broadcast address, an address it matches, any other.
     expect([...seen.keys()].filter((k) => k.startsWith('2|message-trace|contoso.com|contoso.com|'))).toHaveLength(2);
     expect([...seen.keys()].filter((k) => k.startsWith('0|message-trace|contoso.com|contoso.com|'))).toHaveLength(3);
+    expect([...seen.keys()].filter((k) => k.startsWith('3|message-trace|contoso.com|contoso.com|'))).toHaveLength(3);
   });
 
   it('holds for EmailEvents, historical search and trace detail rows from any IP', async () => {
