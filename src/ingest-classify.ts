@@ -117,8 +117,9 @@ export class RowClassifier {
     // address (most of Microsoft 365's own) is not parsed for this.
     if (!plain && MAYBE_BROADCAST.test(t) && normalizeIp(t) === '255.255.255.255') return '255.255.255.255';
     if (!this.ipsMatter) return '*';
-    // A native IPv6 address (a colon, no mapped IPv4 in it) can only fall in an IPv6 range.
-    if (!this.ipv6Ranges && !plain && t.includes(':') && !/ffff/i.test(t)) return '*';
+    // A native IPv6 address can only fall in an IPv6 range. Only a text with a colon, no dot (no IPv4 after an
+    // `IPv6:` prefix or `::ffff:`) and no mapped prefix in hex (`::ffff:c000:207`) is surely one.
+    if (!this.ipv6Ranges && !plain && t.includes(':') && !t.includes('.') && !/ffff/i.test(t)) return '*';
     let token = this.tokens.get(t);
     if (token === undefined) {
       const profile = this.options.profile!;

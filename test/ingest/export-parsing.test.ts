@@ -252,6 +252,12 @@ describe('assessment cache contract', () => {
       '10.1.2.3',
       'not an ip',
       '0255.255.255.255',
+      // IPv4 behind an IPv6 prefix or in hex-mapped form: parseIp reads them as IPv4 (192.0.2.0/24 is the
+      // fixture's connector range).
+      'IPv6:192.0.2.7',
+      '[IPv6:192.0.2.7]',
+      '::ffff:c000:207',
+      'ipv6:2a01:111:f403::1',
     ];
     const subjects = ['Scan from MFP-2F', 'New Missed Fax-msg', 'Invoice 4711', 'hello'];
     const seen = new Map<string, string>();
@@ -285,7 +291,7 @@ describe('assessment cache contract', () => {
             }
           }
     expect(seen.size).toBeGreaterThan(50);
-    // Folding works: without IP-matched connectors the eleven IP forms make two classes; with one (192.0.2.0/24 in
+    // Folding works: without IP-matched connectors the fifteen IP forms make two classes; with one (192.0.2.0/24 in
     // the fixture profile), three: the broadcast address, an address it matches, any other.
     expect([...seen.keys()].filter((k) => k.startsWith('2|message-trace|contoso.com|contoso.com|'))).toHaveLength(2);
     expect([...seen.keys()].filter((k) => k.startsWith('0|message-trace|contoso.com|contoso.com|'))).toHaveLength(3);

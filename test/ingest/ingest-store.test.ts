@@ -316,6 +316,27 @@ describe('ingest', () => {
     );
     expect(counts(streamed)).toEqual(counts(whole));
     expect(content(await reportOf(streamed))).toEqual(content(await reportOf(whole)));
+    // The first record array in document order, streamed or whole; white space before a top-level array.
+    const hunting = JSON.parse(readFileSync('test/fixtures/exports/hunting-emailevents.json', 'utf8')) as {
+      results: Record<string, unknown>[];
+    };
+    const two = join(tmp.dir, 'two-arrays.json');
+    writeFileSync(two, JSON.stringify({ value: [hunting.results[0]], results: hunting.results }));
+    const spaced = join(tmp.dir, 'spaced.json');
+    writeFileSync(spaced, `${' '.repeat(70_000)}${JSON.stringify(hunting.results)}`);
+    for (const file of [two, spaced]) {
+      const w = await ingest([file], { db: join(tmp.dir, `w-${basename(file)}.db`), profile });
+      const st = await ingest([file], {
+        db: join(tmp.dir, `s-${basename(file)}.db`),
+        profile,
+        limits: { maxJsonBytes: 64 },
+      });
+      expect(
+        st.files.map((f) => [f.status, f.read]),
+        file,
+      ).toEqual(w.files.map((f) => [f.status, f.read]));
+    }
+    expect((await ingest([two], { db: join(tmp.dir, 'two.db'), profile })).files[0]!.read).toBe(1);
     // A document broken half-way: the file stops with the parser's word, as a stray quote stops a CSV file.
     const text = readFileSync('test/fixtures/exports/hunting-emailevents.json', 'utf8');
     const broken = join(tmp.dir, 'broken.json');

@@ -204,6 +204,9 @@ function csvLayout(text: string): CsvLayout | null {
   return null;
 }
 
+/** The arrays of a JSON document that hold its records (one document holds one of them). */
+const RECORD_ARRAYS = new Set(['results', 'value', 'records']);
+
 /** JSON records of a parsed document: Graph `value[]`, hunting `results[]`, streaming `records[]`, arrays. */
 function jsonRecords(doc: unknown): Record<string, unknown>[] | null {
   const unwrap = (r: unknown): Record<string, unknown> | null => {
@@ -220,10 +223,14 @@ function jsonRecords(doc: unknown): Record<string, unknown>[] | null {
   if (Array.isArray(doc)) list = doc;
   else if (doc && typeof doc === 'object') {
     const o = doc as Record<string, unknown>;
-    if (Array.isArray(o.results)) list = o.results;
-    else if (Array.isArray(o.value)) list = o.value;
-    else if (Array.isArray(o.records)) list = o.records;
-    else if (typeof o.category === 'string') list = [o];
+    // The first of the record arrays in the document's own order, as the streamed reader sees them.
+    for (const k of Object.keys(o)) {
+      if (RECORD_ARRAYS.has(k) && Array.isArray(o[k])) {
+        list = o[k] as unknown[];
+        break;
+      }
+    }
+    if (list === null && typeof o.category === 'string') list = [o];
   }
   if (list === null) return null;
   const out: Record<string, unknown>[] = [];
@@ -252,6 +259,8 @@ async function* streamJsonRecords(
   let out: Record<string, unknown>[] = [];
   let outBytes = 0;
   let parser: JSONParser | null = null;
+  /** Pieces read before the first character that is not white space. */
+  const lead: (Buffer | string)[] = [];
   const utf8 = enc.encoding === 'utf-8';
   const dec = decoderFor(enc);
   const fail = (error: unknown) => new ExportReadError(`invalid JSON: ${(error as Error).message.slice(0, 200)}`);
@@ -260,21 +269,40 @@ async function* streamJsonRecords(
     for await (const chunk of stream) {
       const buf = chunk as Buffer;
       if (progress) progress.bytes += buf.length;
+      const text = utf8 ? null : dec.decode(buf, { stream: true });
       if (parser === null) {
-        // The records are the elements of a top-level array, or of one of the arrays of a top-level object. Only
-        // those paths are asked for: a path matching the arrays themselves would keep them whole.
-        const first = dec.decode(buf.subarray(0, 64), { stream: false }).trimStart()[0];
-        const paths = first === '[' ? ['$.*'] : ['$.value.*', '$.results.*', '$.records.*'];
-        parser = new JSONParser({ paths, keepStack: false });
-        parser.onValue = ({ value }) => {
+        // The records are the elements of a top-level array, or of one of the arrays of a top-level object: the
+        // first character that is not white space tells which. Only those paths are asked for: a path matching
+        // the arrays themselves would keep them whole.
+        lead.push(text ?? buf);
+        const seen = (text ?? buf.toString('latin1')).trimStart();
+        if (seen.length === 0) continue;
+        const paths = seen[0] === '[' ? ['$.*'] : ['$.results.*', '$.value.*', '$.records.*'];
+        const p = new JSONParser({ paths, keepStack: false });
+        // A document holds one record array; should it hold more, the first one (document order) is read, as
+        // when it is parsed whole.
+        let array: unknown;
+        p.onValue = ({ value, stack }) => {
+          if (paths.length > 1) {
+            const key = stack[1]?.key;
+            array ??= key;
+            if (key !== array) return;
+          }
           const r = jsonRecords([value]);
           if (r) out.push(...r);
         };
-      }
-      try {
-        parser.write(utf8 ? buf : dec.decode(buf, { stream: true }));
-      } catch (error) {
-        throw fail(error);
+        parser = p;
+        try {
+          for (const piece of lead.splice(0)) parser.write(piece);
+        } catch (error) {
+          throw fail(error);
+        }
+      } else {
+        try {
+          parser.write(text ?? buf);
+        } catch (error) {
+          throw fail(error);
+        }
       }
       outBytes += buf.length;
       if (out.length >= batch || (out.length > 0 && outBytes >= batchBytes)) {
