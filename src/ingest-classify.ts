@@ -7,8 +7,7 @@
 import { type AssessOptions, channelOf } from './core/assess.js';
 import { CHANNELS, type Channel } from './core/assessment.js';
 import type { MessageEvidence } from './core/evidence.js';
-import { normalizeIp } from './core/net-address.js';
-import { ownString } from './core/own-string.js';
+import { memo, normalizeIp } from './core/net-address.js';
 import { connectorForIp } from './core/profile.js';
 import type { AdaptedRow, ExportFormat } from './sources/exports/export-adapter.js';
 import { hashPair } from './store/keys.js';
@@ -86,7 +85,7 @@ export class RowClassifier {
 
   /** Whether the profile has connectors matched by sender IP (then an IP's class says which one it matches). */
   private readonly ipsMatter: boolean;
-  /** IP text → its token, when connectors match IPs (bounded: cleared when full). */
+  /** IP text → its token, when connectors match IPs (a bounded memo table). */
   private readonly tokens = new Map<string, string>();
 
   /** Whether any connector range is IPv6. */
@@ -120,15 +119,11 @@ export class RowClassifier {
     // A native IPv6 address can only fall in an IPv6 range. Only a text with a colon, no dot (no IPv4 after an
     // `IPv6:` prefix or `::ffff:`) and no mapped prefix in hex (`::ffff:c000:207`) is surely one.
     if (!this.ipv6Ranges && !plain && t.includes(':') && !t.includes('.') && !/ffff/i.test(t)) return '*';
-    let token = this.tokens.get(t);
-    if (token === undefined) {
+    return memo(this.tokens, t, (text) => {
       const profile = this.options.profile!;
-      const c = connectorForIp(profile, t);
-      token = c === null ? '*' : `#${profile.connectors.indexOf(c)}`;
-      if (this.tokens.size >= 16_384) this.tokens.clear();
-      this.tokens.set(ownString(t), token);
-    }
-    return token;
+      const c = connectorForIp(profile, text);
+      return c === null ? '*' : `#${profile.connectors.indexOf(c)}`;
+    });
   }
 
   /** The text the cache is keyed on: the adapter's class key, and the IP token when the IP is kept apart. */

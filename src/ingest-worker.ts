@@ -17,6 +17,7 @@ import {
 } from './ingest-reader.js';
 import { headerIndex } from './sources/exports/export-row.js';
 import {
+  batchFull,
   type CsvRecord,
   type ExportInfo,
   ExportReadError,
@@ -171,7 +172,7 @@ async function readAll(
   // A batch ends at batchRows or at batchBytes of input, whichever comes first (long rows: bounded memory).
   let sentAt = 0;
   for await (const _ of streamCsvRows(config.path, info, opts, take)) {
-    if (b.count >= batchRows || (b.count > 0 && progress.bytes - sentAt >= config.limits.batchBytes)) {
+    if (batchFull(b.count, progress.bytes - sentAt, config.limits)) {
       sentAt = progress.bytes;
       await send();
     }

@@ -326,6 +326,17 @@ class Ingestor {
       summary.duplicates += group.duplicate;
       clearGroup();
     };
+    /** Take back what the open transaction holds (the source counts made in it go too: rebuilt at the end). */
+    const takeBack = () => {
+      if (open) {
+        this.store.rollback();
+        this.sources = null;
+      }
+      open = false;
+      inGroup = 0;
+      clearGroup();
+      this.forgetBuckets();
+    };
     this.reportedRow = 0;
     // The worker checks count-only rows against the committed store; it needs a file to open for that.
     const holdsMessages = this.store.holdsMessages();
@@ -373,10 +384,7 @@ class Ingestor {
           if (aborted || this.opts.signal?.aborted) {
             // Keys out of step now: what the group held is read again by the next run.
             if (open && this.flushKeys()) commit();
-            else if (open) {
-              this.store.rollback();
-              this.forgetBuckets();
-            }
+            else takeBack();
             summary.status = 'interrupted';
             return summary;
           }
@@ -388,11 +396,7 @@ class Ingestor {
           commit();
         }
       } catch (error) {
-        if (open) {
-          this.store.rollback();
-          this.sources = null;
-        }
-        this.forgetBuckets();
+        takeBack();
         if (error instanceof ExportReadError) {
           return { ...summary, status: 'error', error: error.message };
         }
@@ -401,12 +405,7 @@ class Ingestor {
       if (!conflict) break;
       // A count-only row met a delivery this file stored in full a few rows earlier (the worker cannot see
       // uncommitted rows): take back the open transaction and read the rest of the file on this thread.
-      if (open) this.store.rollback();
-      open = false;
-      inGroup = 0;
-      clearGroup();
-      this.sources = null;
-      this.forgetBuckets();
+      takeBack();
       // The ledger row went back with the rows when none had been committed yet.
       const committed = this.store.fileById(record.id);
       begin();
@@ -493,13 +492,7 @@ class Ingestor {
    * rest on the main thread, where every row is whole and every key is checked).
    */
   private writeBatch(batch: PreparedBatch, adapter: ExportAdapter, file: FileRecord, path: string) {
-    try {
-      return this.writeRows(batch, adapter, file, path);
-    } catch (error) {
-      if (!(error instanceof KeysOutOfStep)) throw error;
-      this.store.exactKeysOnly();
-      return null;
-    }
+    return keysInStep(() => this.writeRows(batch, adapter, file, path));
   }
 
   /**
@@ -507,14 +500,7 @@ class Ingestor {
    * step with another connection, as {@link writeBatch} can find out too.
    */
   private flushKeys(): boolean {
-    try {
-      this.store.flushDeliveries();
-      return true;
-    } catch (error) {
-      if (!(error instanceof KeysOutOfStep)) throw error;
-      this.store.exactKeysOnly();
-      return false;
-    }
+    return keysInStep(() => this.store.flushDeliveries()) !== null;
   }
 
   private writeRows(batch: PreparedBatch, adapter: ExportAdapter, file: FileRecord, path: string) {
@@ -796,6 +782,16 @@ class Ingestor {
 
 function candidacyOf(a: Assessment): { channel: Channel; domains: readonly string[] } {
   return { channel: a.channel, domains: a.tenant.domains };
+}
+
+/** `fn()`, or `null` when delivery keys went out of step with another connection (see {@link KeysOutOfStep}). */
+function keysInStep<T>(fn: () => T): T | null {
+  try {
+    return fn();
+  } catch (error) {
+    if (error instanceof KeysOutOfStep) return null;
+    throw error;
+  }
 }
 
 /** A message row with its finding codes as a list (the source tables count them). */

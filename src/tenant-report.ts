@@ -170,9 +170,10 @@ function enforcementOf(
   profile: TenantProfile,
   sourceOf: ReadonlyMap<number, SourceEntry>,
   ipsOf: ReadonlyMap<number, { ip: string }[]>,
+  range: { first: number; last: number } | null,
+  allClasses: () => Map<number, GroupClassRow[]>,
 ): Enforcement {
   const since = profile.rejectDirectSendSince;
-  const range = q.dayRange();
   const out: Enforcement = {
     state: 'holds',
     since,
@@ -187,10 +188,10 @@ function enforcementOf(
   // day from that day's stored messages (every Direct Send, spoof and candidate message is stored).
   const rows: { grp: number; channel: string; candidate: boolean; messages: number; lastSeen: string }[] = [];
   let coveredAfter = range !== null;
-  if (since === null) rows.push(...q.groupClasses(null));
+  if (since === null) for (const list of allClasses().values()) rows.push(...list);
   else {
     const after = enabledAfter(since);
-    const switchDay = dayOf(Date.parse(`${after.day}T00:00:00Z`));
+    const switchDay = sinceDay(after.day)!;
     rows.push(...q.groupClasses(switchDay + 1));
     const fromIso = `${new Date(after.from).toISOString().slice(0, 19)}Z`;
     if (after.exact) rows.push(...q.sourceMessagesFrom(switchDay, fromIso));
@@ -215,11 +216,7 @@ function enforcementOf(
   }
   // A source the report's --since leaves out has no id here, and its verdict is over its whole history (read
   // only when there is such a source).
-  let history: Map<number, GroupClassRow[]> | null = null;
-  const verdictOf = (grp: number) => {
-    history ??= listBy(q.groupClasses(null));
-    return worstVerdict(history.get(grp) ?? []);
-  };
+  const verdictOf = (grp: number) => worstVerdict(allClasses().get(grp) ?? []);
   for (const [grp, g] of byGroup) {
     const s = sourceOf.get(grp);
     out.directSend += g.messages;
@@ -238,7 +235,6 @@ function enforcementOf(
   return out;
 }
 
-/** The enforcement block as plain text lines, for every renderer to escape its own way. */
 /**
  * The first `limit` entries of a list of spoofing sources (a botnet can be thousands), and what the rest add up to.
  * Sources that need an action (BREAKS, the connector plan) are never cut.
@@ -256,7 +252,10 @@ export function cut<T extends { messages: number }>(
   };
 }
 
-/** `limit`: most sources listed (the report's `--limit`); the rest are counted in one line. */
+/**
+ * The enforcement block as plain text lines, for every renderer to escape its own way. `limit`: most sources
+ * listed (the report's `--limit`); the rest are counted in one line.
+ */
 export function enforcementText(
   en: Enforcement,
   limit: number | null = null,
@@ -417,8 +416,10 @@ export function buildTenantReport(store: DsguardStore, opts: TenantReportOptions
       profile && realIps[0]
         ? matchKnownSource(profile, {
             ip: realIps[0],
-            // The listed senders are the most frequent ones: a known source may be named by a rarer one.
-            senders: senderList.length < LISTED_SENDERS ? senderList.map((x) => x.address) : q.groupAllSenders(grp),
+            // The listed senders are the most frequent ones: a known source may be named by a rarer one (read only
+            // when a known source in its range names senders).
+            senders:
+              senderList.length < LISTED_SENDERS ? senderList.map((x) => x.address) : () => q.groupAllSenders(grp),
             subject: samples[0]?.subject ?? null,
           })
         : null;
@@ -497,7 +498,15 @@ export function buildTenantReport(store: DsguardStore, opts: TenantReportOptions
     }
   }
 
-  const enforcement = profile?.rejectDirectSend === true ? enforcementOf(q, profile, sourceOf, ipsBy) : null;
+  // Every source's classes over all days: the ones read above when there is no --since, else read on demand.
+  let all: Map<number, GroupClassRow[]> | null = since === null ? classesByGroup : null;
+  const allClasses = () => {
+    all ??= listBy(q.groupClasses(null));
+    return all;
+  };
+  const range = q.dayRange();
+  const enforcement =
+    profile?.rejectDirectSend === true ? enforcementOf(q, profile, sourceOf, ipsBy, range, allClasses) : null;
 
   const domains = profile?.acceptedDomains ?? [];
   const connectorPlan = planConnectors(sources, profile, notes);
@@ -526,7 +535,6 @@ export function buildTenantReport(store: DsguardStore, opts: TenantReportOptions
     );
   }
   // The plan says what enabling would break only for the traffic the exports hold (all of it, whatever --since).
-  const range = q.dayRange();
   if (totals.messages === 0) {
     notes.unshift(
       `The store holds no messages${opts.since ? ` since ${opts.since}` : ''}: nothing here tells what RejectDirectSend would break. Ingest a month or more of message trace or a historical search first (dsguard powershell prints the commands).`,

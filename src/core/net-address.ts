@@ -19,7 +19,7 @@ const MEMO_SIZE = 16_384;
 const kinds = new Map<string, IpKind | null>();
 
 /** `compute(text)` through a memo table (texts over 80 characters, never an address, are not kept). */
-function memo<V>(table: Map<string, V>, text: string, compute: (text: string) => V): V {
+export function memo<V>(table: Map<string, V>, text: string, compute: (text: string) => V): V {
   const hit = table.get(text);
   if (hit !== undefined) return hit;
   const value = compute(text);

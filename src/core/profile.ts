@@ -113,17 +113,21 @@ export function senderMatches(pattern: string, address: string): boolean {
 
 export interface SourceMatchInput {
   ip: string | null;
-  senders: string[];
+  /** The senders, or how to get them: asked for only when a source in the IP's range names senders. */
+  senders: readonly string[] | (() => readonly string[]);
   subject: string | null;
 }
 
 /** The known legitimate source this message belongs to, or `null`. IP is required; senders/subject narrow it. */
 export function matchKnownSource(profile: TenantProfile, input: SourceMatchInput): KnownSourceProfile | null {
   if (!input.ip) return null;
+  let senders: readonly string[] | null = typeof input.senders === 'function' ? null : input.senders;
   for (const s of profile.knownSources) {
-    if (s.ips.length > 0 && !ipInAny(input.ip, s.ips)) continue;
-    if (s.ips.length === 0) continue;
-    if (s.senders.length > 0 && !input.senders.some((a) => s.senders.some((p) => senderMatches(p, a)))) continue;
+    if (s.ips.length === 0 || !ipInAny(input.ip, s.ips)) continue;
+    if (s.senders.length > 0) {
+      senders ??= (input.senders as () => readonly string[])();
+      if (!senders.some((a) => s.senders.some((p) => senderMatches(p, a)))) continue;
+    }
     if (s.subject !== null && (input.subject === null || !globMatch(s.subject, input.subject))) continue;
     return s;
   }

@@ -267,10 +267,9 @@ export class DsguardStore {
         "SELECT EXISTS (SELECT 1 FROM fact WHERE format IN ('message-trace-detail', 'email-attachment-info', 'email-url-info')) AS x",
       ),
     };
-    this.reloadBuckets();
     // Every delivery key is counted in a bucket of its own day, and buckets are never deleted: the days of the
     // buckets are the days that may hold keys.
-    this.daysBefore = new Set((p('SELECT DISTINCT day FROM bucket').all() as { day: number }[]).map((r) => r.day));
+    this.daysBefore = this.reloadBuckets();
   }
 
   static open(path: string, opts: { readonly?: boolean; cacheMiB?: number } = {}): StoreOpenResult {
@@ -410,8 +409,9 @@ export class DsguardStore {
     for (const [id, n] of deltas) if (n !== 0) this.st.bucketAdd!.run(n, id);
   }
 
-  /** (Re)load the bucket dictionary: at open, and after a rolled-back transaction. */
-  reloadBuckets(): void {
+  /** (Re)load the bucket dictionary: at open, and after a rolled-back transaction. Returns the buckets' days. */
+  reloadBuckets(): Set<number> {
+    const days = new Set<number>();
     this.bucketIds.clear();
     this.bucketChannels.clear();
     for (const r of this.db.prepare('SELECT id, day, channel, verdict, candidate FROM bucket').all() as {
@@ -423,7 +423,9 @@ export class DsguardStore {
     }[]) {
       this.bucketIds.set(`${r.day}|${r.channel}|${r.verdict}|${r.candidate}`, r.id);
       this.bucketChannels.set(r.id, r.channel);
+      days.add(r.day);
     }
+    return days;
   }
 
   // ---- deliveries, facts, messages
@@ -466,7 +468,11 @@ export class DsguardStore {
     }
     const expected = k.count;
     k.count = 0;
-    if (written !== expected) throw new KeysOutOfStep();
+    if (written !== expected) {
+      // From now on every key is asked of SQLite: this connection's picture of the days is out of date.
+      this.exactKeysOnly();
+      throw new KeysOutOfStep();
+    }
   }
 
   /** After a rollback: the waiting keys went with it. */

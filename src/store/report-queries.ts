@@ -12,7 +12,12 @@ import { SAMPLES_PER_SOURCE, SOURCE_MESSAGE } from './source-stats.js';
  * limited by `--since` are counted from (the per-IP tables behind them hold every day together). Costs a read of
  * the period's stored messages.
  */
-const PERIOD_MESSAGES = `message m JOIN source_group g ON g.ip = coalesce(m.ip, '') WHERE m.day >= ? AND ${SOURCE_MESSAGE}`;
+const PERIOD_MESSAGES = sourceMessages('m.day >= ?');
+
+/** The stored source messages (`m`) with their source group (`g`) that meet `where`. */
+function sourceMessages(where: string): string {
+  return `message m JOIN source_group g ON g.ip = coalesce(m.ip, '') WHERE ${where} AND ${SOURCE_MESSAGE}`;
+}
 
 export interface BucketCount {
   day: number;
@@ -103,9 +108,7 @@ export class ReportQueries {
     const rows = this.db
       .prepare(
         `SELECT g.grp, m.channel, m.candidate, count(*) AS messages, max(m.received_at) AS lastSeen
-         FROM message m JOIN source_group g ON g.ip = coalesce(m.ip, '')
-         WHERE m.day = ? AND m.received_at >= ?
-           AND (m.channel IN ('direct-send', 'internal-spoof') OR (m.channel = 'unknown' AND m.candidate = 1))
+         FROM ${sourceMessages('m.day = ? AND m.received_at >= ?')}
          GROUP BY 1, 2, 3`,
       )
       .all(day, iso) as (Omit<GroupClassCount, 'candidate'> & { candidate: number })[];

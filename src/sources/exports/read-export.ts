@@ -207,18 +207,34 @@ function csvLayout(text: string): CsvLayout | null {
 /** The arrays of a JSON document that hold its records (one document holds one of them). */
 const RECORD_ARRAYS = new Set(['results', 'value', 'records']);
 
+/** One JSON record: a streaming-API wrapper unwrapped to its `properties` (with the tenant), `null` if no object. */
+function unwrap(r: unknown): Record<string, unknown> | null {
+  if (!r || typeof r !== 'object' || Array.isArray(r)) return null;
+  const o = r as Record<string, unknown>;
+  if (typeof o.category === 'string' && o.properties && typeof o.properties === 'object') {
+    const props = { ...(o.properties as Record<string, unknown>) };
+    if (typeof o.tenantId === 'string' && props.TenantId === undefined) props.TenantId = o.tenantId;
+    return props;
+  }
+  return o;
+}
+
+/** A JSON record as a row: its own accessor, serialized only if it is kept. */
+function jsonRawRow(row: number, obj: Record<string, unknown>): RawRow {
+  return { row, data: new JsonRow(obj), serialize: () => JSON.stringify(obj) };
+}
+
+/** Whether a batch of `rows` rows read from `bytes` bytes of input is full (see {@link ExportReaderLimits}). */
+export function batchFull(
+  rows: number,
+  bytes: number,
+  limits: Pick<ExportReaderLimits, 'batchRows' | 'batchBytes'>,
+): boolean {
+  return rows >= limits.batchRows || (rows > 0 && bytes >= limits.batchBytes);
+}
+
 /** JSON records of a parsed document: Graph `value[]`, hunting `results[]`, streaming `records[]`, arrays. */
 function jsonRecords(doc: unknown): Record<string, unknown>[] | null {
-  const unwrap = (r: unknown): Record<string, unknown> | null => {
-    if (!r || typeof r !== 'object' || Array.isArray(r)) return null;
-    const o = r as Record<string, unknown>;
-    if (typeof o.category === 'string' && o.properties && typeof o.properties === 'object') {
-      const props = { ...(o.properties as Record<string, unknown>) };
-      if (typeof o.tenantId === 'string' && props.TenantId === undefined) props.TenantId = o.tenantId;
-      return props;
-    }
-    return o;
-  };
   let list: unknown[] | null = null;
   if (Array.isArray(doc)) list = doc;
   else if (doc && typeof doc === 'object') {
@@ -245,15 +261,14 @@ function jsonRecords(doc: unknown): Record<string, unknown>[] | null {
 const SNIFF_RECORDS = 20;
 
 /**
- * The records of a JSON document read as a stream, in batches of `batch`: the elements of its `value`, `results` or
- * `records` array, or of the document when it is an array (streaming-API wrappers unwrapped as for a parsed
- * document). Memory holds one batch, not the document. Throws on invalid JSON, naming the byte position.
+ * The records of a JSON document read as a stream, in batches (`batchRows` records or `batchBytes` of input):
+ * the elements of its `value`, `results` or `records` array, or of the document when it is an array
+ * (streaming-API wrappers unwrapped as for a parsed document). Memory holds one batch, not the document. Throws on invalid JSON, naming the byte position.
  */
 async function* streamJsonRecords(
   path: string,
   enc: EncodingInfo,
-  batch: number,
-  batchBytes: number,
+  limits: Pick<ExportReaderLimits, 'batchRows' | 'batchBytes'>,
   progress?: ReadProgress,
 ): AsyncGenerator<Record<string, unknown>[]> {
   let out: Record<string, unknown>[] = [];
@@ -288,8 +303,8 @@ async function* streamJsonRecords(
             array ??= key;
             if (key !== array) return;
           }
-          const r = jsonRecords([value]);
-          if (r) out.push(...r);
+          const r = unwrap(value);
+          if (r) out.push(r);
         };
         parser = p;
         try {
@@ -305,7 +320,7 @@ async function* streamJsonRecords(
         }
       }
       outBytes += buf.length;
-      if (out.length >= batch || (out.length > 0 && outBytes >= batchBytes)) {
+      if (batchFull(out.length, outBytes, limits)) {
         yield out;
         out = [];
         outBytes = 0;
@@ -375,7 +390,10 @@ export async function sniffExportFile(
       // Too large to parse whole: the first records tell the format, and reading streams them all.
       streamed = true;
       try {
-        for await (const batch of streamJsonRecords(path, enc, SNIFF_RECORDS, Number.POSITIVE_INFINITY)) {
+        for await (const batch of streamJsonRecords(path, enc, {
+          batchRows: SNIFF_RECORDS,
+          batchBytes: Number.POSITIVE_INFINITY,
+        })) {
           sample = batch;
           break;
         }
@@ -487,12 +505,12 @@ export async function* readExportRows(
     yield* readCsv(path, info, startAfter, limits, opts.progress, null);
   } else if (info.container === 'json' && info.streamed) {
     let n = 0;
-    for await (const records of streamJsonRecords(path, info, limits.batchRows, limits.batchBytes, opts.progress)) {
+    for await (const records of streamJsonRecords(path, info, limits, opts.progress)) {
       const batch: RawRow[] = [];
       for (const obj of records) {
         n++;
         if (n <= startAfter) continue;
-        batch.push({ row: n, data: new JsonRow(obj), serialize: () => JSON.stringify(obj) });
+        batch.push(jsonRawRow(n, obj));
       }
       if (batch.length > 0) yield batch;
     }
@@ -506,7 +524,7 @@ export async function* readExportRows(
     let batch: RawRow[] = [];
     for (let i = startAfter; i < records.length; i++) {
       const obj = records[i]!;
-      batch.push({ row: i + 1, data: new JsonRow(obj), serialize: () => JSON.stringify(obj) });
+      batch.push(jsonRawRow(i + 1, obj));
       if (batch.length >= limits.batchRows) {
         yield batch;
         batch = [];
@@ -538,7 +556,7 @@ async function* readNdjson(
   const push = (obj: Record<string, unknown>, error?: string) => {
     n++;
     if (n <= startAfter) return;
-    const raw: RawRow = { row: n, data: new JsonRow(obj), serialize: () => JSON.stringify(obj) };
+    const raw = jsonRawRow(n, obj);
     if (error !== undefined) raw.error = error;
     batch.push(raw);
   };
@@ -575,7 +593,7 @@ async function* readNdjson(
         throw new ExportReadError(`line ${lines + 1}: longer than ${limits.maxRecordBytes} bytes`);
       }
       batchBytes += buf.length;
-      if (batch.length >= limits.batchRows || (batch.length > 0 && batchBytes >= limits.batchBytes)) {
+      if (batchFull(batch.length, batchBytes, limits)) {
         yield batch;
         batch = [];
         batchBytes = 0;
@@ -814,7 +832,7 @@ async function* readCsv(
           fast = initParser(schema!);
         }
       }
-      if (emit || batch.length >= limits.batchRows || (batch.length > 0 && batchBytes >= limits.batchBytes)) {
+      if (emit || batchFull(batch.length, batchBytes, limits)) {
         yield batch;
         batch = [];
         batchBytes = 0;
