@@ -122,6 +122,39 @@ describe('DsguardStore delivery keys, certainly-new ones written in bulk', () =>
     expect(bulk.rows.length).toBeGreaterThan(200);
   });
 
+  it("writes a busy day's waiting keys in key order, to the same rows as one statement a key", () => {
+    // Past 200,000 keys of one day the waiting keys of a commit are sorted before they are written (and the
+    // buffer has grown far past its first 1,024 slots): every key must keep its own bucket and flag.
+    const day = 20660;
+    const keys = Array.from({ length: 210_000 }, (_, i) => hash53(`busy${i}`));
+    const write = (path: string, exact: boolean) => {
+      const store = openStore(path);
+      if (exact) store.exactKeysOnly();
+      let fresh = 0;
+      const put = (h: number, bucket: number, stored: boolean) => {
+        if (store.insertDelivery(day, h, bucket, stored)) fresh++;
+      };
+      try {
+        store.transaction(() => keys.forEach((h, i) => put(h, 1 + (i % 3), i % 5 === 0)));
+        store.transaction(() => {
+          for (const h of keys.slice(0, 1_000)) put(h, 9, true);
+          for (let i = 0; i < 3_000; i++) put(hash53(`late${i}`), 4 + (i % 2), i % 2 === 0);
+        });
+        const rows = store.db
+          .prepare(
+            'SELECT count(*) AS n, sum((h % 1000003) * (bucket + 7 * stored)) AS check_sum, max(day) AS day FROM delivery',
+          )
+          .get();
+        return { fresh, rows };
+      } finally {
+        store.close();
+      }
+    };
+    const bulk = write(join(tmp.dir, 'bulk.db'), false);
+    expect(bulk.fresh).toBe(213_000);
+    expect(bulk).toEqual(write(join(tmp.dir, 'exact.db'), true));
+  });
+
   it('notices keys another connection wrote meanwhile in a full 64-key statement', () => {
     const path = join(tmp.dir, 'a.db');
     const late = openStore(path);

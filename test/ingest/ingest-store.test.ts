@@ -135,6 +135,7 @@ describe('ingest', () => {
       return copy;
     });
     const again = await ingest(copies, { db, profile });
+    expect(again.files).toHaveLength(3);
     expect(again.files.map((f) => [f.status, f.read > 0, f.duplicates + f.rejected])).toEqual(
       again.files.map((f) => ['ingested', true, f.read]),
     );
@@ -331,6 +332,7 @@ describe('ingest', () => {
         profile,
         limits: { maxJsonBytes: 64 },
       });
+      expect(w.files[0], file).toMatchObject({ status: 'ingested', read: file === two ? 1 : hunting.results.length });
       expect(
         st.files.map((f) => [f.status, f.read]),
         file,

@@ -103,6 +103,12 @@ async function sameBothWays(files: string[]) {
   return { main: r.main!, worker: r.worker!, errors: errors[0]! };
 }
 
+describe('reader worker build', () => {
+  it('runs the compiled worker (without it the suite below is skipped and proves nothing)', () => {
+    expect(built, 'dist/ is missing or older than src/: build first (npm test does)').toBe(true);
+  });
+});
+
 describe.skipIf(!built)('reader worker', () => {
   it('stores a trace export exactly as the main-thread reader does', async () => {
     const file = join(tmp.dir, 'trace.csv');
