@@ -135,7 +135,9 @@ describe('DsguardStore delivery keys, certainly-new ones written in bulk', () =>
         if (store.insertDelivery(day, h, bucket, stored)) fresh++;
       };
       try {
-        store.transaction(() => keys.forEach((h, i) => put(h, 1 + (i % 3), i % 5 === 0)));
+        store.transaction(() => {
+          for (const [i, h] of keys.entries()) put(h, 1 + (i % 3), i % 5 === 0);
+        });
         store.transaction(() => {
           for (const h of keys.slice(0, 1_000)) put(h, 9, true);
           for (let i = 0; i < 3_000; i++) put(hash53(`late${i}`), 4 + (i % 2), i % 2 === 0);

@@ -57,7 +57,7 @@ describe('JSON readers', () => {
     const nd = join(tmp.dir, 'events.ndjson');
     writeFileSync(
       nd,
-      `${many.map((r, i) => JSON.stringify({ ...streamed, properties: { ...streamed.properties, ReportId: `r${i}` } })).join('\n')}\n`,
+      `${many.map((_, i) => JSON.stringify({ ...streamed, properties: { ...streamed.properties, ReportId: `r${i}` } })).join('\n')}\n`,
     );
     const limits = { ...DEFAULT_EXPORT_LIMITS, maxJsonBytes: 64, batchBytes: 64 * 1024 };
     for (const path of [doc, nd]) {

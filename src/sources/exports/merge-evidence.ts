@@ -6,7 +6,6 @@
  * @module
  */
 import type { MessageEvidence, SourceKind } from '../../core/evidence.js';
-import type { Observed } from '../../core/observed.js';
 
 const RANK: Record<SourceKind, number> = {
   'email-events': 0,
