@@ -10,8 +10,8 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import PostalMime from 'postal-mime';
-import { analyzeInputs } from '../dist/analyze.js';
-import { analyzeInputsParallel } from '../dist/analyze-parallel.js';
+import { analyzeInputs } from '../dist/analyze/analyze.js';
+import { analyzeInputsParallel } from '../dist/analyze/analyze-parallel.js';
 
 const { values } = parseArgs({
   options: { files: { type: 'string', default: '2000' }, rounds: { type: 'string', default: '3' } },

@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { Resolver } from 'node:dns/promises';
 import { parseArgs } from 'node:util';
-import { auditDomains } from '../dist/exposure.js';
+import { auditDomains } from '../dist/exposure/exposure.js';
 import { CachingResolver, SystemResolver } from '../dist/net/dns.js';
 
 const { values } = parseArgs({

@@ -28,7 +28,7 @@ async function child(step, args) {
   const t0 = performance.now();
   if (step === 'ingest') {
     const [file, db] = args;
-    const { ingest } = await import(join(root, 'dist/ingest.js'));
+    const { ingest } = await import(join(root, 'dist/ingest/ingest.js'));
     const { parseProfile } = await import(join(root, 'dist/config/profile-file.js'));
     const p = parseProfile(`tenant:\n  domains: [${TENANT_DOMAINS.join(', ')}]\n`, 'bench.yml');
     const s = await ingest([file], { db, profile: p.profile });
@@ -45,7 +45,7 @@ async function child(step, args) {
     );
   } else if (step === 'report') {
     const [db] = args;
-    const { tenantReportFromFile } = await import(join(root, 'dist/tenant-report.js'));
+    const { tenantReportFromFile } = await import(join(root, 'dist/report/tenant-report.js'));
     const runs = [];
     let sources = 0;
     let messages = 0;
@@ -145,7 +145,7 @@ function fmt(n) {
 
 async function main() {
   if (process.argv[2] === '--child') return child(process.argv[3], process.argv.slice(4));
-  if (!existsSync(join(root, 'dist/ingest.js'))) {
+  if (!existsSync(join(root, 'dist/ingest/ingest.js'))) {
     console.error('bench: build first (npm run build)');
     process.exit(2);
   }

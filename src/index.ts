@@ -2,7 +2,13 @@
  * dsguard as a library: `import { analyzeMessage, assess } from 'dsguard'`.
  * @module
  */
-export { type AnalyzedMessage, type AnalyzeResult, analyzeInputs, analyzeMessage, isAnalyzeError } from './analyze.js';
+export {
+  type AnalyzedMessage,
+  type AnalyzeResult,
+  analyzeInputs,
+  analyzeMessage,
+  isAnalyzeError,
+} from './analyze/analyze.js';
 export { loadProfile, parseProfile } from './config/profile-file.js';
 export { type ContentAnalyzerOptions, createContentAnalyzer } from './content/content-analyzer.js';
 export { type ContentLimits, DEFAULT_CONTENT_LIMITS } from './content/limits.js';
@@ -28,14 +34,14 @@ export { RULES, type RuleInfo } from './core/rules/catalog.js';
 export { type ContentRuleOptions, createContentRule } from './core/rules/content.js';
 export { type CampaignIndicator, createOriginRule, type IpInfo, type IpLookup } from './core/rules/origin.js';
 export { openIpLookup } from './enrich/ip-lookup.js';
-export { auditDomain, auditDomains, readDomainList } from './exposure.js';
+export { auditDomain, auditDomains, readDomainList } from './exposure/exposure.js';
 export {
   type FileIngestSummary,
   type IngestOptions,
   type IngestSummary,
   ingest,
   type RowError,
-} from './ingest.js';
+} from './ingest/ingest.js';
 export {
   CachingResolver,
   type DnsOptions,
@@ -44,14 +50,14 @@ export {
   type Resolver,
   SystemResolver,
 } from './net/dns.js';
-export { runSmtpProbe, type SmtpProbeOptions, type SmtpProbeSession } from './net/smtp-probe.js';
-export { ProbeInputError, type ProbeOptions, type ProbeReport, probeDomain } from './probe.js';
-export { collectionScript, psQuote } from './report/tenant-report-powershell.js';
-export { DsguardStore } from './store/dsguard-store.js';
+export { ProbeInputError, type ProbeOptions, type ProbeReport, probeDomain } from './probe/probe.js';
+export { runSmtpProbe, type SmtpProbeOptions, type SmtpProbeSession } from './probe/smtp-probe.js';
 export {
   buildTenantReport,
   type SourceEntry,
   type TenantReport,
   type TenantReportOptions,
   tenantReportFromFile,
-} from './tenant-report.js';
+} from './report/tenant-report.js';
+export { collectionScript, psQuote } from './report/tenant-report-powershell.js';
+export { DsguardStore } from './store/dsguard-store.js';

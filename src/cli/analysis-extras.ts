@@ -5,7 +5,12 @@
  * @module
  */
 import type { Command } from 'commander';
-import { type AnalysisExtras, buildAnalysisExtras, checkAnalysisExtras, type ExtrasFlags } from '../analysis-extras.js';
+import {
+  type AnalysisExtras,
+  buildAnalysisExtras,
+  checkAnalysisExtras,
+  type ExtrasFlags,
+} from '../analyze/analysis-extras.js';
 import { RuntimeFailure, UsageError } from './io.js';
 
 export type { ExtrasFlags };

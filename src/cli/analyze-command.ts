@@ -4,8 +4,8 @@
  */
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
-import { type AnalyzeResult, analyzeInputs, isAnalyzeError } from '../analyze.js';
-import { analyzeInputsParallel, parallelAvailable, worthParallel } from '../analyze-parallel.js';
+import { type AnalyzeResult, analyzeInputs, isAnalyzeError } from '../analyze/analyze.js';
+import { analyzeInputsParallel, parallelAvailable, worthParallel } from '../analyze/analyze-parallel.js';
 import { profileToPlain } from '../core/profile.js';
 import {
   renderCsvHeaderAndRow,

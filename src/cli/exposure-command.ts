@@ -15,7 +15,7 @@ import {
   isDomainInputError,
   readDomainList,
   toDomain,
-} from '../exposure.js';
+} from '../exposure/exposure.js';
 import {
   CachingResolver,
   parseDnsServer,

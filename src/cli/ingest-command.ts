@@ -5,7 +5,7 @@
  * @module
  */
 import type { Command } from 'commander';
-import { type IngestOptions, type IngestSummary, ingest } from '../ingest.js';
+import { type IngestOptions, type IngestSummary, ingest } from '../ingest/ingest.js';
 import { terminalSafe } from '../report/safe-text.js';
 import { renderTextTable } from '../report/tabular.js';
 import { addExtrasOptions, buildExtras, type ExtrasFlags } from './analysis-extras.js';

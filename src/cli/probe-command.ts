@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { isSameOrSubdomain } from '../core/domain-name.js';
 import { RULES } from '../core/rules/catalog.js';
 import { parseDnsServer, ReplayResolver, type Resolver, SystemResolver } from '../net/dns.js';
-import { ProbeInputError, type ProbeReport, probeDomain, safeAddress } from '../probe.js';
+import { ProbeInputError, type ProbeReport, probeDomain, safeAddress } from '../probe/probe.js';
 import { markdownSafe, terminalSafe } from '../report/safe-text.js';
 import { type CliIo, EXIT, UsageError, write } from './io.js';
 import { parseFailOn, parseFormat, positiveInt, WorstSeverity } from './options.js';

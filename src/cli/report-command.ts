@@ -5,9 +5,9 @@
  */
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
+import { tenantReportFromFile } from '../report/tenant-report.js';
 import { renderTenantHtml } from '../report/tenant-report-html.js';
 import { renderTenantCsv, renderTenantMarkdown, renderTenantText } from '../report/tenant-report-text.js';
-import { tenantReportFromFile } from '../tenant-report.js';
 import { type CliIo, EXIT, RuntimeFailure, UsageError, write } from './io.js';
 import { parseFormat, positiveInt, profileOption } from './options.js';
 

@@ -3,8 +3,8 @@
  * per message, and Markdown. Every attacker-controlled value goes through the sink's escaping.
  * @module
  */
-import type { AnalyzedMessage, AnalyzeResult } from '../analyze.js';
-import { isAnalyzeError } from '../analyze.js';
+import type { AnalyzedMessage, AnalyzeResult } from '../analyze/analyze.js';
+import { isAnalyzeError } from '../analyze/analyze.js';
 import type { Finding } from '../core/finding.js';
 import { ruleInfo } from '../core/rules/catalog.js';
 import { markdownSafe, terminalSafe } from './safe-text.js';

@@ -4,8 +4,8 @@
  * @module
  */
 import { createHash } from 'node:crypto';
-import { cut, type Enforcement, enforcementText, type SourceEntry, type TenantReport } from '../tenant-report.js';
 import { htmlEscape } from './safe-text.js';
+import { cut, type Enforcement, enforcementText, type SourceEntry, type TenantReport } from './tenant-report.js';
 import type { TenantRenderOptions } from './tenant-report-text.js';
 
 const STYLE = `

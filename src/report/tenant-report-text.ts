@@ -3,9 +3,10 @@
  * source). Every value from an export goes through the sink's escaping (terminalSafe, markdownSafe, csvSafe).
  * @module
  */
-import { cut, enforcementText, type SourceEntry, type TenantReport } from '../tenant-report.js';
+
 import { markdownSafe, terminalSafe } from './safe-text.js';
 import { type Column, renderCsv, renderMarkdownTable, renderTextTable } from './tabular.js';
+import { cut, enforcementText, type SourceEntry, type TenantReport } from './tenant-report.js';
 
 export interface TenantRenderOptions {
   /** Most sources shown (table, md, html); `null` = all. */

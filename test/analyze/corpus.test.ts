@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { analyzeInputs, isAnalyzeError } from '../../src/analyze.js';
+import { analyzeInputs, isAnalyzeError } from '../../src/analyze/analyze.js';
 
 const CORPUS = '../shared/corpus/phishing_pot';
 

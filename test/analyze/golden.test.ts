@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { analyzeInputs, isAnalyzeError } from '../../src/analyze.js';
+import { analyzeInputs, isAnalyzeError } from '../../src/analyze/analyze.js';
 import { loadProfile } from '../../src/config/profile-file.js';
 import type { TenantProfile } from '../../src/core/profile.js';
 import { expectGolden } from '../helpers/golden.js';

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import CFB from 'cfb';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type AnalyzeResult, analyzeInputs, isAnalyzeError } from '../../src/analyze.js';
+import { type AnalyzeResult, analyzeInputs, isAnalyzeError } from '../../src/analyze/analyze.js';
 import { loadProfile } from '../../src/config/profile-file.js';
 import { createContentAnalyzer } from '../../src/content/content-analyzer.js';
 import { PHISH_URL, qrPng } from '../content/make-fixtures.js';

@@ -7,7 +7,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PARALLEL_MBOX_BYTES, worthParallel } from '../../src/analyze-parallel.js';
+import { PARALLEL_MBOX_BYTES, worthParallel } from '../../src/analyze/analyze-parallel.js';
 import { distIsCurrent } from '../ingest/helpers.js';
 
 const DIR = 'test/fixtures/analyze';
@@ -31,7 +31,7 @@ function cli(args: string[]) {
 
 describe('parallel analyze (--jobs)', () => {
   it('runs the compiled workers (without them --jobs quietly runs on one thread, and the comparison proves nothing)', () => {
-    expect(existsSync('dist/analyze-worker.js'), 'build first (npm test does)').toBe(true);
+    expect(existsSync('dist/analyze/analyze-worker.js'), 'build first (npm test does)').toBe(true);
     expect(distIsCurrent(), 'dist/ is older than src/: build first (npm test does)').toBe(true);
   });
 

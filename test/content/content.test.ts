@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type AnalyzedMessage, analyzeMessage, isAnalyzeError } from '../../src/analyze.js';
+import { type AnalyzedMessage, analyzeMessage, isAnalyzeError } from '../../src/analyze/analyze.js';
 import { createContentAnalyzer } from '../../src/content/content-analyzer.js';
 import { createContentRule } from '../../src/core/rules/content.js';
 import { expectGolden } from '../helpers/golden.js';

@@ -4,7 +4,7 @@
  * image-heavy PDF stops at its page budget and says so.
  */
 import { describe, expect, it } from 'vitest';
-import { type AnalyzedMessage, analyzeMessage, isAnalyzeError } from '../../src/analyze.js';
+import { type AnalyzedMessage, analyzeMessage, isAnalyzeError } from '../../src/analyze/analyze.js';
 import { createCodeDecoder } from '../../src/content/code-decoder.js';
 import { createContentAnalyzer } from '../../src/content/content-analyzer.js';
 import { scanPdf } from '../../src/content/pdf-scan.js';

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DomainExposure } from '../../src/core/posture/exposure-audit.js';
-import { auditDomain, auditDomains } from '../../src/exposure.js';
+import { auditDomain, auditDomains } from '../../src/exposure/exposure.js';
 import { CachingResolver, SystemResolver } from '../../src/net/dns.js';
 import { type DnsTestServer, loadZones, startDnsServer } from '../helpers/dns-server.js';
 import { expectGolden } from '../helpers/golden.js';

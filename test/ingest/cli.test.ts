@@ -129,7 +129,7 @@ describe('progress and envelopes', () => {
 
   it('reads streaming-API records wrapped in records[] and a bare record', async () => {
     const { writeFileSync, readFileSync } = await import('node:fs');
-    const { sniffExportFile } = await import('../../src/sources/exports/read-export.js');
+    const { sniffExportFile } = await import('../../src/ingest/exports/read-export.js');
     // The captured streaming-API record (first line of the NDJSON fixture).
     const record = JSON.parse(
       readFileSync('test/fixtures/exports/streaming-emailevents.ndjson', 'utf8').split('\n')[0]!,

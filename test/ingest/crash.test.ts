@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error: plain ESM module of the benchmark (no types); the same generator the benchmark uses.
 import { generateTrace } from '../../bench/ingest-bench-data.mjs';
-import { ingest } from '../../src/ingest.js';
-import { buildTenantReport } from '../../src/tenant-report.js';
+import { ingest } from '../../src/ingest/ingest.js';
+import { buildTenantReport } from '../../src/report/tenant-report.js';
 import { distIsCurrent, openStore, tempDir } from './helpers.js';
 
 const built = distIsCurrent();

@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type CsvRecord, readExportRows, sniffExportFile } from '../../src/sources/exports/read-export.js';
+import { type CsvRecord, readExportRows, sniffExportFile } from '../../src/ingest/exports/read-export.js';
 import { tempDir } from './helpers.js';
 
 const HEADER = ['MessageTraceId', 'Received', 'SenderAddress', 'RecipientAddress', 'FromIP', 'Subject'];

@@ -6,8 +6,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ingest } from '../../src/ingest.js';
-import { buildTenantReport } from '../../src/tenant-report.js';
+import { ingest } from '../../src/ingest/ingest.js';
+import { buildTenantReport } from '../../src/report/tenant-report.js';
 import { FIXTURE_DIR, fixtureProfile, openStore, tempDir } from './helpers.js';
 
 let tmp: ReturnType<typeof tempDir>;

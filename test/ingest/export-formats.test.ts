@@ -10,7 +10,7 @@ import { assess } from '../../src/core/assess.js';
 import type { MessageEvidence } from '../../src/core/evidence.js';
 import type { Observed } from '../../src/core/observed.js';
 import type { TenantProfile } from '../../src/core/profile.js';
-import { readExportRows, sniffExportFile } from '../../src/sources/exports/read-export.js';
+import { readExportRows, sniffExportFile } from '../../src/ingest/exports/read-export.js';
 import { expectGolden } from '../helpers/golden.js';
 
 const DIR = 'test/fixtures/exports';

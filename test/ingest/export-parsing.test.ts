@@ -5,20 +5,20 @@ import { describe, expect, it } from 'vitest';
 import { parseProfile } from '../../src/config/profile-file.js';
 import { assess, channelOf } from '../../src/core/assess.js';
 import type { TenantProfile } from '../../src/core/profile.js';
-import { isCandidate, RowClassifier } from '../../src/ingest-classify.js';
-import { EMAIL_EVENTS_ADAPTER, parseAuthenticationDetails } from '../../src/sources/exports/email-events.js';
-import { guessDateOrder, isoSeconds, numericDateOf, parseExportDate } from '../../src/sources/exports/export-dates.js';
-import { CsvRow, headerIndex } from '../../src/sources/exports/export-row.js';
-import { HISTORICAL_SEARCH_ADAPTER, recipientsOfStatus } from '../../src/sources/exports/historical-search.js';
-import { MESSAGE_TRACE_ADAPTER } from '../../src/sources/exports/message-trace.js';
-import { detectEncoding, formatOfColumns } from '../../src/sources/exports/sniff-export.js';
+import { isCandidate, RowClassifier } from '../../src/ingest/classify.js';
+import { EMAIL_EVENTS_ADAPTER, parseAuthenticationDetails } from '../../src/ingest/exports/email-events.js';
+import { guessDateOrder, isoSeconds, numericDateOf, parseExportDate } from '../../src/ingest/exports/export-dates.js';
+import { CsvRow, headerIndex } from '../../src/ingest/exports/export-row.js';
+import { HISTORICAL_SEARCH_ADAPTER, recipientsOfStatus } from '../../src/ingest/exports/historical-search.js';
+import { MESSAGE_TRACE_ADAPTER } from '../../src/ingest/exports/message-trace.js';
+import { detectEncoding, formatOfColumns } from '../../src/ingest/exports/sniff-export.js';
 import {
   connectorName,
   parseCustomData,
   parseMepData,
   parseSfa,
   TRACE_DETAIL_ADAPTER,
-} from '../../src/sources/exports/trace-detail.js';
+} from '../../src/ingest/exports/trace-detail.js';
 import { hash53, normalizeMessageId } from '../../src/store/keys.js';
 import { fixtureProfile } from './helpers.js';
 

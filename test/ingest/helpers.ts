@@ -59,7 +59,7 @@ function newestMtime(dir: string): number {
 export function distIsCurrent(): boolean {
   return (
     existsSync('dist/cli/main.js') &&
-    existsSync('dist/ingest.js') &&
-    statSync('dist/ingest.js').mtimeMs >= newestMtime('src')
+    existsSync('dist/ingest/ingest.js') &&
+    statSync('dist/ingest/ingest.js').mtimeMs >= newestMtime('src')
   );
 }

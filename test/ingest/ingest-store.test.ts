@@ -5,7 +5,8 @@
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ingest } from '../../src/ingest.js';
+import { ingest } from '../../src/ingest/ingest.js';
+import { buildTenantReport, type TenantReport } from '../../src/report/tenant-report.js';
 import {
   DsguardStore,
   FACTS_OF_DELIVERY_SQL,
@@ -13,7 +14,6 @@ import {
   PENDING_FOR_DELIVERY_SQL,
   PENDING_FOR_MESSAGE_SQL,
 } from '../../src/store/dsguard-store.js';
-import { buildTenantReport, type TenantReport } from '../../src/tenant-report.js';
 import { fixtureFiles, fixtureProfile, openStore, tempDir } from './helpers.js';
 
 let tmp: ReturnType<typeof tempDir>;

@@ -10,7 +10,7 @@ import {
   type ExportReaderLimits,
   readExportRows,
   sniffExportFile,
-} from '../../src/sources/exports/read-export.js';
+} from '../../src/ingest/exports/read-export.js';
 import { tempDir } from './helpers.js';
 
 let tmp: ReturnType<typeof tempDir>;

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { emptyEvidence, type MessageEvidence } from '../../src/core/evidence.js';
-import { mergeEvidence } from '../../src/sources/exports/merge-evidence.js';
+import { mergeEvidence } from '../../src/ingest/exports/merge-evidence.js';
 
 const ref = (source: string, field: string, value: string) => ({ source, field, value });
 

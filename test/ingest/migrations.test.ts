@@ -6,12 +6,12 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ingest } from '../../src/ingest.js';
+import { ingest } from '../../src/ingest/ingest.js';
+import { buildTenantReport } from '../../src/report/tenant-report.js';
 import { openSqlite } from '../../src/store/db.js';
 import type { DsguardStore } from '../../src/store/dsguard-store.js';
 import { MIGRATIONS, migrate } from '../../src/store/migrations.js';
 import { sourceStatsStale } from '../../src/store/source-stats.js';
-import { buildTenantReport } from '../../src/tenant-report.js';
 import { FIXTURE_DIR, fixtureProfile, openStore, tempDir } from './helpers.js';
 
 let tmp: ReturnType<typeof tempDir>;

@@ -12,7 +12,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { generateTrace } from '../../bench/ingest-bench-data.mjs';
 import { parseProfile } from '../../src/config/profile-file.js';
 import type { TenantProfile } from '../../src/core/profile.js';
-import type * as IngestModule from '../../src/ingest.js';
+import type * as IngestModule from '../../src/ingest/ingest.js';
 import { distIsCurrent, openStore, tempDir } from './helpers.js';
 
 const built = distIsCurrent();
@@ -63,7 +63,7 @@ const profile = (): TenantProfile => {
 
 type Ingest = typeof IngestModule.ingest;
 /** The compiled library (a variable specifier: the type checker reads the sources' types, not dist's). */
-const DIST_INGEST = '../../dist/ingest.js';
+const DIST_INGEST = '../../dist/ingest/ingest.js';
 const lib = async (): Promise<Ingest> => ((await import(DIST_INGEST)) as typeof IngestModule).ingest;
 
 /** Ingest the files (in order, one run each) both ways; returns both stores' tables and the summaries. */

@@ -12,7 +12,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { generateTrace } from '../../bench/ingest-bench-data.mjs';
 import { parseProfile } from '../../src/config/profile-file.js';
 import type { TenantProfile } from '../../src/core/profile.js';
-import { ingest } from '../../src/ingest.js';
+import { ingest } from '../../src/ingest/ingest.js';
 import type { DsguardStore } from '../../src/store/dsguard-store.js';
 import { rebuildSourceStats } from '../../src/store/source-stats.js';
 import { fixtureFiles, fixtureProfile, openStore, tempDir } from './helpers.js';

@@ -5,7 +5,7 @@
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SystemResolver } from '../../src/net/dns.js';
-import { ProbeInputError, probeDomain } from '../../src/probe.js';
+import { ProbeInputError, probeDomain } from '../../src/probe/probe.js';
 import { type DnsTestServer, loadZones, startDnsServer } from '../helpers/dns-server.js';
 import { REPLIES, type Script, startExoSmtp } from './exo-smtp-server.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SMTP_LIMITS, ReplyReader } from '../../src/net/smtp-probe.js';
+import { DEFAULT_SMTP_LIMITS, ReplyReader } from '../../src/probe/smtp-probe.js';
 
 describe('SMTP reply parsing', () => {
   it('joins multiline replies and reads the enhanced code', async () => {

@@ -7,9 +7,9 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { ingest } from '../../src/ingest.js';
+import { ingest } from '../../src/ingest/ingest.js';
+import { buildTenantReport } from '../../src/report/tenant-report.js';
 import { renderTenantHtml } from '../../src/report/tenant-report-html.js';
-import { buildTenantReport } from '../../src/tenant-report.js';
 import { fixtureFiles, fixtureProfile, openStore, tempDir, writeTraceRow } from '../ingest/helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';

@@ -7,7 +7,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadProfile, parseProfile } from '../../src/config/profile-file.js';
-import { ingest } from '../../src/ingest.js';
+import { ingest } from '../../src/ingest/ingest.js';
+import { buildTenantReport, type TenantReport } from '../../src/report/tenant-report.js';
 import { renderTenantHtml } from '../../src/report/tenant-report-html.js';
 import {
   collectionScript,
@@ -17,7 +18,6 @@ import {
 } from '../../src/report/tenant-report-powershell.js';
 import { renderTenantCsv, renderTenantMarkdown, renderTenantText } from '../../src/report/tenant-report-text.js';
 import { LISTED_SENDERS } from '../../src/store/source-stats.js';
-import { buildTenantReport, type TenantReport } from '../../src/tenant-report.js';
 import { expectGolden, expectGoldenText } from '../helpers/golden.js';
 import { fixtureFiles, fixtureProfile, openStore, tempDir, writeTraceRow } from '../ingest/helpers.js';
 

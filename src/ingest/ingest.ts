@@ -14,24 +14,19 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { type AssessOptions, assess, type MessageRule } from './core/assess.js';
-import type { Assessment, Channel } from './core/assessment.js';
-import type { MessageEvidence } from './core/evidence.js';
-import { positiveIntegerLimits } from './core/limits.js';
-import type { TenantProfile } from './core/profile.js';
-import { channelOfCode, isCandidate, isWorthy, keepsRowsAsFacts, RowClassifier } from './ingest-classify.js';
-import { type PreparedBatch, type ReaderMode, useWorker, wholeBatches, workerBatches } from './ingest-reader.js';
-import type { ExportAdapter } from './sources/exports/export-adapter.js';
-import type { DateOrder } from './sources/exports/export-dates.js';
-import {
-  type ColumnIndex,
-  CsvRow,
-  type ExportRow,
-  headerIndex,
-  JsonRow,
-  type RowPlace,
-} from './sources/exports/export-row.js';
-import { mergeEvidence } from './sources/exports/merge-evidence.js';
+import { type AssessOptions, assess, type MessageRule } from '../core/assess.js';
+import type { Assessment, Channel } from '../core/assessment.js';
+import type { MessageEvidence } from '../core/evidence.js';
+import { positiveIntegerLimits } from '../core/limits.js';
+import type { TenantProfile } from '../core/profile.js';
+import { DsguardStore, type FactRow, type FileRecord, KeysOutOfStep, type MessageRow } from '../store/dsguard-store.js';
+import { dayOf, dayStartIso, deliveryHash, hash53, messageHash } from '../store/keys.js';
+import { markSourceStatsStale, rebuildSourceStats, SourceStatsDelta, sourceStatsStale } from '../store/source-stats.js';
+import { channelOfCode, isCandidate, isWorthy, keepsRowsAsFacts, RowClassifier } from './classify.js';
+import type { ExportAdapter } from './exports/export-adapter.js';
+import type { DateOrder } from './exports/export-dates.js';
+import { type ColumnIndex, CsvRow, type ExportRow, headerIndex, JsonRow, type RowPlace } from './exports/export-row.js';
+import { mergeEvidence } from './exports/merge-evidence.js';
 import {
   DEFAULT_EXPORT_LIMITS,
   type ExportInfo,
@@ -40,11 +35,9 @@ import {
   type ReadProgress,
   sniffCsvDateOrder,
   sniffExportFile,
-} from './sources/exports/read-export.js';
-import { ADAPTERS } from './sources/exports/sniff-export.js';
-import { DsguardStore, type FactRow, type FileRecord, KeysOutOfStep, type MessageRow } from './store/dsguard-store.js';
-import { dayOf, dayStartIso, deliveryHash, hash53, messageHash } from './store/keys.js';
-import { markSourceStatsStale, rebuildSourceStats, SourceStatsDelta, sourceStatsStale } from './store/source-stats.js';
+} from './exports/read-export.js';
+import { ADAPTERS } from './exports/sniff-export.js';
+import { type PreparedBatch, type ReaderMode, useWorker, wholeBatches, workerBatches } from './reader.js';
 
 /** Rows per transaction. */
 export const DEFAULT_COMMIT_ROWS = 50_000;

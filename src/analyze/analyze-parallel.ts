@@ -8,11 +8,11 @@
 import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type { PlainProfile } from '../core/profile.js';
+import { loadInputs, sniffFile } from '../sources/inputs.js';
+import { type ReaderLimits, readerLimits } from '../sources/limits.js';
 import type { ExtrasFlags } from './analysis-extras.js';
 import type { AnalyzeResult } from './analyze.js';
-import type { PlainProfile } from './core/profile.js';
-import { loadInputs, sniffFile } from './sources/inputs.js';
-import { type ReaderLimits, readerLimits } from './sources/limits.js';
 
 /** Everything a worker needs, as plain data (the profile is re-read from its file). */
 export interface AnalyzeWorkerConfig {

@@ -13,10 +13,11 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { type PlainProfile, profileToPlain, type TenantProfile } from './core/profile.js';
-import { type Classification, channelCode, isWorthy, keepsRowsAsFacts, type RowClassifier } from './ingest-classify.js';
-import type { CountKey, ExportAdapter, FastCounter } from './sources/exports/export-adapter.js';
-import { headerIndex } from './sources/exports/export-row.js';
+import { type PlainProfile, profileToPlain, type TenantProfile } from '../core/profile.js';
+import { dayOf, deliveryHash } from '../store/keys.js';
+import { type Classification, channelCode, isWorthy, keepsRowsAsFacts, type RowClassifier } from './classify.js';
+import type { CountKey, ExportAdapter, FastCounter } from './exports/export-adapter.js';
+import { headerIndex } from './exports/export-row.js';
 import {
   CsvRecord,
   type ExportInfo,
@@ -25,8 +26,7 @@ import {
   type RawRow,
   type ReadProgress,
   readExportRows,
-} from './sources/exports/read-export.js';
-import { dayOf, deliveryHash } from './store/keys.js';
+} from './exports/read-export.js';
 
 /** Rows reduced to their count: parallel columns, in the order they occur among the batch's compact rows. */
 export interface CompactRows {
@@ -157,7 +157,7 @@ export type ReaderWorkerMessage =
 /** Batches handed over before the worker waits for the main thread (bounds memory when storing is slower). */
 export const MAX_BATCHES_IN_FLIGHT = 3;
 
-const WORKER_URL = new URL('./ingest-worker.js', import.meta.url);
+const WORKER_URL = new URL('./worker.js', import.meta.url);
 
 /** Whether the compiled worker is available (it is not when running from the TypeScript sources). */
 export function readerWorkerAvailable(): boolean {

@@ -5,20 +5,20 @@
  * Reads only aggregate tables: fast on stores of tens of millions of rows.
  * @module
  */
-import { parseIp } from './core/net-address.js';
-import { connectorForIp, enabledAfter, matchKnownSource, type TenantProfile } from './core/profile.js';
-import { RULES } from './core/rules/catalog.js';
-import { connectorLabel, newInboundConnectorCommand, shQuote } from './report/tenant-report-powershell.js';
-import { DsguardStore } from './store/dsguard-store.js';
-import { dayOf, dayText } from './store/keys.js';
-import { type GroupClassRow, type IngestedFile, ReportQueries } from './store/report-queries.js';
+import { parseIp } from '../core/net-address.js';
+import { connectorForIp, enabledAfter, matchKnownSource, type TenantProfile } from '../core/profile.js';
+import { RULES } from '../core/rules/catalog.js';
+import { DsguardStore } from '../store/dsguard-store.js';
+import { dayOf, dayText } from '../store/keys.js';
+import { type GroupClassRow, type IngestedFile, ReportQueries } from '../store/report-queries.js';
 import {
   LISTED_SENDERS,
   rebuildSourceStats,
   type SourceVerdict,
   sourceStatsStale,
   worstVerdict,
-} from './store/source-stats.js';
+} from '../store/source-stats.js';
+import { connectorLabel, newInboundConnectorCommand, shQuote } from './tenant-report-powershell.js';
 
 /** Days of traffic below which the report warns that the plan may miss sources that send now and then. */
 const MIN_PLAN_DAYS = 30;

@@ -2,13 +2,13 @@
  * The library entry for message analysis: inputs → evidence → assessment → a result per message.
  * @module
  */
-import { type AssessOptions, assess, type MessageRule } from './core/assess.js';
-import type { Assessment } from './core/assessment.js';
-import type { MessageEvidence } from './core/evidence.js';
-import type { TenantProfile } from './core/profile.js';
-import { parseMessageBytes, readInputs } from './sources/inputs.js';
-import { type ReaderLimits, readerLimits } from './sources/limits.js';
-import type { ContentAnalyzer } from './sources/rfc822.js';
+import { type AssessOptions, assess, type MessageRule } from '../core/assess.js';
+import type { Assessment } from '../core/assessment.js';
+import type { MessageEvidence } from '../core/evidence.js';
+import type { TenantProfile } from '../core/profile.js';
+import { parseMessageBytes, readInputs } from '../sources/inputs.js';
+import { type ReaderLimits, readerLimits } from '../sources/limits.js';
+import type { ContentAnalyzer } from '../sources/rfc822.js';
 
 export interface AnalyzedMessage extends Assessment {
   input: string;

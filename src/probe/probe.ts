@@ -11,21 +11,21 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { isPlausibleDomain, isSameOrSubdomain, normalizeDomain } from './core/domain-name.js';
-import type { Finding } from './core/finding.js';
-import { parseIp } from './core/net-address.js';
-import { describeFailure } from './core/posture/dns-answer.js';
+import { isPlausibleDomain, isSameOrSubdomain, normalizeDomain } from '../core/domain-name.js';
+import type { Finding } from '../core/finding.js';
+import { parseIp } from '../core/net-address.js';
+import { describeFailure } from '../core/posture/dns-answer.js';
 import {
   buildCanaryMessage,
   canarySubject,
   classifyProbe,
   type ProbeResult,
   type ProbeVerdict,
-} from './core/posture/probe-verdict.js';
-import { derivedSmartHost, exchangeMxForm } from './core/posture/smart-host.js';
-import { finding } from './core/rules/make-finding.js';
-import type { Resolver } from './net/dns.js';
-import { runSmtpProbe, type SmtpTlsInfo } from './net/smtp-probe.js';
+} from '../core/posture/probe-verdict.js';
+import { derivedSmartHost, exchangeMxForm } from '../core/posture/smart-host.js';
+import { finding } from '../core/rules/make-finding.js';
+import type { Resolver } from '../net/dns.js';
+import { runSmtpProbe, type SmtpTlsInfo } from './smtp-probe.js';
 
 export interface ProbeOptions {
   domain: string;

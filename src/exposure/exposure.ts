@@ -8,12 +8,12 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { domainToASCII } from 'node:url';
-import { isPlausibleDomain, normalizeDomain } from './core/domain-name.js';
-import { AnswerMap } from './core/posture/dns-answer.js';
-import { auditExposure, type DomainExposure } from './core/posture/exposure-audit.js';
-import type { Resolver } from './net/dns.js';
+import { isPlausibleDomain, normalizeDomain } from '../core/domain-name.js';
+import { AnswerMap } from '../core/posture/dns-answer.js';
+import { auditExposure, type DomainExposure } from '../core/posture/exposure-audit.js';
+import type { Resolver } from '../net/dns.js';
 
-export type { DomainExposure } from './core/posture/exposure-audit.js';
+export type { DomainExposure } from '../core/posture/exposure-audit.js';
 
 export interface AuditDomainOptions {
   resolver: Resolver;

@@ -4,13 +4,13 @@
  * Used on the main thread and in the reader worker alike.
  * @module
  */
-import { type AssessOptions, channelOf } from './core/assess.js';
-import { CHANNELS, type Channel } from './core/assessment.js';
-import type { MessageEvidence } from './core/evidence.js';
-import { memo, normalizeIp } from './core/net-address.js';
-import { connectorForIp } from './core/profile.js';
-import type { AdaptedRow, ExportFormat } from './sources/exports/export-adapter.js';
-import { hashPair } from './store/keys.js';
+import { type AssessOptions, channelOf } from '../core/assess.js';
+import { CHANNELS, type Channel } from '../core/assessment.js';
+import type { MessageEvidence } from '../core/evidence.js';
+import { memo, normalizeIp } from '../core/net-address.js';
+import { connectorForIp } from '../core/profile.js';
+import { hashPair } from '../store/keys.js';
+import type { AdaptedRow, ExportFormat } from './exports/export-adapter.js';
 
 export interface Classification {
   channel: Channel;

@@ -5,14 +5,14 @@
  * @module
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { assess, type MessageRule } from '../core/assess.js';
+import { profileFromPlain, type TenantProfile } from '../core/profile.js';
+import { parseMessageBytes } from '../sources/inputs.js';
+import { readerLimits } from '../sources/limits.js';
+import type { ContentAnalyzer } from '../sources/rfc822.js';
 import { buildAnalysisExtras } from './analysis-extras.js';
 import { type AnalyzeResult, toAnalyzedMessage } from './analyze.js';
 import type { AnalyzeJob, AnalyzeWorkerConfig, AnalyzeWorkerReply } from './analyze-parallel.js';
-import { assess, type MessageRule } from './core/assess.js';
-import { profileFromPlain, type TenantProfile } from './core/profile.js';
-import { parseMessageBytes } from './sources/inputs.js';
-import { readerLimits } from './sources/limits.js';
-import type { ContentAnalyzer } from './sources/rfc822.js';
 
 const config = workerData as AnalyzeWorkerConfig;
 const port = parentPort;

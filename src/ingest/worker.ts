@@ -5,17 +5,10 @@
  * @module
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { profileFromPlain } from './core/profile.js';
-import { isWorthy, RowClassifier } from './ingest-classify.js';
-import {
-  compactOf,
-  compactOut,
-  MAX_BATCHES_IN_FLIGHT,
-  type ReaderWholeRow,
-  type ReaderWorkerConfig,
-  type ReaderWorkerMessage,
-} from './ingest-reader.js';
-import { headerIndex } from './sources/exports/export-row.js';
+import { profileFromPlain } from '../core/profile.js';
+import { openSqlite } from '../store/db.js';
+import { isWorthy, RowClassifier } from './classify.js';
+import { headerIndex } from './exports/export-row.js';
 import {
   batchFull,
   type CsvRecord,
@@ -23,9 +16,16 @@ import {
   ExportReadError,
   type ReadProgress,
   streamCsvRows,
-} from './sources/exports/read-export.js';
-import { ADAPTERS } from './sources/exports/sniff-export.js';
-import { openSqlite } from './store/db.js';
+} from './exports/read-export.js';
+import { ADAPTERS } from './exports/sniff-export.js';
+import {
+  compactOf,
+  compactOut,
+  MAX_BATCHES_IN_FLIGHT,
+  type ReaderWholeRow,
+  type ReaderWorkerConfig,
+  type ReaderWorkerMessage,
+} from './reader.js';
 
 const config = workerData as ReaderWorkerConfig;
 const port = parentPort;

@@ -5,13 +5,13 @@
  * @module
  */
 import { readFile } from 'node:fs/promises';
-import { createContentAnalyzer } from './content/content-analyzer.js';
-import type { MessageRule } from './core/assess.js';
-import { parseCidr } from './core/net-address.js';
-import { createContentRule } from './core/rules/content.js';
-import { type CampaignIndicator, createOriginRule } from './core/rules/origin.js';
-import { bundledIpDataMissing, openIpLookup } from './enrich/ip-lookup.js';
-import type { ContentAnalyzer } from './sources/rfc822.js';
+import { createContentAnalyzer } from '../content/content-analyzer.js';
+import type { MessageRule } from '../core/assess.js';
+import { parseCidr } from '../core/net-address.js';
+import { createContentRule } from '../core/rules/content.js';
+import { type CampaignIndicator, createOriginRule } from '../core/rules/origin.js';
+import { bundledIpDataMissing, openIpLookup } from '../enrich/ip-lookup.js';
+import type { ContentAnalyzer } from '../sources/rfc822.js';
 
 /** Plain settings (they cross to worker threads): the flags of `--no-content`, `--geoip-db`, `--no-geoip`, `--indicators`. */
 export interface ExtrasFlags {
