@@ -5,7 +5,6 @@
  * @module
  */
 import { readFile } from 'node:fs/promises';
-import { createContentAnalyzer } from '../content/content-analyzer.js';
 import type { MessageRule } from '../core/assess.js';
 import { parseCidr } from '../core/net-address.js';
 import { createContentRule } from '../core/rules/content.js';
@@ -88,6 +87,8 @@ export async function buildAnalysisExtras(flags: ExtrasFlags, opts: { content: b
   const analyzers: ContentAnalyzer[] = [];
   const extraRules: MessageRule[] = [];
   if (opts.content && flags.content !== false) {
+    // Imported here: the content analysers (MIME, PDF, archives, images) are not loaded for header triage.
+    const { createContentAnalyzer } = await import('../content/content-analyzer.js');
     analyzers.push(createContentAnalyzer());
     extraRules.push(createContentRule());
   }

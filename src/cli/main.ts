@@ -1,23 +1,101 @@
 /**
  * The dsguard command line. Commands are thin: parse flags, call the library, render, return an exit code.
  * Results go to stdout, diagnostics to stderr. Exit 0 ok, 1 findings at/above --fail-on, 2 usage, 3 failure.
+ *
+ * Start-up is kept short: only the command that runs is imported (each `*-command.ts` pulls in its own heavy
+ * modules: SQLite, the IP tables, the content analysers). `--version` and the top-level `--help` import no
+ * command at all; the help lists the commands from {@link COMMANDS}, whose summaries a test keeps equal to the
+ * commands' own descriptions.
  * @module
  */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { terminalSafe } from '../report/safe-text.js';
-import { registerAnalyze } from './analyze-command.js';
-import { registerExposure } from './exposure-command.js';
-import { registerIngest } from './ingest-command.js';
 import { type CliIo, EXIT, processIo, RuntimeFailure, UsageError } from './io.js';
-import { registerPowershell } from './powershell-command.js';
-import { registerProbe } from './probe-command.js';
-import { registerReport } from './report-command.js';
 
-export const VERSION = '0.1.0';
+/** The package's version, read from package.json (one small file) so the two never differ. */
+export const VERSION: string = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
-export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
-  const program = new Command();
-  program
+type Register = (program: Command, io: CliIo, setExit: (code: number) => void) => void;
+
+interface CommandEntry {
+  /** The command's description, shown by the top-level `--help` without importing the command. */
+  summary: string;
+  /** Examples shown after the command's own `--help`. */
+  examples: readonly string[];
+  load(): Promise<Register>;
+}
+
+/**
+ * Every command, imported only when it runs. To add one: an entry here (the summary equal to the command's
+ * `.description()`: test/cli/startup.test.ts checks it) and a `register…` function in its own module.
+ */
+export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
+  analyze: {
+    summary:
+      'Explained Direct Send verdict for each message: .eml, .msg, mbox, pasted headers, folders, or - for stdin',
+    examples: [
+      'dsguard analyze suspicious.eml',
+      'dsguard analyze --headers-only --format json ./inbox-export/ -o verdicts.json',
+      'pbpaste | dsguard analyze -',
+    ],
+    load: async () => (await import('./analyze-command.js')).registerAnalyze,
+  },
+  exposure: {
+    summary: 'Is a domain open to Direct Send? MX, Exchange Online smart host, gateway bypass, SPF and DMARC from DNS',
+    examples: ['dsguard exposure contoso.com', 'dsguard exposure --profile dsguard.yml --fail-on high'],
+    load: async () => (await import('./exposure-command.js')).registerExposure,
+  },
+  probe: {
+    summary:
+      'Check your own tenant: does its smart host accept Direct Send? Stops before DATA (nothing delivered) unless --send-canary',
+    examples: ['dsguard probe contoso.com --from it@contoso.com --to it@contoso.com'],
+    load: async () => (await import('./probe-command.js')).registerProbe,
+  },
+  ingest: {
+    summary:
+      'Read message trace (V1/V2), trace detail, historical search, Defender EmailEvents/attachment/URL and Graph trace exports into the store; the format is detected from the content',
+    examples: ['dsguard ingest ./exports/ --profile dsguard.yml', 'dsguard ingest trace.csv --db tenant.db'],
+    load: async () => (await import('./ingest-command.js')).registerIngest,
+  },
+  report: {
+    summary:
+      'Direct Send in the tenant from the ingested exports: totals, daily timeline, source inventory, RejectDirectSend impact, connector plan',
+    examples: ['dsguard report', 'dsguard report --format html -o report.html', 'dsguard report --since 30d'],
+    load: async () => (await import('./report-command.js')).registerReport,
+  },
+  powershell: {
+    summary: 'Print the Exchange Online PowerShell commands that collect the exports dsguard ingest reads',
+    examples: ['dsguard powershell --profile dsguard.yml -o collect.ps1'],
+    load: async () => (await import('./powershell-command.js')).registerPowershell,
+  },
+};
+
+const EXIT_CODES_HELP = `
+Exit codes:
+  0  ok
+  1  a finding at or above --fail-on
+  2  usage error (bad flag or argument)
+  3  runtime or I/O failure (unreadable file, store, network)
+
+Environment:
+  DSGUARD_PROFILE  profile used when --profile is not given (then ./dsguard.yml when present)
+  DSGUARD_DB       store used when --db is not given (default ./dsguard.db)
+  NO_COLOR         no colours; FORCE_COLOR=1 colours even when piped
+`;
+
+/** The command a command line names (`help <command>` included), or `null` for `--version`, `--help`, nothing. */
+export function commandNamed(argv: readonly string[]): string | null {
+  const words = argv.filter((a) => !a.startsWith('-'));
+  const first = words[0];
+  if (first === 'help') return words[1] ?? null;
+  return first ?? null;
+}
+
+function newProgram(io: CliIo): Command {
+  return new Command()
     .name('dsguard')
     .description('Find, track and shut down Microsoft 365 Direct Send abuse.')
     .version(VERSION)
@@ -26,23 +104,49 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
-    });
-  registerAnalyze(program, io, setExit);
-  registerExposure(program, io, setExit);
-  registerProbe(program, io, setExit);
-  registerIngest(program, io, setExit);
-  registerReport(program, io, setExit);
-  registerPowershell(program, io, setExit);
+    })
+    .addHelpText('after', `\nRun dsguard <command> --help for a command's options and examples.\n${EXIT_CODES_HELP}`);
+}
+
+function addExamples(cmd: Command, entry: CommandEntry): void {
+  const lines = entry.examples.map((e) => `  $ ${e}`).join('\n');
+  cmd.addHelpText('after', `\nExamples:\n${lines}\n${EXIT_CODES_HELP}`);
+}
+
+/**
+ * The program with the named commands registered for real (`'all'`: every command, for completion and tests);
+ * the others are listed by name and summary only.
+ */
+export async function buildProgram(
+  io: CliIo,
+  setExit: (code: number) => void,
+  load: readonly string[] | 'all',
+): Promise<Command> {
+  const program = newProgram(io);
+  for (const [name, entry] of Object.entries(COMMANDS)) {
+    if (load === 'all' || load.includes(name)) {
+      (await entry.load())(program, io, setExit);
+      const cmd = program.commands.find((c) => c.name() === name);
+      if (cmd) addExamples(cmd, entry);
+    } else {
+      program.command(name).description(entry.summary);
+    }
+  }
   return program;
 }
 
 /** Run the CLI; resolves to the exit code. Never throws for expected failures. */
 export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
   let code: number = EXIT.ok;
-  const program = buildProgram(io, (c) => {
-    code = c;
-  });
   try {
+    const named = commandNamed(argv);
+    const program = await buildProgram(
+      io,
+      (c) => {
+        code = c;
+      },
+      named !== null && Object.hasOwn(COMMANDS, named) ? [named] : [],
+    );
     await program.parseAsync([...argv], { from: 'user' });
     return code;
   } catch (error) {
@@ -54,6 +158,10 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       io.stderr.write(`dsguard: ${terminalSafe(error.message)}\n`);
       return EXIT.usage;
     }
+    if (isModuleNotFound(error)) {
+      io.stderr.write(`dsguard: a dependency is not installed (${terminalSafe(error.message)}): run npm ci first\n`);
+      return EXIT.failure;
+    }
     const message = error instanceof Error ? error.message : String(error);
     io.stderr.write(`dsguard: ${terminalSafe(message)}\n`);
     if (!(error instanceof RuntimeFailure) && io.env.DSGUARD_DEBUG && error instanceof Error && error.stack) {
@@ -61,4 +169,9 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     }
     return EXIT.failure;
   }
+}
+
+function isModuleNotFound(error: unknown): error is Error {
+  const code = (error as { code?: unknown } | null)?.code;
+  return error instanceof Error && (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND');
 }

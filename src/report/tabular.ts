@@ -2,7 +2,7 @@
  * Render rows as an aligned text table, CSV (csv-stringify, formula-safe) or a Markdown table.
  * @module
  */
-import { stringify } from 'csv-stringify/sync';
+import { createRequire } from 'node:module';
 import { csvSafe, markdownSafe, terminalSafe } from './safe-text.js';
 
 export interface Column<T> {
@@ -31,7 +31,13 @@ export function renderTextTable<T>(rows: readonly T[], columns: readonly Column<
   return `${[line(columns.map((c) => c.header)), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n')}\n`;
 }
 
+type Stringify = typeof import('csv-stringify/sync').stringify;
+let stringifyCsv: Stringify | undefined;
+
 export function renderCsv<T>(rows: readonly T[], columns: readonly Column<T>[]): string {
+  // Loaded on first use (synchronously): commands that print no CSV do not pay for it at start-up.
+  stringifyCsv ??= (createRequire(import.meta.url)('csv-stringify/sync') as { stringify: Stringify }).stringify;
+  const stringify = stringifyCsv;
   return stringify([columns.map((c) => c.header), ...rows.map((r) => columns.map((c) => csvSafe(text(c.value(r)))))], {
     record_delimiter: '\r\n',
   });
