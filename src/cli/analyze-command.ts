@@ -107,7 +107,8 @@ export async function runAnalyze(paths: string[], flags: AnalyzeFlags, io: CliIo
       byChannel.set(r.channel, (byChannel.get(r.channel) ?? 0) + 1);
       worst.add(r.findings);
     }
-    await out.push(r);
+    // An unreadable input is said once, on stderr: the table has no block for it (machine formats keep the record).
+    if (!isAnalyzeError(r) || format !== 'table') await out.push(r);
     progress.tick(messages + errors);
   }
   progress.done();

@@ -4,6 +4,7 @@
  * Ctrl-C (the store is consistent; the same command resumes).
  * @module
  */
+import { existsSync, rmSync } from 'node:fs';
 import type { Command } from 'commander';
 import { type IngestOptions, type IngestSummary, ingest } from '../ingest/ingest.js';
 import { terminalSafe } from '../report/safe-text.js';
@@ -90,6 +91,7 @@ export async function runIngest(files: string[], flags: IngestFlags, io: CliIo):
   };
   process.on('SIGINT', onSigint);
   let rowErrors = 0;
+  const storeExisted = existsSync(flags.db);
   let summary: IngestSummary;
   try {
     summary = await ingest(files, {
@@ -122,8 +124,13 @@ export async function runIngest(files: string[], flags: IngestFlags, io: CliIo):
     }
   }
   for (const w of summary.warnings) io.stderr.write(`dsguard: warning: ${terminalSafe(w)}\n`);
+  if (!storeExisted && summary.read === 0 && !summary.interrupted) {
+    // Nothing was read: leave no empty store behind (a later report would take it for an ingested one).
+    for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(`${flags.db}${suffix}`, { force: true });
+    io.stderr.write(`dsguard: nothing to ingest: ${terminalSafe(flags.db)} was not created\n`);
+  }
   if (format === 'json') await write(io.stdout, `${JSON.stringify(summary, null, 2)}\n`);
-  else await write(io.stdout, renderIngestSummary(summary));
+  else await write(io.stdout, renderIngestSummary(summary, io.columns));
   if (summary.interrupted) {
     io.stderr.write('dsguard: interrupted; the store is consistent: run the same command again to resume\n');
     return EXIT.failure;
@@ -132,7 +139,7 @@ export async function runIngest(files: string[], flags: IngestFlags, io: CliIo):
   return failed ? EXIT.failure : EXIT.ok;
 }
 
-export function renderIngestSummary(s: IngestSummary): string {
+export function renderIngestSummary(s: IngestSummary, width?: number): string {
   const rows = s.files.map((f) => ({
     file: f.file,
     format: f.format ?? '',
@@ -143,15 +150,19 @@ export function renderIngestSummary(s: IngestSummary): string {
     rejected: f.rejected,
     duplicates: f.duplicates,
   }));
-  const table = renderTextTable(rows, [
-    { header: 'file', value: (r) => r.file, width: 60 },
-    { header: 'format', value: (r) => r.format, width: 60 },
-    { header: 'status', value: (r) => r.status },
-    { header: 'read', value: (r) => r.read, align: 'right' },
-    { header: 'stored', value: (r) => r.stored, align: 'right' },
-    { header: 'aggregated', value: (r) => r.aggregated, align: 'right' },
-    { header: 'rejected', value: (r) => r.rejected, align: 'right' },
-    { header: 'seen before', value: (r) => r.duplicates, align: 'right' },
-  ]);
+  const table = renderTextTable(
+    rows,
+    [
+      { header: 'file', value: (r) => r.file, width: 60 },
+      { header: 'format', value: (r) => r.format, width: 60 },
+      { header: 'status', value: (r) => r.status },
+      { header: 'read', value: (r) => r.read, align: 'right' },
+      { header: 'stored', value: (r) => r.stored, align: 'right' },
+      { header: 'aggregated', value: (r) => r.aggregated, align: 'right' },
+      { header: 'rejected', value: (r) => r.rejected, align: 'right' },
+      { header: 'seen before', value: (r) => r.duplicates, align: 'right' },
+    ],
+    width ? { maxWidth: width } : {},
+  );
   return `${table}${s.read} row(s) read = ${s.stored} stored + ${s.aggregated} aggregated + ${s.rejected} rejected (${s.duplicates} already in the store); ${s.reassessed} stored message(s) re-assessed after joins\n`;
 }

@@ -2,6 +2,7 @@
  * The CLI's world: streams and TTY facts, injectable so commands are testable in-process.
  * @module
  */
+import { colourWanted } from './style.js';
 
 export interface CliIo {
   stdout: NodeJS.WritableStream;
@@ -10,6 +11,10 @@ export interface CliIo {
   /** Show progress on stderr (only when stderr is a TTY). */
   progress: boolean;
   env: NodeJS.ProcessEnv;
+  /** Colour severities in text output (stdout a terminal, no NO_COLOR; or FORCE_COLOR). Default: no. */
+  colour?: boolean;
+  /** Width of the terminal stdout writes to; unset when stdout is not a terminal (tables are not fitted). */
+  columns?: number;
 }
 
 export function processIo(): CliIo {
@@ -19,6 +24,8 @@ export function processIo(): CliIo {
     stdin: process.stdin,
     progress: process.stderr.isTTY === true,
     env: process.env,
+    colour: colourWanted(process.env, process.stdout.isTTY === true),
+    ...(process.stdout.isTTY && process.stdout.columns > 0 ? { columns: process.stdout.columns } : {}),
   };
 }
 

@@ -8,9 +8,10 @@
  * commands' own descriptions.
  * @module
  */
-import { readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, openSync, readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { terminalSafe } from '../report/safe-text.js';
+import { ioErrorText } from '../sources/io-error.js';
 import { type CliIo, EXIT, processIo, RuntimeFailure, UsageError } from './io.js';
 
 /** The package's version, read from package.json (one small file) so the two never differ. */
@@ -71,6 +72,14 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     examples: ['dsguard powershell --profile dsguard.yml -o collect.ps1'],
     load: async () => (await import('./powershell-command.js')).registerPowershell,
   },
+  completion: {
+    summary: 'Print a shell completion script: bash, zsh, fish or powershell',
+    examples: [
+      'dsguard completion bash > /etc/bash_completion.d/dsguard',
+      'dsguard completion powershell | Out-String | Invoke-Expression',
+    ],
+    load: async () => (await import('./completion-command.js')).registerCompletion,
+  },
 };
 
 const EXIT_CODES_HELP = `
@@ -115,7 +124,8 @@ function addExamples(cmd: Command, entry: CommandEntry): void {
 
 /**
  * The program with the named commands registered for real (`'all'`: every command, for completion and tests);
- * the others are listed by name and summary only.
+ * the others are listed by name and summary only. Every real command gets `-o/--output FILE`, and `--profile` /
+ * `--db` fall back to `DSGUARD_PROFILE` / `DSGUARD_DB` and `./dsguard.yml` (see {@link applyConventions}).
  */
 export async function buildProgram(
   io: CliIo,
@@ -127,7 +137,12 @@ export async function buildProgram(
     if (load === 'all' || load.includes(name)) {
       (await entry.load())(program, io, setExit);
       const cmd = program.commands.find((c) => c.name() === name);
-      if (cmd) addExamples(cmd, entry);
+      if (cmd) {
+        addExamples(cmd, entry);
+        if (!cmd.options.some((o) => o.long === '--output')) {
+          cmd.option('-o, --output <file>', 'write the result to this file (UTF-8) instead of stdout');
+        }
+      }
     } else {
       program.command(name).description(entry.summary);
     }
@@ -135,18 +150,67 @@ export async function buildProgram(
   return program;
 }
 
+/** The profile found without `--profile`: `DSGUARD_PROFILE`, else `./dsguard.yml` when it exists. */
+export function discoveredProfile(
+  env: NodeJS.ProcessEnv,
+  exists: (path: string) => boolean,
+): { path: string; from: string } | null {
+  if (env.DSGUARD_PROFILE) return { path: env.DSGUARD_PROFILE, from: 'DSGUARD_PROFILE' };
+  if (exists('dsguard.yml')) return { path: 'dsguard.yml', from: './dsguard.yml found' };
+  return null;
+}
+
+/**
+ * Before a command runs: the flag beats the environment, which beats `./dsguard.yml` (profile) or the default
+ * (`--db dsguard.db`); a profile not named on the command line is said on stderr. `-o FILE` swaps stdout for the
+ * file (UTF-8, whatever the shell: Windows PowerShell 5.1's `>` writes UTF-16); returns the file's stream.
+ */
+function applyConventions(cmd: Command, run: CliIo): NodeJS.WritableStream | null {
+  const has = (long: string) => cmd.options.some((o) => o.long === long);
+  if (has('--profile') && cmd.getOptionValue('profile') === undefined) {
+    const found = discoveredProfile(run.env, (p) => existsSync(p));
+    if (found) {
+      cmd.setOptionValueWithSource('profile', found.path, 'env');
+      run.stderr.write(`dsguard: profile ${terminalSafe(found.path)} (${found.from}; --profile overrides)\n`);
+    }
+  }
+  if (has('--db') && cmd.getOptionValueSource('db') === 'default' && run.env.DSGUARD_DB) {
+    cmd.setOptionValueWithSource('db', run.env.DSGUARD_DB, 'env');
+  }
+  const output = cmd.getOptionValue('output') as string | undefined;
+  if (output === undefined) return null;
+  if (output === '' || output === '-') throw new UsageError('--output needs a file name (leave it out for stdout)');
+  let fd: number;
+  try {
+    fd = openSync(output, 'w');
+  } catch (error) {
+    throw new RuntimeFailure(`${output}: cannot write: ${ioErrorText(error)}`);
+  }
+  const file = createWriteStream(output, { fd, encoding: 'utf8' });
+  run.stdout = file;
+  run.colour = false;
+  delete run.columns;
+  return file;
+}
+
 /** Run the CLI; resolves to the exit code. Never throws for expected failures. */
 export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
   let code: number = EXIT.ok;
+  // The commands hold this object: -o swaps its stdout before the action runs.
+  const run: CliIo = { ...io };
+  let file: NodeJS.WritableStream | null = null;
   try {
     const named = commandNamed(argv);
     const program = await buildProgram(
-      io,
+      run,
       (c) => {
         code = c;
       },
       named !== null && Object.hasOwn(COMMANDS, named) ? [named] : [],
     );
+    program.hook('preAction', (_program, cmd) => {
+      file = applyConventions(cmd, run);
+    });
     await program.parseAsync([...argv], { from: 'user' });
     return code;
   } catch (error) {
@@ -168,7 +232,16 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       io.stderr.write(`${error.stack}\n`);
     }
     return EXIT.failure;
+  } finally {
+    if (file) await closeOutput(file);
   }
+}
+
+function closeOutput(file: NodeJS.WritableStream): Promise<void> {
+  return new Promise((resolve) => {
+    file.once('error', () => resolve());
+    file.end(() => resolve());
+  });
 }
 
 function isModuleNotFound(error: unknown): error is Error {

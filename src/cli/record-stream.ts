@@ -5,6 +5,7 @@
  * @module
  */
 import { type CliIo, write } from './io.js';
+import { styleSeverities } from './style.js';
 
 export interface RecordRenderers<T> {
   /** The Markdown document title, written before the first record. */
@@ -49,7 +50,7 @@ export class RecordStream<T> {
       case 'md':
         return (first ? `# ${this.renderers.title}\n\n` : '') + this.renderers.markdown(record);
       default:
-        return this.renderers.text(record);
+        return this.io.colour ? styleSeverities(this.renderers.text(record)) : this.renderers.text(record);
     }
   }
 }

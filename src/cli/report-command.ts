@@ -10,6 +10,7 @@ import { renderTenantHtml } from '../report/tenant-report-html.js';
 import { renderTenantCsv, renderTenantMarkdown, renderTenantText } from '../report/tenant-report-text.js';
 import { type CliIo, EXIT, RuntimeFailure, UsageError, write } from './io.js';
 import { parseFormat, positiveInt, profileOption } from './options.js';
+import { styleSeverities } from './style.js';
 
 interface ReportFlags {
   db: string;
@@ -71,7 +72,8 @@ export async function runReport(flags: ReportFlags, io: CliIo): Promise<number> 
       text = renderTenantHtml(report, { limit });
       break;
     default:
-      text = renderTenantText(report, { limit });
+      text = renderTenantText(report, io.columns ? { limit, width: io.columns } : { limit });
+      if (io.colour) text = styleSeverities(text);
   }
   await write(io.stdout, text);
   return EXIT.ok;

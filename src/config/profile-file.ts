@@ -7,6 +7,7 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { normalizeDomain } from '../core/domain-name.js';
 import { cidrs, type TenantProfile } from '../core/profile.js';
+import { ioErrorText } from '../sources/io-error.js';
 
 const guid = z
   .string()
@@ -141,7 +142,7 @@ export async function loadProfile(file: string): Promise<ProfileLoadResult> {
   } catch (error) {
     return {
       status: 'error',
-      error: `${file}: cannot read profile: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+      error: `${file}: cannot read profile: ${ioErrorText(error)}`,
     };
   }
   if (text.length > 1024 * 1024) return { status: 'error', error: `${file}: profile larger than 1 MiB` };

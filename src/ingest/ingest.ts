@@ -19,6 +19,7 @@ import type { Assessment, Channel } from '../core/assessment.js';
 import type { MessageEvidence } from '../core/evidence.js';
 import { positiveIntegerLimits } from '../core/limits.js';
 import type { TenantProfile } from '../core/profile.js';
+import { ioErrorText } from '../sources/io-error.js';
 import { DsguardStore, type FactRow, type FileRecord, KeysOutOfStep, type MessageRow } from '../store/dsguard-store.js';
 import { dayOf, dayStartIso, deliveryHash, hash53, messageHash } from '../store/keys.js';
 import { markSourceStatsStale, rebuildSourceStats, SourceStatsDelta, sourceStatsStale } from '../store/source-stats.js';
@@ -246,7 +247,7 @@ class Ingestor {
       if (!s.isFile()) return { ...summary, status: 'error', error: 'not a file' };
       size = s.size;
     } catch (error) {
-      return { ...summary, status: 'error', error: `cannot read: ${(error as NodeJS.ErrnoException).code ?? error}` };
+      return { ...summary, status: 'error', error: `cannot read: ${ioErrorText(error)}` };
     }
     const sniff = await sniffExportFile(path, limits);
     if (sniff.status === 'error') return { ...summary, status: 'not-an-export', error: sniff.error };
@@ -850,7 +851,9 @@ async function expandPaths(paths: readonly string[]): Promise<{ path: string; wa
     // Hidden entries, and the advanced-hunting queries `dsguard powershell` saves beside the exports, are passed
     // over without a word.
     const entries = (await readdir(p, { recursive: true, withFileTypes: true }))
-      .filter((e) => e.isFile() && !e.name.startsWith('.') && !e.name.toLowerCase().endsWith('.kql'))
+      .filter(
+        (e) => (e.isFile() || e.isSymbolicLink()) && !e.name.startsWith('.') && !e.name.toLowerCase().endsWith('.kql'),
+      )
       .map((e) => join(e.parentPath, e.name))
       .filter(
         (f) =>

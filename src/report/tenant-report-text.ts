@@ -11,6 +11,8 @@ import { cut, enforcementText, type SourceEntry, type TenantReport } from './ten
 export interface TenantRenderOptions {
   /** Most sources shown (table, md, html); `null` = all. */
   limit: number | null;
+  /** The terminal's width: tables are fitted to it (set only when writing to a terminal). */
+  width?: number;
 }
 
 function list(values: readonly string[], max = 3): string {
@@ -118,7 +120,12 @@ export function renderTenantText(r: TenantReport, o: TenantRenderOptions): strin
   out.push(
     `Direct Send sources (${r.sources.length}${sources.length < r.sources.length ? `, first ${sources.length} shown` : ''}):`,
   );
-  out.push(r.sources.length === 0 ? '  none' : renderTextTable(sources, SOURCE_COLUMNS).trimEnd(), '');
+  out.push(
+    r.sources.length === 0
+      ? '  none'
+      : renderTextTable(sources, SOURCE_COLUMNS, o.width ? { maxWidth: o.width } : {}).trimEnd(),
+    '',
+  );
   if (r.enforcement) {
     const en = enforcementText(r.enforcement, o.limit);
     out.push(`${t(en.title)}:`, `  ${t(en.verdict)}`);

@@ -8,6 +8,7 @@ import { closeSync, createReadStream, fstatSync, openSync, readdirSync, readSync
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { ioErrorText } from './io-error.js';
 import type { ReaderLimits } from './limits.js';
 import { evidenceFromMsg } from './outlook-msg.js';
 import { type ContentAnalyzer, evidenceFromRfc822, headerEnd, type ParseResult } from './rfc822.js';
@@ -42,7 +43,9 @@ function* walk(dir: string): Generator<string> {
     if (e.name.startsWith('.') || SKIPPED_NAMES.has(e.name)) continue;
     const p = join(dir, e.name);
     if (e.isDirectory()) yield* walk(p);
-    else if (e.isFile()) yield p;
+    // A symbolic link is followed when it names a file; a broken one or a link to a folder is read, and fails
+    // with its path (never passed over without a word).
+    else if (e.isFile() || e.isSymbolicLink()) yield p;
   }
 }
 
@@ -141,7 +144,7 @@ function load(path: string, opts: LoadOptions): Loaded {
     return {
       kind: 'error',
       path,
-      error: `cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      error: `cannot read: ${ioErrorText(error)}`,
     };
   } finally {
     if (fd !== null) closeSync(fd);
@@ -241,7 +244,7 @@ export async function* loadInputs(paths: readonly string[], opts: LoadOptions): 
     try {
       info = await stat(p);
     } catch (error) {
-      yield { input: p, error: `cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` };
+      yield { input: p, error: `cannot read: ${ioErrorText(error)}` };
       continue;
     }
     const dir = info.isDirectory();

@@ -12,6 +12,7 @@ import { JSONParser } from '@streamparser/json';
 import Papa from 'papaparse';
 import { initParser, type Schema } from 'udsv';
 import type { Channel } from '../../core/assessment.js';
+import { ioErrorText } from '../../sources/io-error.js';
 import type { ExportAdapter } from './export-adapter.js';
 import { type DateOrderGuess, guessDateOrder, type NumericDate, numericDateOf } from './export-dates.js';
 import { type ColumnIndex, CsvRow, type ExportRow, headerIndex, JsonRow } from './export-row.js';
@@ -364,7 +365,7 @@ export async function sniffExportFile(
   try {
     head = await readHead(path);
   } catch (error) {
-    return { status: 'error', error: `cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}` };
+    return { status: 'error', error: `cannot read: ${ioErrorText(error)}` };
   }
   if (head.length === 0) return { status: 'error', error: 'empty file' };
   const enc = detectEncoding(head);
@@ -455,7 +456,7 @@ export async function sniffExportFile(
     const columns = info.adapter.dateColumns.flatMap((k) => index.get(k) ?? []);
     dateOrder = await sampleDateOrder(path, text, layout, enc, columns);
   } catch (error) {
-    return { status: 'error', error: `cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}` };
+    return { status: 'error', error: `cannot read: ${ioErrorText(error)}` };
   }
   if (dateOrder) info.dateOrder = dateOrder;
   return { status: 'ok', info };
