@@ -11,6 +11,7 @@ import { terminalSafe } from '../report/safe-text.js';
 import { renderTextTable } from '../report/tabular.js';
 import { addExtrasOptions, buildExtras, type ExtrasFlags } from './analysis-extras.js';
 import { type CliIo, EXIT, UsageError, write } from './io.js';
+import { versioned } from './json-output.js';
 import { parseFormat, profileOption } from './options.js';
 
 interface IngestFlags extends ExtrasFlags {
@@ -129,7 +130,7 @@ export async function runIngest(files: string[], flags: IngestFlags, io: CliIo):
     for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(`${flags.db}${suffix}`, { force: true });
     io.stderr.write(`dsguard: nothing to ingest: ${terminalSafe(flags.db)} was not created\n`);
   }
-  if (format === 'json') await write(io.stdout, `${JSON.stringify(summary, null, 2)}\n`);
+  if (format === 'json') await write(io.stdout, `${JSON.stringify(versioned(summary), null, 2)}\n`);
   else await write(io.stdout, renderIngestSummary(summary, io.columns));
   if (summary.interrupted) {
     io.stderr.write('dsguard: interrupted; the store is consistent: run the same command again to resume\n');

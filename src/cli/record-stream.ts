@@ -5,6 +5,7 @@
  * @module
  */
 import { type CliIo, write } from './io.js';
+import { versioned } from './json-output.js';
 import { styleSeverities } from './style.js';
 
 export interface RecordRenderers<T> {
@@ -42,9 +43,9 @@ export class RecordStream<T> {
   private render(record: T, first: boolean): string {
     switch (this.format) {
       case 'json':
-        return `${first ? '\n' : ',\n'}${JSON.stringify(record, null, 2)}`;
+        return `${first ? '\n' : ',\n'}${JSON.stringify(versioned(record as object), null, 2)}`;
       case 'ndjson':
-        return `${JSON.stringify(record)}\n`;
+        return `${JSON.stringify(versioned(record as object))}\n`;
       case 'csv':
         return this.renderers.csv(record, first);
       case 'md':

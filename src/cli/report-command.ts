@@ -9,6 +9,7 @@ import { tenantReportFromFile } from '../report/tenant-report.js';
 import { renderTenantHtml } from '../report/tenant-report-html.js';
 import { renderTenantCsv, renderTenantMarkdown, renderTenantText } from '../report/tenant-report-text.js';
 import { type CliIo, EXIT, RuntimeFailure, UsageError, write } from './io.js';
+import { versioned } from './json-output.js';
 import { parseFormat, positiveInt, profileOption } from './options.js';
 import { styleSeverities } from './style.js';
 
@@ -60,7 +61,7 @@ export async function runReport(flags: ReportFlags, io: CliIo): Promise<number> 
   let text: string;
   switch (format) {
     case 'json':
-      text = `${JSON.stringify(report, null, 2)}\n`;
+      text = `${JSON.stringify(versioned(report), null, 2)}\n`;
       break;
     case 'csv':
       text = renderTenantCsv(report);
