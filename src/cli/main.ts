@@ -150,6 +150,8 @@ export async function buildProgram(
   return program;
 }
 
+const PROFILE_AS_INPUT: ReadonlySet<string> = new Set(['exposure']);
+
 /** The profile found without `--profile`: `DSGUARD_PROFILE`, else `./dsguard.yml` when it exists. */
 export function discoveredProfile(
   env: NodeJS.ProcessEnv,
@@ -167,7 +169,8 @@ export function discoveredProfile(
  */
 function applyConventions(cmd: Command, run: CliIo): NodeJS.WritableStream | null {
   const has = (long: string) => cmd.options.some((o) => o.long === long);
-  if (has('--profile') && cmd.getOptionValue('profile') === undefined) {
+  // exposure reads --profile as a list of domains to audit, not as the tenant's context: never found for it.
+  if (has('--profile') && cmd.getOptionValue('profile') === undefined && !PROFILE_AS_INPUT.has(cmd.name())) {
     const found = discoveredProfile(run.env, (p) => existsSync(p));
     if (found) {
       cmd.setOptionValueWithSource('profile', found.path, 'env');

@@ -166,6 +166,17 @@ describe('profile and store discovery', () => {
     const found = dsguard(['analyze', '--no-geoip', '-f', 'json', SAMPLE]);
     expect(found.stderr).toContain('dsguard: profile dsguard.yml (./dsguard.yml found; --profile overrides)');
     expect(JSON.parse(found.stdout)[0].tenant.source).toBe('profile');
+    // exposure audits the domains named, not the profile's too.
+    const exposure = dsguard([
+      'exposure',
+      'gateway.test',
+      '--dns-replay',
+      resolve('samples/dns-replay.json'),
+      '-f',
+      'json',
+    ]);
+    expect(JSON.parse(exposure.stdout).map((r: { domain: string }) => r.domain)).toEqual(['gateway.test']);
+    expect(exposure.stderr).not.toContain('dsguard: profile');
     expect(discoveredProfile({ DSGUARD_PROFILE: 'a.yml' }, () => true)).toEqual({
       path: 'a.yml',
       from: 'DSGUARD_PROFILE',
