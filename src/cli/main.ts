@@ -190,6 +190,10 @@ function applyConventions(cmd: Command, run: CliIo): NodeJS.WritableStream | nul
     throw new RuntimeFailure(`${output}: cannot write: ${ioErrorText(error)}`);
   }
   const file = createWriteStream(output, { fd, encoding: 'utf8' });
+  // A .ps1 starts with a UTF-8 BOM: Windows PowerShell 5.1 reads a script without one in the machine's ANSI code
+  // page, which garbles any non-ASCII value (a tenant or domain name) and can break parsing (Microsoft,
+  // "Understanding file encoding in VS Code and PowerShell"; PSScriptAnalyzer UseBOMForUnicodeEncodedFile).
+  if (/\.ps1$/i.test(output)) file.write('\uFEFF');
   run.stdout = file;
   run.colour = false;
   delete run.columns;

@@ -146,6 +146,9 @@ describe('-o / --output', () => {
     expect(readFileSync(join(tmp.dir, 'r.html'), 'utf8')).toMatch(/^<!doctype html>/i);
     expect(dsguard(['powershell', '-p', PROFILE, '-o', 'c.ps1']).status).toBe(0);
     expect(readFileSync(join(tmp.dir, 'c.ps1'), 'utf8')).toContain('Get-MessageTraceV2');
+    // Windows PowerShell 5.1 needs the BOM to read a script as UTF-8; other files get none.
+    expect([...readFileSync(join(tmp.dir, 'c.ps1')).subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    expect(readFileSync(join(tmp.dir, 'r.html'))[0]).toBe('<'.charCodeAt(0));
     expect(dsguard(['completion', 'fish', '-o', 'dsguard.fish']).status).toBe(0);
     expect(readFileSync(join(tmp.dir, 'dsguard.fish'), 'utf8')).toContain('complete -c dsguard');
   });
