@@ -55,6 +55,17 @@ describe('start-up', () => {
     expect(urls.some((u) => u.includes('/store/'))).toBe(false);
   });
 
+  it('--no-geoip loads no IP data reader', () => {
+    const urls = loadedBy([
+      'analyze',
+      '--headers-only',
+      '--no-geoip',
+      'samples/messages/powershell-spoof-foreign-vps.eml',
+    ]);
+    expect(urls.some((u) => u.includes('/enrich/'))).toBe(false);
+    expect(packages(urls).has('maxmind')).toBe(false);
+  });
+
   it('a full analyze loads the content analysers, and only then', () => {
     const urls = loadedBy(['analyze', 'samples/messages/powershell-spoof-foreign-vps.eml']);
     expect(urls.some((u) => u.includes('/content/content-analyzer.js'))).toBe(true);
