@@ -5,31 +5,12 @@
  * DS5xx origin, DS6xx legitimacy, DS7xx domain exposure, DS8xx SMTP probe, DS9xx ingest.
  * @module
  */
-import type { Severity } from '../finding.js';
 import { POSTURE_RULES, PROBE_RULES } from '../posture/rules.js';
 import { CONTENT_RULES } from './content-catalog.js';
 import { ORIGIN_RULES } from './origin-catalog.js';
+import type { RuleInfo } from './rule-info.js';
 
-export interface RuleInfo {
-  code: string;
-  title: string;
-  severity: Severity;
-  /** Risk points added when the finding fires on a Direct Send / internal-spoof message (may be 0). */
-  weight: number;
-  /** What the signal means, plainly. */
-  meaning: string;
-  /** What the evidence is (which header / column). */
-  evidence: string;
-  /** What to do about it. */
-  action: string;
-  /**
-   * Shows intent (a lure, an attack tool, deception) rather than just a failed check. A Direct Send message
-   * is called malicious only when its risk is high and at least one intent finding fired.
-   */
-  intent?: boolean;
-  /** Contradicts a legitimate verdict even for a known source (Exchange phish verdict, forged results). */
-  vetoesLegitimate?: boolean;
-}
+export type { RuleInfo } from './rule-info.js';
 
 export const MESSAGE_RULES = [
   // DS1xx — how the message got in
