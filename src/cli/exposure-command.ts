@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { stringify } from 'csv-stringify/sync';
-import type { Finding, Severity } from '../core/finding.js';
+import { bySeverityDescending, type Finding } from '../core/finding.js';
 import type { DomainExposure } from '../core/posture/exposure-audit.js';
 import { RULES } from '../core/rules/catalog.js';
 import {
@@ -191,12 +191,8 @@ function renderers(explain: boolean): RecordRenderers<Row> {
   };
 }
 
-const SEVERITY_ORDER: Record<Severity, number> = { high: 0, medium: 1, low: 2, info: 3 };
-
 function sortedFindings(findings: readonly Finding[]): Finding[] {
-  return [...findings].sort(
-    (a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || a.code.localeCompare(b.code),
-  );
+  return [...findings].sort((a, b) => bySeverityDescending(a.severity, b.severity) || a.code.localeCompare(b.code));
 }
 
 function yesNo(v: boolean | null): string {

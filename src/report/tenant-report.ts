@@ -5,6 +5,7 @@
  * Reads only aggregate tables: fast on stores of tens of millions of rows.
  * @module
  */
+import { bySeverityDescending } from '../core/finding.js';
 import { parseIp } from '../core/net-address.js';
 import { connectorForIp, enabledAfter, matchKnownSource, type TenantProfile } from '../core/profile.js';
 import { RULES } from '../core/rules/catalog.js';
@@ -142,7 +143,6 @@ export interface TenantReportOptions {
 }
 
 const ABUSE_VERDICTS: readonly SourceVerdict[] = ['malicious', 'suspicious', 'legitimate'];
-const SEVERITY_RANK = { high: 0, medium: 1, low: 2, info: 3 } as const;
 const VERDICT_RANK: Record<SourceVerdict, number> = { malicious: 0, suspicious: 1, unknown: 2, legitimate: 3 };
 
 /** Rows by source group, in the order they come. */
@@ -401,7 +401,7 @@ export function buildTenantReport(store: DsguardStore, opts: TenantReportOptions
       .filter((c) => !QUIET.has(c.code) && RULES.has(c.code))
       .sort(
         (a, b) =>
-          SEVERITY_RANK[RULES.get(a.code)!.severity] - SEVERITY_RANK[RULES.get(b.code)!.severity] ||
+          bySeverityDescending(RULES.get(a.code)!.severity, RULES.get(b.code)!.severity) ||
           b.messages - a.messages ||
           a.code.localeCompare(b.code),
       )

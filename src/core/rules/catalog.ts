@@ -487,30 +487,31 @@ export const MESSAGE_RULES = [
   },
 ] as const satisfies readonly RuleInfo[];
 
-export type MessageFindingCode = (typeof MESSAGE_RULES)[number]['code'];
-
 /**
  * All rule tables. A new family adds its own `as const satisfies readonly RuleInfo[]` table in its own module
- * and one entry here; a test checks the codes are unique and documented.
+ * and one entry here: its codes then join `FindingCode`, `RULES` and docs/findings.md (a test checks the codes
+ * are unique and documented). A new code in an existing family is one more row in its table.
  */
-const ALL_RULES: readonly (readonly RuleInfo[])[] = [
-  MESSAGE_RULES,
-  CONTENT_RULES,
-  ORIGIN_RULES,
-  POSTURE_RULES,
-  PROBE_RULES,
-];
+const RULE_TABLES = [MESSAGE_RULES, CONTENT_RULES, ORIGIN_RULES, POSTURE_RULES, PROBE_RULES] as const;
+
+/** Every finding code, as a union of string literals derived from the tables. */
+export type FindingCode = (typeof RULE_TABLES)[number][number]['code'];
 
 export const RULES: ReadonlyMap<string, RuleInfo> = (() => {
   const map = new Map<string, RuleInfo>();
-  for (const table of ALL_RULES) {
-    for (const r of table) {
+  for (const table of RULE_TABLES) {
+    for (const r of table as readonly RuleInfo[]) {
       if (map.has(r.code)) throw new Error(`duplicate finding code ${r.code}`);
       map.set(r.code, r);
     }
   }
   return map;
 })();
+
+/** Is this text (from a store row, a flag) a finding code of the tables? */
+export function isFindingCode(code: string): code is FindingCode {
+  return RULES.has(code);
+}
 
 export function ruleInfo(code: string): RuleInfo {
   const r = RULES.get(code);

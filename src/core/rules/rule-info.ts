@@ -5,7 +5,7 @@
  * do not import the module that imports them.
  * @module
  */
-import type { Severity } from '../finding.js';
+import type { Severity } from '../severity.js';
 
 export interface RuleInfo {
   code: string;
