@@ -50,7 +50,7 @@ export {
   type Resolver,
   SystemResolver,
 } from './net/dns.js';
-export { ProbeInputError, type ProbeOptions, type ProbeReport, probeDomain } from './probe/probe.js';
+export { type ProbeOptions, type ProbeReport, probeDomain } from './probe/probe.js';
 export { runSmtpProbe, type SmtpProbeOptions, type SmtpProbeSession } from './probe/smtp-probe.js';
 export {
   buildTenantReport,

@@ -25,7 +25,7 @@ import {
   SystemResolver,
 } from '../net/dns.js';
 import { csvSafe, markdownSafe, terminalSafe } from '../report/safe-text.js';
-import { type CliIo, EXIT, Progress, RuntimeFailure, UsageError } from './io.js';
+import { type CliIo, CommandFailure, EXIT, fail, orFail, Progress, UsageError } from './io.js';
 import { parseFailOn, parseFormat, positiveInt, profileOption, WorstSeverity } from './options.js';
 import { type RecordRenderers, RecordStream } from './record-stream.js';
 
@@ -91,15 +91,12 @@ async function buildResolver(
   let base: Resolver;
   if (flags.dnsReplay !== undefined) {
     if (flags.dnsServer !== undefined) throw new UsageError('--dns-replay and --dns-server cannot be combined');
-    const r = await ReplayResolver.load(flags.dnsReplay);
-    if ('error' in r) throw new UsageError(r.error);
+    const r = orFail(await ReplayResolver.load(flags.dnsReplay));
     base = r.resolver;
   } else {
     const opts: { server?: string; timeoutMs?: number; tries?: number } = {};
     if (flags.dnsServer !== undefined) {
-      const s = parseDnsServer(flags.dnsServer);
-      if ('error' in s) throw new UsageError(s.error);
-      opts.server = s.server;
+      opts.server = orFail(parseDnsServer(flags.dnsServer)).server;
     }
     if (flags.timeout !== undefined) opts.timeoutMs = flags.timeout;
     if (flags.tries !== undefined) opts.tries = flags.tries;
@@ -154,8 +151,8 @@ export async function runExposure(domains: string[], flags: ExposureFlags, io: C
       progress.tick(audited + errors);
     }
   } catch (err) {
-    if (err instanceof UsageError) throw err;
-    throw new RuntimeFailure((err as Error).message);
+    if (err instanceof CommandFailure) throw err;
+    fail('io', (err as Error).message);
   }
   progress.done();
   await out.close();
@@ -163,7 +160,7 @@ export async function runExposure(domains: string[], flags: ExposureFlags, io: C
     try {
       await recorder.save(flags.dnsRecord);
     } catch (err) {
-      throw new RuntimeFailure(`cannot write ${flags.dnsRecord}: ${(err as Error).message}`);
+      fail('io', `cannot write ${flags.dnsRecord}: ${(err as Error).message}`);
     }
   }
   if (format === 'table' && audited + errors > 1) {

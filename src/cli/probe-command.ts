@@ -7,9 +7,9 @@ import type { Command } from 'commander';
 import { isSameOrSubdomain } from '../core/domain-name.js';
 import { RULES } from '../core/rules/catalog.js';
 import { parseDnsServer, ReplayResolver, type Resolver, SystemResolver } from '../net/dns.js';
-import { ProbeInputError, type ProbeReport, probeDomain, safeAddress } from '../probe/probe.js';
+import { type ProbeReport, probeDomain, safeAddress } from '../probe/probe.js';
 import { markdownSafe, terminalSafe } from '../report/safe-text.js';
-import { type CliIo, EXIT, UsageError, write } from './io.js';
+import { type CliIo, EXIT, orFail, UsageError, write } from './io.js';
 import { parseFailOn, parseFormat, positiveInt, WorstSeverity } from './options.js';
 
 interface ProbeFlags {
@@ -60,15 +60,12 @@ export async function runProbe(domain: string, flags: ProbeFlags, io: CliIo): Pr
   let resolver: Resolver;
   if (flags.dnsReplay !== undefined) {
     if (flags.dnsServer !== undefined) throw new UsageError('--dns-replay and --dns-server cannot be combined');
-    const r = await ReplayResolver.load(flags.dnsReplay);
-    if ('error' in r) throw new UsageError(r.error);
+    const r = orFail(await ReplayResolver.load(flags.dnsReplay));
     resolver = r.resolver;
   } else {
     const opts: { server?: string; timeoutMs?: number } = {};
     if (flags.dnsServer !== undefined) {
-      const s = parseDnsServer(flags.dnsServer);
-      if ('error' in s) throw new UsageError(s.error);
-      opts.server = s.server;
+      opts.server = orFail(parseDnsServer(flags.dnsServer)).server;
     }
     resolver = new SystemResolver(opts);
   }
@@ -78,9 +75,8 @@ export async function runProbe(domain: string, flags: ProbeFlags, io: CliIo): Pr
       `dsguard: note: --from ${terminalSafe(from.address)} is not in ${terminalSafe(domain)}; RejectDirectSend only covers envelope senders in the tenant's accepted domains\n`,
     );
   }
-  let report: ProbeReport;
-  try {
-    report = await probeDomain({
+  const { report } = orFail(
+    await probeDomain({
       domain,
       from: flags.from ?? '',
       to: flags.to ?? '',
@@ -91,11 +87,8 @@ export async function runProbe(domain: string, flags: ProbeFlags, io: CliIo): Pr
       ...(flags.smtpPort !== undefined ? { smtpPort: flags.smtpPort } : {}),
       ...(flags.ehlo !== undefined ? { ehloName: flags.ehlo } : {}),
       ...(flags.timeout !== undefined ? { timeoutMs: flags.timeout } : {}),
-    });
-  } catch (err) {
-    if (err instanceof ProbeInputError) throw new UsageError(err.message);
-    throw err;
-  }
+    }),
+  );
   const explain = flags.explain === true;
   const text =
     format === 'json'

@@ -542,7 +542,7 @@ class Ingestor {
         reject(`unreadable row: ${(error as Error).message}`);
         continue;
       }
-      if (!res.ok) {
+      if (res.status === 'error') {
         reject(res.error);
         continue;
       }
@@ -713,7 +713,7 @@ class Ingestor {
       return null;
     }
     const res = adapter.adapt(row, { file: record.path, row: f.row });
-    return res.ok ? res.row.evidence() : null;
+    return res.status === 'ok' ? res.row.evidence() : null;
   }
 
   /**

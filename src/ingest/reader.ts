@@ -97,7 +97,7 @@ export function compactOf(
     } catch {
       return false;
     }
-    if (!res.ok) return false;
+    if (res.status === 'error') return false;
     const a = res.row;
     if (a.messageId === null) return false;
     cls = classifier.classify(a);

@@ -8,6 +8,7 @@
 import { bySeverityDescending } from '../core/finding.js';
 import { parseIp } from '../core/net-address.js';
 import { connectorForIp, enabledAfter, matchKnownSource, type TenantProfile } from '../core/profile.js';
+import { ok, type Result } from '../core/result.js';
 import { RULES } from '../core/rules/catalog.js';
 import { DsguardStore } from '../store/dsguard-store.js';
 import { dayOf, dayText } from '../store/keys.js';
@@ -644,10 +645,7 @@ function planConnectors(
  * Open a store and build its report. Read-only, unless an interrupted ingest left the source aggregates stale:
  * then they are rebuilt first.
  */
-export function tenantReportFromFile(
-  path: string,
-  opts: TenantReportOptions,
-): { status: 'ok'; report: TenantReport } | { status: 'error'; error: string } {
+export function tenantReportFromFile(path: string, opts: TenantReportOptions): Result<{ report: TenantReport }> {
   let r = DsguardStore.open(path, { readonly: true });
   if (r.status === 'error') return r;
   if (sourceStatsStale(r.store.db)) {
@@ -658,7 +656,7 @@ export function tenantReportFromFile(
     store.transaction(() => rebuildSourceStats(store.db));
   }
   try {
-    return { status: 'ok', report: buildTenantReport(r.store, opts) };
+    return ok({ report: buildTenantReport(r.store, opts) });
   } finally {
     r.store.close();
   }

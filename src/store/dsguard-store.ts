@@ -5,6 +5,7 @@
  * store consistent and a re-run resumes after the last committed row.
  * @module
  */
+import { failure, ok, prefixed, type Result } from '../core/result.js';
 import { openSqlite, type SqlDatabase, type SqlStatement } from './db.js';
 import { FreshKeys } from './fresh-keys.js';
 import { migrate } from './migrations.js';
@@ -72,7 +73,8 @@ export interface FactRow {
   data: string;
 }
 
-export type StoreOpenResult = { status: 'ok'; store: DsguardStore } | { status: 'error'; error: string };
+/** The store, or why not: `io` (cannot open, a migration failed) or `input` (not a dsguard store, too new). */
+export type StoreOpenResult = Result<{ store: DsguardStore }>;
 
 const boolInt = (v: boolean | null): number | null => (v === null ? null : v ? 1 : 0);
 
@@ -202,7 +204,10 @@ export class DsguardStore {
   /** Days that may hold delivery keys written before this connection was opened. */
   private readonly daysBefore: ReadonlySet<number>;
   /** Made at the first key (or sized by {@link expectDeliveries}); `false` once keys went out of step. */
-  private freshKeys: FreshKeys | null | false = null;
+  /** The filter of certainly-new keys: made on first use, dropped for good by {@link exactKeysOnly}. */
+  private freshKeys: FreshKeys | null = null;
+  /** Set once keys went out of step: every key is asked of SQLite from then on. */
+  private keysExactOnly = false;
   private readonly keys = new KeyBuffer();
   /** Certainly-new keys this connection has written, per day (see {@link KeyBuffer.order}). */
   private readonly keysPerDay = new Map<number, number>();
@@ -277,23 +282,23 @@ export class DsguardStore {
     try {
       db = openSqlite(path, opts);
     } catch (error) {
-      return { status: 'error', error: `${path}: cannot open store: ${(error as Error).message}` };
+      return failure('io', `${path}: cannot open store: ${(error as Error).message}`);
     }
     if (opts.readonly !== true) {
       const m = migrate(db);
       if (m.status === 'error') {
         db.close();
-        return { status: 'error', error: `${path}: ${m.error}` };
+        return prefixed(path, m);
       }
     } else {
       try {
         db.prepare('SELECT 1 FROM bucket LIMIT 1').get();
       } catch {
         db.close();
-        return { status: 'error', error: `${path}: not a dsguard store (run dsguard ingest first)` };
+        return failure('input', `${path}: not a dsguard store (run dsguard ingest first)`);
       }
     }
-    return { status: 'ok', store: new DsguardStore(db, path === ':memory:' || path === '' ? null : path) };
+    return ok({ store: new DsguardStore(db, path === ':memory:' || path === '' ? null : path) });
   }
 
   close(): void {
@@ -436,8 +441,8 @@ export class DsguardStore {
    * see to it) or dropped when it rolls back ({@link rollback}).
    */
   insertDelivery(day: number, h: number, bucket: number, stored: boolean): boolean {
-    this.freshKeys ??= new FreshKeys(this.daysBefore);
-    const fresh = this.freshKeys !== false && this.freshKeys.claim(day, h);
+    if (!this.keysExactOnly) this.freshKeys ??= new FreshKeys(this.daysBefore);
+    const fresh = this.freshKeys !== null && this.freshKeys.claim(day, h);
     // Outside a transaction nothing would write a waiting key: it goes to SQLite at once.
     if (fresh && this.db.inTransaction) {
       this.keys.push(day, h, bucket, stored ? 1 : 0);
@@ -482,12 +487,13 @@ export class DsguardStore {
 
   /** After {@link KeysOutOfStep}: ask SQLite for every key from now on. */
   exactKeysOnly(): void {
-    this.freshKeys = false;
+    this.keysExactOnly = true;
+    this.freshKeys = null;
   }
 
   /** How many delivery keys this connection will likely write (before the first one: sizes the key filter). */
   expectDeliveries(keys: number): void {
-    this.freshKeys ??= new FreshKeys(this.daysBefore, keys);
+    if (!this.keysExactOnly) this.freshKeys ??= new FreshKeys(this.daysBefore, keys);
   }
 
   delivery(day: number, h: number): { bucket: number; stored: boolean } | null {

@@ -284,7 +284,7 @@ describe('assessment cache contract', () => {
               subj,
             ]);
             const res = MESSAGE_TRACE_ADAPTER.adapt(row, { file: 'f.csv', row: n });
-            if (!res.ok) continue;
+            if (res.status === 'error') continue;
             const ev = res.row.evidence();
             for (const [pi, p] of profiles.entries()) {
               const a = assess(ev, { profile: p });
@@ -359,7 +359,7 @@ describe('assessment cache contract', () => {
           const fields = [...template];
           setIp(header!, fields, ip);
           const res = adapter.adapt(new CsvRow(index, header!, fields), { file: 'f.csv', row: n + 1 });
-          if (!res.ok || res.row.role !== 'delivery') continue;
+          if (res.status === 'error' || res.row.role !== 'delivery') continue;
           const ev = res.row.evidence();
           for (const [pi, p] of profiles.entries()) {
             const a = assess(ev, { profile: p });

@@ -27,7 +27,7 @@ let classifier = FOLDING;
 /** What the general path gives for a record, or null when it would not count it (error, no id, …). */
 function slowKey(header: string[], fields: string[]): CountKey | null {
   const res = MESSAGE_TRACE_ADAPTER.adapt(new CsvRow(headerIndex(header), header, fields), { file: 'f', row: 1 });
-  if (!res.ok || res.row.messageId === null || res.row.recipients.length !== 1) return null;
+  if (res.status === 'error' || res.row.messageId === null || res.row.recipients.length !== 1) return null;
   const [classKey, classCheck] = hashPair(classifier.keyText(res.row));
   return {
     day: dayOf(res.row.receivedMs),
