@@ -6,7 +6,8 @@
  * @module
  */
 import { failure, ok, prefixed, type Result } from '../core/result.js';
-import { openSqlite, type SqlDatabase, type SqlStatement } from './db.js';
+import { openSqlite } from './better-sqlite3.js';
+import type { SqlDatabase, SqlStatement } from './db.js';
 import { FreshKeys } from './fresh-keys.js';
 import { migrate } from './migrations.js';
 

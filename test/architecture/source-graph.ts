@@ -301,3 +301,16 @@ export function findLongFiles(root: string, files: readonly string[], maxLines: 
   }
   return out;
 }
+
+/** Every file that imports `specifier` (or a subpath of it), with the line. */
+export function importersOf(root: string, files: readonly string[], specifier: string): Violation[] {
+  const out: Violation[] = [];
+  for (const file of files) {
+    for (const m of moduleSpecifiers(parse(root, file))) {
+      if (m.specifier === specifier || m.specifier.startsWith(`${specifier}/`)) {
+        out.push({ file, line: m.line, what: `imports '${m.specifier}'` });
+      }
+    }
+  }
+  return out;
+}
