@@ -443,7 +443,7 @@ export class DsguardStore {
    */
   insertDelivery(day: number, h: number, bucket: number, stored: boolean): boolean {
     if (!this.keysExactOnly) this.freshKeys ??= new FreshKeys(this.daysBefore);
-    const fresh = this.freshKeys !== null && this.freshKeys.claim(day, h);
+    const fresh = this.freshKeys?.claim(day, h) === true;
     // Outside a transaction nothing would write a waiting key: it goes to SQLite at once.
     if (fresh && this.db.inTransaction) {
       this.keys.push(day, h, bucket, stored ? 1 : 0);
