@@ -5,10 +5,10 @@
  */
 import type { Command } from 'commander';
 import { isSameOrSubdomain } from '../core/domain-name.js';
-import { RULES } from '../core/rules/catalog.js';
 import { parseDnsServer, ReplayResolver, type Resolver, SystemResolver } from '../net/dns.js';
-import { type ProbeReport, probeDomain, safeAddress } from '../probe/probe.js';
-import { markdownSafe, terminalSafe } from '../report/safe-text.js';
+import { probeDomain, safeAddress } from '../probe/probe.js';
+import { renderProbeMarkdown, renderProbeText } from '../probe/probe-render.js';
+import { terminalSafe } from '../report/safe-text.js';
 import { type CliIo, EXIT, orFail, UsageError, write } from './io.js';
 import { parseFailOn, parseFormat, positiveInt, WorstSeverity } from './options.js';
 
@@ -104,71 +104,4 @@ export async function runProbe(domain: string, flags: ProbeFlags, io: CliIo): Pr
   const worst = new WorstSeverity();
   worst.add(report.findings);
   return worst.reaches(failOn) ? EXIT.findings : EXIT.ok;
-}
-
-function exposedText(r: ProbeReport): string {
-  if (r.exposed === true) return 'YES — Direct Send is open';
-  if (r.exposed === false) return 'no — RejectDirectSend rejected it';
-  return 'unknown (not conclusive)';
-}
-
-export function renderProbeText(r: ProbeReport, explain: boolean): string {
-  const t = (s: string, max = 300) => terminalSafe(s, max);
-  const out = [
-    `${t(r.domain)} via ${t(r.smartHost ?? '-')}:${r.port}${r.address ? ` (${t(r.address)})` : ''}`,
-    `  Result      ${r.result} at ${r.stage}`,
-    `  Exposed     ${exposedText(r)}`,
-    `  Reply       ${t(r.reply ?? '-')}`,
-    `  Why         ${t(r.explanation)}`,
-  ];
-  if (r.canary) out.push(`  Canary      "${t(r.canary.subject)}"`);
-  out.push(
-    `  TLS         ${
-      r.tls
-        ? `${t(r.tls.protocol ?? '?')} ${t(r.tls.cipher ?? '')}${r.tls.authorized ? ', certificate verified' : `, certificate not verified (${t(r.tls.authorizationError ?? 'unknown')})`}`
-        : r.startTlsOffered
-          ? 'offered, not used'
-          : 'not offered'
-    }`,
-  );
-  if (r.findings.length) {
-    out.push('  Findings');
-    for (const f of r.findings) {
-      out.push(
-        `    ${f.severity.toUpperCase().padEnd(6)} ${f.code} ${t(RULES.get(f.code)?.title ?? '')}: ${t(f.message)}`,
-      );
-      const info = RULES.get(f.code);
-      if (explain && info) out.push(`           action: ${t(info.action, 1000)}`);
-    }
-  }
-  if (r.transcript.length) {
-    out.push('  Transcript');
-    for (const l of r.transcript) out.push(`    ${t(l, 600)}`);
-  }
-  return `${out.join('\n')}\n`;
-}
-
-export function renderProbeMarkdown(r: ProbeReport, explain: boolean): string {
-  const m = (s: string, max = 300) => markdownSafe(s, max);
-  const rows: [string, string][] = [
-    ['Smart host', `${m(r.smartHost ?? '-')}:${r.port}`],
-    ['Result', `**${r.result}** at ${r.stage}`],
-    ['Exposed', m(exposedText(r))],
-    ['Reply', m(r.reply ?? '-')],
-    ['Why', m(r.explanation)],
-  ];
-  const out = [
-    `# dsguard probe: ${m(r.domain)}`,
-    '',
-    '| | |',
-    '| --- | --- |',
-    ...rows.map(([k, v]) => `| ${k} | ${v} |`),
-    '',
-  ];
-  for (const f of r.findings) {
-    const info = RULES.get(f.code);
-    out.push(`- **${f.code}** (${f.severity}): ${m(f.message)}${explain && info ? ` — ${m(info.action, 1000)}` : ''}`);
-  }
-  out.push('', '```', ...r.transcript.map((l) => terminalSafe(l, 600).replaceAll('```', "'''")), '```', '');
-  return out.join('\n');
 }
