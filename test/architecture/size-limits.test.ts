@@ -20,7 +20,6 @@ const LONG_FUNCTIONS_ALLOWED: Record<string, string> = {
   'ingest/exports/read-export.ts: readCsv': 'parsers (#14)',
   'ingest/ingest.ts: Ingestor.ingestFile': 'house (#12)',
   'ingest/ingest.ts: Ingestor.writeRows': 'house (#12)',
-  'probe/smtp-probe.ts: runSmtpProbe': 'house (#12)',
   'report/tenant-report.ts: buildTenantReport': 'readiness (#13)',
 };
 
