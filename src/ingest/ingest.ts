@@ -15,10 +15,10 @@ import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import type { AssessOptions, MessageRule } from '../core/assess.js';
+import { hash53 } from '../core/delivery-key.js';
 import { positiveIntegerLimits } from '../core/limits.js';
 import type { TenantProfile } from '../core/profile.js';
 import { DsguardStore, type FileRecord } from '../store/dsguard-store.js';
-import { hash53 } from '../store/keys.js';
 import { rebuildSourceStats, type SourceStatsDelta, sourceStatsStale } from '../store/source-stats.js';
 import type { DateOrder } from './exports/export-dates.js';
 import {

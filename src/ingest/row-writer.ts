@@ -7,9 +7,9 @@
  */
 import { type AssessOptions, assess } from '../core/assess.js';
 import type { Assessment, Channel } from '../core/assessment.js';
+import { dayOf, deliveryHash, hash53, messageHash } from '../core/delivery-key.js';
 import type { MessageEvidence } from '../core/evidence.js';
 import { type DsguardStore, type FileRecord, KeysOutOfStep } from '../store/dsguard-store.js';
-import { dayOf, deliveryHash, hash53, messageHash } from '../store/keys.js';
 import { markSourceStatsStale } from '../store/source-stats.js';
 import { channelOfCode, isCandidate, isWorthy, keepsRowsAsFacts, RowClassifier } from './classify.js';
 import type { AdaptedRow, ExportAdapter } from './exports/export-adapter.js';

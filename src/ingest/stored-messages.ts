@@ -5,9 +5,9 @@
  * @module
  */
 import type { Assessment, Channel } from '../core/assessment.js';
+import { dayStartIso } from '../core/delivery-key.js';
 import type { MessageEvidence } from '../core/evidence.js';
 import type { DsguardStore, FileRecord, MessageRow } from '../store/dsguard-store.js';
-import { dayStartIso } from '../store/keys.js';
 import { SourceStatsDelta, sourceStatsStale } from '../store/source-stats.js';
 import type { DateOrder } from './exports/export-dates.js';
 import { type ColumnIndex, headerIndex } from './exports/export-row.js';

@@ -4,6 +4,7 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { parseProfile } from '../../src/config/profile-file.js';
 import { assess, channelOf } from '../../src/core/assess.js';
+import { hash53, normalizeMessageId } from '../../src/core/delivery-key.js';
 import type { TenantProfile } from '../../src/core/profile.js';
 import { isCandidate, RowClassifier } from '../../src/ingest/classify.js';
 import { EMAIL_EVENTS_ADAPTER, parseAuthenticationDetails } from '../../src/ingest/exports/email-events.js';
@@ -19,7 +20,6 @@ import {
   parseSfa,
   TRACE_DETAIL_ADAPTER,
 } from '../../src/ingest/exports/trace-detail.js';
-import { hash53, normalizeMessageId } from '../../src/store/keys.js';
 import { fixtureProfile } from './helpers.js';
 
 const iso = (t: string) => {

@@ -5,11 +5,11 @@
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import { parseProfile } from '../../src/config/profile-file.js';
+import { dayOf, deliveryHash, hash53, hashPair, StreamHash53 } from '../../src/core/delivery-key.js';
 import { RowClassifier } from '../../src/ingest/classify.js';
 import type { CountKey } from '../../src/ingest/exports/export-adapter.js';
 import { CsvRow, headerIndex } from '../../src/ingest/exports/export-row.js';
 import { MESSAGE_TRACE_ADAPTER } from '../../src/ingest/exports/message-trace.js';
-import { dayOf, deliveryHash, hash53, hashPair, StreamHash53 } from '../../src/store/keys.js';
 
 const HEADER = ['MessageTraceId', 'MessageId', 'Received', 'SenderAddress', 'RecipientAddress', 'FromIP', 'Subject'];
 
