@@ -16,24 +16,28 @@ interface CommandWords {
   options: { flags: string[]; description: string }[];
 }
 
-export function registerCompletion(program: Command, io: CliIo, setExit: (code: number) => void): void {
+/** `allCommands`: the program with every command registered (main.ts passes it: no import back into main). */
+export function registerCompletion(
+  program: Command,
+  io: CliIo,
+  setExit: (code: number) => void,
+  allCommands: () => Promise<Command>,
+): void {
   program
     .command('completion')
     .description('Print a shell completion script: bash, zsh, fish or powershell')
     .argument('<shell>', SHELLS.join(' | '))
     .action(async (shell: string) => {
-      setExit(await runCompletion(shell, io));
+      setExit(await runCompletion(shell, io, allCommands));
     });
 }
 
-export async function runCompletion(shell: string, io: CliIo): Promise<number> {
+export async function runCompletion(shell: string, io: CliIo, allCommands: () => Promise<Command>): Promise<number> {
   if (!(SHELLS as readonly string[]).includes(shell)) {
     throw new UsageError(`shell must be one of ${SHELLS.join(', ')} (got "${shell}")`);
   }
   // Every command's definition, loaded here only: completion scripts are generated once, not at each start.
-  const { buildProgram } = await import('./main.js');
-  const program = await buildProgram(io, () => {}, 'all');
-  await write(io.stdout, completionScript(shell as Shell, commandWords(program)));
+  await write(io.stdout, completionScript(shell as Shell, commandWords(await allCommands())));
   return EXIT.ok;
 }
 

@@ -12,7 +12,7 @@ import { createWriteStream, existsSync, openSync, readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { terminalSafe } from '../report/safe-text.js';
 import { ioErrorText } from '../sources/io-error.js';
-import { type CliIo, EXIT, processIo, RuntimeFailure, UsageError } from './io.js';
+import { type CliIo, CommandFailure, EXIT, exitCodeFor, fail, processIo, UsageError } from './io.js';
 
 /** The package's version, read from package.json (one small file) so the two never differ. */
 export const VERSION: string = (
@@ -78,7 +78,11 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
       'dsguard completion bash > /etc/bash_completion.d/dsguard',
       'dsguard completion powershell | Out-String | Invoke-Expression',
     ],
-    load: async () => (await import('./completion-command.js')).registerCompletion,
+    load: async () => {
+      const { registerCompletion } = await import('./completion-command.js');
+      return (program, io, setExit) =>
+        registerCompletion(program, io, setExit, () => buildProgram(io, () => {}, 'all'));
+    },
   },
 };
 
@@ -187,7 +191,7 @@ function applyConventions(cmd: Command, run: CliIo): NodeJS.WritableStream | nul
   try {
     fd = openSync(output, 'w');
   } catch (error) {
-    throw new RuntimeFailure(`${output}: cannot write: ${ioErrorText(error)}`);
+    fail('io', `${output}: cannot write: ${ioErrorText(error)}`);
   }
   const file = createWriteStream(output, { fd, encoding: 'utf8' });
   // A .ps1 starts with a UTF-8 BOM: Windows PowerShell 5.1 reads a script without one in the machine's ANSI code
@@ -225,9 +229,9 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       // --help and --version exit 0; everything else commander rejects is a usage error.
       return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
-    if (error instanceof UsageError) {
+    if (error instanceof CommandFailure) {
       io.stderr.write(`dsguard: ${terminalSafe(error.message)}\n`);
-      return EXIT.usage;
+      return exitCodeFor(error.failure.kind);
     }
     if (isModuleNotFound(error)) {
       io.stderr.write(`dsguard: a dependency is not installed (${terminalSafe(error.message)}): run npm ci first\n`);
@@ -235,7 +239,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     }
     const message = error instanceof Error ? error.message : String(error);
     io.stderr.write(`dsguard: ${terminalSafe(message)}\n`);
-    if (!(error instanceof RuntimeFailure) && io.env.DSGUARD_DEBUG && error instanceof Error && error.stack) {
+    if (io.env.DSGUARD_DEBUG && error instanceof Error && error.stack) {
       io.stderr.write(`${error.stack}\n`);
     }
     return EXIT.failure;

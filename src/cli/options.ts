@@ -5,7 +5,7 @@
 
 import { type Finding, isSeverity, maxSeverity, type Severity, severityRank } from '../core/finding.js';
 import type { TenantProfile } from '../core/profile.js';
-import { RuntimeFailure, UsageError } from './io.js';
+import { orFail, UsageError } from './io.js';
 
 export type OutputFormat = 'table' | 'json' | 'ndjson' | 'csv' | 'md' | 'html';
 
@@ -39,13 +39,8 @@ export async function profileOption(path: string | undefined): Promise<TenantPro
   if (path === undefined) return null;
   // Imported when a profile is named: the YAML parser and the zod schemas cost start-up time otherwise.
   const { loadProfile } = await import('../config/profile-file.js');
-  const r = await loadProfile(path);
-  if (r.status === 'error') {
-    // A missing file is an I/O failure; a malformed profile is a usage error.
-    if (r.error.includes('cannot read profile')) throw new RuntimeFailure(r.error);
-    throw new UsageError(r.error);
-  }
-  return r.profile;
+  // A missing file is an I/O failure (exit 3); a malformed profile a usage error (exit 2): told by its kind.
+  return orFail(await loadProfile(path)).profile;
 }
 
 export function positiveInt(name: string) {
