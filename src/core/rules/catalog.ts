@@ -7,6 +7,7 @@
  */
 import type { Severity } from '../finding.js';
 import { POSTURE_RULES, PROBE_RULES } from '../posture/rules.js';
+import { AUDIT_RULES } from './audit-catalog.js';
 import { CONTENT_RULES } from './content-catalog.js';
 import { ORIGIN_RULES } from './origin-catalog.js';
 
@@ -517,6 +518,7 @@ const ALL_RULES: readonly (readonly RuleInfo[])[] = [
   CONTENT_RULES,
   ORIGIN_RULES,
   POSTURE_RULES,
+  AUDIT_RULES,
   PROBE_RULES,
 ];
 
