@@ -291,6 +291,17 @@ export function auditTenant(input: AuditInput): Scorecard {
     ] as const)
       rows.push(unknownRow(code, name, ['Get-InboundConnector']));
   } else {
+    if (inbound.length === 0)
+      rows.push(
+        row(
+          'DS741',
+          'Inbound connectors',
+          null,
+          'info',
+          'No inbound connector: every message from outside arrives without one, so RejectDirectSend applies to all anonymous mail claiming an accepted domain.',
+          [ev('InboundConnector', '(count)', 0)],
+        ),
+      );
     for (const c of inbound) {
       const subject = `inbound connector ${c.Name}`;
       const obj = `InboundConnector ${c.Name}`;
@@ -362,9 +373,11 @@ export function auditTenant(input: AuditInput): Scorecard {
                 'fail',
                 `Accepts every sender domain from ranges wider than /24 (${broad.join(', ')}): any host in them — other tenants of a cloud or hosting provider included — is treated as this connector's sender.`,
                 [ev(obj, 'SenderDomains', domainsOf), ev(obj, 'SenderIPAddresses', c.SenderIPAddresses)],
-                [
-                  `Set-InboundConnector -Identity ${psQuote(c.Name)} -SenderIPAddresses ${psList(c.SenderIPAddresses.filter((e) => !broad.includes(e)).length ? c.SenderIPAddresses.filter((e) => !broad.includes(e)) : ['<the sending hosts, /24 or narrower>'])}  # replaces the list: keep only the hosts that really send`,
-                ],
+                c.SenderIPAddresses.some((e) => !broad.includes(e))
+                  ? [
+                      `Set-InboundConnector -Identity ${psQuote(c.Name)} -SenderIPAddresses ${psList(c.SenderIPAddresses.filter((e) => !broad.includes(e)))}  # replaces the list with its /24-or-narrower entries: add the exact hosts that really send from the broad ranges`,
+                    ]
+                  : [],
               )
             : row(
                 'DS742',
@@ -954,9 +967,9 @@ export function auditTenant(input: AuditInput): Scorecard {
         const steps =
           dm.policy === null
             ? [
-                `_dmarc.${d}. TXT "v=DMARC1; p=none; rua=mailto:dmarc-reports@${d}"  # DNS step 1: report only; read the reports for 2–4 weeks`,
-                `_dmarc.${d}. TXT "v=DMARC1; p=quarantine; pct=100; rua=mailto:dmarc-reports@${d}"  # step 2: failing mail to Junk`,
-                `_dmarc.${d}. TXT "v=DMARC1; p=reject; rua=mailto:dmarc-reports@${d}"  # step 3: failing mail rejected`,
+                `_dmarc.${d}. TXT "v=DMARC1; p=none"  # DNS step 1: monitor; add rua=mailto:<a mailbox you read> for the aggregate reports and read them for 2–4 weeks`,
+                `_dmarc.${d}. TXT "v=DMARC1; p=quarantine; pct=100"  # step 2: failing mail to Junk (keep your rua)`,
+                `_dmarc.${d}. TXT "v=DMARC1; p=reject"  # step 3: failing mail rejected (keep your rua)`,
               ]
             : dm.policy === 'none'
               ? [

@@ -353,12 +353,17 @@ export function addDocument(config: TenantConfig, doc: unknown, source: string):
     return;
   }
   const byCmdlet = new Map<Cmdlet, unknown[]>();
-  let unknown = 0;
+  const unrecognised: unknown[] = [];
   for (const row of rows) {
     const c = recognise(row);
-    if (c === null) unknown++;
+    if (c === null) unrecognised.push(row);
     else byCmdlet.set(c, [...(byCmdlet.get(c) ?? []), row]);
   }
+  // A file of one cmdlet's objects: an object that lost its marker properties is that cmdlet's too, so its
+  // validation error names the property instead of "not recognised".
+  const only = byCmdlet.size === 1 ? [...byCmdlet.keys()][0]! : null;
+  if (only !== null && unrecognised.length > 0) byCmdlet.get(only)!.push(...unrecognised.splice(0));
+  const unknown = unrecognised.length;
   if (unknown > 0)
     config.problems.push({
       code: 'DS792',

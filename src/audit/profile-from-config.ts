@@ -147,12 +147,15 @@ export function profileYaml(d: DerivedProfile, existing: string | null): { text:
       comment(item.get('type', true), 'ConnectorType');
       const ips = item.get('senderIps', true);
       if (isSeq(ips))
-        ips.comment =
-          c.type === 'Partner'
-            ? ' SenderIPAddresses (used for matching: RestrictDomainsToIPAddresses is on)'
-            : ' SenderIPAddresses';
+        for (const ip of ips.items)
+          comment(
+            ip,
+            c.type === 'Partner'
+              ? 'SenderIPAddresses (matching: RestrictDomainsToIPAddresses is on)'
+              : 'SenderIPAddresses',
+          );
       const certs = item.get('certificateNames', true);
-      if (isSeq(certs)) certs.comment = ' TlsSenderCertificateName';
+      if (isSeq(certs)) for (const cert of certs.items) comment(cert, 'TlsSenderCertificateName');
     }
   });
   if (d.skipped.length > 0)

@@ -74,7 +74,7 @@ export function renderAuditMarkdown(card: Scorecard): string {
       // A fenced block holds the commands verbatim; a fence longer than any backtick run inside keeps it closed.
       const longest = Math.max(0, ...r.fix.map((f) => Math.max(0, ...(f.match(/`+/g) ?? []).map((m) => m.length))));
       const fence = '`'.repeat(Math.max(3, longest + 1));
-      out.push('', `${fence}powershell`, ...r.fix.map((f) => terminalSafe(f, WHOLE)), fence);
+      out.push('', fence, ...r.fix.map((f) => terminalSafe(f, WHOLE)), fence);
     }
   }
   if (card.problems.length) {
