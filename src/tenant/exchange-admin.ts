@@ -46,7 +46,7 @@ export class ExchangeAdminError extends Error {
 }
 
 export const ROLE_HINT =
-  'the app registration needs the Office 365 Exchange Online application permission Exchange.ManageAsApp (admin consent granted) and an Exchange role on its service principal — a read-only one such as Global Reader is enough (see docs/tenant-access.md)';
+  'the app needs the Exchange.ManageAsApp application permission (admin consent) and an Exchange role on its service principal, e.g. Global Reader (docs/tenant-access.md)';
 
 export interface ExchangeAdminOptions {
   tenantId: string;
@@ -211,12 +211,16 @@ export function exchangeAdminClient(opts: ExchangeAdminOptions): ExchangeAdminCl
         }
         throw new ExchangeAdminError(
           'unauthorized',
-          `${cmdlet}: 401 Unauthorized even with a new token (${said}); ${ROLE_HINT}`,
+          `${cmdlet}: 401 Unauthorized even with a new token: ${ROLE_HINT} (server: ${said.slice(0, 160)})`,
           401,
         );
       }
       if (res.status === 403)
-        throw new ExchangeAdminError('forbidden', `${cmdlet}: 403 Forbidden (${said}): ${ROLE_HINT}`, 403);
+        throw new ExchangeAdminError(
+          'forbidden',
+          `${cmdlet}: 403 Forbidden: ${ROLE_HINT} (server: ${said.slice(0, 160)})`,
+          403,
+        );
       if (res.status === 429 || res.status === 503 || res.status === 502 || res.status === 500 || res.status === 504) {
         const wait = retryAfterSeconds(res.headers['retry-after']) ?? Math.min(2 ** attempt, 30);
         if (attempt >= maxRetries || wait > maxRetryAfter)
