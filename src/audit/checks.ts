@@ -817,7 +817,7 @@ export function auditTenant(input: AuditInput): Scorecard {
     );
     const exceptIps = [...new Set(input.knownSources.flatMap((s) => s.ips).filter((ip) => !ip.includes(':')))].sort();
     const fixLines = [
-      `New-TransportRule -Name 'dsguard: unauthenticated mail claiming our domains' -SenderAddressLocation HeaderOrEnvelope -SenderDomainIs ${psList(domains)} -HeaderMatchesMessageHeader 'Authentication-Results' -HeaderMatchesPatterns 'compauth=fail','dmarc=fail' ${exceptIps.length ? `-ExceptIfSenderIpRanges ${psList(exceptIps)} ` : ''}-PrependSubject '[Unverified sender] ' -SetSCL 6 -Mode Audit -Comment 'dsguard: P1 or P2 in an accepted domain that failed authentication'  # creates the rule in audit mode: it only logs matches`,
+      `New-TransportRule -Name 'dsguard: unauthenticated mail claiming our domains' -SenderAddressLocation HeaderOrEnvelope -SenderDomainIs ${psList(domains)} -HeaderMatchesMessageHeader 'Authentication-Results' -HeaderMatchesPatterns 'compauth=fail','dmarc=fail' ${exceptIps.length ? `-ExceptIfSenderIpRanges ${psList(exceptIps)} ` : ''}-PrependSubject '[Unverified sender] ' -SetSCL 6 -Mode Audit -Comments 'dsguard: P1 or P2 in an accepted domain that failed authentication'  # creates the rule in audit mode: it only logs matches`,
       `Set-TransportRule -Identity 'dsguard: unauthenticated mail claiming our domains' -Mode Enforce  # after reviewing the audit matches: tags the subject and sends matches to Junk`,
     ];
     const certNote = certSources.length

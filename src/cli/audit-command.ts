@@ -113,6 +113,8 @@ export async function runAudit(flags: AuditFlags, io: CliIo): Promise<number> {
   ).length;
   if (sources !== 1)
     throw new UsageError('give exactly one of --config-dir <dir>, --tenant <id>, --tenants <tenants.yml>');
+  if (flags.tenants !== undefined && flags.format === 'html')
+    throw new UsageError('--format html shows one tenant: with --tenants use json, md, junit or table');
   const profile = await profileOption(flags.profile);
   const resolver = await resolverFrom(flags);
   let store: StoreFacts | null = null;
@@ -217,8 +219,6 @@ function render(format: string, cards: (OneAudit & { card: Scorecard })[], multi
           ),
         )
         .join('\n');
-    case 'html':
-      return cards.map((c) => renderAuditHtml(c.card)).join('\n');
     default:
       return cards.map((c) => `== ${terminalSafe(c.tenant)} ==\n${renderAuditTable(c.card)}`).join('\n');
   }
