@@ -148,6 +148,45 @@ describe('dsguard audit --config-dir', () => {
       }
   });
 
+  it('with --db counts the legitimate sources RejectDirectSend would break, and excepts confirmed sources from the rule', async () => {
+    const db = join(tmp, 'store.db');
+    const ing = await runCli(['ingest', 'samples/exports', '--db', db, '--profile', 'samples/exports-profile.yml']);
+    expect(ing.code, ing.stderr).toBe(0);
+    const args = ['audit', '--config-dir', `${FIX}/misconfigured`, '--no-dns', '--format', 'json'];
+    const without = JSON.parse((await runCli(args)).stdout);
+    const withDb = JSON.parse((await runCli([...args, '--db', db, '--profile', 'samples/exports-profile.yml'])).stdout);
+    const row = (card: { controls: { code: string }[] }, code: string) =>
+      card.controls.find((x) => x.code === code) as {
+        status: string;
+        detail: string;
+        fix: string[];
+        evidence: { value: string }[];
+      };
+    expect(row(without, 'DS744').status).toBe('unknown');
+    const ds740 = row(withDb, 'DS740');
+    expect(ds740.status).toBe('fail');
+    expect(ds740.detail).toContain('would break 1 legitimate source(s) seen in the store (2 message(s))');
+    expect(ds740.fix).toEqual([]); // never the enable command while it would break a legitimate source
+    expect(ds740.evidence.map((e) => e.value)).toContain('198.51.100.20');
+    expect(row(withDb, 'DS744').status).toBe('fail');
+    // Where a new rule is proposed, the profile's confirmed sources are excepted from it:
+    const fresh = JSON.parse(
+      (
+        await runCli([
+          'audit',
+          '--config-dir',
+          `${FIX}/default`,
+          '--no-dns',
+          '--format',
+          'json',
+          '--profile',
+          'samples/exports-profile.yml',
+        ])
+      ).stdout,
+    );
+    expect(row(fresh, 'DS755').fix[0]).toContain("-ExceptIfSenderIpRanges '198.51.100.20/32'");
+  });
+
   it('names a usage error', async () => {
     expect((await runCli(['audit'])).code).toBe(2);
     expect((await runCli(['audit', '--config-dir', FIX, '--tenant', 'x'])).code).toBe(2);

@@ -108,7 +108,13 @@ beforeAll(async () => {
       },
       { tenantId: T3, clientId: APP3, secret: SECRET, roles: ['Exchange.ManageAsApp'], exchangeRole: false },
       // Registered with another certificate: an assertion signed with ours must be refused.
-      { tenantId: T2, clientId: APP4, certificatePem: other.certPem, roles: ['Exchange.ManageAsApp'], exchangeRole: true },
+      {
+        tenantId: T2,
+        clientId: APP4,
+        certificatePem: other.certPem,
+        roles: ['Exchange.ManageAsApp'],
+        exchangeRole: true,
+      },
     ],
     exchange: {
       [T1]: rawObjects(`${FIX}/misconfigured`),
