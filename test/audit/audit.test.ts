@@ -156,7 +156,7 @@ describe('dsguard audit --config-dir', () => {
     const without = JSON.parse((await runCli(args)).stdout);
     const withDb = JSON.parse((await runCli([...args, '--db', db, '--profile', 'samples/exports-profile.yml'])).stdout);
     const row = (card: { controls: { code: string }[] }, code: string) =>
-      card.controls.find((x) => x.code === code) as {
+      card.controls.find((x) => x.code === code) as unknown as {
         status: string;
         detail: string;
         fix: string[];
