@@ -84,25 +84,32 @@ export function renderAuditMarkdown(card: Scorecard): string {
   return `${out.join('\n')}\n`;
 }
 
+const CONTROLS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]/g;
+
+/** HTML text: control, bidi and zero-width characters dropped, then escaped. */
+function h(value: string): string {
+  return htmlEscape(value.replace(CONTROLS, ''));
+}
+
 export function renderAuditHtml(card: Scorecard): string {
   const rows = card.controls
     .map(
       (r) =>
-        `<tr class="${r.status}"><td>${r.code}</td><td>${MARK[r.status]}</td><td>${htmlEscape(r.control)}${r.subject ? `<br><small>${htmlEscape(r.subject)}</small>` : ''}</td><td>${htmlEscape(r.detail)}${
+        `<tr class="${r.status}"><td>${r.code}</td><td>${MARK[r.status]}</td><td>${h(r.control)}${r.subject ? `<br><small>${h(r.subject)}</small>` : ''}</td><td>${h(r.detail)}${
           r.evidence.length
-            ? `<ul>${r.evidence.map((e) => `<li>${htmlEscape(e.object)} · ${htmlEscape(e.property)} = <code>${htmlEscape(e.value)}</code></li>`).join('')}</ul>`
+            ? `<ul>${r.evidence.map((e) => `<li>${h(e.object)} · ${h(e.property)} = <code>${h(e.value)}</code></li>`).join('')}</ul>`
             : ''
-        }${r.fix.length ? `<pre>${r.fix.map((f) => htmlEscape(f)).join('\n')}</pre>` : ''}</td></tr>`,
+        }${r.fix.length ? `<pre>${r.fix.map((f) => h(f)).join('\n')}</pre>` : ''}</td></tr>`,
     )
     .join('\n');
   const problems = card.problems.length
-    ? `<h2>Configuration input</h2><ul>${card.problems.map((p) => `<li>${htmlEscape(p)}</li>`).join('')}</ul>`
+    ? `<h2>Configuration input</h2><ul>${card.problems.map((p) => `<li>${h(p)}</li>`).join('')}</ul>`
     : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
 <title>dsguard audit</title>
 <style>body{font:14px system-ui,sans-serif;margin:2em}table{border-collapse:collapse;width:100%}td,th{border:1px solid #ccc;padding:.4em;vertical-align:top;text-align:left}tr.fail td:nth-child(2){color:#b00;font-weight:bold}tr.pass td:nth-child(2){color:#070}tr.unknown td:nth-child(2){color:#a60}pre{white-space:pre-wrap;background:#f4f4f4;padding:.5em}</style>
-</head><body><h1>dsguard audit</h1><p>${htmlEscape(header(card))}</p><p><strong>${htmlEscape(summaryText(card))}</strong></p>
+</head><body><h1>dsguard audit</h1><p>${h(header(card))}</p><p><strong>${h(summaryText(card))}</strong></p>
 <table><thead><tr><th>code</th><th>status</th><th>control</th><th>detail, evidence, fix</th></tr></thead><tbody>
 ${rows}
 </tbody></table>${problems}</body></html>
@@ -111,9 +118,13 @@ ${rows}
 
 /** XML 1.0 text: escaped, with characters XML cannot hold removed. */
 function xml(value: string): string {
-  return value
-    .replace(/[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]/gu, '')
-    .replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  return (
+    value
+      .replace(/[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]/gu, '')
+      // Bidi overrides and zero-width characters would reorder or hide text in a CI viewer.
+      .replace(/[\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]/g, '')
+      .replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
+  );
 }
 
 export function renderAuditJunit(card: Scorecard): string {

@@ -187,6 +187,30 @@ describe('dsguard audit --config-dir', () => {
     expect(row(fresh, 'DS755').fix[0]).toContain("-ExceptIfSenderIpRanges '198.51.100.20/32'");
   });
 
+  it('treats dump content as hostile: quoting, no control characters, a broken file named and skipped', async () => {
+    const dir = join(tmp, 'hostile');
+    cpSync(`${FIX}/misconfigured`, dir, { recursive: true });
+    writeFileSync(join(dir, 'zz-broken.json'), '{"Cmdlet": "Get-ArcConfig", "Value": [');
+    const c = JSON.parse(readFileSync(join(dir, 'c.json'), 'utf8'));
+    c.value[1].Name = "Evil'; Remove-Mailbox -Identity *; '\u2019\u001b[31m\u202e\nrelay";
+    writeFileSync(join(dir, 'c.json'), JSON.stringify(c));
+    const json = await runCli(['audit', '--config-dir', dir, '--no-dns', '--format', 'json']);
+    const card = JSON.parse(json.stdout);
+    expect(card.problems.some((p: string) => p.includes('zz-broken.json') && p.includes('not JSON'))).toBe(true);
+    const fixes: string[] = card.controls.flatMap((r: { fix: string[] }) => r.fix);
+    const evil = fixes.filter((f) => f.includes('Remove-Mailbox'));
+    expect(evil.length).toBeGreaterThan(0);
+    for (const f of evil) {
+      // The name stays inside one single-quoted literal: quotes doubled (the typographic one too), controls dropped.
+      expect(f).toContain("-Identity 'Evil''; Remove-Mailbox -Identity *; ''\u2019\u2019[31mrelay'");
+      expect(f).not.toMatch(/[\u0000-\u001f\u202e]/);
+    }
+    for (const format of ['table', 'md', 'junit', 'html']) {
+      const out = (await runCli(['audit', '--config-dir', dir, '--no-dns', '--format', format])).stdout;
+      expect(out, format).not.toMatch(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u202e]/);
+    }
+  });
+
   it('names a usage error', async () => {
     expect((await runCli(['audit'])).code).toBe(2);
     expect((await runCli(['audit', '--config-dir', FIX, '--tenant', 'x'])).code).toBe(2);
