@@ -11,13 +11,7 @@
  * @module
  */
 import { readFile } from 'node:fs/promises';
-import {
-  ClientCertificateCredential,
-  ClientSecretCredential,
-  DeviceCodeCredential,
-  ManagedIdentityCredential,
-  type TokenCredential,
-} from '@azure/identity';
+import type { TokenCredential } from '@azure/identity';
 
 export type CredentialKind = 'client-secret' | 'certificate' | 'device-code' | 'managed-identity';
 
@@ -161,6 +155,9 @@ async function buildCredential(
   redactor: Redactor,
   prompt: DeviceCodePrompt,
 ): Promise<TokenCredential> {
+  // Loaded on first use: @azure/identity costs most of a second to import, and most commands never need it.
+  const { ClientCertificateCredential, ClientSecretCredential, DeviceCodeCredential, ManagedIdentityCredential } =
+    await import('@azure/identity');
   const authority =
     spec.authorityHost !== undefined
       ? { authorityHost: spec.authorityHost.replace(/\/+$/, ''), disableInstanceDiscovery: true }
