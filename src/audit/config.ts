@@ -50,15 +50,19 @@ const name = z
   .union([z.string(), z.null()])
   .optional()
   .transform((v) => v ?? '');
-/** SpamFilteringOption: Off | On | Test (Windows PowerShell 5.1 may write the enum's number: 0, 1, 2). */
+/**
+ * Enum properties are read by name. Windows PowerShell 5.1's ConvertTo-Json can write an enum as its number; the
+ * numbering is not documented, so a number is reported as malformed (with what to do) rather than guessed.
+ */
+const ENUM_HINT = 'a number here means the dump wrote the enum value: re-dump with PowerShell 7 (pwsh)';
 const onOff = z
-  .union([z.enum(['Off', 'On', 'Test']), z.literal(0), z.literal(1), z.literal(2), z.null()])
+  .union([z.enum(['Off', 'On', 'Test']), z.null()], { error: `expected Off, On or Test; ${ENUM_HINT}` })
   .optional()
-  .transform((v) => (v === 0 ? 'Off' : v === 1 ? 'On' : v === 2 ? 'Test' : (v ?? null)));
+  .transform((v) => v ?? null);
 const ruleState = z
-  .union([z.enum(['Enabled', 'Disabled']), z.literal(0), z.literal(1), z.null()])
+  .union([z.enum(['Enabled', 'Disabled']), z.null()], { error: `expected Enabled or Disabled; ${ENUM_HINT}` })
   .optional()
-  .transform((v) => (v === 0 ? 'Enabled' : v === 1 ? 'Disabled' : (v ?? null)));
+  .transform((v) => v ?? null);
 const priority = z
   .union([z.number().int(), z.null()])
   .optional()

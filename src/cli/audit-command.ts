@@ -173,7 +173,7 @@ export async function runAudit(flags: AuditFlags, io: CliIo): Promise<number> {
   }
   for (const r of results)
     if (r.error !== null)
-      io.stderr.write(`dsguard: tenant ${terminalSafe(r.tenant)}: ${terminalSafe(r.error, 2000)}\n`);
+      io.stderr.write(`dsguard: DS795 tenant ${terminalSafe(r.tenant)}: ${terminalSafe(r.error, 2000)}\n`);
   const cards = results.filter((r) => r.card !== null) as (OneAudit & { card: Scorecard })[];
   await write(io.stdout, render(flags.format, cards, flags.tenants !== undefined, results));
   if (results.some((r) => r.error !== null)) return EXIT.failure;
