@@ -118,6 +118,15 @@ export function profileYaml(d: DerivedProfile, existing: string | null): { text:
   tenant.ids = d.tenantId ? [d.tenantId] : [];
   tenant.domains = d.domains;
   if (d.rejectDirectSend !== null) tenant.rejectDirectSend = d.rejectDirectSend;
+  // When it was enabled (a day or a time the admin wrote) says more than `true`: keep it while the tenant agrees.
+  let keptSince = false;
+  if (existing !== null && d.rejectDirectSend === true) {
+    const since = parseDocument(existing).getIn(['tenant', 'rejectDirectSend']);
+    if (typeof since === 'string' && /^\d{4}-\d{2}-\d{2}/.test(since)) {
+      tenant.rejectDirectSend = since;
+      keptSince = true;
+    }
+  }
   const doc = new Document({
     tenant,
     connectors: d.connectors.map((c) => ({
@@ -138,7 +147,12 @@ export function profileYaml(d: DerivedProfile, existing: string | null): { text:
   const doms = t.get('domains', true) as unknown as YAMLSeq;
   for (const item of doms.items) comment(item, `Get-AcceptedDomain — ${d.origins.domains}`);
   if (d.rejectDirectSend !== null)
-    comment(t.get('rejectDirectSend', true), `Get-OrganizationConfig RejectDirectSend — ${orgFrom}`);
+    comment(
+      t.get('rejectDirectSend', true),
+      keptSince
+        ? `Get-OrganizationConfig RejectDirectSend is true — ${orgFrom}; when it was enabled is yours, kept`
+        : `Get-OrganizationConfig RejectDirectSend — ${orgFrom}`,
+    );
   const conns = doc.get('connectors', true) as YAMLSeq;
   conns.items.forEach((item, i) => {
     const c = d.connectors[i]!;

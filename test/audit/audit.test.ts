@@ -282,11 +282,15 @@ describe('dsguard profile init / check', () => {
   it('never overwrites without --force, and keeps the admin’s directSendSources when it does', async () => {
     const out = join(tmp, 'keep.yml');
     expect((await runCli(['profile', 'init', '--config-dir', `${FIX}/hardened`, '-o', out])).code).toBe(0);
-    const mine = `${readFileSync(out, 'utf8')}directSendSources:\n  # the lobby printer\n  - name: Lobby MFP\n    ips: [192.0.2.44]\nhomeCountries: [GB]\n`;
+    const mine = `${readFileSync(out, 'utf8').replace('rejectDirectSend: true', 'rejectDirectSend: 2026-08-01')}directSendSources:\n  # the lobby printer\n  - name: Lobby MFP\n    ips: [192.0.2.44]\nhomeCountries: [GB]\n`;
     writeFileSync(out, mine);
     const again = await runCli(['profile', 'init', '--config-dir', `${FIX}/hardened`, '-o', out]);
     expect(again.code).toBe(2);
     expect(readFileSync(out, 'utf8')).toBe(mine);
+    expect((await runCli(['profile', 'init', '--config-dir', `${FIX}/hardened`, '-o', out, '--force'])).code).toBe(0);
+    expect(readFileSync(out, 'utf8')).toContain(
+      'rejectDirectSend: 2026-08-01 # Get-OrganizationConfig RejectDirectSend is true',
+    );
     expect((await runCli(['profile', 'init', '--config-dir', `${FIX}/misconfigured`, '-o', out, '--force'])).code).toBe(
       0,
     );
