@@ -758,29 +758,50 @@ export function auditTenant(input: AuditInput): Scorecard {
             (c.RestrictDomainsToCertificate === true && c.TlsSenderCertificateName)),
       );
       const gw = gated.map((d) => `${d} → ${input.dns!.get(d)?.gateway ?? 'gateway'}`);
-      rows.push(
-        lock.length > 0
-          ? row(
-              'DS754',
-              'Mail cannot bypass the gateway through the smart host',
-              null,
-              'pass',
-              `MX at a gateway (${gw.join('; ')}) and a lock-down connector accepts mail only from it (${lock.map((c) => c.Name).join(', ')}).`,
-              lock.map((c) => ev(`InboundConnector ${c.Name}`, 'SenderIPAddresses', c.SenderIPAddresses)),
-            )
-          : row(
-              'DS754',
-              'Mail cannot bypass the gateway through the smart host',
-              null,
-              'fail',
-              `MX at a gateway (${gw.join('; ')}) but no Partner connector with SenderDomains * restricted to the gateway's IPs: anyone can connect to the smart host directly and skip the gateway's filtering. Fill $GatewayIPs from the gateway vendor's published outbound IPv4 ranges before running the command.`,
-              gated.map((d) => ev(`MX ${d}`, 'host', input.dns!.get(d)?.mx.map((m) => m.host) ?? [])),
-              [
-                `$GatewayIPs = @()  # the gateway's published outbound IPv4 addresses or /24–/32 ranges`,
-                `New-InboundConnector -Name 'Gateway lock-down' -ConnectorType Partner -SenderDomains '*' -SenderIPAddresses $GatewayIPs -RestrictDomainsToIPAddresses $true -RequireTls $true  # rejects mail for any sender domain that does not come from the gateway`,
-              ],
-            ),
+      // An equivalent: an enforcing transport rule that rejects or deletes outside mail unless it comes from listed IPs.
+      const ruleLock = (rules ?? []).filter(
+        (r) =>
+          r.State !== 'Disabled' &&
+          (r.Mode ?? 'Enforce') === 'Enforce' &&
+          r.FromScope === 'NotInOrganization' &&
+          r.ExceptIfSenderIpRanges.length > 0 &&
+          (!!r.RejectMessageReasonText || r.DeleteMessage === true),
       );
+      if (lock.length === 0 && ruleLock.length > 0)
+        rows.push(
+          row(
+            'DS754',
+            'Mail cannot bypass the gateway through the smart host',
+            null,
+            'pass',
+            `MX at a gateway (${gw.join('; ')}); no lock-down connector, but transport rule(s) ${ruleLock.map((r) => r.Name).join(', ')} reject outside mail that does not come from ${ruleLock.flatMap((r) => r.ExceptIfSenderIpRanges).join(', ')} — an equivalent. A connector rejects earlier (in the SMTP session) and is Microsoft's documented way.`,
+            ruleLock.map((r) => ev(`TransportRule ${r.Name}`, 'ExceptIfSenderIpRanges', r.ExceptIfSenderIpRanges)),
+          ),
+        );
+      else
+        rows.push(
+          lock.length > 0
+            ? row(
+                'DS754',
+                'Mail cannot bypass the gateway through the smart host',
+                null,
+                'pass',
+                `MX at a gateway (${gw.join('; ')}) and a lock-down connector accepts mail only from it (${lock.map((c) => c.Name).join(', ')}).`,
+                lock.map((c) => ev(`InboundConnector ${c.Name}`, 'SenderIPAddresses', c.SenderIPAddresses)),
+              )
+            : row(
+                'DS754',
+                'Mail cannot bypass the gateway through the smart host',
+                null,
+                'fail',
+                `MX at a gateway (${gw.join('; ')}) but no Partner connector with SenderDomains * restricted to the gateway's IPs: anyone can connect to the smart host directly and skip the gateway's filtering. Fill $GatewayIPs from the gateway vendor's published outbound IPv4 ranges before running the command.`,
+                gated.map((d) => ev(`MX ${d}`, 'host', input.dns!.get(d)?.mx.map((m) => m.host) ?? [])),
+                [
+                  `$GatewayIPs = @()  # the gateway's published outbound IPv4 addresses or /24–/32 ranges`,
+                  `New-InboundConnector -Name 'Gateway lock-down' -ConnectorType Partner -SenderDomains '*' -SenderIPAddresses $GatewayIPs -RestrictDomainsToIPAddresses $true -RequireTls $true  # rejects mail for any sender domain that does not come from the gateway`,
+                ],
+              ),
+        );
     }
   }
 

@@ -211,6 +211,29 @@ describe('dsguard audit --config-dir', () => {
     }
   });
 
+  it('accepts a transport rule that rejects outside mail not from the gateway as an equivalent lock-down', async () => {
+    const dir = join(tmp, 'gateway-rule');
+    cpSync(`${FIX}/misconfigured`, dir, { recursive: true });
+    const j = JSON.parse(readFileSync(join(dir, 'j.json'), 'utf8'));
+    j.value.push({
+      ...j.value[0],
+      Name: 'Only via the gateway',
+      SetSCL: null,
+      SenderDomainIs: null,
+      FromScope: 'NotInOrganization',
+      ExceptIfSenderIpRanges: ['67.231.152.0/24', '67.231.154.0/24'],
+      RejectMessageReasonText: 'Mail must come through the gateway',
+      Priority: 3,
+    });
+    writeFileSync(join(dir, 'j.json'), JSON.stringify(j));
+    const card = JSON.parse(
+      (await runCli(['audit', '--config-dir', dir, '--dns-server', dns.address, '--format', 'json'])).stdout,
+    );
+    const row = card.controls.find((x: { code: string }) => x.code === 'DS754');
+    expect(row.status).toBe('pass');
+    expect(row.detail).toContain('Only via the gateway');
+  });
+
   it('names a usage error', async () => {
     expect((await runCli(['audit'])).code).toBe(2);
     expect((await runCli(['audit', '--config-dir', FIX, '--tenant', 'x'])).code).toBe(2);
