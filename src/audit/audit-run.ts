@@ -26,6 +26,8 @@ export type ConfigSource =
       prompt?: DeviceCodePrompt;
       /** Extra CA for in-process tests. */
       ca?: string;
+      /** Cmdlets read so far (progress). */
+      onProgress?: (done: number, total: number) => void;
     };
 
 export type Loaded =
@@ -57,7 +59,7 @@ export async function loadTenantConfig(src: ConfigSource): Promise<Loaded> {
     ...(src.ca !== undefined ? { ca: src.ca } : {}),
   });
   const label = `admin API (tenant ${src.credential.tenantId})`;
-  const r = await readConfigLive(client, label);
+  const r = await readConfigLive(client, label, src.onProgress);
   if (r.fatal)
     return { status: 'error', error: tokens.redactor.redact(`tenant ${src.credential.tenantId}: ${r.fatal}`) };
   return { status: 'ok', config: r.config, label, requests: client.requests };

@@ -82,9 +82,11 @@ export async function readConfigDir(dir: string): Promise<TenantConfig> {
 export async function readConfigLive(
   client: ExchangeAdminClient,
   label: string,
+  onCmdlet: (done: number, total: number) => void = () => {},
 ): Promise<{ config: TenantConfig; fatal: string | null }> {
   const config = emptyConfig();
-  for (const cmdlet of CMDLETS) {
+  for (const [i, cmdlet] of CMDLETS.entries()) {
+    onCmdlet(i, CMDLETS.length);
     try {
       const rows = await client.invoke(cmdlet, {});
       addBatch(config, cmdlet, rows, `${label} ${cmdlet}`);

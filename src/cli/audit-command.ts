@@ -19,7 +19,7 @@ import type { TenantProfile } from '../core/profile.js';
 import { CachingResolver, parseDnsServer, ReplayResolver, type Resolver, SystemResolver } from '../net/dns.js';
 import { terminalSafe } from '../report/safe-text.js';
 import { loadTenantsFile } from '../tenant/tenants-file.js';
-import { type CliIo, EXIT, RuntimeFailure, UsageError, write } from './io.js';
+import { type CliIo, EXIT, Progress, RuntimeFailure, UsageError, write } from './io.js';
 import { profileOption } from './options.js';
 import { addTenantOptions, credentialFromFlags, type TenantFlags } from './tenant-options.js';
 
@@ -89,8 +89,13 @@ async function auditOne(
   profile: TenantProfile | null,
   resolver: Resolver | null,
   store: StoreFacts | null,
+  io: CliIo,
 ): Promise<OneAudit> {
-  const loaded = await loadTenantConfig(src);
+  const progress = new Progress(io, `${terminalSafe(name, 80)}: reading the configuration`);
+  const loaded = await loadTenantConfig(
+    src.kind === 'live' ? { ...src, onProgress: (d, t) => progress.tick(d, t) } : src,
+  );
+  progress.done();
   if (loaded.status === 'error') return { tenant: name, card: null, error: loaded.error };
   const domains = (loaded.config.objects['Get-AcceptedDomain'] ?? []).map((d) => d.DomainName.toLowerCase()).sort();
   const dns = resolver ? await domainPosture(domains, resolver) : null;
@@ -151,7 +156,7 @@ export async function runAudit(flags: AuditFlags, io: CliIo): Promise<number> {
           }
         : { kind: 'dir', dir: e.configDir! };
       try {
-        results.push(await auditOne(e.name, src, p, resolver, store));
+        results.push(await auditOne(e.name, src, p, resolver, store, io));
       } catch (error) {
         results.push({ tenant: e.name, card: null, error: (error as Error).message });
       }
@@ -167,7 +172,7 @@ export async function runAudit(flags: AuditFlags, io: CliIo): Promise<number> {
             prompt,
             ...(flags.exchangeUrl ? { exchangeUrl: flags.exchangeUrl } : {}),
           };
-    const one = await auditOne(flags.configDir ?? flags.tenant!, src, profile, resolver, store);
+    const one = await auditOne(flags.configDir ?? flags.tenant!, src, profile, resolver, store, io);
     if (one.error !== null) throw new RuntimeFailure(one.error);
     results.push(one);
   }

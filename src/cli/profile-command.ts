@@ -118,6 +118,8 @@ export async function runProfileCheck(flags: CheckFlags, io: CliIo): Promise<num
     return EXIT.ok;
   }
   await write(io.stdout, drift.map((l) => `drift: ${terminalSafe(l, 2000)}\n`).join(''));
-  io.stderr.write(`dsguard: DS794 ${drift.length} difference(s) between ${terminalSafe(flags.profile)} and the tenant\n`);
+  io.stderr.write(
+    `dsguard: DS794 ${drift.length} difference(s) between ${terminalSafe(flags.profile)} and the tenant\n`,
+  );
   return EXIT.findings;
 }
