@@ -118,6 +118,8 @@ export async function runAudit(flags: AuditFlags, io: CliIo): Promise<number> {
   ).length;
   if (sources !== 1)
     throw new UsageError('give exactly one of --config-dir <dir>, --tenant <id>, --tenants <tenants.yml>');
+  if (flags.tenants !== undefined && flags.db !== undefined)
+    throw new UsageError('--db is one tenant’s store: with --tenants, give each tenant its own db: in tenants.yml');
   if (flags.tenants !== undefined && flags.format === 'html')
     throw new UsageError('--format html shows one tenant: with --tenants use json, md, junit or table');
   const profile = await profileOption(flags.profile);
@@ -139,8 +141,15 @@ export async function runAudit(flags: AuditFlags, io: CliIo): Promise<number> {
     if ('error' in t) throw new UsageError(t.error);
     for (const e of t.tenants) {
       let p: TenantProfile | null = profile;
+      let tenantStore: StoreFacts | null = null;
       try {
         if (e.profile) p = await profileOption(e.profile);
+        if (e.db) {
+          if (!existsSync(e.db)) throw new Error(`${e.db}: no such store (run dsguard ingest first)`);
+          const r = storeFactsFrom(e.db, p);
+          if ('error' in r) throw new Error(r.error);
+          tenantStore = r.facts;
+        }
       } catch (error) {
         results.push({ tenant: e.name, card: null, error: (error as Error).message });
         continue;
@@ -156,7 +165,7 @@ export async function runAudit(flags: AuditFlags, io: CliIo): Promise<number> {
           }
         : { kind: 'dir', dir: e.configDir! };
       try {
-        results.push(await auditOne(e.name, src, p, resolver, store, io));
+        results.push(await auditOne(e.name, src, p, resolver, tenantStore, io));
       } catch (error) {
         results.push({ tenant: e.name, card: null, error: (error as Error).message });
       }

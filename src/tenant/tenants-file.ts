@@ -10,6 +10,7 @@
  *     clientId: 6a1e3c55-0000-4000-8000-000000000001
  *     certificate: certs/contoso.pem        # or secretEnv: CONTOSO_SECRET, secretFile: …, managedIdentity: true
  *     profile: profiles/contoso.yml         # optional
+ *     db: stores/contoso.db                 # optional: its store, for the RejectDirectSend impact
  *   - name: Fabrikam (files)
  *     configDir: dumps/fabrikam             # no credentials: read the dumps
  * ```
@@ -40,6 +41,7 @@ const entrySchema = z
     managedIdentity: z.boolean().optional(),
     profile: z.string().min(1).max(1000).optional(),
     configDir: z.string().min(1).max(1000).optional(),
+    db: z.string().min(1).max(1000).optional(),
     anchorMailbox: z.string().min(3).max(320).optional(),
   })
   .strict();
@@ -52,6 +54,8 @@ export interface TenantEntry {
   credential: CredentialSpec | null;
   configDir: string | null;
   profile: string | null;
+  /** This tenant's store (dsguard ingest), for the audit's RejectDirectSend impact. */
+  db: string | null;
   anchorMailbox: string | null;
 }
 
@@ -95,6 +99,7 @@ export async function loadTenantsFile(
         credential: null,
         configDir: rel(e.configDir)!,
         profile: rel(e.profile) ?? null,
+        db: rel(e.db) ?? null,
         anchorMailbox: null,
       });
       continue;
@@ -118,6 +123,7 @@ export async function loadTenantsFile(
       credential: spec,
       configDir: null,
       profile: rel(e.profile) ?? null,
+      db: rel(e.db) ?? null,
       anchorMailbox: e.anchorMailbox ?? null,
     });
   }

@@ -234,6 +234,36 @@ describe('dsguard audit --config-dir', () => {
     expect(row.detail).toContain('Only via the gateway');
   });
 
+  it('--tenants from dump folders: each tenant its own store; a missing folder fails that tenant only', async () => {
+    const db = join(tmp, 'msp.db');
+    expect(
+      (await runCli(['ingest', 'samples/exports', '--db', db, '--profile', 'samples/exports-profile.yml'])).code,
+    ).toBe(0);
+    const file = join(tmp, 'msp.yml');
+    writeFileSync(
+      file,
+      [
+        'tenants:',
+        `  - { name: Woodgrove, configDir: ${join(process.cwd(), FIX, 'misconfigured')}, db: ${db}, profile: ${join(process.cwd(), 'samples/exports-profile.yml')} }`,
+        `  - { name: Gone, configDir: ${join(tmp, 'no-such-folder')} }`,
+        `  - { name: Contoso, configDir: ${join(process.cwd(), FIX, 'hardened')} }`,
+        '',
+      ].join('\n'),
+    );
+    const r = await runCli(['audit', '--tenants', file, '--no-dns', '--format', 'json']);
+    expect(r.code).toBe(3);
+    const all = JSON.parse(r.stdout);
+    expect(all.map((t: { tenant: string; error: string | null }) => [t.tenant, t.error === null])).toEqual([
+      ['Woodgrove', true],
+      ['Gone', false],
+      ['Contoso', true],
+    ]);
+    const ds740 = all[0].scorecard.controls.find((x: { code: string }) => x.code === 'DS740');
+    expect(ds740.detail).toContain('would break 1 legitimate source(s)');
+    expect(r.stderr).toContain('DS795 tenant Gone');
+    expect((await runCli(['audit', '--tenants', file, '--db', db])).code).toBe(2);
+  });
+
   it('names a usage error', async () => {
     expect((await runCli(['audit'])).code).toBe(2);
     expect((await runCli(['audit', '--config-dir', FIX, '--tenant', 'x'])).code).toBe(2);
