@@ -26,6 +26,7 @@ const APP1 = '6a1e3c55-0000-4000-8000-000000000001';
 const APP2 = '6a1e3c55-0000-4000-8000-000000000002';
 const APP3 = '6a1e3c55-0000-4000-8000-000000000003';
 const APP4 = '6a1e3c55-0000-4000-8000-000000000004';
+const APP5 = '6a1e3c55-0000-4000-8000-000000000005';
 const SECRET = 'Zq8~test-secret-V4lue.that-must-never-leak_0123';
 
 let emu: MicrosoftEmulator;
@@ -107,6 +108,7 @@ beforeAll(async () => {
         exchangeRole: true,
       },
       { tenantId: T3, clientId: APP3, secret: SECRET, roles: ['Exchange.ManageAsApp'], exchangeRole: false },
+      { tenantId: T1, clientId: APP5, roles: ['Exchange.ManageAsApp'], exchangeRole: true, publicClient: true },
       // Registered with another certificate: an assertion signed with ours must be refused.
       {
         tenantId: T2,
@@ -197,6 +199,13 @@ describe('dsguard audit --tenant (live, against the emulator)', () => {
     const r = await run(['audit', ...live(T2, APP4), '--certificate', certFile, '--no-dns']);
     expect(r.code).toBe(3);
     expect(r.stderr).toContain('AADSTS700027');
+  });
+
+  it('signs in with a device code for a one-off run, the prompt on stderr', async () => {
+    const r = await run(['audit', ...live(T1, APP5), '--device-code', '--no-dns', '--format', 'json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('enter the code EMUCODE42');
+    expect(JSON.parse(r.stdout).tenant.id).toBe(T1);
   });
 
   it('names the missing role on a 403', async () => {

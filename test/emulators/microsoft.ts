@@ -50,6 +50,8 @@ export interface EmulatorApp {
   roles: string[];
   /** An Exchange role (e.g. Global Reader) assigned to the app's service principal. */
   exchangeRole: boolean;
+  /** Allows public client flows: device code sign-in (the "user" approves at once). */
+  publicClient?: boolean;
 }
 
 export type Fault =
@@ -186,6 +188,7 @@ export async function startMicrosoftEmulator(options: EmulatorOptions): Promise<
   const requests: RequestLogEntry[] = [];
   const serials = new Map<string, number>();
   const revoked = new Set<string>();
+  const deviceCodes = new Map<string, { clientId: string; scope: string; resource: string }>();
   const routes: { method: string; path: RegExp; handler: RouteHandler }[] = [];
   let base = '';
 
@@ -288,6 +291,41 @@ export async function startMicrosoftEmulator(options: EmulatorOptions): Promise<
         'unauthorized_client',
         `AADSTS700016: Application with identifier '${clientId}' was not found in the directory '${tenant}'.`,
       );
+    // Microsoft's v2.0 endpoint takes 'device_code' (MSAL's value) as well as the RFC 8628 URN.
+    const grant = form.get('grant_type');
+    if (grant === 'device_code' || grant === 'urn:ietf:params:oauth:grant-type:device_code') {
+      const code = form.get('device_code') ?? '';
+      const pending = deviceCodes.get(code);
+      if (!pending || pending.clientId !== clientId || !app.publicClient)
+        return tokenError(res, 400, 'invalid_grant', 'AADSTS70000: The provided device code is invalid.');
+      deviceCodes.delete(code);
+      const uid = `00000000-0000-0000-0000-${'0'.repeat(11)}1`;
+      const now = Math.floor(Date.now() / 1000);
+      const idToken = `${b64url(JSON.stringify({ typ: 'JWT', alg: 'none' }))}.${b64url(
+        JSON.stringify({
+          aud: clientId,
+          iss: `${base}/${tenant}/v2.0`,
+          tid: tenant,
+          oid: uid,
+          sub: uid,
+          preferred_username: 'admin@emulator.test',
+          name: 'Emulator Admin',
+          iat: now,
+          nbf: now,
+          exp: now + lifetime,
+          ver: '2.0',
+        }),
+      )}.`;
+      return send(res, 200, {
+        token_type: 'Bearer',
+        scope: pending.scope,
+        expires_in: lifetime,
+        ext_expires_in: lifetime,
+        access_token: issue(app, pending.resource),
+        id_token: idToken,
+        client_info: b64url(JSON.stringify({ uid, utid: tenant })),
+      });
+    }
     if (form.get('grant_type') !== 'client_credentials')
       return tokenError(res, 400, 'unsupported_grant_type', 'AADSTS70003: unsupported grant type');
     const scope = form.get('scope') ?? '';
@@ -327,6 +365,39 @@ export async function startMicrosoftEmulator(options: EmulatorOptions): Promise<
       expires_in: lifetime,
       ext_expires_in: lifetime,
       access_token: issue(app, m[1]!),
+    });
+  };
+
+  /** Device code flow: the code is "approved" at once; the token endpoint then redeems it. */
+  const handleDeviceCode = (res: ServerResponse, tenant: string, body: string) => {
+    const form = new URLSearchParams(body);
+    const clientId = form.get('client_id') ?? '';
+    const app = apps.find((a) => a.clientId === clientId && a.tenantId === tenant);
+    if (!app?.publicClient)
+      return tokenError(
+        res,
+        400,
+        'invalid_client',
+        `AADSTS7000218: The application '${clientId}' does not allow public client flows.`,
+      );
+    const scope = form.get('scope') ?? '';
+    const m = /^(https:\/\/[^ ]+?)\/\.default$/.exec(scope.split(' ').find((x) => x.endsWith('/.default')) ?? '');
+    if (!m)
+      return tokenError(
+        res,
+        400,
+        'invalid_scope',
+        `AADSTS1002012: The provided value for scope ${scope} is not valid.`,
+      );
+    const deviceCode = randomBytes(16).toString('hex');
+    deviceCodes.set(deviceCode, { clientId, scope, resource: m[1]! });
+    send(res, 200, {
+      user_code: 'EMUCODE42',
+      device_code: deviceCode,
+      verification_uri: `${base}/devicelogin`,
+      expires_in: 900,
+      interval: 1,
+      message: `To sign in, use a web browser to open the page ${base}/devicelogin and enter the code EMUCODE42 to authenticate.`,
     });
   };
 
@@ -446,6 +517,8 @@ export async function startMicrosoftEmulator(options: EmulatorOptions): Promise<
     if (m && req.method === 'GET') return send(res, 200, openIdConfiguration(m[1]!));
     m = /^\/([^/]+)\/oauth2\/v2\.0\/token$/.exec(path);
     if (m && req.method === 'POST') return handleToken(res, m[1]!, body);
+    m = /^\/([^/]+)\/oauth2\/v2\.0\/devicecode$/.exec(path);
+    if (m && req.method === 'POST') return handleDeviceCode(res, m[1]!, body);
     for (const r of routes) {
       const rm = r.path.exec(path);
       if (!rm || r.method !== req.method) continue;
