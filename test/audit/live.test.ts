@@ -14,7 +14,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Cmdlet, recognise } from '../../src/audit/config.js';
 import { decodeDump } from '../../src/audit/config-source.js';
 import { parseProfile } from '../../src/config/profile-file.js';
-import { type MicrosoftEmulator, makeAppCertificate, startMicrosoftEmulator } from '../emulators/microsoft.js';
+import {
+  EMULATOR_IDENTITY_HEADER,
+  type MicrosoftEmulator,
+  makeAppCertificate,
+  startMicrosoftEmulator,
+} from '../emulators/microsoft.js';
 import { runCli } from '../helpers/cli.js';
 import { type DnsTestServer, loadZones, startDnsServer } from '../helpers/dns-server.js';
 
@@ -27,6 +32,7 @@ const APP2 = '6a1e3c55-0000-4000-8000-000000000002';
 const APP3 = '6a1e3c55-0000-4000-8000-000000000003';
 const APP4 = '6a1e3c55-0000-4000-8000-000000000004';
 const APP5 = '6a1e3c55-0000-4000-8000-000000000005';
+const MSI = '6a1e3c55-0000-4000-8000-000000000006';
 const SECRET = 'Zq8~test-secret-V4lue.that-must-never-leak_0123';
 
 let emu: MicrosoftEmulator;
@@ -109,6 +115,7 @@ beforeAll(async () => {
       },
       { tenantId: T3, clientId: APP3, secret: SECRET, roles: ['Exchange.ManageAsApp'], exchangeRole: false },
       { tenantId: T1, clientId: APP5, roles: ['Exchange.ManageAsApp'], exchangeRole: true, publicClient: true },
+      { tenantId: T1, clientId: MSI, roles: ['Exchange.ManageAsApp'], exchangeRole: true, managedIdentity: true },
       // Registered with another certificate: an assertion signed with ours must be refused.
       {
         tenantId: T2,
@@ -206,6 +213,19 @@ describe('dsguard audit --tenant (live, against the emulator)', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('enter the code EMUCODE42');
     expect(JSON.parse(r.stdout).tenant.id).toBe(T1);
+  });
+
+  it('uses a managed identity (App Service endpoint)', async () => {
+    const r = await run(
+      ['audit', '--tenant', T1, '--managed-identity', '--exchange-url', emu.url, '--no-dns', '--format', 'json'],
+      {
+        IDENTITY_ENDPOINT: `${emu.url}/msi/token`,
+        IDENTITY_HEADER: EMULATOR_IDENTITY_HEADER,
+      },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).tenant.id).toBe(T1);
+    expect(emu.requests.some((c) => c.path === '/msi/token' && c.status === 200)).toBe(true);
   });
 
   it('names the missing role on a 403', async () => {

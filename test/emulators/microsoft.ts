@@ -52,7 +52,12 @@ export interface EmulatorApp {
   exchangeRole: boolean;
   /** Allows public client flows: device code sign-in (the "user" approves at once). */
   publicClient?: boolean;
+  /** A managed identity: tokens from the App Service endpoint (`IDENTITY_ENDPOINT`, `IDENTITY_HEADER`). */
+  managedIdentity?: boolean;
 }
+
+/** The `IDENTITY_HEADER` value the emulated App Service managed identity endpoint expects. */
+export const EMULATOR_IDENTITY_HEADER = 'dsguard-emulator-identity-header';
 
 export type Fault =
   | { kind: 'throttle'; cmdlet?: string; retryAfter: number }
@@ -517,6 +522,22 @@ export async function startMicrosoftEmulator(options: EmulatorOptions): Promise<
     if (m && req.method === 'GET') return send(res, 200, openIdConfiguration(m[1]!));
     m = /^\/([^/]+)\/oauth2\/v2\.0\/token$/.exec(path);
     if (m && req.method === 'POST') return handleToken(res, m[1]!, body);
+    if (path === '/msi/token' && req.method === 'GET') {
+      // App Service managed identity (IDENTITY_ENDPOINT = <url>/msi/token): GET ?resource=…, X-IDENTITY-HEADER.
+      if (req.headers['x-identity-header'] !== EMULATOR_IDENTITY_HEADER)
+        return send(res, 401, { error: 'unauthorized', error_description: 'bad X-IDENTITY-HEADER' });
+      const wanted = url.searchParams.get('client_id');
+      const app = apps.find((a) => a.managedIdentity && (wanted === null || a.clientId === wanted));
+      if (!app) return send(res, 400, { error: 'invalid_request', error_description: 'no such managed identity' });
+      const resource = (url.searchParams.get('resource') ?? '').replace(/\/\.default$/, '').replace(/\/+$/, '');
+      return send(res, 200, {
+        access_token: issue(app, resource),
+        expires_on: String(Math.floor(Date.now() / 1000) + lifetime),
+        resource,
+        token_type: 'Bearer',
+        client_id: app.clientId,
+      });
+    }
     m = /^\/([^/]+)\/oauth2\/v2\.0\/devicecode$/.exec(path);
     if (m && req.method === 'POST') return handleDeviceCode(res, m[1]!, body);
     for (const r of routes) {
