@@ -246,19 +246,24 @@ export function auditTenant(input: AuditInput): Scorecard {
         [ev('OrganizationConfig', 'RejectDirectSend', true)],
       ),
     );
+  else if (org.RejectDirectSend === null)
+    rows.push(
+      row(
+        'DS740',
+        SEED.rejectDirectSend,
+        null,
+        'unknown',
+        'The OrganizationConfig object has no RejectDirectSend property (a dump from an older module, or a tenant the setting has not reached): re-dump with a current ExchangeOnlineManagement module, or check Get-OrganizationConfig | Select RejectDirectSend.',
+        [ev('OrganizationConfig', 'RejectDirectSend', '(absent)')],
+      ),
+    );
   else {
     const breaking = input.store
       ? input.store.legitimateSources.filter(
           (s) => !s.ips.some((ip) => enabledInbound.some((c) => ipInAny(ip, cidrsOf(matchesByIpOrCert(c).ips)))),
         )
       : null;
-    const evidence = [
-      ev(
-        'OrganizationConfig',
-        'RejectDirectSend',
-        org.RejectDirectSend ?? '(absent: the tenant predates the setting or the dump lacks it)',
-      ),
-    ];
+    const evidence = [ev('OrganizationConfig', 'RejectDirectSend', false)];
     let detail =
       'RejectDirectSend is off: anyone can send mail as your accepted domains to your mailboxes through the smart host.';
     if (breaking) {
