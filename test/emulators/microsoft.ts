@@ -155,6 +155,29 @@ function withSidecars(row: unknown): unknown {
   return out;
 }
 
+/**
+ * One OData page of `rows` for a request: the size is the client's `Prefer: odata.maxpagesize=N` or `$top`, at most
+ * `maxPageSize`; the position is `$skiptoken`; `nextLink` repeats the request URL with the next `$skiptoken`
+ * (other query parameters kept). For Graph endpoints added with `route` (message trace pages, say).
+ */
+export function odataPage<T>(
+  ctx: Pick<RouteContext, 'req' | 'url'>,
+  rows: readonly T[],
+  maxPageSize: number,
+): { value: T[]; nextLink: string | null; headers: Record<string, string> } {
+  const prefer = /odata\.maxpagesize\s*=\s*(\d+)/i.exec(String(ctx.req.headers.prefer ?? ''));
+  const top = Number(ctx.url.searchParams.get('$top') ?? '') || null;
+  const size = Math.max(1, Math.min(maxPageSize, prefer ? Number(prefer[1]) : (top ?? maxPageSize)));
+  const skip = Number(ctx.url.searchParams.get('$skiptoken') ?? '0') || 0;
+  const next = new URL(ctx.url.href);
+  next.searchParams.set('$skiptoken', String(skip + size));
+  return {
+    value: rows.slice(skip, skip + size),
+    nextLink: skip + size < rows.length ? next.href : null,
+    headers: prefer ? { 'preference-applied': `odata.maxpagesize=${size}` } : {},
+  };
+}
+
 export async function startMicrosoftEmulator(options: EmulatorOptions): Promise<MicrosoftEmulator> {
   const ca = await generate([{ name: 'commonName', value: 'dsguard emulator test CA' }], {
     keySize: 2048,
@@ -478,19 +501,15 @@ export async function startMicrosoftEmulator(options: EmulatorOptions): Promise<
           message: `The term '${cmdlet}' is not recognized as the name of a cmdlet, function, script file, or operable program.`,
         },
       });
-    const prefer = /odata\.maxpagesize\s*=\s*(\d+)/i.exec(String(ctx.req.headers.prefer ?? ''));
-    const pageSize = Math.min(maxPageSize, prefer ? Number(prefer[1]) : maxPageSize);
-    const skip = Number(ctx.url.searchParams.get('$skiptoken') ?? '0') || 0;
-    const page = rows.slice(skip, skip + pageSize).map(withSidecars);
+    const p = odataPage(ctx, rows, maxPageSize);
     const body: Record<string, unknown> = {
       '@odata.context': `${base}/adminapi/beta/${tenant}/$metadata#Collection(Exchange.GenericHashTable)`,
       'adminapi.warnings@odata.type': '#Collection(String)',
       '@adminapi.warnings': [],
-      value: page,
+      value: p.value.map(withSidecars),
     };
-    if (skip + pageSize < rows.length)
-      body['@odata.nextLink'] = `${base}/adminapi/beta/${tenant}/InvokeCommand?$skiptoken=${skip + pageSize}`;
-    ctx.send(200, body, prefer ? { 'preference-applied': `odata.maxpagesize=${pageSize}` } : {});
+    if (p.nextLink) body['@odata.nextLink'] = p.nextLink;
+    ctx.send(200, body, p.headers);
   };
 
   routes.push({ method: 'POST', path: /^\/adminapi\/beta\/([^/]+)\/InvokeCommand$/, handler: invokeCommand });
