@@ -1011,9 +1011,12 @@ export function auditTenant(input: AuditInput): Scorecard {
             SEED.dmarc,
             d,
             'fail',
-            dm.policy === null
+            (dm.policy === null
               ? 'No DMARC record: receivers apply no policy to mail spoofing this domain.'
-              : `p=${dm.policy}${dm.pct !== null && dm.pct < 100 ? ` at pct=${dm.pct}` : ''}: not yet reject for all mail. The staged path follows.`,
+              : `p=${dm.policy}${dm.pct !== null && dm.pct < 100 ? ` at pct=${dm.pct}` : ''}: not yet reject for all mail. The staged path follows.`) +
+              (d.endsWith('.onmicrosoft.com')
+                ? ' Microsoft hosts this zone: add the TXT record in the Microsoft 365 admin center (Settings → Domains → the onmicrosoft.com domain → DNS records).'
+                : ''),
             dmEv,
             steps,
           ),
