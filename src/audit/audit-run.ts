@@ -11,7 +11,7 @@ import type { Resolver } from '../net/dns.js';
 import { tenantReportFromFile } from '../report/tenant-report.js';
 import { type CredentialSpec, createTokenSource, type DeviceCodePrompt } from '../tenant/auth.js';
 import { exchangeAdminClient } from '../tenant/exchange-admin.js';
-import { type AuditInput, auditTenant, type Scorecard, type StoreFacts } from './checks.js';
+import type { StoreFacts } from './checks.js';
 import type { TenantConfig } from './config.js';
 import { readConfigDir, readConfigLive } from './config-source.js';
 
@@ -91,8 +91,4 @@ export function storeFactsFrom(db: string, profile: TenantProfile | null): { fac
       directSendMessages: r.report.impact.wouldReject.messages,
     },
   };
-}
-
-export function score(input: AuditInput): Scorecard {
-  return auditTenant(input);
 }

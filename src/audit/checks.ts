@@ -1127,7 +1127,3 @@ export const MISSING_IMPACT: Record<Cmdlet, string> = {
   'Get-DkimSigningConfig': 'DKIM signing (DS758) unknown',
   'Get-ArcConfig': 'trusted ARC sealers (DS761) not listed',
 };
-
-export function failedControls(card: Scorecard): number {
-  return card.summary.fail;
-}
