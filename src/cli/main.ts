@@ -72,6 +72,22 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     examples: ['dsguard powershell --profile dsguard.yml -o collect.ps1'],
     load: async () => (await import('./powershell-command.js')).registerPowershell,
   },
+  profile: {
+    summary: 'Build the tenant profile from the tenant configuration, or check it for drift',
+    examples: [
+      'dsguard profile init --config-dir ./dsguard-config',
+      'dsguard profile check --config-dir ./dsguard-config --profile dsguard.yml',
+    ],
+    load: async () => (await import('./profile-command.js')).registerProfile,
+  },
+  audit: {
+    summary: 'Score the tenant configuration against the Direct Send prevention checklist, with evidence and fixes',
+    examples: [
+      'dsguard audit --config-dir ./dsguard-config --db dsguard.db',
+      'dsguard audit --config-dir ./dsguard-config --format junit -o audit.xml',
+    ],
+    load: async () => (await import('./audit-command.js')).registerAudit,
+  },
   completion: {
     summary: 'Print a shell completion script: bash, zsh, fish or powershell',
     examples: [
@@ -143,8 +159,11 @@ export async function buildProgram(
       const cmd = program.commands.find((c) => c.name() === name);
       if (cmd) {
         addExamples(cmd, entry);
-        if (!cmd.options.some((o) => o.long === '--output')) {
-          cmd.option('-o, --output <file>', 'write the result to this file (UTF-8) instead of stdout');
+        // On the commands that run (a group's subcommands); a command with its own --output keeps it.
+        for (const leaf of cmd.commands.length > 0 ? cmd.commands : [cmd]) {
+          if (leaf.options.some((o) => o.long === '--output' || o.short === '-o')) continue;
+          leaf.option('-o, --output <file>', 'write the result to this file (UTF-8) instead of stdout');
+          OUTPUT_ADDED.add(leaf);
         }
       }
     } else {
@@ -155,6 +174,8 @@ export async function buildProgram(
 }
 
 const PROFILE_AS_INPUT: ReadonlySet<string> = new Set(['exposure']);
+/** The commands whose -o/--output is ours (stdout to a file); others define their own (profile init). */
+const OUTPUT_ADDED = new WeakSet<Command>();
 
 /** The profile found without `--profile`: `DSGUARD_PROFILE`, else `./dsguard.yml` when it exists. */
 export function discoveredProfile(
@@ -174,17 +195,24 @@ export function discoveredProfile(
 function applyConventions(cmd: Command, run: CliIo): NodeJS.WritableStream | null {
   const has = (long: string) => cmd.options.some((o) => o.long === long);
   // exposure reads --profile as a list of domains to audit, not as the tenant's context: never found for it.
-  if (has('--profile') && cmd.getOptionValue('profile') === undefined && !PROFILE_AS_INPUT.has(cmd.name())) {
+  // Nor with --tenants (audit): each tenant's settings come from tenants.yml.
+  const oneTenant = cmd.getOptionValue('tenants') === undefined;
+  if (
+    has('--profile') &&
+    cmd.getOptionValue('profile') === undefined &&
+    !PROFILE_AS_INPUT.has(cmd.name()) &&
+    oneTenant
+  ) {
     const found = discoveredProfile(run.env, (p) => existsSync(p));
     if (found) {
       cmd.setOptionValueWithSource('profile', found.path, 'env');
       run.stderr.write(`dsguard: profile ${terminalSafe(found.path)} (${found.from}; --profile overrides)\n`);
     }
   }
-  if (has('--db') && cmd.getOptionValueSource('db') === 'default' && run.env.DSGUARD_DB) {
+  if (has('--db') && cmd.getOptionValueSource('db') === 'default' && run.env.DSGUARD_DB && oneTenant) {
     cmd.setOptionValueWithSource('db', run.env.DSGUARD_DB, 'env');
   }
-  const output = cmd.getOptionValue('output') as string | undefined;
+  const output = OUTPUT_ADDED.has(cmd) ? (cmd.getOptionValue('output') as string | undefined) : undefined;
   if (output === undefined) return null;
   if (output === '' || output === '-') throw new UsageError('--output needs a file name (leave it out for stdout)');
   let fd: number;
