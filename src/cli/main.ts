@@ -12,6 +12,7 @@ import { type CliIo, EXIT, processIo, RuntimeFailure, UsageError } from './io.js
 import { registerPowershell } from './powershell-command.js';
 import { registerProbe } from './probe-command.js';
 import { registerReport } from './report-command.js';
+import { registerSources } from './sources-command.js';
 
 export const VERSION = '0.1.0';
 
@@ -33,6 +34,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerIngest(program, io, setExit);
   registerReport(program, io, setExit);
   registerPowershell(program, io, setExit);
+  registerSources(program, io, setExit);
   return program;
 }
 
