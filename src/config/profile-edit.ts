@@ -88,7 +88,7 @@ export function recordSourceDecision(text: string, file: string, d: SourceDecisi
     }
     seq.items.push(node);
   }
-  const out = doc.toString({ lineWidth: 0 });
+  const out = doc.toString({ lineWidth: 0, flowCollectionPadding: false });
   const after = parseProfile(out, file);
   if (after.status === 'error') return { status: 'error', error: `the edit would not load: ${after.error}` };
   return { status: 'ok', text: out, action, list: key };

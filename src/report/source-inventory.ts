@@ -176,7 +176,8 @@ function decisionOf(
 }
 
 /**
- * Every source of the period with its verdict weighed, sorted worst first (then by messages) and numbered S1….
+ * Every source of the period with its verdict weighed, sorted worst first (then by messages). Ids are the
+ * source groups' numbers (S1…), stable whatever the profile says or the period.
  * `rowsWithProfile`: whether the stored rows were assessed with a profile.
  */
 export function buildSources(
@@ -202,6 +203,7 @@ export function buildSources(
     set.add(r.day);
     daysBy.set(r.grp, set);
   }
+  const recipientsBy = new Map(q.groupInfo(since).map((i) => [i.grp, i.recipients]));
   const sources: SourceEntry[] = [];
   const sourceOf = new Map<number, SourceEntry>();
   for (const [grp, classes] of classesByGroup) {
@@ -254,6 +256,7 @@ export function buildSources(
       ips,
       helos,
       senderCount: senderCounts.get(grp) ?? senderList.length,
+      recipients: recipientsBy.get(grp) ?? 0,
       messages,
       days,
       codes: new Map(codes.map((c) => [c.code, c.messages])),
@@ -272,7 +275,9 @@ export function buildSources(
     };
     const weighed = weighSource(facts);
     const entry: SourceEntry = {
-      id: '',
+      // The group's number: stable across profiles, decisions and --since (groups are numbered by their first
+      // IP at ingest), so an id read in one report still names the same source after `sources approve`.
+      id: `S${grp}`,
       name: decision?.name ?? null,
       owner: decision?.owner ?? null,
       ip: ips[0] ?? null,
@@ -280,7 +285,7 @@ export function buildSources(
       helo: helos[0] ?? null,
       helos,
       senders: senderList,
-      recipients: 0,
+      recipients: recipientsBy.get(grp) ?? 0,
       messages,
       subjects: [...new Set(samples.map((x) => x.subject))],
       firstSeen: first,
@@ -309,19 +314,13 @@ export function buildSources(
     sources.push(entry);
     sourceOf.set(grp, entry);
   }
-  for (const i of q.groupInfo(since)) {
-    const s = sourceOf.get(i.grp);
-    if (s) s.recipients = i.recipients;
-  }
   sources.sort(
     (a, b) =>
       VERDICT_RANK[a.verdict] - VERDICT_RANK[b.verdict] ||
       b.messages - a.messages ||
       (a.ip ?? '').localeCompare(b.ip ?? ''),
   );
-  sources.forEach((s, i) => {
-    s.id = `S${i + 1}`;
-  });
+
   return { sources, sourceOf };
 }
 

@@ -73,6 +73,8 @@ export interface SourceFacts {
   helos: readonly string[];
   /** Distinct envelope senders (P1) over all its rows. */
   senderCount: number;
+  /** Distinct recipients. */
+  recipients: number;
   messages: number;
   /** Distinct days (YYYY-MM-DD) it sent on. */
   days: readonly string[];
@@ -136,6 +138,9 @@ const BUSINESS_SHARE = 0.8;
 const TEMPLATE_SHAPES = 3;
 const TEMPLATE_ROWS = 3;
 const ROWS_CITED = 3;
+/** Lures to at least this many recipients within BURST_DAYS days: a campaign. */
+const BURST_RECIPIENTS = 5;
+const BURST_DAYS = 3;
 
 /** A subject with its variable parts folded, so `Scan 0042 from MFP` and `Scan 0043 from MFP` are one shape. */
 export function subjectShape(subject: string): string {
@@ -286,6 +291,15 @@ export function sourceSignals(f: SourceFacts): SourceSignal[] {
     );
   }
   const campaign = fired(f.codes, SIGNAL_CODES.campaign);
+  if (lure.length > 0 && f.recipients >= BURST_RECIPIENTS && f.days.length <= BURST_DAYS) {
+    add(
+      'campaign',
+      'veto',
+      `a burst of lures: ${f.recipients} recipients within ${f.days.length} day(s)`,
+      sum(f.codes, lure),
+      lure,
+    );
+  }
   if (campaign.length > 0) {
     add(
       'campaign',
@@ -386,8 +400,8 @@ export function weighSource(f: SourceFacts): SourceWeighing {
   const has = (id: SignalId) => signals.some((s) => s.signal === id);
   const vetoes = signals.filter((s) => s.effect === 'veto');
   const score = signals.reduce((n, s) => n + (WEIGHT[s.signal] ?? 0), 0);
-  const malicious = has('campaign') || vetoes.length >= 2;
-  const vetoNames = vetoes.map((v) => v.signal).join(', ');
+  const malicious = has('campaign') || new Set(vetoes.map((v) => v.signal)).size >= 2;
+  const vetoNames = [...new Set(vetoes.map((v) => v.signal))].join(', ');
   const decision = f.decision;
   let verdict: SourceVerdict;
   let summary: string;
