@@ -151,9 +151,13 @@ export function subjectShape(subject: string): string {
     .trim();
 }
 
-function sum(codes: ReadonlyMap<string, number>, list: readonly string[]): number {
+/**
+ * Messages that carry at least one of the codes, as near as per-code counts tell: the largest count (codes of one
+ * kind, such as SPF and DMARC failing, mostly fire on the same messages; a sum would count a message twice).
+ */
+function most(codes: ReadonlyMap<string, number>, list: readonly string[]): number {
   let n = 0;
-  for (const c of list) n += codes.get(c) ?? 0;
+  for (const c of list) n = Math.max(n, codes.get(c) ?? 0);
   return n;
 }
 
@@ -231,7 +235,7 @@ export function sourceSignals(f: SourceFacts): SourceSignal[] {
       'script-client',
       'veto',
       `a script or command-line mail client (${script.join(', ')})`,
-      sum(f.codes, script),
+      most(f.codes, script),
       script,
     );
   }
@@ -242,32 +246,33 @@ export function sourceSignals(f: SourceFacts): SourceSignal[] {
       'private-helo',
       'veto',
       `a loopback or private HELO${helo ? ` (${helo})` : ''} from a public address`,
-      sum(f.codes, heloCodes),
+      most(f.codes, heloCodes),
       heloCodes,
       heloCodes.length > 0 ? undefined : whole,
     );
   }
   const lure = fired(f.codes, SIGNAL_CODES.lure);
   if (lure.length > 0) {
-    // A lure word alone (DS401: "invoice", "purchase order") in templated mail that passes authentication on most
-    // of its messages is a business subject: weighed against, not a veto. Lure attachments always veto.
+    // A lure word alone (DS401: "invoice", "purchase order") in mail that passes authentication for the sender's
+    // domain on most of its messages, and fails it on none, is a business subject: weighed against, not a veto.
+    // Lure attachments always veto, and so does a lure word in mail that is not authenticated.
     const authPassing =
-      sum(f.codes, SIGNAL_CODES.authPass) * 2 > f.messages && sum(f.codes, SIGNAL_CODES.authFail) === 0;
+      most(f.codes, SIGNAL_CODES.authPass) * 2 > f.messages && most(f.codes, SIGNAL_CODES.authFail) === 0;
     const wordOnly = lure.length === 1 && lure[0] === 'DS401';
-    const soft = wordOnly && authPassing && templated(f);
+    const soft = wordOnly && authPassing;
     add(
       'lure',
       soft ? 'against' : 'veto',
       soft
-        ? 'lure words in templated subjects of authenticated mail (a business subject such as an invoice or order)'
+        ? 'lure words in the subjects of authenticated mail (a business subject such as an invoice or order?)'
         : `lure language or attachments (${lure.join(', ')})`,
-      sum(f.codes, lure),
+      most(f.codes, lure),
       lure,
     );
   }
   const self = fired(f.codes, SIGNAL_CODES.selfSent);
   if (self.length > 0) {
-    add('self-sent', 'veto', 'messages sent to their own sender', sum(f.codes, self), self);
+    add('self-sent', 'veto', 'messages sent to their own sender', most(f.codes, self), self);
   }
   if (f.senderCount >= MANY_SENDERS) {
     add(
@@ -286,7 +291,7 @@ export function sourceSignals(f: SourceFacts): SourceSignal[] {
       'hosting-abroad',
       'veto',
       'a hosting or VPN network outside the home countries',
-      Math.min(sum(f.codes, abroad), sum(f.codes, hosting)),
+      Math.min(most(f.codes, abroad), most(f.codes, hosting)),
       [...hosting, ...abroad],
     );
   }
@@ -296,7 +301,7 @@ export function sourceSignals(f: SourceFacts): SourceSignal[] {
       'campaign',
       'veto',
       `a burst of lures: ${f.recipients} recipients within ${f.days.length} day(s)`,
-      sum(f.codes, lure),
+      most(f.codes, lure),
       lure,
     );
   }
@@ -305,7 +310,7 @@ export function sourceSignals(f: SourceFacts): SourceSignal[] {
       'campaign',
       'veto',
       `campaign indicators (${campaign.join(', ')}: Exchange's phish verdict, forged results or a known campaign address)`,
-      sum(f.codes, campaign),
+      most(f.codes, campaign),
       campaign,
     );
   }
@@ -313,8 +318,8 @@ export function sourceSignals(f: SourceFacts): SourceSignal[] {
   // Authentication: only rows that carry it count; the others are neutral.
   const pass = fired(f.codes, SIGNAL_CODES.authPass);
   const fail = fired(f.codes, SIGNAL_CODES.authFail);
-  const passN = sum(f.codes, pass);
-  const failN = sum(f.codes, fail);
+  const passN = most(f.codes, pass);
+  const failN = most(f.codes, fail);
   if (failN > passN) {
     add('auth-fail', 'against', `authentication fails for the sender's domain on ${failN} message(s)`, failN, fail);
   } else if (passN > 0) {
@@ -322,7 +327,7 @@ export function sourceSignals(f: SourceFacts): SourceSignal[] {
   }
   const spoof = fired(f.codes, SIGNAL_CODES.spoofFlagged);
   if (spoof.length > 0) {
-    add('spoof-flagged', 'against', `Exchange flagged a spoof (${spoof.join(', ')})`, sum(f.codes, spoof), spoof);
+    add('spoof-flagged', 'against', `Exchange flagged a spoof (${spoof.join(', ')})`, most(f.codes, spoof), spoof);
   }
 
   // Behaviour.
@@ -361,9 +366,9 @@ export function sourceSignals(f: SourceFacts): SourceSignal[] {
   }
   const origin = fired(f.codes, SIGNAL_CODES.origin);
   if (f.homeCountries && origin.length > 0 && abroad.length === 0) {
-    add('home-country', 'for', 'sent from a home country', sum(f.codes, origin), origin);
+    add('home-country', 'for', 'sent from a home country', most(f.codes, origin), origin);
   }
-  const withAuth = passN + failN;
+  const withAuth = Math.min(f.messages, passN + failN);
   if (withAuth < f.messages) {
     add(
       'no-auth-data',
