@@ -1,11 +1,12 @@
 /**
  * Recording the admin's decision on a Direct Send source in `dsguard.yml` (`dsguard sources approve|deny`).
- * Edits go through yaml's Document API, so the admin's comments, key order, quoting and every other entry stay as
- * written; only the one list entry is added or completed. The result is parsed and validated again before it is
+ * The document is read with yaml's Document API and the edit is spliced into the text at the node's position, so
+ * every byte the admin wrote (comments, key order, quoting, spacing) stays as it was; only the one list entry is
+ * added or completed. Flow-style lists fall back to writing the edited Document (comments kept). The result is parsed and validated again before it is
  * handed back: an edit that would not load is an error, never a broken profile. Pure (text in, text out).
  * @module
  */
-import { isMap, isScalar, isSeq, parseDocument, type YAMLMap, type YAMLSeq } from 'yaml';
+import { type Document, isMap, isScalar, isSeq, parseDocument, stringify, type YAMLMap, type YAMLSeq } from 'yaml';
 import { ipInAny, parseCidr } from '../core/net-address.js';
 import { parseProfile } from './profile-file.js';
 
@@ -38,12 +39,88 @@ function overlaps(entryIps: readonly string[], ips: readonly string[]): boolean 
   return ips.some((ip) => ipInAny(ip, cidrs) !== null);
 }
 
+function oneLine(text: string): string {
+  return text.replace(/[\r\n\u2028\u2029]+/g, ' ');
+}
+
+function entryObject(d: SourceDecision): Record<string, unknown> {
+  const entry: Record<string, unknown> = { name: d.name, ips: [...d.ips] };
+  if (d.owner !== null) entry.owner = d.owner;
+  if (d.kind === 'approve') entry.approved = true;
+  return entry;
+}
+
+/** A scalar as YAML writes it (quoted when it must be). */
+function scalar(value: string): string {
+  return stringify(value, { lineWidth: 0 }).trimEnd();
+}
+
+/** The new list entry as lines, relative to the list's indentation (`- ` included). */
+function entryLines(d: SourceDecision): string[] {
+  const lines: string[] = [];
+  if (d.note) lines.push(`# ${oneLine(d.note)}`);
+  lines.push(`- name: ${scalar(d.name)}`, `  ips: [${d.ips.map(scalar).join(', ')}]`);
+  if (d.owner !== null) lines.push(`  owner: ${scalar(d.owner)}`);
+  if (d.kind === 'approve') lines.push('  approved: true');
+  return lines;
+}
+
+/** Offset just past the end of the line holding `offset`. */
+function lineEnd(text: string, offset: number): number {
+  const nl = text.indexOf('\n', Math.max(0, offset - 1));
+  return nl < 0 ? text.length : nl + 1;
+}
+
+function columnOf(text: string, offset: number): number {
+  return offset - (text.lastIndexOf('\n', offset - 1) + 1);
+}
+
+/**
+ * Append the entry as text after the last item of a block list (or as a new list at the end of the file), so
+ * that every byte the admin wrote stays as it was. `null` when the list is not in block style.
+ */
+function appendToSeq(text: string, seq: YAMLSeq | undefined, key: string, entry: string[]): string | null {
+  if (!seq) {
+    const body = entry.map((l) => `  ${l}`).join('\n');
+    return `${text}${text.endsWith('\n') || text === '' ? '' : '\n'}${key}:\n${body}\n`;
+  }
+  if (seq.flow || !seq.range || seq.items.length === 0) return null;
+  const at = lineEnd(text, seq.range[1]);
+  const indent = ' '.repeat(columnOf(text, seq.range[0]));
+  const body = entry.map((l) => `${indent}${l}\n`).join('');
+  const head = text.slice(0, at);
+  return `${head}${head.endsWith('\n') || head === '' ? '' : '\n'}${body}${text.slice(at)}`;
+}
+
+/** Set the owner of an entry as text: replace its value, or add the key after the entry's last one. */
+function setOwner(text: string, entry: YAMLMap, owner: string): string | null {
+  if (entry.flow || !entry.range) return null;
+  const pair = entry.items.find((p) => isScalar(p.key) && p.key.value === 'owner');
+  if (pair) {
+    const v = pair.value;
+    if (!isScalar(v) || !v.range) return null;
+    return `${text.slice(0, v.range[0])}${scalar(owner)}${text.slice(v.range[1])}`;
+  }
+  const first = entry.items[0]?.key;
+  if (!isScalar(first) || !first.range) return null;
+  const at = lineEnd(text, entry.range[1]);
+  const line = `${' '.repeat(columnOf(text, first.range[0]))}owner: ${scalar(owner)}\n`;
+  const head = text.slice(0, at);
+  return `${head}${head.endsWith('\n') ? '' : '\n'}${line}${text.slice(at)}`;
+}
+
+/** The fallback for flow-style lists: edit the document and write it whole (comments kept, spacing normalised). */
+function viaDocument(doc: Document, edit: () => void): string {
+  edit();
+  return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
+}
+
 /** The profile text with the decision recorded, or why it cannot be. */
 export function recordSourceDecision(text: string, file: string, d: SourceDecision): ProfileEditResult {
   const before = parseProfile(text, file);
   if (before.status === 'error') return before;
   if (d.ips.length === 0) return { status: 'error', error: 'the source has no known IP: nothing to record' };
-  const doc = parseDocument(text, { keepSourceTokens: false });
+  const doc = parseDocument(text);
   if (!isMap(doc.contents)) return { status: 'error', error: `${file}: the profile is not a mapping` };
   const key = LISTS[d.kind];
   const other = LISTS[d.kind === 'approve' ? 'deny' : 'approve'];
@@ -60,35 +137,31 @@ export function recordSourceDecision(text: string, file: string, d: SourceDecisi
       }
     }
   }
-  let seq = doc.get(key, true) as YAMLSeq | undefined;
+  const seq = doc.get(key, true);
   if (seq !== undefined && !isSeq(seq)) return { status: 'error', error: `${file}: ${key} is not a list` };
-  let action: 'added' | 'updated' | 'unchanged' = 'added';
   const same = seq?.items.find((e) => {
     const have = ipsOf(e);
     return have.length === d.ips.length && d.ips.every((ip) => have.includes(ip));
   });
+  let out: string;
+  let action: 'added' | 'updated' | 'unchanged';
   if (same && isMap(same)) {
-    const m = same as YAMLMap;
-    action = 'unchanged';
-    if (d.owner !== null && m.get('owner') !== d.owner) {
-      m.set('owner', d.owner);
-      action = 'updated';
-    }
+    if (d.owner === null || same.get('owner') === d.owner)
+      return { status: 'ok', text, action: 'unchanged', list: key };
+    action = 'updated';
+    out = setOwner(text, same as YAMLMap, d.owner) ?? viaDocument(doc, () => (same as YAMLMap).set('owner', d.owner));
   } else {
-    const entry: Record<string, unknown> = { name: d.name, ips: [...d.ips] };
-    if (d.owner !== null) entry.owner = d.owner;
-    if (d.kind === 'approve') entry.approved = true;
-    const node = doc.createNode(entry) as YAMLMap;
-    const ips = node.get('ips', true);
-    if (isSeq(ips)) ips.flow = true;
-    if (d.note) node.commentBefore = ` ${d.note.replace(/[\r\n]+/g, ' ')}`;
-    if (!seq) {
-      seq = doc.createNode([]) as YAMLSeq;
-      doc.set(key, seq);
-    }
-    seq.items.push(node);
+    action = 'added';
+    const entry = entryLines(d);
+    out =
+      appendToSeq(text, seq as YAMLSeq | undefined, key, entry) ??
+      viaDocument(doc, () => {
+        const node = doc.createNode(entryObject(d)) as YAMLMap;
+        if (d.note) node.commentBefore = ` ${oneLine(d.note)}`;
+        if (seq) (seq as YAMLSeq).items.push(node);
+        else doc.set(key, doc.createNode([node]));
+      });
   }
-  const out = doc.toString({ lineWidth: 0, flowCollectionPadding: false });
   const after = parseProfile(out, file);
   if (after.status === 'error') return { status: 'error', error: `the edit would not load: ${after.error}` };
   return { status: 'ok', text: out, action, list: key };

@@ -255,11 +255,19 @@ export function sourceSignals(f: SourceFacts): SourceSignal[] {
   if (lure.length > 0) {
     // A lure word alone (DS401: "invoice", "purchase order") in mail that passes authentication for the sender's
     // domain on most of its messages, and fails it on none, is a business subject: weighed against, not a veto.
-    // Lure attachments always veto, and so does a lure word in mail that is not authenticated.
+    // Lure attachments always veto, and so does a lure word in mail that is not authenticated or shows any other
+    // intent signal (an SPF pass through an over-broad include does not excuse a self-sent fax lure).
     const authPassing =
       most(f.codes, SIGNAL_CODES.authPass) * 2 > f.messages && most(f.codes, SIGNAL_CODES.authFail) === 0;
     const wordOnly = lure.length === 1 && lure[0] === 'DS401';
-    const soft = wordOnly && authPassing;
+    const otherIntent =
+      script.length > 0 ||
+      helo !== null ||
+      heloCodes.length > 0 ||
+      fired(f.codes, SIGNAL_CODES.selfSent).length > 0 ||
+      f.senderCount >= MANY_SENDERS ||
+      fired(f.codes, SIGNAL_CODES.campaign).length > 0;
+    const soft = wordOnly && authPassing && !otherIntent;
     add(
       'lure',
       soft ? 'against' : 'veto',
