@@ -39,3 +39,10 @@ export function verdictLines(s: SourceEntry, maxRows = 2): string[] {
   }
   return out;
 }
+
+/** What the connector plan says when it is empty: nothing needs one, or nothing is confirmed yet. */
+export function emptyPlanText(r: TenantReport): string {
+  const waiting = r.sources.filter((s) => s.verdict === 'likely-legitimate' && s.counts.directSend > 0);
+  if (waiting.length === 0) return 'No legitimate Direct Send source needs a connector.';
+  return `No connector planned yet: ${waiting.length} likely legitimate source(s) (${waiting.map((s) => s.id).join(', ')}) must be confirmed first (dsguard sources approve|deny; see Readiness).`;
+}

@@ -4,7 +4,7 @@
  * @module
  */
 import { createHash } from 'node:crypto';
-import { readinessText, verdictLines } from './readiness-text.js';
+import { emptyPlanText, readinessText, verdictLines } from './readiness-text.js';
 import { htmlEscape } from './safe-text.js';
 import { cut, type Enforcement, enforcementText, type SourceEntry, type TenantReport } from './tenant-report.js';
 import type { TenantRenderOptions } from './tenant-report-text.js';
@@ -144,7 +144,7 @@ ${misses.more ? `<li><b class="suspicious">Does not stop</b> ${e(misses.more)}</
 ${imp.undetermined.messages > 0 ? `<li><b class="unknown">Unknown</b> ${e(imp.undetermined.messages)} message(s) from ${e(imp.undetermined.sources)} source(s): detail data needed</li>` : ''}
 </ul>
 <h2>Connector plan</h2>
-${r.connectorPlan.length === 0 ? '<p>No legitimate Direct Send source needs a connector.</p>' : ''}
+${r.connectorPlan.length === 0 ? `<p>${e(emptyPlanText(r))}</p>` : ''}
 ${r.connectorPlan
   .map(
     (c) =>

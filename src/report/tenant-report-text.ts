@@ -4,7 +4,7 @@
  * @module
  */
 
-import { readinessText, verdictLines } from './readiness-text.js';
+import { emptyPlanText, readinessText, verdictLines } from './readiness-text.js';
 import { markdownSafe, terminalSafe } from './safe-text.js';
 import { type Column, renderCsv, renderMarkdownTable, renderTextTable } from './tabular.js';
 import { cut, enforcementText, type SourceEntry, type TenantReport } from './tenant-report.js';
@@ -166,7 +166,7 @@ export function renderTenantText(r: TenantReport, o: TenantRenderOptions): strin
   }
   out.push('');
   out.push('Connector plan:');
-  if (r.connectorPlan.length === 0) out.push('  no legitimate Direct Send source needs a connector');
+  if (r.connectorPlan.length === 0) out.push(`  ${emptyPlanText(r)}`);
   for (const c of r.connectorPlan) {
     out.push(`  # ${c.source}: ${t(c.name)}`);
     for (const n of c.notes) out.push(`  # ${t(n)}`);
@@ -261,7 +261,7 @@ export function renderTenantMarkdown(r: TenantReport, o: TenantRenderOptions): s
   }
   if (misses.more) out.push(`- **Does not stop** ${misses.more}`);
   out.push('', '## Connector plan', '');
-  if (r.connectorPlan.length === 0) out.push('No legitimate Direct Send source needs a connector.', '');
+  if (r.connectorPlan.length === 0) out.push(m(emptyPlanText(r)), '');
   for (const c of r.connectorPlan) {
     out.push(`### ${c.source}: ${m(c.name)}`, '');
     for (const n of c.notes) out.push(`- ${m(n)}`);
