@@ -4,6 +4,7 @@
  * Every step here reads the report's queries and hands plain data to the pure core.
  * @module
  */
+import { ipInAny } from '../core/net-address.js';
 import { isAcceptedDomain, matchKnownSource, type TenantProfile } from '../core/profile.js';
 import { RULES } from '../core/rules/catalog.js';
 import {
@@ -114,11 +115,28 @@ export function listBy<T extends { grp: number }>(rows: readonly T[]): Map<numbe
  * from authenticated mail) from an IP and internal envelope sender that a stored row proves to be anonymous,
  * connector-less Direct Send — or from a source the profile declares, with a sender of an accepted domain.
  */
-export function inferDirectSend(q: ReportQueries, profile: TenantProfile | null, since: number | null) {
+export function inferDirectSend(
+  q: ReportQueries,
+  profile: TenantProfile | null,
+  since: number | null,
+  ipsBy: ReadonlyMap<number, readonly { grp: number; ip: string }[]>,
+) {
   const out = new Map<number, InferredGroup>();
-  const candidates = q.candidateRows(since);
-  if (candidates.length === 0) return out;
-  const proofs = new Map(q.directSendProofs().map((p) => [`${p.ip}\u0001${p.sender}`, p]));
+  const proofList = q.directSendProofs();
+  const proofs = new Map(proofList.map((p) => [`${p.ip}\u0001${p.sender}`, p]));
+  // Only IPs that can prove anything are read: those of a proven row, and those a declared source covers.
+  const grpOf = new Map<string, number>();
+  for (const list of ipsBy.values()) for (const r of list) grpOf.set(r.ip, r.grp);
+  const ips = new Set(proofList.map((p) => p.ip));
+  if (profile && profile.knownSources.length > 0) {
+    for (const ip of grpOf.keys()) {
+      if (ip !== '' && profile.knownSources.some((k) => ipInAny(ip, k.ips) !== null)) ips.add(ip);
+    }
+  }
+  const candidates = q
+    .candidateRows(since, [...ips].sort())
+    .map((c) => ({ ...c, grp: grpOf.get(c.ip) ?? -1 }))
+    .filter((c) => c.grp >= 0);
   for (const c of candidates) {
     if (c.ip === '' || c.sender === '') continue;
     const proof = proofs.get(`${c.ip}\u0001${c.sender}`);

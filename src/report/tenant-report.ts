@@ -359,7 +359,7 @@ export function buildTenantReport(store: DsguardStore, opts: TenantReportOptions
   const rowsWithProfile = q.assessedProfile() !== 'none';
   const classesByGroup = listBy(q.groupClasses(since));
   const ipsBy = listBy(q.groupIps());
-  const inferred = inferDirectSend(q, profile, since);
+  const inferred = inferDirectSend(q, profile, since, ipsBy);
   const { sources, sourceOf } = buildSources(q, profile, { classesByGroup, ipsBy, since }, inferred, rowsWithProfile);
   const { totals, timeline } = totalsAndTimeline(q, since, inferred, sourceOf);
   const impact = impactOf(sources);

@@ -14,6 +14,10 @@ import { SAMPLES_PER_SOURCE, SOURCE_MESSAGE } from './source-stats.js';
  */
 const PERIOD_MESSAGES = sourceMessages('m.day >= ?');
 
+/** The period's stored Direct Send and P2-only spoof messages with their source group. */
+const PROVEN_MESSAGES = `message m JOIN source_group g ON g.ip = coalesce(m.ip, '')
+  WHERE m.day >= ? AND m.channel IN ('direct-send', 'internal-spoof')`;
+
 /** The stored source messages (`m`) with their source group (`g`) that meet `where`. */
 function sourceMessages(where: string): string {
   return `message m JOIN source_group g ON g.ip = coalesce(m.ip, '') WHERE ${where} AND ${SOURCE_MESSAGE}`;
@@ -286,7 +290,8 @@ export class ReportQueries {
 
   /**
    * Per source group and subject (NULL: none), its messages and how many arrived on a weekday between 06:00 and
-   * 19:59 UTC (in the period). Reads the period's stored source messages.
+   * 19:59 UTC (in the period). Reads the period's stored Direct Send and spoof messages (not the internal
+   * candidates, which can be most of a large tenant's mail: they are counted per IP and sender only).
    */
   groupSubjectRhythm(
     sinceDay: number | null,
@@ -296,12 +301,15 @@ export class ReportQueries {
         `SELECT g.grp, m.subject, count(*) AS messages,
            count(CASE WHEN CAST(substr(m.received_at, 12, 2) AS INTEGER) BETWEEN 6 AND 19
              AND strftime('%w', substr(m.received_at, 1, 10)) NOT IN ('0', '6') THEN 1 END) AS business
-         FROM ${sourceMessages('m.day >= ?')} GROUP BY 1, 2 ORDER BY 1, 3 DESC, 2`,
+         FROM ${PROVEN_MESSAGES} GROUP BY 1, 2 ORDER BY 1, 3 DESC, 2`,
       )
       .all(sinceDay ?? -1e9) as { grp: number; subject: string | null; messages: number; business: number }[];
   }
 
-  /** The first few rows (file, row) of each source group that carry each finding code (in the period). */
+  /**
+   * The first few rows (file, row) of each source group that carry each finding code, among its Direct Send and
+   * spoof messages of the period (what the weighing cites).
+   */
   groupCodeRows(sinceDay: number | null, perCode = 3): { grp: number; code: string; file: string; row: number }[] {
     return this.db
       .prepare(
@@ -309,7 +317,7 @@ export class ReportQueries {
            SELECT g.grp, j.value AS code, m.file_id, m.row, m.received_at,
              row_number() OVER (PARTITION BY g.grp, j.value ORDER BY m.received_at, m.file_id, m.row) AS k
            FROM message m JOIN source_group g ON g.ip = coalesce(m.ip, '') JOIN json_each(m.codes) AS j
-           WHERE m.day >= ? AND ${SOURCE_MESSAGE}) AS x
+           WHERE m.day >= ? AND m.channel IN ('direct-send', 'internal-spoof')) AS x
          JOIN file f ON f.id = x.file_id WHERE x.k <= ? ORDER BY x.grp, x.code, x.received_at, x.file_id, x.row`,
       )
       .all(sinceDay ?? -1e9, perCode) as { grp: number; code: string; file: string; row: number }[];
@@ -330,15 +338,20 @@ export class ReportQueries {
       .all() as DirectSendProof[];
   }
 
-  /** Undetermined internal summary rows (candidates) per source group, IP, sender and day (in the period). */
-  candidateRows(sinceDay: number | null): CandidateCount[] {
+  /**
+   * Undetermined internal summary rows (candidates) from the given connecting IPs, per IP, sender and day (in the
+   * period). The IPs are those that can prove anything (a proven Direct Send row, a declared source), so a large
+   * tenant's internal mail from other IPs costs only the scan's filter.
+   */
+  candidateRows(sinceDay: number | null, ips: readonly string[]): Omit<CandidateCount, 'grp'>[] {
+    if (ips.length === 0) return [];
     return this.db
       .prepare(
-        `SELECT g.grp, coalesce(m.ip, '') AS ip, coalesce(m.sender, '') AS sender, m.day, count(*) AS messages
-         FROM message m JOIN source_group g ON g.ip = coalesce(m.ip, '')
-         WHERE m.day >= ? AND m.channel = 'unknown' AND m.candidate = 1 GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`,
+        `SELECT m.ip, coalesce(m.sender, '') AS sender, m.day, count(*) AS messages FROM message m
+         WHERE m.day >= ? AND m.channel = 'unknown' AND m.candidate = 1 AND m.ip IN (SELECT value FROM json_each(?))
+         GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
       )
-      .all(sinceDay ?? -1e9) as CandidateCount[];
+      .all(sinceDay ?? -1e9, JSON.stringify(ips)) as Omit<CandidateCount, 'grp'>[];
   }
 
   /** The profile the stored rows were assessed with: `none` when without one, `null` when unknown. */
