@@ -87,6 +87,23 @@ describe('recordSourceDecision', () => {
     );
   });
 
+  it('quotes names and owners that YAML would otherwise read as something else', () => {
+    const r = recordSourceDecision(PROFILE, 'dsguard.yml', {
+      kind: 'approve',
+      name: "Copier: 2F # east 'wing'",
+      owner: '@helpdesk',
+      ips: ['203.0.113.7'],
+      note: null,
+    });
+    expect(r.status).toBe('ok');
+    if (r.status !== 'ok') return;
+    const p = parseProfile(r.text, 'dsguard.yml');
+    expect(p.status === 'ok' && p.profile.knownSources[1]).toMatchObject({
+      name: "Copier: 2F # east 'wing'",
+      owner: '@helpdesk',
+    });
+  });
+
   it('keeps hostile text from an export inside its comment, and refuses a broken profile', () => {
     const r = recordSourceDecision(PROFILE, 'dsguard.yml', {
       kind: 'approve',
