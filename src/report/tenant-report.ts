@@ -267,7 +267,7 @@ export function readinessOf(
     days: q.daysPresent().map(dayText),
     sources: sources.map((s) => ({
       id: s.id,
-      label: s.name ?? s.ips.join(', ') ?? '(IP unknown)',
+      label: s.name ?? (s.ips.join(', ') || '(IP unknown)'),
       verdict: s.verdict,
       confirmed: s.confirmed,
       decision: s.decision,
