@@ -210,7 +210,6 @@ export function buildSources(
   // those of all the data (its identity, and what a connector for it must cover).
   const helosBy = listBy(q.groupHelos());
   const sendersBy = listBy(q.groupSenders());
-  const senderCounts = new Map(q.groupSenderCounts().map((r) => [r.grp, r.senders]));
   const codesBy = listBy(q.groupCodes(since));
   const codeRowsBy = listBy(q.groupCodeRows(since));
   const samplesBy = listBy(q.groupSamples(since));
@@ -273,7 +272,10 @@ export function buildSources(
     const facts: SourceFacts = {
       ips,
       helos,
-      senderCount: senderCounts.get(grp) ?? senderList.length,
+      // group_sender lists the most frequent senders (LISTED_SENDERS): the count is exact below that, and at
+      // LISTED_SENDERS "that many or more" (well past every threshold of the weighing).
+      senderCount: senderList.length,
+      sendersCapped: senderList.length >= LISTED_SENDERS,
       recipients: recipientsBy.get(grp) ?? 0,
       messages,
       days,

@@ -278,16 +278,6 @@ export class ReportQueries {
     return rows.map((r) => ({ ...r, candidate: r.candidate === 1 }));
   }
 
-  /** Distinct envelope senders of each source (all data). */
-  groupSenderCounts(): { grp: number; senders: number }[] {
-    return this.db
-      .prepare(
-        `SELECT g.grp, count(DISTINCT s.sender) AS senders FROM source_sender s JOIN source_group g ON g.ip = s.ip
-         WHERE s.sender <> '' GROUP BY 1`,
-      )
-      .all() as { grp: number; senders: number }[];
-  }
-
   /**
    * Per source group and subject (NULL: none), its messages and how many arrived on a weekday between 06:00 and
    * 19:59 UTC (in the period). Reads the period's stored Direct Send and spoof messages (not the internal
@@ -332,7 +322,8 @@ export class ReportQueries {
       .prepare(
         `SELECT p.ip, p.sender, f.path AS file, p.row, p.receivedAt FROM (
            SELECT ip, sender, file_id, row, min(received_at) AS receivedAt FROM message
-           WHERE channel = 'direct-send' AND ip IS NOT NULL AND ip <> '' AND sender IS NOT NULL AND sender <> ''
+           WHERE channel IN ('direct-send', 'internal-spoof') AND channel = 'direct-send'
+             AND ip IS NOT NULL AND ip <> '' AND sender IS NOT NULL AND sender <> ''
            GROUP BY ip, sender) AS p JOIN file f ON f.id = p.file_id ORDER BY p.ip, p.sender`,
       )
       .all() as DirectSendProof[];
@@ -340,18 +331,17 @@ export class ReportQueries {
 
   /**
    * Undetermined internal summary rows (candidates) from the given connecting IPs, per IP, sender and day (in the
-   * period). The IPs are those that can prove anything (a proven Direct Send row, a declared source), so a large
-   * tenant's internal mail from other IPs costs only the scan's filter.
+   * period), from the per-IP table kept at ingest (source-stats.ts). The IPs are those that can prove anything (a
+   * proven Direct Send row, a declared source).
    */
   candidateRows(sinceDay: number | null, ips: readonly string[]): Omit<CandidateCount, 'grp'>[] {
     if (ips.length === 0) return [];
     return this.db
       .prepare(
-        `SELECT m.ip, coalesce(m.sender, '') AS sender, m.day, count(*) AS messages FROM message m
-         WHERE m.day >= ? AND m.channel = 'unknown' AND m.candidate = 1 AND m.ip IN (SELECT value FROM json_each(?))
-         GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
+        `SELECT ip, sender, day, messages FROM source_candidate
+         WHERE ip IN (SELECT value FROM json_each(?)) AND day >= ? AND messages > 0 ORDER BY 1, 2, 3`,
       )
-      .all(sinceDay ?? -1e9, JSON.stringify(ips)) as Omit<CandidateCount, 'grp'>[];
+      .all(JSON.stringify(ips), sinceDay ?? -1e9) as Omit<CandidateCount, 'grp'>[];
   }
 
   /** The profile the stored rows were assessed with: `none` when without one, `null` when unknown. */

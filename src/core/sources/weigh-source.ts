@@ -71,8 +71,10 @@ export interface SourceSignal {
 export interface SourceFacts {
   ips: readonly string[];
   helos: readonly string[];
-  /** Distinct envelope senders (P1) over all its rows. */
+  /** Distinct envelope senders (P1) over all its rows (at least that many when `sendersCapped`). */
   senderCount: number;
+  /** The sender list was capped: there are `senderCount` or more. */
+  sendersCapped?: boolean;
   /** Distinct recipients. */
   recipients: number;
   messages: number;
@@ -286,7 +288,7 @@ export function sourceSignals(f: SourceFacts): SourceSignal[] {
     add(
       'many-senders',
       'veto',
-      `${f.senderCount} different envelope senders from one source: addresses spoofed in turn`,
+      `${f.senderCount}${f.sendersCapped ? ' or more' : ''} different envelope senders from one source: addresses spoofed in turn`,
       f.messages,
       [],
       whole,
