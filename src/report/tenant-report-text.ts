@@ -87,10 +87,12 @@ export function renderTenantText(r: TenantReport, o: TenantRenderOptions): strin
   const out: string[] = [];
   const tenant = r.tenant.profile ? `${r.tenant.name ?? 'tenant'} (${r.tenant.domains.join(', ')})` : 'no profile';
   out.push(`dsguard report: ${t(tenant)}${r.since ? `, since ${r.since}` : ''}`, '');
+  // Readiness and the verdicts' explanations are advice: never cut (their values are escaped, not shortened).
+  const whole = (s: string) => terminalSafe(s, 10_000);
   const rd = readinessText(r);
-  out.push(`Readiness: ${t(rd.verdict)}`);
-  for (const b of rd.blockers) out.push(`  ${t(b)}`);
-  for (const f of rd.rejected) out.push(`  ${t(f)}`);
+  out.push(`Readiness: ${whole(rd.verdict)}`);
+  for (const b of rd.blockers) out.push(`  ${whole(b)}`);
+  for (const f of rd.rejected) out.push(`  ${whole(f)}`);
   out.push('');
   const tot = r.totals;
   out.push(
@@ -128,7 +130,7 @@ export function renderTenantText(r: TenantReport, o: TenantRenderOptions): strin
   out.push(r.sources.length === 0 ? '  none' : renderTextTable(sources, SOURCE_COLUMNS).trimEnd(), '');
   if (sources.length > 0) {
     out.push('Why each verdict (signals, and rows that show them):');
-    for (const s of sources) for (const l of verdictLines(s)) out.push(`  ${t(l)}`);
+    for (const s of sources) for (const l of verdictLines(s)) out.push(`  ${whole(l)}`);
     out.push('');
   }
   if (r.enforcement) {
@@ -186,9 +188,10 @@ export function renderTenantMarkdown(r: TenantReport, o: TenantRenderOptions): s
   const out: string[] = [];
   out.push(`# dsguard report${r.tenant.name ? `: ${m(r.tenant.name)}` : ''}`, '');
   if (r.tenant.domains.length > 0) out.push(`Accepted domains: ${r.tenant.domains.map(m).join(', ')}`, '');
+  const whole = (s: string) => markdownSafe(s, 10_000);
   const rd = readinessText(r);
-  out.push('## Readiness', '', `**${m(rd.verdict)}**`, '');
-  for (const b of [...rd.blockers, ...rd.rejected]) out.push(`- ${m(b)}`);
+  out.push('## Readiness', '', `**${whole(rd.verdict)}**`, '');
+  for (const b of [...rd.blockers, ...rd.rejected]) out.push(`- ${whole(b)}`);
   if (rd.blockers.length + rd.rejected.length > 0) out.push('');
   const tot = r.totals;
   out.push('## Totals', '');
@@ -232,7 +235,7 @@ export function renderTenantMarkdown(r: TenantReport, o: TenantRenderOptions): s
   out.push(r.sources.length === 0 ? 'None.\n' : renderMarkdownTable(shown(r, o), SOURCE_COLUMNS));
   for (const s of shown(r, o)) {
     const [head, ...rest] = verdictLines(s);
-    out.push(`- **${m(head!)}**`, ...rest.map((l) => `  - ${m(l.trim())}`));
+    out.push(`- **${whole(head!)}**`, ...rest.map((l) => `  - ${whole(l.trim())}`));
   }
   if (r.sources.length > 0) out.push('');
   if (r.enforcement) {

@@ -207,6 +207,15 @@ describe('inferred Direct Send and rejected rows', () => {
     expect(renderTenantMarkdown(r, { limit: 50 })).toContain('1 row(s) rejected by the reader');
   });
 
+  it('never cuts a blocker in text or Markdown, however long the names in it', () => {
+    const long = `Label printer ${'x'.repeat(180)}`;
+    const r = report(db, profileOf(PROFILE_YAML.replace('Label printer', long)));
+    const blocker = r.readiness.blockers.find((b) => b.code === 'DS903')!;
+    expect(blocker.text.length).toBeGreaterThan(300);
+    expect(renderTenantText(r, { limit: 50 })).toContain(`  DS903 ${blocker.text}\n`);
+    expect(renderTenantMarkdown(r, { limit: 50 })).toContain(long);
+  });
+
   it('holds readiness back when the stored rows were assessed without a profile', async () => {
     const noProfileDb = join(tmp.dir, 'noprofile.db');
     await ingest([trace], { db: noProfileDb, profile: null });
