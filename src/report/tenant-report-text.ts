@@ -72,6 +72,11 @@ export const SOURCE_CSV_COLUMNS: Column<SourceEntry>[] = [
   { header: 'why', value: (s) => s.why.map((w) => `${w.code} ${w.title}`).join('; ') },
   { header: 'subjects', value: (s) => s.subjects.join(' | ') },
   { header: 'example', value: (s) => (s.examples[0] ? `${s.examples[0].file} row ${s.examples[0].row}` : null) },
+  { header: 'inferred', value: (s) => s.counts.inferred },
+  { header: 'confirmed', value: (s) => s.confirmed },
+  { header: 'decision', value: (s) => s.decision },
+  { header: 'signals', value: (s) => s.signals.map((g) => `${g.effect}:${g.signal}`).join(' ') },
+  { header: 'summary', value: (s) => s.summary },
 ];
 
 function shown(r: TenantReport, o: TenantRenderOptions): SourceEntry[] {

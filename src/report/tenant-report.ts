@@ -193,22 +193,18 @@ export function totalsAndTimeline(
       }
     }
   }
-  // By source verdict: each source's Direct Send (with its inferred rows) and spoofs, day by day.
-  for (const r of q.groupDayChannels(since)) {
-    const s = sourceOf.get(r.grp);
-    if (!s) continue;
-    const n =
-      r.channel === 'direct-send' || r.channel === 'internal-spoof'
-        ? r.messages
-        : r.candidate && r.channel === 'unknown'
-          ? (inferred.get(r.grp)?.byDay.get(r.day) ?? 0)
-          : 0;
-    if (n === 0) continue;
+  // By source verdict: each source's Direct Send and spoofs day by day, then its inferred rows.
+  const add = (grp: number, day: number, n: number) => {
+    const s = sourceOf.get(grp);
+    if (!s || n === 0) return;
     const key = VERDICT_KEY[s.verdict];
     totals[key] += n;
-    dayOfNumber(r.day)[key] += n;
+    dayOfNumber(day)[key] += n;
+  };
+  for (const r of q.groupDayChannels(since)) {
+    if (r.channel === 'direct-send' || r.channel === 'internal-spoof') add(r.grp, r.day, r.messages);
   }
-  // A candidate row of a day and group is counted once above even when it has several (candidate) classes.
+  for (const [grp, g] of inferred) for (const [day, n] of g.byDay) add(grp, day, n);
   return { totals, timeline: [...days.values()].sort((a, b) => a.day.localeCompare(b.day)) };
 }
 
