@@ -5,7 +5,7 @@
  * @module
  */
 import { ipInAny } from '../core/net-address.js';
-import { isAcceptedDomain, matchKnownSource, type TenantProfile } from '../core/profile.js';
+import { connectorForIp, isAcceptedDomain, matchKnownSource, type TenantProfile } from '../core/profile.js';
 import { RULES } from '../core/rules/catalog.js';
 import {
   type RowRef,
@@ -113,7 +113,8 @@ export function listBy<T extends { grp: number }>(rows: readonly T[]): Map<numbe
 /**
  * Inferred Direct Send: undetermined internal summary rows (message trace, whose rows cannot tell Direct Send
  * from authenticated mail) from an IP and internal envelope sender that a stored row proves to be anonymous,
- * connector-less Direct Send — or from a source the profile declares, with a sender of an accepted domain.
+ * connector-less Direct Send — or from a source the profile declares, with a sender of an accepted domain — unless
+ * a connector in the profile covers the IP.
  */
 export function inferDirectSend(
   q: ReportQueries,
@@ -139,6 +140,9 @@ export function inferDirectSend(
     .filter((c) => c.grp >= 0);
   for (const c of candidates) {
     if (c.ip === '' || c.sender === '') continue;
+    // An IP a connector in the profile covers sends through it now: its summary rows prove nothing about
+    // Direct Send (the connector may be newer than the proving row).
+    if (profile && connectorForIp(profile, c.ip) !== null) continue;
     const proof = proofs.get(`${c.ip}\u0001${c.sender}`);
     const declared =
       proof === undefined && profile && isAcceptedDomain(profile, c.sender.split('@')[1] ?? null)

@@ -191,6 +191,11 @@ describe('inferred Direct Send and rejected rows', () => {
     // Without the declaration, the printer's row proves nothing.
     const bare = report(db, profileOf('tenant:\n  domains: [contoso.com]\n'));
     expect(bare.totals).toMatchObject({ directSend: 3, inferredDirectSend: 2, candidates: 2 });
+    // Once a connector in the profile covers the IP, its summary rows are no longer inferred Direct Send.
+    const withConnector = profileOf(
+      `${PROFILE_YAML}connectors:\n  - name: App\n    type: OnPremises\n    senderIps: [203.0.113.5]\n`,
+    );
+    expect(report(db, withConnector).totals).toMatchObject({ directSend: 2, inferredDirectSend: 1 });
     // --since counts only the period's inferred rows.
     expect(report(db, profile, '2026-07-21').totals).toMatchObject({ directSend: 2, inferredDirectSend: 2 });
   });
