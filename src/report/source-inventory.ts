@@ -198,6 +198,56 @@ function decisionOf(
 }
 
 /**
+ * The per-source tables of the period. With --since, the period's recipients, findings and samples; a source's
+ * IPs, HELO names and senders stay those of all the data (its identity, and what a connector for it must cover).
+ */
+function groupDetails(q: ReportQueries, since: number | null) {
+  const daysBy = new Map<number, Set<number>>();
+  for (const r of q.groupDayChannels(since)) {
+    const set = daysBy.get(r.grp) ?? new Set<number>();
+    set.add(r.day);
+    daysBy.set(r.grp, set);
+  }
+  return {
+    helosBy: listBy(q.groupHelos()),
+    sendersBy: listBy(q.groupSenders()),
+    codesBy: listBy(q.groupCodes(since)),
+    codeRowsBy: listBy(q.groupCodeRows(since)),
+    samplesBy: listBy(q.groupSamples(since)),
+    rhythmBy: listBy(q.groupSubjectRhythm(since)),
+    daysBy,
+    recipientsBy: new Map(q.groupInfo(since).map((i) => [i.grp, i.recipients])),
+  };
+}
+
+/** A source's counts over its classes, with its inferred Direct Send moved from undetermined. */
+function classTotals(classes: readonly GroupClassRow[], inf: InferredGroup | undefined) {
+  const rowVerdicts = { malicious: 0, suspicious: 0, legitimate: 0, unknown: 0 };
+  const counts = { directSend: 0, inferred: 0, internalSpoof: 0, undetermined: 0, rows: rowVerdicts };
+  let [tlsYes, tlsNo, messages, first, last] = [0, 0, 0, '', ''];
+  for (const c of classes) {
+    messages += c.messages;
+    if (c.channel === 'direct-send') counts.directSend += c.messages;
+    else if (c.channel === 'internal-spoof') counts.internalSpoof += c.messages;
+    else counts.undetermined += c.messages;
+    const v = c.verdict;
+    if (c.channel !== 'unknown' && (v === 'malicious' || v === 'suspicious' || v === 'legitimate')) {
+      rowVerdicts[v] += c.messages;
+    } else rowVerdicts.unknown += c.messages;
+    tlsYes += c.tlsYes;
+    tlsNo += c.tlsNo;
+    if (first === '' || c.firstSeen < first) first = c.firstSeen;
+    if (c.lastSeen > last) last = c.lastSeen;
+  }
+  if (inf) {
+    counts.inferred = inf.total;
+    counts.directSend += inf.total;
+    counts.undetermined -= inf.total;
+  }
+  return { counts, tlsYes, tlsNo, messages, first, last };
+}
+
+/**
  * Every source of the period with its verdict weighed, sorted worst first (then by messages). Ids are the
  * source groups' numbers (S1…), stable whatever the profile says or the period.
  * `rowsWithProfile`: whether the stored rows were assessed with a profile.
@@ -210,48 +260,13 @@ export function buildSources(
   rowsWithProfile: boolean,
 ): { sources: SourceEntry[]; sourceOf: Map<number, SourceEntry> } {
   const { classesByGroup, ipsBy, since } = reads;
-  // With --since, the period's recipients, findings and samples; a source's IPs, HELO names and senders stay
-  // those of all the data (its identity, and what a connector for it must cover).
-  const helosBy = listBy(q.groupHelos());
-  const sendersBy = listBy(q.groupSenders());
-  const codesBy = listBy(q.groupCodes(since));
-  const codeRowsBy = listBy(q.groupCodeRows(since));
-  const samplesBy = listBy(q.groupSamples(since));
-  const rhythmBy = listBy(q.groupSubjectRhythm(since));
-  const daysBy = new Map<number, Set<number>>();
-  for (const r of q.groupDayChannels(since)) {
-    const set = daysBy.get(r.grp) ?? new Set<number>();
-    set.add(r.day);
-    daysBy.set(r.grp, set);
-  }
-  const recipientsBy = new Map(q.groupInfo(since).map((i) => [i.grp, i.recipients]));
+  const { helosBy, sendersBy, codesBy, codeRowsBy, samplesBy, rhythmBy, daysBy, recipientsBy } = groupDetails(q, since);
   const sources: SourceEntry[] = [];
   const sourceOf = new Map<number, SourceEntry>();
   for (const [grp, classes] of classesByGroup) {
     const ips = (ipsBy.get(grp) ?? []).map((r) => r.ip).filter((i) => i !== '');
-    const rowVerdicts = { malicious: 0, suspicious: 0, legitimate: 0, unknown: 0 };
-    const counts = { directSend: 0, inferred: 0, internalSpoof: 0, undetermined: 0, rows: rowVerdicts };
-    let [tlsYes, tlsNo, messages, first, last] = [0, 0, 0, '', ''];
-    for (const c of classes) {
-      messages += c.messages;
-      if (c.channel === 'direct-send') counts.directSend += c.messages;
-      else if (c.channel === 'internal-spoof') counts.internalSpoof += c.messages;
-      else counts.undetermined += c.messages;
-      const v = c.verdict;
-      if (c.channel !== 'unknown' && (v === 'malicious' || v === 'suspicious' || v === 'legitimate')) {
-        rowVerdicts[v] += c.messages;
-      } else rowVerdicts.unknown += c.messages;
-      tlsYes += c.tlsYes;
-      tlsNo += c.tlsNo;
-      if (first === '' || c.firstSeen < first) first = c.firstSeen;
-      if (c.lastSeen > last) last = c.lastSeen;
-    }
     const inf = inferred.get(grp);
-    if (inf) {
-      counts.inferred = inf.total;
-      counts.directSend += inf.total;
-      counts.undetermined -= inf.total;
-    }
+    const { counts, tlsYes, tlsNo, messages, first, last } = classTotals(classes, inf);
     const senderList = (sendersBy.get(grp) ?? []).map((x) => ({ address: x.sender, messages: x.messages }));
     const codes = codesBy.get(grp) ?? [];
     const samples = samplesBy.get(grp) ?? [];

@@ -202,19 +202,18 @@ function privateHelo(f: SourceFacts): string | null {
   return null;
 }
 
-/** The signals of a source, in a fixed order: decision, vetoes, against, for, neutral. */
-export function sourceSignals(f: SourceFacts): SourceSignal[] {
-  const out: SourceSignal[] = [];
-  const add = (
-    signal: SignalId,
-    effect: SignalEffect,
-    text: string,
-    messages: number,
-    codes: readonly string[],
-    rows?: RowRef[],
-  ) => out.push({ signal, effect, text, messages, codes: [...codes], rows: rows ?? rowsOf(f, codes) });
-  const whole = f.examples.slice(0, ROWS_CITED);
+/** Adds one signal (its rows: the first that carry its codes, unless given). */
+type AddSignal = (
+  signal: SignalId,
+  effect: SignalEffect,
+  text: string,
+  messages: number,
+  codes: readonly string[],
+  rows?: RowRef[],
+) => void;
 
+/** The profile's word on the source, and whether there was a profile at all. */
+function decisionSignals(f: SourceFacts, add: AddSignal): void {
   if (f.decision) {
     const d = f.decision;
     const who = d.owner ? ` (owner ${d.owner})` : '';
@@ -229,7 +228,10 @@ export function sourceSignals(f: SourceFacts): SourceSignal[] {
   if (!f.profile) {
     add('no-profile', 'neutral', 'its rows were assessed without a profile: no sender can be vouched for', 0, [], []);
   }
+}
 
+/** The signals that each veto legitimacy. `whole`: rows cited for signals of the whole source. */
+function vetoSignals(f: SourceFacts, add: AddSignal, whole: RowRef[]): void {
   // Vetoes.
   const script = fired(f.codes, SIGNAL_CODES.script);
   if (script.length > 0) {
@@ -324,7 +326,10 @@ export function sourceSignals(f: SourceFacts): SourceSignal[] {
       campaign,
     );
   }
+}
 
+/** Authentication (rows without it are neutral) and behaviour: the evidence for and against. */
+function evidenceSignals(f: SourceFacts, add: AddSignal, whole: RowRef[]): void {
   // Authentication: only rows that carry it count; the others are neutral.
   const pass = fired(f.codes, SIGNAL_CODES.authPass);
   const fail = fired(f.codes, SIGNAL_CODES.authFail);
@@ -374,6 +379,7 @@ export function sourceSignals(f: SourceFacts): SourceSignal[] {
       whole,
     );
   }
+  const abroad = fired(f.codes, SIGNAL_CODES.abroad);
   const origin = fired(f.codes, SIGNAL_CODES.origin);
   if (f.homeCountries && origin.length > 0 && abroad.length === 0) {
     add('home-country', 'for', 'sent from a home country', most(f.codes, origin), origin);
@@ -389,6 +395,17 @@ export function sourceSignals(f: SourceFacts): SourceSignal[] {
       [],
     );
   }
+}
+
+/** The signals of a source, in a fixed order: decision, vetoes, against, for, neutral. */
+export function sourceSignals(f: SourceFacts): SourceSignal[] {
+  const out: SourceSignal[] = [];
+  const add: AddSignal = (signal, effect, text, messages, codes, rows) =>
+    out.push({ signal, effect, text, messages, codes: [...codes], rows: rows ?? rowsOf(f, codes) });
+  const whole = f.examples.slice(0, ROWS_CITED);
+  decisionSignals(f, add);
+  vetoSignals(f, add, whole);
+  evidenceSignals(f, add, whole);
   return out;
 }
 
