@@ -79,17 +79,45 @@ function columnOf(text: string, offset: number): number {
  * Append the entry as text after the last item of a block list (or as a new list at the end of the file), so
  * that every byte the admin wrote stays as it was. `null` when the list is not in block style.
  */
-function appendToSeq(text: string, seq: YAMLSeq | undefined, key: string, entry: string[]): string | null {
+function appendToSeq(
+  text: string,
+  seq: YAMLSeq | undefined,
+  key: string,
+  entry: string[],
+  keyColumn: number | null,
+): string | null {
   if (!seq) {
     const body = entry.map((l) => `  ${l}`).join('\n');
     return `${text}${text.endsWith('\n') || text === '' ? '' : '\n'}${key}:\n${body}\n`;
   }
-  if (seq.flow || !seq.range || seq.items.length === 0) return null;
+  if (!seq.range) return null;
+  // An empty flow list (`directSendSources: []`, as a generated profile has it) becomes a block list in place.
+  if (
+    seq.flow &&
+    seq.items.length === 0 &&
+    keyColumn !== null &&
+    text.slice(seq.range[0], seq.range[1]).trim() === '[]'
+  ) {
+    const indent = ' '.repeat(keyColumn + 2);
+    const body = entry.map((l) => `\n${indent}${l}`).join('');
+    // What followed `[]` on its line (a comment) stays on the key's line.
+    const eol = text.indexOf('\n', seq.range[1]);
+    const end = eol < 0 ? text.length : eol;
+    const rest = text.slice(seq.range[1], end).trimEnd();
+    return `${text.slice(0, seq.range[0]).trimEnd()}${rest ? ` ${rest.trimStart()}` : ''}${body}${text.slice(end)}`;
+  }
+  if (seq.flow || seq.items.length === 0) return null;
   const at = lineEnd(text, seq.range[1]);
   const indent = ' '.repeat(columnOf(text, seq.range[0]));
   const body = entry.map((l) => `${indent}${l}\n`).join('');
   const head = text.slice(0, at);
   return `${head}${head.endsWith('\n') || head === '' ? '' : '\n'}${body}${text.slice(at)}`;
+}
+
+/** The column of a top-level key, or `null`. */
+function keyColumnOf(text: string, map: YAMLMap, key: string): number | null {
+  const pair = map.items.find((p) => isScalar(p.key) && p.key.value === key);
+  return pair && isScalar(pair.key) && pair.key.range ? columnOf(text, pair.key.range[0]) : null;
 }
 
 /** Set the owner of an entry as text: replace its value, or add the key after the entry's last one. */
@@ -154,7 +182,7 @@ export function recordSourceDecision(text: string, file: string, d: SourceDecisi
     action = 'added';
     const entry = entryLines(d);
     out =
-      appendToSeq(text, seq as YAMLSeq | undefined, key, entry) ??
+      appendToSeq(text, seq as YAMLSeq | undefined, key, entry, keyColumnOf(text, doc.contents, key)) ??
       viaDocument(doc, () => {
         const node = doc.createNode(entryObject(d)) as YAMLMap;
         if (d.note) node.commentBefore = ` ${oneLine(d.note)}`;

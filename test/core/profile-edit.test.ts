@@ -87,6 +87,20 @@ describe('recordSourceDecision', () => {
     );
   });
 
+  it('turns an empty flow list into a block list in place, keeping the rest', () => {
+    const text = 'tenant:\n  domains: [contoso.com]\ndirectSendSources: [] # none yet\nhomeCountries: [DE]\n';
+    const r = recordSourceDecision(text, 'dsguard.yml', {
+      kind: 'approve',
+      name: 'Copier',
+      owner: null,
+      ips: ['198.51.100.20'],
+      note: null,
+    });
+    expect(r.status === 'ok' && r.text).toBe(
+      'tenant:\n  domains: [contoso.com]\ndirectSendSources: # none yet\n  - name: Copier\n    ips: [198.51.100.20]\n    approved: true\nhomeCountries: [DE]\n',
+    );
+  });
+
   it('quotes names and owners that YAML would otherwise read as something else', () => {
     const r = recordSourceDecision(PROFILE, 'dsguard.yml', {
       kind: 'approve',
