@@ -271,6 +271,7 @@ export function readinessOf(
       directSend: s.counts.directSend,
       undetermined: s.counts.undetermined,
       hasConnector: profile !== null && s.ips.length > 0 && s.ips.every((ip) => connectorForIp(profile, ip) !== null),
+      ipKnown: s.ips.length > 0,
     })),
     rejectedRows: files.map((f) => ({ file: f.path, rejected: f.rejected })),
   });

@@ -261,6 +261,9 @@ describe('assessReadiness', () => {
     ]);
     expect(r.blockers.at(-1)!.text).toContain('no data on 2026-06-03 to 2026-06-04, 2026-06-06 to 2026-06-09');
     expect(r.rejectedRows).toEqual([{ file: 'b.csv', rejected: 2 }]);
+    // Without a known IP there is nothing to approve: only richer data tells.
+    const noIp = assessReadiness({ ...base, sources: [src({ verdict: 'undetermined', ipKnown: false })] });
+    expect(noIp.blockers[0]!.text).not.toContain('sources approve');
   });
 
   it('says when there is no evidence or no profile', () => {

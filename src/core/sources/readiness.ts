@@ -112,6 +112,8 @@ export interface ReadinessSource {
   undetermined: number;
   /** Whether a connector in the profile covers every IP of it. */
   hasConnector: boolean;
+  /** Whether its connecting IP is known (without one it can only be told apart by richer data, not decided). */
+  ipKnown?: boolean;
 }
 
 export interface ReadinessInput {
@@ -183,9 +185,10 @@ function perSource(s: ReadinessSource): ReadinessBlocker | null {
     );
   }
   if (s.verdict === 'undetermined' && s.days >= RECURRING_DAYS) {
+    const decide = s.ipKnown === false ? '' : `, or decide (${approve} | dsguard sources deny ${s.id})`;
     return one(
       'DS902',
-      `${who} is undetermined and recurring (${mail}): ingest EmailEvents or trace detail for it, or decide (${approve} | dsguard sources deny ${s.id})`,
+      `${who} is undetermined and recurring (${mail}): ingest EmailEvents or trace detail for it${decide}`,
     );
   }
   return null;
