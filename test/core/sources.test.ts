@@ -116,8 +116,10 @@ describe('weighSource', () => {
         ['DS502', 5],
       ]).verdict,
     ).toBe('suspicious');
-    // Many senders spoofed from one IP.
-    expect(weighSource(copier({ senderCount: 40 })).verdict).toBe('suspicious');
+    // Many senders spoofed from one IP — unless the domain authorises it (an app sending as each of its users).
+    const noAuth = new Map<string, number>();
+    expect(weighSource(copier({ senderCount: 40, codes: noAuth })).verdict).toBe('suspicious');
+    expect(weighSource(copier({ senderCount: 40, codes: new Map([['DS208', 40]]) })).verdict).toBe('likely-legitimate');
   });
 
   it('weighs a lure word in authenticated mail against, not as a veto; lure attachments and unauthenticated lures veto', () => {

@@ -255,21 +255,25 @@ function vetoSignals(f: SourceFacts, add: AddSignal, whole: RowRef[]): void {
       heloCodes.length > 0 ? undefined : whole,
     );
   }
+  // Authentication passes for the sender's domain on most of its messages, and fails on none.
+  const authPassing =
+    most(f.codes, SIGNAL_CODES.authPass) * 2 > f.messages && most(f.codes, SIGNAL_CODES.authFail) === 0;
+  // Many senders from one source are spoofed in turn, unless the domain authorises the source (an app that sends
+  // as each of its users from an IP in your SPF record).
+  const manySpoofed = f.senderCount >= MANY_SENDERS && !authPassing;
   const lure = fired(f.codes, SIGNAL_CODES.lure);
   if (lure.length > 0) {
     // A lure word alone (DS401: "invoice", "purchase order") in mail that passes authentication for the sender's
     // domain on most of its messages, and fails it on none, is a business subject: weighed against, not a veto.
     // Lure attachments always veto, and so does a lure word in mail that is not authenticated or shows any other
     // intent signal (an SPF pass through an over-broad include does not excuse a self-sent fax lure).
-    const authPassing =
-      most(f.codes, SIGNAL_CODES.authPass) * 2 > f.messages && most(f.codes, SIGNAL_CODES.authFail) === 0;
     const wordOnly = lure.length === 1 && lure[0] === 'DS401';
     const otherIntent =
       script.length > 0 ||
       helo !== null ||
       heloCodes.length > 0 ||
       fired(f.codes, SIGNAL_CODES.selfSent).length > 0 ||
-      f.senderCount >= MANY_SENDERS ||
+      manySpoofed ||
       fired(f.codes, SIGNAL_CODES.campaign).length > 0;
     const soft = wordOnly && authPassing && !otherIntent;
     add(
@@ -286,7 +290,7 @@ function vetoSignals(f: SourceFacts, add: AddSignal, whole: RowRef[]): void {
   if (self.length > 0) {
     add('self-sent', 'veto', 'messages sent to their own sender', most(f.codes, self), self);
   }
-  if (f.senderCount >= MANY_SENDERS) {
+  if (manySpoofed) {
     add(
       'many-senders',
       'veto',
