@@ -10,6 +10,7 @@ import { parseProfile } from '../../src/config/profile-file.js';
 import type { TenantProfile } from '../../src/core/profile.js';
 import { ingest } from '../../src/ingest/ingest.js';
 import { buildTenantReport, type TenantReport } from '../../src/report/tenant-report.js';
+import { renderTenantHtml } from '../../src/report/tenant-report-html.js';
 import { renderTenantMarkdown, renderTenantText } from '../../src/report/tenant-report-text.js';
 import { runCli } from '../helpers/cli.js';
 import { openStore, tempDir } from '../ingest/helpers.js';
@@ -210,6 +211,10 @@ describe('inferred Direct Send and rejected rows', () => {
     const readiness = text.slice(text.indexOf('Readiness:'), text.indexOf('Messages '));
     expect(readiness).toContain(`${trace}: 1 row(s) rejected by the reader (not counted in any source or total)`);
     expect(renderTenantMarkdown(r, { limit: 50 })).toContain('1 row(s) rejected by the reader');
+    const html = renderTenantHtml(r, { limit: 50 });
+    expect(html).toContain('<h2>Readiness</h2>\n<p><b class="malicious">NOT READY: ');
+    expect(html).toContain('1 row(s) rejected by the reader');
+    expect(html).toContain('<h3>Why each verdict</h3>');
   });
 
   it('never cuts a blocker in text or Markdown, however long the names in it', () => {
