@@ -10,7 +10,7 @@ import type { Command } from 'commander';
 import { recordSourceDecision } from '../config/profile-edit.js';
 import { looksLikeIp, normalizeIp } from '../core/net-address.js';
 import { type SourceEntry, tenantReportFromFile } from '../report/tenant-report.js';
-import { type CliIo, EXIT, RuntimeFailure, UsageError, write } from './io.js';
+import { type CliIo, EXIT, fail, orFail, UsageError, write } from './io.js';
 import { profileOption } from './options.js';
 
 interface DecisionFlags {
@@ -82,8 +82,7 @@ export async function runDecision(
   }
   let entry: SourceEntry | null = null;
   if (existsSync(flags.db)) {
-    const r = tenantReportFromFile(flags.db, { profile });
-    if (r.status === 'error') throw new RuntimeFailure(r.error);
+    const r = orFail(tenantReportFromFile(flags.db, { profile }));
     entry =
       r.report.sources.find((s) =>
         ipGiven !== null
@@ -103,25 +102,24 @@ export async function runDecision(
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    throw new RuntimeFailure(`${file}: cannot read profile: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    fail('io', `${file}: cannot read profile: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
   }
-  const r = recordSourceDecision(text, file, {
-    kind,
-    name,
-    owner: flags.owner?.trim() ?? null,
-    ips,
-    note: entry ? noteOf(entry, kind) : null,
-  });
-  if (r.status === 'error') throw new UsageError(r.error);
+  const r = orFail(
+    recordSourceDecision(text, file, {
+      kind,
+      name,
+      owner: flags.owner?.trim() ?? null,
+      ips,
+      note: entry ? noteOf(entry, kind) : null,
+    }),
+  );
   if (r.action !== 'unchanged') {
     const tmp = `${file}.dsguard-tmp`;
     try {
       await writeFile(tmp, r.text, 'utf8');
       await rename(tmp, file);
     } catch (error) {
-      throw new RuntimeFailure(
-        `${file}: cannot write profile: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
-      );
+      fail('io', `${file}: cannot write profile: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
     }
   }
   const what = entry ? `${entry.id} (${ips.join(', ')})` : ips.join(', ');

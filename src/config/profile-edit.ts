@@ -8,6 +8,7 @@
  */
 import { type Document, isMap, isScalar, isSeq, parseDocument, stringify, type YAMLMap, type YAMLSeq } from 'yaml';
 import { ipInAny, parseCidr } from '../core/net-address.js';
+import { failure, ok, type Result } from '../core/result.js';
 import { parseProfile } from './profile-file.js';
 
 export interface SourceDecision {
@@ -21,9 +22,8 @@ export interface SourceDecision {
   note: string | null;
 }
 
-export type ProfileEditResult =
-  | { status: 'ok'; text: string; action: 'added' | 'updated' | 'unchanged'; list: string }
-  | { status: 'error'; error: string };
+/** The edited text, or why the decision cannot be recorded (`usage`: it is about the profile or the request). */
+export type ProfileEditResult = Result<{ text: string; action: 'added' | 'updated' | 'unchanged'; list: string }>;
 
 const LISTS = { approve: 'directSendSources', deny: 'deniedSources' } as const;
 
@@ -147,9 +147,9 @@ function viaDocument(doc: Document, edit: () => void): string {
 export function recordSourceDecision(text: string, file: string, d: SourceDecision): ProfileEditResult {
   const before = parseProfile(text, file);
   if (before.status === 'error') return before;
-  if (d.ips.length === 0) return { status: 'error', error: 'the source has no known IP: nothing to record' };
+  if (d.ips.length === 0) return failure('usage', 'the source has no known IP: nothing to record');
   const doc = parseDocument(text);
-  if (!isMap(doc.contents)) return { status: 'error', error: `${file}: the profile is not a mapping` };
+  if (!isMap(doc.contents)) return failure('usage', `${file}: the profile is not a mapping`);
   const key = LISTS[d.kind];
   const other = LISTS[d.kind === 'approve' ? 'deny' : 'approve'];
   // A decision the other way stays the admin's to undo: dsguard never drops an entry written there.
@@ -158,15 +158,15 @@ export function recordSourceDecision(text: string, file: string, d: SourceDecisi
     for (const [i, entry] of otherSeq.items.entries()) {
       if (overlaps(ipsOf(entry), d.ips)) {
         const name = isMap(entry) ? String(entry.get('name') ?? '') : '';
-        return {
-          status: 'error',
-          error: `${file}: ${other}[${i}] ("${name}") already covers ${d.ips.join(', ')}: remove or edit that entry first`,
-        };
+        return failure(
+          'usage',
+          `${file}: ${other}[${i}] ("${name}") already covers ${d.ips.join(', ')}: remove or edit that entry first`,
+        );
       }
     }
   }
   const seq = doc.get(key, true);
-  if (seq !== undefined && !isSeq(seq)) return { status: 'error', error: `${file}: ${key} is not a list` };
+  if (seq !== undefined && !isSeq(seq)) return failure('usage', `${file}: ${key} is not a list`);
   const same = seq?.items.find((e) => {
     const have = ipsOf(e);
     return have.length === d.ips.length && d.ips.every((ip) => have.includes(ip));
@@ -174,8 +174,7 @@ export function recordSourceDecision(text: string, file: string, d: SourceDecisi
   let out: string;
   let action: 'added' | 'updated' | 'unchanged';
   if (same && isMap(same)) {
-    if (d.owner === null || same.get('owner') === d.owner)
-      return { status: 'ok', text, action: 'unchanged', list: key };
+    if (d.owner === null || same.get('owner') === d.owner) return ok({ text, action: 'unchanged', list: key });
     action = 'updated';
     out = setOwner(text, same as YAMLMap, d.owner) ?? viaDocument(doc, () => (same as YAMLMap).set('owner', d.owner));
   } else {
@@ -191,6 +190,6 @@ export function recordSourceDecision(text: string, file: string, d: SourceDecisi
       });
   }
   const after = parseProfile(out, file);
-  if (after.status === 'error') return { status: 'error', error: `the edit would not load: ${after.error}` };
-  return { status: 'ok', text: out, action, list: key };
+  if (after.status === 'error') return failure('usage', `the edit would not load: ${after.error}`);
+  return ok({ text: out, action, list: key });
 }

@@ -4,6 +4,7 @@
  * Every step here reads the report's queries and hands plain data to the pure core.
  * @module
  */
+import { bySeverityDescending } from '../core/finding.js';
 import { ipInAny } from '../core/net-address.js';
 import { connectorForIp, isAcceptedDomain, matchKnownSource, type TenantProfile } from '../core/profile.js';
 import { RULES } from '../core/rules/catalog.js';
@@ -85,7 +86,6 @@ export interface InferredGroup {
   from: InferredFrom[];
 }
 
-const SEVERITY_RANK = { high: 0, medium: 1, low: 2, info: 3 } as const;
 const VERDICT_RANK: Record<SourceVerdict, number> = {
   malicious: 0,
   suspicious: 1,
@@ -368,7 +368,7 @@ function whyOf(codes: readonly { code: string; messages: number }[]): SourceEntr
     .filter((c) => !QUIET.has(c.code) && RULES.has(c.code))
     .sort(
       (a, b) =>
-        SEVERITY_RANK[RULES.get(a.code)!.severity] - SEVERITY_RANK[RULES.get(b.code)!.severity] ||
+        bySeverityDescending(RULES.get(a.code)!.severity, RULES.get(b.code)!.severity) ||
         b.messages - a.messages ||
         a.code.localeCompare(b.code),
     )

@@ -9,6 +9,7 @@
 
 import { parseIp } from '../core/net-address.js';
 import { connectorForIp, type TenantProfile } from '../core/profile.js';
+import { ok, type Result } from '../core/result.js';
 import { assessReadiness, type Readiness } from '../core/sources/readiness.js';
 import { DsguardStore } from '../store/dsguard-store.js';
 import { dayOf, dayText } from '../store/keys.js';
@@ -461,10 +462,7 @@ function planConnectors(
  * Open a store and build its report. Read-only, unless an interrupted ingest left the source aggregates stale:
  * then they are rebuilt first.
  */
-export function tenantReportFromFile(
-  path: string,
-  opts: TenantReportOptions,
-): { status: 'ok'; report: TenantReport } | { status: 'error'; error: string } {
+export function tenantReportFromFile(path: string, opts: TenantReportOptions): Result<{ report: TenantReport }> {
   let r = DsguardStore.open(path, { readonly: true });
   if (r.status === 'error') return r;
   if (sourceStatsStale(r.store.db)) {
@@ -475,7 +473,7 @@ export function tenantReportFromFile(
     store.transaction(() => rebuildSourceStats(store.db));
   }
   try {
-    return { status: 'ok', report: buildTenantReport(r.store, opts) };
+    return ok({ report: buildTenantReport(r.store, opts) });
   } finally {
     r.store.close();
   }

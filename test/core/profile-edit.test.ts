@@ -68,6 +68,7 @@ describe('recordSourceDecision', () => {
     });
     expect(contradict).toEqual({
       status: 'error',
+      kind: 'usage',
       error:
         'dsguard.yml: directSendSources[0] ("MFP 2nd floor") already covers 198.51.100.20: remove or edit that entry first',
     });
