@@ -72,6 +72,14 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     examples: ['dsguard powershell --profile dsguard.yml -o collect.ps1'],
     load: async () => (await import('./powershell-command.js')).registerPowershell,
   },
+  sources: {
+    summary: 'record your decision on a Direct Send source in the profile; the next report re-assesses it',
+    examples: [
+      'dsguard sources approve S3 --profile dsguard.yml',
+      'dsguard sources deny 203.0.113.7 --profile dsguard.yml --db dsguard.db',
+    ],
+    load: async () => (await import('./sources-command.js')).registerSources,
+  },
   profile: {
     summary: 'Build the tenant profile from the tenant configuration, or check it for drift',
     examples: [

@@ -229,7 +229,7 @@ describe('shell completion', () => {
     };
     expect(complete('dsguard an')).toEqual(['analyze']);
     expect(complete('dsguard analyze --head')).toEqual(['--headers-only']);
-    expect(complete('dsguard report --f')).toEqual(['--format']);
+    expect(complete('dsguard report --f').sort()).toEqual(['--fail-on', '--format']);
   });
 
   it('rejects an unknown shell (exit 2)', () => {
