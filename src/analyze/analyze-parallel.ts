@@ -3,6 +3,10 @@
  * folders, mbox messages) in order and hands each message's bytes to a pool of workers; results come back
  * in any order and are yielded in input order. In-flight messages are bounded (memory stays flat on any
  * export size). The same readers, rules and results as the sequential path: only the scheduling differs.
+ *
+ * One message per worker at a time, so that a worker that dies (out of heap, a fatal error) takes exactly one
+ * input with it: that input gets an error record, the worker is replaced, and every other input still gets its
+ * result, in order. (Decoding of attachments runs one level further down, in each worker's content sandbox.)
  * @module
  */
 import { existsSync, statSync } from 'node:fs';
@@ -30,7 +34,11 @@ export interface AnalyzeJob {
   bytes: ArrayBuffer;
 }
 
+/** `fatal`: the worker could not set itself up (a bad setting, not a bad input): the run stops. */
 export type AnalyzeWorkerReply = { seq: number; result: AnalyzeResult } | { seq: number; fatal: string };
+
+/** V8 heap of one analysis worker (MiB): a message is at most 64 MiB; attachments decode in the sandbox. */
+const WORKER_HEAP_MB = 1024;
 
 const WORKER_URL = new URL('./analyze-worker.js', import.meta.url);
 
@@ -75,35 +83,85 @@ export async function* analyzeInputsParallel(
   onSkip?: (input: string, reason: string) => void,
 ): AsyncGenerator<AnalyzeResult> {
   if (!Number.isSafeInteger(jobs) || jobs < 1) throw new TypeError(`jobs must be a positive integer, got ${jobs}`);
-  const workers = Array.from({ length: jobs }, () => new Worker(WORKER_URL, { workerData: config }));
-  const busy = new Array<number>(jobs).fill(0);
   const done = new Map<number, AnalyzeResult>();
+  /** Jobs read but not yet given to a worker, in input order. */
+  const queue: AnalyzeJob[] = [];
   const maxInFlight = jobs * 4;
   let inFlight = 0;
   let failure: Error | null = null;
   let wake: (() => void) | null = null;
+  let deaths = 0;
+  let replies = 0;
   const notify = () => {
     const w = wake;
     wake = null;
     w?.();
   };
-  workers.forEach((w, i) => {
+
+  interface Slot {
+    worker: Worker;
+    job: AnalyzeJob | null;
+  }
+  const slots: Slot[] = [];
+  const finish = (slot: Slot, result: AnalyzeResult) => {
+    const job = slot.job;
+    if (!job) return;
+    slot.job = null;
+    inFlight--;
+    done.set(job.seq, result);
+    dispatch();
+    notify();
+  };
+  const start = (slot: Slot) => {
+    const w = new Worker(WORKER_URL, {
+      workerData: config,
+      resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB },
+    });
+    slot.worker = w;
+    let gone = false;
+    const died = (why: string) => {
+      if (gone) return;
+      gone = true;
+      const job = slot.job;
+      if (!job) return;
+      // The worker took this input down with it: its error record, a fresh worker, and on with the rest.
+      deaths++;
+      if (deaths > jobs * 2 && replies === 0) failure ??= new Error(`analysis workers keep stopping: ${why}`);
+      start(slot);
+      finish(slot, { input: job.input, error: `analysis stopped on this input: ${why}` });
+    };
     w.on('message', (reply: AnalyzeWorkerReply) => {
-      busy[i]!--;
-      inFlight--;
-      if ('fatal' in reply) failure ??= new Error(reply.fatal);
-      else done.set(reply.seq, reply.result);
-      notify();
+      if (slot.worker !== w) return;
+      replies++;
+      if ('fatal' in reply) {
+        failure ??= new Error(reply.fatal);
+        notify();
+        return;
+      }
+      finish(slot, reply.result);
     });
-    w.on('error', (error) => {
-      failure ??= error;
-      notify();
-    });
-    w.on('exit', (code) => {
-      if (code !== 0) failure ??= new Error(`analysis worker exited with code ${code}`);
-      notify();
-    });
-  });
+    w.on('error', (error: Error & { code?: string }) =>
+      died(
+        error.code === 'ERR_WORKER_OUT_OF_MEMORY'
+          ? `the worker ran out of its ${WORKER_HEAP_MB} MiB heap`
+          : error.message,
+      ),
+    );
+    w.on('exit', (code) => died(`the worker exited with code ${code}`));
+  };
+  const dispatch = () => {
+    for (const slot of slots) {
+      if (slot.job || queue.length === 0) continue;
+      const job = queue.shift()!;
+      slot.job = job;
+      slot.worker.postMessage(job, [job.bytes]);
+    }
+  };
+  for (let i = 0; i < jobs; i++) {
+    const slot = { job: null } as unknown as Slot;
+    slots.push(slot);
+    start(slot);
+  }
   const waitForProgress = () =>
     new Promise<void>((resolve) => {
       wake = resolve;
@@ -135,13 +193,9 @@ export async function* analyzeInputsParallel(
           if (inFlight >= maxInFlight) await waitForProgress();
         }
         if (failure) throw failure;
-        let target = 0;
-        for (let i = 1; i < jobs; i++) if (busy[i]! < busy[target]!) target = i;
-        busy[target]!++;
         inFlight++;
-        const bytes = ownBuffer(raw.bytes);
-        const job: AnalyzeJob = { seq, input: raw.input, bytes };
-        workers[target]!.postMessage(job, [bytes]);
+        queue.push({ seq, input: raw.input, bytes: ownBuffer(raw.bytes) });
+        dispatch();
       }
       yield* drainReady();
     }
@@ -152,6 +206,7 @@ export async function* analyzeInputsParallel(
     }
     if (failure) throw failure;
   } finally {
-    await Promise.all(workers.map((w) => w.terminate()));
+    for (const slot of slots) slot.job = null;
+    await Promise.all(slots.map((s) => s.worker.terminate()));
   }
 }

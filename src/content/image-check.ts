@@ -1,0 +1,80 @@
+/**
+ * Image data checked against the image's own header before a decoder sees it. The pixel limit reads only the
+ * declared size; a PNG whose IHDR says 100x100 but whose IDAT inflates to 900 MB passes it, and the decoder
+ * (stb_image inside zxing-wasm) grows its buffer until the data ends. Here the IDAT stream is inflated with a
+ * cap of exactly what the header allows (rows of width x channels x depth, plus one filter byte a row, over the
+ * seven passes when interlaced): one byte more and the image is not decoded. Counted in bytes, never in time.
+ * @module
+ */
+import { constants, inflateSync } from 'node:zlib';
+import type { ImageHeader } from './image-header.js';
+
+export interface ImageProblem {
+  kind: 'bomb' | 'budget';
+  what: string;
+}
+
+/** Most PNG chunks walked (a real image has a handful; IDAT split in 8 KiB pieces gives a few thousand). */
+const MAX_PNG_CHUNKS = 100_000;
+
+const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
+
+/** Bytes of filtered scanlines a PNG of this size must inflate to. */
+export function pngRawBytes(width: number, height: number, bitsPerPixel: number, interlaced: boolean): number {
+  const rows = (w: number, h: number) => (w === 0 || h === 0 ? 0 : h * (1 + Math.ceil((w * bitsPerPixel) / 8)));
+  if (!interlaced) return rows(width, height);
+  // Adam7: [x start, y start, x step, y step] per pass.
+  const passes = [
+    [0, 0, 8, 8],
+    [4, 0, 8, 8],
+    [0, 4, 4, 8],
+    [2, 0, 4, 4],
+    [0, 2, 2, 4],
+    [1, 0, 2, 2],
+    [0, 1, 1, 2],
+  ] as const;
+  let total = 0;
+  for (const [x0, y0, dx, dy] of passes) {
+    total += rows(Math.ceil(Math.max(0, width - x0) / dx), Math.ceil(Math.max(0, height - y0) / dy));
+  }
+  return total;
+}
+
+/** A reason not to decode the image, or null. Linear in the file; never throws. */
+export function checkImageData(bytes: Uint8Array, header: ImageHeader): ImageProblem | null {
+  if (header.format !== 'png') return null;
+  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (b.length < 33) return null;
+  const depth = b[24]!;
+  const colour = b[25]!;
+  const interlaced = b[28] === 1;
+  const channels = CHANNELS[colour];
+  if (!channels || ![1, 2, 4, 8, 16].includes(depth)) {
+    return { kind: 'budget', what: `PNG header has colour type ${colour} / bit depth ${depth}: not decoded` };
+  }
+  const expected = pngRawBytes(header.width, header.height, channels * depth, interlaced);
+  const idat: Buffer[] = [];
+  let o = 8;
+  for (let n = 0; n < MAX_PNG_CHUNKS && o + 8 <= b.length; n++) {
+    const len = b.readUInt32BE(o);
+    const type = b.toString('latin1', o + 4, o + 8);
+    const start = o + 8;
+    const end = Math.min(b.length, start + len);
+    if (type === 'IDAT') idat.push(b.subarray(start, end));
+    if (type === 'IEND') break;
+    o = end + 4;
+  }
+  if (idat.length === 0) return null;
+  try {
+    inflateSync(Buffer.concat(idat), { maxOutputLength: expected + 1, finishFlush: constants.Z_SYNC_FLUSH });
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
+      return {
+        kind: 'bomb',
+        what: `PNG data inflates past the ${expected} bytes its ${header.width}x${header.height} header allows: not decoded`,
+      };
+    }
+    // Corrupt data: the decoder reports it (and cannot inflate past the error either).
+  }
+  return null;
+}
