@@ -179,7 +179,9 @@ function check(b: Uint8Array, limits: CfbLimits): CfbStats {
       streams++;
       const size = u32(o + 120);
       // msgreader reads the size as a signed 32-bit number.
-      if (size > 0x7fffffff) fail(`stream entry ${entry} declares ${size} bytes`);
+      if (size > 0x7fffffff || size > b.length) {
+        fail(`stream entry ${entry} declares ${size} bytes, more than the whole ${b.length}-byte file`);
+      }
       if (size === 0) continue;
       if (size < MINI_CUTOFF) {
         const need = Math.ceil(size / MINI_SECTOR);
