@@ -81,6 +81,8 @@ export async function* analyzeInputsParallel(
   jobs: number,
   stdin?: NodeJS.ReadableStream,
   onSkip?: (input: string, reason: string) => void,
+  /** The worker script (tests substitute one that crashes on purpose). */
+  workerUrl: URL = WORKER_URL,
 ): AsyncGenerator<AnalyzeResult> {
   if (!Number.isSafeInteger(jobs) || jobs < 1) throw new TypeError(`jobs must be a positive integer, got ${jobs}`);
   const done = new Map<number, AnalyzeResult>();
@@ -113,7 +115,7 @@ export async function* analyzeInputsParallel(
     notify();
   };
   const start = (slot: Slot) => {
-    const w = new Worker(WORKER_URL, {
+    const w = new Worker(workerUrl, {
       workerData: config,
       resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB },
     });

@@ -1,18 +1,19 @@
 /**
- * Worker thread of the content sandbox: runs one decoding request at a time and posts the result. It is
- * started with V8 heap limits and terminated (never awaited) by its owner when a request passes the deadline.
+ * Entry of the content sandbox's child process: runs one decoding request at a time and sends the result back
+ * over IPC (advanced serialization: typed arrays cross as they are). Started with a V8 heap limit and killed
+ * (never awaited) by its owner when a request passes the deadline; it exits when its owner goes away.
  * @module
  */
-import { parentPort } from 'node:worker_threads';
 import { runSandboxOp, type SandboxRequest } from './sandbox-ops.js';
 
-const port = parentPort;
-if (!port) throw new Error('sandbox-worker must run in a worker thread');
+if (!process.send) throw new Error('sandbox-worker must run as a child process with an IPC channel');
+const send = process.send.bind(process);
 
-port.on('message', async (req: SandboxRequest) => {
+process.on('message', async (req: SandboxRequest) => {
   try {
-    port.postMessage({ value: await runSandboxOp(req) });
+    send({ value: await runSandboxOp(req) });
   } catch (error) {
-    port.postMessage({ error: error instanceof Error ? error.message : String(error) });
+    send({ error: error instanceof Error ? error.message : String(error) });
   }
 });
+process.on('disconnect', () => process.exit(0));

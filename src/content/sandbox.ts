@@ -1,27 +1,31 @@
 /**
- * The content sandbox: PDFs, image files and Outlook .msg containers are decoded in a worker thread started
- * with V8 heap limits (`resourceLimits`). One request runs at a time. A request that passes the deadline has
- * its worker terminated — never awaited — and the next request gets a fresh worker; a worker that runs out of
- * heap or dies takes only its request with it. The deadline is the last line of defence: the budgets that
- * decide results count work (bytes, pages, operators, pixels, sectors) and fire long before it on any hostile
- * file we know of; when it does fire, the caller records that the result is partial and why.
+ * The content sandbox: PDFs, image files and Outlook .msg containers are decoded in a child process started
+ * with a V8 heap limit (`--max-old-space-size`). One request runs at a time. A request that passes the deadline
+ * has its process killed (SIGKILL, never awaited) and the next request gets a fresh one; a process that runs
+ * out of heap or dies takes only its request with it. A process, not a worker thread: V8 aborts the whole
+ * process when a large allocation fails in a worker thread, whatever its `resourceLimits` (tested), so only a
+ * separate process contains an out-of-memory decoder.
  *
- * Without the compiled worker (the library run from its TypeScript sources, as the unit tests do) requests run
+ * The deadline is the last line of defence: the budgets that decide results count work (bytes, pages,
+ * operators, pixels, sectors) and fire long before it on every hostile file we know of; when it does fire, the
+ * caller records that the result is partial and why.
+ *
+ * Without the compiled entry (the library run from its TypeScript sources, as the unit tests do) requests run
  * in-process: the same work budgets, no deadline and no heap limit.
  * @module
  */
+import { type ChildProcess, fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import type { DecoderStop } from './code-decoder.js';
 import { runSandboxOp, type SandboxReplies, type SandboxRequest } from './sandbox-ops.js';
 
 export interface SandboxOptions {
   /** Wall-clock deadline of one request (ms). */
   deadlineMs: number;
-  /** V8 old-generation heap of the worker (MiB). */
+  /** V8 old-generation heap of the decoding process (MiB). */
   heapMb: number;
-  /** The compiled worker script; `null` to run in-process. Defaults to `sandbox-worker.js` beside this module. */
+  /** The compiled entry script; `null` to run in-process. Defaults to `sandbox-worker.js` beside this module. */
   workerUrl?: URL | null;
 }
 
@@ -42,17 +46,17 @@ function compiledWorker(): URL | null {
 }
 
 export class ContentSandbox {
-  private worker: Worker | null = null;
+  private child: ChildProcess | null = null;
   private tail: Promise<unknown> = Promise.resolve();
   private readonly workerUrl: URL | null;
-  /** Workers started so far (a replaced worker counts again); for tests and diagnostics. */
+  /** Processes started so far (a replaced one counts again); for tests and diagnostics. */
   started = 0;
 
   constructor(readonly options: SandboxOptions = DEFAULT_SANDBOX_OPTIONS) {
     this.workerUrl = options.workerUrl === undefined ? compiledWorker() : options.workerUrl;
   }
 
-  /** Whether requests run in a killable worker (false: in-process). */
+  /** Whether requests run in a killable process (false: in-process). */
   get isolated(): boolean {
     return this.workerUrl !== null;
   }
@@ -65,29 +69,30 @@ export class ContentSandbox {
     return next as Promise<SandboxOutcome<SandboxReplies[K]>>;
   }
 
-  /** Stop the worker (if any). Requests after this start a new one. */
+  /** Stop the decoding process (if any). Requests after this start a new one. */
   close(): void {
-    const w = this.worker;
-    this.worker = null;
-    if (w) void w.terminate().catch(() => undefined);
+    const c = this.child;
+    this.child = null;
+    if (c && c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   }
 
-  private spawn(url: URL): Worker {
-    const w = new Worker(url, {
-      resourceLimits: { maxOldGenerationSizeMb: this.options.heapMb, maxYoungGenerationSizeMb: 32 },
-      stdout: false,
-      stderr: false,
+  private spawn(url: URL): ChildProcess {
+    const c = fork(fileURLToPath(url), [], {
+      execArgv: [`--max-old-space-size=${this.options.heapMb}`, '--max-semi-space-size=16'],
+      serialization: 'advanced',
+      // pdfjs and zxing may print warnings: never onto dsguard's stdout.
+      stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
     });
     this.started++;
-    w.unref();
-    // A worker that dies between requests is simply forgotten; the next request starts another.
-    w.on('error', () => this.forget(w));
-    w.on('exit', () => this.forget(w));
-    return w;
+    // A process that dies between requests is simply forgotten; the next request starts another.
+    c.on('exit', () => this.forget(c));
+    c.on('error', () => this.forget(c));
+    idle(c);
+    return c;
   }
 
-  private forget(w: Worker): void {
-    if (this.worker === w) this.worker = null;
+  private forget(c: ChildProcess): void {
+    if (this.child === c) this.child = null;
   }
 
   private async once(req: SandboxRequest): Promise<SandboxOutcome<unknown>> {
@@ -98,22 +103,22 @@ export class ContentSandbox {
         return { status: 'stopped', cause: 'crash', detail: error instanceof Error ? error.message : String(error) };
       }
     }
-    this.worker ??= this.spawn(this.workerUrl);
-    const w = this.worker;
-    w.ref();
+    this.child ??= this.spawn(this.workerUrl);
+    const c = this.child;
+    busy(c);
     return new Promise((resolve) => {
       const settle = (outcome: SandboxOutcome<unknown>) => {
         clearTimeout(timer);
-        w.off('message', onMessage);
-        w.off('error', onError);
-        w.off('exit', onExit);
-        w.unref();
+        c.off('message', onMessage);
+        c.off('exit', onExit);
+        c.off('error', onError);
+        idle(c);
         resolve(outcome);
       };
       const timer = setTimeout(() => {
-        // Terminated, never awaited: a synchronous loop inside pdfjs or the .msg reader cannot delay us.
-        this.forget(w);
-        void w.terminate().catch(() => undefined);
+        // Killed, never awaited: a synchronous loop inside pdfjs or the .msg reader cannot delay us.
+        this.forget(c);
+        c.kill('SIGKILL');
         settle({
           status: 'stopped',
           cause: 'deadline',
@@ -124,29 +129,44 @@ export class ContentSandbox {
         if (m.error !== undefined) settle({ status: 'stopped', cause: 'crash', detail: m.error });
         else settle({ status: 'done', value: m.value });
       };
-      const onError = (error: Error & { code?: string }) => {
-        this.forget(w);
+      const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
+        this.forget(c);
+        // V8 aborts (SIGABRT, or exit 133/134 where the signal is turned into a code) when the heap is exhausted.
+        const oom = signal === 'SIGABRT' || signal === 'SIGTRAP' || code === 133 || code === 134;
         settle(
-          error.code === 'ERR_WORKER_OUT_OF_MEMORY'
+          oom
             ? { status: 'stopped', cause: 'memory', detail: `ran out of its ${this.options.heapMb} MiB heap` }
-            : { status: 'stopped', cause: 'crash', detail: error.message },
+            : { status: 'stopped', cause: 'crash', detail: `decoder exited (${signal ?? `code ${code}`})` },
         );
       };
-      const onExit = (code: number) => {
-        this.forget(w);
-        settle({ status: 'stopped', cause: 'crash', detail: `decoder worker exited with code ${code}` });
+      const onError = (error: Error) => {
+        this.forget(c);
+        c.kill('SIGKILL');
+        settle({ status: 'stopped', cause: 'crash', detail: error.message });
       };
-      w.on('message', onMessage);
-      w.on('error', onError);
-      w.on('exit', onExit);
-      w.postMessage(req);
+      c.on('message', onMessage);
+      c.on('exit', onExit);
+      c.on('error', onError);
+      c.send(req, (error) => {
+        if (error) onError(error);
+      });
     });
   }
 }
 
+/** An idle process must not keep dsguard alive; a busy one must. */
+function idle(c: ChildProcess): void {
+  c.unref();
+  (c.channel as { unref?: () => void } | undefined)?.unref?.();
+}
+function busy(c: ChildProcess): void {
+  c.ref();
+  (c.channel as { ref?: () => void } | undefined)?.ref?.();
+}
+
 let shared: ContentSandbox | null = null;
 
-/** The sandbox of this thread (one per thread: the main thread, or each analysis worker). */
+/** The sandbox of this thread (one per thread: the main thread, or each analysis worker), each with its process. */
 export function sharedSandbox(): ContentSandbox {
   shared ??= new ContentSandbox();
   return shared;
