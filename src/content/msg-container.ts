@@ -67,34 +67,37 @@ export function readMsgContainer(bytes: Uint8Array, opts: { maxParts: number; he
       error: `not a readable Outlook .msg: ${error instanceof Error ? error.message : String(error)}`,
     };
   }
-  if (data.error) return { status: 'error', error: `not a readable Outlook .msg: ${data.error}` };
-  const list = data.attachments ?? [];
+  if (data.error) return { status: 'error', error: `not a readable Outlook .msg: ${String(data.error)}` };
+  // Property values come as the file says, not as the library's types promise: a string may be a number.
+  const text = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+  const list = Array.isArray(data.attachments) ? data.attachments : [];
   const attachments: MsgAttachmentContent[] = [];
   for (let i = 0; i < Math.min(list.length, opts.maxParts); i++) {
     const att = list[i]!;
     let content: Uint8Array | null = null;
     if (!opts.headersOnly) {
       try {
-        content = reader.getAttachment(att).content;
+        const c = reader.getAttachment(att).content;
+        content = c instanceof Uint8Array ? c : null;
       } catch {
         content = null;
       }
     }
+    const mime =
+      text(att.attachMimeTag) ?? (att.innerMsgContent === true ? 'message/rfc822' : 'application/octet-stream');
     attachments.push({
-      name: att.fileName ?? att.fileNameShort ?? null,
-      contentType: (
-        att.attachMimeTag ?? (att.innerMsgContent ? 'message/rfc822' : 'application/octet-stream')
-      ).toLowerCase(),
+      name: text(att.fileName) ?? text(att.fileNameShort),
+      contentType: mime.toLowerCase(),
       bytes: content,
-      declaredSize: att.contentLength ?? 0,
+      declaredSize: typeof att.contentLength === 'number' ? att.contentLength : 0,
     });
   }
   return {
     status: 'ok',
     msg: {
-      headers: data.headers ?? null,
-      body: data.body ?? null,
-      bodyHtml: data.bodyHtml ?? null,
+      headers: text(data.headers),
+      body: text(data.body),
+      bodyHtml: text(data.bodyHtml),
       attachments,
       attachmentCount: list.length,
     },
