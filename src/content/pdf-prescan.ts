@@ -107,12 +107,21 @@ class Lexer {
 
   /** Next token: a number, `/name`, `(` string placeholder, `<<`, `>>`, `[`, `]`, a keyword, or null at the end. */
   next(): string | number | null {
+    const before = this.pos;
+    const t = this.token();
+    // Work is every byte scanned plus one a token: an unclosed string read again from many object headers
+    // costs its length each time, and is counted so.
+    this.work.tokens += 1 + (this.pos - before);
+    if (this.work.tokens > this.work.max) {
+      throw new Stop({ kind: 'budget', what: `structure needs more than ${this.work.max} steps to read` });
+    }
+    return t;
+  }
+
+  private token(): string | number | null {
     this.skipSpace();
     const { b, end } = this;
     if (this.pos >= end) return null;
-    if (++this.work.tokens > this.work.max) {
-      throw new Stop({ kind: 'budget', what: `structure needs more than ${this.work.max} tokens to read` });
-    }
     const c = b[this.pos]!;
     if (c === 0x28) {
       // Literal string with nesting and escapes.
@@ -147,7 +156,7 @@ class Lexer {
     while (this.pos < end && !WS[b[this.pos]!] && !DELIM[b[this.pos]!]) this.pos++;
     if (this.pos === start) {
       this.pos++;
-      return this.next();
+      return this.token();
     }
     let s = '';
     for (let i = start; i < this.pos && i - start < 128; i++) s += String.fromCharCode(b[i]!);
@@ -253,6 +262,7 @@ export function prescanPdf(bytes: Uint8Array, budget: PdfBudget = DEFAULT_PDF_BU
     }
     const defs = findObjects(bytes, work, out);
     const decoder = new StreamDecoder(bytes, budget, out);
+    decodeOrphanStreams(bytes, defs, decoder, work);
     // Object streams first: their members join the table.
     for (const [num, list] of [...defs]) {
       for (const d of list) {
@@ -346,6 +356,45 @@ function findObjects(b: Uint8Array, work: { tokens: number; max: number }, out: 
   return defs;
 }
 
+const STREAM = ascii('stream');
+
+/**
+ * Every `stream` keyword that no object header found here still leads to data pdfjs may decode (an xref can
+ * point at an object whose header this scan did not recognise). Its filters are unknown, so it is measured as
+ * the worst of them: inflated as Flate and decoded as LZW, under the same caps.
+ */
+function decodeOrphanStreams(
+  b: Uint8Array,
+  defs: Map<number, ObjDef[]>,
+  decoder: StreamDecoder,
+  work: { tokens: number; max: number },
+): void {
+  const known = new Set<number>();
+  for (const list of defs.values()) for (const d of list) if (d.stream) known.add(d.stream.start);
+  let at = indexOf(b, STREAM, 0);
+  while (at >= 0) {
+    const before = at > 0 ? b[at - 1]! : 0x20;
+    let start = at + 6;
+    const eol = b[start];
+    if ((WS[before] || DELIM[before]) && (eol === 13 || eol === 10)) {
+      if (b[start] === 13) start++;
+      if (b[start] === 10) start++;
+      if (!known.has(start)) {
+        const e = indexOf(b, ENDSTREAM, start);
+        const end = e < 0 ? b.length : e;
+        work.tokens += end - start;
+        if (work.tokens > work.max) {
+          throw new Stop({ kind: 'budget', what: `structure needs more than ${work.max} steps to read` });
+        }
+        const stream = { start, end };
+        decoder.decode(-1, { value: new Map([['/Filter', '/FlateDecode']]), stream, inObjStm: false });
+        decoder.decode(-1, { value: new Map([['/Filter', '/LZWDecode']]), stream, inObjStm: false });
+      }
+    }
+    at = indexOf(b, STREAM, at + 6);
+  }
+}
+
 function readObjStm(data: Uint8Array, dict: Dict, defs: Map<number, ObjDef[]>, work: { tokens: number; max: number }) {
   const n = dict.get('/N');
   const first = dict.get('/First');
@@ -367,6 +416,10 @@ function readObjStm(data: Uint8Array, dict: Dict, defs: Map<number, ObjDef[]>, w
   }
 }
 
+function label(num: number): string {
+  return num < 0 ? 'a stream outside any object header' : `stream ${num}`;
+}
+
 /** Worst-case output of a Flate stream that fails part way (deflate expands at most 1032×). */
 const DEFLATE_MAX_RATIO = 1032;
 
@@ -382,7 +435,7 @@ class StreamDecoder {
       const bomb = expandsLikeABomb(raw);
       throw new Stop({
         kind: bomb ? 'bomb' : 'budget',
-        what: `stream ${num} decodes to more than ${this.budget.maxStreamBytes} bytes (from ${raw.length})`,
+        what: `${label(num)} decodes to more than ${this.budget.maxStreamBytes} bytes (from ${raw.length})`,
       });
     }
   }
@@ -431,7 +484,7 @@ class StreamDecoder {
           if (h && h.width * h.height > this.budget.maxImagePixels) {
             throw new Stop({
               kind: 'budget',
-              what: `image stream ${num} is a ${h.width}x${h.height} JPEG (limit ${this.budget.maxImagePixels} pixels)`,
+              what: `image ${label(num)} is a ${h.width}x${h.height} JPEG (limit ${this.budget.maxImagePixels} pixels)`,
             });
           }
           return null;
@@ -453,7 +506,7 @@ class StreamDecoder {
       const bomb = expandsLikeABomb(raw);
       throw new Stop({
         kind: bomb ? 'bomb' : 'budget',
-        what: `streams decode to more than ${this.budget.maxDecodedBytes} bytes in all (stream ${num})`,
+        what: `streams decode to more than ${this.budget.maxDecodedBytes} bytes in all (${label(num)})`,
       });
     }
   }

@@ -7,9 +7,11 @@ import { describe, expect, it } from 'vitest';
 import { type AnalyzedMessage, analyzeMessage, isAnalyzeError } from '../../src/analyze/analyze.js';
 import { createCodeDecoder } from '../../src/content/code-decoder.js';
 import { createContentAnalyzer } from '../../src/content/content-analyzer.js';
+import { prescanPdf } from '../../src/content/pdf-prescan.js';
 import { scanPdf } from '../../src/content/pdf-scan.js';
 import { htmlToText, urlsFromHtml, urlsFromText } from '../../src/content/url-extract.js';
 import { createContentRule } from '../../src/core/rules/content.js';
+import { buildPdf, zerosZlib } from './hostile-fixtures.js';
 import { directSendMessage, heavyPdf, makeTnef, makeZip, PHISH_URL, qrOnlyPdf, qrPng } from './make-fixtures.js';
 
 async function analyze(raw: string): Promise<AnalyzedMessage> {
@@ -188,4 +190,52 @@ describe('PDF timing', () => {
     expect(a.facts.budget).toBe('operator budget of 30 reached: pages 5-20 not scanned');
     expect(a.problem?.kind).toBe('budget');
   }, 30_000);
+});
+
+describe('PDF pre-scan', () => {
+  const pages = (contents: string) => [
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] ${contents} >>`,
+  ];
+
+  it('measures a stream whose object header it cannot read (an xref could still point at it)', () => {
+    const pdf = buildPdf([
+      ...pages('/Contents 4 0 R'),
+      ['<< /Length LEN /Filter /FlateDecode >>', zerosZlib(100 * 1024 * 1024)],
+    ]);
+    const hidden = Buffer.from(pdf.toString('latin1').replace('4 0 obj\n', '4 0 %comment\nobj\n'), 'latin1');
+    expect(prescanPdf(hidden).problem).toMatchObject({
+      kind: 'bomb',
+      what: expect.stringContaining('outside any object header'),
+    });
+  });
+
+  it('counts bytes re-read by overlapping objects (unclosed strings), not only tokens', () => {
+    const pdf = Buffer.from(`%PDF-1.7\n${'1 0 obj ('.repeat(200_000)}`, 'latin1');
+    expect(prescanPdf(pdf).problem).toMatchObject({ kind: 'budget', what: expect.stringMatching(/steps to read$/) });
+  });
+
+  it('follows forms, patterns, Type 3 glyphs and soft masks, and stops at a cycle or at depth', () => {
+    const form = (body: string, res = '') =>
+      [`<< /Type /XObject /Subtype /Form /BBox [0 0 1 1] ${res} /Length LEN >>`, Buffer.from(body)] as [string, Buffer];
+    // 4: page content; 5: form drawing 6 via a pattern and a soft mask; 6: a form that draws itself.
+    const cyclic = buildPdf([
+      ...pages('/Contents 4 0 R /Resources << /XObject << /F 5 0 R >> >>'),
+      ['<< /Length LEN >>', Buffer.from('/F Do')],
+      form('/P scn /G gs', '/Resources << /Pattern << /P 6 0 R >> /ExtGState << /G << /SMask << /G 6 0 R >> >> >> >>'),
+      form('/Me Do', '/Resources << /XObject << /Me 6 0 R >> >>'),
+    ]);
+    expect(prescanPdf(cyclic).pageCost(3)).toEqual({
+      problem: { kind: 'budget', what: 'a form draws itself (cycle)' },
+    });
+    const glyphs = buildPdf([
+      ...pages('/Contents 4 0 R /Resources << /Font << /T3 5 0 R >> >>'),
+      ['<< /Length LEN >>', Buffer.from('BT /T3 12 Tf (a) Tj ET')],
+      '<< /Type /Font /Subtype /Type3 /CharProcs << /a 6 0 R /b 6 0 R >> >>',
+      ['<< /Length LEN >>', Buffer.from('0 0 m 1 1 l S')],
+    ]);
+    // BT, Tf, Tj, ET on the page; 3 operators in each of the two glyph procedures.
+    expect(prescanPdf(glyphs).pageCost(3)).toEqual({ ops: 10 });
+  });
 });
