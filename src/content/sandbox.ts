@@ -17,6 +17,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { positiveIntegerLimits } from '../core/limits.js';
 import type { DecoderStop } from './code-decoder.js';
 import { runSandboxOp, type SandboxReplies, type SandboxRequest } from './sandbox-ops.js';
 
@@ -49,11 +50,14 @@ export class ContentSandbox {
   private child: ChildProcess | null = null;
   private tail: Promise<unknown> = Promise.resolve();
   private readonly workerUrl: URL | null;
+  readonly options: Required<Omit<SandboxOptions, 'workerUrl'>>;
   /** Processes started so far (a replaced one counts again); for tests and diagnostics. */
   started = 0;
 
-  constructor(readonly options: SandboxOptions = DEFAULT_SANDBOX_OPTIONS) {
-    this.workerUrl = options.workerUrl === undefined ? compiledWorker() : options.workerUrl;
+  constructor(options: Partial<SandboxOptions> = {}) {
+    const { workerUrl, ...limits } = options;
+    this.options = positiveIntegerLimits('sandbox', DEFAULT_SANDBOX_OPTIONS, limits);
+    this.workerUrl = workerUrl === undefined ? compiledWorker() : workerUrl;
   }
 
   /** Whether requests run in a killable process (false: in-process). */
@@ -64,7 +68,7 @@ export class ContentSandbox {
   run<K extends SandboxRequest['op']>(
     req: Extract<SandboxRequest, { op: K }>,
   ): Promise<SandboxOutcome<SandboxReplies[K]>> {
-    const next = this.tail.then(() => this.once(req));
+    const next = this.tail.then(() => this.once(this.workerUrl ? tight(req) : req));
     this.tail = next.catch(() => undefined);
     return next as Promise<SandboxOutcome<SandboxReplies[K]>>;
   }
@@ -152,6 +156,18 @@ export class ContentSandbox {
       });
     });
   }
+}
+
+/**
+ * A typed array crosses to the process with its whole underlying buffer (V8's serializer): a TNEF member or an
+ * attachment that is a view into a larger buffer is copied out first, so only its own bytes travel.
+ */
+function tight<R extends SandboxRequest>(req: R): R {
+  const own = (b: Uint8Array | Uint8ClampedArray) =>
+    b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b : b.slice();
+  if ('bytes' in req) return { ...req, bytes: own(req.bytes) };
+  if (req.op === 'decodePixels') return { ...req, pixels: { ...req.pixels, data: own(req.pixels.data) } };
+  return req;
 }
 
 /** An idle process must not keep dsguard alive; a busy one must. */
