@@ -2,17 +2,21 @@
  * Image data checked against the image's own header before a decoder sees it. The pixel limit reads only the
  * declared size; a PNG whose IHDR says 100x100 but whose IDAT inflates to 900 MB passes it, and the decoder
  * (stb_image inside zxing-wasm) grows its buffer until the data ends. Here the IDAT stream is inflated with a
- * cap of exactly what the header allows (rows of width x channels x depth, plus one filter byte a row, over the
- * seven passes when interlaced): one byte more and the image is not decoded. Counted in bytes, never in time.
+ * cap of what the header allows (rows of width x channels x depth, plus one filter byte a row, over the seven
+ * passes when interlaced; 1 KiB of slack for encoders that pad): past that the image is not decoded. Counted in
+ * bytes, never in time.
  * @module
  */
-import { constants, inflateSync } from 'node:zlib';
+import { constants, inflateRawSync } from 'node:zlib';
 import type { ImageHeader } from './image-header.js';
 
 export interface ImageProblem {
   kind: 'bomb' | 'budget';
   what: string;
 }
+
+/** Extra inflated bytes tolerated past the exact size (encoders that pad their data): a bomb needs far more. */
+export const PNG_SLACK_BYTES = 1024;
 
 /** Most PNG chunks walked (a real image has a handful; IDAT split in 8 KiB pieces gives a few thousand). */
 const MAX_PNG_CHUNKS = 100_000;
@@ -65,8 +69,17 @@ export function checkImageData(bytes: Uint8Array, header: ImageHeader): ImagePro
     o = end + 4;
   }
   if (idat.length === 0) return null;
+  const data = Buffer.concat(idat);
+  // The zlib header as decoders read it; the checksum is not checked (stb_image does not either), so a wrong
+  // one cannot end the count before the size does.
+  if (data.length < 2 || (data[0]! & 0x0f) !== 8 || ((data[0]! << 8) + data[1]!) % 31 !== 0 || data[1]! & 0x20) {
+    return null;
+  }
   try {
-    inflateSync(Buffer.concat(idat), { maxOutputLength: expected + 1, finishFlush: constants.Z_SYNC_FLUSH });
+    inflateRawSync(data.subarray(2), {
+      maxOutputLength: expected + PNG_SLACK_BYTES,
+      finishFlush: constants.Z_SYNC_FLUSH,
+    });
   } catch (error) {
     if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
       return {
