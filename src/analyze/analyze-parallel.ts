@@ -94,6 +94,7 @@ export async function* analyzeInputsParallel(
   let wake: (() => void) | null = null;
   let deaths = 0;
   let replies = 0;
+  let closing = false;
   const notify = () => {
     const w = wake;
     wake = null;
@@ -122,15 +123,21 @@ export async function* analyzeInputsParallel(
     slot.worker = w;
     let gone = false;
     const died = (why: string) => {
-      if (gone) return;
+      if (gone || closing) return;
       gone = true;
-      const job = slot.job;
-      if (!job) return;
-      // The worker took this input down with it: its error record, a fresh worker, and on with the rest.
       deaths++;
-      if (deaths > jobs * 2 && replies === 0) failure ??= new Error(`analysis workers keep stopping: ${why}`);
+      if (deaths > jobs * 2 && replies === 0) {
+        // Workers that die before ever answering are broken, not hurt by an input: stop the run.
+        failure ??= new Error(`analysis workers keep stopping: ${why}`);
+        notify();
+        return;
+      }
+      // A fresh worker in its place (also when it died idle, so no job is ever posted to a dead one); the input
+      // it was analysing gets its error record, and the run goes on with the rest.
       start(slot);
-      finish(slot, { input: job.input, error: `analysis stopped on this input: ${why}` });
+      const job = slot.job;
+      if (job) finish(slot, { input: job.input, error: `analysis stopped on this input: ${why}` });
+      else dispatch();
     };
     w.on('message', (reply: AnalyzeWorkerReply) => {
       if (slot.worker !== w) return;
@@ -208,6 +215,7 @@ export async function* analyzeInputsParallel(
     }
     if (failure) throw failure;
   } finally {
+    closing = true;
     for (const slot of slots) slot.job = null;
     await Promise.all(slots.map((s) => s.worker.terminate()));
   }
