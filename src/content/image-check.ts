@@ -44,8 +44,48 @@ export function pngRawBytes(width: number, height: number, bitsPerPixel: number,
   return total;
 }
 
+/**
+ * Most scan work in a JPEG, as pixels x scans: a progressive JPEG revisits every pixel once a scan, and a file
+ * of a few kilobytes can declare thousands of scans. A usual progressive JPEG has about ten.
+ */
+export const MAX_JPEG_SCANS = 100;
+export const MAX_JPEG_SCAN_PIXELS = 250_000_000;
+
+/** Start-of-scan markers in a JPEG, counted in one pass (entropy-coded data skipped to the next marker). */
+export function jpegScans(b: Uint8Array): number {
+  let scans = 0;
+  let o = 2;
+  while (o + 3 < b.length) {
+    if (b[o] !== 0xff) {
+      o++;
+      continue;
+    }
+    const marker = b[o + 1]!;
+    if (marker === 0xff || marker === 0x00 || (marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) {
+      o += marker === 0xff ? 1 : 2;
+      continue;
+    }
+    if (marker === 0xd9) break;
+    const len = ((b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+    if (marker === 0xda) scans++;
+    o += 2 + Math.max(2, len);
+  }
+  return scans;
+}
+
 /** A reason not to decode the image, or null. Linear in the file; never throws. */
 export function checkImageData(bytes: Uint8Array, header: ImageHeader): ImageProblem | null {
+  if (header.format === 'jpeg') {
+    const scans = jpegScans(bytes);
+    const pixels = header.width * header.height;
+    if (scans > MAX_JPEG_SCANS || scans * pixels > MAX_JPEG_SCAN_PIXELS) {
+      return {
+        kind: 'budget',
+        what: `JPEG of ${header.width}x${header.height} pixels in ${scans} scans is over the decoding budget (${MAX_JPEG_SCANS} scans, ${MAX_JPEG_SCAN_PIXELS} pixel-scans): not decoded`,
+      };
+    }
+    return null;
+  }
   if (header.format !== 'png') return null;
   const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (b.length < 33) return null;

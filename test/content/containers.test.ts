@@ -4,11 +4,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { checkCompoundFile } from '../../src/content/cfb-check.js';
-import { checkImageData, pngRawBytes } from '../../src/content/image-check.js';
+import { checkImageData, jpegScans, pngRawBytes } from '../../src/content/image-check.js';
 import { readImageHeader } from '../../src/content/image-header.js';
 import { listZip } from '../../src/content/zip-listing.js';
 import { buildMsg, msgVariants, pngWithIdat, traversalZip } from './hostile-fixtures.js';
-import { qrPng } from './make-fixtures.js';
+import { qrJpeg, qrPng } from './make-fixtures.js';
 
 const HEADERS = 'From: joe@contoso.com\r\nTo: joe@contoso.com\r\nSubject: fax\r\n\r\n';
 
@@ -77,5 +77,20 @@ describe('ZIP listing', () => {
       ['Invoice.pdf.exe', false],
     ]);
     expect(facts.unsafeEntries).toBe(2);
+  });
+});
+
+describe('JPEG scan budget', () => {
+  it('counts the scans of a real JPEG and refuses one that declares thousands', () => {
+    const real = qrJpeg('https://x.example/');
+    expect(jpegScans(real)).toBe(1);
+    expect(checkImageData(real, readImageHeader(real)!)).toBeNull();
+    // The same frame header, then 5,000 empty scans: tiny, and each scan would revisit every pixel.
+    const sos = Buffer.from([0xff, 0xda, 0x00, 0x08, 0x01, 0x01, 0x00, 0x00, 0x3f, 0x00]);
+    const eoi = real.subarray(real.length - 2);
+    const head = real.subarray(0, real.indexOf(Buffer.from([0xff, 0xda])));
+    const storm = Buffer.concat([head, ...Array.from({ length: 5_000 }, () => sos), eoi]);
+    expect(jpegScans(storm)).toBe(5_000);
+    expect(checkImageData(storm, readImageHeader(storm)!)).toMatchObject({ kind: 'budget' });
   });
 });
