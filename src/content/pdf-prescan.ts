@@ -261,6 +261,7 @@ export function prescanPdf(bytes: Uint8Array, budget: PdfBudget = DEFAULT_PDF_BU
       });
     }
     const defs = findObjects(bytes, work, out);
+    widenToLength(bytes, defs);
     const decoder = new StreamDecoder(bytes, budget, out);
     decodeOrphanStreams(bytes, defs, decoder, work);
     // Object streams first: their members join the table.
@@ -357,6 +358,24 @@ function findObjects(b: Uint8Array, work: { tokens: number; max: number }, out: 
 }
 
 const STREAM = ascii('stream');
+
+/**
+ * pdfjs reads a stream's `/Length` bytes when they end at an `endstream`, which may lie past the first
+ * `endstream` in the data (a decoy inside it); an indirect `/Length` is only known once every object is. So a
+ * stream is measured over the longer of the two readings.
+ */
+function widenToLength(b: Uint8Array, defs: Map<number, ObjDef[]>): void {
+  for (const list of defs.values()) {
+    for (const d of list) {
+      if (!d.stream || !isDict(d.value)) continue;
+      let len = d.value.get('/Length');
+      if (isRef(len)) len = (defs.get(len.ref) ?? []).map((x) => x.value).find((v) => typeof v === 'number');
+      if (typeof len !== 'number' || !Number.isInteger(len) || len < 0) continue;
+      const end = Math.min(b.length, d.stream.start + len);
+      if (end > d.stream.end) d.stream.end = end;
+    }
+  }
+}
 
 /**
  * Every `stream` keyword that no object header found here still leads to data pdfjs may decode (an xref can

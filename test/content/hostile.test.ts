@@ -3,6 +3,7 @@
  * hang. Also the timing promises of the issue: a 1-page QR PDF decodes in under 500 ms, a 50-page
  * image-heavy PDF stops at its page budget and says so.
  */
+import { constants, deflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { type AnalyzedMessage, analyzeMessage, isAnalyzeError } from '../../src/analyze/analyze.js';
 import { createCodeDecoder } from '../../src/content/code-decoder.js';
@@ -237,5 +238,25 @@ describe('PDF pre-scan', () => {
     ]);
     // BT, Tf, Tj, ET on the page; 3 operators in each of the two glyph procedures.
     expect(prescanPdf(glyphs).pageCost(3)).toEqual({ ops: 10 });
+  });
+});
+
+describe('PDF pre-scan reads a stream as far as pdfjs would', () => {
+  it('measures past a decoy endstream when an indirect /Length says the data goes on', () => {
+    const bomb = zerosZlib(100 * 1024 * 1024);
+    // The zlib stream opens with a stored block holding a decoy "endstream", then the bomb's blocks; /Length
+    // (object 5) covers all of it, as pdfjs reads it.
+    const decoy = deflateRawSync(Buffer.from('\nendstream\n'), { level: 0, finishFlush: constants.Z_SYNC_FLUSH });
+    const data = Buffer.concat([bomb.subarray(0, 2), decoy, bomb.subarray(2)]);
+    const pdf = buildPdf([
+      '<< /Type /Catalog /Pages 2 0 R >>',
+      '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+      '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>',
+      ['<< /Length 5 0 R /Filter /FlateDecode >>', data],
+      String(data.length),
+    ]);
+    const r = prescanPdf(pdf);
+    expect(r.problem).toMatchObject({ kind: 'bomb' });
+    expect(r.problem?.what).toContain('stream 4 decodes to more than');
   });
 });
