@@ -28,14 +28,15 @@ export async function evidenceFromMsg(
     headersOnly: opts.headersOnly,
   });
   if (outcome.status === 'stopped') {
-    return { status: 'error', error: `Outlook .msg reader ${outcome.detail}: not read` };
+    return { status: 'error', kind: 'input', error: `Outlook .msg reader ${outcome.detail}: not read` };
   }
-  if (outcome.value.status === 'error') return outcome.value;
+  if (outcome.value.status === 'error') return { status: 'error', kind: 'input', error: outcome.value.error };
   const data = outcome.value.msg;
   const headers = data.headers;
   if (!headers || headers.trim().length === 0) {
     return {
       status: 'error',
+      kind: 'input',
       error: 'the .msg has no transport headers (a draft, or saved without them): nothing tells how it arrived',
     };
   }
