@@ -75,6 +75,127 @@ function ownBuffer(b: Buffer): ArrayBuffer {
   return copy;
 }
 
+interface Slot {
+  worker: Worker;
+  job: AnalyzeJob | null;
+}
+
+/**
+ * The workers, one message each at a time. A worker that dies is replaced; the input it held gets its error
+ * record. Results land in `done` by sequence number; `failure` is set when the run must stop.
+ */
+class AnalysisPool {
+  readonly done = new Map<number, AnalyzeResult>();
+  inFlight = 0;
+  failure: Error | null = null;
+  /** Jobs read but not yet given to a worker, in input order. */
+  private readonly queue: AnalyzeJob[] = [];
+  private readonly slots: Slot[] = [];
+  private wake: (() => void) | null = null;
+  private deaths = 0;
+  private replies = 0;
+  private closing = false;
+
+  constructor(
+    private readonly jobs: number,
+    private readonly config: AnalyzeWorkerConfig,
+    private readonly workerUrl: URL,
+  ) {
+    for (let i = 0; i < jobs; i++) {
+      const slot = { job: null } as unknown as Slot;
+      this.slots.push(slot);
+      this.start(slot);
+    }
+  }
+
+  submit(job: AnalyzeJob): void {
+    this.inFlight++;
+    this.queue.push(job);
+    this.dispatch();
+  }
+
+  waitForProgress(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.wake = resolve;
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    for (const slot of this.slots) slot.job = null;
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+  }
+
+  private notify(): void {
+    const w = this.wake;
+    this.wake = null;
+    w?.();
+  }
+
+  private finish(slot: Slot, result: AnalyzeResult): void {
+    const job = slot.job;
+    if (!job) return;
+    slot.job = null;
+    this.inFlight--;
+    this.done.set(job.seq, result);
+    this.dispatch();
+    this.notify();
+  }
+
+  private dispatch(): void {
+    for (const slot of this.slots) {
+      if (slot.job || this.queue.length === 0) continue;
+      const job = this.queue.shift()!;
+      slot.job = job;
+      slot.worker.postMessage(job, [job.bytes]);
+    }
+  }
+
+  private start(slot: Slot): void {
+    const w = new Worker(this.workerUrl, {
+      workerData: this.config,
+      resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB },
+    });
+    slot.worker = w;
+    let gone = false;
+    const died = (why: string) => {
+      if (gone || this.closing) return;
+      gone = true;
+      this.deaths++;
+      if (this.deaths > this.jobs * 2 && this.replies === 0) {
+        // Workers that die before ever answering are broken, not hurt by an input: stop the run.
+        this.failure ??= new Error(`analysis workers keep stopping: ${why}`);
+        this.notify();
+        return;
+      }
+      // A fresh worker in its place (also when it died idle, so no job is ever posted to a dead one); the input
+      // it was analysing gets its error record, and the run goes on with the rest.
+      this.start(slot);
+      const job = slot.job;
+      if (job) this.finish(slot, { input: job.input, error: `analysis stopped on this input: ${why}` });
+      else this.dispatch();
+    };
+    w.on('message', (reply: AnalyzeWorkerReply) => {
+      if (slot.worker !== w) return;
+      this.replies++;
+      if ('fatal' in reply) {
+        this.failure ??= new Error(reply.fatal);
+        this.notify();
+        return;
+      }
+      this.finish(slot, reply.result);
+    });
+    w.on('error', (error: Error & { code?: string }) =>
+      died(
+        error.code === 'ERR_WORKER_OUT_OF_MEMORY'
+          ? `the worker ran out of its ${WORKER_HEAP_MB} MiB heap`
+          : error.message,
+      ),
+    );
+    w.on('exit', (code) => died(`the worker exited with code ${code}`));
+  }
+}
+
 export async function* analyzeInputsParallel(
   paths: readonly string[],
   config: AnalyzeWorkerConfig,
@@ -85,97 +206,9 @@ export async function* analyzeInputsParallel(
   workerUrl: URL = WORKER_URL,
 ): AsyncGenerator<AnalyzeResult> {
   if (!Number.isSafeInteger(jobs) || jobs < 1) throw new TypeError(`jobs must be a positive integer, got ${jobs}`);
-  const done = new Map<number, AnalyzeResult>();
-  /** Jobs read but not yet given to a worker, in input order. */
-  const queue: AnalyzeJob[] = [];
+  const pool = new AnalysisPool(jobs, config, workerUrl);
+  const { done } = pool;
   const maxInFlight = jobs * 4;
-  let inFlight = 0;
-  let failure: Error | null = null;
-  let wake: (() => void) | null = null;
-  let deaths = 0;
-  let replies = 0;
-  let closing = false;
-  const notify = () => {
-    const w = wake;
-    wake = null;
-    w?.();
-  };
-
-  interface Slot {
-    worker: Worker;
-    job: AnalyzeJob | null;
-  }
-  const slots: Slot[] = [];
-  const finish = (slot: Slot, result: AnalyzeResult) => {
-    const job = slot.job;
-    if (!job) return;
-    slot.job = null;
-    inFlight--;
-    done.set(job.seq, result);
-    dispatch();
-    notify();
-  };
-  const start = (slot: Slot) => {
-    const w = new Worker(workerUrl, {
-      workerData: config,
-      resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB },
-    });
-    slot.worker = w;
-    let gone = false;
-    const died = (why: string) => {
-      if (gone || closing) return;
-      gone = true;
-      deaths++;
-      if (deaths > jobs * 2 && replies === 0) {
-        // Workers that die before ever answering are broken, not hurt by an input: stop the run.
-        failure ??= new Error(`analysis workers keep stopping: ${why}`);
-        notify();
-        return;
-      }
-      // A fresh worker in its place (also when it died idle, so no job is ever posted to a dead one); the input
-      // it was analysing gets its error record, and the run goes on with the rest.
-      start(slot);
-      const job = slot.job;
-      if (job) finish(slot, { input: job.input, error: `analysis stopped on this input: ${why}` });
-      else dispatch();
-    };
-    w.on('message', (reply: AnalyzeWorkerReply) => {
-      if (slot.worker !== w) return;
-      replies++;
-      if ('fatal' in reply) {
-        failure ??= new Error(reply.fatal);
-        notify();
-        return;
-      }
-      finish(slot, reply.result);
-    });
-    w.on('error', (error: Error & { code?: string }) =>
-      died(
-        error.code === 'ERR_WORKER_OUT_OF_MEMORY'
-          ? `the worker ran out of its ${WORKER_HEAP_MB} MiB heap`
-          : error.message,
-      ),
-    );
-    w.on('exit', (code) => died(`the worker exited with code ${code}`));
-  };
-  const dispatch = () => {
-    for (const slot of slots) {
-      if (slot.job || queue.length === 0) continue;
-      const job = queue.shift()!;
-      slot.job = job;
-      slot.worker.postMessage(job, [job.bytes]);
-    }
-  };
-  for (let i = 0; i < jobs; i++) {
-    const slot = { job: null } as unknown as Slot;
-    slots.push(slot);
-    start(slot);
-  }
-  const waitForProgress = () =>
-    new Promise<void>((resolve) => {
-      wake = resolve;
-    });
-
   let sent = 0;
   let next = 0;
   const drainReady = function* (): Generator<AnalyzeResult> {
@@ -197,26 +230,22 @@ export async function* analyzeInputsParallel(
       if ('error' in raw) {
         done.set(seq, { input: raw.input, error: raw.error });
       } else {
-        while (inFlight >= maxInFlight && failure === null) {
+        while (pool.inFlight >= maxInFlight && pool.failure === null) {
           yield* drainReady();
-          if (inFlight >= maxInFlight) await waitForProgress();
+          if (pool.inFlight >= maxInFlight) await pool.waitForProgress();
         }
-        if (failure) throw failure;
-        inFlight++;
-        queue.push({ seq, input: raw.input, bytes: ownBuffer(raw.bytes) });
-        dispatch();
+        if (pool.failure) throw pool.failure;
+        pool.submit({ seq, input: raw.input, bytes: ownBuffer(raw.bytes) });
       }
       yield* drainReady();
     }
     while (next < sent) {
-      if (failure) throw failure;
+      if (pool.failure) throw pool.failure;
       yield* drainReady();
-      if (next < sent) await waitForProgress();
+      if (next < sent) await pool.waitForProgress();
     }
-    if (failure) throw failure;
+    if (pool.failure) throw pool.failure;
   } finally {
-    closing = true;
-    for (const slot of slots) slot.job = null;
-    await Promise.all(slots.map((s) => s.worker.terminate()));
+    await pool.close();
   }
 }

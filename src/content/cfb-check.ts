@@ -53,60 +53,101 @@ export function checkCompoundFile(bytes: Uint8Array, limits: CfbLimits = DEFAULT
 }
 
 function check(b: Uint8Array, limits: CfbLimits): CfbStats {
-  if (b.length < 512) fail('compound file shorter than its 512-byte header');
-  for (let i = 0; i < MAGIC.length; i++) if (b[i] !== MAGIC[i]) fail('not a compound file (bad signature)');
-  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const u32 = (o: number) => view.getUint32(o, true);
-  const u16 = (o: number) => view.getUint16(o, true);
-  // msgreader decides the sector size from the shift's low byte alone; so do we, and require the two to agree.
-  const shift = u16(30);
-  if (shift !== 9 && shift !== 12) fail(`sector shift ${shift} (only 9 and 12 exist)`);
-  const sectorSize = 1 << shift;
-  if (u16(32) !== 6) fail(`mini sector shift ${u16(32)} (must be 6)`);
-  if (u32(56) !== MINI_CUTOFF) fail(`mini stream cutoff ${u32(56)} (must be 4096)`);
-  const sectors = Math.floor((b.length - sectorSize) / sectorSize) + ((b.length - sectorSize) % sectorSize > 0 ? 1 : 0);
-  if (sectors <= 0) fail('compound file has no sectors');
-  const per = sectorSize / 4;
-  let walked = 0;
+  return new CompoundFile(b, limits).check();
+}
 
-  // The FAT sectors: 109 in the header, the rest in the DIFAT chain.
-  const fatCount = u32(44);
-  if (fatCount > sectors) fail(`header declares ${fatCount} FAT sectors, the file has ${sectors}`);
-  const fatSectors: number[] = [];
-  for (let i = 0; i < 109 && fatSectors.length < fatCount; i++) {
-    const s = u32(76 + i * 4);
-    if (s === FREESECT || s === ENDOFCHAIN) break;
-    if (s >= sectors) fail(`FAT sector ${s} is past the end of the file`);
-    fatSectors.push(s);
+/** One check of one file: the header, the FAT, the directory, the mini stream, then the directory tree. */
+class CompoundFile {
+  private readonly view: DataView;
+  private sectorSize = 512;
+  private sectors = 0;
+  private per = 128;
+  private walked = 0;
+  private fat = new Uint32Array(0);
+  /** Sectors already owned by a chain: a sector in two chains is refused, so every chain is walked once. */
+  private owned = new Uint8Array(0);
+  private dirSectors: number[] = [];
+  private entryCount = 0;
+  private miniFat = new Uint32Array(0);
+  private miniSectors = 0;
+  private miniOwned = new Uint8Array(0);
+
+  constructor(
+    private readonly b: Uint8Array,
+    private readonly limits: CfbLimits,
+  ) {
+    this.view = new DataView(b.buffer, b.byteOffset, b.byteLength);
   }
-  const difatCount = u32(72);
-  let difat = u32(68);
-  const difatSeen = new Set<number>();
-  for (let n = 0; n < difatCount && fatSectors.length < fatCount; n++) {
-    if (difat === ENDOFCHAIN || difat === FREESECT) break;
-    if (difat >= sectors) fail(`DIFAT sector ${difat} is past the end of the file`);
-    if (difatSeen.has(difat)) fail(`DIFAT chain loops at sector ${difat}`);
-    difatSeen.add(difat);
-    walked++;
-    const base = (difat + 1) * sectorSize;
-    if (base + sectorSize > b.length) fail(`DIFAT sector ${difat} is cut short`);
-    for (let i = 0; i < per - 1 && fatSectors.length < fatCount; i++) {
-      const s = u32(base + i * 4);
-      if (s === FREESECT || s === ENDOFCHAIN) break;
+
+  private u32(o: number): number {
+    return this.view.getUint32(o, true);
+  }
+
+  check(): CfbStats {
+    this.header();
+    this.readFat();
+    this.readDirectory();
+    const root = this.entryOffset(0);
+    if (this.b[root + 66] !== 5) fail('first directory entry is not the root storage');
+    this.readMiniStream(root);
+    const streams = this.walkTree(root);
+    const { sectorSize, sectors, entryCount, walked } = this;
+    return { sectorSize, sectors, entries: entryCount, streams, sectorsWalked: walked };
+  }
+
+  private header(): void {
+    const b = this.b;
+    if (b.length < 512) fail('compound file shorter than its 512-byte header');
+    for (let i = 0; i < MAGIC.length; i++) if (b[i] !== MAGIC[i]) fail('not a compound file (bad signature)');
+    const shift = this.view.getUint16(30, true);
+    if (shift !== 9 && shift !== 12) fail(`sector shift ${shift} (only 9 and 12 exist)`);
+    this.sectorSize = 1 << shift;
+    const miniShift = this.view.getUint16(32, true);
+    if (miniShift !== 6) fail(`mini sector shift ${miniShift} (must be 6)`);
+    if (this.u32(56) !== MINI_CUTOFF) fail(`mini stream cutoff ${this.u32(56)} (must be 4096)`);
+    this.sectors = Math.ceil((b.length - this.sectorSize) / this.sectorSize);
+    if (this.sectors <= 0) fail('compound file has no sectors');
+    this.per = this.sectorSize / 4;
+    this.owned = new Uint8Array(this.sectors);
+  }
+
+  /** The FAT sectors: 109 in the header, the rest in the DIFAT chain (walked once, in range). */
+  private readFat(): void {
+    const { b, sectors, sectorSize, per } = this;
+    const fatCount = this.u32(44);
+    if (fatCount > sectors) fail(`header declares ${fatCount} FAT sectors, the file has ${sectors}`);
+    const fatSectors: number[] = [];
+    const take = (s: number): boolean => {
+      if (s === FREESECT || s === ENDOFCHAIN) return false;
       if (s >= sectors) fail(`FAT sector ${s} is past the end of the file`);
       fatSectors.push(s);
+      return true;
+    };
+    for (let i = 0; i < 109 && fatSectors.length < fatCount; i++) if (!take(this.u32(76 + i * 4))) break;
+    const difatCount = this.u32(72);
+    let difat = this.u32(68);
+    const difatSeen = new Set<number>();
+    for (let n = 0; n < difatCount && fatSectors.length < fatCount; n++) {
+      if (difat === ENDOFCHAIN || difat === FREESECT) break;
+      if (difat >= sectors) fail(`DIFAT sector ${difat} is past the end of the file`);
+      if (difatSeen.has(difat)) fail(`DIFAT chain loops at sector ${difat}`);
+      difatSeen.add(difat);
+      this.walked++;
+      const base = (difat + 1) * sectorSize;
+      if (base + sectorSize > b.length) fail(`DIFAT sector ${difat} is cut short`);
+      for (let i = 0; i < per - 1 && fatSectors.length < fatCount; i++) if (!take(this.u32(base + i * 4))) break;
+      difat = this.u32(base + (per - 1) * 4);
     }
-    difat = u32(base + (per - 1) * 4);
+    this.fat = new Uint32Array(fatSectors.length * per);
+    fatSectors.forEach((s, k) => {
+      const base = (s + 1) * sectorSize;
+      for (let i = 0; i < per; i++) {
+        this.fat[k * per + i] = base + i * 4 + 4 <= b.length ? this.u32(base + i * 4) : FREESECT;
+      }
+    });
   }
-  const fat = new Uint32Array(fatSectors.length * per);
-  fatSectors.forEach((s, k) => {
-    const base = (s + 1) * sectorSize;
-    for (let i = 0; i < per; i++) fat[k * per + i] = base + i * 4 + 4 <= b.length ? u32(base + i * 4) : FREESECT;
-  });
 
-  /** Sectors already owned by a chain: a sector in two chains is refused, so every chain is walked once. */
-  const owned = new Uint8Array(sectors);
-  const chain = (start: number, what: string, table: Uint32Array, size: number, own: Uint8Array): number[] => {
+  private chain(start: number, what: string, table: Uint32Array, size: number, own: Uint8Array): number[] {
     const out: number[] = [];
     let s = start;
     while (s !== ENDOFCHAIN) {
@@ -115,92 +156,115 @@ function check(b: Uint8Array, limits: CfbLimits): CfbStats {
       if (s >= table.length) fail(`${what}: sector ${s} has no allocation table entry`);
       own[s] = 1;
       out.push(s);
-      walked++;
+      this.walked++;
       s = table[s]!;
     }
     return out;
-  };
+  }
 
-  // Directory.
-  const dirSectors = chain(u32(48), 'directory', fat, sectors, owned);
-  const entryCount = (dirSectors.length * sectorSize) / 128;
-  if (entryCount > limits.maxEntries) fail(`directory holds ${entryCount} entries (limit ${limits.maxEntries})`);
-  const entryOffset = (i: number) => {
-    const s = dirSectors[Math.floor((i * 128) / sectorSize)]!;
+  private readDirectory(): void {
+    this.dirSectors = this.chain(this.u32(48), 'directory', this.fat, this.sectors, this.owned);
+    this.entryCount = (this.dirSectors.length * this.sectorSize) / 128;
+    const { maxEntries } = this.limits;
+    if (this.entryCount > maxEntries) fail(`directory holds ${this.entryCount} entries (limit ${maxEntries})`);
+    if (this.entryCount === 0) fail('directory is empty');
+  }
+
+  private entryOffset(i: number): number {
+    const { sectorSize } = this;
+    const s = this.dirSectors[Math.floor((i * 128) / sectorSize)]!;
     const o = (s + 1) * sectorSize + ((i * 128) % sectorSize);
-    if (o + 128 > b.length) fail(`directory entry ${i} is cut short`);
+    if (o + 128 > this.b.length) fail(`directory entry ${i} is cut short`);
     return o;
-  };
-  if (entryCount === 0) fail('directory is empty');
-  const root = entryOffset(0);
-  if (b[root + 66] !== 5) fail('first directory entry is not the root storage');
-
-  // Mini FAT and the mini stream (held by the root entry).
-  const miniFatSectors = chain(u32(60), 'mini FAT', fat, sectors, owned);
-  if (miniFatSectors.length < Math.min(u32(64), sectors)) {
-    fail(`mini FAT chain holds ${miniFatSectors.length} sectors, the header declares ${u32(64)}`);
   }
-  const miniFat = new Uint32Array(miniFatSectors.length * per);
-  miniFatSectors.forEach((s, k) => {
-    for (let i = 0; i < per; i++) miniFat[k * per + i] = u32((s + 1) * sectorSize + i * 4);
-  });
-  const rootSize = u32(root + 120);
-  const miniStream = rootSize > 0 ? chain(u32(root + 116), 'mini stream', fat, sectors, owned) : [];
-  if (miniStream.length * sectorSize < rootSize) {
-    fail(`mini stream declares ${rootSize} bytes, its chain holds ${miniStream.length * sectorSize}`);
-  }
-  const miniSectors = Math.floor((miniStream.length * sectorSize) / MINI_SECTOR);
-  const miniOwned = new Uint8Array(miniSectors);
 
-  // The directory tree: every link in range, every entry reached once, storages nested at most maxDepth.
-  const seen = new Uint8Array(entryCount);
-  seen[0] = 1;
-  let streams = 0;
-  const stack: { entry: number; depth: number }[] = [];
-  const pushLink = (link: number, depth: number, from: number) => {
-    if (link === NOSTREAM) return;
-    if (link >= entryCount) fail(`directory entry ${from} links to entry ${link}, past the end of the directory`);
-    if (seen[link]) fail(`directory links loop at entry ${link}`);
-    seen[link] = 1;
-    stack.push({ entry: link, depth });
-  };
-  pushLink(u32(root + 76), 1, 0);
-  while (stack.length > 0) {
-    const { entry, depth } = stack.pop()!;
-    const o = entryOffset(entry);
-    const type = b[o + 66];
-    walked++;
-    pushLink(u32(o + 68), depth, entry);
-    pushLink(u32(o + 72), depth, entry);
-    if (type === 1) {
-      if (depth >= limits.maxDepth) fail(`storages nested deeper than ${limits.maxDepth}`);
-      pushLink(u32(o + 76), depth + 1, entry);
-    } else if (type === 2) {
-      streams++;
-      const size = u32(o + 120);
-      // msgreader reads the size as a signed 32-bit number.
-      if (size > 0x7fffffff || size > b.length) {
-        fail(`stream entry ${entry} declares ${size} bytes, more than the whole ${b.length}-byte file`);
+  /** The mini FAT, and the mini stream the root entry holds. */
+  private readMiniStream(root: number): void {
+    const { sectorSize, sectors, per } = this;
+    const miniFatSectors = this.chain(this.u32(60), 'mini FAT', this.fat, sectors, this.owned);
+    if (miniFatSectors.length < Math.min(this.u32(64), sectors)) {
+      fail(`mini FAT chain holds ${miniFatSectors.length} sectors, the header declares ${this.u32(64)}`);
+    }
+    this.miniFat = new Uint32Array(miniFatSectors.length * per);
+    miniFatSectors.forEach((s, k) => {
+      for (let i = 0; i < per; i++) this.miniFat[k * per + i] = this.u32((s + 1) * sectorSize + i * 4);
+    });
+    const rootSize = this.u32(root + 120);
+    const miniStream =
+      rootSize > 0 ? this.chain(this.u32(root + 116), 'mini stream', this.fat, sectors, this.owned) : [];
+    if (miniStream.length * sectorSize < rootSize) {
+      fail(`mini stream declares ${rootSize} bytes, its chain holds ${miniStream.length * sectorSize}`);
+    }
+    this.miniSectors = Math.floor((miniStream.length * sectorSize) / MINI_SECTOR);
+    this.miniOwned = new Uint8Array(this.miniSectors);
+  }
+
+  /** The directory tree: every link in range, every entry reached once, storages nested at most maxDepth. */
+  private walkTree(root: number): number {
+    const { b, entryCount, limits } = this;
+    const seen = new Uint8Array(entryCount);
+    seen[0] = 1;
+    let streams = 0;
+    const stack: { entry: number; depth: number }[] = [];
+    const pushLink = (link: number, depth: number, from: number) => {
+      if (link === NOSTREAM) return;
+      if (link >= entryCount) fail(`directory entry ${from} links to entry ${link}, past the end of the directory`);
+      if (seen[link]) fail(`directory links loop at entry ${link}`);
+      seen[link] = 1;
+      stack.push({ entry: link, depth });
+    };
+    pushLink(this.u32(root + 76), 1, 0);
+    while (stack.length > 0) {
+      const { entry, depth } = stack.pop()!;
+      const o = this.entryOffset(entry);
+      const type = b[o + 66];
+      this.walked++;
+      pushLink(this.u32(o + 68), depth, entry);
+      pushLink(this.u32(o + 72), depth, entry);
+      if (type === 1) {
+        if (depth >= limits.maxDepth) fail(`storages nested deeper than ${limits.maxDepth}`);
+        pushLink(this.u32(o + 76), depth + 1, entry);
+      } else if (type === 2) {
+        streams++;
+        this.checkStream(entry, o);
+      } else if (type !== 0) {
+        fail(`directory entry ${entry} has unknown type ${type}`);
       }
-      if (size === 0) continue;
-      if (size < MINI_CUTOFF) {
-        const need = Math.ceil(size / MINI_SECTOR);
-        const got = chain(u32(o + 116), `stream entry ${entry} (mini stream)`, miniFat, miniSectors, miniOwned);
-        if (got.length < need)
-          fail(`stream entry ${entry} declares ${size} bytes, its mini chain holds ${got.length * MINI_SECTOR}`);
-      } else {
-        const need = Math.ceil(size / sectorSize);
-        const got = chain(u32(o + 116), `stream entry ${entry}`, fat, sectors, owned);
-        if (got.length < need)
-          fail(`stream entry ${entry} declares ${size} bytes, its chain holds ${got.length * sectorSize}`);
-        const last = got[need - 1]!;
-        if ((last + 1) * sectorSize + (size - (need - 1) * sectorSize) > b.length) {
-          fail(`stream entry ${entry} runs past the end of the file`);
-        }
+    }
+    return streams;
+  }
+
+  /** A stream's declared size fits the file and the chain (mini or regular) that holds it. */
+  private checkStream(entry: number, o: number): void {
+    const { b, sectorSize } = this;
+    const size = this.u32(o + 120);
+    // msgreader reads the size as a signed 32-bit number.
+    if (size > 0x7fffffff || size > b.length) {
+      fail(`stream entry ${entry} declares ${size} bytes, more than the whole ${b.length}-byte file`);
+    }
+    if (size === 0) return;
+    const start = this.u32(o + 116);
+    if (size < MINI_CUTOFF) {
+      const need = Math.ceil(size / MINI_SECTOR);
+      const got = this.chain(
+        start,
+        `stream entry ${entry} (mini stream)`,
+        this.miniFat,
+        this.miniSectors,
+        this.miniOwned,
+      );
+      if (got.length < need) {
+        fail(`stream entry ${entry} declares ${size} bytes, its mini chain holds ${got.length * MINI_SECTOR}`);
       }
-    } else if (type !== 0) {
-      fail(`directory entry ${entry} has unknown type ${type}`);
+      return;
+    }
+    const need = Math.ceil(size / sectorSize);
+    const got = this.chain(start, `stream entry ${entry}`, this.fat, this.sectors, this.owned);
+    if (got.length < need)
+      fail(`stream entry ${entry} declares ${size} bytes, its chain holds ${got.length * sectorSize}`);
+    const last = got[need - 1]!;
+    if ((last + 1) * sectorSize + (size - (need - 1) * sectorSize) > b.length) {
+      fail(`stream entry ${entry} runs past the end of the file`);
     }
   }
-  return { sectorSize, sectors, entries: entryCount, streams, sectorsWalked: walked };
 }
