@@ -16,6 +16,7 @@ export { recordSourceDecision, type SourceDecision } from './config/profile-edit
 export { loadProfile, parseProfile } from './config/profile-file.js';
 export { type ContentAnalyzerOptions, createContentAnalyzer } from './content/content-analyzer.js';
 export { type ContentLimits, DEFAULT_CONTENT_LIMITS } from './content/limits.js';
+export { ContentSandbox, DEFAULT_SANDBOX_OPTIONS, type SandboxOptions } from './content/sandbox.js';
 export { assess, type MessageRule, type RuleContext } from './core/assess.js';
 export type { Assessment, Channel, Verdict } from './core/assessment.js';
 export type { MessageEvidence } from './core/evidence.js';
