@@ -93,7 +93,18 @@ export function parseProfile(text: string, file: string): ProfileLoadResult {
     }
     return null;
   };
-  const parsed = profileSchema.safeParse(doc.toJS());
+  // An alias without its anchor, or aliases expanding past the library's count (a "billion laughs" document),
+  // throw here: a profile error like any other, never an exception.
+  let plain: unknown;
+  try {
+    plain = doc.toJS();
+  } catch (error) {
+    return {
+      status: 'error',
+      error: `${file}: invalid YAML: ${(error as Error).message.split('\n')[0]!.slice(0, 200)}`,
+    };
+  }
+  const parsed = profileSchema.safeParse(plain);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const line = lineOf(issue.path);
