@@ -1,7 +1,8 @@
 /**
- * The CSV record reader on malformed and unusual lines, in small files and in files of many reads (where the
- * fast path has taken earlier pieces before the exact path takes over): every record comes out with its own
- * number, a malformed one with an error (reported and skipped by ingest), none dropped or run into another.
+ * The CSV record reader on malformed and unusual lines, in small files and in files of many reads (where a
+ * record may straddle two reads): every record comes out with its own number, a malformed one or one with a
+ * wrong number of fields with an error naming its line (reported and skipped by ingest), none dropped, run into
+ * another or read with its columns shifted.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -113,7 +114,7 @@ describe.each([
     }
   });
 
-  it('reports malformed quotes once the exact reader has taken over', async () => {
+  it('reports malformed quotes on the line after a broken one', async () => {
     const rows = await read(fileWith(n, at, `"lonely"\r\n${line(at).replace('"198.51', '"1"98.51')}`));
     expect(rows).toHaveLength(n + 1);
     expect(rows[at]!.error).toMatch(/^malformed CSV/);

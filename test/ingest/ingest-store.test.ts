@@ -474,7 +474,7 @@ describe('ingest', () => {
     );
     const noNewline = join(tmp.dir, 'last-line.csv');
     writeFileSync(noNewline, `${header}${good.trimEnd()}`);
-    // An export cut inside its last record's first field: uDSV alone would drop that record without a word.
+    // An export cut inside its last record's first field: rejected with its line, never dropped.
     const cutFirst = join(tmp.dir, 'cut-first.csv');
     writeFileSync(cutFirst, `${header}${good}${good}"a1000001-0000-4000-80\r\n`);
     const errors: string[] = [];
