@@ -211,3 +211,35 @@ describe('CSV reader batches', () => {
     expect(Math.max(...sizes)).toBeLessThanOrEqual(30);
   });
 });
+
+describe('CSV reader, UTF-16 (historical search reports)', () => {
+  it('rejects a malformed record with its line as in UTF-8, and keeps the others', async () => {
+    const header = ['origin_timestamp_utc', 'sender_address', 'Recipient_status', 'message_subject', 'total_bytes'];
+    const rec = (i: number, subject: string) =>
+      [
+        `"2026-07-2${i}T03:20:00.0000000Z"`,
+        '"a@contoso.com"',
+        '"b@contoso.com##Receive, Deliver"',
+        subject,
+        `"9${i}"`,
+      ].join(',');
+    const text = `${header.map(q).join(',')}\r\n${rec(1, '"ok"')}\r\n${rec(2, '"Voicemail')}\r\n${rec(3, '"ok, too"')}\r\n${rec(4, '"short"').replace(/,"94"$/, '')}\r\n`;
+    const path = join(tmp.dir, 'historical.csv');
+    writeFileSync(path, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]));
+    const s = await sniffExportFile(path);
+    if (s.status !== 'ok') throw new Error(s.error);
+    expect(s.info.encoding).toBe('utf-16le');
+    const rows: { row: number; error?: string; subject?: string }[] = [];
+    for await (const batch of readExportRows(path, s.info)) {
+      for (const r of batch as CsvRecord[]) {
+        rows.push(r.error === undefined ? { row: r.row, subject: r.fields[3]! } : { row: r.row, error: r.error });
+      }
+    }
+    expect(rows).toEqual([
+      { row: 1, subject: 'ok' },
+      { row: 2, error: 'malformed CSV on line 3: "9" after a closing quote' },
+      { row: 3, subject: 'ok, too' },
+      { row: 4, error: 'wrong column count on line 5: 4 field(s) where the header has 5' },
+    ]);
+  });
+});
