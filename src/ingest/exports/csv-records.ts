@@ -89,7 +89,8 @@ export class CsvRecordScanner {
     this.recoverUntil -= this.pos;
     this.pos = 0;
     this.nextNl = -2;
-    if (this.held < this.retryAt) return;
+    // An open record is tried again once the text has doubled, or has gone past the limit (to stop there).
+    if (this.held < this.retryAt && this.held <= this.opts.maxRecordChars) return;
     this.retryAt = 0;
     this.scan(false, emit);
     if (this.held > this.opts.maxRecordChars) throw new CsvRecordTooLong(this.line, this.opts.maxRecordChars);
