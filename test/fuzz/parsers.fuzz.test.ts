@@ -197,6 +197,20 @@ describe('CSV record scanner', () => {
     );
   });
 
+  it('stops at a record over the limit alike whatever the pieces (a malformed line is dropped as it comes)', () => {
+    fc.assert(
+      fc.property(
+        mutant(CSV_SEEDS),
+        fc.integer({ min: 1, max: 64 }),
+        fc.integer({ min: 8, max: 200 }),
+        (s, piece, max) => {
+          expect(scanCsv(s, piece, max)).toEqual(scanCsv(s, s.length + 1, max));
+        },
+      ),
+      params(FUZZ_RUNS / 2),
+    );
+  });
+
   it('reads every real export of the seeds without an error', () => {
     for (const s of CSV_SEEDS) {
       const records = scanCsv(s.replace(/^#TYPE[^\n]*\n/, ''));

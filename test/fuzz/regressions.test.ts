@@ -1,8 +1,37 @@
 /** Bugs the fuzz tests found, each kept as a plain regression test beside the properties that found it. */
 import { describe, expect, it } from 'vitest';
 import { parseProfile } from '../../src/config/profile-file.js';
+import { CsvRecordScanner, type CsvScanRecord } from '../../src/ingest/exports/csv-records.js';
+
+function scan(text: string, piece: number, maxRecordChars: number): string[] {
+  const sc = new CsvRecordScanner({ delimiter: ',', columns: 2, maxRecordChars, firstLine: 1 });
+  const out: string[] = [];
+  const emit = (r: CsvScanRecord) => out.push(r.error ?? r.fields.join('|'));
+  try {
+    for (let i = 0; i < text.length; i += piece) sc.push(text.slice(i, i + piece), emit);
+    sc.end(emit);
+  } catch (error) {
+    out.push(`stopped: ${(error as Error).message}`);
+  }
+  return out;
+}
 
 describe('fuzz regressions', () => {
+  it('CSV scanner: a malformed line longer than the record limit gives the same rows whatever the read size', () => {
+    // Found by the "whatever the pieces" property: fed whole, the line was malformed and skipped; fed in small
+    // pieces it was held waiting for its line end until it passed the limit and stopped the file.
+    const text = `"a"b${'x'.repeat(100)}\n1,2\n`;
+    const want = ['malformed CSV on line 1: "b" after a closing quote', '1|2'];
+    for (const piece of [1, 7, 10, 64, text.length]) expect(scan(text, piece, 50)).toEqual(want);
+    // Malformed only past the limit: stopped at any read size.
+    const late = `"${'x'.repeat(60)}"b\n1,2\n`;
+    for (const piece of [1, 7, late.length]) {
+      expect(scan(late, piece, 50)).toEqual([
+        'stopped: line 1: record longer than 50 characters (an unterminated quote?)',
+      ]);
+    }
+  });
+
   it('profile YAML: an alias without its anchor is a profile error, not an exception', () => {
     // Found by `npm run fuzz` (seed 485481086): yaml's toJS() throws ReferenceError for it.
     expect(parseProfile('tenant:\n  name: Contoso\n  ids: *nowhere\n', 'p.yml')).toEqual({

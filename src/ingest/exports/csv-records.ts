@@ -70,6 +70,8 @@ export class CsvRecordScanner {
   private nextNl = -2;
   /** Records starting before this position are read within their line (after a malformed record). */
   private recoverUntil = -1;
+  /** A malformed record was handed on before its line ended: text is dropped up to the next line end. */
+  private skipLine = false;
   private readonly delim: number;
 
   constructor(private readonly opts: CsvScannerOptions) {
@@ -84,7 +86,15 @@ export class CsvRecordScanner {
   }
 
   /** Feed the next piece of text; every record it completes goes to `emit`, in order. */
-  push(text: string, emit: (record: CsvScanRecord) => void): void {
+  push(piece: string, emit: (record: CsvScanRecord) => void): void {
+    let text = piece;
+    if (this.skipLine) {
+      const nl = text.indexOf('\n');
+      if (nl < 0) return;
+      text = text.slice(nl + 1);
+      this.skipLine = false;
+      this.line++;
+    }
     this.buf = this.pos === 0 ? this.buf + text : this.buf.slice(this.pos) + text;
     this.recoverUntil -= this.pos;
     this.pos = 0;
@@ -112,6 +122,10 @@ export class CsvRecordScanner {
         this.retryAt = 2 * this.held;
         return;
       }
+      // A record (or a blank line) longer than the limit, or malformed only past it, stops the input whether or not
+      // it was seen whole: the same at any read size.
+      const reach = r.kind === 'malformed' ? r.at - start + 1 : r.end - start;
+      if (reach > this.opts.maxRecordChars) throw new CsvRecordTooLong(this.line, this.opts.maxRecordChars);
       if (r.kind === 'blank') {
         this.pos = r.end;
         this.line++;
@@ -120,11 +134,15 @@ export class CsvRecordScanner {
       if (r.kind === 'malformed') {
         // Go on at the next line: a malformed record is taken to be its first line.
         const nl = this.buf.indexOf('\n', start);
+        emit({ fields: [], line: this.line, error: `malformed CSV on line ${this.line}: ${r.why}` });
         if (nl < 0 && !final) {
-          this.retryAt = 2 * this.held;
+          // Its line goes on in text still to come: drop it as it comes rather than hold it.
+          this.buf = '';
+          this.pos = 0;
+          this.recoverUntil = -1;
+          this.skipLine = true;
           return;
         }
-        emit({ fields: [], line: this.line, error: `malformed CSV on line ${this.line}: ${r.why}` });
         this.pos = nl < 0 ? this.buf.length : nl + 1;
         this.line++;
         // The lines up to where the error was seen are read again, each within itself.
@@ -135,8 +153,6 @@ export class CsvRecordScanner {
         this.nextNl = -2;
         continue;
       }
-      // Whether or not it was seen whole, a record over the limit stops the input alike (the same at any read size).
-      if (r.end - start > this.opts.maxRecordChars) throw new CsvRecordTooLong(this.line, this.opts.maxRecordChars);
       const rec: CsvScanRecord = { fields: r.fields, line: this.line };
       if (r.fields.length !== this.opts.columns) {
         rec.error = `wrong column count on line ${this.line}: ${r.fields.length} field(s) where the header has ${this.opts.columns}`;
