@@ -180,7 +180,7 @@ function cpuMicros(): number {
   return u.user + u.system;
 }
 
-/** Least CPU microseconds per call of `fn` over `reps` calls, across `rounds` tries. */
+/** CPU microseconds per call of `fn`, averaged over `reps` calls. */
 async function leastCpu(fn: () => unknown, reps: number): Promise<number> {
   const t0 = cpuMicros();
   for (let i = 0; i < reps; i++) await fn();
@@ -198,11 +198,11 @@ export async function superlinearity(
 ): Promise<{ factor: number; small: number; large: number }> {
   const small = pumped(p, base);
   const large = pumped(p, base * 16);
-  // Repetitions so that one try of the small input takes at least ~10 ms of CPU.
+  // Repetitions so that one try of the small input takes at least ~20 ms of CPU (rusage may count in ticks).
   let reps = 1;
   for (;;) {
     const t = await leastCpu(() => run(small), reps);
-    if (t * reps >= 10_000 || reps >= 4096) break;
+    if (t * reps >= 20_000 || reps >= 4096) break;
     reps *= 2;
   }
   const repsLarge = Math.max(1, Math.round(reps / 16));
