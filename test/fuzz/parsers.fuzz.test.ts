@@ -18,11 +18,13 @@ import { parseDmarc } from '../../src/core/posture/dmarc.js';
 import { parseSpf } from '../../src/core/posture/spf.js';
 import { CsvRecordScanner, CsvRecordTooLong, type CsvScanRecord } from '../../src/ingest/exports/csv-records.js';
 import { parseAuthenticationDetails } from '../../src/ingest/exports/email-events.js';
+import { recipientsOfStatus } from '../../src/ingest/exports/historical-search.js';
 import { ExportReadError, readExportRows, sniffExportFile } from '../../src/ingest/exports/read-export.js';
 import { parseCustomData, parseMepData, parseSfa } from '../../src/ingest/exports/trace-detail.js';
 import { connectorLabel } from '../../src/report/tenant-report-powershell.js';
 import { readerLimits } from '../../src/sources/limits.js';
 import { evidenceFromRfc822 } from '../../src/sources/rfc822.js';
+import { sniffKind } from '../../src/sources/sniff.js';
 import {
   FUZZ_RUNS,
   GROWTH_RUNS,
@@ -150,6 +152,16 @@ const SYNC: FrontDoor[] = [
     name: 'EmailEvents AuthenticationDetails',
     seeds: seedTexts('auth-details', 'utf8'),
     run: (s) => parseAuthenticationDetails(s),
+  },
+  {
+    name: 'message sniffing (message, mbox, header text or not mail)',
+    seeds: [...seedTexts('header-block'), ...seedTexts('mime')],
+    run: (s) => sniffKind(Buffer.from(s, 'latin1')),
+  },
+  {
+    name: 'historical search Recipient_status',
+    seeds: ['a@contoso.com##Receive, Deliver', 'a@contoso.com##Receive, Deliver;b@contoso.com##Receive, Fail'],
+    run: (s) => recipientsOfStatus(s),
   },
   { name: 'profile YAML', seeds: seedTexts('profile-yaml', 'utf8'), run: (s) => parseProfile(s, 'fuzz.yml') },
   {
