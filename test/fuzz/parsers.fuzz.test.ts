@@ -163,7 +163,16 @@ const SYNC: FrontDoor[] = [
     seeds: ['a@contoso.com##Receive, Deliver', 'a@contoso.com##Receive, Deliver;b@contoso.com##Receive, Fail'],
     run: (s) => recipientsOfStatus(s),
   },
-  { name: 'profile YAML', seeds: seedTexts('profile-yaml', 'utf8'), run: (s) => parseProfile(s, 'fuzz.yml') },
+  {
+    name: 'profile YAML',
+    seeds: seedTexts('profile-yaml', 'utf8'),
+    run: (s) => parseProfile(s, 'fuzz.yml'),
+    // Nesting on one line, and open brackets (the parser recursed once per level).
+    pumps: [
+      { seed: 'tenant:\n  name: Contoso\ndirectSendSources:\n  - name: MFP\n', at: 47, piece: '  - ' },
+      { seed: 'tenant:\n  name: Contoso\nx: 1\n', at: 27, piece: '[' },
+    ],
+  },
   {
     name: 'connector label',
     seeds: seedTexts('connector-label', 'utf8'),

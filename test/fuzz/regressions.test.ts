@@ -40,6 +40,22 @@ describe('fuzz regressions', () => {
     });
   });
 
+  it('profile YAML: nesting deeper than a profile needs is refused before the parser recurses into it', () => {
+    // Found by `npm run fuzz` (seed 700093121): "  - " repeated made yaml's parser recurse once per level, with
+    // superlinear work, then throw RangeError (stack overflow) out of parseProfile.
+    const seed = 'tenant:\n  name: Contoso\ndirectSendSources:\n  - name: MFP\n';
+    for (const text of [
+      `${seed}  - ${'  - '.repeat(4000)}x\n`,
+      `${seed}x: ${'['.repeat(5000)}\n`,
+      `${seed}${'     '.repeat(40)}x: 1\n`,
+    ]) {
+      const r = parseProfile(text, 'deep.yml');
+      expect(r.status).toBe('error');
+      if (r.status === 'error')
+        expect(r.error).toMatch(/^deep\.yml:5: invalid YAML: (more than 32 nested|indented more than 128)/);
+    }
+  });
+
   it('profile YAML: aliases that expand without bound ("billion laughs") are refused', () => {
     const levels = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
     for (let i = 1; i < 9; i++) {
