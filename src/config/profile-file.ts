@@ -122,17 +122,14 @@ function tooDeep(text: string): { line: number; why: string } | null {
 
 export function parseProfile(text: string, file: string): ProfileLoadResult {
   const deep = tooDeep(text);
-  if (deep) return { status: 'error', error: `${file}:${deep.line}: invalid YAML: ${deep.why}` };
+  if (deep) return failure('usage', `${file}:${deep.line}: invalid YAML: ${deep.why}`);
   const lineCounter = new LineCounter();
   let doc: ReturnType<typeof parseDocument>;
   try {
     doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   } catch (error) {
     // The parser's own limits (its stack): a profile error, never an exception.
-    return {
-      status: 'error',
-      error: `${file}: invalid YAML: ${(error as Error).message.split('\n')[0]!.slice(0, 200)}`,
-    };
+    return failure('usage', `${file}: invalid YAML: ${(error as Error).message.split('\n')[0]!.slice(0, 200)}`);
   }
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
@@ -153,10 +150,7 @@ export function parseProfile(text: string, file: string): ProfileLoadResult {
   try {
     plain = doc.toJS();
   } catch (error) {
-    return {
-      status: 'error',
-      error: `${file}: invalid YAML: ${(error as Error).message.split('\n')[0]!.slice(0, 200)}`,
-    };
+    return failure('usage', `${file}: invalid YAML: ${(error as Error).message.split('\n')[0]!.slice(0, 200)}`);
   }
   const parsed = profileSchema.safeParse(plain);
   if (!parsed.success) {

@@ -17,7 +17,6 @@ const LONG_FUNCTIONS_ALLOWED: Record<string, string> = {
   'content/content-analyzer.ts: inspect': 'content (#14)',
   'core/headers/message-evidence.ts: evidenceFromHeaders': 'noprofile (#15)',
   'core/rules/channel.ts: classifyChannel': 'noprofile (#15)',
-  'ingest/exports/read-export.ts: readCsv': 'parsers (#14)',
   'report/tenant-report.ts: buildTenantReport': 'readiness (#13)',
 };
 

@@ -36,6 +36,7 @@ describe('fuzz regressions', () => {
     // Found by `npm run fuzz` (seed 485481086): yaml's toJS() throws ReferenceError for it.
     expect(parseProfile('tenant:\n  name: Contoso\n  ids: *nowhere\n', 'p.yml')).toEqual({
       status: 'error',
+      kind: 'usage',
       error: 'p.yml: invalid YAML: Unresolved alias (the anchor must be set before the alias): nowhere',
     });
   });
