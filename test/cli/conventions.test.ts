@@ -263,19 +263,21 @@ describe('failures said once, clearly', () => {
     expect(profile.stderr).toBe('dsguard: nope.yml: cannot read profile: no such file (ENOENT)\n');
   });
 
-  it('follows a symbolic link to a message in a folder and reports a broken one by its path', () => {
+  it('a symbolic link in a scanned folder is reported by its path, never passed over in silence', () => {
     const dir = join(tmp.dir, 'inbox');
     mkdirSync(dir);
+    copyFileSync(SAMPLE, join(dir, 'real.eml'));
     symlinkSync(SAMPLE, join(dir, 'linked.eml'));
-    const ok = dsguard(['analyze', '--no-geoip', '-f', 'ndjson', dir]);
-    expect(ok.status, ok.stderr).toBe(0);
-    expect(JSON.parse(ok.stdout).input).toBe(join(dir, 'linked.eml'));
     symlinkSync(join(tmp.dir, 'gone.eml'), join(dir, 'broken.eml'));
-    const broken = dsguard(['analyze', '--no-geoip', '-f', 'ndjson', dir]);
-    expect(broken.status).toBe(3);
-    expect(broken.stderr).toContain(`dsguard: ${join(dir, 'broken.eml')}: cannot read: no such file (ENOENT)`);
+    // analyze (folder mode): links are not followed, each is named on stderr; the real message is analysed.
+    const analyzed = dsguard(['analyze', '--no-geoip', '-f', 'ndjson', dir]);
+    expect(analyzed.status, analyzed.stderr).toBe(0);
+    expect(JSON.parse(analyzed.stdout).input).toBe(join(dir, 'real.eml'));
+    expect(analyzed.stderr).toContain(`skipped ${join(dir, 'linked.eml')}: symbolic link`);
+    expect(analyzed.stderr).toContain(`skipped ${join(dir, 'broken.eml')}: symbolic link`);
+    // ingest (folder mode): a link to a file is read; a broken one is an error naming it.
     const ingest = dsguard(['ingest', '--no-geoip', '--db', 'l.db', dir]);
-    expect(ingest.stderr).toContain('broken.eml');
+    expect(ingest.stderr).toContain(`${join(dir, 'broken.eml')}: cannot read: no such file (ENOENT)`);
   });
 
   it('ingest with nothing to ingest creates no store', () => {
