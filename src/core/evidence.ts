@@ -7,6 +7,7 @@
  */
 import type { AttachmentInspection, ContentEvidence } from './content-facts.js';
 import type { EvidenceRef } from './finding.js';
+import type { ForefrontSlot } from './headers/forefront.js';
 import type { Observed } from './observed.js';
 
 export type SourceKind =
@@ -78,16 +79,11 @@ export interface AuthenticationEvidence {
   dkimDomain: Observed<string> | null;
 }
 
-/** Exchange Online Protection's antispam stamp (X-Forefront-Antispam-Report) of the receiving tenant. */
-export interface AntispamEvidence {
-  cat: Observed<string> | null;
-  sfty: Observed<string> | null;
-  scl: Observed<string> | null;
-  dir: Observed<string> | null;
-  sfv: Observed<string> | null;
-  ctry: Observed<string> | null;
-  ipv: Observed<string> | null;
-}
+/**
+ * Exchange Online Protection's antispam stamp (X-Forefront-Antispam-Report) of the receiving tenant: one slot per
+ * field the table `FOREFRONT_FIELDS` (headers/forefront.ts) gives one (CIP and H fill `connectingIp` / `helo` instead).
+ */
+export type AntispamEvidence = Record<ForefrontSlot, Observed<string> | null>;
 
 /** Exchange organisation / cross-tenant stamps of the receiving tenant (never the sender's). */
 export interface ExchangeStampEvidence {
@@ -124,6 +120,10 @@ export interface MessageEvidence {
   subject: Observed<string> | null;
   /** P2: the visible From header. */
   headerFrom: Observed<MailAddress> | null;
+  /** How many From header fields the message has (more than one is malformed; 0 for export rows). */
+  fromHeaderCount: number;
+  /** The first address of the Reply-To header. */
+  replyTo: Observed<MailAddress> | null;
   /** P1: the envelope sender (Return-Path, smtp.mailfrom, SenderAddress, SenderMailFromAddress). */
   envelopeFrom: Observed<MailAddress> | null;
   recipients: Observed<MailAddress>[];
@@ -183,6 +183,8 @@ export function emptyEvidence(input: string, sourceKind: SourceKind): MessageEvi
     receivedAt: null,
     subject: null,
     headerFrom: null,
+    fromHeaderCount: 0,
+    replyTo: null,
     envelopeFrom: null,
     recipients: [],
     envelopeRecipients: [],

@@ -44,7 +44,7 @@ export function clientFindings(ev: MessageEvidence, profile: TenantProfile, inte
     );
   }
 
-  const replyTo = ev.extra.replyTo;
+  const replyTo = ev.replyTo?.value.address;
   if (replyTo && internalSender) {
     const d = replyTo.split('@')[1] ?? '';
     if (isPlausibleDomain(d) && !isAcceptedDomain(profile, d)) {
@@ -55,8 +55,8 @@ export function clientFindings(ev: MessageEvidence, profile: TenantProfile, inte
       );
     }
   }
-  if (ev.extra.multipleFrom) {
-    out.push(finding('DS119', `${ev.extra.multipleFrom} From headers`, refs(ev.headerFrom)));
+  if (ev.fromHeaderCount > 1) {
+    out.push(finding('DS119', `${ev.fromHeaderCount} From headers`, refs(ev.headerFrom)));
   }
 
   const mailer = ev.client.xMailer?.value ?? '';
