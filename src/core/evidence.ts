@@ -92,8 +92,16 @@ export interface ExchangeStampEvidence {
   directionality: Observed<string> | null;
   fromEntityHeader: Observed<string> | null;
   crossTenantAuthAs: Observed<string> | null;
-  /** `X-MS-Exchange-Organization-IsAnonymousDirectSend` or similar explicit stamps, when present. */
+  /**
+   * `X-MS-Exchange-Organization-IsAnonymousDirectSend` (third-party documented; an organisation header, so it is
+   * stripped when the message leaves the organisation: its absence proves nothing).
+   */
   anonymousDirectSend: Observed<string> | null;
+  /**
+   * `X-MS-Exchange-Organization-MxPointsToUs` (third-party documented): whether the recipient domain's MX points at
+   * Exchange Online. `false` on all mail a third-party gateway relays, so by itself it is no bypass.
+   */
+  mxPointsToUs: Observed<string> | null;
   /** On-prem connector attribution (`OriginalAttributedTenantConnectingIp`). */
   attributedConnectingIp: Observed<string> | null;
 }
@@ -129,6 +137,12 @@ export interface MessageEvidence {
   recipients: Observed<MailAddress>[];
   /** Envelope recipients when known apart from To/Cc (trace rows, X-MS-Exchange-Organization headers). */
   envelopeRecipients: Observed<MailAddress>[];
+  /**
+   * Envelope recipients Exchange Online itself recorded for this delivery: `for <addr>` in a Received line written
+   * by Exchange (at or above the entry hop) and X-MS-Exchange-Organization-OriginalEnvelopeRecipients. What the
+   * receiving tenant's domains may be inferred from without a profile (never from To/Cc alone).
+   */
+  attestedRecipients: Observed<MailAddress>[];
   /** The address that connected to Exchange Online (FFAS CIP, FromIP, SenderIPv4, original_client_ip). */
   connectingIp: Observed<string> | null;
   /** HELO / client host name the connecting host gave. */
@@ -188,6 +202,7 @@ export function emptyEvidence(input: string, sourceKind: SourceKind): MessageEvi
     envelopeFrom: null,
     recipients: [],
     envelopeRecipients: [],
+    attestedRecipients: [],
     connectingIp: null,
     helo: null,
     tls: null,
@@ -201,6 +216,7 @@ export function emptyEvidence(input: string, sourceKind: SourceKind): MessageEvi
       fromEntityHeader: null,
       crossTenantAuthAs: null,
       anonymousDirectSend: null,
+      mxPointsToUs: null,
       attributedConnectingIp: null,
     },
     authentication: {

@@ -38,6 +38,7 @@ import { isExchangeOnlineHost, parseReceived, type ReceivedHop, receivedDate } f
 import { parseReceivedSpf } from './received-spf.js';
 
 const MAX_HOPS = 100;
+const ORIGINAL_ENVELOPE_RECIPIENTS = 'x-ms-exchange-organization-originalenveloperecipients';
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface HeaderEvidenceOptions {
@@ -127,6 +128,7 @@ export function evidenceFromHeaders(fields: readonly HeaderField[], opts: Header
   readTenantStamps(b);
   readAntispamReport(b);
   readEntryHop(b, chain);
+  readAttestedRecipients(b, chain);
   readAuthenticationResults(b, trustedAbove);
   readArcVerdict(b, trustedAbove);
   readReceivedSpf(b, trustedAbove);
@@ -146,9 +148,12 @@ function readIdentity(b: Build): void {
   if (firstFrom) ev.headerFrom = addressesOf(input, firstFrom)[0] ?? null;
   ev.fromHeaderCount = fromFields.length;
   for (const name of ['to', 'cc']) for (const f of h.all(name)) ev.recipients.push(...addressesOf(input, f));
-  for (const name of ['delivered-to', 'x-original-to', 'x-ms-exchange-organization-originalenveloperecipients']) {
+  for (const name of ['delivered-to', 'x-original-to', ORIGINAL_ENVELOPE_RECIPIENTS]) {
     for (const f of h.all(name)) ev.envelopeRecipients.push(...addressesOf(input, f));
   }
+  // An organisation header: Exchange's header firewall strips it from incoming mail, so it is the receiving
+  // organisation's own record of the envelope recipients.
+  for (const f of h.all(ORIGINAL_ENVELOPE_RECIPIENTS)) ev.attestedRecipients.push(...addressesOf(input, f));
   const subject = h.first('subject');
   if (subject) ev.subject = observed(decoded(subject.value), refOf(input, subject, decoded(subject.value)));
   const messageId = h.first('message-id');
@@ -209,6 +214,7 @@ function readTenantStamps(b: Build): void {
   ev.exchange.authMechanism = org('authmechanism');
   ev.exchange.directionality = org('messagedirectionality');
   ev.exchange.anonymousDirectSend = org('isanonymousdirectsend');
+  ev.exchange.mxPointsToUs = org('mxpointstous');
   const networkId = h.first('x-ms-exchange-organization-network-message-id');
   if (networkId) ev.networkMessageId = networkId.value.toLowerCase();
 
@@ -292,6 +298,23 @@ function readEntryHop(b: Build, chain: ReceivedChain): void {
     if (entryDate) ev.receivedAt = entryDate;
   }
   if (ev.receivedAt === null) ev.receivedAt = receivedDate(chain.hops[0]?.dateText ?? null);
+}
+
+/**
+ * `for <addr>` of the Received lines Exchange Online wrote on receipt: hops at or above the entry hop whose `by`
+ * host is Exchange Online's (lower hops were written before Exchange saw the message and can say anything).
+ */
+function readAttestedRecipients(b: Build, chain: ReceivedChain): void {
+  if (chain.entry === null) return;
+  const seen = new Set(b.ev.attestedRecipients.map((r) => r.value.address));
+  for (let i = 0; i <= chain.entry; i++) {
+    const hop = chain.hops[i]!;
+    if (hop.for === null || !isExchangeOnlineHost(hop.by)) continue;
+    const a = toMailAddress(hop.for);
+    if (!a || a.domain === null || seen.has(a.address)) continue;
+    seen.add(a.address);
+    b.ev.attestedRecipients.push(observed(a, refOf(b.input, chain.fields[i]!, `for <${hop.for}>`)));
+  }
 }
 
 /** The topmost Authentication-Results Exchange wrote for this delivery; the others are reported as ignored. */

@@ -7,7 +7,17 @@ import type { Channel } from '../assessment.js';
 import type { MessageEvidence } from '../evidence.js';
 import type { EvidenceRef, Finding } from '../finding.js';
 import { CONSUMER_TENANT_ID, connectorForIp, enabledAfter, isAcceptedDomain, type TenantProfile } from '../profile.js';
+import { isPublicMailboxDomain } from '../public-mail-providers.js';
 import { finding, refs } from './make-finding.js';
+import { type Corroboration, isAnonymousDirectSend, type TenantKnownFrom } from './tenant.js';
+
+/** How the tenant was known, for the channel rules (a profile when not given). */
+export interface TenantBasis {
+  knownFrom: TenantKnownFrom;
+  corroboration: Corroboration | null;
+}
+
+const GIVEN: TenantBasis = { knownFrom: 'profile', corroboration: null };
 
 export interface ChannelResult {
   channel: Channel;
@@ -73,7 +83,11 @@ function connectorOf(ev: MessageEvidence, profile: TenantProfile, auth: Auth): C
   return undefined;
 }
 
-export function classifyChannel(ev: MessageEvidence, profile: TenantProfile): ChannelResult {
+export function classifyChannel(
+  ev: MessageEvidence,
+  profile: TenantProfile,
+  basis: TenantBasis = GIVEN,
+): ChannelResult {
   const findings: Finding[] = [];
   const p1Domain = ev.envelopeFrom?.value.domain ?? null;
   const p2Domain = ev.headerFrom?.value.domain ?? null;
@@ -109,7 +123,7 @@ export function classifyChannel(ev: MessageEvidence, profile: TenantProfile): Ch
   }
 
   // Without a profile, believe Exchange when its compauth reason says the sender domain is not ours.
-  if (profile.inferred && (p1Internal || p2Internal)) {
+  if (profile.inferred && (p1Internal || p2Internal) && basis.corroboration === null) {
     const reason = ev.authentication.compauthReason?.value ?? null;
     const result0 = ev.authentication.compauth?.value ?? null;
     if (reason && result0 === 'fail' && !reason.startsWith('6') && reason !== '010') {
@@ -152,7 +166,18 @@ export function classifyChannel(ev: MessageEvidence, profile: TenantProfile): Ch
   findings.push(
     finding('DS102', 'No inbound connector matched', ev.connector ? [ev.connector.ref] : auth.refs.slice(0, 2)),
   );
+  findings.push(...exchangeDirectSendStamps(ev, profile, auth.refs));
   if (profile.acceptedDomains.length === 0) {
+    if (publicSenderOnly(ev)) {
+      findings.push(
+        finding(
+          'DS107',
+          `Sender is not in an accepted domain: ${[p1Domain, p2Domain].filter(Boolean).join(' / ')} is a public mailbox provider, which no business tenant can hold`,
+          refs(ev.envelopeFrom, ev.headerFrom),
+        ),
+      );
+      return result('external', 'stamped');
+    }
     findings.push(
       finding(
         'DS111',
@@ -160,9 +185,16 @@ export function classifyChannel(ev: MessageEvidence, profile: TenantProfile): Ch
         [],
       ),
     );
+    findings.push(undecided(ev, profile, p1Domain, p2Domain));
     return result('unknown', 'none');
   }
+  const corroborated = (d: string | null) =>
+    basis.knownFrom !== 'inferred' || (d !== null && (basis.corroboration?.domains.includes(d) ?? false));
   if (p1Internal) {
+    if (!corroborated(p1Domain)) {
+      findings.push(undecided(ev, profile, p1Domain, p2Domain));
+      return result('unknown', 'none');
+    }
     findings.push(finding('DS103', `Envelope sender domain ${p1Domain} is an accepted domain`, refs(ev.envelopeFrom)));
     findings.push(
       finding('DS100', 'Direct Send: anonymous, no connector, internal envelope sender', [
@@ -183,6 +215,10 @@ export function classifyChannel(ev: MessageEvidence, profile: TenantProfile): Ch
     return result('direct-send', 'stamped');
   }
   if (p2Internal) {
+    if (!corroborated(p2Domain)) {
+      findings.push(undecided(ev, profile, p1Domain, p2Domain));
+      return result('unknown', 'none');
+    }
     findings.push(
       finding(
         'DS104',
@@ -194,6 +230,57 @@ export function classifyChannel(ev: MessageEvidence, profile: TenantProfile): Ch
   }
   findings.push(finding('DS107', 'Sender is not in an accepted domain', refs(ev.envelopeFrom, ev.headerFrom)));
   return result('external', 'stamped');
+}
+
+/** Both sender domains that are known are public mailbox providers' (and at least one is known). */
+function publicSenderOnly(ev: MessageEvidence): boolean {
+  const known = [ev.envelopeFrom?.value.domain, ev.headerFrom?.value.domain].filter(
+    (d): d is string => typeof d === 'string',
+  );
+  return known.length > 0 && known.every((d) => isPublicMailboxDomain(d));
+}
+
+/** DS122: without a profile the channel is left unknown; say what a profile would decide. */
+function undecided(ev: MessageEvidence, profile: TenantProfile, p1: string | null, p2: string | null): Finding {
+  const offered = (d: string | null): d is string =>
+    d !== null &&
+    !isPublicMailboxDomain(d) &&
+    (profile.acceptedDomains.length === 0 || profile.acceptedDomains.includes(d));
+  const parts: string[] = [];
+  if (offered(p1)) parts.push(`a profile listing ${p1} makes it direct-send`);
+  if (offered(p2) && p2 !== p1)
+    parts.push(`listing ${p2} but not ${p1 ?? 'the envelope sender’s domain'}, internal-spoof`);
+  parts.push('listing neither, external');
+  return finding(
+    'DS122',
+    `Channel undecided without a profile (domains guessed, no intra-organisation verdict from Exchange): ${parts.join('; ')}`,
+    refs(ev.envelopeFrom, ev.headerFrom),
+  );
+}
+
+/**
+ * Exchange's own Direct Send stamps on an anonymous, connector-less arrival: IsAnonymousDirectSend (DS126) and a
+ * gateway bypass (DS127): MxPointsToUs false (the recipient domain's MX is elsewhere, true of all gateway-relayed
+ * mail) and, besides, no connector matched and the connecting IP is none of the profile's connector IPs.
+ */
+function exchangeDirectSendStamps(ev: MessageEvidence, profile: TenantProfile, authRefs: EvidenceRef[]): Finding[] {
+  const out: Finding[] = [];
+  const x = ev.exchange;
+  if (isAnonymousDirectSend(ev)) {
+    out.push(finding('DS126', 'Exchange stamped the message IsAnonymousDirectSend: True', refs(x.anonymousDirectSend)));
+  }
+  const cip = ev.connectingIp;
+  if (x.mxPointsToUs?.value.trim().toLowerCase() === 'false' && cip && connectorForIp(profile, cip.value) === null) {
+    const gatewayIps = profile.connectors.some((c) => c.senderIps.length > 0);
+    out.push(
+      finding(
+        'DS127',
+        `Gateway bypass: the domain’s MX points elsewhere (MxPointsToUs: false), yet ${cip.value} delivered anonymously to Exchange Online without a connector${gatewayIps ? ', from an IP none of the profile’s connectors lists' : ' (no connector IPs in the profile to compare with)'}`,
+        [...refs(x.mxPointsToUs), ...authRefs.slice(0, 1), cip.ref],
+      ),
+    );
+  }
+  return out;
 }
 
 /** Received before RejectDirectSend was certainly in force (see enabledAfter): it may predate the setting. */
