@@ -39,7 +39,10 @@ export function registerAnalyze(program: Command, io: CliIo, setExit: (code: num
     )
     .argument('<paths...>', 'files, folders (recursive), mbox files, or - to read header text / a message from stdin')
     .option('-f, --format <format>', 'table | json | ndjson | csv | md', 'table')
-    .option('-p, --profile <file>', 'tenant profile (dsguard.yml); without it the tenant is known only from what Exchange attests, and no verdict is legitimate')
+    .option(
+      '-p, --profile <file>',
+      'tenant profile (dsguard.yml); without it the tenant is known only from what Exchange attests, and no verdict is legitimate',
+    )
     .option(
       '--fail-on <severity|verdict>',
       'exit 1 when a finding at or above this severity fires (high|medium|low|info|none), or when a message gets this verdict or a worse one (malicious|suspicious)',

@@ -261,7 +261,8 @@ function undecided(ev: MessageEvidence, profile: TenantProfile, p1: string | nul
 /**
  * Exchange's own Direct Send stamps on an anonymous, connector-less arrival: IsAnonymousDirectSend (DS126) and a
  * gateway bypass (DS127): MxPointsToUs false (the recipient domain's MX is elsewhere, true of all gateway-relayed
- * mail) and, besides, no connector matched and the connecting IP is none of the profile's connector IPs.
+ * mail) and, besides, no connector matched and the connecting IP is none of the profile's connector IPs; DS128 when
+ * the profile names no connector IP to tell the gateway's address by.
  */
 function exchangeDirectSendStamps(ev: MessageEvidence, profile: TenantProfile, authRefs: EvidenceRef[]): Finding[] {
   const out: Finding[] = [];
@@ -270,13 +271,23 @@ function exchangeDirectSendStamps(ev: MessageEvidence, profile: TenantProfile, a
     out.push(finding('DS126', 'Exchange stamped the message IsAnonymousDirectSend: True', refs(x.anonymousDirectSend)));
   }
   const cip = ev.connectingIp;
-  if (x.mxPointsToUs?.value.trim().toLowerCase() === 'false' && cip && connectorForIp(profile, cip.value) === null) {
-    const gatewayIps = profile.connectors.some((c) => c.senderIps.length > 0);
+  if (x.mxPointsToUs?.value.trim().toLowerCase() !== 'false' || !cip) return out;
+  const evidence = [...refs(x.mxPointsToUs), ...authRefs.slice(0, 1), cip.ref];
+  if (!profile.connectors.some((c) => c.senderIps.length > 0)) {
+    // The third condition cannot be established: a gateway relaying without a connector would look the same.
+    out.push(
+      finding(
+        'DS128',
+        `MxPointsToUs: false on an anonymous arrival from ${cip.value} that matched no connector: a gateway bypass unless ${cip.value} is the gateway’s, which the profile does not say (no connector IPs)`,
+        evidence,
+      ),
+    );
+  } else if (connectorForIp(profile, cip.value) === null) {
     out.push(
       finding(
         'DS127',
-        `Gateway bypass: the domain’s MX points elsewhere (MxPointsToUs: false), yet ${cip.value} delivered anonymously to Exchange Online without a connector${gatewayIps ? ', from an IP none of the profile’s connectors lists' : ' (no connector IPs in the profile to compare with)'}`,
-        [...refs(x.mxPointsToUs), ...authRefs.slice(0, 1), cip.ref],
+        `Gateway bypass: the domain’s MX points elsewhere (MxPointsToUs: false), yet ${cip.value}, none of the profile’s connector IPs, delivered anonymously to Exchange Online without a connector`,
+        evidence,
       ),
     );
   }

@@ -91,6 +91,16 @@ export const TENANT_RULES = [
       'Restrict the gateway’s inbound connector to its IPs or certificate and enable RejectDirectSend; see `dsguard exposure` for the smart host that stays reachable.',
   },
   {
+    code: 'DS128',
+    title: 'Possible gateway bypass',
+    severity: 'low',
+    weight: 0,
+    meaning:
+      'The recipient domain’s MX does not point at Exchange Online (MxPointsToUs: false) and the message arrived anonymously without a connector, but no connector IP is known (no profile, or one without connector IPs), so whether the connecting IP is the gateway’s cannot be told: a gateway that relays without a connector would look the same.',
+    evidence: 'X-MS-Exchange-Organization-MxPointsToUs, the anonymous stamps, the connecting IP.',
+    action: 'List the gateway’s inbound connector (with its IPs) in the profile and run again; DS127 then decides.',
+  },
+  {
     code: 'DS606',
     title: 'Legitimate but undeclared',
     severity: 'low',
