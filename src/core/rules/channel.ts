@@ -167,6 +167,24 @@ export function classifyChannel(
     finding('DS102', 'No inbound connector matched', ev.connector ? [ev.connector.ref] : auth.refs.slice(0, 2)),
   );
   findings.push(...exchangeDirectSendStamps(ev, profile, auth.refs));
+  const channel = anonymousChannel(ev, profile, basis, auth.refs, { p1: p1Internal, p2: p2Internal }, findings);
+  return result(channel, channel === 'unknown' ? 'none' : 'stamped');
+}
+
+/**
+ * Anonymous and no connector matched: direct-send when P1 is an accepted domain, internal-spoof when only P2 is,
+ * external otherwise. Without a profile, the first two need Exchange's own word for the domain (else unknown).
+ */
+function anonymousChannel(
+  ev: MessageEvidence,
+  profile: TenantProfile,
+  basis: TenantBasis,
+  authRefs: EvidenceRef[],
+  internal: { p1: boolean; p2: boolean },
+  findings: Finding[],
+): Channel {
+  const p1Domain = ev.envelopeFrom?.value.domain ?? null;
+  const p2Domain = ev.headerFrom?.value.domain ?? null;
   if (profile.acceptedDomains.length === 0) {
     if (publicSenderOnly(ev)) {
       findings.push(
@@ -176,7 +194,7 @@ export function classifyChannel(
           refs(ev.envelopeFrom, ev.headerFrom),
         ),
       );
-      return result('external', 'stamped');
+      return 'external';
     }
     findings.push(
       finding(
@@ -186,19 +204,19 @@ export function classifyChannel(
       ),
     );
     findings.push(undecided(ev, profile, p1Domain, p2Domain));
-    return result('unknown', 'none');
+    return 'unknown';
   }
   const corroborated = (d: string | null) =>
     basis.knownFrom !== 'inferred' || (d !== null && (basis.corroboration?.domains.includes(d) ?? false));
-  if (p1Internal) {
+  if (internal.p1) {
     if (!corroborated(p1Domain)) {
       findings.push(undecided(ev, profile, p1Domain, p2Domain));
-      return result('unknown', 'none');
+      return 'unknown';
     }
     findings.push(finding('DS103', `Envelope sender domain ${p1Domain} is an accepted domain`, refs(ev.envelopeFrom)));
     findings.push(
       finding('DS100', 'Direct Send: anonymous, no connector, internal envelope sender', [
-        ...auth.refs,
+        ...authRefs,
         ...refs(ev.envelopeFrom, ev.connectingIp),
       ]),
     );
@@ -212,12 +230,12 @@ export function classifyChannel(
         ),
       );
     }
-    return result('direct-send', 'stamped');
+    return 'direct-send';
   }
-  if (p2Internal) {
+  if (internal.p2) {
     if (!corroborated(p2Domain)) {
       findings.push(undecided(ev, profile, p1Domain, p2Domain));
-      return result('unknown', 'none');
+      return 'unknown';
     }
     findings.push(
       finding(
@@ -226,10 +244,10 @@ export function classifyChannel(
         refs(ev.headerFrom, ev.envelopeFrom),
       ),
     );
-    return result('internal-spoof', 'stamped');
+    return 'internal-spoof';
   }
   findings.push(finding('DS107', 'Sender is not in an accepted domain', refs(ev.envelopeFrom, ev.headerFrom)));
-  return result('external', 'stamped');
+  return 'external';
 }
 
 /** Both sender domains that are known are public mailbox providers' (and at least one is known). */
