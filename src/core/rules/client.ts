@@ -44,15 +44,11 @@ export function clientFindings(ev: MessageEvidence, profile: TenantProfile, inte
     );
   }
 
-  const replyTo = ev.replyTo?.value.address;
+  const replyTo = ev.replyTo;
   if (replyTo && internalSender) {
-    const d = replyTo.split('@')[1] ?? '';
+    const d = replyTo.value.domain ?? '';
     if (isPlausibleDomain(d) && !isAcceptedDomain(profile, d)) {
-      out.push(
-        finding('DS307', `Reply-To ${replyTo} is outside the organisation`, [
-          { source: ev.input, field: 'Reply-To', value: replyTo },
-        ]),
-      );
+      out.push(finding('DS307', `Reply-To ${replyTo.value.address} is outside the organisation`, [replyTo.ref]));
     }
   }
   if (ev.fromHeaderCount > 1) {
