@@ -104,6 +104,36 @@ describe('tenant known without a profile', () => {
   });
 });
 
+describe('one message weighed like a source', () => {
+  const scanner = readFileSync(join(DIR, 'legit-scanner-spf-pass.eml'), 'latin1');
+  const run = async (text: string) => {
+    const loaded = await loadProfile(join(DIR, 'contoso.yml'));
+    if (loaded.status !== 'ok') throw new Error(loaded.error);
+    const parsed = await evidenceFromRfc822(Buffer.from(text, 'latin1'), {
+      input: 'm.eml',
+      sourceKind: 'eml',
+      headersOnly: true,
+      limits: readerLimits({}),
+    });
+    if (parsed.status !== 'ok') throw new Error(parsed.error);
+    const a = assess(parsed.evidence, { profile: loaded.profile });
+    return { verdict: a.verdict, codes: a.findings.map((f) => f.code) };
+  };
+
+  it('a subject keyword alone does not veto an authenticating sender; with a second intent signal it does', async () => {
+    const invoice = scanner.replace('Subject: Scanned from HP MFP Floor 2', 'Subject: Invoice 4711 approved');
+    const alone = await run(invoice);
+    expect(alone.codes).toContain('DS401');
+    expect(alone).toMatchObject({ verdict: 'legitimate' });
+    expect(alone.codes).toContain('DS606');
+    expect(alone.codes).not.toContain('DS604');
+    const selfSent = await run(invoice.replace('To: bob.smith@contoso.com', 'To: scanner@contoso.com'));
+    expect(selfSent.codes).toEqual(expect.arrayContaining(['DS401', 'DS301', 'DS607']));
+    expect(selfSent.verdict).not.toBe('legitimate');
+    expect(selfSent.codes).not.toContain('DS606');
+  });
+});
+
 describe('authenticated submission from a home network', () => {
   const TABLE: Record<string, IpInfo> = {
     '81.2.69.160': { country: 'GB', asn: 20712, asOrg: 'Andrews & Arnold Ltd', source: 'test db' },
