@@ -65,7 +65,7 @@ describe('tenant known without a profile', () => {
     expect(a.tenantKnownFrom).toBe('inferred');
     expect(a.channel).toBe('unknown');
     expect(a.rejectDirectSendBlocks).toBeNull();
-    expect(a.findings.find((f) => f.code === 'DS122')?.message).toContain('a profile listing contoso.com makes it');
+    expect(a.findings.find((f) => f.code === 'DS122')?.message).toContain('a profile listing contoso.com makes it direct-send');
   });
 
   it('takes IsAnonymousDirectSend alone as Exchange’s word that the envelope sender is the organisation’s', () => {

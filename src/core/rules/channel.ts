@@ -265,13 +265,14 @@ function undecided(ev: MessageEvidence, profile: TenantProfile, p1: string | nul
     !isPublicMailboxDomain(d) &&
     (profile.acceptedDomains.length === 0 || profile.acceptedDomains.includes(d));
   const parts: string[] = [];
-  if (offered(p1)) parts.push(`a profile listing ${p1} makes it direct-send`);
-  if (offered(p2) && p2 !== p1)
-    parts.push(`listing ${p2} but not ${p1 ?? 'the envelope sender’s domain'}, internal-spoof`);
+  if (offered(p1)) parts.push(`listing ${p1} makes it direct-send`);
+  if (offered(p2) && p2 !== p1) {
+    parts.push(`listing ${p2} but not ${p1 ?? 'the envelope sender’s domain'} makes it internal-spoof`);
+  }
   parts.push('listing neither, external');
   return finding(
     'DS122',
-    `Channel undecided without a profile (domains guessed, no intra-organisation verdict from Exchange): ${parts.join('; ')}`,
+    `Channel undecided without a profile (domains guessed, no intra-organisation verdict from Exchange): a profile ${parts.join('; ')}`,
     refs(ev.envelopeFrom, ev.headerFrom),
   );
 }
