@@ -28,7 +28,7 @@ export interface RuleContext {
 export type MessageRule = (ev: MessageEvidence, ctx: RuleContext) => Finding[];
 
 export interface AssessOptions {
-  /** The tenant profile; `null` infers the tenant from the message and says so. */
+  /** The tenant profile; `null`: the tenant is known only from what Exchange attests (see rules/tenant.ts). */
   profile: TenantProfile | null;
   extraRules?: readonly MessageRule[];
 }

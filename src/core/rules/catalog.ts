@@ -221,7 +221,7 @@ export const MESSAGE_RULES = [
     severity: 'info',
     weight: 0,
     meaning:
-      'Without a profile, the recipient domain was assumed to be accepted, but Exchange’s composite authentication reason says the sender domain is not one of the tenant’s accepted domains.',
+      'Without a profile, the recipients’ domain was guessed to be accepted, but Exchange’s composite authentication reason says the sender domain is not one of the tenant’s accepted domains.',
     evidence: 'compauth reason other than 6xx/010 on a message whose sender domain equals the recipient domain.',
     action: 'None; pass a profile to be certain.',
   },
