@@ -65,7 +65,9 @@ describe('tenant known without a profile', () => {
     expect(a.tenantKnownFrom).toBe('inferred');
     expect(a.channel).toBe('unknown');
     expect(a.rejectDirectSendBlocks).toBeNull();
-    expect(a.findings.find((f) => f.code === 'DS122')?.message).toContain('a profile listing contoso.com makes it direct-send');
+    expect(a.findings.find((f) => f.code === 'DS122')?.message).toContain(
+      'a profile listing contoso.com makes it direct-send',
+    );
   });
 
   it('takes IsAnonymousDirectSend alone as Exchange’s word that the envelope sender is the organisation’s', () => {
@@ -178,6 +180,11 @@ describe.skipIf(CORPUS === '')('phishing_pot corpus delivered to a business tena
       expect(codes, f).not.toContain('DS606');
       expect(a.verdict, f).not.toBe('legitimate');
       expect(a.tenantKnownFrom).not.toBe('profile');
+      // Every finding of the no-profile rules cites what it rests on.
+      for (const x of a.findings) {
+        if (['DS109', 'DS120', 'DS121', 'DS122'].includes(x.code))
+          expect(x.evidence.length, `${f} ${x.code}`).toBeGreaterThan(0);
+      }
     }
     // The consumer tenant id was really replaced (394 of the 400 were delivered to Outlook.com).
     expect(replaced).toBeGreaterThanOrEqual(390);

@@ -203,7 +203,7 @@ function anonymousChannel(
         [],
       ),
     );
-    findings.push(undecided(ev, profile, p1Domain, p2Domain));
+    if (p1Domain !== null || p2Domain !== null) findings.push(undecided(ev, profile, p1Domain, p2Domain));
     return 'unknown';
   }
   const corroborated = (d: string | null) =>

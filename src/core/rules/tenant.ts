@@ -54,9 +54,13 @@ export function resolveTenant(ev: MessageEvidence, given: TenantProfile | null):
   if (ev.receivingTenantId) profile.tenantIds = [ev.receivingTenantId.value];
   const findings: Finding[] = [];
   const excluded = new Map<string, string>();
-  const exclude = (domain: string): boolean => {
+  const excludedRefs: EvidenceRef[] = [];
+  const exclude: Exclude = (domain, ref) => {
     const why = excludedBecause(ev, domain);
-    if (why) excluded.set(domain, why);
+    if (why && !excluded.has(domain)) {
+      excluded.set(domain, why);
+      if (ref) excludedRefs.push(ref);
+    }
     return why !== null;
   };
 
@@ -94,7 +98,7 @@ export function resolveTenant(ev: MessageEvidence, given: TenantProfile | null):
       finding(
         'DS121',
         `Not taken as the tenant’s: ${list.map(([d, why]) => `${d} (${why})`).join(', ')}`,
-        refs(ev.mailingList, ...ev.recipients.filter((r) => excluded.has(r.value.domain ?? '')).slice(0, 4)),
+        [...refs(ev.mailingList), ...excludedRefs].slice(0, 5),
       ),
     );
   }
@@ -113,17 +117,20 @@ function tenantMismatch(ev: MessageEvidence, given: TenantProfile): Finding[] {
   return [];
 }
 
+/** Whether a domain is never the tenant's; remembers it (with where it was seen) for DS121. */
+type Exclude = (domain: string, ref: EvidenceRef | null) => boolean;
+
 interface DomainSet {
   domains: string[];
   refs: EvidenceRef[];
 }
 
-function collect(list: readonly Observed<{ domain: string | null }>[], exclude: (d: string) => boolean): DomainSet {
+function collect(list: readonly Observed<{ domain: string | null }>[], exclude: Exclude): DomainSet {
   const domains = new Set<string>();
   const out: EvidenceRef[] = [];
   for (const r of list) {
     const d = r.value.domain;
-    if (!d || !isPlausibleDomain(d) || domains.has(d) || exclude(d)) continue;
+    if (!d || !isPlausibleDomain(d) || domains.has(d) || exclude(d, r.ref)) continue;
     domains.add(d);
     out.push(r.ref);
   }
@@ -131,7 +138,7 @@ function collect(list: readonly Observed<{ domain: string | null }>[], exclude: 
 }
 
 /** Envelope recipients Exchange recorded for this tenant: in a message, only with the attributed tenant id. */
-function attestedDomains(ev: MessageEvidence, exclude: (d: string) => boolean): DomainSet {
+function attestedDomains(ev: MessageEvidence, exclude: Exclude): DomainSet {
   if (EXPORT_KINDS.has(ev.sourceKind)) return collect(ev.envelopeRecipients, exclude);
   const tenant = ev.receivingTenantId?.value;
   if (!tenant || tenant === CONSUMER_TENANT_ID) return { domains: [], refs: [] };
@@ -139,7 +146,7 @@ function attestedDomains(ev: MessageEvidence, exclude: (d: string) => boolean): 
 }
 
 /** The weaker guess: envelope recipients of other origin, else To / Cc. */
-function guessedDomains(ev: MessageEvidence, exclude: (d: string) => boolean): DomainSet {
+function guessedDomains(ev: MessageEvidence, exclude: Exclude): DomainSet {
   const pool = ev.envelopeRecipients.length > 0 ? ev.envelopeRecipients : ev.recipients;
   return collect(pool, exclude);
 }
@@ -181,7 +188,7 @@ function mailingListDomains(ev: MessageEvidence): string[] {
  * failure, the sending domain is an accepted domain) or 010 (DMARC failure of an accepted domain), the safety tip
  * SFTY:9.11 (intra-organisation spoofing), or IsAnonymousDirectSend: True.
  */
-function corroborate(ev: MessageEvidence, exclude: (d: string) => boolean): Corroboration | null {
+function corroborate(ev: MessageEvidence, exclude: Exclude): Corroboration | null {
   const a = ev.authentication;
   const fromDomain = a.headerFromDomain?.value ?? ev.headerFrom?.value.domain ?? null;
   const domains = new Set<string>();
@@ -200,7 +207,7 @@ function corroborate(ev: MessageEvidence, exclude: (d: string) => boolean): Corr
     domains.add(p1);
     out.push(...refs(ev.exchange.anonymousDirectSend));
   }
-  const kept = [...domains].filter((d) => isPlausibleDomain(d) && !exclude(d)).sort();
+  const kept = [...domains].filter((d) => isPlausibleDomain(d) && !exclude(d, out[0] ?? null)).sort();
   return kept.length > 0 ? { domains: kept, refs: out } : null;
 }
 
