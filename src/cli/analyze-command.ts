@@ -101,6 +101,7 @@ export async function runAnalyze(paths: string[], flags: AnalyzeFlags, io: CliIo
   const worst = new WorstSeverity();
   let verdictReached = false;
   const byChannel = new Map<string, number>();
+  const byTenantKnownFrom = new Map<string, number>();
   let messages = 0;
   let errors = 0;
   const progress = new Progress(io, 'analyzing');
@@ -113,6 +114,7 @@ export async function runAnalyze(paths: string[], flags: AnalyzeFlags, io: CliIo
     } else {
       messages++;
       byChannel.set(r.channel, (byChannel.get(r.channel) ?? 0) + 1);
+      byTenantKnownFrom.set(r.tenantKnownFrom, (byTenantKnownFrom.get(r.tenantKnownFrom) ?? 0) + 1);
       worst.add(r.findings);
       if (failOnVerdict !== null && VERDICT_RANK[r.verdict] >= VERDICT_RANK[failOnVerdict]) verdictReached = true;
     }
@@ -122,7 +124,7 @@ export async function runAnalyze(paths: string[], flags: AnalyzeFlags, io: CliIo
   progress.done();
   await out.close();
   if (skipped > MAX_SKIP_LINES) io.stderr.write(`dsguard: skipped ${skipped} files in all that are not messages\n`);
-  if (format === 'table') io.stderr.write(`${summaryLine({ messages, errors, byChannel })}\n`);
+  if (format === 'table') io.stderr.write(`${summaryLine({ messages, errors, byChannel, byTenantKnownFrom })}\n`);
   if (messages + errors === 0) {
     io.stderr.write('dsguard: no messages found in the given paths\n');
     return EXIT.failure;

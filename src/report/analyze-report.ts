@@ -114,9 +114,20 @@ export function renderMessageMarkdown(r: AnalyzeResult, opts: RenderOptions): st
   return `${out.join('\n')}\n\n`;
 }
 
-export function summaryLine(results: { messages: number; errors: number; byChannel: Map<string, number> }): string {
+export function summaryLine(results: {
+  messages: number;
+  errors: number;
+  byChannel: Map<string, number>;
+  /** Messages assessed without a profile, by how the tenant was known. */
+  byTenantKnownFrom?: Map<string, number>;
+}): string {
   const parts = [...results.byChannel.entries()].sort().map(([k, v]) => `${k} ${v}`);
-  return `${results.messages} message(s)${results.errors ? `, ${results.errors} error(s)` : ''}${parts.length ? `: ${parts.join(', ')}` : ''}`;
+  const noProfile = [...(results.byTenantKnownFrom ?? new Map<string, number>()).entries()]
+    .filter(([k]) => k !== 'profile')
+    .sort()
+    .map(([k, v]) => `${v} ${k}`);
+  const tenant = noProfile.length > 0 ? ` (no profile: tenant ${noProfile.join(', ')})` : '';
+  return `${results.messages} message(s)${results.errors ? `, ${results.errors} error(s)` : ''}${parts.length ? `: ${parts.join(', ')}` : ''}${tenant}`;
 }
 
 export type { AnalyzedMessage };

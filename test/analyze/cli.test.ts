@@ -43,6 +43,7 @@ describe('analyze CLI', () => {
     expect(JSON.parse(json.stdout)[0].tenantKnownFrom).toBe('inferred');
     const text = await runCli(['analyze', join(DIR, 'attested-recipient-scanner.eml'), '--no-geoip']);
     expect(text.stdout).toContain('tenant attested by Exchange (no profile): contoso.com');
+    expect(text.stderr).toContain('1 message(s): direct-send 1 (no profile: tenant 1 attested)');
     const csv = await runCli(['analyze', SPOOF, '-p', PROFILE, '--format', 'csv', '--no-geoip']);
     expect((parse(csv.stdout, { columns: true }) as Record<string, string>[])[0]?.tenantKnownFrom).toBe('profile');
     const md = await runCli(['analyze', SPOOF, '-p', PROFILE, '--format', 'md', '--no-geoip']);
