@@ -16,7 +16,7 @@ export { assess, type MessageRule, type RuleContext } from './core/assess.js';
 export type { Assessment, Channel, Verdict } from './core/assessment.js';
 export type { MessageEvidence } from './core/evidence.js';
 export { emptyEvidence } from './core/evidence.js';
-export type { EvidenceRef, Finding, Severity } from './core/finding.js';
+export type { EvidenceRef, Finding, FindingCode, Severity } from './core/finding.js';
 export { type DmarcRecord, parseDmarc } from './core/posture/dmarc.js';
 export type { DnsAnswer, DnsFailure, DnsRecordType, MxRecord } from './core/posture/dns-answer.js';
 export {
@@ -30,7 +30,8 @@ export { classifyProbe, type ProbeResult, type ProbeVerdict } from './core/postu
 export { derivedSmartHost, domainToken } from './core/posture/smart-host.js';
 export { auditSpf, parseSpf, type SpfAudit } from './core/posture/spf.js';
 export { emptyProfile, type TenantProfile } from './core/profile.js';
-export { RULES, type RuleInfo } from './core/rules/catalog.js';
+export type { ErrorKind, Failure, Ok, Result } from './core/result.js';
+export { isFindingCode, RULES, type RuleInfo } from './core/rules/catalog.js';
 export { type ContentRuleOptions, createContentRule } from './core/rules/content.js';
 export { type CampaignIndicator, createOriginRule, type IpInfo, type IpLookup } from './core/rules/origin.js';
 export { openIpLookup } from './enrich/ip-lookup.js';
@@ -50,7 +51,7 @@ export {
   type Resolver,
   SystemResolver,
 } from './net/dns.js';
-export { ProbeInputError, type ProbeOptions, type ProbeReport, probeDomain } from './probe/probe.js';
+export { type ProbeOptions, type ProbeReport, probeDomain } from './probe/probe.js';
 export { runSmtpProbe, type SmtpProbeOptions, type SmtpProbeSession } from './probe/smtp-probe.js';
 export {
   buildTenantReport,

@@ -6,7 +6,7 @@
  */
 import type { Assessment, Channel, Verdict } from './assessment.js';
 import type { MessageEvidence } from './evidence.js';
-import type { Finding } from './finding.js';
+import { bySeverityDescending, type Finding, type FindingCode } from './finding.js';
 import type { TenantProfile } from './profile.js';
 import { authenticationFindings, forgedAuthFindings } from './rules/authentication.js';
 import { ruleInfo } from './rules/catalog.js';
@@ -35,9 +35,9 @@ export interface AssessOptions {
 
 export const MALICIOUS_RISK = 60;
 /** Findings that make a sender legitimate by its evidence (a declared source, DS601, is weighed apart). */
-const EVIDENCE_LEGITIMACY_CODES = ['DS602', 'DS603', 'DS605'];
+const EVIDENCE_LEGITIMACY_CODES: readonly FindingCode[] = ['DS602', 'DS603', 'DS605'];
 /** The one intent finding that does not veto legitimacy on its own: a lure keyword in the subject. */
-const WEAK_INTENT_CODE = 'DS401';
+const WEAK_INTENT_CODE: FindingCode = 'DS401';
 const LEGITIMATE_RISK_CAP = 10;
 
 function isAbuseChannel(channel: Channel): boolean {
@@ -193,12 +193,10 @@ function weighVerdict(
   return { verdict: 'legitimate', risk: Math.min(risk, LEGITIMATE_RISK_CAP), findings: out };
 }
 
-const ORDER = { high: 0, medium: 1, low: 2, info: 3 } as const;
-
 function sortFindings(findings: Finding[]): Finding[] {
   return findings
     .map((f, i) => ({ f, i }))
-    .sort((a, b) => ORDER[a.f.severity] - ORDER[b.f.severity] || a.i - b.i)
+    .sort((a, b) => bySeverityDescending(a.f.severity, b.f.severity) || a.i - b.i)
     .map((x) => x.f);
 }
 
@@ -214,7 +212,7 @@ function heloFindingOf(ev: MessageEvidence, channel: Channel): Finding | null {
   if (!helo || !ev.helo) return null;
   const bare = helo.replace(/^\[|\]$/g, '');
   let reason: string | null = null;
-  let code = 'DS113';
+  let code: FindingCode = 'DS113';
   if (/^127\.|^::1$|^localhost(\.localdomain)?$/i.test(bare)) reason = 'a loopback name';
   else if (/^\d{1,3}(\.\d{1,3}){3}$/.test(bare) || bare.includes(':')) {
     reason = /^(10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.)/.test(bare) ? 'a private address' : 'a bare IP literal';

@@ -4,7 +4,7 @@
  * message's legitimacy (DS606–DS607). Rules in tenant.ts, channel.ts and assess.ts.
  * @module
  */
-import type { RuleInfo } from './catalog.js';
+import type { RuleInfo } from './rule-info.js';
 
 export const TENANT_RULES = [
   {
