@@ -9,6 +9,9 @@ export {
   analyzeMessage,
   isAnalyzeError,
 } from './analyze/analyze.js';
+export { type AuditInput, auditTenant, type ControlRow, type Scorecard } from './audit/checks.js';
+export type { TenantConfig } from './audit/config.js';
+export { readConfigDir, readConfigLive } from './audit/config-source.js';
 export { loadProfile, parseProfile } from './config/profile-file.js';
 export { type ContentAnalyzerOptions, createContentAnalyzer } from './content/content-analyzer.js';
 export { type ContentLimits, DEFAULT_CONTENT_LIMITS } from './content/limits.js';
@@ -62,3 +65,5 @@ export {
 } from './report/tenant-report.js';
 export { collectionScript, psQuote } from './report/tenant-report-powershell.js';
 export { DsguardStore } from './store/dsguard-store.js';
+export { type CredentialSpec, createTokenSource, type TokenSource } from './tenant/auth.js';
+export { type ExchangeAdminClient, exchangeAdminClient } from './tenant/exchange-admin.js';
