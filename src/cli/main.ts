@@ -9,6 +9,7 @@ import { registerAnalyze } from './analyze-command.js';
 import { registerExposure } from './exposure-command.js';
 import { registerIngest } from './ingest-command.js';
 import { type CliIo, CommandFailure, EXIT, exitCodeFor, processIo } from './io.js';
+import { registerKql } from './kql-command.js';
 import { registerPowershell } from './powershell-command.js';
 import { registerProbe } from './probe-command.js';
 import { registerReport } from './report-command.js';
@@ -33,6 +34,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerIngest(program, io, setExit);
   registerReport(program, io, setExit);
   registerPowershell(program, io, setExit);
+  registerKql(program, io, setExit);
   return program;
 }
 
