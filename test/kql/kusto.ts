@@ -34,7 +34,7 @@ export interface KustoDiagnostic {
 }
 
 /** Parse and bind a query against the email tables: its diagnostics (errors and warnings). */
-export function checkKql(text: string): { diagnostics: KustoDiagnostic[]; tokens: string[] } {
+export function checkKql(text: string): { diagnostics: KustoDiagnostic[]; tokens: string[]; columns: string[] } {
   const K = load();
   const code = K.KustoCode.ParseAndAnalyze(text, globals);
   const ds = code.GetDiagnostics();
@@ -46,7 +46,10 @@ export function checkKql(text: string): { diagnostics: KustoDiagnostic[]; tokens
   const ts = code.GetLexicalTokens();
   const tokens: string[] = [];
   for (let i = 0; i < ts.Count; i++) tokens.push(String(ts.getItem(i).Kind));
-  return { diagnostics, tokens };
+  const columns: string[] = [];
+  const rt = code.ResultType;
+  if (rt?.Columns) for (let i = 0; i < rt.Columns.Count; i++) columns.push(String(rt.Columns.getItem(i).Name));
+  return { diagnostics, tokens, columns };
 }
 
 export function errorsOf(text: string): KustoDiagnostic[] {

@@ -12,10 +12,10 @@
  * - `after-enable`: Direct Send that still got through (after RejectDirectSend, when the profile says since when).
  * @module
  */
-import type { TenantProfile } from '../profile.js';
+import { enabledAfter, type TenantProfile } from '../profile.js';
 import { type Condition, toKql } from './condition.js';
-import { kqlComment, kqlDatetime, kqlStringList } from './escape.js';
-import { abuseSignals, channelConditions, knownSourceCondition } from './selection.js';
+import { kqlComment, kqlStringList } from './escape.js';
+import { abuseSignals, afterEnableCondition, channelConditions, knownSourceCondition } from './selection.js';
 
 export const QUERY_NAMES = ['inventory', 'abuse', 'readiness', 'after-enable'] as const;
 export type QueryName = (typeof QUERY_NAMES)[number];
@@ -152,11 +152,12 @@ EmailEvents
       const title = 'Direct Send after RejectDirectSend';
       const since =
         profile.rejectDirectSend === true && profile.rejectDirectSendSince !== null
-          ? kqlDatetime(profile.rejectDirectSendSince)
+          ? enabledAfter(profile.rejectDirectSendSince)
           : null;
+      const condition = afterEnableCondition(profile);
       const description =
         since !== null
-          ? `Direct Send received after RejectDirectSend was enabled (${profile.rejectDirectSendSince}): it should not exist.`
+          ? `Direct Send received after RejectDirectSend was certainly enabled (from ${new Date(since.from).toISOString()}${since.exact ? '' : `, the day after ${since.day}`}): it should not exist.`
           : 'Direct Send that got through (the profile does not say since when RejectDirectSend is enabled).';
       return {
         name,
@@ -166,8 +167,8 @@ EmailEvents
         lookback,
         kql: `${header(title, [description, domainsLine])}
 EmailEvents
-| where Timestamp > ago(${lookback})${since !== null ? ` and Timestamp >= ${since}` : ''}
-| where ${toKql(ch.directSend)}
+| where Timestamp > ago(${lookback})
+| where ${toKql(condition)}
 | project Timestamp, ReportId, NetworkMessageId, RecipientEmailAddress, SenderMailFromAddress, SenderFromAddress,
     SenderIPv4, SenderIPv6, Subject, DeliveryAction, DeliveryLocation, ThreatTypes`,
       };

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { TenantProfile } from '../profile.js';
+import { enabledAfter, type TenantProfile } from '../profile.js';
 import { LURE_SUBJECT_TERMS } from '../rules/lure.js';
 import type { Condition } from './condition.js';
 
@@ -43,6 +43,18 @@ export function channelConditions(profile: TenantProfile): ChannelConditions {
   const internalSpoof: Condition = { op: 'all', of: [inbound, noConnector, { op: 'not', of: p1Internal }, p2Internal] };
   const inventory: Condition = { op: 'all', of: [inbound, noConnector, { op: 'any', of: [p1Internal, p2Internal] }] };
   return { inbound, noConnector, p1Internal, p2Internal, directSend, internalSpoof, inventory };
+}
+
+/**
+ * Direct Send that got through after RejectDirectSend was certainly in force (DS117: from the time the profile
+ * gives, or from the day after the day it gives); without a date, all Direct Send.
+ */
+export function afterEnableCondition(profile: TenantProfile): Condition {
+  const ds = channelConditions(profile).directSend;
+  if (profile.rejectDirectSend !== true || profile.rejectDirectSendSince === null) return ds;
+  const from = enabledAfter(profile.rejectDirectSendSince).from;
+  if (!Number.isFinite(from)) return ds;
+  return { op: 'all', of: [{ op: 'since', iso: new Date(from).toISOString() }, ds] };
 }
 
 /** A source the profile declares legitimate (`directSendSources`): its IPs, and its senders / subject if given. */
