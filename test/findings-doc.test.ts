@@ -3,6 +3,7 @@
  * Regenerate with UPDATE_GOLDEN=1 npx vitest run test/findings-doc.test.ts
  */
 import { describe, expect, it } from 'vitest';
+import { kqlFormLine } from '../src/core/kql/rule-forms.js';
 import { RULES } from '../src/core/rules/catalog.js';
 import { expectGoldenText } from './helpers/golden.js';
 
@@ -44,7 +45,8 @@ function generate(): string {
       out.push(`- **Severity:** ${r.severity} · **weight:** ${r.weight}${flags ? ` · ${flags}` : ''}`);
       out.push(`- **Meaning:** ${r.meaning}`);
       out.push(`- **Evidence:** ${r.evidence}`);
-      out.push(`- **What to do:** ${r.action}`, '');
+      out.push(`- **What to do:** ${r.action}`);
+      out.push(`- **KQL:** ${kqlFormLine(r.code)}`, '');
     }
   }
   return `${out.join('\n').trimEnd()}\n`;

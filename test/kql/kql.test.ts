@@ -182,3 +182,20 @@ describe('dsguard kql', () => {
     }
   });
 });
+
+describe('KQL forms of the finding codes', () => {
+  it('names only real codes, and every abuse signal maps to codes with a KQL form', async () => {
+    const { RULES } = await import('../../src/core/rules/catalog.js');
+    const { kqlFormOf } = await import('../../src/core/kql/rule-forms.js');
+    const { abuseSignals } = await import('../../src/core/kql/selection.js');
+    const withKql = [...RULES.keys()].filter((c) => kqlFormOf(c).kind === 'kql');
+    expect(withKql.length).toBeGreaterThan(10);
+    for (const s of abuseSignals()) {
+      for (const code of s.code.split(' ')) {
+        expect(RULES.has(code), code).toBe(true);
+        expect(kqlFormOf(code).kind, code).toBe('kql');
+      }
+    }
+    expect(kqlFormOf('DS412')).toEqual({ kind: 'local', reason: expect.stringContaining('body or attachment') });
+  });
+});

@@ -88,7 +88,7 @@ export function abuseSignals(): { name: string; code: string; condition: Conditi
   return [
     {
       name: 'AuthFailed',
-      code: 'DS2xx',
+      code: 'DS201 DS203 DS205',
       condition: {
         op: 'any',
         of: [
@@ -100,13 +100,13 @@ export function abuseSignals(): { name: string; code: string; condition: Conditi
     },
     {
       name: 'SelfSent',
-      code: 'DS3xx',
+      code: 'DS301',
       condition: { op: 'same', column: 'SenderFromAddress', other: 'RecipientEmailAddress' },
     },
-    { name: 'LureSubject', code: 'DS4xx', condition: { op: 'contains', column: 'Subject', terms: LURE_SUBJECT_TERMS } },
+    { name: 'LureSubject', code: 'DS401', condition: { op: 'contains', column: 'Subject', terms: LURE_SUBJECT_TERMS } },
     {
       name: 'ExchangeThreat',
-      code: 'DS6xx',
+      code: 'DS209',
       condition: { op: 'contains', column: 'ThreatTypes', terms: ['Phish', 'Malware'] },
     },
   ];
