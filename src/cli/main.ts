@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { terminalSafe } from '../report/safe-text.js';
 import { registerAnalyze } from './analyze-command.js';
 import { registerExposure } from './exposure-command.js';
+import { registerIndicators } from './indicators-command.js';
 import { registerIngest } from './ingest-command.js';
 import { type CliIo, CommandFailure, EXIT, exitCodeFor, processIo } from './io.js';
 import { registerKql } from './kql-command.js';
@@ -35,6 +36,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerReport(program, io, setExit);
   registerPowershell(program, io, setExit);
   registerKql(program, io, setExit);
+  registerIndicators(program, io, setExit);
   return program;
 }
 

@@ -53,26 +53,29 @@ function header(title: string, lines: readonly string[]): string {
   return [`// dsguard: ${kqlComment(title)}`, ...lines.map((l) => `// ${kqlComment(l)}`)].join('\n');
 }
 
-export function buildQuery(name: QueryName, profile: TenantProfile, target: KqlTarget): KqlQuery {
-  const ch = channelConditions(profile);
-  const known = knownSourceCondition(profile);
-  const lookback = name === 'inventory' || name === 'readiness' ? '30d' : LOOKBACK[target];
-  const huntingOnly = name === 'inventory' || name === 'readiness';
-  const tenant = profile.name ? ` (${profile.name})` : '';
-  const domainsLine = `Accepted domains${tenant}: ${profile.acceptedDomains.join(', ')}`;
-  const notKnown = known.op === 'any' && known.of.length === 0 ? [] : [`| where not(${toKql(known)})`];
-  switch (name) {
-    case 'inventory': {
-      const title = 'Direct Send and internal-spoof inventory';
-      const description =
-        'Every inbound message that matched no connector and whose envelope (P1) or From (P2) domain is an accepted domain.';
-      return {
-        name,
-        title,
-        description,
-        huntingOnly,
-        lookback,
-        kql: `${header(title, [description, domainsLine, 'Hunting only: needs a 30-day look-back (a detection rule looks back at most hours).'])}
+interface QueryContext {
+  profile: TenantProfile;
+  ch: ReturnType<typeof channelConditions>;
+  known: Condition;
+  lookback: string;
+  huntingOnly: boolean;
+  domainsLine: string;
+  notKnown: string[];
+}
+
+function inventoryQuery(c: QueryContext): KqlQuery {
+  const { ch, lookback, huntingOnly, domainsLine } = c;
+  const name = 'inventory' as const;
+  const title = 'Direct Send and internal-spoof inventory';
+  const description =
+    'Every inbound message that matched no connector and whose envelope (P1) or From (P2) domain is an accepted domain.';
+  return {
+    name,
+    title,
+    description,
+    huntingOnly,
+    lookback,
+    kql: `${header(title, [description, domainsLine, 'Hunting only: needs a 30-day look-back (a detection rule looks back at most hours).'])}
 EmailEvents
 | where Timestamp > ago(${lookback})
 | where ${toKql(ch.inventory)}
@@ -83,33 +86,36 @@ EmailEvents
     SenderIPv4, SenderIPv6, RecipientEmailAddress, Subject, DeliveryAction, DeliveryLocation, ThreatTypes, SPF, DKIM,
     DMARC, CompAuth
 | order by Timestamp asc`,
-      };
-    }
-    case 'abuse': {
-      const title = 'Direct Send and internal-spoof abuse';
-      const description =
-        'Direct Send / internal-spoof messages with a signal of abuse, sources declared in the profile excluded.';
-      const signals = abuseSignals();
-      const countries = countryNames(profile.homeCountries);
-      const extend = signals.map((s) => `${s.name} = ${toKql(s.condition)}`);
-      const geo =
-        countries.length > 0
-          ? [
-              '| extend Country = tostring(geo_info_from_ip_address(SenderIPv4).country)',
-              `| extend ForeignCountry = isnotempty(Country) and Country !in (${kqlStringList(countries)})`,
-            ]
-          : [
-              '| extend Country = tostring(geo_info_from_ip_address(SenderIPv4).country)',
-              '| extend ForeignCountry = false',
-            ];
-      const names = [...signals.map((s) => s.name), 'ForeignCountry', 'QrCode'];
-      return {
-        name,
-        title,
-        description,
-        huntingOnly,
-        lookback,
-        kql: `${header(title, [description, domainsLine, `Home countries: ${countries.join(', ') || '(none in the profile)'}`])}
+  };
+}
+
+function abuseQuery(c: QueryContext): KqlQuery {
+  const { profile, ch, lookback, huntingOnly, domainsLine, notKnown } = c;
+  const name = 'abuse' as const;
+  const title = 'Direct Send and internal-spoof abuse';
+  const description =
+    'Direct Send / internal-spoof messages with a signal of abuse, sources declared in the profile excluded.';
+  const signals = abuseSignals();
+  const countries = countryNames(profile.homeCountries);
+  const extend = signals.map((s) => `${s.name} = ${toKql(s.condition)}`);
+  const geo =
+    countries.length > 0
+      ? [
+          '| extend Country = tostring(geo_info_from_ip_address(SenderIPv4).country)',
+          `| extend ForeignCountry = isnotempty(Country) and Country !in (${kqlStringList(countries)})`,
+        ]
+      : [
+          '| extend Country = tostring(geo_info_from_ip_address(SenderIPv4).country)',
+          '| extend ForeignCountry = false',
+        ];
+  const names = [...signals.map((s) => s.name), 'ForeignCountry', 'QrCode'];
+  return {
+    name,
+    title,
+    description,
+    huntingOnly,
+    lookback,
+    kql: `${header(title, [description, domainsLine, `Home countries: ${countries.join(', ') || '(none in the profile)'}`])}
 let QrMessages = EmailUrlInfo
     | where Timestamp > ago(${lookback}) and UrlLocation == "QRCode"
     | summarize QrUrls = make_set(Url, 10) by NetworkMessageId;
@@ -124,19 +130,22 @@ ${geo.join('\n')}
 | where ${names.join(' or ')}
 | project Timestamp, ReportId, NetworkMessageId, RecipientEmailAddress, Channel, SenderMailFromAddress, SenderFromAddress,
     SenderIPv4, Country, Subject, ThreatTypes, ${names.join(', ')}, QrUrls`,
-      };
-    }
-    case 'readiness': {
-      const title = 'Direct Send sources before RejectDirectSend';
-      const description =
-        'Direct Send grouped by connecting IP, with first and last seen, volume and senders: what RejectDirectSend would reject.';
-      return {
-        name,
-        title,
-        description,
-        huntingOnly,
-        lookback,
-        kql: `${header(title, [description, domainsLine, 'Hunting only: needs a 30-day look-back (a detection rule looks back at most hours).'])}
+  };
+}
+
+function readinessQuery(c: QueryContext): KqlQuery {
+  const { ch, lookback, huntingOnly, domainsLine, known } = c;
+  const name = 'readiness' as const;
+  const title = 'Direct Send sources before RejectDirectSend';
+  const description =
+    'Direct Send grouped by connecting IP, with first and last seen, volume and senders: what RejectDirectSend would reject.';
+  return {
+    name,
+    title,
+    description,
+    huntingOnly,
+    lookback,
+    kql: `${header(title, [description, domainsLine, 'Hunting only: needs a 30-day look-back (a detection rule looks back at most hours).'])}
 EmailEvents
 | where Timestamp > ago(${lookback})
 | where ${toKql(ch.directSend)}
@@ -146,32 +155,51 @@ EmailEvents
     Recipients = dcount(RecipientEmailAddress), Days = dcount(bin(Timestamp, 1d)), DeclaredMessages = countif(Declared),
     Senders = make_set(SenderMailFromAddress, 20), Subjects = make_set(Subject, 5) by Source
 | order by Messages desc, Source asc`,
-      };
-    }
-    case 'after-enable': {
-      const title = 'Direct Send after RejectDirectSend';
-      const since =
-        profile.rejectDirectSend === true && profile.rejectDirectSendSince !== null
-          ? enabledAfter(profile.rejectDirectSendSince)
-          : null;
-      const condition = afterEnableCondition(profile);
-      const description =
-        since !== null
-          ? `Direct Send received after RejectDirectSend was certainly enabled (from ${new Date(since.from).toISOString()}${since.exact ? '' : `, the day after ${since.day}`}): it should not exist.`
-          : 'Direct Send that got through (the profile does not say since when RejectDirectSend is enabled).';
-      return {
-        name,
-        title,
-        description,
-        huntingOnly,
-        lookback,
-        kql: `${header(title, [description, domainsLine])}
+  };
+}
+
+function afterEnableQuery(c: QueryContext): KqlQuery {
+  const { profile, lookback, huntingOnly, domainsLine } = c;
+  const name = 'after-enable' as const;
+  const title = 'Direct Send after RejectDirectSend';
+  const since =
+    profile.rejectDirectSend === true && profile.rejectDirectSendSince !== null
+      ? enabledAfter(profile.rejectDirectSendSince)
+      : null;
+  const condition = afterEnableCondition(profile);
+  const description =
+    since !== null
+      ? `Direct Send received after RejectDirectSend was certainly enabled (from ${new Date(since.from).toISOString()}${since.exact ? '' : `, the day after ${since.day}`}): it should not exist.`
+      : 'Direct Send that got through (the profile does not say since when RejectDirectSend is enabled).';
+  return {
+    name,
+    title,
+    description,
+    huntingOnly,
+    lookback,
+    kql: `${header(title, [description, domainsLine])}
 EmailEvents
 | where Timestamp > ago(${lookback})
 | where ${toKql(condition)}
 | project Timestamp, ReportId, NetworkMessageId, RecipientEmailAddress, SenderMailFromAddress, SenderFromAddress,
     SenderIPv4, SenderIPv6, Subject, DeliveryAction, DeliveryLocation, ThreatTypes`,
-      };
-    }
-  }
+  };
+}
+
+const BUILDERS: Record<QueryName, (c: QueryContext) => KqlQuery> = {
+  inventory: inventoryQuery,
+  abuse: abuseQuery,
+  readiness: readinessQuery,
+  'after-enable': afterEnableQuery,
+};
+
+export function buildQuery(name: QueryName, profile: TenantProfile, target: KqlTarget): KqlQuery {
+  const ch = channelConditions(profile);
+  const known = knownSourceCondition(profile);
+  const lookback = name === 'inventory' || name === 'readiness' ? '30d' : LOOKBACK[target];
+  const huntingOnly = name === 'inventory' || name === 'readiness';
+  const tenant = profile.name ? ` (${profile.name})` : '';
+  const domainsLine = `Accepted domains${tenant}: ${profile.acceptedDomains.join(', ')}`;
+  const notKnown = known.op === 'any' && known.of.length === 0 ? [] : [`| where not(${toKql(known)})`];
+  return BUILDERS[name]({ profile, ch, known, lookback, huntingOnly, domainsLine, notKnown });
 }
