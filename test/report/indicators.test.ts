@@ -22,6 +22,7 @@ import {
   senderBlockRefusal,
   stixBundle,
 } from '../../src/report/indicators.js';
+import { runCli } from '../helpers/cli.js';
 import { expectGolden, expectGoldenText } from '../helpers/golden.js';
 import { fixtureFiles, fixtureProfile, openStore, tempDir } from '../ingest/helpers.js';
 import { parseStixPattern } from './stix-pattern.js';
@@ -29,11 +30,12 @@ import { parseStixPattern } from './stix-pattern.js';
 let tmp: ReturnType<typeof tempDir>;
 let profile: TenantProfile;
 let messages: IndicatorMessage[];
+let db: string;
 
 beforeAll(async () => {
   tmp = tempDir();
   profile = await fixtureProfile();
-  const db = join(tmp.dir, 'ind.db');
+  db = join(tmp.dir, 'ind.db');
   await ingest(fixtureFiles(), { db, profile });
   const store = openStore(db);
   messages = storedIndicatorMessages(store);
@@ -193,5 +195,18 @@ describe('dsguard indicators', () => {
       expect.stringMatching(/1273 entries/),
       expect.stringMatching(/1273 entries/),
     ]);
+  });
+
+  it('runs from the command line: every format, a profile required (exit 2 without)', async () => {
+    const profileFile = 'test/fixtures/exports/dsguard.yml';
+    const stix = await runCli(['indicators', '--db', db, '--profile', profileFile, '--format', 'stix']);
+    expect(stix.code).toBe(0);
+    expect(JSON.parse(stix.stdout)).toEqual(stixBundle(collectIndicators(messages, profile)));
+    const csv = await runCli(['indicators', '--db', db, '--profile', profileFile]);
+    expect(csv.stdout).toBe(renderIndicatorsCsv(collectIndicators(messages, profile)));
+    const ps = await runCli(['indicators', '--db', db, '--profile', profileFile, '--format', 'powershell']);
+    expect(ps.stdout).toContain('Set-HostedConnectionFilterPolicy -Identity Default');
+    expect((await runCli(['indicators', '--db', db])).code).toBe(2);
+    expect((await runCli(['indicators', '--db', db, '--profile', profileFile, '--format', 'xml'])).code).toBe(2);
   });
 });
