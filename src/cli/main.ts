@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { terminalSafe } from '../report/safe-text.js';
 import { registerAnalyze } from './analyze-command.js';
+import { registerExport } from './export-command.js';
 import { registerExposure } from './exposure-command.js';
 import { registerIndicators } from './indicators-command.js';
 import { registerIngest } from './ingest-command.js';
@@ -37,6 +38,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerPowershell(program, io, setExit);
   registerKql(program, io, setExit);
   registerIndicators(program, io, setExit);
+  registerExport(program, io, setExit);
   return program;
 }
 
