@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { terminalSafe } from '../report/safe-text.js';
 import { registerAnalyze } from './analyze-command.js';
+import { registerAudit } from './audit-command.js';
 import { registerExport } from './export-command.js';
 import { registerExposure } from './exposure-command.js';
 import { registerIndicators } from './indicators-command.js';
@@ -14,7 +15,9 @@ import { type CliIo, CommandFailure, EXIT, exitCodeFor, processIo } from './io.j
 import { registerKql } from './kql-command.js';
 import { registerPowershell } from './powershell-command.js';
 import { registerProbe } from './probe-command.js';
+import { registerProfile } from './profile-command.js';
 import { registerReport } from './report-command.js';
+import { registerSources } from './sources-command.js';
 
 export const VERSION = '0.1.0';
 
@@ -39,6 +42,9 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerKql(program, io, setExit);
   registerIndicators(program, io, setExit);
   registerExport(program, io, setExit);
+  registerSources(program, io, setExit);
+  registerProfile(program, io, setExit);
+  registerAudit(program, io, setExit);
   return program;
 }
 

@@ -45,9 +45,13 @@ const FAMILY: readonly [string, string][] = [
   ['DS4', 'Needs the message body or attachment content; EmailEvents has neither.'],
   ['DS5', 'Needs dsguard’s IP enrichment (ASN, hosting, VPN and campaign lists).'],
   ['DS6', 'Decided from the profile and evidence the email tables lack.'],
+  ['DS74', 'A tenant configuration check (`dsguard audit`), not mail telemetry.'],
+  ['DS75', 'A tenant configuration check (`dsguard audit`), not mail telemetry.'],
+  ['DS76', 'A tenant configuration check (`dsguard audit`), not mail telemetry.'],
+  ['DS79', 'A tenant configuration check (`dsguard audit`, `dsguard profile`), not mail telemetry.'],
   ['DS7', 'A DNS check of the domain (`dsguard exposure`), not mail telemetry.'],
   ['DS8', 'An SMTP probe result (`dsguard probe`), not mail telemetry.'],
-  ['DS9', 'Ingest and store bookkeeping.'],
+  ['DS9', 'Ingest bookkeeping or a readiness decision over the whole store, not one message.'],
 ];
 
 export function kqlFormOf(code: string): KqlForm {

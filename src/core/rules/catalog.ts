@@ -6,6 +6,7 @@
  * @module
  */
 import { POSTURE_RULES, PROBE_RULES } from '../posture/rules.js';
+import { AUDIT_RULES } from './audit-catalog.js';
 import { CONTENT_RULES } from './content-catalog.js';
 import { ORIGIN_RULES } from './origin-catalog.js';
 import type { RuleInfo } from './rule-info.js';
@@ -492,7 +493,7 @@ export const MESSAGE_RULES = [
  * and one entry here: its codes then join `FindingCode`, `RULES` and docs/findings.md (a test checks the codes
  * are unique and documented). A new code in an existing family is one more row in its table.
  */
-const RULE_TABLES = [MESSAGE_RULES, CONTENT_RULES, ORIGIN_RULES, POSTURE_RULES, PROBE_RULES] as const;
+const RULE_TABLES = [MESSAGE_RULES, CONTENT_RULES, ORIGIN_RULES, POSTURE_RULES, AUDIT_RULES, PROBE_RULES] as const;
 
 /** Every finding code, as a union of string literals derived from the tables. */
 export type FindingCode = (typeof RULE_TABLES)[number][number]['code'];
