@@ -3,6 +3,7 @@
  * Regenerate with UPDATE_GOLDEN=1 npx vitest run test/findings-doc.test.ts
  */
 import { describe, expect, it } from 'vitest';
+import { kqlFormLine } from '../src/core/kql/rule-forms.js';
 import { RULES } from '../src/core/rules/catalog.js';
 import { READINESS_CODES } from '../src/core/sources/readiness.js';
 import { expectGoldenText } from './helpers/golden.js';
@@ -53,7 +54,8 @@ function generate(): string {
       out.push(`- **Severity:** ${r.severity} · **weight:** ${r.weight}${flags ? ` · ${flags}` : ''}`);
       out.push(`- **Meaning:** ${r.meaning}`);
       out.push(`- **Evidence:** ${r.evidence}`);
-      out.push(`- **What to do:** ${r.action}`, '');
+      out.push(`- **What to do:** ${r.action}`);
+      out.push(`- **KQL:** ${kqlFormLine(r.code)}`, '');
     }
   }
   // Readiness blockers (DS900–DS929): not message findings but stable codes of `dsguard report`'s readiness.
