@@ -72,6 +72,21 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     examples: ['dsguard powershell --profile dsguard.yml -o collect.ps1'],
     load: async () => (await import('./powershell-command.js')).registerPowershell,
   },
+  kql: {
+    summary: 'Print the Direct Send queries for Defender advanced hunting, custom detections or Sentinel',
+    examples: ['dsguard kql --profile dsguard.yml', 'dsguard kql --help'],
+    load: async () => (await import('./kql-command.js')).registerKql,
+  },
+  indicators: {
+    summary: 'Print the indicators of malicious Direct Send (IPs, senders, URLs) as CSV, STIX 2.1 or block commands',
+    examples: ['dsguard indicators --profile dsguard.yml --db dsguard.db', 'dsguard indicators --help'],
+    load: async () => (await import('./indicators-command.js')).registerIndicators,
+  },
+  export: {
+    summary: 'Write one record per stored message (NDJSON or CSV) for a SIEM or a Sentinel custom table',
+    examples: ['dsguard export --db dsguard.db -o messages.ndjson', 'dsguard export --help'],
+    load: async () => (await import('./export-command.js')).registerExport,
+  },
   sources: {
     summary: 'record your decision on a Direct Send source in the profile; the next report re-assesses it',
     examples: [

@@ -161,7 +161,7 @@ describe('profile and store discovery', () => {
     const env = dsguard(['analyze', '--no-geoip', '-f', 'json', SAMPLE], { DSGUARD_PROFILE: PROFILE });
     expect(env.status, env.stderr).toBe(0);
     expect(env.stderr).toContain(`dsguard: profile ${PROFILE} (DSGUARD_PROFILE; --profile overrides)`);
-    expect(JSON.parse(env.stdout)[0].tenant.source).toBe('profile');
+    expect(JSON.parse(env.stdout)[0].tenantKnownFrom).toBe('profile');
 
     const flag = dsguard(['analyze', '--no-geoip', '-p', PROFILE, SAMPLE], { DSGUARD_PROFILE: 'missing.yml' });
     expect(flag.status, flag.stderr).toBe(0);
@@ -170,7 +170,7 @@ describe('profile and store discovery', () => {
     copyFileSync(PROFILE, join(tmp.dir, 'dsguard.yml'));
     const found = dsguard(['analyze', '--no-geoip', '-f', 'json', SAMPLE]);
     expect(found.stderr).toContain('dsguard: profile dsguard.yml (./dsguard.yml found; --profile overrides)');
-    expect(JSON.parse(found.stdout)[0].tenant.source).toBe('profile');
+    expect(JSON.parse(found.stdout)[0].tenantKnownFrom).toBe('profile');
     // exposure audits the domains named, not the profile's too.
     const exposure = dsguard([
       'exposure',
