@@ -30,6 +30,9 @@ export { classifyProbe, type ProbeResult, type ProbeVerdict } from './core/postu
 export { derivedSmartHost, domainToken } from './core/posture/smart-host.js';
 export { auditSpf, parseSpf, type SpfAudit } from './core/posture/spf.js';
 export { emptyProfile, type TenantProfile } from './core/profile.js';
+export { shCommand, shLiteral } from './core/quote/posix.js';
+export { psCommand, psLiteral, psLiteral as psQuote } from './core/quote/powershell.js';
+export { checkValue, type ValueKind } from './core/quote/values.js';
 export { RULES, type RuleInfo } from './core/rules/catalog.js';
 export { type ContentRuleOptions, createContentRule } from './core/rules/content.js';
 export { type CampaignIndicator, createOriginRule, type IpInfo, type IpLookup } from './core/rules/origin.js';
@@ -52,6 +55,8 @@ export {
 } from './net/dns.js';
 export { ProbeInputError, type ProbeOptions, type ProbeReport, probeDomain } from './probe/probe.js';
 export { runSmtpProbe, type SmtpProbeOptions, type SmtpProbeSession } from './probe/smtp-probe.js';
+export { type ConnectorPlan, type PlanInput, planConnectors } from './report/connector-plan.js';
+export { buildRunbook, type Runbook } from './report/runbook.js';
 export {
   buildTenantReport,
   type SourceEntry,
@@ -59,5 +64,5 @@ export {
   type TenantReportOptions,
   tenantReportFromFile,
 } from './report/tenant-report.js';
-export { collectionScript, psQuote } from './report/tenant-report-powershell.js';
+export { collectionScript } from './report/tenant-report-powershell.js';
 export { DsguardStore } from './store/dsguard-store.js';

@@ -65,6 +65,7 @@ const profileSchema = z
             ips: z.array(z.string().min(1).max(64)).min(1, 'a known source needs at least one IP or CIDR'),
             senders: z.array(z.string().min(3).max(320)).default([]),
             subject: z.string().min(1).max(500).optional(),
+            owner: z.string().min(1).max(200).optional(),
           })
           .strict(),
       )
@@ -114,7 +115,13 @@ export function parseProfile(text: string, file: string): ProfileLoadResult {
     knownSources: p.directSendSources.map((s, i) => {
       const r = cidrs(s.ips);
       for (const b of r.bad) bad.push(`directSendSources.${i}.ips: "${b}" is not an IP address or CIDR`);
-      return { name: s.name, ips: r.ok, senders: s.senders.map((x) => x.toLowerCase()), subject: s.subject ?? null };
+      return {
+        name: s.name,
+        ips: r.ok,
+        senders: s.senders.map((x) => x.toLowerCase()),
+        subject: s.subject ?? null,
+        ...(s.owner === undefined ? {} : { owner: s.owner }),
+      };
     }),
     homeCountries: p.homeCountries.map((c) => c.toUpperCase()),
     rejectDirectSend: p.tenant.rejectDirectSend === undefined ? null : p.tenant.rejectDirectSend !== false,

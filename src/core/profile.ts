@@ -21,6 +21,8 @@ export interface KnownSourceProfile {
   senders: string[];
   /** A glob (`*` and `?`) the subject must match; `null` means any. */
   subject: string | null;
+  /** Who answers for the source (named in the connector plan and the runbook). */
+  owner?: string;
 }
 
 export interface TenantProfile {

@@ -5,8 +5,7 @@
  * Reads only aggregate tables: fast on stores of tens of millions of rows.
  * @module
  */
-import { parseIp } from '../core/net-address.js';
-import { connectorForIp, enabledAfter, matchKnownSource, type TenantProfile } from '../core/profile.js';
+import { enabledAfter, matchKnownSource, type TenantProfile } from '../core/profile.js';
 import { RULES } from '../core/rules/catalog.js';
 import { DsguardStore } from '../store/dsguard-store.js';
 import { dayOf, dayText } from '../store/keys.js';
@@ -18,7 +17,8 @@ import {
   sourceStatsStale,
   worstVerdict,
 } from '../store/source-stats.js';
-import { connectorLabel, newInboundConnectorCommand, shQuote } from './tenant-report-powershell.js';
+import { type ConnectorPlan, planConnectors, planInputOf, probeRecipientOf } from './connector-plan.js';
+import { buildRunbook, type Runbook } from './runbook.js';
 
 /** Days of traffic below which the report warns that the plan may miss sources that send now and then. */
 const MIN_PLAN_DAYS = 30;
@@ -71,17 +71,6 @@ export interface SourceEntry {
   examples: { file: string; sha256: string; row: number; receivedAt: string; subject: string; sender: string | null }[];
 }
 
-export interface ConnectorPlanEntry {
-  source: string;
-  name: string;
-  ips: string[];
-  certificate: string | null;
-  senderDomains: string[];
-  requireTls: boolean;
-  command: string;
-  notes: string[];
-}
-
 export interface Impact {
   wouldReject: { messages: number; legitimateMessages: number; spoofMessages: number; undeterminedMessages: number };
   legitimateSources: { id: string; name: string | null; ips: string[]; senders: string[]; messages: number }[];
@@ -129,9 +118,10 @@ export interface TenantReport {
   impact: Impact;
   /** `null` unless the profile says RejectDirectSend is enabled. */
   enforcement: Enforcement | null;
-  connectorPlan: ConnectorPlanEntry[];
-  /** After the connectors: enable RejectDirectSend and verify it. */
-  enableSteps: string[];
+  /** The connectors legitimate sources need, per source the choice and why (report/connector-plan.ts). */
+  connectorPlan: ConnectorPlan;
+  /** Connectors → soak → enable → verify → rollback (report/runbook.ts). */
+  runbook: Runbook;
   notes: string[];
 }
 
@@ -509,21 +499,19 @@ export function buildTenantReport(store: DsguardStore, opts: TenantReportOptions
     profile?.rejectDirectSend === true ? enforcementOf(q, profile, sourceOf, ipsBy, range, allClasses) : null;
 
   const domains = profile?.acceptedDomains ?? [];
-  const connectorPlan = planConnectors(sources, profile, notes);
-  const probeDomain = domains[0] ?? sources.flatMap((s) => s.senders)[0]?.address.split('@')[1] ?? 'contoso.com';
-  const probeTo = sources.flatMap((s) => s.examples).find((e) => e.sender)?.sender ?? `postmaster@${probeDomain}`;
-  const enableSteps = [
-    '# 1. Create the connectors above; wait until message trace detail of each source shows S:InboundConnectorData=Name=<connector>.',
-    ...(enforcement
-      ? ['# 2. RejectDirectSend is enabled (per the profile); check that it is in force:']
-      : [
-          '# 2. Enable RejectDirectSend (anonymous mail from your own domains that matches no connector is then refused with 550 5.7.68):',
-          'Set-OrganizationConfig -RejectDirectSend $true',
-        ]),
-    'Get-OrganizationConfig | Format-List RejectDirectSend',
-    '# 3. Verify from a host outside your connectors (expect 550 5.7.68 TenantInboundAttribution):',
-    `dsguard probe ${shQuote(probeDomain)} --from ${shQuote(`dsguard-probe@${probeDomain}`)} --to ${shQuote(probeTo)}`,
-  ];
+  const connectorPlan = planConnectors(planInputOf(sources, profile));
+  const runbook = buildRunbook({
+    plan: connectorPlan,
+    probeDomain: domains[0] ?? sources.flatMap((s) => s.senders)[0]?.address.split('@')[1] ?? null,
+    // A mailbox that received mail (never a sender: senders are the attacker's choice).
+    probeRecipient: probeRecipientOf(
+      [...samplesBy.values()].flat().map((x) => x.recipient),
+      domains,
+    ),
+    enabled: enforcement !== null,
+    ready: null,
+    blockers: [],
+  });
   if (impact.p2OnlySpoofs.length > 0) {
     notes.push(
       'Internal spoofs with an external envelope sender (P2 only) are not stopped by RejectDirectSend: publish DMARC p=reject for your domains and keep anti-spoofing on.',
@@ -568,76 +556,9 @@ export function buildTenantReport(store: DsguardStore, opts: TenantReportOptions
     impact,
     enforcement,
     connectorPlan,
-    enableSteps,
+    runbook,
     notes,
   };
-}
-
-function planConnectors(
-  sources: readonly SourceEntry[],
-  profile: TenantProfile | null,
-  notes: string[],
-): ConnectorPlanEntry[] {
-  const plan: ConnectorPlanEntry[] = [];
-  const accepted = new Set(profile?.acceptedDomains ?? []);
-  for (const s of sources) {
-    const legit = s.channel === 'direct-send' && s.verdict === 'legitimate';
-    const declared = s.name !== null && s.verdict !== 'malicious' && s.verdict !== 'suspicious';
-    if (!legit && !declared) continue;
-    if (profile && s.ips.length > 0 && s.ips.every((ip) => connectorForIp(profile, ip) !== null)) {
-      notes.push(`${s.id} (${s.ips.join(', ')}) is already covered by a connector in the profile.`);
-      continue;
-    }
-    const senderDomains = [
-      ...new Set(
-        s.senders
-          .map((x) => x.address.split('@')[1] ?? '')
-          .filter((d) => d.length > 0 && (accepted.size === 0 || accepted.has(d))),
-      ),
-    ].sort();
-    if (senderDomains.length === 0) continue;
-    const ipv4 = s.ips.filter((ip) => parseIp(ip)?.kind() === 'ipv4');
-    const ipv6 = s.ips.filter((ip) => parseIp(ip)?.kind() === 'ipv6');
-    const entryNotes: string[] = [];
-    let certificate: string | null = null;
-    if (ipv6.length > 0 || ipv4.length === 0) {
-      // Partner connectors match IPv4 addresses only: an IPv6 sender needs a certificate.
-      const helo = s.helo && /^[a-z0-9-]+(\.[a-z0-9-]+)+$/i.test(s.helo) ? s.helo.toLowerCase() : null;
-      certificate = helo ? `*.${helo.split('.').slice(1).join('.')}` : `*.${senderDomains[0]}`;
-      entryNotes.push(
-        `Sends over IPv6 (${ipv6.join(', ') || 'no IPv4 seen'}): connectors match IPv4 only, so this one matches the TLS certificate; confirm the certificate name the device presents.`,
-      );
-    }
-    if (s.tls !== 'yes') {
-      entryNotes.push(
-        s.tls === 'unknown'
-          ? 'TLS use unknown from these exports: RequireTls is off; turn it on once the device is seen using TLS.'
-          : 'This source sent without TLS: RequireTls is off; enable TLS on the device and then turn RequireTls on.',
-      );
-    }
-    const label = connectorLabel(
-      `dsguard ${s.name ?? s.helo ?? s.senders[0]?.address.split('@')[0] ?? s.id} ${s.ip ?? ''}`,
-    );
-    const input = {
-      name: label,
-      ipv4,
-      certificate,
-      senderDomains,
-      requireTls: s.tls === 'yes',
-      comment: `Direct Send source ${s.id} found by dsguard: ${s.messages} message(s), ${s.firstSeen.slice(0, 10)} to ${s.lastSeen.slice(0, 10)}`,
-    };
-    plan.push({
-      source: s.id,
-      name: label,
-      ips: s.ips,
-      certificate,
-      senderDomains,
-      requireTls: input.requireTls || certificate !== null,
-      command: newInboundConnectorCommand(input),
-      notes: entryNotes,
-    });
-  }
-  return plan;
 }
 
 /**

@@ -82,9 +82,20 @@ describe('dsguard ingest / report / powershell', () => {
     expect(Object.keys(report.impact)).toEqual(
       expect.arrayContaining(['wouldReject', 'legitimateSources', 'p2OnlySpoofs']),
     );
-    expect(report.connectorPlan[0]).toEqual(
-      expect.objectContaining({ name: expect.any(String), ips: expect.any(Array), command: expect.any(String) }),
+    expect(report.connectorPlan.connectors[0]).toEqual(
+      expect.objectContaining({
+        name: expect.any(String),
+        ips: expect.any(Array),
+        create: expect.objectContaining({ text: expect.any(String), whatIf: expect.any(String) }),
+      }),
     );
+    expect(report.runbook.steps.map((s: { phase: string }) => s.phase)).toEqual([
+      'connectors',
+      'soak',
+      'enable',
+      'verify',
+      'rollback',
+    ]);
     for (const format of ['table', 'md', 'csv', 'html']) {
       const r = await runCli(['report', '--db', db, '--format', format, '--since', '2026-07-20']);
       expect(r.code, format).toBe(0);

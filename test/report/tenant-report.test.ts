@@ -8,14 +8,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadProfile, parseProfile } from '../../src/config/profile-file.js';
 import { ingest } from '../../src/ingest/ingest.js';
+import { restrictionConflicts } from '../../src/report/connector-plan.js';
 import { buildTenantReport, type TenantReport } from '../../src/report/tenant-report.js';
 import { renderTenantHtml } from '../../src/report/tenant-report-html.js';
-import {
-  collectionScript,
-  connectorLabel,
-  newInboundConnectorCommand,
-  psQuote,
-} from '../../src/report/tenant-report-powershell.js';
+import { collectionScript } from '../../src/report/tenant-report-powershell.js';
 import { renderTenantCsv, renderTenantMarkdown, renderTenantText } from '../../src/report/tenant-report-text.js';
 import { LISTED_SENDERS } from '../../src/store/source-stats.js';
 import { expectGolden, expectGoldenText } from '../helpers/golden.js';
@@ -116,7 +112,8 @@ describe('tenant report', () => {
       expect(text).toContain(
         'Had RejectDirectSend been in force over all these exports:\n  it would have rejected 10 message(s)',
       );
-      expect(text).toContain('# 2. RejectDirectSend is enabled (per the profile); check that it is in force:');
+      expect(text).toContain('RejectDirectSend is already enabled (per the profile): check that it is in force.');
+      expect(text).not.toContain('Set-OrganizationConfig -RejectDirectSend $true');
       expect(text).not.toContain('Set-OrganizationConfig -RejectDirectSend $true');
       expect(renderTenantMarkdown(fails, { limit: null })).toContain('**FAILS: 4 Direct Send');
       expect(renderTenantHtml(fails, { limit: null })).toContain(
@@ -297,15 +294,29 @@ describe('tenant report', () => {
     for (const s of report.sources) for (const e of s.examples) expect(e.row).toBeGreaterThan(0);
   });
 
-  it('plans a Partner connector per legitimate source, restricted to its IP and sender domains', () => {
-    expect(report.connectorPlan).toHaveLength(2);
-    for (const c of report.connectorPlan) {
-      expect(c.command).toMatch(/^New-InboundConnector -Name '[^']+' -ConnectorType Partner /);
-      expect(c.command).toContain("-SenderDomains 'contoso.com'");
-      expect(c.command).toContain('-RestrictDomainsToIPAddresses $true');
-      expect(c.command).not.toMatch(/SenderDomains\s+'?\*/);
+  it('plans an OnPremises connector by IP for each legitimate source, restricting no domain', () => {
+    const plan = report.connectorPlan;
+    expect(plan.connectors.map((c) => [c.sources, c.type, c.match, c.ips])).toEqual([
+      [['S5'], 'OnPremises', 'ip', ['198.51.100.20']],
+      [['S6'], 'OnPremises', 'ip', ['203.0.113.45']],
+    ]);
+    for (const c of plan.connectors) {
+      expect(c.create.text).toMatch(/^New-InboundConnector -Name 'dsguard [^']+' -ConnectorType OnPremises /);
+      expect(c.create.text).not.toMatch(/Restrict|SenderDomains\s+'?\*/);
+      expect(c.create.whatIf).toBe(`${c.create.text} -WhatIf`);
+      expect(c.rejects).toEqual([]);
     }
-    expect(report.enableSteps).toContain('Set-OrganizationConfig -RejectDirectSend $true');
+    expect(restrictionConflicts(plan)).toEqual([]);
+    // The MFP's HELO is in the tenant's domain; the ERP host's network is unknown, and the plan says so.
+    expect(plan.sources.find((s) => s.source === 'S6')!.why.join(' ')).toContain('cannot tell whether 203.0.113.45');
+    const enable = report.runbook.steps.find((s) => s.phase === 'enable')!;
+    expect(enable.commands.map((c) => c.text)).toContain('Set-OrganizationConfig -RejectDirectSend $true');
+    // The probe writes to a mailbox that received mail, never to a sender seen in the exports.
+    const probe = report.runbook.steps.find((s) => s.phase === 'verify')!.commands[0]!;
+    const senders = new Set(report.sources.flatMap((s) => s.senders.map((x) => x.address)));
+    const to = /--to '([^']+)'$/.exec(probe.text)![1]!;
+    expect(senders.has(to)).toBe(false);
+    expect(probe.text).toBe(`dsguard probe 'contoso.com' --from 'dsguard-probe@contoso.com' --to '${to}'`);
   });
 
   it('filters by day with since', () => {
@@ -396,22 +407,6 @@ describe('hostile values', () => {
     }
   });
 
-  it('quotes every value put into PowerShell', () => {
-    expect(psQuote("it's")).toBe("'it''s'");
-    expect(psQuote('a\u2019b')).toBe("'a\u2019\u2019b'");
-    expect(psQuote('x\r\n$(Remove-Item C:\\)')).toBe("'x$(Remove-Item C:\\)'");
-    expect(connectorLabel("evil'; Remove-Item -Recurse C:\\ #\n")).toMatch(/^[A-Za-z0-9 ._()-]{1,64}$/);
-    const cmd = newInboundConnectorCommand({
-      name: "a'b",
-      ipv4: ['198.51.100.20'],
-      certificate: null,
-      senderDomains: ["contoso.com'; Set-OrganizationConfig -RejectDirectSend $false; '"],
-      requireTls: false,
-      comment: 'c',
-    });
-    expect(cmd).toContain("-SenderDomains 'contoso.com''; Set-OrganizationConfig -RejectDirectSend $false; '''");
-  });
-
   it('prints the collection commands for a profile, quoting its values', () => {
     const p = parseProfile('tenant:\n  name: "Contoso\'s \\nlab"\n  domains: [contoso.com, contoso.co.uk]\n', 'x.yml');
     if (p.status !== 'ok') throw new Error(p.error);
@@ -428,7 +423,8 @@ describe('hostile values', () => {
     expect(ps).toContain('-ConnectorType NoConnector');
     expect(ps).toContain('StartingRecipientAddress');
     expect(ps).toContain('Get-MessageTraceDetailV2');
-    expect(ps.split('\n')[0]).toBe("# dsguard collection commands for Contoso's lab");
+    // A line break in the tenant's name would end the comment it is printed in: the name is withheld.
+    expect(ps.split('\n')[0]).toBe('# dsguard collection commands for <withheld: control character>');
   });
 
   it('prints hunting queries whose exports ingest reads as the tables they query', async () => {
