@@ -8,6 +8,13 @@ import { shCommand } from '../core/quote/posix.js';
 import { psCommand, withWhatIf } from '../core/quote/powershell.js';
 import type { ConnectorPlan, PlannedCommand } from './connector-plan.js';
 
+/** The constant end of the soak check: the trace detail of the message found, its RECEIVE event's data. */
+export const SOAK_DETAIL_PIPE =
+  ' | ForEach-Object { Get-MessageTraceDetailV2 -MessageTraceId $_.MessageTraceId -RecipientAddress $_.RecipientAddress -Event RECEIVE } | Select-Object -ExpandProperty Data';
+
+/** A constant command: shows the setting. */
+export const SHOW_REJECT_DIRECT_SEND = 'Get-OrganizationConfig | Format-List RejectDirectSend';
+
 /** Days each source must be seen arriving through its connector before RejectDirectSend is enabled. */
 export const DEFAULT_SOAK_DAYS = 7;
 
@@ -93,7 +100,7 @@ export function buildRunbook(input: RunbookInput): Runbook {
         ]);
         return {
           shell: 'powershell' as const,
-          text: `${trace.text} | ForEach-Object { Get-MessageTraceDetailV2 -MessageTraceId $_.MessageTraceId -RecipientAddress $_.RecipientAddress -Event RECEIVE } | Select-Object -ExpandProperty Data`,
+          text: `${trace.text}${SOAK_DETAIL_PIPE}`,
           whatIf: null,
           withheld: trace.withheld,
           effect: `Changes nothing: shows the RECEIVE detail of the last message from ${ip} (last 48 hours); look for S:InboundConnectorData=Name=${c.name}.`,
@@ -127,7 +134,7 @@ export function buildRunbook(input: RunbookInput): Runbook {
   }
   enableCommands.push({
     shell: 'powershell',
-    text: 'Get-OrganizationConfig | Format-List RejectDirectSend',
+    text: SHOW_REJECT_DIRECT_SEND,
     whatIf: null,
     withheld: [],
     effect: 'Changes nothing: shows whether RejectDirectSend is on.',
