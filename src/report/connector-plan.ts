@@ -115,6 +115,7 @@ export type SourceChoice =
   | 'partner-certificate'
   | 'covered'
   | 'no-connector'
+  | 'not-needed'
   | 'awaiting-confirmation';
 
 export interface SourcePlan {
@@ -236,10 +237,14 @@ interface Draft {
 
 /** RequireTls for a Partner connector from the TLS evidence of its sources, and why. */
 function tlsSetting(sources: readonly PlanSourceInput[], match: ConnectorMatch): { on: boolean; why: string } {
-  if (match === 'certificate') {
-    return { on: true, why: 'RequireTls $true: a certificate is only presented over TLS.' };
-  }
   const states = new Set(sources.map((s) => s.tls));
+  if (match === 'certificate') {
+    const plain = states.has('no') || states.has('mixed');
+    return {
+      on: true,
+      why: `RequireTls $true: a certificate is only presented over TLS.${plain ? ' Some of its mail arrived without TLS: that mail presents no certificate and is rejected; turn TLS on at the source first.' : ''}`,
+    };
+  }
   if (states.size === 1 && states.has('yes')) {
     return {
       on: true,
@@ -377,20 +382,21 @@ export function planConnectors(input: PlanInput): ConnectorPlan {
   for (const s of input.sources) {
     if (!s.confirmed) {
       if (s.directSend && /^(likely-legitimate|undetermined|unknown)$/.test(s.verdict)) {
+        // By IP when it has one (report ids are positions, they change between reports).
+        const byIp = s.ips.length === 1 && isIpv4(s.ips[0]!);
         const approve = shCommand('dsguard', [
           'sources',
           'approve',
-          { kind: 'name', value: s.id },
+          byIp ? { kind: 'ipv4', value: s.ips[0]! } : { kind: 'name', value: s.id },
           '--name',
           { kind: 'name', value: connectorLabel(s.name ?? s.helos[0] ?? s.id) || s.id },
-          '--owner',
-          { kind: 'name', value: s.owner ?? 'OWNER' },
+          ...(s.owner === null ? [] : ['--owner', { kind: 'name' as const, value: s.owner }]),
         ]);
         decide(
           s,
           'awaiting-confirmation',
           [
-            `${s.verdict}: not yet confirmed, so no connector is planned for it. If it is yours, approve it (with a real name and owner); if not, deny it.`,
+            `${s.verdict}: not yet confirmed, so no connector is planned for it. If it is yours, approve it (give it a real --name, and an --owner); if not, deny it (dsguard sources deny).`,
           ],
           [
             command(
@@ -406,7 +412,7 @@ export function planConnectors(input: PlanInput): ConnectorPlan {
     }
     const domains = domainsOf(s);
     if (domains.length === 0) {
-      decide(s, 'no-connector', [
+      decide(s, 'not-needed', [
         'None of its envelope senders is in an accepted domain: RejectDirectSend does not apply to its mail, so it needs no connector.',
       ]);
       continue;

@@ -20,6 +20,7 @@ export const CHOICE_TEXT: Record<SourceChoice, string> = {
   'partner-certificate': 'Partner connector restricted to its certificate',
   covered: 'already covered by an existing connector',
   'no-connector': 'no connector',
+  'not-needed': 'needs no connector',
   'awaiting-confirmation': 'awaiting confirmation',
 };
 
@@ -88,12 +89,7 @@ function mdCommands(cs: readonly { c: PlannedCommand; label: string }[]): string
   const out: string[] = [];
   for (const { c, label } of cs) {
     for (const l of commandLines(c, label)) {
-      out.push(
-        `${markdownSafe(l.comment, PROSE_MAX)}:`,
-        '',
-        fenced(c.shell === 'posix' ? 'sh' : 'powershell', [l.text]),
-        '',
-      );
+      out.push(markdownSafe(l.comment, PROSE_MAX), '', fenced(c.shell === 'posix' ? 'sh' : 'powershell', [l.text]), '');
     }
   }
   return out;
