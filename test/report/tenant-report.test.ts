@@ -9,11 +9,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadProfile, parseProfile } from '../../src/config/profile-file.js';
 import { ingest } from '../../src/ingest/ingest.js';
 import { restrictionConflicts } from '../../src/report/connector-plan.js';
+import { SHOW_REJECT_DIRECT_SEND, SOAK_DETAIL_PIPE } from '../../src/report/runbook.js';
 import { buildTenantReport, type TenantReport } from '../../src/report/tenant-report.js';
 import { renderTenantHtml } from '../../src/report/tenant-report-html.js';
 import { collectionScript } from '../../src/report/tenant-report-powershell.js';
 import { renderTenantCsv, renderTenantMarkdown, renderTenantText } from '../../src/report/tenant-report-text.js';
 import { LISTED_SENDERS } from '../../src/store/source-stats.js';
+import { psProblems, shProblems } from '../core/quote-tokenizers.js';
 import { expectGolden, expectGoldenText } from '../helpers/golden.js';
 import { fixtureFiles, fixtureProfile, openStore, tempDir, writeTraceRow } from '../ingest/helpers.js';
 
@@ -402,6 +404,78 @@ describe('hostile values', () => {
       expect(md).not.toContain('<script>');
       const text = renderTenantText(r, { limit: 50 });
       expect(text).not.toMatch(/\u001b/);
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('prints every report command whole, quoted for its shell, with the probe writing to a mailbox that received mail', async () => {
+    const t = tempDir();
+    try {
+      const rows = [
+        { sender: "a';calc;'@contoso.com", recipient: 'anna.smith@contoso.com' },
+        { sender: 'x\u2019; calc; \u2019@contoso.com', recipient: 'anna.smith@contoso.com' },
+        { sender: 'scanner$(calc)`x`@contoso.com', recipient: "o'hara&co@contoso.com" },
+      ];
+      const paths = rows.map((r, i) => {
+        const path = join(t.dir, `evil${i}.csv`);
+        writeTraceRow(path, {
+          id: `a1000001-0000-4000-8000-08dee900001${i}`,
+          sender: r.sender,
+          recipient: r.recipient,
+          fromIp: '198.51.100.99',
+          subject: 'Scan $(calc) `whoami` ; & \u2018x\u2019',
+        });
+        return path;
+      });
+      const yml = [
+        'tenant:',
+        '  domains: [contoso.com]',
+        'directSendSources:',
+        '  - name: "Evil\u2019 $(calc); `x` scanner with a name far longer than any connector name can hold"',
+        '    owner: "Bob\'; Remove-Item C:\\\\ -Recurse; \'"',
+        '    ips: [198.51.100.99]',
+      ].join('\n');
+      const p = parseProfile(yml, 'x.yml');
+      if (p.status !== 'ok') throw new Error(p.error);
+      const evilDb = join(t.dir, 'evil.db');
+      await ingest(paths, { db: evilDb, profile: p.profile });
+      const store = openStore(evilDb);
+      const r = buildTenantReport(store, { profile: p.profile });
+      store.close();
+      const commands = [
+        ...r.connectorPlan.connectors.flatMap((c) => [c.create, c.check, c.rollback]),
+        ...r.connectorPlan.sources.flatMap((s) => s.commands),
+        ...r.runbook.steps.flatMap((s) => s.commands),
+      ];
+      expect(r.connectorPlan.connectors).toHaveLength(1);
+      expect(commands.length).toBeGreaterThan(6);
+      const text = renderTenantText(r, { limit: 50 });
+      const md = renderTenantMarkdown(r, { limit: 50 });
+      for (const c of commands) {
+        for (const cmd of [c.text, ...(c.whatIf ? [c.whatIf] : [])]) {
+          if (c.shell === 'posix') expect(shProblems(cmd, null), cmd).toEqual([]);
+          else if (cmd !== SHOW_REJECT_DIRECT_SEND)
+            expect(psProblems(cmd.replace(SOAK_DETAIL_PIPE, ''), null), cmd).toEqual([]);
+          // Whole in every format.
+          expect(text).toContain(cmd);
+          expect(md).toContain(cmd);
+        }
+      }
+      // The probe writes to the mailbox that received most of the mail, never to a sender; quoted for sh.
+      const probe = r.runbook.steps.find((s) => s.phase === 'verify')!.commands[0]!;
+      expect(probe.text).toBe(
+        "dsguard probe 'contoso.com' --from 'dsguard-probe@contoso.com' --to 'anna.smith@contoso.com'",
+      );
+      expect(shProblems(probe.text, ['contoso.com', 'dsguard-probe@contoso.com', 'anna.smith@contoso.com'])).toEqual(
+        [],
+      );
+      // The connector name keeps its IP whole; the hostile name is reduced to a plain label.
+      const c = r.connectorPlan.connectors[0]!;
+      expect(c.name.length).toBeLessThanOrEqual(64);
+      expect(c.name).toMatch(/^dsguard [A-Za-z0-9 ._()-]+ 198\.51\.100\.99$/);
+      expect(c.owners).toEqual(["Bob'; Remove-Item C:\\ -Recurse; '"]);
+      expect(c.name).not.toMatch(/[$`;'\u2019]/);
     } finally {
       t.cleanup();
     }
