@@ -111,6 +111,11 @@ describe('dsguard ingest / report / powershell', () => {
     expect((await runCli(['powershell'])).code).toBe(2);
     expect((await runCli(['powershell', '--profile', PROFILE, '--days', '120'])).code).toBe(2);
     expect((await runCli(['powershell', '--profile', PROFILE, '--notify', 'not an address'])).code).toBe(2);
+    // Values PowerShell could misread are refused, not printed.
+    const quoteInPath = await runCli(['powershell', '--profile', PROFILE, '--out-dir', 'C:\\x\u2019; calc; \u2019']);
+    expect(quoteInPath.code).toBe(2);
+    expect(quoteInPath.stderr).toContain('--out-dir cannot go into a PowerShell command: not plain ASCII');
+    expect((await runCli(['powershell', '--profile', PROFILE, '--notify', '"a b"@contoso.com'])).code).toBe(2);
   });
 
   it('prints the collection commands for the profile', async () => {
