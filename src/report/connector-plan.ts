@@ -173,7 +173,8 @@ export function connectorName(label: string, suffix: string): string {
   return `dsguard${l ? ` ${l}` : ''}${tail}`;
 }
 
-const isIpv4 = (ip: string) => parseIp(ip)?.kind() === 'ipv4';
+/** An IPv4 address or range (`a.b.c.d/n`, as the profile declares them). */
+const isIpv4 = (ip: string) => parseIp(ip.split('/')[0]!)?.kind() === 'ipv4';
 
 function domainOf(address: string): string {
   return (address.split('@').pop() ?? '').toLowerCase();
@@ -215,7 +216,7 @@ function coveredBy(
   if (v4.length === 0 || v4.length < source.ips.length) return null;
   for (const c of existing) {
     const ranges = c.senderIps.map(parseCidr).filter((x): x is Cidr => x !== null);
-    if (ranges.length > 0 && v4.every((ip) => ipInAny(ip, ranges))) return c;
+    if (ranges.length > 0 && v4.every((ip) => ipInAny(ip.split('/')[0]!, ranges))) return c;
   }
   return null;
 }
@@ -272,6 +273,7 @@ function comment(d: Draft): string {
       .map((s) => s.lastSeen.slice(0, 10))
       .sort()
       .pop() ?? '';
+  if (n === 0) return `Direct Send source(s) ${ids} declared in the dsguard profile, not seen in the exports`;
   return `Direct Send source(s) ${ids} found by dsguard: ${n} message(s), ${first} to ${last}`;
 }
 
@@ -474,7 +476,7 @@ export function planConnectors(input: PlanInput): ConnectorPlan {
         ips: v4,
         certificate: null,
         label: s.name ?? s.helos[0] ?? s.senders[0]?.split('@')[0] ?? s.id,
-        suffix: v4.length === 1 ? v4[0]! : s.id,
+        suffix: v4.length === 1 && !v4[0]!.includes('/') ? v4[0]! : s.id,
       });
       decide(s, 'onpremises-ip', why);
     } else if (cert !== null) {
@@ -632,7 +634,12 @@ export interface PlanProfileLike {
     senderIps: readonly { text: string }[];
     certificateNames: readonly string[];
   }[];
-  knownSources: readonly { name: string; owner?: string }[];
+  knownSources: readonly {
+    name: string;
+    owner?: string;
+    ips: readonly { text: string }[];
+    senders: readonly string[];
+  }[];
 }
 
 /**
@@ -643,6 +650,8 @@ export interface PlanProfileLike {
 export function planInputOf(sources: readonly ReportSourceLike[], profile: PlanProfileLike | null): PlanInput {
   const accepted = profile?.acceptedDomains ?? [];
   const owners = new Map((profile?.knownSources ?? []).map((k) => [k.name, k.owner ?? null]));
+  const seen = new Set(sources.map((s) => s.name));
+  const unseen = (profile?.knownSources ?? []).filter((k) => !seen.has(k.name));
   return {
     acceptedDomains: accepted,
     existingConnectors: (profile?.connectors ?? []).map((c) => ({
@@ -652,25 +661,49 @@ export function planInputOf(sources: readonly ReportSourceLike[], profile: PlanP
       certificateNames: c.certificateNames,
     })),
     otherSenders: [],
-    sources: sources.map((s) => ({
-      id: s.id,
-      name: s.name,
-      owner: s.name === null ? null : (owners.get(s.name) ?? null),
-      ips: s.ips,
-      helos: s.helos,
-      senders: s.senders.map((x) => x.address),
-      tls: s.tls,
-      certificateNames: [],
-      verdict: s.verdict === 'unknown' ? 'undetermined' : s.verdict,
-      confirmed:
-        (s.verdict === 'legitimate' && s.channel === 'direct-send') ||
-        (s.name !== null && s.verdict !== 'malicious' && s.verdict !== 'suspicious'),
-      directSend: s.counts.directSend > 0,
-      infrastructure: infrastructureOf(s.helos, accepted),
-      messages: s.messages,
-      firstSeen: s.firstSeen,
-      lastSeen: s.lastSeen,
-    })),
+    sources: [
+      ...sources.map((s) => ({
+        id: s.id,
+        name: s.name,
+        owner: s.name === null ? null : (owners.get(s.name) ?? null),
+        ips: s.ips,
+        helos: s.helos,
+        senders: s.senders.map((x) => x.address),
+        tls: s.tls,
+        certificateNames: [],
+        verdict: s.verdict === 'unknown' ? 'undetermined' : s.verdict,
+        confirmed:
+          (s.verdict === 'legitimate' && s.channel === 'direct-send') ||
+          (s.name !== null && s.verdict !== 'malicious' && s.verdict !== 'suspicious'),
+        directSend: s.counts.directSend > 0,
+        infrastructure: infrastructureOf(s.helos, accepted),
+        messages: s.messages,
+        firstSeen: s.firstSeen,
+        lastSeen: s.lastSeen,
+      })),
+      // Declared in the profile but not seen in these exports (a monthly job, a device that was off): they need
+      // their connector too, and they are other senders of their domains.
+      ...unseen.map((k, i) => ({
+        id: `D${i + 1}`,
+        name: k.name,
+        owner: k.owner ?? null,
+        ips: k.ips.map((c) => c.text.replace(/\/32$/, '')),
+        helos: [],
+        senders: k.senders.length > 0 ? k.senders : accepted.map((d) => `*@${d}`),
+        tls: 'unknown' as const,
+        certificateNames: [],
+        verdict: 'legitimate',
+        confirmed: true,
+        directSend: true,
+        infrastructure: {
+          kind: 'unknown' as const,
+          why: 'declared in the profile but not seen in these exports (or the report period), so nothing tells whose network it is',
+        },
+        messages: 0,
+        firstSeen: '',
+        lastSeen: '',
+      })),
+    ],
   };
 }
 

@@ -10,6 +10,8 @@ import {
   type PlanInput,
   type PlanSourceInput,
   planConnectors,
+  planInputOf,
+  probeRecipientOf,
   restrictionConflicts,
 } from '../../src/report/connector-plan.js';
 import { planHtml, planMarkdown, planText } from '../../src/report/plan-render.js';
@@ -369,5 +371,63 @@ describe('restrictions', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('plan input from a report and its profile', () => {
+  const cidr = (text: string) => ({ text });
+  const profile = {
+    acceptedDomains: ['contoso.com'],
+    connectors: [],
+    knownSources: [
+      { name: 'MFP', owner: 'Facilities', ips: [cidr('198.51.100.20/32')], senders: ['scanner@contoso.com'] },
+      { name: 'Payroll run', owner: 'HR', ips: [cidr('203.0.113.0/28')], senders: ['*@contoso.com'] },
+      { name: 'Old branch', ips: [cidr('10.0.0.0/16')], senders: [] },
+    ],
+  };
+  const seen = {
+    id: 'S1',
+    name: 'MFP',
+    ips: ['198.51.100.20'],
+    helos: ['mfp.contoso.com'],
+    senders: [{ address: 'scanner@contoso.com' }],
+    tls: 'no' as const,
+    channel: 'direct-send',
+    verdict: 'legitimate',
+    counts: { directSend: 3 },
+    messages: 3,
+    firstSeen: '2026-07-01T08:00:00Z',
+    lastSeen: '2026-07-20T08:00:00Z',
+  };
+
+  it('plans the declared sources the exports did not show, and withholds a range a connector cannot take', () => {
+    const input = planInputOf([seen], profile);
+    expect(input.sources.map((s) => [s.id, s.name, s.owner, s.ips])).toEqual([
+      ['S1', 'MFP', 'Facilities', ['198.51.100.20']],
+      ['D1', 'Payroll run', 'HR', ['203.0.113.0/28']],
+      ['D2', 'Old branch', null, ['10.0.0.0/16']],
+    ]);
+    expect(input.sources[0]!.infrastructure.kind).toBe('organisation');
+    const plan = planConnectors(input);
+    const payroll = plan.connectors.find((c) => c.sources.includes('D1'))!;
+    expect(payroll.create.text).toBe(
+      "New-InboundConnector -Name 'dsguard Payroll run D1' -ConnectorType OnPremises -SenderDomains 'contoso.com' -SenderIPAddresses '203.0.113.0/28' -Comment 'Direct Send source(s) D1 declared in the dsguard profile, not seen in the exports'",
+    );
+    // A /16 is wider than SenderIPAddresses takes: the value is withheld and the command is a comment.
+    const branch = plan.connectors.find((c) => c.sources.includes('D2'))!;
+    expect(branch.create.text.startsWith('# New-InboundConnector')).toBe(true);
+    expect(branch.create.withheld).toEqual(['range wider than /24 (connectors take /24 to /32)']);
+    expect(psProblems(branch.create.text, null)).toEqual([]);
+  });
+
+  it('takes the probe recipient from recipients in accepted domains, the most frequent first', () => {
+    expect(
+      probeRecipientOf(
+        ['b@contoso.com', 'a@contoso.com', 'b@contoso.com', 'x@fabrikam.com', 'x@fabrikam.com', 'x@fabrikam.com'],
+        ['contoso.com'],
+      ),
+    ).toBe('b@contoso.com');
+    expect(probeRecipientOf(['"a b"@contoso.com', null], ['contoso.com'])).toBeNull();
+    expect(probeRecipientOf(['b@contoso.com', 'a@contoso.com'], ['contoso.com'])).toBe('a@contoso.com');
   });
 });
