@@ -636,7 +636,7 @@ export interface PlanProfileLike {
   }[];
   knownSources: readonly {
     name: string;
-    owner?: string;
+    owner?: string | null;
     ips: readonly { text: string }[];
     senders: readonly string[];
   }[];
