@@ -582,7 +582,8 @@ export function planConnectors(input: PlanInput): ConnectorPlan {
       }
     }
   }
-  const names = new Set<string>();
+  // Names already taken by the connectors the profile lists: New-InboundConnector refuses a duplicate.
+  const names = new Set<string>(input.existingConnectors.map((c) => c.name));
   const connectors = ordered.map((d) => {
     let name = connectorName(d.label, d.suffix);
     if (names.has(name)) name = connectorName(d.label, `${d.suffix} ${d.sources[0]!.id}`);
