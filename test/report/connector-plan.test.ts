@@ -14,7 +14,7 @@ import {
   probeRecipientOf,
   restrictionConflicts,
 } from '../../src/report/connector-plan.js';
-import { planHtml, planMarkdown, planText } from '../../src/report/plan-render.js';
+import { fenced, planHtml, planMarkdown, planText } from '../../src/report/plan-render.js';
 import { buildRunbook, SHOW_REJECT_DIRECT_SEND, SOAK_DETAIL_PIPE } from '../../src/report/runbook.js';
 import { psProblems, shProblems } from '../core/quote-tokenizers.js';
 import { expectGolden, expectGoldenText } from '../helpers/golden.js';
@@ -429,5 +429,13 @@ describe('plan input from a report and its profile', () => {
     ).toBe('b@contoso.com');
     expect(probeRecipientOf(['"a b"@contoso.com', null], ['contoso.com'])).toBeNull();
     expect(probeRecipientOf(['b@contoso.com', 'a@contoso.com'], ['contoso.com'])).toBe('a@contoso.com');
+  });
+});
+
+describe('Markdown fences', () => {
+  it('are longer than any run of backticks inside, so a value cannot close them', () => {
+    const cmd = "dsguard probe 'contoso.com' --to 'a```b````c@contoso.com'";
+    const md = fenced('sh', [cmd]);
+    expect(md.split('\n')).toEqual(['`````sh', cmd, '`````']);
   });
 });
