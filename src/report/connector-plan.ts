@@ -180,14 +180,28 @@ function domainOf(address: string): string {
   return (address.split('@').pop() ?? '').toLowerCase();
 }
 
-/** Whose network the source is on, from its HELO names (the only identity the exports give). */
+/** Origin codes that put an address on a provider's network: hosting/VPS, VPN, public cloud. */
+const SHARED_NETWORK_CODES = new Set(['DS503', 'DS504', 'DS505']);
+
+/**
+ * Whose network the source is on, from its HELO names and the origin findings of its messages (the only identity
+ * the exports give). A HELO name in an accepted domain wins (the organisation's own server, even in a cloud).
+ */
 export function infrastructureOf(
   helos: readonly string[],
   acceptedDomains: readonly string[],
+  codes: readonly string[] = [],
 ): { kind: Infrastructure; why: string } {
   const names = helos.map((h) => h.toLowerCase()).filter((h) => checkValue('domain', h).ok);
   const own = names.find((h) => acceptedDomains.some((d) => h === d || h.endsWith(`.${d}`)));
   if (own) return { kind: 'organisation', why: `its HELO name ${own} is in your domain` };
+  const network = codes.filter((c) => SHARED_NETWORK_CODES.has(c));
+  if (network.length > 0) {
+    return {
+      kind: 'shared',
+      why: `it sends from a hosting, VPN or public cloud network (${[...new Set(network)].sort().join(', ')}), whose addresses serve many customers`,
+    };
+  }
   const other = names[0];
   if (other) {
     return {
@@ -234,6 +248,8 @@ interface Draft {
   certificate: string | null;
   label: string;
   suffix: string;
+  /** On a provider's shared infrastructure (its matching admits the provider's other customers). */
+  shared?: boolean;
 }
 
 /** RequireTls for a Partner connector from the TLS evidence of its sources, and why. */
@@ -296,6 +312,11 @@ function build(d: Draft, name: string): PlannedConnector {
       `Mail ${where} matches this connector, so it is no longer Direct Send: RejectDirectSend will not reject it.`,
       `OnPremises connectors grant relay: mail ${where} may also be relayed through your tenant to external recipients.`,
     );
+    if (d.shared) {
+      allows.push(
+        `${d.match === 'ip' ? 'IP' : 'Certificate'} matching also admits the provider's other customers ${where}: they match this connector and may relay through your tenant too.`,
+      );
+    }
     notes.push(
       'RequireTls and the Restrict switches apply only to Partner connectors: this one accepts the source with or without TLS and rejects no one.',
     );
@@ -560,11 +581,29 @@ export function planConnectors(input: PlanInput): ConnectorPlan {
     const d = decisions.get(id)!;
     const reasons = blocked.get(id);
     if (reasons) {
-      d.choice = 'no-connector';
+      // No restriction is safe: match it without rejecting anyone (OnPremises), by its certificate when one is
+      // known, else by IP, and say what that admits.
+      const s = byId.get(id)!;
+      const cert = s.certificateNames.find((c) => checkValue('domain-pattern', c).ok) ?? null;
+      const v4 = s.ips.filter(isIpv4);
+      d.why.push(...reasons);
+      d.choice = cert !== null ? 'onpremises-certificate' : 'onpremises-ip';
       d.why.push(
-        ...reasons,
-        'Options: have the provider send with its own envelope domain (then RejectDirectSend does not apply), use SMTP AUTH or Microsoft Graph, or ask for the certificate its servers present.',
+        cert !== null
+          ? `OnPremises connector by its certificate ${cert} instead: it rejects no one, but any server presenting that certificate (the provider's other customers too, if it is the provider's) matches it and may relay through your tenant.`
+          : `OnPremises connector by IP instead: it rejects no one, but IP matching also admits the provider's other customers sending from ${list(v4)}, and an OnPremises connector lets them relay through your tenant. Safer, when the provider offers it: its own envelope domain (then RejectDirectSend does not apply), SMTP AUTH or Microsoft Graph, or the certificate its servers present.`,
       );
+      drafts.push({
+        type: 'OnPremises',
+        match: cert !== null ? 'certificate' : 'ip',
+        sources: [s],
+        domains: domainsOf(s),
+        ips: cert !== null ? [] : v4,
+        certificate: cert,
+        label: s.name ?? s.helos[0] ?? s.id,
+        suffix: cert === null && v4.length === 1 && !v4[0]!.includes('/') ? v4[0]! : s.id,
+        shared: true,
+      });
     } else {
       d.why.push(
         `Partner connector restricted to it: no other sender of ${list(domainsOf(byId.get(id)!))} is known from the exports, so the restriction rejects no known legitimate mail.`,
@@ -621,6 +660,10 @@ export interface ReportSourceLike {
   channel: string;
   verdict: string;
   counts: { directSend: number };
+  /** The findings behind its verdict (origin codes tell a hosting or cloud network). */
+  why?: readonly { code: string }[];
+  /** Declared or approved by the admin (and not denied), when the report says so. */
+  confirmed?: boolean;
   messages: number;
   firstSeen: string;
   lastSeen: string;
@@ -674,10 +717,15 @@ export function planInputOf(sources: readonly ReportSourceLike[], profile: PlanP
         certificateNames: [],
         verdict: s.verdict === 'unknown' ? 'undetermined' : s.verdict,
         confirmed:
-          (s.verdict === 'legitimate' && s.channel === 'direct-send') ||
-          (s.name !== null && s.verdict !== 'malicious' && s.verdict !== 'suspicious'),
+          s.confirmed ??
+          ((s.verdict === 'legitimate' && s.channel === 'direct-send') ||
+            (s.name !== null && s.verdict !== 'malicious' && s.verdict !== 'suspicious')),
         directSend: s.counts.directSend > 0,
-        infrastructure: infrastructureOf(s.helos, accepted),
+        infrastructure: infrastructureOf(
+          s.helos,
+          accepted,
+          (s.why ?? []).map((w) => w.code),
+        ),
         messages: s.messages,
         firstSeen: s.firstSeen,
         lastSeen: s.lastSeen,

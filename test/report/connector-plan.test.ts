@@ -211,15 +211,20 @@ describe('the mixed tenant', () => {
     expect(plan.sources.map((s) => [s.source, s.choice])).toEqual([
       ['S1', 'onpremises-ip'],
       ['S2', 'partner-ip'],
-      ['S3', 'no-connector'],
+      ['S3', 'onpremises-certificate'],
       ['S4', 'awaiting-confirmation'],
       ['S5', 'covered'],
       ['S6', 'no-connector'],
       ['S7', 'onpremises-ip'],
       ['S9', 'not-needed'],
     ]);
-    // The helpdesk would restrict contoso.com, which the copier and others also send as.
+    // The helpdesk would restrict contoso.com, which the copier and others also send as: matched by its
+    // certificate on an OnPremises connector instead, which rejects no one, and the plan says what that admits.
     expect(choice('S3')!.why.join(' ')).toMatch(/would reject the other senders of contoso\.com: S1 .*S4 /);
+    const helpdesk = plan.connectors.find((c) => c.sources.includes('S3'))!;
+    expect(helpdesk).toMatchObject({ type: 'OnPremises', match: 'certificate', certificate: 'mail.helpdesk.example' });
+    expect(helpdesk.rejects).toEqual([]);
+    expect(helpdesk.allows.join(' ')).toContain("admits the provider's other customers");
     // The HR app is the only sender of contoso.co.uk: restricted to its IPs, with TLS as seen, and the shared-IP caveat.
     const hr = plan.connectors.find((c) => c.sources.includes('S2'))!;
     expect(hr).toMatchObject({ type: 'Partner', senderDomains: ['contoso.co.uk'], requireTls: true, restricts: true });
@@ -296,10 +301,14 @@ describe('restrictions', () => {
     });
   });
 
-  it('restricts nothing when another sender of the domain is known', () => {
+  it('restricts nothing when another sender of the domain is known: OnPremises by IP, saying what it admits', () => {
     const plan = planConnectors(PARTNERS_WITH_OTHER);
-    expect(plan.connectors).toEqual([]);
+    expect(plan.connectors.map((c) => [c.type, c.restricts, c.ips])).toEqual([
+      ['OnPremises', false, ['203.0.113.10']],
+      ['OnPremises', false, ['203.0.113.200']],
+    ]);
     for (const s of plan.sources) expect(s.why.join(' ')).toContain('the CRM');
+    for (const c of plan.connectors) expect(c.allows.join(' ')).toContain("admits the provider's other customers");
   });
 
   it('never has two connectors restricting one domain, nor a restriction with another sender known', () => {
