@@ -412,7 +412,11 @@ export function planConnectors(input: PlanInput): ConnectorPlan {
           'approve',
           byIp ? { kind: 'ipv4', value: s.ips[0]! } : { kind: 'name', value: s.id },
           '--name',
-          { kind: 'name', value: connectorLabel(s.name ?? s.helos[0] ?? s.id) || s.id },
+          // A starting name from what the evidence shows (its HELO, else its sender's local part): the admin's to improve.
+          {
+            kind: 'name',
+            value: connectorLabel(s.name ?? s.helos[0] ?? s.senders[0]?.split('@')[0] ?? s.id) || s.id,
+          },
           ...(s.owner === null ? [] : ['--owner', { kind: 'name' as const, value: s.owner }]),
         ]);
         decide(
