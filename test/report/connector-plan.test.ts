@@ -180,8 +180,10 @@ describe('connector plan goldens', () => {
       expectGoldenText(`${DIR}/${name}.expected.md`, `${planMarkdown(plan, runbook).join('\n')}\n`);
       expectGoldenText(`${DIR}/${name}.expected.html`, `${planHtml(plan, runbook)}\n`);
       expect(restrictionConflicts(plan)).toEqual([]);
-      // Every command, whole, in every format.
+      // Every command, whole, in every format (the text output used to cut them at 300 characters).
       const text = planText(plan, runbook).join('\n');
+      if (name === 'mixed')
+        expect(Math.max(...plan.connectors.map((c) => c.create.whatIf!.length))).toBeGreaterThan(300);
       const md = planMarkdown(plan, runbook).join('\n');
       const html = planHtml(plan, runbook);
       for (const c of allCommands(plan, runbook)) {
