@@ -9,6 +9,9 @@ export {
   analyzeMessage,
   isAnalyzeError,
 } from './analyze/analyze.js';
+export { type AuditInput, auditTenant, type ControlRow, type Scorecard } from './audit/checks.js';
+export type { TenantConfig } from './audit/config.js';
+export { readConfigDir, readConfigLive } from './audit/config-source.js';
 export { loadProfile, parseProfile } from './config/profile-file.js';
 export { type ContentAnalyzerOptions, createContentAnalyzer } from './content/content-analyzer.js';
 export { type ContentLimits, DEFAULT_CONTENT_LIMITS } from './content/limits.js';
@@ -16,7 +19,7 @@ export { assess, type MessageRule, type RuleContext } from './core/assess.js';
 export type { Assessment, Channel, Verdict } from './core/assessment.js';
 export type { MessageEvidence } from './core/evidence.js';
 export { emptyEvidence } from './core/evidence.js';
-export type { EvidenceRef, Finding, Severity } from './core/finding.js';
+export type { EvidenceRef, Finding, FindingCode, Severity } from './core/finding.js';
 export { type DmarcRecord, parseDmarc } from './core/posture/dmarc.js';
 export type { DnsAnswer, DnsFailure, DnsRecordType, MxRecord } from './core/posture/dns-answer.js';
 export {
@@ -31,9 +34,10 @@ export { derivedSmartHost, domainToken } from './core/posture/smart-host.js';
 export { auditSpf, parseSpf, type SpfAudit } from './core/posture/spf.js';
 export { emptyProfile, type TenantProfile } from './core/profile.js';
 export { shCommand, shLiteral } from './core/quote/posix.js';
-export { psCommand, psLiteral, psLiteral as psQuote } from './core/quote/powershell.js';
+export { psCommand, psLiteral, psQuote } from './core/quote/powershell.js';
 export { checkValue, type ValueKind } from './core/quote/values.js';
-export { RULES, type RuleInfo } from './core/rules/catalog.js';
+export type { ErrorKind, Failure, Ok, Result } from './core/result.js';
+export { isFindingCode, RULES, type RuleInfo } from './core/rules/catalog.js';
 export { type ContentRuleOptions, createContentRule } from './core/rules/content.js';
 export { type CampaignIndicator, createOriginRule, type IpInfo, type IpLookup } from './core/rules/origin.js';
 export { openIpLookup } from './enrich/ip-lookup.js';
@@ -53,7 +57,7 @@ export {
   type Resolver,
   SystemResolver,
 } from './net/dns.js';
-export { ProbeInputError, type ProbeOptions, type ProbeReport, probeDomain } from './probe/probe.js';
+export { type ProbeOptions, type ProbeReport, probeDomain } from './probe/probe.js';
 export { runSmtpProbe, type SmtpProbeOptions, type SmtpProbeSession } from './probe/smtp-probe.js';
 export { type ConnectorPlan, type PlanInput, planConnectors } from './report/connector-plan.js';
 export { buildRunbook, type Runbook } from './report/runbook.js';
@@ -66,3 +70,5 @@ export {
 } from './report/tenant-report.js';
 export { collectionScript } from './report/tenant-report-powershell.js';
 export { DsguardStore } from './store/dsguard-store.js';
+export { type CredentialSpec, createTokenSource, type TokenSource } from './tenant/auth.js';
+export { type ExchangeAdminClient, exchangeAdminClient } from './tenant/exchange-admin.js';

@@ -14,6 +14,7 @@ const FAMILIES: [string, string][] = [
   ['DS5', 'Origin of the sending IP'],
   ['DS6', 'Legitimacy'],
   ['DS7', 'Domain exposure (`dsguard exposure`)'],
+  ['DS74', 'Tenant configuration audit (`dsguard audit`, `dsguard profile`), DS740–DS799'],
   ['DS8', 'SMTP probe (`dsguard probe`)'],
   ['DS9', 'Ingest and tracking (`dsguard ingest`, `dsguard report`)'],
 ];
@@ -32,10 +33,15 @@ function generate(): string {
   ];
   for (const [prefix, title] of FAMILIES) {
     const rules = [...RULES.values()]
-      .filter((r) => r.code.startsWith(prefix))
+      // DS740–DS799 (tenant audit) have their own section, apart from the DS70x–DS73x exposure codes.
+      .filter((r) =>
+        prefix === 'DS74'
+          ? r.code >= 'DS740' && r.code < 'DS800'
+          : r.code.startsWith(prefix) && (prefix !== 'DS7' || r.code < 'DS740'),
+      )
       .sort((a, b) => a.code.localeCompare(b.code));
     if (rules.length === 0) continue;
-    out.push(`## ${prefix}xx — ${title}`, '');
+    out.push(prefix === 'DS74' ? `## DS74x–DS79x — ${title}` : `## ${prefix}xx — ${title}`, '');
     for (const r of rules) {
       const flags = [r.intent ? 'intent' : '', r.vetoesLegitimate ? 'vetoes legitimacy' : '']
         .filter(Boolean)

@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { createContentAnalyzer } from '../content/content-analyzer.js';
 import type { MessageRule } from '../core/assess.js';
 import { parseCidr } from '../core/net-address.js';
+import { failure, ok, type Result } from '../core/result.js';
 import { createContentRule } from '../core/rules/content.js';
 import { type CampaignIndicator, createOriginRule } from '../core/rules/origin.js';
 import { bundledIpDataMissing, openIpLookup } from '../enrich/ip-lookup.js';
@@ -27,15 +28,10 @@ export interface AnalysisExtras {
 }
 
 /** `usage`: the user's input is malformed (an indicator line); `io`: a file could not be read or opened. */
-export type ExtrasResult =
-  | ({ status: 'ok' } & AnalysisExtras)
-  | { status: 'error'; kind: 'usage' | 'io'; error: string };
+export type ExtrasResult = Result<AnalysisExtras>;
 
 /** Parse an indicator file: `address-or-cidr[,campaign[,source]]`, `#` comments. */
-function parseIndicators(
-  text: string,
-  file: string,
-): { status: 'ok'; indicators: CampaignIndicator[] } | { status: 'error'; error: string } {
+function parseIndicators(text: string, file: string): Result<{ indicators: CampaignIndicator[] }> {
   const indicators: CampaignIndicator[] = [];
   const lines = text.split(/\r?\n/);
   for (let i = 0; i < lines.length; i++) {
@@ -43,11 +39,11 @@ function parseIndicators(
     if (!line || line.startsWith('#')) continue;
     const [cidr = '', campaign = '', source = ''] = line.split(',').map((s) => s.trim());
     if (!parseCidr(cidr)) {
-      return { status: 'error', error: `${file} line ${i + 1}: not an IP address or CIDR range: ${cidr.slice(0, 80)}` };
+      return failure('usage', `${file} line ${i + 1}: not an IP address or CIDR range: ${cidr.slice(0, 80)}`);
     }
     indicators.push({ cidr, campaign: campaign || 'a Direct Send campaign', source: source || file });
   }
-  return { status: 'ok', indicators };
+  return ok({ indicators });
 }
 
 /**
@@ -61,27 +57,22 @@ export async function checkAnalysisExtras(flags: ExtrasFlags): Promise<ExtrasRes
     if (parsed.status === 'error') return parsed;
   }
   const r = await openIpLookup({ geoipDbs: flags.geoipDb ?? [], bundled: false });
-  if (r.status === 'error') return { status: 'error', kind: 'io', error: r.error };
+  if (r.status === 'error') return r;
   if (flags.geoip !== false) {
     const missing = bundledIpDataMissing();
-    if (missing) return { status: 'error', kind: 'io', error: missing };
+    if (missing) return failure('io', missing);
   }
-  return { status: 'ok', analyzers: [], extraRules: [] };
+  return ok({ analyzers: [], extraRules: [] });
 }
 
-async function readIndicators(
-  path: string,
-): Promise<
-  { status: 'ok'; indicators: CampaignIndicator[] } | { status: 'error'; kind: 'usage' | 'io'; error: string }
-> {
+async function readIndicators(path: string): Promise<Result<{ indicators: CampaignIndicator[] }>> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    return { status: 'error', kind: 'io', error: `${path}: ${error instanceof Error ? error.message : String(error)}` };
+    return failure('io', `${path}: ${error instanceof Error ? error.message : String(error)}`);
   }
-  const parsed = parseIndicators(text, path);
-  return parsed.status === 'ok' ? parsed : { status: 'error', kind: 'usage', error: parsed.error };
+  return parseIndicators(text, path);
 }
 
 export async function buildAnalysisExtras(flags: ExtrasFlags, opts: { content: boolean }): Promise<ExtrasResult> {
@@ -102,8 +93,8 @@ export async function buildAnalysisExtras(flags: ExtrasFlags, opts: { content: b
     extraRules.push(createOriginRule(null, { indicators }));
   } else {
     const r = await openIpLookup({ geoipDbs: dbs, bundled: flags.geoip !== false });
-    if (r.status === 'error') return { status: 'error', kind: 'io', error: r.error };
+    if (r.status === 'error') return r;
     extraRules.push(createOriginRule(r.lookup, { indicators }));
   }
-  return { status: 'ok', analyzers, extraRules };
+  return ok({ analyzers, extraRules });
 }

@@ -11,7 +11,7 @@ import {
   checkAnalysisExtras,
   type ExtrasFlags,
 } from '../analyze/analysis-extras.js';
-import { RuntimeFailure, UsageError } from './io.js';
+import { orFail } from './io.js';
 
 export type { ExtrasFlags };
 
@@ -29,13 +29,11 @@ export function addExtrasOptions(cmd: Command, opts: { content: boolean }): Comm
 
 /** Check the flags without building the rules (see checkAnalysisExtras), failures as CLI errors. */
 export async function checkExtras(flags: ExtrasFlags): Promise<void> {
-  const r = await checkAnalysisExtras(flags);
-  if (r.status === 'error') throw r.kind === 'usage' ? new UsageError(r.error) : new RuntimeFailure(r.error);
+  orFail(await checkAnalysisExtras(flags));
 }
 
 /** The analysis families for a command, with failures as CLI errors (exit 2 for usage, 3 for I/O). */
 export async function buildExtras(flags: ExtrasFlags, opts: { content: boolean }): Promise<AnalysisExtras> {
-  const r = await buildAnalysisExtras(flags, opts);
-  if (r.status === 'ok') return { analyzers: r.analyzers, extraRules: r.extraRules };
-  throw r.kind === 'usage' ? new UsageError(r.error) : new RuntimeFailure(r.error);
+  const r = orFail(await buildAnalysisExtras(flags, opts));
+  return { analyzers: r.analyzers, extraRules: r.extraRules };
 }

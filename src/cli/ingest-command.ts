@@ -6,8 +6,8 @@
  */
 import type { Command } from 'commander';
 import { type IngestOptions, type IngestSummary, ingest } from '../ingest/ingest.js';
+import { renderIngestSummary } from '../ingest/ingest-render.js';
 import { terminalSafe } from '../report/safe-text.js';
-import { renderTextTable } from '../report/tabular.js';
 import { addExtrasOptions, buildExtras, type ExtrasFlags } from './analysis-extras.js';
 import { type CliIo, EXIT, UsageError, write } from './io.js';
 import { parseFormat, profileOption } from './options.js';
@@ -130,28 +130,4 @@ export async function runIngest(files: string[], flags: IngestFlags, io: CliIo):
   }
   const failed = summary.files.some((f) => f.status === 'error') || summary.rejected > 0;
   return failed ? EXIT.failure : EXIT.ok;
-}
-
-export function renderIngestSummary(s: IngestSummary): string {
-  const rows = s.files.map((f) => ({
-    file: f.file,
-    format: f.format ?? '',
-    status: f.status + (f.resumedAfter > 0 ? ` after row ${f.resumedAfter}` : ''),
-    read: f.read,
-    stored: f.stored,
-    aggregated: f.aggregated,
-    rejected: f.rejected,
-    duplicates: f.duplicates,
-  }));
-  const table = renderTextTable(rows, [
-    { header: 'file', value: (r) => r.file, width: 60 },
-    { header: 'format', value: (r) => r.format, width: 60 },
-    { header: 'status', value: (r) => r.status },
-    { header: 'read', value: (r) => r.read, align: 'right' },
-    { header: 'stored', value: (r) => r.stored, align: 'right' },
-    { header: 'aggregated', value: (r) => r.aggregated, align: 'right' },
-    { header: 'rejected', value: (r) => r.rejected, align: 'right' },
-    { header: 'seen before', value: (r) => r.duplicates, align: 'right' },
-  ]);
-  return `${table}${s.read} row(s) read = ${s.stored} stored + ${s.aggregated} aggregated + ${s.rejected} rejected (${s.duplicates} already in the store); ${s.reassessed} stored message(s) re-assessed after joins\n`;
 }

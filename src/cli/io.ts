@@ -1,7 +1,9 @@
 /**
- * The CLI's world: streams and TTY facts, injectable so commands are testable in-process.
+ * The CLI's world: streams and TTY facts, injectable so commands are testable in-process; and the one place
+ * a failure's kind becomes an exit code.
  * @module
  */
+import { type ErrorKind, type Failure, failure, type Ok, type Result } from '../core/result.js';
 
 export interface CliIo {
   stdout: NodeJS.WritableStream;
@@ -25,11 +27,38 @@ export function processIo(): CliIo {
 /** Exit codes (DESIGN.md §6). */
 export const EXIT = { ok: 0, findings: 1, usage: 2, failure: 3 } as const;
 
-/** A bad flag or argument: exit 2. */
-export class UsageError extends Error {}
+/** The exit code of a failure of this kind: 2 for `usage`, 3 for `input`, `io` and `remote`. */
+export function exitCodeFor(kind: ErrorKind): number {
+  return kind === 'usage' ? EXIT.usage : EXIT.failure;
+}
 
-/** An I/O or runtime failure: exit 3. */
-export class RuntimeFailure extends Error {}
+/**
+ * A {@link Failure} that ends a command: commander actions cannot return one, so they throw it and main()
+ * prints its text and exits with {@link exitCodeFor} its kind.
+ */
+export class CommandFailure extends Error {
+  constructor(readonly failure: Failure) {
+    super(failure.error);
+  }
+}
+
+/** A bad flag or argument (kind `usage`, exit 2): shorthand for `new CommandFailure(failure('usage', …))`. */
+export class UsageError extends CommandFailure {
+  constructor(message: string) {
+    super(failure('usage', message));
+  }
+}
+
+/** The success of `r`, or throw its failure as a {@link CommandFailure}. */
+export function orFail<T extends object>(r: Result<T>): Ok<T> {
+  if (r.status === 'error') throw new CommandFailure(r);
+  return r;
+}
+
+/** Throw a failure of `kind` with `message`. */
+export function fail(kind: ErrorKind, message: string): never {
+  throw new CommandFailure(failure(kind, message));
+}
 
 /** Write to a stream and wait for it to drain, so large outputs keep memory bounded. */
 export function write(stream: NodeJS.WritableStream, text: string): Promise<void> {

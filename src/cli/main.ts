@@ -6,11 +6,13 @@
 import { Command, CommanderError } from 'commander';
 import { terminalSafe } from '../report/safe-text.js';
 import { registerAnalyze } from './analyze-command.js';
+import { registerAudit } from './audit-command.js';
 import { registerExposure } from './exposure-command.js';
 import { registerIngest } from './ingest-command.js';
-import { type CliIo, EXIT, processIo, RuntimeFailure, UsageError } from './io.js';
+import { type CliIo, CommandFailure, EXIT, exitCodeFor, processIo } from './io.js';
 import { registerPowershell } from './powershell-command.js';
 import { registerProbe } from './probe-command.js';
+import { registerProfile } from './profile-command.js';
 import { registerReport } from './report-command.js';
 
 export const VERSION = '0.1.0';
@@ -33,6 +35,8 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerIngest(program, io, setExit);
   registerReport(program, io, setExit);
   registerPowershell(program, io, setExit);
+  registerProfile(program, io, setExit);
+  registerAudit(program, io, setExit);
   return program;
 }
 
@@ -50,13 +54,13 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       // --help and --version exit 0; everything else commander rejects is a usage error.
       return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
-    if (error instanceof UsageError) {
+    if (error instanceof CommandFailure) {
       io.stderr.write(`dsguard: ${terminalSafe(error.message)}\n`);
-      return EXIT.usage;
+      return exitCodeFor(error.failure.kind);
     }
     const message = error instanceof Error ? error.message : String(error);
     io.stderr.write(`dsguard: ${terminalSafe(message)}\n`);
-    if (!(error instanceof RuntimeFailure) && io.env.DSGUARD_DEBUG && error instanceof Error && error.stack) {
+    if (io.env.DSGUARD_DEBUG && error instanceof Error && error.stack) {
       io.stderr.write(`${error.stack}\n`);
     }
     return EXIT.failure;

@@ -6,7 +6,7 @@
 import { loadProfile } from '../config/profile-file.js';
 import { type Finding, isSeverity, maxSeverity, type Severity, severityRank } from '../core/finding.js';
 import type { TenantProfile } from '../core/profile.js';
-import { RuntimeFailure, UsageError } from './io.js';
+import { orFail, UsageError } from './io.js';
 
 export type OutputFormat = 'table' | 'json' | 'ndjson' | 'csv' | 'md' | 'html';
 
@@ -38,13 +38,8 @@ export class WorstSeverity {
 
 export async function profileOption(path: string | undefined): Promise<TenantProfile | null> {
   if (path === undefined) return null;
-  const r = await loadProfile(path);
-  if (r.status === 'error') {
-    // A missing file is an I/O failure; a malformed profile is a usage error.
-    if (r.error.includes('cannot read profile')) throw new RuntimeFailure(r.error);
-    throw new UsageError(r.error);
-  }
-  return r.profile;
+  // A missing file is an I/O failure (exit 3); a malformed profile a usage error (exit 2): told by its kind.
+  return orFail(await loadProfile(path)).profile;
 }
 
 export function positiveInt(name: string) {

@@ -6,6 +6,7 @@
  * @module
  */
 import type { Command } from 'commander';
+import { configDumpScript } from '../audit/dump-script.js';
 import { checkValue } from '../core/quote/values.js';
 import { collectionScript } from '../report/tenant-report-powershell.js';
 import { type CliIo, EXIT, UsageError, write } from './io.js';
@@ -16,6 +17,7 @@ interface PowershellFlags {
   days?: number;
   notify?: string;
   outDir: string;
+  config?: boolean;
 }
 
 export function registerPowershell(program: Command, io: CliIo, setExit: (code: number) => void): void {
@@ -26,12 +28,20 @@ export function registerPowershell(program: Command, io: CliIo, setExit: (code: 
     .option('--days <n>', 'days of history, at most 90 (default 90)', positiveInt('--days'))
     .option('--notify <address>', 'mailbox told when the historical search report is ready')
     .option('--out-dir <path>', 'folder the commands write the exports to', '.\\dsguard-exports')
+    .option('--config', 'print the commands that dump the configuration dsguard audit and profile init read')
     .action(async (flags: PowershellFlags) => {
       setExit(await runPowershell(flags, io));
     });
 }
 
 export async function runPowershell(flags: PowershellFlags, io: CliIo): Promise<number> {
+  if (flags.config) {
+    await write(
+      io.stdout,
+      configDumpScript(flags.outDir === '.\\dsguard-exports' ? '.\\dsguard-config' : flags.outDir),
+    );
+    return EXIT.ok;
+  }
   if (flags.profile === undefined)
     throw new UsageError('powershell needs --profile dsguard.yml (the accepted domains)');
   const days = flags.days ?? 90;

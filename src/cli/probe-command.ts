@@ -5,11 +5,11 @@
  */
 import type { Command } from 'commander';
 import { isSameOrSubdomain } from '../core/domain-name.js';
-import { RULES } from '../core/rules/catalog.js';
 import { parseDnsServer, ReplayResolver, type Resolver, SystemResolver } from '../net/dns.js';
-import { ProbeInputError, type ProbeReport, probeDomain, safeAddress } from '../probe/probe.js';
-import { markdownSafe, terminalSafe } from '../report/safe-text.js';
-import { type CliIo, EXIT, UsageError, write } from './io.js';
+import { probeDomain, safeAddress } from '../probe/probe.js';
+import { renderProbeMarkdown, renderProbeText } from '../probe/probe-render.js';
+import { terminalSafe } from '../report/safe-text.js';
+import { type CliIo, EXIT, orFail, UsageError, write } from './io.js';
 import { parseFailOn, parseFormat, positiveInt, WorstSeverity } from './options.js';
 
 interface ProbeFlags {
@@ -60,15 +60,12 @@ export async function runProbe(domain: string, flags: ProbeFlags, io: CliIo): Pr
   let resolver: Resolver;
   if (flags.dnsReplay !== undefined) {
     if (flags.dnsServer !== undefined) throw new UsageError('--dns-replay and --dns-server cannot be combined');
-    const r = await ReplayResolver.load(flags.dnsReplay);
-    if ('error' in r) throw new UsageError(r.error);
+    const r = orFail(await ReplayResolver.load(flags.dnsReplay));
     resolver = r.resolver;
   } else {
     const opts: { server?: string; timeoutMs?: number } = {};
     if (flags.dnsServer !== undefined) {
-      const s = parseDnsServer(flags.dnsServer);
-      if ('error' in s) throw new UsageError(s.error);
-      opts.server = s.server;
+      opts.server = orFail(parseDnsServer(flags.dnsServer)).server;
     }
     resolver = new SystemResolver(opts);
   }
@@ -78,9 +75,8 @@ export async function runProbe(domain: string, flags: ProbeFlags, io: CliIo): Pr
       `dsguard: note: --from ${terminalSafe(from.address)} is not in ${terminalSafe(domain)}; RejectDirectSend only covers envelope senders in the tenant's accepted domains\n`,
     );
   }
-  let report: ProbeReport;
-  try {
-    report = await probeDomain({
+  const { report } = orFail(
+    await probeDomain({
       domain,
       from: flags.from ?? '',
       to: flags.to ?? '',
@@ -91,11 +87,8 @@ export async function runProbe(domain: string, flags: ProbeFlags, io: CliIo): Pr
       ...(flags.smtpPort !== undefined ? { smtpPort: flags.smtpPort } : {}),
       ...(flags.ehlo !== undefined ? { ehloName: flags.ehlo } : {}),
       ...(flags.timeout !== undefined ? { timeoutMs: flags.timeout } : {}),
-    });
-  } catch (err) {
-    if (err instanceof ProbeInputError) throw new UsageError(err.message);
-    throw err;
-  }
+    }),
+  );
   const explain = flags.explain === true;
   const text =
     format === 'json'
@@ -111,71 +104,4 @@ export async function runProbe(domain: string, flags: ProbeFlags, io: CliIo): Pr
   const worst = new WorstSeverity();
   worst.add(report.findings);
   return worst.reaches(failOn) ? EXIT.findings : EXIT.ok;
-}
-
-function exposedText(r: ProbeReport): string {
-  if (r.exposed === true) return 'YES — Direct Send is open';
-  if (r.exposed === false) return 'no — RejectDirectSend rejected it';
-  return 'unknown (not conclusive)';
-}
-
-export function renderProbeText(r: ProbeReport, explain: boolean): string {
-  const t = (s: string, max = 300) => terminalSafe(s, max);
-  const out = [
-    `${t(r.domain)} via ${t(r.smartHost ?? '-')}:${r.port}${r.address ? ` (${t(r.address)})` : ''}`,
-    `  Result      ${r.result} at ${r.stage}`,
-    `  Exposed     ${exposedText(r)}`,
-    `  Reply       ${t(r.reply ?? '-')}`,
-    `  Why         ${t(r.explanation)}`,
-  ];
-  if (r.canary) out.push(`  Canary      "${t(r.canary.subject)}"`);
-  out.push(
-    `  TLS         ${
-      r.tls
-        ? `${t(r.tls.protocol ?? '?')} ${t(r.tls.cipher ?? '')}${r.tls.authorized ? ', certificate verified' : `, certificate not verified (${t(r.tls.authorizationError ?? 'unknown')})`}`
-        : r.startTlsOffered
-          ? 'offered, not used'
-          : 'not offered'
-    }`,
-  );
-  if (r.findings.length) {
-    out.push('  Findings');
-    for (const f of r.findings) {
-      out.push(
-        `    ${f.severity.toUpperCase().padEnd(6)} ${f.code} ${t(RULES.get(f.code)?.title ?? '')}: ${t(f.message)}`,
-      );
-      const info = RULES.get(f.code);
-      if (explain && info) out.push(`           action: ${t(info.action, 1000)}`);
-    }
-  }
-  if (r.transcript.length) {
-    out.push('  Transcript');
-    for (const l of r.transcript) out.push(`    ${t(l, 600)}`);
-  }
-  return `${out.join('\n')}\n`;
-}
-
-export function renderProbeMarkdown(r: ProbeReport, explain: boolean): string {
-  const m = (s: string, max = 300) => markdownSafe(s, max);
-  const rows: [string, string][] = [
-    ['Smart host', `${m(r.smartHost ?? '-')}:${r.port}`],
-    ['Result', `**${r.result}** at ${r.stage}`],
-    ['Exposed', m(exposedText(r))],
-    ['Reply', m(r.reply ?? '-')],
-    ['Why', m(r.explanation)],
-  ];
-  const out = [
-    `# dsguard probe: ${m(r.domain)}`,
-    '',
-    '| | |',
-    '| --- | --- |',
-    ...rows.map(([k, v]) => `| ${k} | ${v} |`),
-    '',
-  ];
-  for (const f of r.findings) {
-    const info = RULES.get(f.code);
-    out.push(`- **${f.code}** (${f.severity}): ${m(f.message)}${explain && info ? ` — ${m(info.action, 1000)}` : ''}`);
-  }
-  out.push('', '```', ...r.transcript.map((l) => terminalSafe(l, 600).replaceAll('```', "'''")), '```', '');
-  return out.join('\n');
 }

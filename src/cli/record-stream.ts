@@ -4,16 +4,10 @@
  * Commands that stream results (analyze, exposure) share it so the formats behave the same everywhere.
  * @module
  */
+import type { RecordRenderers } from '../report/record-renderers.js';
 import { type CliIo, write } from './io.js';
 
-export interface RecordRenderers<T> {
-  /** The Markdown document title, written before the first record. */
-  title: string;
-  text(record: T): string;
-  markdown(record: T): string;
-  /** One CSV row; with `header` true, the header row before it. */
-  csv(record: T, header: boolean): string;
-}
+export type { RecordRenderers } from '../report/record-renderers.js';
 
 export class RecordStream<T> {
   private first = true;

@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { tenantReportFromFile } from '../report/tenant-report.js';
 import { renderTenantHtml } from '../report/tenant-report-html.js';
 import { renderTenantCsv, renderTenantMarkdown, renderTenantText } from '../report/tenant-report-text.js';
-import { type CliIo, EXIT, RuntimeFailure, UsageError, write } from './io.js';
+import { type CliIo, EXIT, fail, orFail, UsageError, write } from './io.js';
 import { parseFormat, positiveInt, profileOption } from './options.js';
 
 interface ReportFlags {
@@ -51,9 +51,8 @@ export async function runReport(flags: ReportFlags, io: CliIo): Promise<number> 
   const format = parseFormat(flags.format, ['table', 'json', 'md', 'csv', 'html']);
   const since = parseSince(flags.since);
   const profile = await profileOption(flags.profile);
-  if (!existsSync(flags.db)) throw new RuntimeFailure(`${flags.db}: no such store (run dsguard ingest first)`);
-  const r = tenantReportFromFile(flags.db, { profile, since });
-  if (r.status === 'error') throw new RuntimeFailure(r.error);
+  if (!existsSync(flags.db)) fail('io', `${flags.db}: no such store (run dsguard ingest first)`);
+  const r = orFail(tenantReportFromFile(flags.db, { profile, since }));
   const limit = format === 'json' || format === 'csv' ? null : (flags.limit ?? 50);
   const report = r.report;
   let text: string;

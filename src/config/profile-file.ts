@@ -7,6 +7,7 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { normalizeDomain } from '../core/domain-name.js';
 import { cidrs, type TenantProfile } from '../core/profile.js';
+import { failure, ok, type Result } from '../core/result.js';
 
 const guid = z
   .string()
@@ -76,7 +77,11 @@ const profileSchema = z
   })
   .strict();
 
-export type ProfileLoadResult = { status: 'ok'; profile: TenantProfile } | { status: 'error'; error: string };
+/**
+ * A profile, or why not: `usage` when the profile's text is invalid (it is the user's configuration, like a
+ * flag), `io` when the file cannot be read.
+ */
+export type ProfileLoadResult = Result<{ profile: TenantProfile }>;
 
 export function parseProfile(text: string, file: string): ProfileLoadResult {
   const lineCounter = new LineCounter();
@@ -84,7 +89,7 @@ export function parseProfile(text: string, file: string): ProfileLoadResult {
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const pos = lineCounter.linePos(e.pos[0]);
-    return { status: 'error', error: `${file}:${pos.line}: invalid YAML: ${e.message.split('\n')[0]}` };
+    return failure('usage', `${file}:${pos.line}: invalid YAML: ${e.message.split('\n')[0]}`);
   }
   const lineOf = (path: readonly PropertyKey[]): number | null => {
     for (let n = path.length; n >= 0; n--) {
@@ -99,7 +104,7 @@ export function parseProfile(text: string, file: string): ProfileLoadResult {
     const issue = parsed.error.issues[0]!;
     const line = lineOf(issue.path);
     const where = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
-    return { status: 'error', error: `${file}${line ? `:${line}` : ''}: ${where}: ${issue.message}` };
+    return failure('usage', `${file}${line ? `:${line}` : ''}: ${where}: ${issue.message}`);
   }
   const p = parsed.data;
   const bad: string[] = [];
@@ -136,9 +141,9 @@ export function parseProfile(text: string, file: string): ProfileLoadResult {
       .split('.')
       .map((k) => (/^\d+$/.test(k) ? Number(k) : k));
     const line = lineOf(path);
-    return { status: 'error', error: `${file}${line ? `:${line}` : ''}: ${first}` };
+    return failure('usage', `${file}${line ? `:${line}` : ''}: ${first}`);
   }
-  return { status: 'ok', profile };
+  return ok({ profile });
 }
 
 export async function loadProfile(file: string): Promise<ProfileLoadResult> {
@@ -146,11 +151,8 @@ export async function loadProfile(file: string): Promise<ProfileLoadResult> {
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    return {
-      status: 'error',
-      error: `${file}: cannot read profile: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
-    };
+    return failure('io', `${file}: cannot read profile: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
   }
-  if (text.length > 1024 * 1024) return { status: 'error', error: `${file}: profile larger than 1 MiB` };
+  if (text.length > 1024 * 1024) return failure('usage', `${file}: profile larger than 1 MiB`);
   return parseProfile(text, file);
 }

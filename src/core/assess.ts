@@ -6,7 +6,7 @@
  */
 import type { Assessment, Channel, Verdict } from './assessment.js';
 import type { MessageEvidence } from './evidence.js';
-import type { Finding } from './finding.js';
+import { bySeverityDescending, type Finding, type FindingCode } from './finding.js';
 import type { TenantProfile } from './profile.js';
 import { authenticationFindings, forgedAuthFindings } from './rules/authentication.js';
 import { ruleInfo } from './rules/catalog.js';
@@ -35,7 +35,7 @@ export interface AssessOptions {
 
 export const MALICIOUS_RISK = 60;
 /** Findings that establish a legitimate sender (unless a vetoing finding fired). */
-const LEGITIMACY_CODES = ['DS601', 'DS602', 'DS603', 'DS605'];
+const LEGITIMACY_CODES: readonly FindingCode[] = ['DS601', 'DS602', 'DS603', 'DS605'];
 const LEGITIMATE_RISK_CAP = 10;
 
 function isAbuseChannel(channel: Channel): boolean {
@@ -130,12 +130,10 @@ export function assess(ev: MessageEvidence, options: AssessOptions): Assessment 
   };
 }
 
-const ORDER = { high: 0, medium: 1, low: 2, info: 3 } as const;
-
 function sortFindings(findings: Finding[]): Finding[] {
   return findings
     .map((f, i) => ({ f, i }))
-    .sort((a, b) => ORDER[a.f.severity] - ORDER[b.f.severity] || a.i - b.i)
+    .sort((a, b) => bySeverityDescending(a.f.severity, b.f.severity) || a.i - b.i)
     .map((x) => x.f);
 }
 

@@ -4,17 +4,11 @@
  * @module
  */
 
-export type Severity = 'high' | 'medium' | 'low' | 'info';
+import type { FindingCode } from './rules/catalog.js';
+import { type Severity, severityRank } from './severity.js';
 
-export const SEVERITIES: readonly Severity[] = ['info', 'low', 'medium', 'high'];
-
-export function severityRank(severity: Severity): number {
-  return SEVERITIES.indexOf(severity);
-}
-
-export function isSeverity(value: string): value is Severity {
-  return (SEVERITIES as readonly string[]).includes(value);
-}
+export type { FindingCode } from './rules/catalog.js';
+export { bySeverityDescending, isSeverity, SEVERITIES, type Severity, severityRank } from './severity.js';
 
 /** Where a fact came from: which source, which header or column, which value, which line or row. */
 export interface EvidenceRef {
@@ -29,7 +23,8 @@ export interface EvidenceRef {
 }
 
 export interface Finding {
-  code: string;
+  /** A code of the rule tables (catalog.ts): a typo does not compile. */
+  code: FindingCode;
   severity: Severity;
   message: string;
   evidence: EvidenceRef[];

@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import { basename } from 'node:path';
 import maxmind, { Reader, type Response } from 'maxmind';
 import { ownString } from '../core/own-string.js';
+import { failure, ok, type Result } from '../core/result.js';
 import type { IpInfo, IpLookup } from '../core/rules/origin.js';
 import { ASN_DATA_SOURCE, type AsnTable, loadAsnTable } from './asn-table.js';
 
@@ -21,9 +22,8 @@ export interface IpLookupOptions {
   bundled?: boolean;
 }
 
-export type OpenIpLookupResult =
-  | { status: 'ok'; lookup: IpLookup; sources: string[] }
-  | { status: 'error'; error: string };
+/** The lookup, or an `io` failure: a `--geoip-db` or the bundled data could not be opened. */
+export type OpenIpLookupResult = Result<{ lookup: IpLookup; sources: string[] }>;
 
 export const COUNTRY_DATA_SOURCE = '@ip-location-db/geo-whois-asn-country-mmdb (CC0)';
 
@@ -104,10 +104,10 @@ export async function openIpLookup(opts: IpLookupOptions = {}): Promise<OpenIpLo
       const reader = await maxmind.open<Response>(path);
       sources.push(mmdbSource(`${basename(path)} (${reader.metadata.databaseType})`, reader));
     } catch (error) {
-      return {
-        status: 'error',
-        error: `${path}: not a readable MaxMind database (${error instanceof Error ? error.message : String(error)})`,
-      };
+      return failure(
+        'io',
+        `${path}: not a readable MaxMind database (${error instanceof Error ? error.message : String(error)})`,
+      );
     }
   }
   if (opts.bundled !== false) {
@@ -117,10 +117,10 @@ export async function openIpLookup(opts: IpLookupOptions = {}): Promise<OpenIpLo
       sources.push(mmdbSource(COUNTRY_DATA_SOURCE, new Reader<Response>(await readFile(mmdb))));
       sources.push(asnSource(await loadAsnTable()));
     } catch (error) {
-      return {
-        status: 'error',
-        error: `bundled IP data could not be loaded (${error instanceof Error ? error.message : String(error)}); reinstall dsguard or pass --no-geoip`,
-      };
+      return failure(
+        'io',
+        `bundled IP data could not be loaded (${error instanceof Error ? error.message : String(error)}); reinstall dsguard or pass --no-geoip`,
+      );
     }
   }
   const cache = new Map<string, IpInfo | null>();
@@ -163,5 +163,5 @@ export async function openIpLookup(opts: IpLookupOptions = {}): Promise<OpenIpLo
     cache.set(ownString(ip), info);
     return info;
   };
-  return { status: 'ok', lookup, sources: sources.map((s) => s.name) };
+  return ok({ lookup, sources: sources.map((s) => s.name) });
 }

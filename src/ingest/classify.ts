@@ -6,10 +6,10 @@
  */
 import { type AssessOptions, channelOf } from '../core/assess.js';
 import { CHANNELS, type Channel } from '../core/assessment.js';
+import { hashPair } from '../core/delivery-key.js';
 import type { MessageEvidence } from '../core/evidence.js';
 import { memo, normalizeIp } from '../core/net-address.js';
 import { connectorForIp } from '../core/profile.js';
-import { hashPair } from '../store/keys.js';
 import type { AdaptedRow, ExportFormat } from './exports/export-adapter.js';
 
 export interface Classification {

@@ -13,8 +13,8 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { dayOf, deliveryHash } from '../core/delivery-key.js';
 import { type PlainProfile, profileToPlain, type TenantProfile } from '../core/profile.js';
-import { dayOf, deliveryHash } from '../store/keys.js';
 import { type Classification, channelCode, isWorthy, keepsRowsAsFacts, type RowClassifier } from './classify.js';
 import type { CountKey, ExportAdapter, FastCounter } from './exports/export-adapter.js';
 import { headerIndex } from './exports/export-row.js';
@@ -97,7 +97,7 @@ export function compactOf(
     } catch {
       return false;
     }
-    if (!res.ok) return false;
+    if (res.status === 'error') return false;
     const a = res.row;
     if (a.messageId === null) return false;
     cls = classifier.classify(a);

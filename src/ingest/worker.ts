@@ -6,7 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { profileFromPlain } from '../core/profile.js';
-import { openSqlite } from '../store/db.js';
+import { openSqlite } from '../store/better-sqlite3.js';
 import { isWorthy, RowClassifier } from './classify.js';
 import { headerIndex } from './exports/export-row.js';
 import {

@@ -14,6 +14,7 @@ import { z } from 'zod';
 import { parseIp } from '../core/net-address.js';
 import type { DnsAnswer, DnsFailure, DnsRecordType, MxRecord } from '../core/posture/dns-answer.js';
 import { queryKey } from '../core/posture/dns-answer.js';
+import { failure, ok, prefixed, type Result } from '../core/result.js';
 
 export interface Resolver {
   query<T extends DnsRecordType>(name: string, type: T): Promise<DnsAnswer<T>>;
@@ -28,8 +29,8 @@ export interface DnsOptions {
   tries?: number;
 }
 
-/** Validate `--dns-server`; returns the form node:dns accepts, or an error message. */
-export function parseDnsServer(value: string): { server: string } | { error: string } {
+/** Validate `--dns-server`; returns the form node:dns accepts, or a `usage` failure. */
+export function parseDnsServer(value: string): Result<{ server: string }> {
   const v = value.trim();
   let host = v;
   let port = '53';
@@ -41,15 +42,15 @@ export function parseDnsServer(value: string): { server: string } | { error: str
     [host, port] = v.split(':') as [string, string];
   }
   const ip = parseIp(host);
-  if (!ip) return { error: `--dns-server needs an IP address, optionally with :port (got "${value}")` };
+  if (!ip) return failure('usage', `--dns-server needs an IP address, optionally with :port (got "${value}")`);
   if (!/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535) {
-    return { error: `--dns-server port must be 1–65535 (got "${port}")` };
+    return failure('usage', `--dns-server port must be 1–65535 (got "${port}")`);
   }
   const h = ip.kind() === 'ipv6' ? `[${ip.toString()}]` : ip.toString();
-  return { server: `${h}:${port}` };
+  return ok({ server: `${h}:${port}` });
 }
 
-function failure(code: string | undefined): { status: DnsFailure; detail?: string } {
+function dnsFailure(code: string | undefined): { status: DnsFailure; detail?: string } {
   switch (code) {
     case 'ENOTFOUND':
       return { status: 'nxdomain' };
@@ -74,7 +75,7 @@ export class SystemResolver implements Resolver {
     this.r = new NodeDnsResolver({ timeout: opts.timeoutMs ?? 3000, tries: opts.tries ?? 2 });
     if (opts.server !== undefined) {
       const parsed = parseDnsServer(opts.server);
-      if ('error' in parsed) throw new Error(parsed.error);
+      if (parsed.status === 'error') throw new Error(parsed.error); // a programmer error: callers validate first
       this.r.setServers([parsed.server]);
     }
   }
@@ -103,7 +104,7 @@ export class SystemResolver implements Resolver {
           return { status: 'error', detail: `unsupported type ${String(type)}` };
       }
     } catch (err) {
-      return failure((err as NodeJS.ErrnoException).code);
+      return dnsFailure((err as NodeJS.ErrnoException).code);
     }
   }
 
@@ -143,37 +144,40 @@ export type ReplayFile = z.infer<typeof replaySchema>;
 export class ReplayResolver implements Resolver {
   constructor(private readonly answers: ReadonlyMap<string, DnsAnswer>) {}
 
-  static fromJson(data: unknown): { resolver: ReplayResolver } | { error: string } {
+  /** The resolver, or a `usage` failure: the file the user named is not a replay file. */
+  static fromJson(data: unknown): Result<{ resolver: ReplayResolver }> {
     const r = replaySchema.safeParse(data);
     if (!r.success) {
       const issue = r.error.issues[0];
-      return {
-        error: `not a dsguard DNS replay file: ${issue ? `${issue.path.join('.')}: ${issue.message}` : 'invalid'}`,
-      };
+      return failure(
+        'usage',
+        `not a dsguard DNS replay file: ${issue ? `${issue.path.join('.')}: ${issue.message}` : 'invalid'}`,
+      );
     }
     const map = new Map<string, DnsAnswer>();
     for (const [key, answer] of Object.entries(r.data.answers)) {
       const sp = key.indexOf(' ');
       map.set(queryKey(key.slice(sp + 1), key.slice(0, sp) as DnsRecordType), answer as DnsAnswer);
     }
-    return { resolver: new ReplayResolver(map) };
+    return ok({ resolver: new ReplayResolver(map) });
   }
 
-  static async load(path: string): Promise<{ resolver: ReplayResolver } | { error: string }> {
+  /** The resolver, an `io` failure (the file cannot be read) or a `usage` one (it is not a replay file). */
+  static async load(path: string): Promise<Result<{ resolver: ReplayResolver }>> {
     let text: string;
     try {
       text = await readFile(path, 'utf8');
     } catch (err) {
-      return { error: `cannot read DNS replay file ${path}: ${(err as Error).message}` };
+      return failure('io', `cannot read DNS replay file ${path}: ${(err as Error).message}`);
     }
     let data: unknown;
     try {
       data = JSON.parse(text);
     } catch (err) {
-      return { error: `${path}: not JSON (${(err as Error).message})` };
+      return failure('usage', `${path}: not JSON (${(err as Error).message})`);
     }
     const r = ReplayResolver.fromJson(data);
-    return 'error' in r ? { error: `${path}: ${r.error}` } : r;
+    return r.status === 'error' ? prefixed(path, r) : r;
   }
 
   async query<T extends DnsRecordType>(name: string, type: T): Promise<DnsAnswer<T>> {

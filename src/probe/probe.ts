@@ -23,6 +23,7 @@ import {
   type ProbeVerdict,
 } from '../core/posture/probe-verdict.js';
 import { derivedSmartHost, exchangeMxForm } from '../core/posture/smart-host.js';
+import { failure, ok, type Result } from '../core/result.js';
 import { finding } from '../core/rules/make-finding.js';
 import type { Resolver } from '../net/dns.js';
 import { runSmtpProbe, type SmtpTlsInfo } from './smtp-probe.js';
@@ -68,9 +69,6 @@ export interface ProbeReport {
   findings: Finding[];
 }
 
-/** Thrown for arguments the probe refuses (the CLI turns it into a usage error). */
-export class ProbeInputError extends Error {}
-
 // addr-spec without quoting or comments: dot-atom local part, LDH domain. No spaces, <, >, CR or LF can pass.
 const LOCAL = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/;
 
@@ -100,19 +98,22 @@ function defaultEhloName(): string {
   return isSafeEhloName(h) ? h : 'localhost';
 }
 
-async function firstAddress(resolver: Resolver, host: string): Promise<{ address: string } | { error: string }> {
+async function firstAddress(resolver: Resolver, host: string): Promise<Result<{ address: string }>> {
   const a = await resolver.query(host, 'A');
-  if (a.status === 'ok' && a.records.length > 0) return { address: a.records[0]! };
+  if (a.status === 'ok' && a.records.length > 0) return ok({ address: a.records[0]! });
   const aaaa = await resolver.query(host, 'AAAA');
-  if (aaaa.status === 'ok' && aaaa.records.length > 0) return { address: aaaa.records[0]! };
-  return { error: `${host} does not resolve (${describeFailure(a)})` };
+  if (aaaa.status === 'ok' && aaaa.records.length > 0) return ok({ address: aaaa.records[0]! });
+  return failure('remote', `${host} does not resolve (${describeFailure(a)})`);
 }
 
-/** Find the smart host of a domain: its Exchange Online MX, else the derived mail.protection.outlook.com name. */
+/**
+ * Find the smart host of a domain: its Exchange Online MX, else the derived mail.protection.outlook.com name;
+ * a `remote` failure when neither resolves.
+ */
 export async function findSmartHost(
   domain: string,
   resolver: Resolver,
-): Promise<{ host: string; source: 'mx' | 'derived'; address: string } | { error: string }> {
+): Promise<Result<{ host: string; source: 'mx' | 'derived'; address: string }>> {
   const mx = await resolver.query(domain, 'MX');
   if (mx.status === 'ok') {
     const exo = [...mx.records]
@@ -121,35 +122,63 @@ export async function findSmartHost(
       .find((h) => exchangeMxForm(h) !== null);
     if (exo) {
       const a = await firstAddress(resolver, exo);
-      if ('address' in a) return { host: exo, source: 'mx', address: a.address };
+      if (a.status === 'ok') return ok({ host: exo, source: 'mx', address: a.address });
     }
   }
   const derived = derivedSmartHost(domain);
   const a = await firstAddress(resolver, derived);
-  if ('address' in a) return { host: derived, source: 'derived', address: a.address };
-  return {
-    error: `no Exchange Online smart host resolves for ${domain} (MX: ${describeFailure(mx)}; ${a.error}); pass --smtp-host`,
-  };
+  if (a.status === 'ok') return ok({ host: derived, source: 'derived', address: a.address });
+  return failure(
+    'remote',
+    `no Exchange Online smart host resolves for ${domain} (MX: ${describeFailure(mx)}; ${a.error}); pass --smtp-host`,
+  );
 }
 
-export async function probeDomain(opts: ProbeOptions): Promise<ProbeReport> {
+interface ProbeTarget {
+  domain: string;
+  from: { address: string; domain: string };
+  to: { address: string; domain: string };
+  ehloName: string;
+  port: number;
+}
+
+/** The probe's arguments checked: a `usage` failure for any it refuses (they go into SMTP commands). */
+function checkProbeOptions(opts: ProbeOptions): Result<ProbeTarget> {
   const domain = normalizeDomain(opts.domain);
-  if (!isPlausibleDomain(domain)) throw new ProbeInputError(`not a domain name: "${opts.domain}"`);
+  if (!isPlausibleDomain(domain)) return failure('usage', `not a domain name: "${opts.domain}"`);
   const from = safeAddress(opts.from);
-  if (!from) throw new ProbeInputError(`--from is not a plain e-mail address: "${opts.from}"`);
+  if (!from) return failure('usage', `--from is not a plain e-mail address: "${opts.from}"`);
   const to = safeAddress(opts.to);
-  if (!to) throw new ProbeInputError(`--to is not a plain e-mail address: "${opts.to}"`);
+  if (!to) return failure('usage', `--to is not a plain e-mail address: "${opts.to}"`);
   if (!isSameOrSubdomain(to.domain, domain)) {
-    throw new ProbeInputError(
+    return failure(
+      'usage',
       `--to must be an address in ${domain} (got ${to.address}): the probe only tests your own tenant`,
     );
   }
   const ehloName = opts.ehloName ?? defaultEhloName();
-  if (!isSafeEhloName(ehloName))
-    throw new ProbeInputError(`--ehlo must be a host name or an address literal (got "${ehloName}")`);
+  if (!isSafeEhloName(ehloName)) {
+    return failure('usage', `--ehlo must be a host name or an address literal (got "${ehloName}")`);
+  }
   const port = opts.smtpPort ?? 25;
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new ProbeInputError(`--smtp-port must be 1–65535`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) return failure('usage', '--smtp-port must be 1–65535');
+  return ok({ domain, from, to, ehloName, port });
+}
 
+/**
+ * Probe a domain's smart host. A `usage` failure for refused arguments; a smart host that does not resolve
+ * or answer is not a failure but a report whose result is `error` (finding DS806).
+ */
+export async function probeDomain(opts: ProbeOptions): Promise<Result<{ report: ProbeReport }>> {
+  const target = checkProbeOptions(opts);
+  if (target.status === 'error') return target;
+  return ok({ report: await probeTarget(opts, target) });
+}
+
+async function probeTarget(
+  opts: ProbeOptions,
+  { domain, from, to, ehloName, port }: ProbeTarget,
+): Promise<ProbeReport> {
   const base = {
     domain,
     port,
@@ -170,13 +199,13 @@ export async function probeDomain(opts: ProbeOptions): Promise<ProbeReport> {
     if (ip) address = ip.toString();
     else {
       const a = await firstAddress(opts.resolver, host);
-      if ('error' in a)
+      if (a.status === 'error')
         return errorReport({ ...base, smartHost: host, smartHostSource: source, address: null }, a.error);
       address = a.address;
     }
   } else {
     const found = await findSmartHost(domain, opts.resolver);
-    if ('error' in found)
+    if (found.status === 'error')
       return errorReport({ ...base, smartHost: null, smartHostSource: null, address: null }, found.error);
     ({ host, source, address } = found);
   }

@@ -5,7 +5,9 @@
  * Reads only aggregate tables: fast on stores of tens of millions of rows.
  * @module
  */
+import { bySeverityDescending } from '../core/finding.js';
 import { enabledAfter, matchKnownSource, type TenantProfile } from '../core/profile.js';
+import { ok, type Result } from '../core/result.js';
 import { RULES } from '../core/rules/catalog.js';
 import { DsguardStore } from '../store/dsguard-store.js';
 import { dayOf, dayText } from '../store/keys.js';
@@ -132,7 +134,6 @@ export interface TenantReportOptions {
 }
 
 const ABUSE_VERDICTS: readonly SourceVerdict[] = ['malicious', 'suspicious', 'legitimate'];
-const SEVERITY_RANK = { high: 0, medium: 1, low: 2, info: 3 } as const;
 const VERDICT_RANK: Record<SourceVerdict, number> = { malicious: 0, suspicious: 1, unknown: 2, legitimate: 3 };
 
 /** Rows by source group, in the order they come. */
@@ -391,7 +392,7 @@ export function buildTenantReport(store: DsguardStore, opts: TenantReportOptions
       .filter((c) => !QUIET.has(c.code) && RULES.has(c.code))
       .sort(
         (a, b) =>
-          SEVERITY_RANK[RULES.get(a.code)!.severity] - SEVERITY_RANK[RULES.get(b.code)!.severity] ||
+          bySeverityDescending(RULES.get(a.code)!.severity, RULES.get(b.code)!.severity) ||
           b.messages - a.messages ||
           a.code.localeCompare(b.code),
       )
@@ -565,10 +566,7 @@ export function buildTenantReport(store: DsguardStore, opts: TenantReportOptions
  * Open a store and build its report. Read-only, unless an interrupted ingest left the source aggregates stale:
  * then they are rebuilt first.
  */
-export function tenantReportFromFile(
-  path: string,
-  opts: TenantReportOptions,
-): { status: 'ok'; report: TenantReport } | { status: 'error'; error: string } {
+export function tenantReportFromFile(path: string, opts: TenantReportOptions): Result<{ report: TenantReport }> {
   let r = DsguardStore.open(path, { readonly: true });
   if (r.status === 'error') return r;
   if (sourceStatsStale(r.store.db)) {
@@ -579,7 +577,7 @@ export function tenantReportFromFile(
     store.transaction(() => rebuildSourceStats(store.db));
   }
   try {
-    return { status: 'ok', report: buildTenantReport(r.store, opts) };
+    return ok({ report: buildTenantReport(r.store, opts) });
   } finally {
     r.store.close();
   }

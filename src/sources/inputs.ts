@@ -179,8 +179,8 @@ export async function parseMessageBytes(buf: Uint8Array, input: string, opts: Re
   }
   if (kind === 'unknown') {
     return buf.length === 0
-      ? { status: 'error', error: 'empty input' }
-      : { status: 'error', error: 'not a mail message (no header fields; binary or unknown content)' };
+      ? { status: 'error', kind: 'input', error: 'empty input' }
+      : { status: 'error', kind: 'input', error: 'not a mail message (no header fields; binary or unknown content)' };
   }
   return evidenceFromRfc822(buf, {
     input,
@@ -252,7 +252,7 @@ export async function* loadInputs(paths: readonly string[], opts: LoadOptions): 
 /** Load and parse every message of the given paths, in order. */
 export async function* readInputs(paths: readonly string[], opts: ReadOptions): AsyncGenerator<InputResult> {
   for await (const raw of loadInputs(paths, opts)) {
-    if ('error' in raw) yield { input: raw.input, result: { status: 'error', error: raw.error } };
+    if ('error' in raw) yield { input: raw.input, result: { status: 'error', kind: 'io', error: raw.error } };
     else yield { input: raw.input, result: await parseMessageBytes(raw.bytes, raw.input, opts) };
   }
 }

@@ -49,14 +49,16 @@ export async function evidenceFromMsg(
   } catch (error) {
     return {
       status: 'error',
+      kind: 'input',
       error: `not a readable Outlook .msg: ${error instanceof Error ? error.message : String(error)}`,
     };
   }
-  if (data.error) return { status: 'error', error: `not a readable Outlook .msg: ${data.error}` };
+  if (data.error) return { status: 'error', kind: 'input', error: `not a readable Outlook .msg: ${data.error}` };
   const headers = data.headers;
   if (!headers || headers.trim().length === 0) {
     return {
       status: 'error',
+      kind: 'input',
       error: 'the .msg has no transport headers (a draft, or saved without them): nothing tells how it arrived',
     };
   }

@@ -9,9 +9,11 @@ import type { AttachmentEvidence, MessageEvidence, SourceKind } from '../core/ev
 import { boundValue } from '../core/finding.js';
 import { parseHeaderBlock } from '../core/headers/header-block.js';
 import { evidenceFromHeaders } from '../core/headers/message-evidence.js';
+import { failure, ok, type Result } from '../core/result.js';
 import type { ReaderLimits } from './limits.js';
 
-export type ParseResult = { status: 'ok'; evidence: MessageEvidence } | { status: 'error'; error: string };
+/** A message's evidence, or an `input` failure: not mail, over a limit, MIME structure rejected. */
+export type ParseResult = Result<{ evidence: MessageEvidence }>;
 
 /**
  * Looks into a parsed message's content and adds what it finds (2-D codes, URLs, inner file names) to the
@@ -59,20 +61,20 @@ export async function evidenceFromRfc822(buf: Uint8Array, opts: Rfc822Options): 
   const { limits } = opts;
   const end = headerEnd(buf, limits.maxHeaderBytes + 4);
   if (end < 0 && buf.length > limits.maxHeaderBytes) {
-    return { status: 'error', error: `header block exceeds ${limits.maxHeaderBytes} bytes` };
+    return failure('input', `header block exceeds ${limits.maxHeaderBytes} bytes`);
   }
   const headerBytes = end < 0 ? buf : buf.subarray(0, end);
   const block = parseHeaderBlock(decoder.decode(headerBytes), {
     maxHeaderBytes: limits.maxHeaderBytes,
     maxFields: limits.maxHeaderFields,
   });
-  if (block.status === 'error') return block;
-  if (block.fields.length === 0) return { status: 'error', error: 'no header fields found: not a mail message' };
+  if (block.status === 'error') return failure('input', block.error);
+  if (block.fields.length === 0) return failure('input', 'no header fields found: not a mail message');
   const evidence = evidenceFromHeaders(block.fields, { input: opts.input, sourceKind: opts.sourceKind });
   if (block.malformedLines > 0) evidence.notes.push(`${block.malformedLines} malformed header line(s) skipped`);
 
   const hasBody = end >= 0 && end < buf.length;
-  if (opts.headersOnly || !hasBody) return { status: 'ok', evidence };
+  if (opts.headersOnly || !hasBody) return ok({ evidence });
 
   let email: Email;
   try {
@@ -83,10 +85,7 @@ export async function evidenceFromRfc822(buf: Uint8Array, opts: Rfc822Options): 
       maxRfc822NestingDepth: 5,
     });
   } catch (error) {
-    return {
-      status: 'error',
-      error: `MIME structure rejected: ${error instanceof Error ? error.message : String(error)}`,
-    };
+    return failure('input', `MIME structure rejected: ${error instanceof Error ? error.message : String(error)}`);
   }
   evidence.contentInspected = true;
   evidence.attachments = attachmentsOf(email, opts.input, limits, evidence);
@@ -97,7 +96,7 @@ export async function evidenceFromRfc822(buf: Uint8Array, opts: Rfc822Options): 
       evidence.notes.push(`${analyzer.name} failed: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
-  return { status: 'ok', evidence };
+  return ok({ evidence });
 }
 
 function attachmentsOf(email: Email, input: string, limits: ReaderLimits, ev: MessageEvidence): AttachmentEvidence[] {

@@ -1,11 +1,10 @@
 /**
- * The small SQL interface the store depends on (kysely style: the store never imports a driver), and the
- * better-sqlite3 implementation. Any synchronous SQLite binding with prepared statements and transactions
- * fits (node:sqlite's DatabaseSync, for one, once Node 22 is the floor).
+ * The small SQL interface the store depends on (kysely style: the store never imports a driver). Any
+ * synchronous SQLite binding with prepared statements and transactions fits; better-sqlite3.ts adapts
+ * better-sqlite3 to it, and node:sqlite's DatabaseSync could be adapted the same way once Node 22 is the floor,
+ * without touching the store's callers.
  * @module
  */
-import { availableParallelism } from 'node:os';
-import Database from 'better-sqlite3';
 
 export type SqlValue = string | number | bigint | null | Uint8Array;
 
@@ -35,28 +34,5 @@ export interface OpenOptions {
   cacheMiB?: number;
 }
 
-/** Open (create) a SQLite database file in WAL mode. */
-export function openSqlite(path: string, opts: OpenOptions = {}): SqlDatabase {
-  const db = new Database(path, { readonly: opts.readonly === true, fileMustExist: opts.readonly === true });
-  if (opts.readonly !== true) {
-    // 16 KiB pages for a new store (an existing one keeps its own; WAL fixes the size once the file is made):
-    // ingest inserts keys at random places within a day, and larger pages split less often. Measured on 1M
-    // trace rows: 7.4-7.6 s instead of 8.0-8.5 s with 4 KiB pages, same store size.
-    db.pragma('page_size = 16384');
-    db.pragma('journal_mode = WAL');
-    // WAL + NORMAL: a crash can lose the last transactions but never corrupts or half-writes one.
-    db.pragma('synchronous = NORMAL');
-    // Checkpoint every 8,192 pages of WAL (128 MiB with 16 KiB pages; 32 MiB in a store made with 4 KiB pages)
-    // rather than 1,000: fewer, larger copies during bulk ingest (2,048 measured the same on 1M rows).
-    db.pragma('wal_autocheckpoint = 8192');
-  }
-  db.pragma('foreign_keys = ON');
-  db.pragma(`cache_size = -${(opts.cacheMiB ?? 16) * 1024}`);
-  // Sorts of the post-ingest aggregation spill to temporary files rather than growing the heap, and a sort that
-  // spills is merged on up to 2 helper threads (10M-row store: the source GROUP BYs take a third less time;
-  // in-memory sorts are unaffected).
-  db.pragma('temp_store = FILE');
-  db.pragma(`threads = ${Math.min(2, Math.max(0, availableParallelism() - 1))}`);
-  db.pragma('busy_timeout = 5000');
-  return db as unknown as SqlDatabase;
-}
+/** Opens a database for the store: a driver module provides one (better-sqlite3.ts is the one in use). */
+export type OpenSqlDatabase = (path: string, opts?: OpenOptions) => SqlDatabase;

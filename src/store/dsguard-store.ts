@@ -5,8 +5,11 @@
  * store consistent and a re-run resumes after the last committed row.
  * @module
  */
-import { openSqlite, type SqlDatabase, type SqlStatement } from './db.js';
+import { failure, ok, prefixed, type Result } from '../core/result.js';
+import { openSqlite } from './better-sqlite3.js';
+import type { SqlDatabase, SqlStatement } from './db.js';
 import { FreshKeys } from './fresh-keys.js';
+import { KEYS_PER_STATEMENT, KeyBuffer } from './key-buffer.js';
 import { migrate } from './migrations.js';
 
 export interface FileRecord {
@@ -72,7 +75,8 @@ export interface FactRow {
   data: string;
 }
 
-export type StoreOpenResult = { status: 'ok'; store: DsguardStore } | { status: 'error'; error: string };
+/** The store, or why not: `io` (cannot open, a migration failed) or `input` (not a dsguard store, too new). */
+export type StoreOpenResult = Result<{ store: DsguardStore }>;
 
 const boolInt = (v: boolean | null): number | null => (v === null ? null : v ? 1 : 0);
 
@@ -97,15 +101,6 @@ export const FACTS_OF_DELIVERY_SQL =
 export const FACTS_OF_MESSAGE_SQL =
   'SELECT id, day, h, msg_h AS msgH, file_id AS fileId, row, format, data FROM fact WHERE day IN (?, ?, ?) AND h = 0 AND msg_h = ? ORDER BY id';
 
-/** Delivery keys written together in one statement when they are certainly new. */
-const KEYS_PER_STATEMENT = 64;
-
-/**
- * Keys of one day this connection has written past which its waiting keys are sorted before they are written
- * (2,000,000 rows of one day: 39.6 -> 31.2 s); below it, a day's pages stay in the page cache and sorting only costs.
- */
-const LARGE_DAY = 200_000;
-
 /**
  * A key the store took for certainly new was there after all: another connection wrote deliveries of a day
  * this one had seen empty. The open transaction holds counts made on that belief: roll it back and go on
@@ -117,84 +112,6 @@ export class KeysOutOfStep extends Error {
   }
 }
 
-/**
- * Certainly-new delivery keys waiting for their statements: a whole commit's worth, written in key order. Keys land
- * at random places within a day; written as they come, a day of a million deliveries outgrows the page cache and
- * every insert reads and rewrites pages; sorted, each commit sweeps the day's pages once.
- */
-class KeyBuffer {
-  count = 0;
-  private days = new Float64Array(1024);
-  private hs = new Float64Array(1024);
-  private buckets = new Float64Array(1024);
-  private stored = new Uint8Array(1024);
-  readonly args: number[] = new Array<number>(KEYS_PER_STATEMENT * 4).fill(0);
-
-  push(day: number, h: number, bucket: number, stored: number): void {
-    if (this.count === this.days.length) this.grow();
-    const i = this.count++;
-    this.days[i] = day;
-    this.hs[i] = h;
-    this.buckets[i] = bucket;
-    this.stored[i] = stored;
-  }
-
-  private grow(): void {
-    const n = this.days.length * 2;
-    const copy = <T extends Float64Array | Uint8Array>(a: T, b: T): T => {
-      b.set(a);
-      return b;
-    };
-    this.days = copy(this.days, new Float64Array(n));
-    this.hs = copy(this.hs, new Float64Array(n));
-    this.buckets = copy(this.buckets, new Float64Array(n));
-    this.stored = copy(this.stored, new Uint8Array(n));
-  }
-
-  /**
-   * The order to write the waiting keys in: (day, h) when one of their days already holds `LARGE_DAY` keys of
-   * this connection (its pages no longer fit the cache), as they came otherwise (sorting costs more than it saves
-   * while a day is small). Counts the keys per day for the next time.
-   */
-  order(written: Map<number, number>): number[] {
-    const order = Array.from({ length: this.count }, (_, i) => i);
-    const { days, hs } = this;
-    let large = false;
-    let day = Number.NaN;
-    let run = 0;
-    const close = () => {
-      if (run === 0) return;
-      const n = (written.get(day) ?? 0) + run;
-      written.set(day, n);
-      if (n >= LARGE_DAY) large = true;
-    };
-    for (let i = 0; i < this.count; i++) {
-      if (days[i] !== day) {
-        close();
-        day = days[i]!;
-        run = 0;
-      }
-      run++;
-    }
-    close();
-    if (large) order.sort((a, b) => days[a]! - days[b]! || hs[a]! - hs[b]!);
-    return order;
-  }
-
-  fill(order: readonly number[], from: number): number {
-    const n = Math.min(KEYS_PER_STATEMENT, order.length - from);
-    for (let k = 0; k < n; k++) {
-      const i = order[from + k]!;
-      const j = k * 4;
-      this.args[j] = this.days[i]!;
-      this.args[j + 1] = this.hs[i]!;
-      this.args[j + 2] = this.buckets[i]!;
-      this.args[j + 3] = this.stored[i]!;
-    }
-    return n;
-  }
-}
-
 export class DsguardStore {
   private readonly bucketIds = new Map<string, number>();
   private readonly bucketChannels = new Map<number, string>();
@@ -202,7 +119,10 @@ export class DsguardStore {
   /** Days that may hold delivery keys written before this connection was opened. */
   private readonly daysBefore: ReadonlySet<number>;
   /** Made at the first key (or sized by {@link expectDeliveries}); `false` once keys went out of step. */
-  private freshKeys: FreshKeys | null | false = null;
+  /** The filter of certainly-new keys: made on first use, dropped for good by {@link exactKeysOnly}. */
+  private freshKeys: FreshKeys | null = null;
+  /** Set once keys went out of step: every key is asked of SQLite from then on. */
+  private keysExactOnly = false;
   private readonly keys = new KeyBuffer();
   /** Certainly-new keys this connection has written, per day (see {@link KeyBuffer.order}). */
   private readonly keysPerDay = new Map<number, number>();
@@ -277,23 +197,23 @@ export class DsguardStore {
     try {
       db = openSqlite(path, opts);
     } catch (error) {
-      return { status: 'error', error: `${path}: cannot open store: ${(error as Error).message}` };
+      return failure('io', `${path}: cannot open store: ${(error as Error).message}`);
     }
     if (opts.readonly !== true) {
       const m = migrate(db);
       if (m.status === 'error') {
         db.close();
-        return { status: 'error', error: `${path}: ${m.error}` };
+        return prefixed(path, m);
       }
     } else {
       try {
         db.prepare('SELECT 1 FROM bucket LIMIT 1').get();
       } catch {
         db.close();
-        return { status: 'error', error: `${path}: not a dsguard store (run dsguard ingest first)` };
+        return failure('input', `${path}: not a dsguard store (run dsguard ingest first)`);
       }
     }
-    return { status: 'ok', store: new DsguardStore(db, path === ':memory:' || path === '' ? null : path) };
+    return ok({ store: new DsguardStore(db, path === ':memory:' || path === '' ? null : path) });
   }
 
   close(): void {
@@ -436,8 +356,8 @@ export class DsguardStore {
    * see to it) or dropped when it rolls back ({@link rollback}).
    */
   insertDelivery(day: number, h: number, bucket: number, stored: boolean): boolean {
-    this.freshKeys ??= new FreshKeys(this.daysBefore);
-    const fresh = this.freshKeys !== false && this.freshKeys.claim(day, h);
+    if (!this.keysExactOnly) this.freshKeys ??= new FreshKeys(this.daysBefore);
+    const fresh = this.freshKeys?.claim(day, h) === true;
     // Outside a transaction nothing would write a waiting key: it goes to SQLite at once.
     if (fresh && this.db.inTransaction) {
       this.keys.push(day, h, bucket, stored ? 1 : 0);
@@ -482,12 +402,13 @@ export class DsguardStore {
 
   /** After {@link KeysOutOfStep}: ask SQLite for every key from now on. */
   exactKeysOnly(): void {
-    this.freshKeys = false;
+    this.keysExactOnly = true;
+    this.freshKeys = null;
   }
 
   /** How many delivery keys this connection will likely write (before the first one: sizes the key filter). */
   expectDeliveries(keys: number): void {
-    this.freshKeys ??= new FreshKeys(this.daysBefore, keys);
+    if (!this.keysExactOnly) this.freshKeys ??= new FreshKeys(this.daysBefore, keys);
   }
 
   delivery(day: number, h: number): { bucket: number; stored: boolean } | null {

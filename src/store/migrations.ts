@@ -3,6 +3,7 @@
  * it applied (or the error) and never throws for a migration failure.
  * @module
  */
+import { type Failure, failure, type Ok, ok } from '../core/result.js';
 import type { SqlDatabase } from './db.js';
 
 export interface Migration {
@@ -259,9 +260,11 @@ export const MIGRATIONS: readonly Migration[] = [
   },
 ];
 
-export type MigrateResult =
-  | { status: 'ok'; applied: number[]; version: number }
-  | { status: 'error'; error: string; applied: number[] };
+/**
+ * The migrations applied (and those applied before a failure): `input` when the store is newer than this
+ * dsguard, `io` when a migration failed.
+ */
+export type MigrateResult = Ok<{ applied: number[]; version: number }> | (Failure & { applied: number[] });
 
 export function migrate(db: SqlDatabase, migrations: readonly Migration[] = MIGRATIONS): MigrateResult {
   db.exec(
@@ -272,11 +275,8 @@ export function migrate(db: SqlDatabase, migrations: readonly Migration[] = MIGR
   const known = Math.max(0, ...migrations.map((m) => m.version));
   const newest = Math.max(0, ...done);
   if (newest > known) {
-    return {
-      status: 'error',
-      error: `the store was written by a newer dsguard (schema ${newest}, this version knows ${known})`,
-      applied: [],
-    };
+    const error = `the store was written by a newer dsguard (schema ${newest}, this version knows ${known})`;
+    return { ...failure('input', error), applied: [] };
   }
   const applied: number[] = [];
   const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
@@ -289,12 +289,8 @@ export function migrate(db: SqlDatabase, migrations: readonly Migration[] = MIGR
       })();
       applied.push(m.version);
     } catch (error) {
-      return {
-        status: 'error',
-        error: `migration ${m.version} (${m.name}) failed: ${(error as Error).message}`,
-        applied,
-      };
+      return { ...failure('io', `migration ${m.version} (${m.name}) failed: ${(error as Error).message}`), applied };
     }
   }
-  return { status: 'ok', applied, version: known };
+  return ok({ applied, version: known });
 }

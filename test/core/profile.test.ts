@@ -23,6 +23,7 @@ describe('profile', () => {
   it('names the line of each problem', () => {
     expect(parseProfile('tenant:\n  domains: []\n', 'p.yml')).toEqual({
       status: 'error',
+      kind: 'usage',
       error: 'p.yml:2: tenant.domains: list at least one accepted domain',
     });
     expect(parseProfile('tenant: [\n', 'p.yml')).toMatchObject({
@@ -61,12 +62,14 @@ describe('profile', () => {
     for (const bad of ['2026-02-30', '2026-13-01T10:00:00Z']) {
       expect(parse(bad)).toEqual({
         status: 'error',
+        kind: 'usage',
         error: 'p.yml:3: tenant.rejectDirectSend: is not a calendar day or time',
       });
     }
     for (const bad of ['yes please', '1', '01/08/2026', '2026-08-01T14:30']) {
       expect(parse(bad)).toEqual({
         status: 'error',
+        kind: 'usage',
         error:
           'p.yml:3: tenant.rejectDirectSend: must be true, false, or when it was enabled: a day (YYYY-MM-DD) or a time (YYYY-MM-DDTHH:MM:SSZ or with an offset)',
       });

@@ -90,7 +90,7 @@ describe('export formats', () => {
             continue;
           }
           const res = s.info.adapter.adapt(raw.data, { file: path, row: raw.row });
-          if (!res.ok) {
+          if (res.status === 'error') {
             rows.push({ row: raw.row, error: res.error });
             continue;
           }

@@ -4,6 +4,7 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { parseProfile } from '../../src/config/profile-file.js';
 import { assess, channelOf } from '../../src/core/assess.js';
+import { hash53, normalizeMessageId } from '../../src/core/delivery-key.js';
 import type { TenantProfile } from '../../src/core/profile.js';
 import { isCandidate, RowClassifier } from '../../src/ingest/classify.js';
 import { EMAIL_EVENTS_ADAPTER, parseAuthenticationDetails } from '../../src/ingest/exports/email-events.js';
@@ -19,7 +20,6 @@ import {
   parseSfa,
   TRACE_DETAIL_ADAPTER,
 } from '../../src/ingest/exports/trace-detail.js';
-import { hash53, normalizeMessageId } from '../../src/store/keys.js';
 import { fixtureProfile } from './helpers.js';
 
 const iso = (t: string) => {
@@ -284,7 +284,7 @@ describe('assessment cache contract', () => {
               subj,
             ]);
             const res = MESSAGE_TRACE_ADAPTER.adapt(row, { file: 'f.csv', row: n });
-            if (!res.ok) continue;
+            if (res.status === 'error') continue;
             const ev = res.row.evidence();
             for (const [pi, p] of profiles.entries()) {
               const a = assess(ev, { profile: p });
@@ -359,7 +359,7 @@ describe('assessment cache contract', () => {
           const fields = [...template];
           setIp(header!, fields, ip);
           const res = adapter.adapt(new CsvRow(index, header!, fields), { file: 'f.csv', row: n + 1 });
-          if (!res.ok || res.row.role !== 'delivery') continue;
+          if (res.status === 'error' || res.row.role !== 'delivery') continue;
           const ev = res.row.evidence();
           for (const [pi, p] of profiles.entries()) {
             const a = assess(ev, { profile: p });

@@ -5,11 +5,11 @@
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import { parseProfile } from '../../src/config/profile-file.js';
+import { dayOf, deliveryHash, hash53, hashPair, StreamHash53 } from '../../src/core/delivery-key.js';
 import { RowClassifier } from '../../src/ingest/classify.js';
 import type { CountKey } from '../../src/ingest/exports/export-adapter.js';
 import { CsvRow, headerIndex } from '../../src/ingest/exports/export-row.js';
 import { MESSAGE_TRACE_ADAPTER } from '../../src/ingest/exports/message-trace.js';
-import { dayOf, deliveryHash, hash53, hashPair, StreamHash53 } from '../../src/store/keys.js';
 
 const HEADER = ['MessageTraceId', 'MessageId', 'Received', 'SenderAddress', 'RecipientAddress', 'FromIP', 'Subject'];
 
@@ -27,7 +27,7 @@ let classifier = FOLDING;
 /** What the general path gives for a record, or null when it would not count it (error, no id, …). */
 function slowKey(header: string[], fields: string[]): CountKey | null {
   const res = MESSAGE_TRACE_ADAPTER.adapt(new CsvRow(headerIndex(header), header, fields), { file: 'f', row: 1 });
-  if (!res.ok || res.row.messageId === null || res.row.recipients.length !== 1) return null;
+  if (res.status === 'error' || res.row.messageId === null || res.row.recipients.length !== 1) return null;
   const [classKey, classCheck] = hashPair(classifier.keyText(res.row));
   return {
     day: dayOf(res.row.receivedMs),

@@ -4,9 +4,9 @@
  */
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { hash53 } from '../../src/core/delivery-key.js';
 import { KeysOutOfStep } from '../../src/store/dsguard-store.js';
 import { FreshKeys } from '../../src/store/fresh-keys.js';
-import { hash53 } from '../../src/store/keys.js';
 import { openStore, tempDir } from './helpers.js';
 
 /** Delivery-like keys: 53-bit hashes of distinct texts, over a few days. */

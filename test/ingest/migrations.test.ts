@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ingest } from '../../src/ingest/ingest.js';
 import { buildTenantReport } from '../../src/report/tenant-report.js';
-import { openSqlite } from '../../src/store/db.js';
+import { openSqlite } from '../../src/store/better-sqlite3.js';
 import type { DsguardStore } from '../../src/store/dsguard-store.js';
 import { MIGRATIONS, migrate } from '../../src/store/migrations.js';
 import { sourceStatsStale } from '../../src/store/source-stats.js';

@@ -5,7 +5,15 @@
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SystemResolver } from '../../src/net/dns.js';
-import { ProbeInputError, probeDomain } from '../../src/probe/probe.js';
+import { type ProbeOptions, type ProbeReport, probeDomain as probeResult } from '../../src/probe/probe.js';
+
+/** The report of a probe whose arguments are valid (fails the test otherwise). */
+async function probeDomain(opts: ProbeOptions): Promise<ProbeReport> {
+  const r = await probeResult(opts);
+  if (r.status === 'error') throw new Error(`unexpected ${r.kind} failure: ${r.error}`);
+  return r.report;
+}
+
 import { type DnsTestServer, loadZones, startDnsServer } from '../helpers/dns-server.js';
 import { REPLIES, type Script, startExoSmtp } from './exo-smtp-server.js';
 
@@ -146,10 +154,11 @@ describe('dsguard probe', () => {
   });
 
   it('refuses a recipient outside the probed domain and addresses that could inject commands', async () => {
-    await expect(probeDomain({ ...base, to: 'someone@other.test', resolver })).rejects.toBeInstanceOf(ProbeInputError);
-    await expect(probeDomain({ ...base, to: 'a@probe.test>\r\nDATA', resolver })).rejects.toThrow(/not a plain/);
-    await expect(probeDomain({ ...base, from: 'x y@probe.test', resolver })).rejects.toThrow(/--from/);
-    await expect(probeDomain({ ...base, ehloName: 'host\r\nRCPT TO:<x@y.test>', resolver })).rejects.toThrow(/--ehlo/);
+    const refused = async (o: Partial<ProbeOptions>) => await probeResult({ ...base, resolver, ...o });
+    expect(await refused({ to: 'someone@other.test' })).toMatchObject({ status: 'error', kind: 'usage' });
+    expect(await refused({ to: 'a@probe.test>\r\nDATA' })).toMatchObject({ kind: 'usage', error: /not a plain/ });
+    expect(await refused({ from: 'x y@probe.test' })).toMatchObject({ kind: 'usage', error: /--from/ });
+    expect(await refused({ ehloName: 'host\r\nRCPT TO:<x@y.test>' })).toMatchObject({ kind: 'usage', error: /--ehlo/ });
   });
 
   it('no smart host in DNS is an error result, not an exception', async () => {

@@ -4,7 +4,7 @@
  * message verdict; the exposure verdict (`risk`) is computed in exposure-audit.ts and documented there.
  * @module
  */
-import type { RuleInfo } from '../rules/catalog.js';
+import type { RuleInfo } from '../rules/rule-info.js';
 
 export const POSTURE_RULES = [
   // DS70x — Exchange Online and the smart host

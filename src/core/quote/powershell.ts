@@ -80,3 +80,17 @@ export function psComment(text: string): string {
   const c = checkValue('text', text);
   return `# ${c.ok ? c.value : withheldText(c.reason)}`;
 }
+
+/**
+ * A value as a PowerShell literal for a command assembled by hand (the audit's fixing commands): checked as
+ * `kind`, or `<withheld: reason>`, which PowerShell refuses to parse, so the command holding it cannot run.
+ * Prefer {@link psCommand}, which also prints such a command as a comment.
+ */
+export function psQuote(value: string, kind: ValueKind = 'text'): string {
+  return one(kind, value, []);
+}
+
+/** `'a','b'`: each value as {@link psQuote} makes it. */
+export function psList(values: readonly string[], kind: ValueKind = 'text'): string {
+  return values.map((v) => one(kind, v, [])).join(',');
+}

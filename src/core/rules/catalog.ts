@@ -5,31 +5,13 @@
  * DS5xx origin, DS6xx legitimacy, DS7xx domain exposure, DS8xx SMTP probe, DS9xx ingest.
  * @module
  */
-import type { Severity } from '../finding.js';
 import { POSTURE_RULES, PROBE_RULES } from '../posture/rules.js';
+import { AUDIT_RULES } from './audit-catalog.js';
 import { CONTENT_RULES } from './content-catalog.js';
 import { ORIGIN_RULES } from './origin-catalog.js';
+import type { RuleInfo } from './rule-info.js';
 
-export interface RuleInfo {
-  code: string;
-  title: string;
-  severity: Severity;
-  /** Risk points added when the finding fires on a Direct Send / internal-spoof message (may be 0). */
-  weight: number;
-  /** What the signal means, plainly. */
-  meaning: string;
-  /** What the evidence is (which header / column). */
-  evidence: string;
-  /** What to do about it. */
-  action: string;
-  /**
-   * Shows intent (a lure, an attack tool, deception) rather than just a failed check. A Direct Send message
-   * is called malicious only when its risk is high and at least one intent finding fired.
-   */
-  intent?: boolean;
-  /** Contradicts a legitimate verdict even for a known source (Exchange phish verdict, forged results). */
-  vetoesLegitimate?: boolean;
-}
+export type { RuleInfo } from './rule-info.js';
 
 export const MESSAGE_RULES = [
   // DS1xx — how the message got in
@@ -506,30 +488,31 @@ export const MESSAGE_RULES = [
   },
 ] as const satisfies readonly RuleInfo[];
 
-export type MessageFindingCode = (typeof MESSAGE_RULES)[number]['code'];
-
 /**
  * All rule tables. A new family adds its own `as const satisfies readonly RuleInfo[]` table in its own module
- * and one entry here; a test checks the codes are unique and documented.
+ * and one entry here: its codes then join `FindingCode`, `RULES` and docs/findings.md (a test checks the codes
+ * are unique and documented). A new code in an existing family is one more row in its table.
  */
-const ALL_RULES: readonly (readonly RuleInfo[])[] = [
-  MESSAGE_RULES,
-  CONTENT_RULES,
-  ORIGIN_RULES,
-  POSTURE_RULES,
-  PROBE_RULES,
-];
+const RULE_TABLES = [MESSAGE_RULES, CONTENT_RULES, ORIGIN_RULES, POSTURE_RULES, AUDIT_RULES, PROBE_RULES] as const;
+
+/** Every finding code, as a union of string literals derived from the tables. */
+export type FindingCode = (typeof RULE_TABLES)[number][number]['code'];
 
 export const RULES: ReadonlyMap<string, RuleInfo> = (() => {
   const map = new Map<string, RuleInfo>();
-  for (const table of ALL_RULES) {
-    for (const r of table) {
+  for (const table of RULE_TABLES) {
+    for (const r of table as readonly RuleInfo[]) {
       if (map.has(r.code)) throw new Error(`duplicate finding code ${r.code}`);
       map.set(r.code, r);
     }
   }
   return map;
 })();
+
+/** Is this text (from a store row, a flag) a finding code of the tables? */
+export function isFindingCode(code: string): code is FindingCode {
+  return RULES.has(code);
+}
 
 export function ruleInfo(code: string): RuleInfo {
   const r = RULES.get(code);

@@ -4,7 +4,7 @@
  * docs/content.md.
  * @module
  */
-import type { RuleInfo } from './catalog.js';
+import type { RuleInfo } from './rule-info.js';
 
 export const CONTENT_RULES = [
   {

@@ -1,9 +1,13 @@
-import type { EvidenceRef, Finding } from '../finding.js';
+import type { EvidenceRef, Finding, FindingCode } from '../finding.js';
 import type { Observed } from '../observed.js';
 import { ruleInfo } from './catalog.js';
 
 /** A finding for a catalogued code; severity comes from the catalog so it stays stable. */
-export function finding(code: string, message: string, evidence: readonly (EvidenceRef | null | undefined)[]): Finding {
+export function finding(
+  code: FindingCode,
+  message: string,
+  evidence: readonly (EvidenceRef | null | undefined)[],
+): Finding {
   const info = ruleInfo(code);
   return {
     code,

@@ -3,7 +3,7 @@
  * whether it is a known campaign address. Rules in origin.ts.
  * @module
  */
-import type { RuleInfo } from './catalog.js';
+import type { RuleInfo } from './rule-info.js';
 
 export const ORIGIN_RULES = [
   {

@@ -90,7 +90,7 @@ export const EMAIL_EVENTS_ADAPTER: ExportAdapter = {
     const auth = row.get('authenticationdetails') ?? '';
     const ip = row.get('senderipv4') ?? row.get('senderipv6') ?? '';
     return {
-      ok: true,
+      status: 'ok',
       row: {
         role: 'delivery',
         messageId,
@@ -204,7 +204,7 @@ export const EMAIL_ATTACHMENT_INFO_ADAPTER: ExportAdapter = {
     const rcptRaw = row.get('recipientemailaddress');
     const name = row.get('filename');
     return {
-      ok: true,
+      status: 'ok',
       row: {
         role: 'fact',
         messageId,
@@ -255,7 +255,7 @@ export const EMAIL_URL_INFO_ADAPTER: ExportAdapter = {
     const url = row.get('url');
     if (url === null) return fail(`no ${row.name('url')} value`);
     return {
-      ok: true,
+      status: 'ok',
       row: {
         role: 'fact',
         messageId,

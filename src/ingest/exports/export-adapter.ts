@@ -7,6 +7,7 @@ import { toMailAddress } from '../../core/domain-name.js';
 import type { MailAddress, MessageEvidence, SourceKind } from '../../core/evidence.js';
 import { normalizeIp } from '../../core/net-address.js';
 import type { Observed } from '../../core/observed.js';
+import { failure, type Result } from '../../core/result.js';
 import { normalizeMessageId } from '../../store/keys.js';
 import { isoSeconds, parseExportDate } from './export-dates.js';
 import { type ColumnIndex, cell, type ExportRow, type RowPlace } from './export-row.js';
@@ -51,7 +52,8 @@ export interface AdaptedRow {
   evidence(): MessageEvidence;
 }
 
-export type AdaptResult = { ok: true; row: AdaptedRow } | { ok: false; error: string };
+/** A row adapted, or an `input` failure naming what is wrong with it (the row is reported and skipped). */
+export type AdaptResult = Result<{ row: AdaptedRow }>;
 
 /** What counting a delivery needs, written by a {@link FastCounter}. */
 export interface CountKey {
@@ -85,7 +87,7 @@ export interface ExportAdapter {
 }
 
 export function fail(error: string): AdaptResult {
-  return { ok: false, error };
+  return failure('input', error);
 }
 
 /** Parse a date column; the error names the column and the value. */

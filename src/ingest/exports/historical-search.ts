@@ -80,7 +80,7 @@ export const HISTORICAL_SEARCH_ADAPTER: ExportAdapter = {
     const ip = row.get('original_client_ip') ?? row.get('client_ip') ?? '';
     const customText = row.get('custom_data') ?? '';
     return {
-      ok: true,
+      status: 'ok',
       row: {
         role: isReceive && recipients.length > 0 ? 'delivery' : 'fact',
         messageId: id,

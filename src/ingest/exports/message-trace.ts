@@ -158,7 +158,7 @@ function traceAdapter(format: ExportFormat, sourceKind: SourceKind, c: TraceColu
       const messageId = messageIdOf(row.get(c.id));
       const internetId = row.get(c.messageId);
       return {
-        ok: true,
+        status: 'ok',
         row: {
           role: 'delivery',
           messageId: messageId ?? internetIdKey(internetId),

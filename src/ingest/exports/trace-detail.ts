@@ -242,7 +242,7 @@ export const TRACE_DETAIL_ADAPTER: ExportAdapter = {
     const connector = custom.get('inboundconnectordata') ?? '';
     const submission = custom.has('useragent') || custom.has('messagesourcename');
     return {
-      ok: true,
+      status: 'ok',
       row: {
         role: recipient ? 'delivery' : 'fact',
         messageId,
