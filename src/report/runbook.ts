@@ -60,14 +60,10 @@ function ps(cmdlet: string, params: Parameters<typeof psCommand>[1], effect: str
   };
 }
 
-export function buildRunbook(input: RunbookInput): Runbook {
-  const soakDays = input.soakDays ?? DEFAULT_SOAK_DAYS;
-  const plan = input.plan;
-  const owners = [...new Set(plan.connectors.flatMap((c) => c.owners))].sort();
-  const steps: RunbookStep[] = [];
-
+/** Step 1: the connectors of the plan, and the sources that must be decided first. */
+function connectorsStep(plan: ConnectorPlan, owners: string[]): RunbookStep {
   const pending = plan.sources.filter((s) => s.choice === 'awaiting-confirmation' || s.choice === 'no-connector');
-  steps.push({
+  return {
     phase: 'connectors',
     title: 'Create the connectors',
     owners,
@@ -82,9 +78,12 @@ export function buildRunbook(input: RunbookInput): Runbook {
     ],
     // The commands are the plan's, printed with each connector.
     commands: [],
-  });
+  };
+}
 
-  steps.push({
+/** Step 2: each source seen arriving through its connector. */
+function soakStep(plan: ConnectorPlan, owners: string[], soakDays: number): RunbookStep {
+  return {
     phase: 'soak',
     title: `Soak: every source arrives through its connector for ${soakDays} days`,
     owners,
@@ -107,8 +106,11 @@ export function buildRunbook(input: RunbookInput): Runbook {
         };
       }),
     ),
-  });
+  };
+}
 
+/** Step 3: the enable command, only when ready. */
+function enableStep(input: RunbookInput): RunbookStep {
   const enableText: string[] = [];
   const enableCommands: PlannedCommand[] = [];
   if (input.enabled) {
@@ -139,14 +141,17 @@ export function buildRunbook(input: RunbookInput): Runbook {
     withheld: [],
     effect: 'Changes nothing: shows whether RejectDirectSend is on.',
   });
-  steps.push({
+  return {
     phase: 'enable',
     title: 'Enable RejectDirectSend',
     owners: [],
     text: enableText,
     commands: enableCommands,
-  });
+  };
+}
 
+/** Step 4: the probe, to a mailbox that received mail. */
+function verifyStep(input: RunbookInput, owners: string[]): RunbookStep {
   const probeDomain = input.probeDomain ?? '';
   const probe = shCommand('dsguard', [
     'probe',
@@ -156,7 +161,7 @@ export function buildRunbook(input: RunbookInput): Runbook {
     '--to',
     { kind: 'address', value: input.probeRecipient ?? '' },
   ]);
-  steps.push({
+  return {
     phase: 'verify',
     title: 'Verify',
     owners,
@@ -177,9 +182,12 @@ export function buildRunbook(input: RunbookInput): Runbook {
           'Sends nothing: one SMTP conversation up to RCPT TO, to see whether the smart host refuses Direct Send.',
       },
     ],
-  });
+  };
+}
 
-  steps.push({
+/** Step 5: RejectDirectSend off first, then the connectors. */
+function rollbackStep(plan: ConnectorPlan, owners: string[]): RunbookStep {
+  return {
     phase: 'rollback',
     title: 'Roll back',
     owners,
@@ -195,6 +203,20 @@ export function buildRunbook(input: RunbookInput): Runbook {
       ),
       ...plan.connectors.map((c) => c.rollback),
     ],
-  });
-  return { soakDays, steps };
+  };
+}
+
+export function buildRunbook(input: RunbookInput): Runbook {
+  const soakDays = input.soakDays ?? DEFAULT_SOAK_DAYS;
+  const owners = [...new Set(input.plan.connectors.flatMap((c) => c.owners))].sort();
+  return {
+    soakDays,
+    steps: [
+      connectorsStep(input.plan, owners),
+      soakStep(input.plan, owners, soakDays),
+      enableStep(input),
+      verifyStep(input, owners),
+      rollbackStep(input.plan, owners),
+    ],
+  };
 }
