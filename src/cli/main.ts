@@ -14,6 +14,7 @@ import { registerPowershell } from './powershell-command.js';
 import { registerProbe } from './probe-command.js';
 import { registerProfile } from './profile-command.js';
 import { registerReport } from './report-command.js';
+import { registerSources } from './sources-command.js';
 
 export const VERSION = '0.1.0';
 
@@ -35,6 +36,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerIngest(program, io, setExit);
   registerReport(program, io, setExit);
   registerPowershell(program, io, setExit);
+  registerSources(program, io, setExit);
   registerProfile(program, io, setExit);
   registerAudit(program, io, setExit);
   return program;
