@@ -35,6 +35,9 @@ export { classifyProbe, type ProbeResult, type ProbeVerdict } from './core/postu
 export { derivedSmartHost, domainToken } from './core/posture/smart-host.js';
 export { auditSpf, parseSpf, type SpfAudit } from './core/posture/spf.js';
 export { emptyProfile, type TenantProfile } from './core/profile.js';
+export { shCommand, shLiteral } from './core/quote/posix.js';
+export { psCommand, psLiteral, psQuote } from './core/quote/powershell.js';
+export { checkValue, type ValueKind } from './core/quote/values.js';
 export type { ErrorKind, Failure, Ok, Result } from './core/result.js';
 export { isFindingCode, RULES, type RuleInfo } from './core/rules/catalog.js';
 export { type ContentRuleOptions, createContentRule } from './core/rules/content.js';
@@ -60,6 +63,8 @@ export {
 } from './net/dns.js';
 export { type ProbeOptions, type ProbeReport, probeDomain } from './probe/probe.js';
 export { runSmtpProbe, type SmtpProbeOptions, type SmtpProbeSession } from './probe/smtp-probe.js';
+export { type ConnectorPlan, type PlanInput, planConnectors } from './report/connector-plan.js';
+export { buildRunbook, type Runbook } from './report/runbook.js';
 export {
   buildTenantReport,
   type SourceEntry,
@@ -67,7 +72,7 @@ export {
   type TenantReportOptions,
   tenantReportFromFile,
 } from './report/tenant-report.js';
-export { collectionScript, psQuote } from './report/tenant-report-powershell.js';
+export { collectionScript } from './report/tenant-report-powershell.js';
 export { DsguardStore } from './store/dsguard-store.js';
 export { type CredentialSpec, createTokenSource, type TokenSource } from './tenant/auth.js';
 export { type ExchangeAdminClient, exchangeAdminClient } from './tenant/exchange-admin.js';

@@ -5,7 +5,7 @@
  * not stop the others. Read-only: only Get-* cmdlets.
  * @module
  */
-import { psQuote } from '../report/tenant-report-powershell.js';
+import { psQuote } from '../core/quote/powershell.js';
 import { CMDLETS } from './config.js';
 
 export function configDumpScript(outDir: string): string {

@@ -1,11 +1,13 @@
 /**
  * `dsguard powershell --profile dsguard.yml`: the Exchange Online PowerShell commands that collect the files
  * `dsguard ingest` reads (historical search without connector, Get-MessageTraceV2 in 10-day windows,
- * Get-MessageTraceDetailV2 for candidates). Values from the profile are quoted as untrusted.
+ * Get-MessageTraceDetailV2 only where it can change a verdict). Values from the profile and options are checked
+ * and quoted by core/quote.
  * @module
  */
 import type { Command } from 'commander';
 import { configDumpScript } from '../audit/dump-script.js';
+import { checkValue } from '../core/quote/values.js';
 import { collectionScript } from '../report/tenant-report-powershell.js';
 import { type CliIo, EXIT, UsageError, write } from './io.js';
 import { positiveInt, profileOption } from './options.js';
@@ -44,9 +46,13 @@ export async function runPowershell(flags: PowershellFlags, io: CliIo): Promise<
     throw new UsageError('powershell needs --profile dsguard.yml (the accepted domains)');
   const days = flags.days ?? 90;
   if (days > 90) throw new UsageError(`--days must be at most 90: message trace keeps 90 days (got ${days})`);
-  if (flags.notify !== undefined && !/^[^\s@]{1,64}@[A-Za-z0-9.-]{1,253}$/.test(flags.notify)) {
-    throw new UsageError(`--notify must be an e-mail address (got "${flags.notify}")`);
+  // Both go into the script: a value PowerShell could misread is refused here rather than withheld there.
+  if (flags.notify !== undefined) {
+    const c = checkValue('address', flags.notify);
+    if (!c.ok) throw new UsageError(`--notify must be a plain e-mail address (${c.reason})`);
   }
+  const outDir = checkValue('path', flags.outDir);
+  if (!outDir.ok) throw new UsageError(`--out-dir cannot go into a PowerShell command: ${outDir.reason}`);
   const profile = (await profileOption(flags.profile))!;
   await write(
     io.stdout,

@@ -18,8 +18,8 @@
 import { isSameOrSubdomain } from '../core/domain-name.js';
 import { ipInAny, ipKind, parseIp } from '../core/net-address.js';
 import type { TenantProfile } from '../core/profile.js';
+import { psList, psQuote } from '../core/quote/powershell.js';
 import { renderCsv } from './tabular.js';
-import { psList, psQuote } from './tenant-report-powershell.js';
 import { uuid5 } from './uuid5.js';
 
 export type IndicatorType = 'ipv4' | 'ipv6' | 'email' | 'url';

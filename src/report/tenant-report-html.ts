@@ -4,7 +4,8 @@
  * @module
  */
 import { createHash } from 'node:crypto';
-import { emptyPlanText, readinessText, verdictLines } from './readiness-text.js';
+import { planHtml } from './plan-render.js';
+import { readinessText, verdictLines } from './readiness-text.js';
 import { htmlEscape } from './safe-text.js';
 import { cut, type Enforcement, enforcementText, type SourceEntry, type TenantReport } from './tenant-report.js';
 import type { TenantRenderOptions } from './tenant-report-text.js';
@@ -143,15 +144,7 @@ ${misses.shown.map((s) => `<li><b class="suspicious">Does not stop</b> ${e(s.id)
 ${misses.more ? `<li><b class="suspicious">Does not stop</b> ${e(misses.more)}</li>` : ''}
 ${imp.undetermined.messages > 0 ? `<li><b class="unknown">Unknown</b> ${e(imp.undetermined.messages)} message(s) from ${e(imp.undetermined.sources)} source(s): detail data needed</li>` : ''}
 </ul>
-<h2>Connector plan</h2>
-${r.connectorPlan.length === 0 ? `<p>${e(emptyPlanText(r))}</p>` : ''}
-${r.connectorPlan
-  .map(
-    (c) =>
-      `<h3>${e(c.source)}: ${e(c.name)}</h3>${c.notes.length ? `<ul>${c.notes.map((n) => `<li>${e(n)}</li>`).join('')}</ul>` : ''}<pre>${e(c.command)}</pre>`,
-  )
-  .join('\n')}
-<pre>${r.enableSteps.map(e).join('\n')}</pre>
+${planHtml(r.connectorPlan, r.runbook)}
 ${r.notes.length ? `<h2>Notes</h2><ul>${r.notes.map((n) => `<li>${e(n)}</li>`).join('')}</ul>` : ''}
 <h2>Exports</h2>
 <table><thead><tr><th>file</th><th>format</th><th>sha256</th><th>rows</th><th>stored</th><th>aggregated</th><th>rejected</th></tr></thead><tbody>

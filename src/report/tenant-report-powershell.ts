@@ -1,80 +1,31 @@
 /**
- * PowerShell text for a tenant: the collection commands (`dsguard powershell`) and the connector plan's
- * New-InboundConnector / Set-OrganizationConfig steps. Every interpolated value is a single-quoted PowerShell
- * literal built by {@link psQuote}: domains and addresses come from the profile or from exports, so they are
- * treated as untrusted (quotes doubled, including the Unicode quotes PowerShell also accepts; control characters
- * dropped).
+ * The collection commands for a tenant (`dsguard powershell`). Every interpolated value goes through core/quote:
+ * checked for its kind (domain, address, path) and written as a single-quoted PowerShell literal, or withheld
+ * (`<withheld: reason>`, which PowerShell refuses to parse, so the script cannot run with it). The connector plan's
+ * commands are in report/connector-plan.ts and report/runbook.ts.
  * @module
  */
-
-// PowerShell treats U+2018..U+201B like the ASCII apostrophe in single-quoted strings.
-const SINGLE_QUOTES = /['\u2018\u2019\u201a\u201b]/g;
-// C0/C1 controls, DEL, bidi and zero-width characters, line/paragraph separators.
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]/g;
-
-/** A single-quoted PowerShell string literal holding `value` verbatim (minus control characters). */
-export function psQuote(value: string): string {
-  return `'${value.replace(UNSAFE, '').replace(SINGLE_QUOTES, (q) => q + q)}'`;
-}
-
-/** `'a','b'` — a PowerShell array of single-quoted literals. */
-export function psList(values: readonly string[]): string {
-  return values.map(psQuote).join(',');
-}
-
-/** A POSIX shell single-quoted word (for the `dsguard probe` line). */
-export function shQuote(value: string): string {
-  return `'${value.replace(UNSAFE, '').replace(/'/g, `'\\''`)}'`;
-}
-
-/** A connector name from untrusted text: letters, digits, space and `._()-`, at most 64 characters. */
-export function connectorLabel(text: string): string {
-  const t = trimLabelEnds(text.replace(/[^A-Za-z0-9 ._()-]+/g, '-').replace(/-{2,}/g, '-'));
-  return (t.length > 0 ? t : 'source').slice(0, 64);
-}
+import { psValue } from '../core/quote/powershell.js';
+import { checkValue, type ValueKind, withheldText } from '../core/quote/values.js';
 
 /**
- * `-`, `.` and spaces trimmed from both ends, by index: the expression `/[-. ]+$/` is tried at every start of a
- * long run of `". "` inside the text and scans the run each time (quadratic).
+ * Exchange Online Protection's own sending ranges (spf.protection.outlook.com): mail relayed by Microsoft from
+ * another tenant. Trace detail of it cannot show Direct Send, so the script does not ask for it.
  */
-function trimLabelEnds(t: string): string {
-  const trimmed = (c: number) => c === 45 || c === 46 || c === 32;
-  let a = 0;
-  let b = t.length;
-  while (a < b && trimmed(t.charCodeAt(a))) a++;
-  while (b > a && trimmed(t.charCodeAt(b - 1))) b--;
-  return t.slice(a, b);
-}
+export const MICROSOFT_RANGES = [
+  '40.92.0.0/15',
+  '40.107.0.0/16',
+  '52.100.0.0/14',
+  '104.47.0.0/17',
+  '2a01:111:f400::/48',
+  '2a01:111:f403::/48',
+] as const;
 
-export interface ConnectorCommandInput {
-  name: string;
-  ipv4: string[];
-  certificate: string | null;
-  senderDomains: string[];
-  requireTls: boolean;
-  comment: string;
-}
+/** Seconds between trace-detail calls: 100 requests per 5 minutes. */
+export const DETAIL_CALL_SECONDS = 3;
 
-/**
- * A Partner inbound connector restricted to the source's IPv4 addresses (or its TLS certificate), for the
- * sender domains it actually uses — never `SenderDomains *`.
- */
-export function newInboundConnectorCommand(c: ConnectorCommandInput): string {
-  const parts = [
-    'New-InboundConnector',
-    `-Name ${psQuote(c.name)}`,
-    '-ConnectorType Partner',
-    `-SenderDomains ${psList(c.senderDomains)}`,
-  ];
-  if (c.ipv4.length > 0) {
-    parts.push(`-SenderIPAddresses ${psList(c.ipv4)}`, '-RestrictDomainsToIPAddresses $true');
-  }
-  if (c.certificate !== null) {
-    parts.push(`-TlsSenderCertificateName ${psQuote(c.certificate)}`, '-RestrictDomainsToCertificate $true');
-  }
-  parts.push(`-RequireTls ${c.requireTls || c.certificate !== null ? '$true' : '$false'}`);
-  parts.push(`-Comment ${psQuote(c.comment)}`);
-  return parts.join(' ');
+function list(kind: ValueKind, values: readonly string[], withheld: string[]): string {
+  return values.map((v) => psValue(kind, v, withheld)).join(',');
 }
 
 export interface CollectionScriptInput {
@@ -156,13 +107,24 @@ ${queries.map((q) => `  '${q.name}' = @'\n${q.kql}\n'@`).join('\n')}
 foreach ($Name in $Queries.Keys) {
   Set-Content -Path (Join-Path $QueryDir ($Name + '.kql')) -Value $Queries[$Name] -Encoding UTF8
 }`;
-  const domains = psList(input.domains);
+  const withheld: string[] = [];
+  const domains = list('domain', input.domains, withheld);
   const days = Math.max(1, Math.min(90, Math.floor(input.days)));
-  const notify = input.notifyAddress === null ? '' : ` -NotifyAddress ${psQuote(input.notifyAddress)}`;
-  const out = psQuote(input.outDir);
-  const title = input.tenantName ? ` for ${input.tenantName.replace(UNSAFE, '')}` : '';
-  return `# dsguard collection commands${title}
-# Run in Exchange Online PowerShell (Connect-ExchangeOnline). Files land in ${input.outDir.replace(UNSAFE, '')};
+  const notify =
+    input.notifyAddress === null ? '' : ` -NotifyAddress ${psValue('address', input.notifyAddress, withheld)}`;
+  const out = psValue('path', input.outDir, withheld);
+  const shown = (kind: ValueKind, v: string) => {
+    const c = checkValue(kind, v);
+    return c.ok ? c.value : withheldText(c.reason);
+  };
+  const title = input.tenantName ? ` for ${shown('text', input.tenantName)}` : '';
+  const ranges = MICROSOFT_RANGES.map((r) => `'${r}'`).join(', ');
+  const stop =
+    withheld.length === 0
+      ? ''
+      : `# NOT RUNNABLE: value(s) withheld (${[...new Set(withheld)].join('; ')}); PowerShell refuses to parse them.\n`;
+  return `${stop}# dsguard collection commands${title}
+# Run in Exchange Online PowerShell (Connect-ExchangeOnline). Files land in ${shown('path', input.outDir)};
 # then: dsguard ingest <those files> --profile dsguard.yml
 $ErrorActionPreference = 'Stop'
 $Domains = @(${domains})
@@ -200,19 +162,45 @@ foreach ($Domain in $Domains) {
   }
 }
 
-# 3. Trace detail of the candidates: internal sender to internal recipient. Receive events show whether an
-#    inbound connector matched (S:InboundConnectorData), the connecting IP and TLS.
+# 3. Trace detail, only where it can change a verdict: mail whose envelope sender is one of your domains, to one
+#    of your mailboxes, from a connecting IP that is known and not Microsoft's own (Exchange Online Protection),
+#    and at most one message per source IP, sender and day (a source's other messages that day are judged with
+#    it). The RECEIVE event shows whether an inbound connector matched (S:InboundConnectorData), the connecting
+#    IP and TLS. Expect about one call per Direct Send source IP, sender and day it sends: 10 printers or apps
+#    with one sender each, sending daily for ${days} days, make about ${10 * days} calls (${Math.ceil((10 * days * DETAIL_CALL_SECONDS) / 60)} minutes at ${DETAIL_CALL_SECONDS} s a call).
+#    The exact count is printed before the first call.
+$MicrosoftRanges = @(${ranges})
+function Test-InRange([string]$Ip, [string]$Range) {
+  $Address = $null
+  if (-not [System.Net.IPAddress]::TryParse($Ip, [ref]$Address)) { return $false }
+  $Net, $Bits = $Range -split '/'
+  $A = $Address.GetAddressBytes()
+  $N = [System.Net.IPAddress]::Parse($Net).GetAddressBytes()
+  if ($A.Length -ne $N.Length) { return $false }
+  $Left = [int]$Bits
+  for ($I = 0; $I -lt $A.Length -and $Left -gt 0; $I++) {
+    $Mask = if ($Left -ge 8) { 255 } else { (255 -shl (8 - $Left)) -band 255 }
+    if (($A[$I] -band $Mask) -ne ($N[$I] -band $Mask)) { return $false }
+    $Left -= 8
+  }
+  return $true
+}
 $DetailFile = Join-Path $OutDir 'messagetrace-detail-v2.csv'
-$Candidates = Import-Csv -Path $TraceFile | Where-Object {
-  ($Domains -contains ($_.SenderAddress -split '@')[-1]) -and ($Domains -contains ($_.RecipientAddress -split '@')[-1])
-} | Sort-Object MessageTraceId, RecipientAddress -Unique
+$Candidates = @(Import-Csv -Path $TraceFile | Where-Object {
+  $From = $_.FromIP
+  ($Domains -contains ($_.SenderAddress -split '@')[-1]) -and ($Domains -contains ($_.RecipientAddress -split '@')[-1]) -and
+    $From -and -not ($MicrosoftRanges | Where-Object { Test-InRange $From $_ })
+} | Sort-Object Received, MessageTraceId, RecipientAddress |
+  Group-Object { '{0}|{1}|{2}' -f $_.FromIP, $_.SenderAddress.ToLowerInvariant(), ([string]$_.Received + '          ').Substring(0, 10) } |
+  ForEach-Object { $_.Group[0] })
+Write-Host ('Get-MessageTraceDetailV2: {0} call(s), about {1} minute(s)' -f $Candidates.Count, [math]::Ceiling($Candidates.Count * ${DETAIL_CALL_SECONDS} / 60))
 foreach ($Message in $Candidates) {
   Get-MessageTraceDetailV2 -MessageTraceId $Message.MessageTraceId -RecipientAddress $Message.RecipientAddress |
     Select-Object @{ Name = 'Date'; Expression = { if ($_.Date) { $_.Date.ToString('o') } } }, Event, Action, Detail, Data, MessageId, MessageTraceId,
       @{ Name = 'RecipientAddress'; Expression = { $Message.RecipientAddress } },
       @{ Name = 'SenderAddress'; Expression = { $Message.SenderAddress } } |
     Export-Csv -Path $DetailFile -Append -NoTypeInformation -Encoding UTF8
-  Start-Sleep -Seconds 3   # 100 requests per 5 minutes
+  Start-Sleep -Seconds ${DETAIL_CALL_SECONDS}   # 100 requests per 5 minutes
 }
 `;
 }

@@ -4,7 +4,8 @@
  * @module
  */
 
-import { emptyPlanText, readinessText, verdictLines } from './readiness-text.js';
+import { planMarkdown, planText } from './plan-render.js';
+import { readinessText, verdictLines } from './readiness-text.js';
 import { markdownSafe, terminalSafe } from './safe-text.js';
 import { type Column, renderCsv, renderMarkdownTable, renderTextTable } from './tabular.js';
 import { cut, enforcementText, type SourceEntry, type TenantReport } from './tenant-report.js';
@@ -179,15 +180,7 @@ export function renderTenantText(r: TenantReport, o: TenantRenderOptions): strin
     );
   }
   out.push('');
-  out.push('Connector plan:');
-  if (r.connectorPlan.length === 0) out.push(`  ${emptyPlanText(r)}`);
-  for (const c of r.connectorPlan) {
-    out.push(`  # ${c.source}: ${t(c.name)}`);
-    for (const n of c.notes) out.push(`  # ${t(n)}`);
-    out.push(`  ${t(c.command)}`);
-  }
-  out.push('');
-  for (const s of r.enableSteps) out.push(`  ${t(s)}`);
+  out.push(...planText(r.connectorPlan, r.runbook));
   if (r.notes.length > 0) {
     out.push('', 'Notes:');
     for (const n of r.notes) out.push(`  - ${t(n)}`);
@@ -275,14 +268,7 @@ export function renderTenantMarkdown(r: TenantReport, o: TenantRenderOptions): s
     );
   }
   if (misses.more) out.push(`- **Does not stop** ${misses.more}`);
-  out.push('', '## Connector plan', '');
-  if (r.connectorPlan.length === 0) out.push(m(emptyPlanText(r)), '');
-  for (const c of r.connectorPlan) {
-    out.push(`### ${c.source}: ${m(c.name)}`, '');
-    for (const n of c.notes) out.push(`- ${m(n)}`);
-    out.push('', '```powershell', c.command.replace(/```/g, '` ` `'), '```', '');
-  }
-  out.push('```powershell', ...r.enableSteps.map((s) => s.replace(/```/g, '` ` `')), '```', '');
+  out.push('', ...planMarkdown(r.connectorPlan, r.runbook));
   if (r.notes.length > 0) {
     out.push('## Notes', '');
     for (const n of r.notes) out.push(`- ${m(n)}`);

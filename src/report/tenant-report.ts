@@ -7,7 +7,6 @@
  * @module
  */
 
-import { parseIp } from '../core/net-address.js';
 import { connectorForIp, type TenantProfile } from '../core/profile.js';
 import { ok, type Result } from '../core/result.js';
 import { assessReadiness, type Readiness } from '../core/sources/readiness.js';
@@ -15,7 +14,9 @@ import { DsguardStore } from '../store/dsguard-store.js';
 import { dayOf, dayText } from '../store/keys.js';
 import { type GroupClassRow, type IngestedFile, ReportQueries } from '../store/report-queries.js';
 import { rebuildSourceStats, sourceStatsStale } from '../store/source-stats.js';
+import { type ConnectorPlan, planConnectors, planInputOf, probeRecipientOf } from './connector-plan.js';
 import { type Enforcement, enforcementOf } from './enforcement.js';
+import { buildRunbook, type Runbook } from './runbook.js';
 import {
   buildSources,
   type InferredGroup,
@@ -24,7 +25,6 @@ import {
   type SourceEntry,
   type SourceVerdict,
 } from './source-inventory.js';
-import { connectorLabel, newInboundConnectorCommand, shQuote } from './tenant-report-powershell.js';
 
 export type { Readiness, ReadinessBlocker } from '../core/sources/readiness.js';
 export { cut, type Enforcement, enforcementText } from './enforcement.js';
@@ -63,17 +63,6 @@ export interface TimelineDay extends VerdictCounts {
   candidates: number;
 }
 
-export interface ConnectorPlanEntry {
-  source: string;
-  name: string;
-  ips: string[];
-  certificate: string | null;
-  senderDomains: string[];
-  requireTls: boolean;
-  command: string;
-  notes: string[];
-}
-
 export interface Impact {
   wouldReject: { messages: number; legitimateMessages: number; spoofMessages: number; undeterminedMessages: number };
   /** Legitimate and likely-legitimate sources it would break. */
@@ -102,9 +91,10 @@ export interface TenantReport {
   impact: Impact;
   /** `null` unless the profile says RejectDirectSend is enabled. */
   enforcement: Enforcement | null;
-  connectorPlan: ConnectorPlanEntry[];
-  /** After the connectors: enable RejectDirectSend (only when ready) and verify it. */
-  enableSteps: string[];
+  /** The connectors legitimate sources need, per source the choice and why (report/connector-plan.ts). */
+  connectorPlan: ConnectorPlan;
+  /** Connectors → soak → enable (only when ready) → verify → rollback (report/runbook.ts). */
+  runbook: Runbook;
   notes: string[];
 }
 
@@ -278,34 +268,32 @@ export function readinessOf(
   });
 }
 
-/** Step: the enabling steps — the enable command only when ready, else what is missing. */
-export function enableStepsOf(
+/**
+ * Step: the connector plan and the change runbook. The enable command only when ready (else the blockers); the
+ * probe writes to a mailbox that received mail in the exports, never to a sender (senders are the attacker's).
+ */
+export function planAndRunbookOf(
+  q: ReportQueries,
+  since: number | null,
+  profile: TenantProfile | null,
+  sources: readonly SourceEntry[],
   readiness: Readiness,
   enforcement: Enforcement | null,
-  domains: readonly string[],
-  sources: readonly SourceEntry[],
-): string[] {
-  const probeDomain = domains[0] ?? sources.flatMap((s) => s.senders)[0]?.address.split('@')[1] ?? 'contoso.com';
-  const probeTo = sources.flatMap((s) => s.examples).find((e) => e.sender)?.sender ?? `postmaster@${probeDomain}`;
-  let enable: string[];
-  if (enforcement) enable = ['# 2. RejectDirectSend is enabled (per the profile); check that it is in force:'];
-  else if (readiness.ready) {
-    enable = [
-      '# 2. Enable RejectDirectSend (anonymous mail from your own domains that matches no connector is then refused with 550 5.7.68):',
-      'Set-OrganizationConfig -RejectDirectSend $true',
-    ];
-  } else {
-    enable = [
-      `# 2. NOT READY to enable RejectDirectSend: ${readiness.blockers.length} blocker(s) first (see Readiness): ${[...new Set(readiness.blockers.map((b) => b.code))].join(', ')}`,
-    ];
-  }
-  return [
-    '# 1. Create the connectors above; wait until message trace detail of each source shows S:InboundConnectorData=Name=<connector>.',
-    ...enable,
-    'Get-OrganizationConfig | Format-List RejectDirectSend',
-    '# 3. Verify from a host outside your connectors (expect 550 5.7.68 TenantInboundAttribution):',
-    `dsguard probe ${shQuote(probeDomain)} --from ${shQuote(`dsguard-probe@${probeDomain}`)} --to ${shQuote(probeTo)}`,
-  ];
+): { connectorPlan: ConnectorPlan; runbook: Runbook } {
+  const domains = profile?.acceptedDomains ?? [];
+  const connectorPlan = planConnectors(planInputOf(sources, profile));
+  const runbook = buildRunbook({
+    plan: connectorPlan,
+    probeDomain: domains[0] ?? sources.flatMap((s) => s.senders)[0]?.address.split('@')[1] ?? null,
+    probeRecipient: probeRecipientOf(
+      q.groupSamples(since).map((x) => x.recipient),
+      domains,
+    ),
+    enabled: enforcement !== null,
+    ready: readiness.ready,
+    blockers: readiness.blockers.map((b) => `${b.code} ${b.text}`),
+  });
+  return { connectorPlan, runbook };
 }
 
 /** Step: notes on what the report cannot see. */
@@ -314,9 +302,8 @@ export function notesOf(
   totals: Totals,
   impact: Impact,
   enforcement: Enforcement | null,
-  plannerNotes: readonly string[],
 ): string[] {
-  const notes = [...plannerNotes];
+  const notes: string[] = [];
   if (impact.p2OnlySpoofs.length > 0) {
     notes.push(
       'Internal spoofs with an external envelope sender (P2 only) are not stopped by RejectDirectSend: publish DMARC p=reject for your domains and keep anti-spoofing on.',
@@ -372,8 +359,7 @@ export function buildTenantReport(store: DsguardStore, opts: TenantReportOptions
     profile?.rejectDirectSend === true ? enforcementOf(q, profile, sourceOf, ipsBy, q.dayRange(), allClasses) : null;
   const files = q.files();
   const readiness = readinessOf(q, profile, sources, totals, rowsWithProfile, files);
-  const plannerNotes: string[] = [];
-  const connectorPlan = planConnectors(sources, profile, plannerNotes);
+  const { connectorPlan, runbook } = planAndRunbookOf(q, since, profile, sources, readiness, enforcement);
   const domains = profile?.acceptedDomains ?? [];
   return {
     since: opts.since ?? null,
@@ -386,76 +372,9 @@ export function buildTenantReport(store: DsguardStore, opts: TenantReportOptions
     impact,
     enforcement,
     connectorPlan,
-    enableSteps: enableStepsOf(readiness, enforcement, domains, sources),
-    notes: notesOf(opts, totals, impact, enforcement, plannerNotes),
+    runbook,
+    notes: notesOf(opts, totals, impact, enforcement),
   };
-}
-
-function planConnectors(
-  sources: readonly SourceEntry[],
-  profile: TenantProfile | null,
-  notes: string[],
-): ConnectorPlanEntry[] {
-  const plan: ConnectorPlanEntry[] = [];
-  const accepted = new Set(profile?.acceptedDomains ?? []);
-  for (const s of sources) {
-    const legit = s.channel === 'direct-send' && s.verdict === 'legitimate';
-    const declared = s.name !== null && s.verdict !== 'malicious' && s.verdict !== 'suspicious';
-    if (!legit && !declared) continue;
-    if (profile && s.ips.length > 0 && s.ips.every((ip) => connectorForIp(profile, ip) !== null)) {
-      notes.push(`${s.id} (${s.ips.join(', ')}) is already covered by a connector in the profile.`);
-      continue;
-    }
-    const senderDomains = [
-      ...new Set(
-        s.senders
-          .map((x) => x.address.split('@')[1] ?? '')
-          .filter((d) => d.length > 0 && (accepted.size === 0 || accepted.has(d))),
-      ),
-    ].sort();
-    if (senderDomains.length === 0) continue;
-    const ipv4 = s.ips.filter((ip) => parseIp(ip)?.kind() === 'ipv4');
-    const ipv6 = s.ips.filter((ip) => parseIp(ip)?.kind() === 'ipv6');
-    const entryNotes: string[] = [];
-    let certificate: string | null = null;
-    if (ipv6.length > 0 || ipv4.length === 0) {
-      // Partner connectors match IPv4 addresses only: an IPv6 sender needs a certificate.
-      const helo = s.helo && /^[a-z0-9-]+(\.[a-z0-9-]+)+$/i.test(s.helo) ? s.helo.toLowerCase() : null;
-      certificate = helo ? `*.${helo.split('.').slice(1).join('.')}` : `*.${senderDomains[0]}`;
-      entryNotes.push(
-        `Sends over IPv6 (${ipv6.join(', ') || 'no IPv4 seen'}): connectors match IPv4 only, so this one matches the TLS certificate; confirm the certificate name the device presents.`,
-      );
-    }
-    if (s.tls !== 'yes') {
-      entryNotes.push(
-        s.tls === 'unknown'
-          ? 'TLS use unknown from these exports: RequireTls is off; turn it on once the device is seen using TLS.'
-          : 'This source sent without TLS: RequireTls is off; enable TLS on the device and then turn RequireTls on.',
-      );
-    }
-    const label = connectorLabel(
-      `dsguard ${s.name ?? s.helo ?? s.senders[0]?.address.split('@')[0] ?? s.id} ${s.ip ?? ''}`,
-    );
-    const input = {
-      name: label,
-      ipv4,
-      certificate,
-      senderDomains,
-      requireTls: s.tls === 'yes',
-      comment: `Direct Send source ${s.id} found by dsguard: ${s.messages} message(s), ${s.firstSeen.slice(0, 10)} to ${s.lastSeen.slice(0, 10)}`,
-    };
-    plan.push({
-      source: s.id,
-      name: label,
-      ips: s.ips,
-      certificate,
-      senderDomains,
-      requireTls: input.requireTls || certificate !== null,
-      command: newInboundConnectorCommand(input),
-      notes: entryNotes,
-    });
-  }
-  return plan;
 }
 
 /**

@@ -21,7 +21,7 @@ import { parseAuthenticationDetails } from '../../src/ingest/exports/email-event
 import { recipientsOfStatus } from '../../src/ingest/exports/historical-search.js';
 import { ExportReadError, readExportRows, sniffExportFile } from '../../src/ingest/exports/read-export.js';
 import { parseCustomData, parseMepData, parseSfa } from '../../src/ingest/exports/trace-detail.js';
-import { connectorLabel } from '../../src/report/tenant-report-powershell.js';
+import { connectorLabel } from '../../src/report/connector-plan.js';
 import { readerLimits } from '../../src/sources/limits.js';
 import { evidenceFromRfc822 } from '../../src/sources/rfc822.js';
 import { sniffKind } from '../../src/sources/sniff.js';

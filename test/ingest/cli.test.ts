@@ -100,9 +100,20 @@ describe('dsguard ingest / report / powershell', () => {
     expect(Object.keys(report.impact)).toEqual(
       expect.arrayContaining(['wouldReject', 'legitimateSources', 'p2OnlySpoofs']),
     );
-    expect(report.connectorPlan[0]).toEqual(
-      expect.objectContaining({ name: expect.any(String), ips: expect.any(Array), command: expect.any(String) }),
+    expect(report.connectorPlan.connectors[0]).toEqual(
+      expect.objectContaining({
+        name: expect.any(String),
+        ips: expect.any(Array),
+        create: expect.objectContaining({ text: expect.any(String), whatIf: expect.any(String) }),
+      }),
     );
+    expect(report.runbook.steps.map((s: { phase: string }) => s.phase)).toEqual([
+      'connectors',
+      'soak',
+      'enable',
+      'verify',
+      'rollback',
+    ]);
     for (const format of ['table', 'md', 'csv', 'html']) {
       const r = await runCli(['report', '--db', db, '--format', format, '--since', '2026-07-20']);
       expect(r.code, format).toBe(0);
@@ -118,6 +129,11 @@ describe('dsguard ingest / report / powershell', () => {
     expect((await runCli(['powershell'])).code).toBe(2);
     expect((await runCli(['powershell', '--profile', PROFILE, '--days', '120'])).code).toBe(2);
     expect((await runCli(['powershell', '--profile', PROFILE, '--notify', 'not an address'])).code).toBe(2);
+    // Values PowerShell could misread are refused, not printed.
+    const quoteInPath = await runCli(['powershell', '--profile', PROFILE, '--out-dir', 'C:\\x\u2019; calc; \u2019']);
+    expect(quoteInPath.code).toBe(2);
+    expect(quoteInPath.stderr).toContain('--out-dir cannot go into a PowerShell command: not plain ASCII');
+    expect((await runCli(['powershell', '--profile', PROFILE, '--notify', '"a b"@contoso.com'])).code).toBe(2);
   });
 
   it('prints the collection commands for the profile', async () => {

@@ -117,7 +117,8 @@ describe('the fixture tenant', () => {
     expect(copier.counts.inferred).toBe(p.inTrace.copier);
     expect(copier.inferredFrom[0]?.file).not.toBe(null);
     // The enable command is not advice until ready.
-    expect(r.enableSteps.join('\n')).not.toContain('Set-OrganizationConfig -RejectDirectSend $true');
+    const enable = r.runbook.steps.find((s) => s.phase === 'enable')!;
+    expect(enable.commands.map((c) => c.text)).not.toContain('Set-OrganizationConfig -RejectDirectSend $true');
     // Every verdict is explained with the rows behind it.
     for (const s of r.sources) expect(s.signals.length, s.id).toBeGreaterThan(0);
     expect(copier.signals.find((g) => g.signal === 'auth-pass')?.rows.length).toBeGreaterThan(0);
@@ -152,7 +153,7 @@ describe('the fixture tenant', () => {
     const approved = approve.map(([key]) => sourceOf(r, key));
     for (const s of approved) expect(s.verdict).toBe('legitimate');
     expect(r.readiness.blockers.flatMap((b) => b.sourceIds ?? []).sort()).toEqual(approved.map((s) => s.id).sort());
-    const planned = r.connectorPlan.flatMap((c) => c.ips).sort();
+    const planned = r.connectorPlan.connectors.flatMap((c) => c.ips).sort();
     expect(planned).toEqual(approve.flatMap(([key]) => tenant.planted.ips[key]).sort());
     // Approving again changes nothing.
     const again = await runCli([

@@ -8,16 +8,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadProfile, parseProfile } from '../../src/config/profile-file.js';
 import { ingest } from '../../src/ingest/ingest.js';
+import { restrictionConflicts } from '../../src/report/connector-plan.js';
+import { SHOW_REJECT_DIRECT_SEND, SOAK_DETAIL_PIPE } from '../../src/report/runbook.js';
 import { buildTenantReport, type TenantReport } from '../../src/report/tenant-report.js';
 import { renderTenantHtml } from '../../src/report/tenant-report-html.js';
-import {
-  collectionScript,
-  connectorLabel,
-  newInboundConnectorCommand,
-  psQuote,
-} from '../../src/report/tenant-report-powershell.js';
+import { collectionScript } from '../../src/report/tenant-report-powershell.js';
 import { renderTenantCsv, renderTenantMarkdown, renderTenantText } from '../../src/report/tenant-report-text.js';
 import { LISTED_SENDERS } from '../../src/store/source-stats.js';
+import { psProblems, shProblems } from '../core/quote-tokenizers.js';
 import { expectGolden, expectGoldenText } from '../helpers/golden.js';
 import { fixtureFiles, fixtureProfile, openStore, tempDir, writeTraceRow } from '../ingest/helpers.js';
 
@@ -121,7 +119,8 @@ describe('tenant report', () => {
       expect(text).toContain(
         'Had RejectDirectSend been in force over all these exports:\n  it would have rejected 13 message(s)',
       );
-      expect(text).toContain('# 2. RejectDirectSend is enabled (per the profile); check that it is in force:');
+      expect(text).toContain('RejectDirectSend is already enabled (per the profile): check that it is in force.');
+      expect(text).not.toContain('Set-OrganizationConfig -RejectDirectSend $true');
       expect(text).not.toContain('Set-OrganizationConfig -RejectDirectSend $true');
       expect(renderTenantMarkdown(fails, { limit: null })).toContain('**FAILS: 4 Direct Send');
       expect(renderTenantHtml(fails, { limit: null })).toContain(
@@ -312,19 +311,34 @@ describe('tenant report', () => {
     for (const s of report.sources) for (const e of s.examples) expect(e.row).toBeGreaterThan(0);
   });
 
-  it('plans a Partner connector per legitimate source, restricted to its IP and sender domains', () => {
-    expect(report.connectorPlan).toHaveLength(1);
-    for (const c of report.connectorPlan) {
-      expect(c.command).toMatch(/^New-InboundConnector -Name '[^']+' -ConnectorType Partner /);
-      expect(c.command).toContain("-SenderDomains 'contoso.com'");
-      expect(c.command).toContain('-RestrictDomainsToIPAddresses $true');
-      expect(c.command).not.toMatch(/SenderDomains\s+'?\*/);
+  it('plans an OnPremises connector by IP for the declared source, restricting no domain', () => {
+    const plan = report.connectorPlan;
+    const mfp = report.sources.find((s) => s.ips.includes('198.51.100.20'))!;
+    expect(plan.connectors.map((c) => [c.sources, c.type, c.match, c.ips])).toEqual([
+      [[mfp.id], 'OnPremises', 'ip', ['198.51.100.20']],
+    ]);
+    for (const c of plan.connectors) {
+      expect(c.create.text).toMatch(/^New-InboundConnector -Name 'dsguard [^']+' -ConnectorType OnPremises /);
+      expect(c.create.text).not.toMatch(/Restrict|SenderDomains\s+'?\*/);
+      expect(c.create.whatIf).toBe(`${c.create.text} -WhatIf`);
+      expect(c.rejects).toEqual([]);
     }
+    expect(restrictionConflicts(plan)).toEqual([]);
+    // The ERP host is likely legitimate but not confirmed: it waits for the admin, with the line that approves it.
+    const erp = report.sources.find((s) => s.ips.includes('203.0.113.45'))!;
+    const waiting = plan.sources.find((s) => s.source === erp.id)!;
+    expect(waiting.choice).toBe('awaiting-confirmation');
+    expect(waiting.commands[0]!.text).toMatch(/^dsguard sources approve '203\.0\.113\.45' --name '[^']+'$/);
     // Not ready (a declared source without its connector, ten days of evidence): the enable command is not given.
-    expect(report.enableSteps).not.toContain('Set-OrganizationConfig -RejectDirectSend $true');
-    expect(report.enableSteps[1]).toBe(
-      '# 2. NOT READY to enable RejectDirectSend: 2 blocker(s) first (see Readiness): DS903, DS904',
-    );
+    const enable = report.runbook.steps.find((s) => s.phase === 'enable')!;
+    expect(enable.commands.map((c) => c.text)).not.toContain('Set-OrganizationConfig -RejectDirectSend $true');
+    expect(enable.text.join(' ')).toContain('DS903');
+    // The probe writes to a mailbox that received mail, never to a sender seen in the exports.
+    const probe = report.runbook.steps.find((s) => s.phase === 'verify')!.commands[0]!;
+    const senders = new Set(report.sources.flatMap((s) => s.senders.map((x) => x.address)));
+    const to = /--to '([^']+)'$/.exec(probe.text)![1]!;
+    expect(senders.has(to)).toBe(false);
+    expect(probe.text).toBe(`dsguard probe 'contoso.com' --from 'dsguard-probe@contoso.com' --to '${to}'`);
   });
 
   it('filters by day with since', () => {
@@ -415,20 +429,76 @@ describe('hostile values', () => {
     }
   });
 
-  it('quotes every value put into PowerShell', () => {
-    expect(psQuote("it's")).toBe("'it''s'");
-    expect(psQuote('a\u2019b')).toBe("'a\u2019\u2019b'");
-    expect(psQuote('x\r\n$(Remove-Item C:\\)')).toBe("'x$(Remove-Item C:\\)'");
-    expect(connectorLabel("evil'; Remove-Item -Recurse C:\\ #\n")).toMatch(/^[A-Za-z0-9 ._()-]{1,64}$/);
-    const cmd = newInboundConnectorCommand({
-      name: "a'b",
-      ipv4: ['198.51.100.20'],
-      certificate: null,
-      senderDomains: ["contoso.com'; Set-OrganizationConfig -RejectDirectSend $false; '"],
-      requireTls: false,
-      comment: 'c',
-    });
-    expect(cmd).toContain("-SenderDomains 'contoso.com''; Set-OrganizationConfig -RejectDirectSend $false; '''");
+  it('prints every report command whole, quoted for its shell, with the probe writing to a mailbox that received mail', async () => {
+    const t = tempDir();
+    try {
+      const rows = [
+        { sender: "a';calc;'@contoso.com", recipient: 'anna.smith@contoso.com' },
+        { sender: 'x\u2019; calc; \u2019@contoso.com', recipient: 'anna.smith@contoso.com' },
+        { sender: 'scanner$(calc)`x`@contoso.com', recipient: "o'hara&co@contoso.com" },
+      ];
+      const paths = rows.map((r, i) => {
+        const path = join(t.dir, `evil${i}.csv`);
+        writeTraceRow(path, {
+          id: `a1000001-0000-4000-8000-08dee900001${i}`,
+          sender: r.sender,
+          recipient: r.recipient,
+          fromIp: '198.51.100.99',
+          subject: 'Scan $(calc) `whoami` ; & \u2018x\u2019',
+        });
+        return path;
+      });
+      const yml = [
+        'tenant:',
+        '  domains: [contoso.com]',
+        'directSendSources:',
+        '  - name: "Evil\u2019 $(calc); `x` scanner with a name far longer than any connector name can hold"',
+        '    owner: "Bob\'; Remove-Item C:\\\\ -Recurse; \'"',
+        '    ips: [198.51.100.99]',
+      ].join('\n');
+      const p = parseProfile(yml, 'x.yml');
+      if (p.status !== 'ok') throw new Error(p.error);
+      const evilDb = join(t.dir, 'evil.db');
+      await ingest(paths, { db: evilDb, profile: p.profile });
+      const store = openStore(evilDb);
+      const r = buildTenantReport(store, { profile: p.profile });
+      store.close();
+      const commands = [
+        ...r.connectorPlan.connectors.flatMap((c) => [c.create, c.check, c.rollback]),
+        ...r.connectorPlan.sources.flatMap((s) => s.commands),
+        ...r.runbook.steps.flatMap((s) => s.commands),
+      ];
+      expect(r.connectorPlan.connectors).toHaveLength(1);
+      expect(commands.length).toBeGreaterThan(6);
+      const text = renderTenantText(r, { limit: 50 });
+      const md = renderTenantMarkdown(r, { limit: 50 });
+      for (const c of commands) {
+        for (const cmd of [c.text, ...(c.whatIf ? [c.whatIf] : [])]) {
+          if (c.shell === 'posix') expect(shProblems(cmd, null), cmd).toEqual([]);
+          else if (cmd !== SHOW_REJECT_DIRECT_SEND)
+            expect(psProblems(cmd.replace(SOAK_DETAIL_PIPE, ''), null), cmd).toEqual([]);
+          // Whole in every format.
+          expect(text).toContain(cmd);
+          expect(md).toContain(cmd);
+        }
+      }
+      // The probe writes to the mailbox that received most of the mail, never to a sender; quoted for sh.
+      const probe = r.runbook.steps.find((s) => s.phase === 'verify')!.commands[0]!;
+      expect(probe.text).toBe(
+        "dsguard probe 'contoso.com' --from 'dsguard-probe@contoso.com' --to 'anna.smith@contoso.com'",
+      );
+      expect(shProblems(probe.text, ['contoso.com', 'dsguard-probe@contoso.com', 'anna.smith@contoso.com'])).toEqual(
+        [],
+      );
+      // The connector name keeps its IP whole; the hostile name is reduced to a plain label.
+      const c = r.connectorPlan.connectors[0]!;
+      expect(c.name.length).toBeLessThanOrEqual(64);
+      expect(c.name).toMatch(/^dsguard [A-Za-z0-9 ._()-]+ 198\.51\.100\.99$/);
+      expect(c.owners).toEqual(["Bob'; Remove-Item C:\\ -Recurse; '"]);
+      expect(c.name).not.toMatch(/[$`;'\u2019]/);
+    } finally {
+      t.cleanup();
+    }
   });
 
   it('prints the collection commands for a profile, quoting its values', () => {
@@ -447,7 +517,8 @@ describe('hostile values', () => {
     expect(ps).toContain('-ConnectorType NoConnector');
     expect(ps).toContain('StartingRecipientAddress');
     expect(ps).toContain('Get-MessageTraceDetailV2');
-    expect(ps.split('\n')[0]).toBe("# dsguard collection commands for Contoso's lab");
+    // A line break in the tenant's name would end the comment it is printed in: the name is withheld.
+    expect(ps.split('\n')[0]).toBe('# dsguard collection commands for <withheld: control character>');
   });
 
   it('prints hunting queries whose exports ingest reads as the tables they query', async () => {

@@ -5,7 +5,7 @@
  * @module
  */
 import { normalizeDomain } from '../../core/domain-name.js';
-import { psList, psQuote } from '../../report/tenant-report-powershell.js';
+import { psList, psQuote } from '../../core/quote/powershell.js';
 import { type AuditContext, type ControlEvidence, type ControlRow, ev, row, SEED, unknownRow } from './model.js';
 import { appliedPolicies } from './policy-layers.js';
 

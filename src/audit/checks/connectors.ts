@@ -4,7 +4,7 @@
  * lock-down connector (DS754). Pure.
  * @module
  */
-import { psList, psQuote } from '../../report/tenant-report-powershell.js';
+import { psList, psQuote } from '../../core/quote/powershell.js';
 import {
   type AuditContext,
   type ControlRow,

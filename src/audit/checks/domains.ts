@@ -4,7 +4,7 @@
  */
 import { normalizeDomain } from '../../core/domain-name.js';
 import type { DomainExposure } from '../../core/posture/exposure-audit.js';
-import { psQuote } from '../../report/tenant-report-powershell.js';
+import { psQuote } from '../../core/quote/powershell.js';
 import { type AuditContext, type ControlRow, ev, type Obj, row, SEED, unknownRow } from './model.js';
 
 /** DS756–DS758, DS760 — each accepted domain in order, then DS756 unknown when the accepted domains are missing. */

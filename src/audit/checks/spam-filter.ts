@@ -3,7 +3,7 @@
  * options (DS752, DS753). Pure.
  * @module
  */
-import { psList, psQuote } from '../../report/tenant-report-powershell.js';
+import { psList, psQuote } from '../../core/quote/powershell.js';
 import { type AuditContext, type ControlRow, ev, row, SEED, unknownRow } from './model.js';
 
 /** DS750 — the connection filter IPAllowList. */

@@ -4,7 +4,7 @@
  * @module
  */
 import { normalizeDomain } from '../../core/domain-name.js';
-import { psList, psQuote } from '../../report/tenant-report-powershell.js';
+import { psList, psQuote } from '../../core/quote/powershell.js';
 import { type AuditContext, type ControlRow, ev, matchesByIpOrCert, type Obj, row, SEED, unknownRow } from './model.js';
 
 /** DS751 — transport rules that set SCL -1 by sender domain or IP range. */
