@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { terminalSafe } from '../report/safe-text.js';
 import { registerAnalyze } from './analyze-command.js';
 import { registerAudit } from './audit-command.js';
+import { registerCollect } from './collect-command.js';
 import { registerExposure } from './exposure-command.js';
 import { registerIngest } from './ingest-command.js';
 import { type CliIo, CommandFailure, EXIT, exitCodeFor, processIo } from './io.js';
@@ -37,6 +38,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerPowershell(program, io, setExit);
   registerProfile(program, io, setExit);
   registerAudit(program, io, setExit);
+  registerCollect(program, io, setExit);
   return program;
 }
 

@@ -258,6 +258,22 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE file ADD COLUMN date_order TEXT;
     `,
   },
+  {
+    version: 6,
+    name: 'collect_checkpoint: dsguard collect progress per tenant and source',
+    // `until`: the end (ISO, UTC) of the last window of a source whose rows are all in the store; the next run
+    // re-reads an overlap before it (late rows, changed trace status) and carries on. Written after the rows'
+    // own transactions, so a crash between the two only re-reads a window (deliveries are keyed: no duplicate).
+    sql: `
+      CREATE TABLE collect_checkpoint (
+        tenant TEXT NOT NULL,
+        source TEXT NOT NULL,
+        until TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (tenant, source)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 /**
