@@ -17,7 +17,6 @@ export interface HuntingWindow {
 
 /** A KQL double-quoted string literal. */
 export function kqlString(value: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
   if (/[\u0000-\u001f\u007f]/.test(value)) throw new Error('a KQL value holds a control character');
   return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
