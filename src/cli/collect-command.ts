@@ -16,7 +16,7 @@ import { type CliIo, EXIT, fail, UsageError, write } from './io.js';
 import { parseFormat, positiveInt, profileOption } from './options.js';
 import { addTenantOptions, credentialFromFlags, type TenantFlags } from './tenant-options.js';
 
-interface CollectFlags extends TenantFlags {
+export interface CollectFlags extends TenantFlags {
   db?: string;
   profile?: string;
   since: string;
@@ -51,7 +51,15 @@ export function registerCollect(program: Command, io: CliIo, setExit: (code: num
     .command('collect')
     .description(
       'Read Direct Send evidence from Microsoft 365 into the store: advanced hunting (server-side filtered), or message trace for tenants without email tables; incremental',
-    )
+    );
+  addCollectOptions(cmd).action(async (flags: CollectFlags) => {
+    setExit(await runCollect(flags, io));
+  });
+}
+
+/** The flags `collect` and `watch` share. */
+export function addCollectOptions(cmd: Command): Command {
+  cmd
     .option('--db <path>', 'the store (SQLite, created when missing); with --tenants, each tenant’s db: or <name>.db')
     .option('-p, --profile <file>', 'tenant profile (dsguard.yml): its accepted domains select the rows')
     .option('--since <duration>', 'how far back a first run reads (hunting reaches 30d, message trace 90d)', '30d')
@@ -61,20 +69,24 @@ export function registerCollect(program: Command, io: CliIo, setExit: (code: num
     .option('--jobs <n>', 'tenants read at once with --tenants (default 4)', positiveInt('--jobs'), 4)
     .addOption(new Option('--hunting-row-cap <n>').argParser(positiveInt('--hunting-row-cap')).hideHelp())
     .addOption(new Option('--trace-page-size <n>').argParser(positiveInt('--trace-page-size')).hideHelp());
-  addTenantOptions(cmd).action(async (flags: CollectFlags) => {
-    setExit(await runCollect(flags, io));
-  });
+  return addTenantOptions(cmd);
 }
 
-interface Job {
+export interface Job {
   name: string;
   spec: CredentialSpec;
   db: string;
   profile: TenantProfile;
 }
 
-async function runCollect(flags: CollectFlags, io: CliIo): Promise<number> {
-  const format = parseFormat(flags.format, ['table', 'json']);
+export interface CollectPlan {
+  jobs: Job[];
+  sinceMs: number;
+  overlapMs: number;
+}
+
+/** The tenants the flags name, each with its credential, store and profile; usage errors name the flag. */
+export async function planCollect(flags: CollectFlags): Promise<CollectPlan> {
   const sinceMs = parseDuration('--since', flags.since);
   const overlapMs = parseDuration('--overlap', flags.overlap);
   checkHttps('--graph-url', flags.graphUrl);
@@ -107,26 +119,44 @@ async function runCollect(flags: CollectFlags, io: CliIo): Promise<number> {
     const dbs = new Set(jobs.map((j) => j.db));
     if (dbs.size !== jobs.length) throw new UsageError(`${flags.tenants}: two tenants share a db: give each its own`);
   }
+  return { jobs, sinceMs, overlapMs };
+}
 
+/** Collect every tenant of the plan, `--jobs` at a time; one failing never stops the others. */
+export async function collectAll(
+  plan: CollectPlan,
+  flags: CollectFlags,
+  io: CliIo,
+  signal: AbortSignal,
+): Promise<{ name: string; result: CollectResult }[]> {
+  const { jobs } = plan;
+  const results: { name: string; result: CollectResult }[] = new Array(jobs.length);
+  let next = 0;
+  const worker = async () => {
+    for (;;) {
+      const i = next++;
+      if (i >= jobs.length) return;
+      const job = jobs[i]!;
+      results[i] = {
+        name: job.name,
+        result: await collectOne(job, flags, plan.sinceMs, plan.overlapMs, io, signal),
+      };
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(flags.jobs, jobs.length) }, worker));
+  return results;
+}
+
+async function runCollect(flags: CollectFlags, io: CliIo): Promise<number> {
+  const format = parseFormat(flags.format, ['table', 'json']);
+  const plan = await planCollect(flags);
   const controller = new AbortController();
   const stop = () => controller.abort();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  const results: { name: string; result: CollectResult }[] = new Array(jobs.length);
+  let results: { name: string; result: CollectResult }[];
   try {
-    let next = 0;
-    const worker = async () => {
-      for (;;) {
-        const i = next++;
-        if (i >= jobs.length) return;
-        const job = jobs[i]!;
-        results[i] = {
-          name: job.name,
-          result: await collectOne(job, flags, sinceMs, overlapMs, io, controller.signal),
-        };
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(flags.jobs, jobs.length) }, worker));
+    results = await collectAll(plan, flags, io, controller.signal);
   } finally {
     process.removeListener('SIGINT', stop);
     process.removeListener('SIGTERM', stop);

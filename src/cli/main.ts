@@ -15,6 +15,7 @@ import { registerPowershell } from './powershell-command.js';
 import { registerProbe } from './probe-command.js';
 import { registerProfile } from './profile-command.js';
 import { registerReport } from './report-command.js';
+import { registerWatch } from './watch-command.js';
 
 export const VERSION = '0.1.0';
 
@@ -39,6 +40,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerProfile(program, io, setExit);
   registerAudit(program, io, setExit);
   registerCollect(program, io, setExit);
+  registerWatch(program, io, setExit);
   return program;
 }
 

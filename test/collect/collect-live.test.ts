@@ -14,6 +14,8 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -29,6 +31,7 @@ const APP_TRACE = '6a1e3c55-0000-4000-8000-000000000012';
 const APP_DENY = '6a1e3c55-0000-4000-8000-000000000013';
 const SECRET = 'Qx9~collect-secret-V4lue.that-must-never-leak_4567';
 const ROW_CAP = 40;
+const HOOK_SIG = 'sig-Wq3rT8zY1pLmN0vB5xC7-webhook-secret';
 const DOMAINS = ['contoso.com', 'contoso.co.uk'];
 
 type Row = Record<string, unknown>;
@@ -529,6 +532,82 @@ describe('dsguard collect (live, against the emulator)', () => {
     ]);
   });
 
+  it('watch: alerts once per source across cycles and restarts, retries a failed delivery, never logs the URL', async () => {
+    const received: { id: string; kind: string; ips: string[] }[] = [];
+    let failNext = 1;
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => {
+        body += c;
+      });
+      req.on('end', () => {
+        if (req.url !== `/hook/${HOOK_SIG}`) {
+          res.writeHead(404).end();
+          return;
+        }
+        if (failNext > 0) {
+          failNext--;
+          res.writeHead(500).end();
+          return;
+        }
+        const a = (JSON.parse(body) as { alert: { id: string; kind: string; source: { ips: string[] } } }).alert;
+        received.push({ id: a.id, kind: a.kind, ips: a.source.ips });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    server.unref();
+    const hook = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook/${HOOK_SIG}`;
+    const db = join(tmp, 'watch.db');
+    const ndjson = join(tmp, 'alerts.ndjson');
+    const watch = () =>
+      run(
+        [
+          ...live(T_HUNT, APP_HUNT, db).map((a) => (a === 'collect' ? 'watch' : a)),
+          '--once',
+          '--webhook-env',
+          'HOOK',
+          '--ndjson',
+          ndjson,
+        ],
+        {
+          HOOK: hook,
+        },
+      );
+    try {
+      const c1 = await watch();
+      expect(c1.code, c1.stderr).toBe(0);
+      const first = received.length;
+      expect(first).toBeGreaterThan(0);
+      expect(failNext).toBe(0); // the first POST failed and was retried
+      expect(new Set(received.map((a) => a.id)).size).toBe(first);
+      // A new campaign from a network never seen before.
+      const rows = hunting.get(T_HUNT)!;
+      const r0 = rng(7);
+      for (let i = 950; i < 956; i++) {
+        const row = huntingRow(i, Date.now() - 2 * 3_600_000 + i, 'spoof', r0);
+        row.SenderIPv4 = '203.0.113.66';
+        rows.push(row);
+      }
+      const c2 = await watch();
+      expect(c2.code, c2.stderr).toBe(0);
+      const fresh = received.slice(first);
+      expect(fresh.length).toBeGreaterThan(0);
+      expect(fresh.every((a) => a.ips.includes('203.0.113.66'))).toBe(true);
+      expect(fresh.some((a) => a.kind === 'new-malicious-source' || a.kind === 'new-suspicious-source')).toBe(true);
+      // A restart with nothing new sends nothing again.
+      const c3 = await watch();
+      expect(c3.code, c3.stderr).toBe(0);
+      expect(received.length).toBe(first + fresh.length);
+      const lines = readFileSync(ndjson, 'utf8').trim().split('\n');
+      expect(lines.length).toBe(received.length);
+      outputs.push(readFileSync(ndjson, 'utf8'));
+      for (const o of [c1, c2, c3]) expect(o.stdout + o.stderr).not.toContain(HOOK_SIG);
+    } finally {
+      server.close();
+    }
+  });
+
   it('the query text is stable (golden) and escapes its values', () => {
     const q = directSendHuntingQuery({ from: new Date('2026-07-20T00:00:00Z'), to: new Date('2026-07-21T00:00:00Z') }, [
       'Contoso.com',
@@ -549,9 +628,12 @@ describe('dsguard collect (live, against the emulator)', () => {
 
   it('no secret or token in any output or store', () => {
     expect(emu.issuedTokens.length).toBeGreaterThan(3);
-    const files = ['a.db', 'whole.db', 'killed.db', 'trace.db', 'm-contoso.db'].map((f) => readFileSync(join(tmp, f)));
+    const files = ['a.db', 'whole.db', 'killed.db', 'trace.db', 'm-contoso.db', 'watch.db'].map((f) =>
+      readFileSync(join(tmp, f)),
+    );
     for (const text of [...outputs, ...files.map((b) => b.toString('latin1'))]) {
       expect(text).not.toContain(SECRET);
+      expect(text).not.toContain(HOOK_SIG);
       for (const t of emu.issuedTokens) expect(text).not.toContain(t);
     }
   });
