@@ -14,6 +14,7 @@ import { type CliIo, CommandFailure, EXIT, exitCodeFor, processIo } from './io.j
 import { registerPowershell } from './powershell-command.js';
 import { registerProbe } from './probe-command.js';
 import { registerProfile } from './profile-command.js';
+import { registerPurge } from './purge-command.js';
 import { registerReport } from './report-command.js';
 import { registerWatch } from './watch-command.js';
 
@@ -41,6 +42,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerAudit(program, io, setExit);
   registerCollect(program, io, setExit);
   registerWatch(program, io, setExit);
+  registerPurge(program, io, setExit);
   return program;
 }
 

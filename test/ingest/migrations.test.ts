@@ -47,6 +47,7 @@ const FROZEN: Record<number, string> = {
   3: '6b14a833b4415819a4dd5bbbc46a00cf9ec42dfcef3b2a93ed2ee82a06d2405d',
   4: '718c2a774f6178b40c8eb9ef92a111212830e5505adac7a4a6e497fa7bc7c8a7',
   5: '62e71d7efcd1257a144e6a493f25dc4b90f9a2eb1ad0a337b1d4b4a265e4ddf0',
+  6: 'da5164fef53f196d2425af940f797ea1bec0642818cbf1060366ee86ab7026ad',
 };
 
 /**
@@ -65,6 +66,7 @@ function downgrade(path: string, groupsInV1: boolean): void {
     ALTER TABLE message_data_v1 RENAME TO message_data;
     ALTER TABLE source_stat ADD COLUMN blocks INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE file DROP COLUMN date_order;
+    DROP TABLE collect_checkpoint; DROP TABLE alert_sent;
     DELETE FROM schema_migrations WHERE version > 1;
     DELETE FROM meta WHERE key = 'sources';
   `);
