@@ -29,6 +29,7 @@ const T_DENY = '6dae3adf-4b1b-4449-8177-1b3283e1be54'; // app without ThreatHunt
 const APP_HUNT = '6a1e3c55-0000-4000-8000-000000000011';
 const APP_TRACE = '6a1e3c55-0000-4000-8000-000000000012';
 const APP_DENY = '6a1e3c55-0000-4000-8000-000000000013';
+const APP_TRACE_DENY = '6a1e3c55-0000-4000-8000-000000000014';
 const SECRET = 'Qx9~collect-secret-V4lue.that-must-never-leak_4567';
 const ROW_CAP = 40;
 const HOOK_SIG = 'sig-Wq3rT8zY1pLmN0vB5xC7-webhook-secret';
@@ -322,6 +323,13 @@ beforeAll(async () => {
         exchangeRole: false,
       },
       { tenantId: T_DENY, clientId: APP_DENY, secret: SECRET, roles: [], exchangeRole: false },
+      {
+        tenantId: T_TRACE,
+        clientId: APP_TRACE_DENY,
+        secret: SECRET,
+        roles: ['ThreatHunting.Read.All'],
+        exchangeRole: false,
+      },
     ],
   });
   emu.route('POST', /^\/v1\.0\/security\/runHuntingQuery$/, (ctx) => {
@@ -492,6 +500,12 @@ describe('dsguard collect (live, against the emulator)', () => {
     expect(r.code).toBe(3);
     const t = tenantResult(r.stdout);
     expect(String(t.error)).toContain('ThreatHunting.Read.All');
+    // Message trace (after the fallback): the permission and the service principal.
+    const m = await run(live(T_TRACE, APP_TRACE_DENY, join(tmp, 'deny-trace.db')));
+    expect(m.code).toBe(3);
+    const e = String(tenantResult(m.stdout).error);
+    expect(e).toContain('ExchangeMessageTrace.Read.All');
+    expect(e).toContain('8bd644d1-64a1-4d4b-ae52-2e0cbf64e373');
   });
 
   it('--tenants: one failing tenant never stops the others', async () => {
