@@ -15,7 +15,7 @@
  * @module
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { TenantProfile } from '../core/profile.js';
 import { ingest } from '../ingest/ingest.js';
 import { DsguardStore } from '../store/dsguard-store.js';
@@ -134,7 +134,7 @@ export async function collectTenant(opts: CollectOptions): Promise<CollectResult
   const opened = DsguardStore.open(opts.db);
   if (opened.status === 'error') return { ...result, status: 'error', error: opened.error };
   const store = opened.store;
-  const spool = join(dirname(opts.db), `.dsguard-collect-${safeName(opts.tenantId)}`);
+  const spool = join(dirname(opts.db), `.dsguard-collect-${safeName(basename(opts.db))}-${safeName(opts.tenantId)}`);
   let permission = HUNTING_PERMISSION;
   const graph = graphClient({
     tokens: opts.tokens,
