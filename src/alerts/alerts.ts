@@ -191,3 +191,84 @@ export async function deliver(
   }
   return result;
 }
+
+/** CEF header field: `\` and `|` escaped, line breaks removed. */
+const cefHeader = (s: string) =>
+  s
+    .replace(/[\r\n]+/g, ' ')
+    .replace(/\\/g, '\\\\')
+    .replace(/\|/g, '\\|');
+/** CEF extension value: `\`, `=` escaped, line breaks as `\n`. */
+const cefValue = (s: string) =>
+  s
+    .replace(/\\/g, '\\\\')
+    .replace(/=/g, '\\=')
+    .replace(/\r?\n|\r/g, '\\n');
+
+const CEF_SEVERITY: Record<AlertKind, number> = {
+  'new-malicious-source': 9,
+  'new-suspicious-source': 6,
+  'direct-send-after-reject': 8,
+  'new-source': 3,
+};
+
+/** One alert as an RFC 5424 message (facility security/authorization 4, severity warning) with a CEF body. */
+export function syslogLine(alert: Alert, opts: { hostname?: string; now?: Date; version?: string } = {}): string {
+  const pri = 4 * 8 + (alert.kind === 'new-source' ? 5 : 4);
+  const ts = (opts.now ?? new Date()).toISOString();
+  const host = (opts.hostname ?? 'dsguard').replace(/[^\x21-\x7e]/g, '').slice(0, 255) || '-';
+  const ext = [
+    `cs1Label=alertId cs1=${cefValue(alert.id)}`,
+    `cs2Label=tenant cs2=${cefValue(alert.tenant)}`,
+    alert.source.ips[0] ? `src=${cefValue(alert.source.ips[0])}` : '',
+    `cnt=${alert.source.messages}`,
+    `msg=${cefValue(alert.text)}`,
+  ]
+    .filter(Boolean)
+    .join(' ');
+  const cef = `CEF:0|dsguard|dsguard|${cefHeader(opts.version ?? '1')}|${cefHeader(alert.kind)}|${cefHeader(alert.kind.replace(/-/g, ' '))}|${CEF_SEVERITY[alert.kind]}|${ext}`;
+  return `<${pri}>1 ${ts} ${host} dsguard - ${alert.kind} - ${cef}`;
+}
+
+/**
+ * Syslog (RFC 5424): `udp://host:port` (one datagram per alert; sent is delivered, UDP says no more) or
+ * `tcp://host:port` (octet-counted framing, RFC 6587; one connection per alert).
+ */
+export async function syslogSink(target: string): Promise<Sink> {
+  const u = new URL(target);
+  const port = Number(u.port || 514);
+  const host = u.hostname.replace(/^\[|\]$/g, '');
+  const name = `syslog:${u.protocol}//${u.host}`;
+  if (u.protocol === 'udp:') {
+    const { createSocket } = await import('node:dgram');
+    const { isIPv6 } = await import('node:net');
+    return {
+      name,
+      send: (alert) =>
+        new Promise<void>((resolve, reject) => {
+          const sock = createSocket(isIPv6(host) ? 'udp6' : 'udp4');
+          sock.send(Buffer.from(syslogLine(alert)), port, host, (err) => {
+            sock.close();
+            if (err) reject(new Error(`${name}: ${(err as NodeJS.ErrnoException).code ?? 'send failed'}`));
+            else resolve();
+          });
+        }),
+    };
+  }
+  if (u.protocol === 'tcp:') {
+    const { connect } = await import('node:net');
+    return {
+      name,
+      send: (alert) =>
+        new Promise<void>((resolve, reject) => {
+          const line = Buffer.from(syslogLine(alert));
+          const s = connect({ host, port }, () => {
+            s.end(Buffer.concat([Buffer.from(`${line.length} `), line]), () => resolve());
+          });
+          s.setTimeout(30_000, () => s.destroy(new Error('no answer within 30 s')));
+          s.on('error', (e: NodeJS.ErrnoException) => reject(new Error(`${name}: ${e.code ?? 'network error'}`)));
+        }),
+    };
+  }
+  throw new Error(`--syslog must be udp://host:port or tcp://host:port (got ${u.protocol})`);
+}

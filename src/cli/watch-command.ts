@@ -6,7 +6,15 @@
  * @module
  */
 import type { Command } from 'commander';
-import { type Alert, alertsFromReport, deliver, ndjsonSink, type Sink, webhookSink } from '../alerts/alerts.js';
+import {
+  type Alert,
+  alertsFromReport,
+  deliver,
+  ndjsonSink,
+  type Sink,
+  syslogSink,
+  webhookSink,
+} from '../alerts/alerts.js';
 import { tenantReportFromFile } from '../report/tenant-report.js';
 import { DsguardStore } from '../store/dsguard-store.js';
 import {
@@ -24,6 +32,7 @@ interface WatchFlags extends CollectFlags {
   once?: boolean;
   webhookEnv?: string;
   ndjson?: string;
+  syslog?: string;
   minimal?: boolean;
 }
 
@@ -35,13 +44,14 @@ export function registerWatch(program: Command, io: CliIo, setExit: (code: numbe
     .option('--once', 'run one cycle and exit (for cron or a scheduler of your own)')
     .option('--webhook-env <name>', 'environment variable holding a JSON webhook URL (a secret: never a flag)')
     .option('--ndjson <file>', 'append alerts to this NDJSON file')
+    .option('--syslog <target>', 'send alerts to syslog (RFC 5424, CEF body): udp://host:port or tcp://host:port')
     .option('--minimal', 'leave subjects, senders and finding codes out of alerts');
   addCollectOptions(cmd).action(async (flags: WatchFlags) => {
     setExit(await runWatch(flags, io));
   });
 }
 
-function sinksFrom(flags: WatchFlags, io: CliIo): Sink[] {
+async function sinksFrom(flags: WatchFlags, io: CliIo): Promise<Sink[]> {
   const sinks: Sink[] = [];
   if (flags.webhookEnv !== undefined) {
     const url = io.env[flags.webhookEnv]?.trim();
@@ -60,7 +70,19 @@ function sinksFrom(flags: WatchFlags, io: CliIo): Sink[] {
     sinks.push(webhookSink(`webhook:${flags.webhookEnv}`, url));
   }
   if (flags.ndjson !== undefined) sinks.push(ndjsonSink(flags.ndjson));
-  if (sinks.length === 0) throw new UsageError('give at least one alert sink: --webhook-env <name>, --ndjson <file>');
+  if (flags.syslog !== undefined) {
+    try {
+      sinks.push(await syslogSink(flags.syslog));
+    } catch (error) {
+      throw new UsageError(
+        (error as Error).message.startsWith('--syslog')
+          ? (error as Error).message
+          : `--syslog must be udp://host:port or tcp://host:port`,
+      );
+    }
+  }
+  if (sinks.length === 0)
+    throw new UsageError('give at least one alert sink: --webhook-env <name>, --ndjson <file>, --syslog <target>');
   return sinks;
 }
 
@@ -109,7 +131,7 @@ async function runWatch(flags: WatchFlags, io: CliIo): Promise<number> {
   const everyMs = parseDuration('--every', flags.every);
   if (everyMs < 60_000) throw new UsageError('--every must be at least 1m');
   const plan = await planCollect(flags);
-  const sinks = sinksFrom(flags, io);
+  const sinks = await sinksFrom(flags, io);
   const controller = new AbortController();
   if (flags.once) return (await cycle(plan, flags, io, sinks, controller.signal)) ? EXIT.failure : EXIT.ok;
   const { Cron } = await import('croner');

@@ -20,7 +20,7 @@ import type { TenantProfile } from '../core/profile.js';
 import { ingest } from '../ingest/ingest.js';
 import { DsguardStore } from '../store/dsguard-store.js';
 import type { TokenSource } from '../tenant/auth.js';
-import { GraphError, graphClient } from '../tenant/graph.js';
+import { type GraphClient, GraphError, graphClient } from '../tenant/graph.js';
 import { directSendHuntingQuery } from './hunting-query.js';
 
 export type CollectSource = 'hunting' | 'message-trace';
@@ -110,11 +110,23 @@ class NoEmailTables extends Error {}
 /** Names safe in a file name: the tenant id is a GUID or a domain, but never trust it. */
 const safeName = (s: string) => s.replace(/[^A-Za-z0-9.-]/g, '_').slice(0, 100);
 
-export async function collectTenant(opts: CollectOptions): Promise<CollectResult> {
-  const now = opts.now ?? (() => new Date());
-  const progress = opts.onProgress ?? (() => {});
-  const result: CollectResult = {
-    tenant: opts.tenantId,
+/** One tenant's run: what the two sources share. */
+interface Run {
+  opts: CollectOptions;
+  store: DsguardStore;
+  graph: GraphClient;
+  result: CollectResult;
+  now: () => Date;
+  progress: (line: string) => void;
+  /** One API answer through the file path into the store. */
+  absorb(doc: unknown, rows: number, label: string): Promise<void>;
+  /** Where a source's run starts: `since` back, or the overlap before its checkpoint. */
+  startFor(source: CollectSource, reach: number): Date;
+}
+
+function emptyResult(tenant: string): CollectResult {
+  return {
+    tenant,
     status: 'ok',
     source: null,
     fallback: null,
@@ -131,6 +143,105 @@ export async function collectTenant(opts: CollectOptions): Promise<CollectResult
     from: null,
     checkpoint: null,
   };
+}
+
+/** Advanced hunting, oldest window first; one at the row cap is split in two and read again. */
+async function readHunting(run: Run): Promise<void> {
+  const { opts, graph, result, now, progress } = run;
+  const cap = opts.rowCap ?? HUNTING_ROW_CAP;
+  const end = now();
+  const start = run.startFor('hunting', HUNTING_REACH_MS - 60_000);
+  result.from = start.toISOString();
+  const queue: { from: Date; to: Date }[] = [];
+  for (let t = start.getTime(); t < end.getTime(); t += DAY_MS)
+    queue.push({ from: new Date(t), to: new Date(Math.min(t + DAY_MS, end.getTime())) });
+  while (queue.length > 0) {
+    if (opts.signal?.aborted) {
+      result.status = 'interrupted';
+      return;
+    }
+    const w = queue.shift()!;
+    const query = directSendHuntingQuery(w, opts.profile.acceptedDomains);
+    let doc: unknown;
+    try {
+      doc = await graph.post('/v1.0/security/runHuntingQuery', { Query: query });
+    } catch (error) {
+      if (
+        error instanceof GraphError &&
+        error.status === 400 &&
+        /failed to resolve (table|scalar|column)[^']*'?Email(Events|AttachmentInfo|UrlInfo)/i.test(error.serverText)
+      )
+        throw new NoEmailTables(error.serverText);
+      throw error;
+    }
+    const rows = (doc as { results?: unknown } | null)?.results;
+    if (!Array.isArray(rows)) throw new GraphError('bad-response', 'runHuntingQuery: the answer has no results[]');
+    if (rows.length >= cap) {
+      const span = w.to.getTime() - w.from.getTime();
+      if (span <= MIN_WINDOW_MS)
+        throw new GraphError(
+          'bad-response',
+          `runHuntingQuery: ${rows.length} rows (the ${cap}-row cap) in one minute from ${w.from.toISOString()}: too many to read without loss`,
+        );
+      const mid = new Date(w.from.getTime() + Math.floor(span / 2));
+      queue.unshift({ from: w.from, to: mid }, { from: mid, to: w.to });
+      result.splits++;
+      progress(`${opts.tenantId} hunting: ${rows.length} rows at the cap: window split at ${mid.toISOString()}`);
+      continue;
+    }
+    if (rows.length > 0) await run.absorb(doc, rows.length, `hunting-${w.from.getTime()}`);
+    result.windows++;
+    writeCheckpoint(run.store, opts.tenantId, 'hunting', w.to, now());
+    result.checkpoint = w.to.toISOString();
+    progress(
+      `${opts.tenantId} hunting ${w.from.toISOString()} → ${w.to.toISOString()}: ${rows.length} rows, ${graph.requests} requests`,
+    );
+  }
+}
+
+/** Message trace: 10-day windows, every page of each (classified locally). */
+async function readTrace(run: Run): Promise<void> {
+  const { opts, graph, result, now, progress } = run;
+  const end = now();
+  const start = run.startFor('message-trace', TRACE_REACH_MS - 3_600_000);
+  result.from = start.toISOString();
+  const top = Math.max(1, Math.min(5000, opts.tracePageSize ?? 5000));
+  const iso = (d: Date) => `${d.toISOString().slice(0, 19)}Z`;
+  for (let t = start.getTime(); t < end.getTime(); t += TRACE_WINDOW_MS) {
+    if (opts.signal?.aborted) {
+      result.status = 'interrupted';
+      return;
+    }
+    const to = new Date(Math.min(t + TRACE_WINDOW_MS, end.getTime()));
+    const filter = `receivedDateTime ge ${iso(new Date(t))} and receivedDateTime le ${iso(to)}`;
+    let next: string | null =
+      `/v1.0/admin/exchange/tracing/messageTraces?$filter=${encodeURIComponent(filter)}&$top=${top}`;
+    let pages = 0;
+    let rows = 0;
+    while (next !== null) {
+      const doc = (await graph.get(next)) as { value?: unknown; '@odata.nextLink'?: unknown } | null;
+      if (!doc || !Array.isArray(doc.value))
+        throw new GraphError('bad-response', `messageTraces: page ${pages + 1} has no value[]`);
+      pages++;
+      rows += doc.value.length;
+      if (doc.value.length > 0) await run.absorb(doc, doc.value.length, `trace-${t}-${pages}`);
+      const link = doc['@odata.nextLink'];
+      next = typeof link === 'string' && link !== '' ? graph.sameOrigin(link) : null;
+      if (pages >= TRACE_MAX_PAGES && next !== null)
+        throw new GraphError('bad-response', `messageTraces: more than ${TRACE_MAX_PAGES} pages in one window`);
+    }
+    result.windows++;
+    writeCheckpoint(run.store, opts.tenantId, 'message-trace', to, now());
+    result.checkpoint = to.toISOString();
+    progress(
+      `${opts.tenantId} message trace ${new Date(t).toISOString()} → ${to.toISOString()}: ${rows} rows in ${pages} page(s), ${graph.requests} requests`,
+    );
+  }
+}
+
+export async function collectTenant(opts: CollectOptions): Promise<CollectResult> {
+  const now = opts.now ?? (() => new Date());
+  const result = emptyResult(opts.tenantId);
   const opened = DsguardStore.open(opts.db);
   if (opened.status === 'error') return { ...result, status: 'error', error: opened.error };
   const store = opened.store;
@@ -142,140 +253,52 @@ export async function collectTenant(opts: CollectOptions): Promise<CollectResult
     permissionHint: () => permission,
   });
   let seq = 0;
-
-  /** One API answer through the file path into the store. */
-  const absorb = async (doc: unknown, rows: number, label: string): Promise<void> => {
-    seq++;
-    const file = join(spool, `${String(seq).padStart(6, '0')}-${label}.json`);
-    await writeFile(file, JSON.stringify(doc));
-    try {
-      const s = await ingest([file], { db: store, profile: opts.profile, reader: 'main' });
-      result.rows += rows;
-      result.stored += s.stored;
-      result.aggregated += s.aggregated;
-      result.rejected += s.rejected;
-      result.duplicates += s.duplicates;
-      const failed = s.files.find((f) => f.status === 'error');
-      if (failed) throw new Error(`${label}: the answer could not be read as an export: ${failed.error ?? ''}`);
-    } finally {
-      await rm(file, { force: true });
-    }
-  };
-
-  const startFor = (source: CollectSource, reach: number): Date => {
-    const t = now().getTime();
-    const floor = t - Math.min(opts.sinceMs, reach);
-    const cp = readCheckpoint(store, opts.tenantId, source);
-    const from = cp ? Math.max(floor, Math.min(cp.getTime(), t) - opts.overlapMs) : floor;
-    return new Date(from);
-  };
-
-  const hunting = async (): Promise<void> => {
-    const cap = opts.rowCap ?? HUNTING_ROW_CAP;
-    const end = now();
-    const start = startFor('hunting', HUNTING_REACH_MS - 60_000);
-    result.from = start.toISOString();
-    // Windows of a day at most, oldest first; one at the cap is split in two and read again.
-    const queue: { from: Date; to: Date }[] = [];
-    for (let t = start.getTime(); t < end.getTime(); t += DAY_MS)
-      queue.push({ from: new Date(t), to: new Date(Math.min(t + DAY_MS, end.getTime())) });
-    while (queue.length > 0) {
-      if (opts.signal?.aborted) {
-        result.status = 'interrupted';
-        return;
-      }
-      const w = queue.shift()!;
-      const query = directSendHuntingQuery(w, opts.profile.acceptedDomains);
-      let doc: unknown;
+  const run: Run = {
+    opts,
+    store,
+    graph,
+    result,
+    now,
+    progress: opts.onProgress ?? (() => {}),
+    async absorb(doc, rows, label) {
+      seq++;
+      const file = join(spool, `${String(seq).padStart(6, '0')}-${label}.json`);
+      await writeFile(file, JSON.stringify(doc));
       try {
-        doc = await graph.post('/v1.0/security/runHuntingQuery', { Query: query });
-      } catch (error) {
-        if (
-          error instanceof GraphError &&
-          error.status === 400 &&
-          /failed to resolve (table|scalar|column)[^']*'?Email(Events|AttachmentInfo|UrlInfo)/i.test(error.serverText)
-        )
-          throw new NoEmailTables(error.serverText);
-        throw error;
+        const s = await ingest([file], { db: store, profile: opts.profile, reader: 'main' });
+        result.rows += rows;
+        result.stored += s.stored;
+        result.aggregated += s.aggregated;
+        result.rejected += s.rejected;
+        result.duplicates += s.duplicates;
+        const failed = s.files.find((f) => f.status === 'error');
+        if (failed) throw new Error(`${label}: the answer could not be read as an export: ${failed.error ?? ''}`);
+      } finally {
+        await rm(file, { force: true });
       }
-      const rows = (doc as { results?: unknown } | null)?.results;
-      if (!Array.isArray(rows)) throw new GraphError('bad-response', 'runHuntingQuery: the answer has no results[]');
-      if (rows.length >= cap) {
-        const span = w.to.getTime() - w.from.getTime();
-        if (span <= MIN_WINDOW_MS)
-          throw new GraphError(
-            'bad-response',
-            `runHuntingQuery: ${rows.length} rows (the ${cap}-row cap) in one minute from ${w.from.toISOString()}: too many to read without loss`,
-          );
-        const mid = new Date(w.from.getTime() + Math.floor(span / 2));
-        queue.unshift({ from: w.from, to: mid }, { from: mid, to: w.to });
-        result.splits++;
-        progress(`${opts.tenantId} hunting: ${rows.length} rows at the cap: window split at ${mid.toISOString()}`);
-        continue;
-      }
-      if (rows.length > 0) await absorb(doc, rows.length, `hunting-${w.from.getTime()}`);
-      result.windows++;
-      writeCheckpoint(store, opts.tenantId, 'hunting', w.to, now());
-      result.checkpoint = w.to.toISOString();
-      progress(
-        `${opts.tenantId} hunting ${w.from.toISOString()} → ${w.to.toISOString()}: ${rows.length} rows, ${graph.requests} requests`,
-      );
-    }
+    },
+    startFor(source, reach) {
+      const t = now().getTime();
+      const floor = t - Math.min(opts.sinceMs, reach);
+      const cp = readCheckpoint(store, opts.tenantId, source);
+      return new Date(cp ? Math.max(floor, Math.min(cp.getTime(), t) - opts.overlapMs) : floor);
+    },
   };
-
-  const trace = async (): Promise<void> => {
-    permission = TRACE_PERMISSION;
-    const end = now();
-    const start = startFor('message-trace', TRACE_REACH_MS - 3_600_000);
-    result.from = start.toISOString();
-    const top = Math.max(1, Math.min(5000, opts.tracePageSize ?? 5000));
-    for (let t = start.getTime(); t < end.getTime(); t += TRACE_WINDOW_MS) {
-      if (opts.signal?.aborted) {
-        result.status = 'interrupted';
-        return;
-      }
-      const to = new Date(Math.min(t + TRACE_WINDOW_MS, end.getTime()));
-      const iso = (d: Date) => `${d.toISOString().slice(0, 19)}Z`;
-      const filter = `receivedDateTime ge ${iso(new Date(t))} and receivedDateTime le ${iso(to)}`;
-      let next: string | null =
-        `/v1.0/admin/exchange/tracing/messageTraces?$filter=${encodeURIComponent(filter)}&$top=${top}`;
-      let pages = 0;
-      let rows = 0;
-      while (next !== null) {
-        const doc = (await graph.get(next)) as { value?: unknown; '@odata.nextLink'?: unknown } | null;
-        if (!doc || !Array.isArray(doc.value))
-          throw new GraphError('bad-response', `messageTraces: page ${pages + 1} has no value[]`);
-        pages++;
-        rows += doc.value.length;
-        if (doc.value.length > 0) await absorb(doc, doc.value.length, `trace-${t}-${pages}`);
-        const link = doc['@odata.nextLink'];
-        next = typeof link === 'string' && link !== '' ? graph.sameOrigin(link) : null;
-        if (pages >= TRACE_MAX_PAGES && next !== null)
-          throw new GraphError('bad-response', `messageTraces: more than ${TRACE_MAX_PAGES} pages in one window`);
-      }
-      result.windows++;
-      writeCheckpoint(store, opts.tenantId, 'message-trace', to, now());
-      result.checkpoint = to.toISOString();
-      progress(
-        `${opts.tenantId} message trace ${new Date(t).toISOString()} → ${to.toISOString()}: ${rows} rows in ${pages} page(s), ${graph.requests} requests`,
-      );
-    }
-  };
-
   try {
     await rm(spool, { recursive: true, force: true });
     await mkdir(spool, { recursive: true });
     try {
       result.source = 'hunting';
-      await hunting();
+      await readHunting(run);
     } catch (error) {
       if (!(error instanceof NoEmailTables)) throw error;
       result.fallback = `advanced hunting has no email tables in this tenant (Defender for Office 365 Plan 2 / E5 brings them): read message trace instead (server: ${opts.tokens.redactor.redact(error.message).slice(0, 200)})`;
-      progress(`${opts.tenantId}: ${result.fallback}`);
+      run.progress(`${opts.tenantId}: ${result.fallback}`);
       result.source = 'message-trace';
       result.from = null;
       result.checkpoint = null;
-      await trace();
+      permission = TRACE_PERMISSION;
+      await readTrace(run);
     }
   } catch (error) {
     result.status = 'error';

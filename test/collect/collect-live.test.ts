@@ -13,6 +13,7 @@
  * token anywhere. Needs dist/ (npm test builds it first).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -572,6 +573,12 @@ describe('dsguard collect (live, against the emulator)', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     server.unref();
     const hook = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook/${HOOK_SIG}`;
+    const syslog: string[] = [];
+    const udp = createSocket('udp4');
+    udp.on('message', (m) => syslog.push(m.toString('utf8')));
+    await new Promise<void>((r) => udp.bind(0, '127.0.0.1', r));
+    udp.unref();
+    const syslogTarget = `udp://127.0.0.1:${udp.address().port}`;
     const db = join(tmp, 'watch.db');
     const ndjson = join(tmp, 'alerts.ndjson');
     const watch = () =>
@@ -583,6 +590,8 @@ describe('dsguard collect (live, against the emulator)', () => {
           'HOOK',
           '--ndjson',
           ndjson,
+          '--syslog',
+          syslogTarget,
         ],
         {
           HOOK: hook,
@@ -617,7 +626,13 @@ describe('dsguard collect (live, against the emulator)', () => {
       expect(lines.length).toBe(received.length);
       outputs.push(readFileSync(ndjson, 'utf8'));
       for (const o of [c1, c2, c3]) expect(o.stdout + o.stderr).not.toContain(HOOK_SIG);
+      // The same alerts reached syslog (RFC 5424, CEF body), each once. UDP on loopback: waited for, not raced.
+      for (let i = 0; i < 100 && syslog.length < received.length; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(syslog.length).toBe(received.length);
+      for (const line of syslog) expect(line).toMatch(/^<\d+>1 \S+ \S+ dsguard - [a-z-]+ - CEF:0\|dsguard\|dsguard\|/);
+      expect(syslog.map((l) => /cs1=([0-9a-f]+)/.exec(l)?.[1]).sort()).toEqual(received.map((a) => a.id).sort());
     } finally {
+      udp.close();
       server.close();
     }
   });
