@@ -44,7 +44,7 @@ async function heavyPdf(pages) {
 }
 
 const decoder = createCodeDecoder({ maxImagePixels: 25_000_000 });
-const opts = { decoder, maxPages: 10, timeBudgetMs: 3_000, maxImagePixels: 25_000_000, maxImages: 40 };
+const opts = { decoder, maxPages: 10, maxImagePixels: 25_000_000, maxImages: 40 };
 
 function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
@@ -85,6 +85,6 @@ console.log(
   `1-page QR PDF, warm                           ${pdfMs.toFixed(1)} ms  = ${(pdfMs / refMs).toFixed(1)}x the reference  ${pdfMs < 500 ? 'OK' : 'OVER'} (target < 500 ms)`,
 );
 console.log(
-  `50-page image PDF (10-page, 3 s budget)       ${bigMs.toFixed(1)} ms  = ${(bigMs / refMs).toFixed(1)}x the reference; scanned ${big.facts.pagesScanned}/${big.facts.pages}; says: ${big.facts.budget ?? '(nothing)'}`,
+  `50-page image PDF (10-page budget)            ${bigMs.toFixed(1)} ms  = ${(bigMs / refMs).toFixed(1)}x the reference; scanned ${big.facts.pagesScanned}/${big.facts.pages}; says: ${big.facts.budget ?? '(nothing)'}`,
 );
 if (pdfMs >= 500 || !big.facts.budget) process.exitCode = 1;

@@ -12,9 +12,11 @@ export {
 export { type AuditInput, auditTenant, type ControlRow, type Scorecard } from './audit/checks.js';
 export type { TenantConfig } from './audit/config.js';
 export { readConfigDir, readConfigLive } from './audit/config-source.js';
+export { recordSourceDecision, type SourceDecision } from './config/profile-edit.js';
 export { loadProfile, parseProfile } from './config/profile-file.js';
 export { type ContentAnalyzerOptions, createContentAnalyzer } from './content/content-analyzer.js';
 export { type ContentLimits, DEFAULT_CONTENT_LIMITS } from './content/limits.js';
+export { ContentSandbox, DEFAULT_SANDBOX_OPTIONS, type SandboxOptions } from './content/sandbox.js';
 export { assess, type MessageRule, type RuleContext } from './core/assess.js';
 export type { Assessment, Channel, Verdict } from './core/assessment.js';
 export type { MessageEvidence } from './core/evidence.js';
@@ -37,6 +39,8 @@ export type { ErrorKind, Failure, Ok, Result } from './core/result.js';
 export { isFindingCode, RULES, type RuleInfo } from './core/rules/catalog.js';
 export { type ContentRuleOptions, createContentRule } from './core/rules/content.js';
 export { type CampaignIndicator, createOriginRule, type IpInfo, type IpLookup } from './core/rules/origin.js';
+export { assessReadiness, type Readiness, type ReadinessBlocker } from './core/sources/readiness.js';
+export { type SourceFacts, type SourceVerdict, type SourceWeighing, weighSource } from './core/sources/weigh-source.js';
 export { openIpLookup } from './enrich/ip-lookup.js';
 export { auditDomain, auditDomains, readDomainList } from './exposure/exposure.js';
 export {

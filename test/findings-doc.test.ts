@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { RULES } from '../src/core/rules/catalog.js';
+import { READINESS_CODES } from '../src/core/sources/readiness.js';
 import { expectGoldenText } from './helpers/golden.js';
 
 const FAMILIES: [string, string][] = [
@@ -53,12 +54,31 @@ function generate(): string {
       out.push(`- **What to do:** ${r.action}`, '');
     }
   }
+  // Readiness blockers (DS900–DS929): not message findings but stable codes of `dsguard report`'s readiness.
+  out.push('## DS90x — Readiness blockers (`dsguard report`)', '');
+  out.push(
+    'Blockers of `readiness` in the report, listed most important first (the order below). While any is present,',
+    'the report does not print the command that enables RejectDirectSend. How sources are weighed: [sources.md](sources.md).',
+    '',
+  );
+  for (const r of READINESS_CODES) {
+    out.push(`### ${r.code} — ${r.title}`, '');
+    out.push(`- **Meaning:** ${r.meaning}`);
+    out.push(`- **What to do:** ${r.action}`, '');
+  }
   return `${out.join('\n').trimEnd()}\n`;
 }
 
 describe('docs/findings.md', () => {
   it('documents every finding code exactly as the catalog declares it', () => {
     expectGoldenText('docs/findings.md', generate());
+  });
+  it('keeps readiness codes in their range and apart from finding codes', () => {
+    for (const r of READINESS_CODES) {
+      expect(r.code).toMatch(/^DS9[0-2]\d$/);
+      expect(RULES.has(r.code)).toBe(false);
+    }
+    expect(new Set(READINESS_CODES.map((r) => r.code)).size).toBe(READINESS_CODES.length);
   });
   it('uses well-formed, unique codes in known families', () => {
     for (const code of RULES.keys()) {

@@ -35,21 +35,29 @@ const setup: Promise<Setup> = (async () => {
 const limits = readerLimits(config.limits);
 
 port.on('message', async (job: AnalyzeJob) => {
-  let reply: AnalyzeWorkerReply;
+  let s: Setup;
   try {
-    const s = await setup;
+    s = await setup;
+  } catch (error) {
+    const reply: AnalyzeWorkerReply = { seq: job.seq, fatal: error instanceof Error ? error.message : String(error) };
+    port.postMessage(reply);
+    return;
+  }
+  let result: AnalyzeResult;
+  try {
     const parsed = await parseMessageBytes(Buffer.from(job.bytes), job.input, {
       headersOnly: config.headersOnly,
       limits,
       analyzers: s.analyzers,
     });
-    const result: AnalyzeResult =
+    result =
       parsed.status === 'error'
         ? { input: job.input, error: parsed.error }
         : toAnalyzedMessage(parsed.evidence, assess(parsed.evidence, { profile: s.profile, extraRules: s.extraRules }));
-    reply = { seq: job.seq, result };
   } catch (error) {
-    reply = { seq: job.seq, fatal: error instanceof Error ? error.message : String(error) };
+    // A failure on one input is that input's error record; the batch goes on.
+    result = { input: job.input, error: `analysis failed: ${error instanceof Error ? error.message : String(error)}` };
   }
+  const reply: AnalyzeWorkerReply = { seq: job.seq, result };
   port.postMessage(reply);
 });

@@ -20,6 +20,8 @@ export interface AnalyzedMessage extends Assessment {
   receivedAt: string | null;
   connectingIp: string | null;
   contentInspected: boolean;
+  /** Present (true) when part of the content could not be inspected: a limit, a budget or the deadline (DS419–DS423). */
+  partial?: true;
   attachments: { name: string | null; contentType: string; size: number; sha256: string | null; qrUrls: string[] }[];
   urls: { url: string; location: string }[];
   notes: string[];
@@ -59,6 +61,7 @@ export function toAnalyzedMessage(ev: MessageEvidence, assessment: Assessment): 
     connectingIp: ev.connectingIp?.value ?? null,
     ...assessment,
     contentInspected: ev.contentInspected,
+    ...((ev.content?.gaps.length ?? 0) > 0 ? { partial: true as const } : {}),
     attachments: ev.attachments.map((a) => ({
       name: a.name,
       contentType: a.contentType,
@@ -86,8 +89,18 @@ export async function* analyzeInputs(paths: readonly string[], opts: AnalyzeOpti
     ...(opts.onSkip ? { onSkip: opts.onSkip } : {}),
   };
   for await (const { input, result } of readInputs(paths, readOpts)) {
-    if (result.status === 'error') yield { input, error: result.error };
-    else yield toAnalyzedMessage(result.evidence, assess(result.evidence, assessOptions(opts)));
+    if (result.status === 'error') {
+      yield { input, error: result.error };
+      continue;
+    }
+    let r: AnalyzeResult;
+    try {
+      r = toAnalyzedMessage(result.evidence, assess(result.evidence, assessOptions(opts)));
+    } catch (error) {
+      // One input never takes the batch down: its error record, and on with the rest.
+      r = { input, error: `analysis failed: ${error instanceof Error ? error.message : String(error)}` };
+    }
+    yield r;
   }
 }
 

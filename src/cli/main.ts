@@ -16,6 +16,7 @@ import { registerProbe } from './probe-command.js';
 import { registerProfile } from './profile-command.js';
 import { registerPurge } from './purge-command.js';
 import { registerReport } from './report-command.js';
+import { registerSources } from './sources-command.js';
 import { registerWatch } from './watch-command.js';
 
 export const VERSION = '0.1.0';
@@ -38,6 +39,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerIngest(program, io, setExit);
   registerReport(program, io, setExit);
   registerPowershell(program, io, setExit);
+  registerSources(program, io, setExit);
   registerProfile(program, io, setExit);
   registerAudit(program, io, setExit);
   registerCollect(program, io, setExit);

@@ -36,7 +36,7 @@ async function runPurge(flags: { before: string; db: string }, io: CliIo): Promi
   const counts: Record<string, number> = {};
   try {
     store.transaction(() => {
-      for (const table of ['message', 'message_data', 'fact', 'delivery', 'pending', 'bucket']) {
+      for (const table of ['message', 'message_data', 'fact', 'delivery', 'pending', 'bucket', 'source_candidate']) {
         counts[table] = store.db.prepare(`DELETE FROM ${table} WHERE day < ?`).run(day).changes;
       }
       rebuildSourceStats(store.db);

@@ -5,6 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
+import { REPORT_FAIL_ON, type ReportFailOn, reportFailures } from '../report/fail-on.js';
 import { tenantReportFromFile } from '../report/tenant-report.js';
 import { renderTenantHtml } from '../report/tenant-report-html.js';
 import { renderTenantCsv, renderTenantMarkdown, renderTenantText } from '../report/tenant-report-text.js';
@@ -17,6 +18,19 @@ interface ReportFlags {
   since?: string;
   format: string;
   limit?: number;
+  failOn?: string;
+}
+
+/** `not-ready,malicious` → the conditions; anything else is a usage error. */
+export function parseReportFailOn(value: string | undefined): ReportFailOn[] {
+  if (value === undefined) return [];
+  const list = value.split(',').map((v) => v.trim());
+  for (const v of list) {
+    if (!(REPORT_FAIL_ON as readonly string[]).includes(v)) {
+      throw new UsageError(`--fail-on must be one or more of ${REPORT_FAIL_ON.join(', ')} (got "${value}")`);
+    }
+  }
+  return [...new Set(list)] as ReportFailOn[];
 }
 
 export function registerReport(program: Command, io: CliIo, setExit: (code: number) => void): void {
@@ -30,6 +44,10 @@ export function registerReport(program: Command, io: CliIo, setExit: (code: numb
     .option('--since <date>', 'only days on or after YYYY-MM-DD, or the last N days (30d)')
     .option('-f, --format <format>', 'table | json | md | csv | html', 'table')
     .option('--limit <n>', 'most sources listed in table, md and html (default 50)', positiveInt('--limit'))
+    .option(
+      '--fail-on <conditions>',
+      'exit 1 when any of these holds (comma-separated): not-ready, malicious, new-source, enforcement-fails',
+    )
     .action(async (flags: ReportFlags) => {
       setExit(await runReport(flags, io));
     });
@@ -50,6 +68,7 @@ export function parseSince(value: string | undefined, now: Date = new Date()): s
 export async function runReport(flags: ReportFlags, io: CliIo): Promise<number> {
   const format = parseFormat(flags.format, ['table', 'json', 'md', 'csv', 'html']);
   const since = parseSince(flags.since);
+  const failOn = parseReportFailOn(flags.failOn);
   const profile = await profileOption(flags.profile);
   if (!existsSync(flags.db)) fail('io', `${flags.db}: no such store (run dsguard ingest first)`);
   const r = orFail(tenantReportFromFile(flags.db, { profile, since }));
@@ -73,5 +92,7 @@ export async function runReport(flags: ReportFlags, io: CliIo): Promise<number> 
       text = renderTenantText(report, { limit });
   }
   await write(io.stdout, text);
-  return EXIT.ok;
+  const failures = reportFailures(report, failOn);
+  for (const f of failures) io.stderr.write(`dsguard: --fail-on ${f}\n`);
+  return failures.length > 0 ? EXIT.findings : EXIT.ok;
 }

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { normalizeDomain } from '../core/domain-name.js';
-import { cidrs, type TenantProfile } from '../core/profile.js';
+import { cidrs, type KnownSourceProfile, type TenantProfile } from '../core/profile.js';
 import { failure, ok, type Result } from '../core/result.js';
 
 const guid = z
@@ -35,6 +35,18 @@ function normalizeEnabled(v: string): string {
   return v.length === 10 ? v : `${new Date(Date.parse(v)).toISOString().slice(0, 19)}Z`;
 }
 
+/** A Direct Send source in the profile: declared by hand, or recorded by `dsguard sources approve|deny`. */
+const sourceEntry = z
+  .object({
+    name: z.string().min(1).max(200),
+    ips: z.array(z.string().min(1).max(64)).min(1, 'a known source needs at least one IP or CIDR'),
+    senders: z.array(z.string().min(3).max(320)).default([]),
+    subject: z.string().min(1).max(500).optional(),
+    owner: z.string().min(1).max(200).optional(),
+    approved: z.boolean().optional(),
+  })
+  .strict();
+
 const profileSchema = z
   .object({
     tenant: z
@@ -58,23 +70,27 @@ const profileSchema = z
           .strict(),
       )
       .default([]),
-    directSendSources: z
-      .array(
-        z
-          .object({
-            name: z.string().min(1).max(200),
-            ips: z.array(z.string().min(1).max(64)).min(1, 'a known source needs at least one IP or CIDR'),
-            senders: z.array(z.string().min(3).max(320)).default([]),
-            subject: z.string().min(1).max(500).optional(),
-          })
-          .strict(),
-      )
-      .default([]),
+    directSendSources: z.array(sourceEntry).default([]),
+    deniedSources: z.array(sourceEntry).default([]),
     homeCountries: z
       .array(z.string().regex(/^[A-Za-z]{2}$/, 'must be an ISO 3166 alpha-2 code such as US'))
       .default([]),
   })
   .strict();
+
+function sourceOf(s: z.infer<typeof sourceEntry>, path: string, bad: string[]): KnownSourceProfile {
+  const r = cidrs(s.ips);
+  for (const b of r.bad) bad.push(`${path}.ips: "${b}" is not an IP address or CIDR`);
+  const out: KnownSourceProfile = {
+    name: s.name,
+    ips: r.ok,
+    senders: s.senders.map((x) => x.toLowerCase()),
+    subject: s.subject ?? null,
+  };
+  if (s.owner !== undefined) out.owner = s.owner;
+  if (s.approved === true) out.approved = true;
+  return out;
+}
 
 /**
  * A profile, or why not: `usage` when the profile's text is invalid (it is the user's configuration, like a
@@ -116,17 +132,16 @@ export function parseProfile(text: string, file: string): ProfileLoadResult {
       for (const b of r.bad) bad.push(`connectors.${i}.senderIps: "${b}" is not an IP address or CIDR`);
       return { name: c.name, type: c.type, senderIps: r.ok, certificateNames: c.certificateNames };
     }),
-    knownSources: p.directSendSources.map((s, i) => {
-      const r = cidrs(s.ips);
-      for (const b of r.bad) bad.push(`directSendSources.${i}.ips: "${b}" is not an IP address or CIDR`);
-      return { name: s.name, ips: r.ok, senders: s.senders.map((x) => x.toLowerCase()), subject: s.subject ?? null };
-    }),
+    knownSources: p.directSendSources.map((s, i) => sourceOf(s, `directSendSources.${i}`, bad)),
     homeCountries: p.homeCountries.map((c) => c.toUpperCase()),
     rejectDirectSend: p.tenant.rejectDirectSend === undefined ? null : p.tenant.rejectDirectSend !== false,
     rejectDirectSendSince:
       typeof p.tenant.rejectDirectSend === 'string' ? normalizeEnabled(p.tenant.rejectDirectSend) : null,
     inferred: false,
   };
+  if (p.deniedSources.length > 0) {
+    profile.deniedSources = p.deniedSources.map((s, i) => sourceOf(s, `deniedSources.${i}`, bad));
+  }
   if (bad.length > 0) {
     const first = bad[0]!;
     const path = first

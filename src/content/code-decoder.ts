@@ -8,6 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { ReaderOptions } from 'zxing-wasm/reader';
+import { checkImageData, type ImageProblem } from './image-check.js';
 import { type ImageHeader, readImageHeader } from './image-header.js';
 
 export interface DecodedCode {
@@ -15,9 +16,15 @@ export interface DecodedCode {
   text: string;
 }
 
+/** Why the sandbox has no answer: the deadline passed, the worker ran out of heap, or it died. */
+export interface DecoderStop {
+  cause: 'deadline' | 'memory' | 'crash';
+  detail: string;
+}
+
 export type DecodeResult =
   | { status: 'ok'; codes: DecodedCode[]; image: ImageHeader | null }
-  | { status: 'skipped'; reason: string; image: ImageHeader | null };
+  | { status: 'skipped'; reason: string; image: ImageHeader | null; problem?: ImageProblem; stopped?: DecoderStop };
 
 /** Raw pixels: RGBA (4 bytes a pixel) or grey (1 byte a pixel). */
 export interface Pixels {
@@ -104,6 +111,8 @@ export function createCodeDecoder(opts: { maxImagePixels: number }): CodeDecoder
           image,
         };
       }
+      const problem = checkImageData(bytes, image);
+      if (problem) return { status: 'skipped', reason: problem.what, image, problem };
       const mod = await loadReader();
       try {
         const results = await mod.readBarcodes(bytes, READER_OPTIONS);

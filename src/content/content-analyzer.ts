@@ -11,20 +11,62 @@ import type { AttachmentInspection, ContentEvidence } from '../core/content-fact
 import type { AttachmentEvidence, MessageEvidence, UrlLocation } from '../core/evidence.js';
 import { boundValue, type EvidenceRef } from '../core/finding.js';
 import type { ContentAnalyzer } from '../sources/rfc822.js';
-import { type CodeDecoder, createCodeDecoder, type DecodedCode } from './code-decoder.js';
+import type { CodeDecoder, DecodedCode, DecodeResult, DecoderStop } from './code-decoder.js';
 import { gridPixels, htmlFacts, tableGrids } from './html-inspect.js';
 import { readImageHeader } from './image-header.js';
 import { type ContentLimits, contentLimits } from './limits.js';
-import { scanPdf } from './pdf-scan.js';
+import type { PdfProblem } from './pdf-prescan.js';
+import { type PdfScanResult, scanPdf } from './pdf-scan.js';
+import { type ContentSandbox, type SandboxOutcome, sharedSandbox } from './sandbox.js';
 import { isTnef, readTnef } from './tnef.js';
 import { htmlToText, urlsFromHtml, urlsFromText } from './url-extract.js';
 import { isZip, listZip } from './zip-listing.js';
 
 export interface ContentAnalyzerOptions {
   limits?: Partial<ContentLimits>;
-  /** Injectable for tests; defaults to the bundled zxing-wasm decoder. */
+  /**
+   * Injectable for tests: decode in-process with this decoder (PDFs too). By default every image, page image
+   * and PDF is decoded in the content sandbox with the bundled zxing-wasm decoder.
+   */
   decoder?: CodeDecoder;
+  /** The sandbox to decode in (default: this thread's shared one). */
+  sandbox?: ContentSandbox;
 }
+
+type GapCode = NonNullable<ContentEvidence['gaps'][number]['code']>;
+
+function stopCode(stop: DecoderStop): GapCode {
+  return stop.cause === 'deadline' ? 'DS420' : 'DS421';
+}
+
+function problemCode(problem: { kind: string }): GapCode {
+  return problem.kind === 'bomb' ? 'DS423' : 'DS422';
+}
+
+function stoppedDecode(o: { cause: DecoderStop['cause']; detail: string }): DecodeResult {
+  return {
+    status: 'skipped',
+    reason: `decoder ${o.detail}`,
+    image: null,
+    stopped: { cause: o.cause, detail: o.detail },
+  };
+}
+
+/** A CodeDecoder that decodes in the sandbox. */
+function sandboxDecoder(sandbox: ContentSandbox, maxImagePixels: number): CodeDecoder {
+  return {
+    async decodeImageFile(bytes) {
+      const o = await sandbox.run({ op: 'decodeImage', bytes, maxImagePixels });
+      return o.status === 'done' ? o.value : stoppedDecode(o);
+    },
+    async decodePixels(pixels) {
+      const o = await sandbox.run({ op: 'decodePixels', pixels, maxImagePixels });
+      return o.status === 'done' ? o.value : stoppedDecode(o);
+    },
+  };
+}
+
+type PdfScanner = (bytes: Uint8Array, maxImages: number) => Promise<SandboxOutcome<PdfScanResult>>;
 
 const EXTENSION_TYPES: Record<string, string> = {
   pdf: 'application/pdf',
@@ -79,7 +121,6 @@ const textDecoder = new TextDecoder('utf-8', { fatal: false });
 class Walk {
   inspected = 0;
   imagesDecoded = 0;
-  readonly deadline: number;
   private readonly urlKeys = new Set<string>();
   private urlsDropped = 0;
 
@@ -88,12 +129,12 @@ class Walk {
     readonly content: ContentEvidence,
     readonly limits: ContentLimits,
     readonly decoder: CodeDecoder,
-  ) {
-    this.deadline = Date.now() + limits.messageTimeBudgetMs;
-  }
+    readonly pdf: PdfScanner,
+  ) {}
 
-  gap(what: string, ref: EvidenceRef): void {
-    if (this.content.gaps.length < 50) this.content.gaps.push({ what: boundValue(what, 300), ref });
+  gap(what: string, ref: EvidenceRef, code?: GapCode): void {
+    if (this.content.gaps.length >= 50) return;
+    this.content.gaps.push(code ? { what: boundValue(what, 300), ref, code } : { what: boundValue(what, 300), ref });
   }
 
   addUrl(url: string, location: UrlLocation, ref: EvidenceRef): void {
@@ -139,14 +180,46 @@ function urlsFromCode(text: string): string[] {
 
 export function createContentAnalyzer(options: ContentAnalyzerOptions = {}): ContentAnalyzer {
   const limits = contentLimits(options.limits);
-  let decoder = options.decoder ?? null;
+  const budget = {
+    maxDecodedBytes: limits.maxPdfDecodedBytes,
+    maxStreamBytes: limits.maxPdfStreamBytes,
+    maxOperators: limits.maxPdfOperators,
+    maxXObjectDepth: limits.maxPdfFormDepth,
+  };
+  const injected = options.decoder;
   return {
     name: 'content analysis',
     async analyze(email: Email, ev: MessageEvidence): Promise<void> {
-      decoder ??= createCodeDecoder({ maxImagePixels: limits.maxImagePixels });
+      let decoder: CodeDecoder;
+      let pdf: PdfScanner;
+      if (injected) {
+        decoder = injected;
+        pdf = async (bytes, maxImages) => ({
+          status: 'done',
+          value: await scanPdf(bytes, {
+            decoder: injected,
+            maxPages: limits.maxPdfPages,
+            maxImagePixels: limits.maxImagePixels,
+            maxImages,
+            budget,
+          }),
+        });
+      } else {
+        const sandbox = options.sandbox ?? sharedSandbox();
+        decoder = sandboxDecoder(sandbox, limits.maxImagePixels);
+        pdf = (bytes, maxImages) =>
+          sandbox.run({
+            op: 'scanPdf',
+            bytes,
+            maxPages: limits.maxPdfPages,
+            maxImagePixels: limits.maxImagePixels,
+            maxImages,
+            budget,
+          });
+      }
       const content: ContentEvidence = { bodyText: null, gaps: [] };
       ev.content = content;
-      const walk = new Walk(ev, content, limits, decoder);
+      const walk = new Walk(ev, content, limits, decoder, pdf);
       await analyzeBodies(walk, email);
       const list = email.attachments;
       const count = Math.min(list.length, ev.attachments.length);
@@ -201,6 +274,13 @@ async function decodeHtmlGrids(walk: Walk, att: AttachmentEvidence | null, html:
     walk.imagesDecoded++;
     const r = await walk.decoder.decodePixels(gridPixels(grids[g]!));
     if (r.status === 'ok') walk.codes(att, r.codes, `${where}, table drawn as a ${grids[g]!.rows.length}-row grid`);
+    else if (r.stopped) {
+      walk.gap(
+        `${where}: table grid ${r.reason}`,
+        att?.ref ?? { source: walk.ev.input, field: where, value: '' },
+        stopCode(r.stopped),
+      );
+    }
   }
 }
 
@@ -245,11 +325,6 @@ async function inspect(walk: Walk, att: AttachmentEvidence, bytes: Uint8Array, d
     return;
   }
   walk.inspected++;
-  if (Date.now() > walk.deadline) {
-    inspection.skipped = `content time budget of ${limits.messageTimeBudgetMs} ms reached`;
-    walk.gap(inspection.skipped, att.ref);
-    return;
-  }
   if (bytes.byteLength > limits.maxInspectBytes) {
     inspection.skipped = `larger than ${limits.maxInspectBytes} bytes: not opened`;
     walk.gap(inspection.skipped, att.ref);
@@ -270,18 +345,22 @@ async function inspect(walk: Walk, att: AttachmentEvidence, bytes: Uint8Array, d
     walk.imagesDecoded++;
     const r = await walk.decoder.decodeImageFile(bytes);
     if (r.status === 'ok') walk.codes(att, r.codes, where);
-    else inspection.skipped = r.reason;
+    else {
+      inspection.skipped = r.reason;
+      if (r.stopped) walk.gap(`image ${att.name ?? '(unnamed)'}: ${r.reason}`, att.ref, stopCode(r.stopped));
+      else if (r.problem) walk.gap(`image ${att.name ?? '(unnamed)'}: ${r.reason}`, att.ref, problemCode(r.problem));
+    }
     return;
   }
   if (startsWithAscii(bytes, '%PDF-', 1024) || type === 'application/pdf') {
-    const left = Math.max(1, Math.min(limits.pdfTimeBudgetMs, walk.deadline - Date.now()));
-    const r = await scanPdf(bytes, {
-      decoder: walk.decoder,
-      maxPages: limits.maxPdfPages,
-      timeBudgetMs: left,
-      maxImagePixels: limits.maxImagePixels,
-      maxImages: Math.max(0, limits.maxImagesDecoded - walk.imagesDecoded),
-    });
+    const outcome = await walk.pdf(bytes, Math.max(0, limits.maxImagesDecoded - walk.imagesDecoded));
+    const name = att.name ?? '(unnamed)';
+    if (outcome.status === 'stopped') {
+      inspection.skipped = `PDF decoder ${outcome.detail}`;
+      walk.gap(`PDF ${name}: decoder ${outcome.detail}: result partial`, att.ref, stopCode(outcome));
+      return;
+    }
+    const r = outcome.value;
     walk.imagesDecoded += r.facts.images;
     inspection.pdf = r.facts;
     for (const c of r.codes) walk.codes(att, [c], `${where} page ${c.page}`);
@@ -303,9 +382,11 @@ async function inspect(walk: Walk, att: AttachmentEvidence, bytes: Uint8Array, d
         });
       }
     }
-    if (r.facts.budget) walk.gap(`PDF ${att.name ?? '(unnamed)'}: ${r.facts.budget}`, att.ref);
-    if (r.facts.error) walk.gap(`PDF ${att.name ?? '(unnamed)'}: ${r.facts.error}`, att.ref);
-    if (r.facts.encrypted) walk.gap(`PDF ${att.name ?? '(unnamed)'} is password protected: not read`, att.ref);
+    const problem: PdfProblem | null = r.problem;
+    if (r.facts.budget) walk.gap(`PDF ${name}: ${r.facts.budget}`, att.ref, problem ? problemCode(problem) : undefined);
+    if (r.facts.error) walk.gap(`PDF ${name}: ${r.facts.error}`, att.ref);
+    if (r.facts.encrypted && problem?.kind !== 'encrypted')
+      walk.gap(`PDF ${name} is password protected: not read`, att.ref);
     return;
   }
   if (isZip(bytes)) {

@@ -1,6 +1,8 @@
 /**
- * Validated limits of content analysis. Attachments are hostile: every size, count and time is bounded, and
- * hitting a bound is reported (a content gap), never silently ignored.
+ * Validated limits of content analysis. Attachments are hostile: every size and count is bounded, and hitting
+ * a bound is reported (a content gap), never silently ignored. Every limit here counts work (bytes, pages,
+ * operators, pixels, entries), never time, so a result never depends on the machine or its load; the only
+ * clock is the sandbox's deadline (sandbox.ts), the last line of defence.
  * @module
  */
 import { positiveIntegerLimits } from '../core/limits.js';
@@ -18,10 +20,14 @@ export interface ContentLimits {
   maxImagesDecoded: number;
   /** Most PDF pages scanned per PDF. */
   maxPdfPages: number;
-  /** Wall-clock budget for one PDF (ms). */
-  pdfTimeBudgetMs: number;
-  /** Wall-clock budget for the whole content analysis of one message (ms). */
-  messageTimeBudgetMs: number;
+  /** Most bytes decoded from the streams of one PDF (checked before pdfjs is handed the file). */
+  maxPdfDecodedBytes: number;
+  /** Most bytes decoded from one PDF stream. */
+  maxPdfStreamBytes: number;
+  /** Most content operators scanned in one PDF, form XObjects, patterns and Type 3 glyphs expanded. */
+  maxPdfOperators: number;
+  /** Deepest nesting of form XObjects (and patterns, glyphs, soft masks) followed. */
+  maxPdfFormDepth: number;
   /** Most archive entries listed. */
   maxArchiveEntries: number;
   /** Compression ratio of one entry above which an archive is called a decompression bomb. */
@@ -41,8 +47,10 @@ export const DEFAULT_CONTENT_LIMITS: ContentLimits = {
   maxImagePixels: 25_000_000,
   maxImagesDecoded: 40,
   maxPdfPages: 10,
-  pdfTimeBudgetMs: 3_000,
-  messageTimeBudgetMs: 10_000,
+  maxPdfDecodedBytes: 64 * 1024 * 1024,
+  maxPdfStreamBytes: 32 * 1024 * 1024,
+  maxPdfOperators: 1_000_000,
+  maxPdfFormDepth: 12,
   maxArchiveEntries: 1_000,
   maxArchiveRatio: 100,
   maxArchiveTotal: 1024 * 1024 * 1024,

@@ -1,20 +1,26 @@
 /**
  * PDF attachments: page images (for QR codes), link annotations and text URLs, with pdfjs-dist's legacy build
  * in Node. Nothing is fetched: pdfjs runs its worker code in-process (a "fake worker" imported from the
- * installed package), fonts and eval are disabled, and the scan is bounded by a page count, an image count,
- * an image size and a wall-clock budget; whatever the budget cut off is reported in `facts.budget`.
+ * installed package), fonts and eval are disabled. pdfjs builds a page's operator list synchronously, so the
+ * work is bounded before it is handed anything: the pre-scan (pdf-prescan.ts) decodes every stream under a
+ * decoded-bytes cap and counts the operators each page expands to; a file over a budget is not handed over,
+ * a page over it is skipped. Then a page count, an image count and an image size. Every budget counts work,
+ * never time, so the result is the same on any machine and under any load; whatever a budget cut off is
+ * reported in `facts.budget` (and `problem`). The wall-clock deadline lives outside, in the sandbox.
  * @module
  */
 import type { PdfFacts } from '../core/content-facts.js';
 import type { CodeDecoder, DecodedCode, Pixels } from './code-decoder.js';
+import { DEFAULT_PDF_BUDGET, type PdfBudget, type PdfProblem, prescanPdf } from './pdf-prescan.js';
 
 export interface PdfScanOptions {
   decoder: CodeDecoder;
   maxPages: number;
-  timeBudgetMs: number;
   maxImagePixels: number;
   /** Most page images decoded in this PDF. */
   maxImages: number;
+  /** Decoded bytes, operators and nesting (defaults: DEFAULT_PDF_BUDGET). */
+  budget?: Partial<Omit<PdfBudget, 'maxImagePixels'>>;
 }
 
 export interface PdfCode extends DecodedCode {
@@ -32,6 +38,8 @@ export interface PdfScanResult {
   links: PdfUrl[];
   /** The text of the scanned pages (bounded), for URL extraction by the caller. */
   text: { page: number; text: string }[];
+  /** The first work budget (or decompression bomb, or encryption) that kept part of the PDF from pdfjs. */
+  problem: PdfProblem | null;
 }
 
 type PdfJs = typeof import('pdfjs-dist/legacy/build/pdf.mjs');
@@ -41,8 +49,6 @@ function loadPdfJs(): Promise<PdfJs> {
   pdfjsPromise ??= import('pdfjs-dist/legacy/build/pdf.mjs');
   return pdfjsPromise;
 }
-
-class BudgetExceeded extends Error {}
 
 const MAX_TEXT_PER_PAGE = 100_000;
 
@@ -95,28 +101,16 @@ function toPixels(img: PdfImageObject, isMask: boolean): Pixels | null {
  */
 export async function scanPdf(bytes: Uint8Array, opts: PdfScanOptions): Promise<PdfScanResult> {
   const facts = emptyFacts();
-  const result: PdfScanResult = { facts, codes: [], links: [], text: [] };
-  const deadline = Date.now() + opts.timeBudgetMs;
+  const result: PdfScanResult = { facts, codes: [], links: [], text: [], problem: null };
+  const budget: PdfBudget = { ...DEFAULT_PDF_BUDGET, ...opts.budget, maxImagePixels: opts.maxImagePixels };
+  const pre = prescanPdf(bytes, budget);
+  if (pre.problem) {
+    result.problem = pre.problem;
+    facts.budget = `${pre.problem.what}: not scanned`;
+    if (pre.problem.kind === 'encrypted') facts.encrypted = true;
+    return result;
+  }
   const pdfjs = await loadPdfJs();
-
-  const within = async <T>(p: Promise<T>): Promise<T> => {
-    const left = deadline - Date.now();
-    if (left <= 0) {
-      // The call was made already: its promise rejects ("Transport destroyed") once the task is destroyed below.
-      p.catch(() => undefined);
-      throw new BudgetExceeded();
-    }
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new BudgetExceeded()), left);
-    });
-    try {
-      return await Promise.race([p, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
-  };
-
   // pdfjs takes ownership of (and may detach) the buffer it is given: hand it a copy.
   const task = pdfjs.getDocument({
     data: new Uint8Array(bytes),
@@ -130,16 +124,33 @@ export async function scanPdf(bytes: Uint8Array, opts: PdfScanOptions): Promise<
     isImageDecoderSupported: false,
     enableXfa: false,
   });
-  let doc: Awaited<typeof task.promise> | null = null;
+  const cut = (problem: PdfProblem, text: string) => {
+    result.problem ??= problem;
+    facts.budget ??= text;
+  };
   try {
-    doc = await within(task.promise);
+    const doc = await task.promise;
     facts.pages = doc.numPages;
     const decoded = new Set<string>();
     let imagesDecoded = 0;
+    let operators = 0;
     const pageCount = Math.min(doc.numPages, opts.maxPages);
     for (let n = 1; n <= pageCount; n++) {
-      const page = await within(doc.getPage(n));
-      const ops = await within(page.getOperatorList());
+      const page = await doc.getPage(n);
+      const cost = pre.pageCost(page.ref?.num ?? -1);
+      if ('problem' in cost) {
+        cut(cost.problem, `page ${n}: ${cost.problem.what}: not scanned`);
+        continue;
+      }
+      if (operators + cost.ops > budget.maxOperators) {
+        cut(
+          { kind: 'budget', what: `operator budget of ${budget.maxOperators} reached` },
+          `operator budget of ${budget.maxOperators} reached: pages ${n}-${pageCount} not scanned`,
+        );
+        break;
+      }
+      operators += cost.ops;
+      const ops = await page.getOperatorList();
       for (let i = 0; i < ops.fnArray.length; i++) {
         const fn = ops.fnArray[i];
         const isMask = fn === pdfjs.OPS.paintImageMaskXObject;
@@ -151,7 +162,7 @@ export async function scanPdf(bytes: Uint8Array, opts: PdfScanOptions): Promise<
           if (decoded.has(arg)) continue;
           decoded.add(arg);
           const store = arg.startsWith('g_') ? page.commonObjs : page.objs;
-          img = await within(new Promise<PdfImageObject>((resolve) => store.get(arg, resolve as (d: unknown) => void)));
+          img = await new Promise<PdfImageObject>((resolve) => store.get(arg, resolve as (d: unknown) => void));
         } else if (arg && typeof arg === 'object') {
           img = arg as PdfImageObject;
         }
@@ -163,19 +174,19 @@ export async function scanPdf(bytes: Uint8Array, opts: PdfScanOptions): Promise<
         const pixels = toPixels(img, isMask);
         if (!pixels) continue;
         imagesDecoded++;
-        const r = await within(opts.decoder.decodePixels(pixels));
+        const r = await opts.decoder.decodePixels(pixels);
         if (r.status === 'ok') {
           for (const c of r.codes) result.codes.push({ ...c, page: n });
         }
       }
-      const annotations = await within(page.getAnnotations({ intent: 'display' }));
+      const annotations = await page.getAnnotations({ intent: 'display' });
       for (const a of annotations as { subtype?: string; url?: string; unsafeUrl?: string }[]) {
         const url = a.url ?? a.unsafeUrl;
         if (a.subtype === 'Link' && typeof url === 'string' && url.length > 0) {
           result.links.push({ url: url.slice(0, 4096), page: n });
         }
       }
-      const content = await within(page.getTextContent());
+      const content = await page.getTextContent();
       let text = '';
       for (const item of content.items as { str?: string; hasEOL?: boolean }[]) {
         if (typeof item.str !== 'string') continue;
@@ -192,9 +203,7 @@ export async function scanPdf(bytes: Uint8Array, opts: PdfScanOptions): Promise<
       facts.budget ??= `only the first ${pageCount} of ${doc.numPages} pages were scanned`;
     }
   } catch (error) {
-    if (error instanceof BudgetExceeded) {
-      facts.budget = `time budget of ${opts.timeBudgetMs} ms reached after ${facts.pagesScanned} of ${facts.pages || '?'} pages`;
-    } else if ((error as { name?: string })?.name === 'PasswordException') {
+    if ((error as { name?: string })?.name === 'PasswordException') {
       facts.encrypted = true;
     } else {
       facts.error = `PDF could not be read: ${error instanceof Error ? error.message : String(error)}`.slice(0, 300);

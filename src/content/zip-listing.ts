@@ -1,7 +1,9 @@
 /**
  * ZIP archives: list the central directory with yauzl from a buffer. Nothing is extracted (not to disk, not to
  * memory): names, declared sizes, compression ratios and the encryption flag are all an analyst needs to see
- * a password-protected archive, a risky inner file or a decompression bomb. Bounded entry count.
+ * a password-protected archive, a risky inner file or a decompression bomb. Bounded entry count. Names are
+ * decoded here, not by yauzl: yauzl stops the listing at the first absolute or `..` name, which hid every entry
+ * after it (`../readme.txt` before `Invoice.pdf.exe`); here such a name is marked unsafe and the listing goes on.
  * @module
  */
 import yauzl from 'yauzl';
@@ -50,7 +52,7 @@ export function listZip(bytes: Uint8Array, opts: ZipListOptions): Promise<Archiv
     };
     yauzl.fromBuffer(
       buf,
-      { lazyEntries: true, decodeStrings: true, strictFileNames: false, validateEntrySizes: false },
+      { lazyEntries: true, decodeStrings: false, strictFileNames: false, validateEntrySizes: false },
       (err, zip) => {
         if (err || !zip) {
           finish(`not a readable ZIP archive: ${err?.message ?? 'unknown error'}`);
@@ -60,12 +62,19 @@ export function listZip(bytes: Uint8Array, opts: ZipListOptions): Promise<Archiv
         let seen = 0;
         zip.on('entry', (entry: yauzl.Entry) => {
           seen++;
+          const raw = entry.fileName as unknown as Buffer;
+          const name = yauzl.getFileNameLowLevel(entry.generalPurposeBitFlag, raw, entry.extraFields, false);
+          const unsafe = yauzl.validateFileName(name.replace(/\\/g, '/'));
           const e: ArchiveEntryFact = {
-            name: boundValue(entry.fileName, 255),
+            name: boundValue(name, 255),
             size: entry.uncompressedSize,
             compressedSize: entry.compressedSize,
             encrypted: entry.isEncrypted(),
           };
+          if (unsafe) {
+            e.unsafePath = true;
+            facts.unsafeEntries = (facts.unsafeEntries ?? 0) + 1;
+          }
           if (e.encrypted) facts.encryptedEntries++;
           facts.totalUncompressed += e.size;
           const ratio = e.compressedSize > 0 ? e.size / e.compressedSize : e.size > 0 ? Number.POSITIVE_INFINITY : 0;

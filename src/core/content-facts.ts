@@ -13,6 +13,8 @@ export interface ArchiveEntryFact {
   size: number;
   compressedSize: number;
   encrypted: boolean;
+  /** The name is absolute or climbs out with `..` ("zip slip"). */
+  unsafePath?: true;
 }
 
 export interface ArchiveFacts {
@@ -22,6 +24,8 @@ export interface ArchiveFacts {
   /** The first entries, bounded. */
   entries: ArchiveEntryFact[];
   encryptedEntries: number;
+  /** Entries with an absolute or `..` name (listing continues past them). */
+  unsafeEntries?: number;
   /** Sum of the declared uncompressed sizes. */
   totalUncompressed: number;
   /** Largest uncompressed / compressed ratio of one entry. */
@@ -87,6 +91,11 @@ export interface AttachmentInspection {
 export interface ContentGap {
   what: string;
   ref: EvidenceRef;
+  /**
+   * The finding a gap raises when it is more than a plain limit (DS419): the sandbox's deadline (DS420), its
+   * memory limit or a crash (DS421), a work budget on decoding (DS422), a decompression bomb (DS423).
+   */
+  code?: 'DS420' | 'DS421' | 'DS422' | 'DS423';
 }
 
 export interface ContentEvidence {

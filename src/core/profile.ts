@@ -21,6 +21,10 @@ export interface KnownSourceProfile {
   senders: string[];
   /** A glob (`*` and `?`) the subject must match; `null` means any. */
   subject: string | null;
+  /** Who answers for it (`dsguard sources approve --owner`), for the runbook. */
+  owner?: string | null;
+  /** Recorded by `dsguard sources approve` (the admin confirmed a source dsguard found), not declared by hand. */
+  approved?: boolean;
 }
 
 export interface TenantProfile {
@@ -29,6 +33,8 @@ export interface TenantProfile {
   acceptedDomains: string[];
   connectors: InboundConnectorProfile[];
   knownSources: KnownSourceProfile[];
+  /** Sources the admin denied (`dsguard sources deny`): never legitimate, whatever their evidence. */
+  deniedSources?: KnownSourceProfile[];
   /** ISO 3166-1 alpha-2, upper-case. */
   homeCountries: string[];
   /** Whether RejectDirectSend is already enabled in the tenant (`null`: not stated). */

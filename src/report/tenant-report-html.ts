@@ -4,6 +4,7 @@
  * @module
  */
 import { createHash } from 'node:crypto';
+import { emptyPlanText, readinessText, verdictLines } from './readiness-text.js';
 import { htmlEscape } from './safe-text.js';
 import { cut, type Enforcement, enforcementText, type SourceEntry, type TenantReport } from './tenant-report.js';
 import type { TenantRenderOptions } from './tenant-report-text.js';
@@ -15,7 +16,7 @@ table{border-collapse:collapse;width:100%;font-size:13px}th,td{border:1px solid 
 th{background:#f6f8fa}td.n{text-align:right;font-variant-numeric:tabular-nums}
 .cards{display:flex;flex-wrap:wrap;gap:.6rem}.card{border:1px solid #d0d7de;border-radius:6px;padding:.5rem .8rem;min-width:8rem}
 .card b{display:block;font-size:1.3rem}.malicious{color:#b42318;font-weight:600}.suspicious{color:#b54708;font-weight:600}
-.legitimate{color:#067647;font-weight:600}.unknown{color:#475467}
+.legitimate{color:#067647;font-weight:600}.unknown,.undetermined{color:#475467}.likely-legitimate{color:#067647}
 pre{background:#f6f8fa;border:1px solid #d0d7de;padding:.6rem;overflow-x:auto;white-space:pre-wrap;word-break:break-all}
 svg{max-width:100%}.legend span{margin-right:1rem}.sw{display:inline-block;width:.8rem;height:.8rem;vertical-align:middle;margin-right:.3rem}
 .nw{white-space:nowrap}abbr{text-decoration:underline dotted;cursor:help}
@@ -25,6 +26,13 @@ svg{max-width:100%}.legend span{margin-right:1rem}.sw{display:inline-block;width
 const e = (v: string | number | boolean | null | undefined): string =>
   htmlEscape(v === null || v === undefined ? '' : String(v));
 
+function readinessHtml(r: TenantReport): string {
+  const rd = readinessText(r);
+  const items = [...rd.blockers, ...rd.rejected].map((b) => `<li>${e(b)}</li>`).join('\n');
+  return `<h2>Readiness</h2>
+<p><b class="${r.readiness.ready ? 'legitimate' : 'malicious'}">${e(rd.verdict)}</b></p>${items ? `\n<ul>\n${items}\n</ul>` : ''}`;
+}
+
 function timelineSvg(r: TenantReport): string {
   const days = r.timeline;
   if (days.length === 0) return '<p>No messages.</p>';
@@ -33,8 +41,8 @@ function timelineSvg(r: TenantReport): string {
   const max = Math.max(1, ...days.map((d) => d.directSend + d.internalSpoof + d.candidates));
   const bars = days
     .map((d, i) => {
-      const legit = d.legitimate;
-      const bad = d.directSend + d.internalSpoof - d.legitimate;
+      const legit = d.legitimate + d.likelyLegitimate;
+      const bad = d.directSend + d.internalSpoof - legit;
       const und = d.candidates;
       const x = i * (w + 4) + 4;
       let y = h;
@@ -106,6 +114,7 @@ export function renderTenantHtml(r: TenantReport, o: TenantRenderOptions): strin
 <style>${STYLE}</style></head><body>
 <h1>Direct Send report${r.tenant.name ? `: ${e(r.tenant.name)}` : ''}</h1>
 <p>${r.tenant.domains.length ? `Accepted domains: ${r.tenant.domains.map(e).join(', ')}` : 'No profile: accepted domains inferred per message.'}${r.since ? ` · since ${e(r.since)}` : ''} · ${e(r.files.length)} export file(s)</p>
+${readinessHtml(r)}
 <h2>Totals</h2>
 <div class="cards">${card('messages', t.messages)}${card('Direct Send', t.directSend)}${card('internal spoof (P2 only)', t.internalSpoof)}${card('malicious', t.malicious, 'malicious')}${card('suspicious', t.suspicious, 'suspicious')}${card('legitimate', t.legitimate, 'legitimate')}${card('undetermined internal', t.candidates, 'unknown')}</div>
 <p><small>By channel: ${Object.entries(t.byChannel)
@@ -120,7 +129,9 @@ ${
     ? '<p>None.</p>'
     : `<table><thead><tr><th>id</th><th>source</th><th>IP</th><th>senders (P1)</th><th>msgs</th><th>rcpts</th><th>seen</th><th>TLS</th><th>channel</th><th>verdict</th><th>why</th><th>subjects</th><th>examples</th></tr></thead><tbody>
 ${sources.map(sourceRow).join('\n')}
-</tbody></table>`
+</tbody></table>
+<h3>Why each verdict</h3>
+${sources.map((s) => `<pre>${verdictLines(s).map(e).join('\n')}</pre>`).join('\n')}`
 }
 ${r.enforcement ? enforcementHtml(r.enforcement, o.limit) : ''}<h2>${r.enforcement ? 'Had RejectDirectSend been in force over all these exports' : 'If RejectDirectSend were enabled today'}</h2>
 <p>It ${r.enforcement ? 'would have rejected' : 'would reject'} <b>${e(imp.wouldReject.messages)}</b> message(s): ${e(imp.wouldReject.legitimateMessages)} legitimate, ${e(imp.wouldReject.spoofMessages)} spoof, ${e(imp.wouldReject.undeterminedMessages)} undetermined.</p>
@@ -133,7 +144,7 @@ ${misses.more ? `<li><b class="suspicious">Does not stop</b> ${e(misses.more)}</
 ${imp.undetermined.messages > 0 ? `<li><b class="unknown">Unknown</b> ${e(imp.undetermined.messages)} message(s) from ${e(imp.undetermined.sources)} source(s): detail data needed</li>` : ''}
 </ul>
 <h2>Connector plan</h2>
-${r.connectorPlan.length === 0 ? '<p>No legitimate Direct Send source needs a connector.</p>' : ''}
+${r.connectorPlan.length === 0 ? `<p>${e(emptyPlanText(r))}</p>` : ''}
 ${r.connectorPlan
   .map(
     (c) =>

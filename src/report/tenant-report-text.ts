@@ -4,6 +4,7 @@
  * @module
  */
 
+import { emptyPlanText, readinessText, verdictLines } from './readiness-text.js';
 import { markdownSafe, terminalSafe } from './safe-text.js';
 import { type Column, renderCsv, renderMarkdownTable, renderTextTable } from './tabular.js';
 import { cut, enforcementText, type SourceEntry, type TenantReport } from './tenant-report.js';
@@ -71,6 +72,11 @@ export const SOURCE_CSV_COLUMNS: Column<SourceEntry>[] = [
   { header: 'why', value: (s) => s.why.map((w) => `${w.code} ${w.title}`).join('; ') },
   { header: 'subjects', value: (s) => s.subjects.join(' | ') },
   { header: 'example', value: (s) => (s.examples[0] ? `${s.examples[0].file} row ${s.examples[0].row}` : null) },
+  { header: 'inferred', value: (s) => s.counts.inferred },
+  { header: 'confirmed', value: (s) => s.confirmed },
+  { header: 'decision', value: (s) => s.decision },
+  { header: 'signals', value: (s) => s.signals.map((g) => `${g.effect}:${g.signal}`).join(' ') },
+  { header: 'summary', value: (s) => s.summary },
 ];
 
 function shown(r: TenantReport, o: TenantRenderOptions): SourceEntry[] {
@@ -86,12 +92,19 @@ export function renderTenantText(r: TenantReport, o: TenantRenderOptions): strin
   const out: string[] = [];
   const tenant = r.tenant.profile ? `${r.tenant.name ?? 'tenant'} (${r.tenant.domains.join(', ')})` : 'no profile';
   out.push(`dsguard report: ${t(tenant)}${r.since ? `, since ${r.since}` : ''}`, '');
+  // Readiness and the verdicts' explanations are advice: never cut (their values are escaped, not shortened).
+  const whole = (s: string) => terminalSafe(s, 10_000);
+  const rd = readinessText(r);
+  out.push(`Readiness: ${whole(rd.verdict)}`);
+  for (const b of rd.blockers) out.push(`  ${whole(b)}`);
+  for (const f of rd.rejected) out.push(`  ${whole(f)}`);
+  out.push('');
   const tot = r.totals;
   out.push(
-    `Messages ${tot.messages}: Direct Send ${tot.directSend}, internal spoof (P2 only) ${tot.internalSpoof}, undetermined internal ${tot.candidates}`,
+    `Messages ${tot.messages}: Direct Send ${tot.directSend} (${tot.inferredDirectSend} inferred), internal spoof (P2 only) ${tot.internalSpoof}, undetermined internal ${tot.candidates}`,
   );
   out.push(
-    `  Direct Send / spoof verdicts: malicious ${tot.malicious}, suspicious ${tot.suspicious}, legitimate ${tot.legitimate}`,
+    `  Direct Send / spoof by source verdict: malicious ${tot.malicious}, suspicious ${tot.suspicious}, undetermined ${tot.undetermined}, likely legitimate ${tot.likelyLegitimate}, legitimate ${tot.legitimate}`,
   );
   out.push(
     `  by channel: ${Object.entries(tot.byChannel)
@@ -104,21 +117,27 @@ export function renderTenantText(r: TenantReport, o: TenantRenderOptions): strin
     out.push('Daily Direct Send (legitimate / not):');
     const max = Math.max(1, ...r.timeline.map((d) => d.directSend + d.internalSpoof));
     for (const d of r.timeline) {
-      const bad = d.directSend + d.internalSpoof - d.legitimate;
+      const legit = d.legitimate + d.likelyLegitimate;
+      const bad = d.directSend + d.internalSpoof - legit;
       const width = 30;
-      const lw = Math.round((d.legitimate / max) * width);
+      const lw = Math.round((legit / max) * width);
       const bw = Math.round((bad / max) * width);
       out.push(
-        `  ${d.day}  ${'='.repeat(lw)}${'#'.repeat(bw)}${' '.repeat(Math.max(0, width - lw - bw))}  ${d.legitimate} legitimate, ${bad} not${d.candidates ? `, ${d.candidates} undetermined` : ''}`,
+        `  ${d.day}  ${'='.repeat(lw)}${'#'.repeat(bw)}${' '.repeat(Math.max(0, width - lw - bw))}  ${legit} legitimate, ${bad} not${d.candidates ? `, ${d.candidates} undetermined` : ''}`,
       );
     }
-    out.push('  (= legitimate, # suspicious or malicious)', '');
+    out.push('  (= legitimate or likely legitimate, # the rest)', '');
   }
   const sources = shown(r, o);
   out.push(
     `Direct Send sources (${r.sources.length}${sources.length < r.sources.length ? `, first ${sources.length} shown` : ''}):`,
   );
   out.push(r.sources.length === 0 ? '  none' : renderTextTable(sources, SOURCE_COLUMNS).trimEnd(), '');
+  if (sources.length > 0) {
+    out.push('Why each verdict (signals, and rows that show them):');
+    for (const s of sources) for (const l of verdictLines(s)) out.push(`  ${whole(l)}`);
+    out.push('');
+  }
   if (r.enforcement) {
     const en = enforcementText(r.enforcement, o.limit);
     out.push(`${t(en.title)}:`, `  ${t(en.verdict)}`);
@@ -154,7 +173,7 @@ export function renderTenantText(r: TenantReport, o: TenantRenderOptions): strin
   }
   out.push('');
   out.push('Connector plan:');
-  if (r.connectorPlan.length === 0) out.push('  no legitimate Direct Send source needs a connector');
+  if (r.connectorPlan.length === 0) out.push(`  ${emptyPlanText(r)}`);
   for (const c of r.connectorPlan) {
     out.push(`  # ${c.source}: ${t(c.name)}`);
     for (const n of c.notes) out.push(`  # ${t(n)}`);
@@ -174,6 +193,11 @@ export function renderTenantMarkdown(r: TenantReport, o: TenantRenderOptions): s
   const out: string[] = [];
   out.push(`# dsguard report${r.tenant.name ? `: ${m(r.tenant.name)}` : ''}`, '');
   if (r.tenant.domains.length > 0) out.push(`Accepted domains: ${r.tenant.domains.map(m).join(', ')}`, '');
+  const whole = (s: string) => markdownSafe(s, 10_000);
+  const rd = readinessText(r);
+  out.push('## Readiness', '', `**${whole(rd.verdict)}**`, '');
+  for (const b of [...rd.blockers, ...rd.rejected]) out.push(`- ${whole(b)}`);
+  if (rd.blockers.length + rd.rejected.length > 0) out.push('');
   const tot = r.totals;
   out.push('## Totals', '');
   out.push(
@@ -184,6 +208,9 @@ export function renderTenantMarkdown(r: TenantReport, o: TenantRenderOptions): s
         ['internal spoof (P2 only)', tot.internalSpoof],
         ['malicious', tot.malicious],
         ['suspicious', tot.suspicious],
+        ['inferred Direct Send (summary rows)', tot.inferredDirectSend],
+        ['undetermined sources', tot.undetermined],
+        ['likely legitimate', tot.likelyLegitimate],
         ['legitimate', tot.legitimate],
         ['undetermined internal (detail needed)', tot.candidates],
         ...Object.entries(tot.byChannel)
@@ -211,6 +238,11 @@ export function renderTenantMarkdown(r: TenantReport, o: TenantRenderOptions): s
   );
   out.push('## Direct Send sources', '');
   out.push(r.sources.length === 0 ? 'None.\n' : renderMarkdownTable(shown(r, o), SOURCE_COLUMNS));
+  for (const s of shown(r, o)) {
+    const [head, ...rest] = verdictLines(s);
+    out.push(`- **${whole(head!)}**`, ...rest.map((l) => `  - ${whole(l.trim())}`));
+  }
+  if (r.sources.length > 0) out.push('');
   if (r.enforcement) {
     const en = enforcementText(r.enforcement, o.limit);
     out.push(`## ${m(en.title)}`, '', `**${m(en.verdict)}**`, '');
@@ -237,7 +269,7 @@ export function renderTenantMarkdown(r: TenantReport, o: TenantRenderOptions): s
   }
   if (misses.more) out.push(`- **Does not stop** ${misses.more}`);
   out.push('', '## Connector plan', '');
-  if (r.connectorPlan.length === 0) out.push('No legitimate Direct Send source needs a connector.', '');
+  if (r.connectorPlan.length === 0) out.push(m(emptyPlanText(r)), '');
   for (const c of r.connectorPlan) {
     out.push(`### ${c.source}: ${m(c.name)}`, '');
     for (const n of c.notes) out.push(`- ${m(n)}`);

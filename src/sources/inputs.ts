@@ -253,7 +253,20 @@ export async function* loadInputs(paths: readonly string[], opts: LoadOptions): 
 export async function* readInputs(paths: readonly string[], opts: ReadOptions): AsyncGenerator<InputResult> {
   for await (const raw of loadInputs(paths, opts)) {
     if ('error' in raw) yield { input: raw.input, result: { status: 'error', kind: 'io', error: raw.error } };
-    else yield { input: raw.input, result: await parseMessageBytes(raw.bytes, raw.input, opts) };
+    else {
+      let result: ParseResult;
+      try {
+        result = await parseMessageBytes(raw.bytes, raw.input, opts);
+      } catch (error) {
+        // One input never takes the batch down: its error record, and on with the rest.
+        result = {
+          status: 'error',
+          kind: 'input',
+          error: `analysis failed: ${error instanceof Error ? error.message : String(error)}`,
+        };
+      }
+      yield { input: raw.input, result };
+    }
   }
 }
 

@@ -5,55 +5,33 @@
  * @module
  */
 import { createHash } from 'node:crypto';
-import { createRequire } from 'node:module';
 import type { Attachment, Email } from 'postal-mime';
+import { sharedSandbox } from '../content/sandbox.js';
 import type { AttachmentEvidence } from '../core/evidence.js';
 import { boundValue } from '../core/finding.js';
 import type { ReaderLimits } from './limits.js';
 import { type ContentAnalyzer, evidenceFromRfc822, type ParseResult } from './rfc822.js';
 
-// The package is CommonJS with `exports.default = MsgReader`; under Node's ESM interop that is `.default.default`.
-// Only the part of its API dsguard uses, declared structurally.
-interface MsgAttachmentFields {
-  fileName?: string;
-  fileNameShort?: string;
-  contentLength?: number;
-  attachMimeTag?: string;
-  innerMsgContent?: true;
-}
-interface MsgFields {
-  headers?: string;
-  body?: string;
-  bodyHtml?: string;
-  error?: string;
-  attachments?: MsgAttachmentFields[];
-}
-interface MsgReaderLike {
-  getFileData(): MsgFields;
-  getAttachment(attachment: MsgAttachmentFields): { content: Uint8Array };
-}
-const MsgReader = (
-  createRequire(import.meta.url)('@kenjiuno/msgreader') as { default: new (view: DataView) => MsgReaderLike }
-).default;
-
+/**
+ * The compound file is checked (every chain acyclic, in range and as long as its declared size; see
+ * content/cfb-check.ts) and read in the content sandbox: a container built to make the reader loop or
+ * allocate gigabytes costs a one-line error for this input, never the process.
+ */
 export async function evidenceFromMsg(
   buf: Uint8Array,
   opts: { input: string; headersOnly: boolean; limits: ReaderLimits; analyzers?: readonly ContentAnalyzer[] },
 ): Promise<ParseResult> {
-  let reader: MsgReaderLike;
-  let data: MsgFields;
-  try {
-    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    reader = new MsgReader(view);
-    data = reader.getFileData();
-  } catch (error) {
-    return {
-      status: 'error',
-      kind: 'input',
-      error: `not a readable Outlook .msg: ${error instanceof Error ? error.message : String(error)}`,
-    };
+  const outcome = await sharedSandbox().run({
+    op: 'readMsg',
+    bytes: buf,
+    maxParts: opts.limits.maxParts,
+    headersOnly: opts.headersOnly,
+  });
+  if (outcome.status === 'stopped') {
+    return { status: 'error', kind: 'input', error: `Outlook .msg reader ${outcome.detail}: not read` };
   }
-  if (data.error) return { status: 'error', kind: 'input', error: `not a readable Outlook .msg: ${data.error}` };
+  if (outcome.value.status === 'error') return { status: 'error', kind: 'input', error: outcome.value.error };
+  const data = outcome.value.msg;
   const headers = data.headers;
   if (!headers || headers.trim().length === 0) {
     return {
@@ -75,22 +53,19 @@ export async function evidenceFromMsg(
   const attachments: AttachmentEvidence[] = [];
   const parts: Attachment[] = [];
   const list = data.attachments ?? [];
-  for (let i = 0; i < Math.min(list.length, opts.limits.maxParts); i++) {
+  for (let i = 0; i < list.length; i++) {
     const att = list[i]!;
     let sha256: string | null = null;
-    let size = att.contentLength ?? 0;
-    let bytes: Uint8Array = new Uint8Array(0);
-    try {
-      bytes = reader.getAttachment(att).content;
+    let size = att.declaredSize;
+    const bytes: Uint8Array = att.bytes ?? new Uint8Array(0);
+    if (att.bytes) {
       size = bytes.byteLength;
       sha256 = createHash('sha256').update(bytes).digest('hex');
-    } catch {
+    } else {
       ev.notes.push(`attachment ${i + 1} could not be read`);
     }
-    const name = att.fileName ?? att.fileNameShort ?? null;
-    const contentType = (
-      att.attachMimeTag ?? (att.innerMsgContent ? 'message/rfc822' : 'application/octet-stream')
-    ).toLowerCase();
+    const name = att.name;
+    const contentType = att.contentType;
     parts.push({
       filename: name,
       mimeType: contentType,

@@ -260,6 +260,23 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 6,
+    name: 'source_candidate and the proven-message index (report: inferred Direct Send, source weighing)',
+    // The report counts an internal summary row as Direct Send when a stored row proves its IP and envelope sender
+    // (inferred Direct Send): the candidates are kept per IP, sender and day at ingest, so the report never scans
+    // them. The partial index reaches the (few) Direct Send and spoof messages the weighing reads without a scan
+    // of every stored message. The rebuild that follows fills source_candidate.
+    sql: `
+      CREATE TABLE source_candidate (
+        ip TEXT NOT NULL, sender TEXT NOT NULL, day INTEGER NOT NULL, messages INTEGER NOT NULL,
+        PRIMARY KEY (ip, sender, day)
+      ) WITHOUT ROWID;
+      CREATE INDEX message_proven ON message (channel, day) WHERE channel IN ('direct-send', 'internal-spoof');
+      INSERT INTO meta (key, value) SELECT 'sources', 'stale' WHERE EXISTS (SELECT 1 FROM message)
+        ON CONFLICT (key) DO UPDATE SET value = excluded.value;
+    `,
+  },
+  {
+    version: 7,
     name: 'collect_checkpoint, alert_sent: dsguard collect progress and watch alerts delivered',
     // `until`: the end (ISO, UTC) of the last window of a source whose rows are all in the store; the next run
     // re-reads an overlap before it (late rows, changed trace status) and carries on. Written after the rows'

@@ -14,6 +14,10 @@ import { SAMPLES_PER_SOURCE, SOURCE_MESSAGE } from './source-stats.js';
  */
 const PERIOD_MESSAGES = sourceMessages('m.day >= ?');
 
+/** The period's stored Direct Send and P2-only spoof messages with their source group. */
+const PROVEN_MESSAGES = `message m JOIN source_group g ON g.ip = coalesce(m.ip, '')
+  WHERE m.day >= ? AND m.channel IN ('direct-send', 'internal-spoof')`;
+
 /** The stored source messages (`m`) with their source group (`g`) that meet `where`. */
 function sourceMessages(where: string): string {
   return `message m JOIN source_group g ON g.ip = coalesce(m.ip, '') WHERE ${where} AND ${SOURCE_MESSAGE}`;
@@ -68,6 +72,30 @@ export interface GroupClassCount {
   candidate: boolean;
   messages: number;
   lastSeen: string;
+}
+
+export interface GroupDayChannel {
+  grp: number;
+  day: number;
+  channel: string;
+  candidate: boolean;
+  messages: number;
+}
+
+export interface DirectSendProof {
+  ip: string;
+  sender: string;
+  file: string;
+  row: number;
+  receivedAt: string;
+}
+
+export interface CandidateCount {
+  grp: number;
+  ip: string;
+  sender: string;
+  day: number;
+  messages: number;
 }
 
 export class ReportQueries {
@@ -229,6 +257,97 @@ export class ReportQueries {
          WHERE x.n <= ${SAMPLES_PER_SOURCE} ORDER BY x.grp, x.received_at, x.file_id, x.row`,
       )
       .all(sinceDay) as GroupSample[];
+  }
+
+  /** Days (all data, whatever --since) that hold at least one message. */
+  daysPresent(): number[] {
+    return this.db
+      .prepare('SELECT DISTINCT day FROM bucket WHERE messages > 0 ORDER BY day')
+      .all()
+      .map((r) => (r as { day: number }).day);
+  }
+
+  /** Source messages per source group, day and channel (in the period). */
+  groupDayChannels(sinceDay: number | null): GroupDayChannel[] {
+    const rows = this.db
+      .prepare(
+        `SELECT grp, day, channel, candidate, sum(messages) AS messages FROM group_stat WHERE day >= ?
+         GROUP BY 1, 2, 3, 4 HAVING sum(messages) > 0 ORDER BY 1, 2`,
+      )
+      .all(sinceDay ?? -1e9) as (Omit<GroupDayChannel, 'candidate'> & { candidate: number })[];
+    return rows.map((r) => ({ ...r, candidate: r.candidate === 1 }));
+  }
+
+  /**
+   * Per source group and subject (NULL: none), its messages and how many arrived on a weekday between 06:00 and
+   * 19:59 UTC (in the period). Reads the period's stored Direct Send and spoof messages (not the internal
+   * candidates, which can be most of a large tenant's mail: they are counted per IP and sender only).
+   */
+  groupSubjectRhythm(
+    sinceDay: number | null,
+  ): { grp: number; subject: string | null; messages: number; business: number }[] {
+    return this.db
+      .prepare(
+        `SELECT g.grp, m.subject, count(*) AS messages,
+           count(CASE WHEN CAST(substr(m.received_at, 12, 2) AS INTEGER) BETWEEN 6 AND 19
+             AND strftime('%w', substr(m.received_at, 1, 10)) NOT IN ('0', '6') THEN 1 END) AS business
+         FROM ${PROVEN_MESSAGES} GROUP BY 1, 2 ORDER BY 1, 3 DESC, 2`,
+      )
+      .all(sinceDay ?? -1e9) as { grp: number; subject: string | null; messages: number; business: number }[];
+  }
+
+  /**
+   * The first few rows (file, row) of each source group that carry each finding code, among its Direct Send and
+   * spoof messages of the period (what the weighing cites).
+   */
+  groupCodeRows(sinceDay: number | null, perCode = 3): { grp: number; code: string; file: string; row: number }[] {
+    return this.db
+      .prepare(
+        `SELECT x.grp, x.code, f.path AS file, x.row FROM (
+           SELECT g.grp, j.value AS code, m.file_id, m.row, m.received_at,
+             row_number() OVER (PARTITION BY g.grp, j.value ORDER BY m.received_at, m.file_id, m.row) AS k
+           FROM message m JOIN source_group g ON g.ip = coalesce(m.ip, '') JOIN json_each(m.codes) AS j
+           WHERE m.day >= ? AND m.channel IN ('direct-send', 'internal-spoof')) AS x
+         JOIN file f ON f.id = x.file_id WHERE x.k <= ? ORDER BY x.grp, x.code, x.received_at, x.file_id, x.row`,
+      )
+      .all(sinceDay ?? -1e9, perCode) as { grp: number; code: string; file: string; row: number }[];
+  }
+
+  /**
+   * For each connecting IP and envelope sender seen in proven Direct Send (anonymous, no connector, internal P1),
+   * the first such row: what proves the summary rows of the same IP and sender to be Direct Send too.
+   */
+  directSendProofs(): DirectSendProof[] {
+    return this.db
+      .prepare(
+        `SELECT p.ip, p.sender, f.path AS file, p.row, p.receivedAt FROM (
+           SELECT ip, sender, file_id, row, min(received_at) AS receivedAt FROM message
+           WHERE channel IN ('direct-send', 'internal-spoof') AND channel = 'direct-send'
+             AND ip IS NOT NULL AND ip <> '' AND sender IS NOT NULL AND sender <> ''
+           GROUP BY ip, sender) AS p JOIN file f ON f.id = p.file_id ORDER BY p.ip, p.sender`,
+      )
+      .all() as DirectSendProof[];
+  }
+
+  /**
+   * Undetermined internal summary rows (candidates) from the given connecting IPs, per IP, sender and day (in the
+   * period), from the per-IP table kept at ingest (source-stats.ts). The IPs are those that can prove anything (a
+   * proven Direct Send row, a declared source).
+   */
+  candidateRows(sinceDay: number | null, ips: readonly string[]): Omit<CandidateCount, 'grp'>[] {
+    if (ips.length === 0) return [];
+    return this.db
+      .prepare(
+        `SELECT ip, sender, day, messages FROM source_candidate
+         WHERE ip IN (SELECT value FROM json_each(?)) AND day >= ? AND messages > 0 ORDER BY 1, 2, 3`,
+      )
+      .all(JSON.stringify(ips), sinceDay ?? -1e9) as Omit<CandidateCount, 'grp'>[];
+  }
+
+  /** The profile the stored rows were assessed with: `none` when without one, `null` when unknown. */
+  assessedProfile(): string | null {
+    const r = this.db.prepare("SELECT value FROM meta WHERE key = 'profile'").get() as { value: string } | undefined;
+    return r?.value ?? null;
   }
 
   files(): IngestedFile[] {

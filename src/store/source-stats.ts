@@ -130,6 +130,10 @@ export function rebuildSourceStats(db: SqlDatabase): void {
     DELETE FROM source_recipient;
     DELETE FROM source_code;
     DELETE FROM source_sample;
+    DELETE FROM source_candidate;
+    INSERT INTO source_candidate (ip, sender, day, messages)
+      SELECT coalesce(ip, ''), coalesce(sender, ''), day, count(*) FROM message
+      WHERE channel = 'unknown' AND candidate = 1 GROUP BY 1, 2, 3;
     INSERT INTO source_stat (ip, day, channel, verdict, candidate, messages, first_seen, last_seen, tls_yes, tls_no,
         helo)
       SELECT coalesce(ip, ''), day, channel, verdict, candidate, count(*), min(received_at), max(received_at),
@@ -274,6 +278,8 @@ interface IpDelta {
   senders: Map<string, number>;
   recipients: Map<string, number>;
   codes: Map<string, number>;
+  /** Internal candidates by sender and day (`sender` U+0001 `day`): what inferred Direct Send reads. */
+  candidates: Map<string, number>;
   /** First subject occurrences that can still be among the first few. */
   samples: Sample[];
 }
@@ -370,7 +376,14 @@ export class SourceStatsDelta {
     const ipText = m.ip ?? '';
     let d = this.ips.get(ipText);
     if (d === undefined) {
-      d = { stats: new Map(), senders: new Map(), recipients: new Map(), codes: new Map(), samples: [] };
+      d = {
+        stats: new Map(),
+        senders: new Map(),
+        recipients: new Map(),
+        codes: new Map(),
+        candidates: new Map(),
+        samples: [],
+      };
       this.ips.set(ownString(ipText), d);
     }
     const classKey = `${m.channel}|${m.verdict}|${m.candidate ? 1 : 0}`;
@@ -403,11 +416,12 @@ export class SourceStatsDelta {
       else if (m.tls === false) c.tlsNo++;
       if (m.helo !== null && m.helo !== c.helo && utf8Less(c.helo, m.helo)) c.helo = ownString(m.helo);
     }
-    const sizeBefore = d.senders.size + d.recipients.size + d.codes.size;
+    const sizeBefore = d.senders.size + d.recipients.size + d.codes.size + d.candidates.size;
     bump(d.senders, m.sender ?? '');
     if (m.recipient !== null && m.recipient !== '') bump(d.recipients, m.recipient);
     for (const code of codes) bump(d.codes, code);
-    this.entries += d.senders.size + d.recipients.size + d.codes.size - sizeBefore;
+    if (m.channel === 'unknown' && m.candidate) bump(d.candidates, `${m.sender ?? ''}\u0001${m.day}`);
+    this.entries += d.senders.size + d.recipients.size + d.codes.size + d.candidates.size - sizeBefore;
     if (m.subject !== null) {
       const list = d.samples;
       const s: Sample = {
@@ -458,6 +472,12 @@ export class SourceStatsDelta {
     const sender = counter('source_sender', 'sender');
     const recipient = counter('source_recipient', 'recipient');
     const code = counter('source_code', 'code');
+    const candidate = new RowWriter(
+      db,
+      'INSERT INTO source_candidate (ip, sender, day, messages)',
+      4,
+      'ON CONFLICT (ip, sender, day) DO UPDATE SET messages = messages + excluded.messages',
+    );
     const old = db.prepare(
       'SELECT subject, received_at AS receivedAt, sender, recipient, file_id AS fileId, row FROM source_sample WHERE ip = ?',
     );
@@ -472,13 +492,17 @@ export class SourceStatsDelta {
       for (const [k, n] of d.senders) sender.add(ip, k, n);
       for (const [k, n] of d.recipients) recipient.add(ip, k, n);
       for (const [k, n] of d.codes) code.add(ip, k, n);
+      for (const [k, n] of d.candidates) {
+        const cut = k.lastIndexOf('\u0001');
+        candidate.add(ip, k.slice(0, cut), Number(k.slice(cut + 1)), n);
+      }
       if (d.samples.length > 0) {
         const kept = pickSamples([...(old.all(ip) as Sample[]), ...d.samples]);
         del.run(ip);
         for (const s of kept) ins.run(ip, s.subject, s.receivedAt, s.sender, s.recipient, s.fileId, s.row);
       }
     }
-    for (const w of [stat, sender, recipient, code]) w.finish();
+    for (const w of [stat, sender, recipient, code, candidate]) w.finish();
     this.ips.clear();
     this.entries = 0;
   }

@@ -165,7 +165,8 @@ describe('dsguard audit --config-dir', () => {
     expect(row(without, 'DS744').status).toBe('unknown');
     const ds740 = row(withDb, 'DS740');
     expect(ds740.status).toBe('fail');
-    expect(ds740.detail).toContain('would break 1 legitimate source(s) seen in the store (2 message(s))');
+    // 2 proven Direct Send messages and 1 trace row of the declared printer counted as inferred Direct Send (#13).
+    expect(ds740.detail).toContain('would break 1 legitimate source(s) seen in the store (3 message(s))');
     expect(ds740.fix).toEqual([]); // never the enable command while it would break a legitimate source
     expect(ds740.evidence.map((e) => e.value)).toContain('198.51.100.20');
     expect(row(withDb, 'DS744').status).toBe('fail');

@@ -3,13 +3,16 @@
  * hang. Also the timing promises of the issue: a 1-page QR PDF decodes in under 500 ms, a 50-page
  * image-heavy PDF stops at its page budget and says so.
  */
+import { constants, deflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { type AnalyzedMessage, analyzeMessage, isAnalyzeError } from '../../src/analyze/analyze.js';
 import { createCodeDecoder } from '../../src/content/code-decoder.js';
 import { createContentAnalyzer } from '../../src/content/content-analyzer.js';
+import { prescanPdf } from '../../src/content/pdf-prescan.js';
 import { scanPdf } from '../../src/content/pdf-scan.js';
 import { htmlToText, urlsFromHtml, urlsFromText } from '../../src/content/url-extract.js';
 import { createContentRule } from '../../src/core/rules/content.js';
+import { buildPdf, zerosZlib } from './hostile-fixtures.js';
 import { directSendMessage, heavyPdf, makeTnef, makeZip, PHISH_URL, qrOnlyPdf, qrPng } from './make-fixtures.js';
 
 async function analyze(raw: string): Promise<AnalyzedMessage> {
@@ -138,7 +141,7 @@ describe('hostile attachments', () => {
 describe('PDF timing', () => {
   it('decodes the QR of a 1-page PDF in under 500 ms', async () => {
     const pdf = await qrOnlyPdf(PHISH_URL);
-    const opts = { decoder, maxPages: 10, timeBudgetMs: 3_000, maxImagePixels: 25_000_000, maxImages: 40 };
+    const opts = { decoder, maxPages: 10, maxImagePixels: 25_000_000, maxImages: 40 };
     await scanPdf(pdf, opts); // load pdfjs and zxing once, as a long-running analysis would have
     const t = performance.now();
     const r = await scanPdf(pdf, opts);
@@ -150,22 +153,110 @@ describe('PDF timing', () => {
   it('a 50-page image-heavy PDF is bounded by its page budget and says so', async () => {
     const pdf = await heavyPdf(50);
     const t = performance.now();
-    const r = await scanPdf(pdf, {
-      decoder,
-      maxPages: 10,
-      timeBudgetMs: 3_000,
-      maxImagePixels: 25_000_000,
-      maxImages: 40,
-    });
+    const r = await scanPdf(pdf, { decoder, maxPages: 10, maxImagePixels: 25_000_000, maxImages: 40 });
     expect(performance.now() - t).toBeLessThan(5_000);
     expect(r.facts.pages).toBe(50);
-    expect(r.facts.budget).toMatch(/only the first 10 of 50 pages were scanned|time budget of 3000 ms reached/);
+    expect(r.facts.pagesScanned).toBe(10);
+    expect(r.facts.budget).toBe('only the first 10 of 50 pages were scanned');
   }, 30_000);
 
-  it('a tight time budget stops the scan and says so', async () => {
-    const pdf = await heavyPdf(50);
-    const r = await scanPdf(pdf, { decoder, maxPages: 50, timeBudgetMs: 5, maxImagePixels: 25_000_000, maxImages: 50 });
-    expect(r.facts.budget).toMatch(/^time budget of 5 ms reached after \d+ of (\d+|\?) pages$/);
-    expect(r.facts.pagesScanned).toBeLessThan(50);
+  it('budgets count work, not time: a decoder stalled for 3.5 s gives the same result', async () => {
+    // The planted regression this guards against: any wall-clock budget in the scan (the old 3 s one cut this
+    // PDF after its first page with this decoder, as a loaded machine did) makes the two results differ.
+    const pdf = await heavyPdf(12);
+    const slow: typeof decoder = {
+      decodeImageFile: (b) => decoder.decodeImageFile(b),
+      decodePixels: async (p) => {
+        await new Promise((resolve) => setTimeout(resolve, 3_500));
+        return decoder.decodePixels(p);
+      },
+    };
+    const opts = { maxPages: 10, maxImagePixels: 25_000_000, maxImages: 40 };
+    const fast = await scanPdf(pdf, { ...opts, decoder });
+    const t = performance.now();
+    const slowed = await scanPdf(pdf, { ...opts, decoder: slow });
+    expect(performance.now() - t).toBeGreaterThan(3_000);
+    expect(slowed).toEqual(fast);
+    expect(slowed.facts.pagesScanned).toBe(10);
   }, 30_000);
+
+  it('an operator budget stops the scan at the same page every time, and says so', async () => {
+    const pdf = await heavyPdf(20);
+    const opts = { decoder, maxPages: 20, maxImagePixels: 25_000_000, maxImages: 40, budget: { maxOperators: 30 } };
+    const a = await scanPdf(pdf, opts);
+    const b = await scanPdf(pdf, opts);
+    expect(a).toEqual(b);
+    // Each page draws its image with 7 operators: 4 pages fit in 30.
+    expect(a.facts.pagesScanned).toBe(4);
+    expect(a.facts.budget).toBe('operator budget of 30 reached: pages 5-20 not scanned');
+    expect(a.problem?.kind).toBe('budget');
+  }, 30_000);
+});
+
+describe('PDF pre-scan', () => {
+  const pages = (contents: string) => [
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] ${contents} >>`,
+  ];
+
+  it('measures a stream whose object header it cannot read (an xref could still point at it)', () => {
+    const pdf = buildPdf([
+      ...pages('/Contents 4 0 R'),
+      ['<< /Length LEN /Filter /FlateDecode >>', zerosZlib(100 * 1024 * 1024)],
+    ]);
+    const hidden = Buffer.from(pdf.toString('latin1').replace('4 0 obj\n', '4 0 %comment\nobj\n'), 'latin1');
+    expect(prescanPdf(hidden).problem).toMatchObject({
+      kind: 'bomb',
+      what: expect.stringContaining('outside any object header'),
+    });
+  });
+
+  it('counts bytes re-read by overlapping objects (unclosed strings), not only tokens', () => {
+    const pdf = Buffer.from(`%PDF-1.7\n${'1 0 obj ('.repeat(200_000)}`, 'latin1');
+    expect(prescanPdf(pdf).problem).toMatchObject({ kind: 'budget', what: expect.stringMatching(/steps to read$/) });
+  });
+
+  it('follows forms, patterns, Type 3 glyphs and soft masks, and stops at a cycle or at depth', () => {
+    const form = (body: string, res = '') =>
+      [`<< /Type /XObject /Subtype /Form /BBox [0 0 1 1] ${res} /Length LEN >>`, Buffer.from(body)] as [string, Buffer];
+    // 4: page content; 5: form drawing 6 via a pattern and a soft mask; 6: a form that draws itself.
+    const cyclic = buildPdf([
+      ...pages('/Contents 4 0 R /Resources << /XObject << /F 5 0 R >> >>'),
+      ['<< /Length LEN >>', Buffer.from('/F Do')],
+      form('/P scn /G gs', '/Resources << /Pattern << /P 6 0 R >> /ExtGState << /G << /SMask << /G 6 0 R >> >> >> >>'),
+      form('/Me Do', '/Resources << /XObject << /Me 6 0 R >> >>'),
+    ]);
+    expect(prescanPdf(cyclic).pageCost(3)).toEqual({
+      problem: { kind: 'budget', what: 'a form draws itself (cycle)' },
+    });
+    const glyphs = buildPdf([
+      ...pages('/Contents 4 0 R /Resources << /Font << /T3 5 0 R >> >>'),
+      ['<< /Length LEN >>', Buffer.from('BT /T3 12 Tf (a) Tj ET')],
+      '<< /Type /Font /Subtype /Type3 /CharProcs << /a 6 0 R /b 6 0 R >> >>',
+      ['<< /Length LEN >>', Buffer.from('0 0 m 1 1 l S')],
+    ]);
+    // BT, Tf, Tj, ET on the page; 3 operators in each of the two glyph procedures.
+    expect(prescanPdf(glyphs).pageCost(3)).toEqual({ ops: 10 });
+  });
+});
+
+describe('PDF pre-scan reads a stream as far as pdfjs would', () => {
+  it('measures past a decoy endstream when an indirect /Length says the data goes on', () => {
+    const bomb = zerosZlib(100 * 1024 * 1024);
+    // The zlib stream opens with a stored block holding a decoy "endstream", then the bomb's blocks; /Length
+    // (object 5) covers all of it, as pdfjs reads it.
+    const decoy = deflateRawSync(Buffer.from('\nendstream\n'), { level: 0, finishFlush: constants.Z_SYNC_FLUSH });
+    const data = Buffer.concat([bomb.subarray(0, 2), decoy, bomb.subarray(2)]);
+    const pdf = buildPdf([
+      '<< /Type /Catalog /Pages 2 0 R >>',
+      '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+      '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>',
+      ['<< /Length 5 0 R /Filter /FlateDecode >>', data],
+      String(data.length),
+    ]);
+    const r = prescanPdf(pdf);
+    expect(r.problem).toMatchObject({ kind: 'bomb' });
+    expect(r.problem?.what).toContain('stream 4 decodes to more than');
+  });
 });

@@ -32,15 +32,27 @@ async function reportOf(db: string): Promise<TenantReport> {
 }
 
 /** The report without the file list (whose order follows ingest order). */
+/** Without the file ledger (and the rejected rows per file read from it). */
 function content(r: TenantReport) {
-  const { files: _files, ...rest } = r;
-  return rest;
+  const { files: _files, readiness, ...rest } = r;
+  const { rejectedRows: _rejected, ...ready } = readiness;
+  return { ...rest, readiness: ready };
 }
 
-/** Also without the sample subjects and example rows: the first rows seen are kept, so they follow file order. */
+/**
+ * Also without the sample subjects, example rows and the rows cited for signals and inferred Direct Send: the first
+ * rows seen are kept, so they follow file order.
+ */
 function orderFree(r: TenantReport) {
   const c = content(r);
-  return { ...c, sources: c.sources.map(({ examples: _e, subjects: _s, ...s }) => s) };
+  return {
+    ...c,
+    sources: c.sources.map(({ examples: _e, subjects: _s, signals, inferredFrom, ...s }) => ({
+      ...s,
+      signals: signals.map(({ rows: _r, ...g }) => g),
+      inferredFrom: inferredFrom.map(({ file: _f, row: _w, ...f }) => f),
+    })),
+  };
 }
 
 function counts(db: string) {
@@ -383,13 +395,22 @@ describe('ingest', () => {
     await ingest(['test/fixtures/exports/messagetrace-v2.csv'], { db, profile });
     let r = await reportOf(db);
     const printer = () => r.sources.find((s) => s.ips.includes('198.51.100.20'))!;
-    expect(printer().channel).toBe('unknown');
-    expect(r.totals.directSend).toBe(0);
+    // Summary rows only: Direct Send because the profile declares the printer (inferred, citing the entry).
+    expect(printer().channel).toBe('direct-send');
+    expect(printer().counts).toMatchObject({ directSend: 2, inferred: 2, undetermined: 0 });
+    expect(printer().inferredFrom[0]).toMatchObject({ declared: 'MFP 2nd floor', file: null });
+    expect(r.totals).toMatchObject({ directSend: 2, inferredDirectSend: 2 });
     await ingest(['test/fixtures/exports/messagetrace-detail-v2.csv'], { db, profile });
     r = await reportOf(db);
+    // The detail row proves one of them (the stored message keeps its trace row's provenance); the other is still
+    // inferred, now from that message.
     expect(printer().channel).toBe('direct-send');
     expect(printer().verdict).toBe('legitimate');
-    expect(printer().counts).toMatchObject({ directSend: 1, undetermined: 1 });
+    expect(printer().counts).toMatchObject({ directSend: 2, inferred: 1, undetermined: 0 });
+    expect(printer().inferredFrom[0]).toMatchObject({
+      declared: null,
+      file: 'test/fixtures/exports/messagetrace-v2.csv',
+    });
     expect(r.totals.byChannel.connector).toBe(1);
   });
 

@@ -47,7 +47,8 @@ const FROZEN: Record<number, string> = {
   3: '6b14a833b4415819a4dd5bbbc46a00cf9ec42dfcef3b2a93ed2ee82a06d2405d',
   4: '718c2a774f6178b40c8eb9ef92a111212830e5505adac7a4a6e497fa7bc7c8a7',
   5: '62e71d7efcd1257a144e6a493f25dc4b90f9a2eb1ad0a337b1d4b4a265e4ddf0',
-  6: 'da5164fef53f196d2425af940f797ea1bec0642818cbf1060366ee86ab7026ad',
+  6: '0b72e143fac16ca7a21eee64fc2c92721484d2adf9d676cbf6d9ec1e085dca62',
+  7: 'da5164fef53f196d2425af940f797ea1bec0642818cbf1060366ee86ab7026ad',
 };
 
 /**
@@ -66,6 +67,7 @@ function downgrade(path: string, groupsInV1: boolean): void {
     ALTER TABLE message_data_v1 RENAME TO message_data;
     ALTER TABLE source_stat ADD COLUMN blocks INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE file DROP COLUMN date_order;
+    DROP TABLE source_candidate; DROP INDEX message_proven;
     DROP TABLE collect_checkpoint; DROP TABLE alert_sent;
     DELETE FROM schema_migrations WHERE version > 1;
     DELETE FROM meta WHERE key = 'sources';
@@ -119,6 +121,11 @@ describe('store migrations', () => {
         expect(columns('source_stat')).not.toContain('blocks');
         expect(columns('file')).toContain('date_order');
         expect(reopened.db.prepare('SELECT DISTINCT date_order FROM file').all()).toEqual([{ date_order: null }]);
+        // Schema 6: the per-IP candidates (filled by the rebuild) and the index of proven messages.
+        expect(columns('source_candidate')).toEqual(['ip', 'sender', 'day', 'messages']);
+        expect(reopened.db.prepare("SELECT name FROM sqlite_master WHERE name = 'message_proven'").get()).toEqual({
+          name: 'message_proven',
+        });
         // The group tables are new and empty: the source aggregates are marked for a rebuild.
         expect(sourceStatsStale(reopened.db)).toBe(true);
         expect(reopened.db.prepare('SELECT count(*) AS n FROM group_info').get()).toEqual({ n: 0 });

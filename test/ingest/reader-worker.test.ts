@@ -34,6 +34,7 @@ const TABLES: Record<string, string> = {
   pending: 'SELECT * FROM pending',
   file: 'SELECT sha256, format, status, rows_read, rows_stored, rows_aggregated, rows_rejected, rows_duplicate FROM file',
   source_stat: 'SELECT * FROM source_stat',
+  source_candidate: 'SELECT * FROM source_candidate',
   source_sample: 'SELECT ip, subject, received_at, sender, recipient, row FROM source_sample',
   group_total: 'SELECT * FROM group_total',
 };

@@ -23,6 +23,7 @@ const TABLES = [
   'source_recipient',
   'source_code',
   'source_sample',
+  'source_candidate',
   'source_group',
   'group_stat',
   'group_total',
@@ -85,6 +86,7 @@ describe('source tables merged run by run', () => {
         const merged = snapshot(store);
         expect((merged.source_stat as unknown[]).length).toBeGreaterThan(100);
         expect((merged.source_sample as unknown[]).length).toBeGreaterThan(10);
+        expect((merged.source_candidate as unknown[]).length).toBeGreaterThan(10);
         expect(merged).toEqual(rebuilt(store));
       }
     } finally {

@@ -1,7 +1,8 @@
 /**
  * Codes of the tenant configuration audit (`dsguard audit`, `dsguard profile`), DS740–DS799: one per scorecard
  * control (DS740–DS761) and the configuration-input problems (DS790–DS795). Weights are 0: they describe the
- * tenant, not a message. Checks in src/audit/checks.ts; sources for each fixing command in docs/audit.md.
+ * tenant, not a message. Checks in src/audit/checks/ (composed by src/audit/checks.ts); sources for each fixing
+ * command in docs/audit.md.
  * @module
  */
 import type { RuleInfo } from './rule-info.js';

@@ -1,6 +1,6 @@
 /**
- * Finding codes of content analysis (DS407–DS419): 2-D codes, PDFs, archives, URLs, HTML attachments and
- * lure language. Rules in content.ts; the term lists they use are exported there and listed in
+ * Finding codes of content analysis (DS407–DS424): 2-D codes, PDFs, archives, URLs, HTML attachments,
+ * lure language, and what the sandbox and the work budgets kept from being inspected. Rules in content.ts; the term lists they use are exported there and listed in
  * docs/content.md.
  * @module
  */
@@ -151,5 +151,57 @@ export const CONTENT_RULES = [
       'Part of the content was not looked at: a limit (pages, images, time, size, nesting) was reached, or a file was corrupt or password protected. Absence of other content findings is not a clean bill.',
     evidence: 'Which part and which limit.',
     action: 'Inspect the skipped part by hand if the rest of the message is suspicious.',
+  },
+  {
+    code: 'DS420',
+    title: 'Content partly inspected: decoder stopped at the deadline',
+    severity: 'info',
+    weight: 0,
+    meaning:
+      'Decoding an attachment (a PDF, an image, an Outlook .msg) ran past the sandbox deadline (15 s) and its worker was terminated. The work budgets that decide results are counted in bytes, pages and operators and fire first on every hostile file known; the deadline is the last line of defence, so this result is partial and, unlike every other result, may differ between runs on a loaded machine.',
+    evidence: 'The attachment and the deadline.',
+    action: 'Inspect the attachment by hand (in a disposable environment); report the file to the dsguard maintainers.',
+  },
+  {
+    code: 'DS421',
+    title: 'Content partly inspected: decoder ran out of memory',
+    severity: 'info',
+    weight: 0,
+    meaning:
+      'The sandbox worker decoding an attachment exceeded its heap limit (512 MiB) or died, and was replaced. The rest of the message was analysed; this attachment was not.',
+    evidence: 'The attachment and what stopped the decoder.',
+    action: 'Inspect the attachment by hand (in a disposable environment); report the file to the dsguard maintainers.',
+  },
+  {
+    code: 'DS422',
+    title: 'Content partly inspected: decoding budget reached',
+    severity: 'info',
+    weight: 0,
+    meaning:
+      'A PDF or an image was not (fully) handed to its decoder because decoding it would pass a work budget: bytes decoded from its streams, content operators a page expands to through nested forms, form nesting depth, image pixels; or the PDF is encrypted, so its streams cannot be measured before decoding. Budgets count work, so the same file is cut at the same place on any machine.',
+    evidence: 'The attachment and the budget it reached.',
+    action: 'Inspect the skipped part by hand if the rest of the message is suspicious.',
+  },
+  {
+    code: 'DS423',
+    title: 'Decompression bomb in an image or PDF',
+    severity: 'medium',
+    weight: 10,
+    meaning:
+      'An image whose compressed data inflates past the size its own header declares (a PNG that says 100x100 but inflates to 900 MB), or a PDF stream that inflates more than a hundredfold past the decoding budget: built to exhaust the memory of scanners. It was not decoded.',
+    evidence: 'The attachment, the declared size and the budget.',
+    action: 'Do not open it; treat the message as an attack on your mail filters.',
+    intent: true,
+  },
+  {
+    code: 'DS424',
+    title: 'Archive entry with an unsafe path',
+    severity: 'medium',
+    weight: 10,
+    meaning:
+      'An archive entry is named with an absolute path or `..` segments ("zip slip"): extracted by a careless tool it lands outside the target folder. No legitimate sender needs such names; they are also used to hide the entries that follow from scanners that stop at the first bad name.',
+    evidence: 'ZIP central directory entry name.',
+    action: 'Do not extract it; block the sender.',
+    intent: true,
   },
 ] as const satisfies readonly RuleInfo[];

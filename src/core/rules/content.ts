@@ -219,6 +219,15 @@ function archiveFindings(a: AttachmentEvidence): Finding[] {
       ]),
     );
   }
+  let unsafe = 0;
+  for (const e of arc.entries) {
+    if (!e.unsafePath || ++unsafe > MAX_PER_CODE) continue;
+    out.push(
+      finding('DS424', `Archive ${name} names an entry ${e.name} that lands outside the folder it is extracted to`, [
+        { ...a.ref, field: 'archive entry', value: e.name, location: `${a.ref.location ?? ''} ${name}`.trim() },
+      ]),
+    );
+  }
   if (arc.bomb)
     out.push(finding('DS412', `Archive ${name} ${arc.bomb}`, [{ ...a.ref, value: `${name}: ${arc.bomb}` }]));
   return out;
@@ -293,12 +302,17 @@ export function contentFindings(ev: MessageEvidence, opts: ContentRuleOptions = 
   out.push(...urlFindings(ev.urls, opts));
   const lure = bodyLureFinding(ev);
   if (lure) out.push(lure);
-  const gaps = ev.content?.gaps ?? [];
-  if (gaps.length > 0) {
+  const all = ev.content?.gaps ?? [];
+  // One finding per kind of gap: plain limits (DS419), the sandbox's deadline (DS420) and memory limit (DS421),
+  // work budgets (DS422), decompression bombs (DS423).
+  for (const code of ['DS419', 'DS420', 'DS421', 'DS422', 'DS423'] as const) {
+    const gaps = all.filter((g) => (g.code ?? 'DS419') === code);
+    if (gaps.length === 0) continue;
+    const lead = code === 'DS423' ? 'Decompression bomb' : 'Content only partly inspected';
     out.push(
       finding(
-        'DS419',
-        `Content only partly inspected: ${gaps[0]!.what}${gaps.length > 1 ? ` (+${gaps.length - 1} more)` : ''}`,
+        code,
+        `${lead}: ${gaps[0]!.what}${gaps.length > 1 ? ` (+${gaps.length - 1} more)` : ''}`,
         gaps.slice(0, 5).map((g) => ({ ...g.ref, value: g.what })),
       ),
     );
