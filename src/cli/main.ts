@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { terminalSafe } from '../report/safe-text.js';
 import { registerAnalyze } from './analyze-command.js';
 import { registerAudit } from './audit-command.js';
+import { registerCollect } from './collect-command.js';
 import { registerExport } from './export-command.js';
 import { registerExposure } from './exposure-command.js';
 import { registerIndicators } from './indicators-command.js';
@@ -16,8 +17,10 @@ import { registerKql } from './kql-command.js';
 import { registerPowershell } from './powershell-command.js';
 import { registerProbe } from './probe-command.js';
 import { registerProfile } from './profile-command.js';
+import { registerPurge } from './purge-command.js';
 import { registerReport } from './report-command.js';
 import { registerSources } from './sources-command.js';
+import { registerWatch } from './watch-command.js';
 
 export const VERSION = '0.1.0';
 
@@ -45,6 +48,9 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerSources(program, io, setExit);
   registerProfile(program, io, setExit);
   registerAudit(program, io, setExit);
+  registerCollect(program, io, setExit);
+  registerWatch(program, io, setExit);
+  registerPurge(program, io, setExit);
   return program;
 }
 
