@@ -111,6 +111,22 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     ],
     load: async () => (await import('./audit-command.js')).registerAudit,
   },
+  collect: {
+    summary:
+      'Read Direct Send evidence from Microsoft 365 into the store: advanced hunting (server-side filtered), or message trace for tenants without email tables; incremental',
+    examples: ['dsguard collect --help'],
+    load: async () => (await import('./collect-command.js')).registerCollect,
+  },
+  watch: {
+    summary: 'Collect, report and alert on a schedule: new malicious, suspicious or unseen Direct Send sources',
+    examples: ['dsguard watch --help'],
+    load: async () => (await import('./watch-command.js')).registerWatch,
+  },
+  purge: {
+    summary: 'Remove stored deliveries received before a day (UTC), past a retention period',
+    examples: ['dsguard purge --help'],
+    load: async () => (await import('./purge-command.js')).registerPurge,
+  },
   completion: {
     summary: 'Print a shell completion script: bash, zsh, fish or powershell',
     examples: [

@@ -275,6 +275,29 @@ export const MIGRATIONS: readonly Migration[] = [
         ON CONFLICT (key) DO UPDATE SET value = excluded.value;
     `,
   },
+  {
+    version: 7,
+    name: 'collect_checkpoint, alert_sent: dsguard collect progress and watch alerts delivered',
+    // `until`: the end (ISO, UTC) of the last window of a source whose rows are all in the store; the next run
+    // re-reads an overlap before it (late rows, changed trace status) and carries on. Written after the rows'
+    // own transactions, so a crash between the two only re-reads a window (deliveries are keyed: no duplicate).
+    sql: `
+      CREATE TABLE collect_checkpoint (
+        tenant TEXT NOT NULL,
+        source TEXT NOT NULL,
+        until TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (tenant, source)
+      ) WITHOUT ROWID;
+      -- dsguard watch: alerts delivered, per sink (at-least-once delivery, never resent after a restart).
+      CREATE TABLE alert_sent (
+        id TEXT NOT NULL,
+        sink TEXT NOT NULL,
+        sent_at TEXT NOT NULL,
+        PRIMARY KEY (id, sink)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 /**

@@ -48,6 +48,7 @@ const FROZEN: Record<number, string> = {
   4: '718c2a774f6178b40c8eb9ef92a111212830e5505adac7a4a6e497fa7bc7c8a7',
   5: '62e71d7efcd1257a144e6a493f25dc4b90f9a2eb1ad0a337b1d4b4a265e4ddf0',
   6: '0b72e143fac16ca7a21eee64fc2c92721484d2adf9d676cbf6d9ec1e085dca62',
+  7: 'da5164fef53f196d2425af940f797ea1bec0642818cbf1060366ee86ab7026ad',
 };
 
 /**
@@ -67,6 +68,7 @@ function downgrade(path: string, groupsInV1: boolean): void {
     ALTER TABLE source_stat ADD COLUMN blocks INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE file DROP COLUMN date_order;
     DROP TABLE source_candidate; DROP INDEX message_proven;
+    DROP TABLE collect_checkpoint; DROP TABLE alert_sent;
     DELETE FROM schema_migrations WHERE version > 1;
     DELETE FROM meta WHERE key = 'sources';
   `);
