@@ -18,7 +18,7 @@ import type {
 import { boundValue, type EvidenceRef } from '../core/finding.js';
 import type { ContentAnalyzer } from '../sources/rfc822.js';
 import type { CodeDecoder, DecodedCode, DecodeResult, DecoderStop } from './code-decoder.js';
-import { htmlTextLines, svgDrawings, textGrids } from './drawn-codes.js';
+import { cssGrids, htmlTextLines, svgDrawings, textGrids } from './drawn-codes.js';
 import { gridPixels, htmlFacts, type ModuleGrid, tableGrids } from './html-inspect.js';
 import { readImageHeader } from './image-header.js';
 import { type ContentLimits, contentLimits } from './limits.js';
@@ -303,6 +303,11 @@ async function decodeHtmlGrids(walk: Walk, att: AttachmentEvidence | null, html:
       g,
       'svg',
       `inline SVG drawn as a ${g.rows.length}-row grid`,
+    ]),
+    ...cssGrids(html).map((g): [ModuleGrid, DrawnTechnique, string] => [
+      g,
+      'css-boxes',
+      `CSS grid of boxes drawn as a ${g.rows.length}-row grid`,
     ]),
     ...textGrids(htmlTextLines(html)).map((g): [ModuleGrid, DrawnTechnique, string] => [
       g,

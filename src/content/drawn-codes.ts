@@ -19,6 +19,7 @@ export const MAX_GRID_SIDE = 200;
 export const MAX_PAINT_WORK = 2_000_000;
 export const MAX_TEXT_LINES = 20_000;
 const MAX_SVGS = 20;
+export const MAX_CSS_BOXES = 200_000;
 
 interface Shape {
   /** Dark (grey < 128) or light paint. */
@@ -413,4 +414,77 @@ export function htmlTextLines(html: string): string {
     .replace(/<br\b[^<>]{0,200}>|<\/(?:p|div|tr|li|h\d)>/gi, '\n')
     .replace(/<[^<>]{0,2000}>/g, '');
   return t.includes('&') ? decodeEntities(t) : t;
+}
+
+/** Columns of a CSS grid from an inline style: `grid-template-columns: repeat(N, …)` or N listed tracks. */
+function gridColumns(style: string): number | null {
+  const s = style.toLowerCase();
+  if (!/display\s*:\s*(?:inline-)?grid/.test(s)) return null;
+  const cols = /grid-template-columns\s*:\s*([^;]{1,2000})/.exec(s)?.[1]?.trim();
+  if (!cols) return null;
+  const rep = /^repeat\(\s*(\d{1,3})\s*,/.exec(cols);
+  if (rep) return Number(rep[1]);
+  const tracks = cols.split(/\s+/).filter(Boolean);
+  return tracks.length;
+}
+
+/**
+ * Module grids drawn as a CSS grid of boxes: a container with an inline `display: grid` and
+ * `grid-template-columns` (a `repeat(N, …)` or N tracks) whose direct children are boxes with a background colour
+ * (inline style) or none (light). At most {@link MAX_CSS_BOXES} boxes per HTML part.
+ */
+export function cssGrids(html: string): ModuleGrid[] {
+  const text = html.slice(0, 5_000_000);
+  if (!/display\s*:\s*(?:inline-)?grid/i.test(text)) return [];
+  const grids: ModuleGrid[] = [];
+  let boxes = 0;
+  // Open elements; a grid container remembers its depth, columns and children.
+  let depth = 0;
+  const open: { depth: number; cols: number; cells: boolean[] }[] = [];
+  const parser = new Parser(
+    {
+      onopentag(_name, attrs) {
+        depth++;
+        const top = open[open.length - 1];
+        if (top && top.depth === depth - 1 && boxes < MAX_CSS_BOXES) {
+          boxes++;
+          const bg = /background(?:-color)?\s*:\s*(#[0-9a-f]{3,6}|rgba?\([^)]{0,40}\)|[a-z]{3,20})/i.exec(
+            attrs.style ?? '',
+          )?.[1];
+          const grey = bg ? greyOf(bg) : null;
+          top.cells.push(grey !== null && grey < 128);
+        }
+        const cols = gridColumns(attrs.style ?? '');
+        if (cols !== null && cols >= 21 && cols <= MAX_GRID_SIDE) open.push({ depth, cols, cells: [] });
+      },
+      onclosetag() {
+        const top = open[open.length - 1];
+        if (top && top.depth === depth) {
+          open.pop();
+          const rows: boolean[][] = [];
+          for (let i = 0; i + top.cols <= top.cells.length; i += top.cols) rows.push(top.cells.slice(i, i + top.cols));
+          const n = rows.length * top.cols;
+          const dark = rows.reduce((k, r) => k + r.filter(Boolean).length, 0);
+          if (rows.length >= 21 && rows.length <= MAX_GRID_SIDE && dark >= n * 0.2 && dark <= n * 0.8) {
+            const g = normaliseRows(rows);
+            if (g && grids.length < 5) grids.push(g);
+          }
+        }
+        depth--;
+      },
+    },
+    { recognizeSelfClosing: true },
+  );
+  parser.write(text);
+  parser.end();
+  return grids;
+}
+
+/** A grid whose border is all dark is a code on a dark quiet zone: invert it and drop the quiet zone. */
+function normaliseRows(rows: boolean[][]): ModuleGrid | null {
+  const H = rows.length;
+  const W = rows[0]?.length ?? 0;
+  const border = rows.every((r, y) => (y === 0 || y === H - 1 ? r.every(Boolean) : r[0] && r[W - 1]));
+  const cells = trim(border ? rows.map((r) => r.map((d) => !d)) : rows);
+  return cells.length >= 21 && (cells[0]?.length ?? 0) >= 21 ? { rows: cells } : null;
 }

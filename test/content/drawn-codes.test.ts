@@ -7,9 +7,16 @@
 import { describe, expect, it } from 'vitest';
 import { type AnalyzedMessage, analyzeMessage, isAnalyzeError } from '../../src/analyze/analyze.js';
 import { createContentAnalyzer } from '../../src/content/content-analyzer.js';
-import { htmlTextLines, MAX_SVG_SHAPES, svgDrawings, svgGrids, textGrids } from '../../src/content/drawn-codes.js';
+import {
+  cssGrids,
+  htmlTextLines,
+  MAX_SVG_SHAPES,
+  svgDrawings,
+  svgGrids,
+  textGrids,
+} from '../../src/content/drawn-codes.js';
 import { createContentRule } from '../../src/core/rules/content.js';
-import { qrBlocks, qrSvgFilledPath, qrSvgLibrary, qrSvgRects } from './drawn-fixtures.js';
+import { qrBlocks, qrCssGrid, qrSvgFilledPath, qrSvgLibrary, qrSvgRects } from './drawn-fixtures.js';
 import { directSendMessage, qrModules } from './make-fixtures.js';
 
 async function analyze(raw: string, input: string): Promise<AnalyzedMessage> {
@@ -46,6 +53,10 @@ describe('grids recovered from drawings equal the QR matrix', () => {
     expect(textGrids(qrBlocks(url, { scale: 3, quiet: 0 })).map((g) => g.rows)).toEqual([mods]);
     expect(textGrids(qrBlocks(url, { char: '#', scale: 1 })).map((g) => g.rows)).toEqual([mods]);
     expect(textGrids(qrBlocks(url, { half: true, inverted: true })).map((g) => g.rows)).toEqual([mods]);
+  });
+  it('CSS grid of boxes, with and without a dark quiet zone', () => {
+    expect(cssGrids(qrCssGrid(url, { scale: 5 })).map((g) => g.rows)).toEqual([mods]);
+    expect(cssGrids(qrCssGrid(url, { quiet: 3, inverted: true })).map((g) => g.rows)).toEqual([mods]);
   });
   it('block lines inside <pre> with entities survive htmlTextLines', () => {
     const pre = `<pre>${qrBlocks(url, { scale: 2 }).replaceAll('\u2588', '&#9608;')}</pre>`;
@@ -97,6 +108,21 @@ describe('drawn codes end to end (real decoder)', () => {
   });
 });
 
+describe('drawn codes end to end: CSS boxes', () => {
+  it('CSS grid of divs in the HTML body → DS407 + DS443', async () => {
+    const url = 'https://css-boxes.evil.example/c';
+    const raw = directSendMessage({
+      subject: 'Document shared with you',
+      html: `<p>Scan to open the document.</p>${qrCssGrid(url, { scale: 3, quiet: 2, inverted: true })}`,
+    });
+    expect(raw).not.toContain('css-boxes');
+    const r = await analyze(raw, 'css-boxes.eml');
+    expect(r.urls).toContainEqual({ url, location: 'qr-code' });
+    const f = r.findings.find((x) => x.code === 'DS443');
+    expect(f?.evidence[0]?.location).toMatch(/^body \(text\/html\), CSS grid of boxes drawn as a \d+-row grid$/);
+  });
+});
+
 describe('negative fixtures give no QR finding', () => {
   it('newsletter with a grid layout and SVG icons', async () => {
     const icon = (x: number) =>
@@ -104,9 +130,10 @@ describe('negative fixtures give no QR finding', () => {
     const cells = Array.from({ length: 12 }, (_, i) => `<td style="background:#f4f4f4">${icon(i % 3)} Item ${i}</td>`);
     const rows = [0, 1, 2, 3].map((r) => `<tr>${cells.slice(r * 3, r * 3 + 3).join('')}</tr>`).join('');
     const chart = `<svg viewBox="0 0 300 100">${Array.from({ length: 30 }, (_, i) => `<rect x="${i * 10}" y="${100 - ((i * 37) % 90)}" width="8" height="${(i * 37) % 90}" fill="#222"/>`).join('')}</svg>`;
+    const gallery = `<div style="display:grid;grid-template-columns:repeat(24, 20px)">${Array.from({ length: 24 * 24 }, (_, i) => `<div style="background:${i % 7 < 3 ? '#222' : '#eee'}"></div>`).join('')}</div>`;
     const raw = directSendMessage({
       subject: 'Our monthly newsletter',
-      html: `<table width="600">${rows}</table>${chart}<p>See you next month.</p>`,
+      html: `<table width="600">${rows}</table>${chart}${gallery}<p>See you next month.</p>`,
     });
     const r = await analyze(raw, 'newsletter.eml');
     expect(codes(r).filter((c) => /^DS(407|44\d)$/.test(c))).toEqual([]);

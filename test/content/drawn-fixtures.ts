@@ -83,3 +83,23 @@ export function qrBlocks(text: string, o: DrawOptions & { half?: boolean; char?:
   }
   return lines.join('\n');
 }
+
+/** A `display: grid` container of `<div>` boxes, dark ones with an inline background colour. */
+export function qrCssGrid(text: string, o: DrawOptions = {}): string {
+  const mods = qrModules(text);
+  const s = o.scale ?? 4;
+  const q = o.quiet ?? 0;
+  const n = mods.length + q * 2;
+  const boxes: string[] = [];
+  for (let y = 0; y < n; y++) {
+    for (let x = 0; x < n; x++) {
+      const inside = y >= q && x >= q && y < n - q && x < n - q;
+      const d = inside ? (mods[y - q]?.[x - q] ?? false) : false;
+      const dark = o.inverted ? !d : d;
+      boxes.push(
+        dark ? `<div style="background-color:rgb(17,17,17);height:${s}px"></div>` : `<div style="height:${s}px"></div>`,
+      );
+    }
+  }
+  return `<div style="display:grid;grid-template-columns:repeat(${n}, ${s}px);gap:0">${boxes.join('')}</div>`;
+}

@@ -106,7 +106,8 @@ const DECOY = new Set(['pdf', 'doc', 'docx', 'xls', 'xlsx', 'jpg', 'jpeg', 'png'
 const MAX_PER_CODE = 10;
 
 /** The finding each way of drawing a QR code without an image raises. */
-const DRAWN_CODES: Partial<Record<DrawnTechnique, 'DS440' | 'DS441' | 'DS442'>> = {
+const DRAWN_CODES: Record<DrawnTechnique, 'DS440' | 'DS441' | 'DS442' | 'DS443'> = {
+  'css-boxes': 'DS443',
   'html-table': 'DS440',
   svg: 'DS441',
   'text-blocks': 'DS442',
@@ -278,7 +279,7 @@ function urlFindings(urls: readonly UrlEvidence[], opts: ContentRuleOptions): Fi
       add(finding('DS407', `A 2-D code leads to ${u.url}`, [u.ref]));
       if (u.drawn) {
         const code = DRAWN_CODES[u.drawn];
-        if (code) add(finding(code, `A QR code leading to ${u.url} is drawn ${DRAWN_HOW[u.drawn]}`, [u.ref]));
+        add(finding(code, `A QR code leading to ${u.url} is drawn ${DRAWN_HOW[u.drawn]}`, [u.ref]));
       }
     }
     if (!host) continue;
