@@ -317,8 +317,12 @@ function normalise(cells: Uint8Array, W: number, H: number): ModuleGrid | null {
   return { rows };
 }
 
-const BLOCK_LINE = /^[ \u00a0\u2588\u2580\u2584]*[\u2588\u2580\u2584][ \u00a0\u2588\u2580\u2584]*$/;
-const HASH_LINE = /^[ \u00a0#]*#[ \u00a0#]*$/;
+// Two linear tests each (a single `[set]*X[set]*$` pattern backtracks quadratically on a long failing line).
+const BLOCK_LINE = {
+  test: (l: string) =>
+    l.length <= MAX_GRID_SIDE * 4 && /^[ \u00a0\u2588\u2580\u2584]+$/.test(l) && /[\u2588\u2580\u2584]/.test(l),
+};
+const HASH_LINE = { test: (l: string) => l.length <= MAX_GRID_SIDE * 4 && /^[ \u00a0#]+$/.test(l) && l.includes('#') };
 
 /**
  * Module grids drawn as text: runs of 11+ lines of block characters (`▀`/`▄` give two modules a character, `█`

@@ -164,6 +164,10 @@ describe('limits are work-counted', () => {
     expect(d.grids).toEqual([]);
     expect(d.overLimit).toMatch(/^more than 50000 SVG shapes/);
   });
+  it('a 2,000,000-character line of blocks ending in a letter is rejected in linear time', () => {
+    const line = `${'\u2588'.repeat(2_000_000)}a`;
+    expect(textGrids(Array.from({ length: 12 }, () => line).join('\n'))).toEqual([]);
+  });
   it('a path with curves is not taken as a code', () => {
     expect(svgGrids('<svg><path d="M0 0C1 1 2 2 30 30h30v30H0z"/></svg>')).toEqual([]);
   });
