@@ -3,6 +3,7 @@
  * Regenerate with UPDATE_GOLDEN=1 npx vitest run test/findings-doc.test.ts
  */
 import { describe, expect, it } from 'vitest';
+import { kqlFormLine } from '../src/core/kql/rule-forms.js';
 import { RULES } from '../src/core/rules/catalog.js';
 import { READINESS_CODES } from '../src/core/sources/readiness.js';
 import { expectGoldenText } from './helpers/golden.js';
@@ -27,9 +28,11 @@ function generate(): string {
     '<!-- Generated from src/core/rules/catalog.ts by test/findings-doc.test.ts (UPDATE_GOLDEN=1). Do not edit by hand. -->',
     '',
     'Every finding dsguard emits has a stable code. `severity` is fixed per code; `weight` is the number of risk',
-    'points it adds to a Direct Send or internal-spoof message (risk is capped at 100). A message is **malicious**',
-    'when its risk reaches 60 and at least one *intent* finding fired; **legitimate** when a legitimacy finding',
-    '(DS601–DS603) fired and no finding that *vetoes legitimacy* did; otherwise **suspicious**.',
+    'points it adds to a Direct Send or internal-spoof message (risk is capped at 100). A message is **legitimate**',
+    'when the profile declares its source (DS601) and no finding that *vetoes legitimacy* fired, or when its',
+    'evidence says so (DS602, DS603, DS605) with a profile given and no *intent* finding (a subject keyword alone',
+    'excepted); **malicious** when its risk reaches 60 and at least one *intent* finding fired; otherwise',
+    '**suspicious**. Without a profile a message is never legitimate (see docs/architecture.md).',
     '',
   ];
   for (const [prefix, title] of FAMILIES) {
@@ -51,7 +54,8 @@ function generate(): string {
       out.push(`- **Severity:** ${r.severity} · **weight:** ${r.weight}${flags ? ` · ${flags}` : ''}`);
       out.push(`- **Meaning:** ${r.meaning}`);
       out.push(`- **Evidence:** ${r.evidence}`);
-      out.push(`- **What to do:** ${r.action}`, '');
+      out.push(`- **What to do:** ${r.action}`);
+      out.push(`- **KQL:** ${kqlFormLine(r.code)}`, '');
     }
   }
   // Readiness blockers (DS900–DS929): not message findings but stable codes of `dsguard report`'s readiness.

@@ -6,6 +6,7 @@ import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { type AnalyzeResult, analyzeInputs, isAnalyzeError } from '../analyze/analyze.js';
 import { analyzeInputsParallel, parallelAvailable, worthParallel } from '../analyze/analyze-parallel.js';
+import type { Verdict } from '../core/assessment.js';
 import { profileToPlain } from '../core/profile.js';
 import {
   renderCsvHeaderAndRow,
@@ -38,8 +39,14 @@ export function registerAnalyze(program: Command, io: CliIo, setExit: (code: num
     )
     .argument('<paths...>', 'files, folders (recursive), mbox files, or - to read header text / a message from stdin')
     .option('-f, --format <format>', 'table | json | ndjson | csv | md', 'table')
-    .option('-p, --profile <file>', 'tenant profile (dsguard.yml); without it the tenant is inferred from the message')
-    .option('--fail-on <severity>', 'exit 1 when a finding at or above this severity fires (high|medium|low|info|none)')
+    .option(
+      '-p, --profile <file>',
+      'tenant profile (dsguard.yml); without it the tenant is known only from what Exchange attests, and no verdict is legitimate',
+    )
+    .option(
+      '--fail-on <severity|verdict>',
+      'exit 1 when a finding at or above this severity fires (high|medium|low|info|none), or when a message gets this verdict or a worse one (malicious|suspicious)',
+    )
     .option('--explain', 'add what each finding means and what to do')
     .option('--headers-only', 'read only the header block of each file (fast triage; attachment signals skipped)')
     .option('--max-header-bytes <n>', 'largest header block accepted', positiveInt('--max-header-bytes'))
@@ -56,7 +63,8 @@ export function registerAnalyze(program: Command, io: CliIo, setExit: (code: num
 
 export async function runAnalyze(paths: string[], flags: AnalyzeFlags, io: CliIo): Promise<number> {
   const format = parseFormat(flags.format, ['table', 'json', 'ndjson', 'csv', 'md']);
-  const failOn = parseFailOn(flags.failOn);
+  const failOnVerdict = parseFailOnVerdict(flags.failOn);
+  const failOn = failOnVerdict === null ? failOnSeverity(flags.failOn) : null;
   if (paths.filter((p) => p === '-').length > 1) throw new UsageError('stdin (-) can be named only once');
   const profile = await profileOption(flags.profile);
   const limits: Record<string, number> = {};
@@ -91,7 +99,9 @@ export async function runAnalyze(paths: string[], flags: AnalyzeFlags, io: CliIo
     : analyzeInputs(paths, { profile, headersOnly, limits, stdin: io.stdin, onSkip, ...extras! });
 
   const worst = new WorstSeverity();
+  let verdictReached = false;
   const byChannel = new Map<string, number>();
+  const byTenantKnownFrom = new Map<string, number>();
   let messages = 0;
   let errors = 0;
   const progress = new Progress(io, 'analyzing');
@@ -104,7 +114,9 @@ export async function runAnalyze(paths: string[], flags: AnalyzeFlags, io: CliIo
     } else {
       messages++;
       byChannel.set(r.channel, (byChannel.get(r.channel) ?? 0) + 1);
+      byTenantKnownFrom.set(r.tenantKnownFrom, (byTenantKnownFrom.get(r.tenantKnownFrom) ?? 0) + 1);
       worst.add(r.findings);
+      if (failOnVerdict !== null && VERDICT_RANK[r.verdict] >= VERDICT_RANK[failOnVerdict]) verdictReached = true;
     }
     await out.push(r);
     progress.tick(messages + errors);
@@ -112,13 +124,32 @@ export async function runAnalyze(paths: string[], flags: AnalyzeFlags, io: CliIo
   progress.done();
   await out.close();
   if (skipped > MAX_SKIP_LINES) io.stderr.write(`dsguard: skipped ${skipped} files in all that are not messages\n`);
-  if (format === 'table') io.stderr.write(`${summaryLine({ messages, errors, byChannel })}\n`);
+  if (format === 'table') io.stderr.write(`${summaryLine({ messages, errors, byChannel, byTenantKnownFrom })}\n`);
   if (messages + errors === 0) {
     io.stderr.write('dsguard: no messages found in the given paths\n');
     return EXIT.failure;
   }
   if (errors > 0) return EXIT.failure;
-  return worst.reaches(failOn) ? EXIT.findings : EXIT.ok;
+  return worst.reaches(failOn) || verdictReached ? EXIT.findings : EXIT.ok;
+}
+
+type FailVerdict = 'malicious' | 'suspicious';
+const VERDICT_RANK: Record<Verdict, number> = { 'not-applicable': 0, legitimate: 0, suspicious: 1, malicious: 2 };
+
+function failOnSeverity(value: string | undefined) {
+  try {
+    return parseFailOn(value);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    throw new UsageError(
+      `--fail-on must be a severity (high, medium, low, info, none) or a verdict (malicious, suspicious) (got "${value}")`,
+    );
+  }
+}
+
+/** `--fail-on malicious|suspicious`: a verdict threshold instead of a severity (`null` when a severity is given). */
+function parseFailOnVerdict(value: string | undefined): FailVerdict | null {
+  return value === 'malicious' || value === 'suspicious' ? value : null;
 }
 
 const MAX_SKIP_LINES = 20;

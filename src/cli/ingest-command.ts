@@ -1,7 +1,7 @@
 /**
  * `dsguard ingest <files…>`: stream exports into the store. Summary on stdout, bad rows and progress on stderr.
- * Exit 0 when every row was read, 3 when a file failed or a row was rejected (reported and skipped), or on
- * Ctrl-C (the store is consistent; the same command resumes).
+ * Exit 0 when every file was read (rows that could not be are reported, counted and skipped: not a failure),
+ * 3 when a file failed, or on Ctrl-C (the store is consistent; the same command resumes).
  * @module
  */
 import type { Command } from 'commander';
@@ -128,6 +128,13 @@ export async function runIngest(files: string[], flags: IngestFlags, io: CliIo):
     io.stderr.write('dsguard: interrupted; the store is consistent: run the same command again to resume\n');
     return EXIT.failure;
   }
-  const failed = summary.files.some((f) => f.status === 'error') || summary.rejected > 0;
+  const failed = summary.files.some((f) => f.status === 'error');
+  if (summary.rejected > 0) {
+    // Rejected rows are the export's fault, reported above and kept in the file ledger: not a runtime failure.
+    const files = summary.files.filter((f) => f.rejected > 0).length;
+    io.stderr.write(
+      `dsguard: ${summary.rejected} row(s) rejected in ${files} file(s) (listed above); the other rows were ingested${failed ? '' : ' (exit 0: rejected rows are not a failure)'}\n`,
+    );
+  }
   return failed ? EXIT.failure : EXIT.ok;
 }

@@ -98,9 +98,55 @@ function sourceOf(s: z.infer<typeof sourceEntry>, path: string, bad: string[]): 
  */
 export type ProfileLoadResult = Result<{ profile: TenantProfile }>;
 
+/** Nesting a profile may have: it needs four levels; the YAML parser recurses once per level. */
+const MAX_NESTING = 32;
+/** Indentation a profile line may have (each nesting level indents it further). */
+const MAX_INDENT = 128;
+
+/**
+ * The first line nested deeper than a profile can be (sequence indicators on one line, indentation, open flow
+ * brackets), in one pass: deep YAML costs the parser superlinear work and then overflows its stack.
+ */
+function tooDeep(text: string): { line: number; why: string } | null {
+  let line = 1;
+  let flow = 0;
+  let pos = 0;
+  while (pos < text.length) {
+    let end = text.indexOf('\n', pos);
+    if (end < 0) end = text.length;
+    let i = pos;
+    while (i < end && text.charCodeAt(i) === 32) i++;
+    if (i - pos > MAX_INDENT) return { line, why: `indented more than ${MAX_INDENT} columns` };
+    let indicators = 0;
+    while (i + 1 < end && (text[i] === '-' || text[i] === '?') && text.charCodeAt(i + 1) === 32) {
+      indicators++;
+      i += 2;
+      while (i < end && text.charCodeAt(i) === 32) i++;
+    }
+    if (indicators > MAX_NESTING) return { line, why: `more than ${MAX_NESTING} nested sequences on one line` };
+    for (; i < end; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 91 || c === 123) flow++;
+      else if ((c === 93 || c === 125) && flow > 0) flow--;
+      if (flow > MAX_NESTING) return { line, why: `more than ${MAX_NESTING} nested [ or { brackets` };
+    }
+    pos = end + 1;
+    line++;
+  }
+  return null;
+}
+
 export function parseProfile(text: string, file: string): ProfileLoadResult {
+  const deep = tooDeep(text);
+  if (deep) return failure('usage', `${file}:${deep.line}: invalid YAML: ${deep.why}`);
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  let doc: ReturnType<typeof parseDocument>;
+  try {
+    doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  } catch (error) {
+    // The parser's own limits (its stack): a profile error, never an exception.
+    return failure('usage', `${file}: invalid YAML: ${(error as Error).message.split('\n')[0]!.slice(0, 200)}`);
+  }
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const pos = lineCounter.linePos(e.pos[0]);
@@ -114,7 +160,15 @@ export function parseProfile(text: string, file: string): ProfileLoadResult {
     }
     return null;
   };
-  const parsed = profileSchema.safeParse(doc.toJS());
+  // An alias without its anchor, or aliases expanding past the library's count (a "billion laughs" document),
+  // throw here: a profile error like any other, never an exception.
+  let plain: unknown;
+  try {
+    plain = doc.toJS();
+  } catch (error) {
+    return failure('usage', `${file}: invalid YAML: ${(error as Error).message.split('\n')[0]!.slice(0, 200)}`);
+  }
+  const parsed = profileSchema.safeParse(plain);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const line = lineOf(issue.path);

@@ -7,6 +7,7 @@
  */
 import type { AttachmentInspection, ContentEvidence } from './content-facts.js';
 import type { EvidenceRef } from './finding.js';
+import type { ForefrontSlot } from './headers/forefront.js';
 import type { Observed } from './observed.js';
 
 export type SourceKind =
@@ -83,16 +84,11 @@ export interface AuthenticationEvidence {
   dkimDomain: Observed<string> | null;
 }
 
-/** Exchange Online Protection's antispam stamp (X-Forefront-Antispam-Report) of the receiving tenant. */
-export interface AntispamEvidence {
-  cat: Observed<string> | null;
-  sfty: Observed<string> | null;
-  scl: Observed<string> | null;
-  dir: Observed<string> | null;
-  sfv: Observed<string> | null;
-  ctry: Observed<string> | null;
-  ipv: Observed<string> | null;
-}
+/**
+ * Exchange Online Protection's antispam stamp (X-Forefront-Antispam-Report) of the receiving tenant: one slot per
+ * field the table `FOREFRONT_FIELDS` (headers/forefront.ts) gives one (CIP and H fill `connectingIp` / `helo` instead).
+ */
+export type AntispamEvidence = Record<ForefrontSlot, Observed<string> | null>;
 
 /** Exchange organisation / cross-tenant stamps of the receiving tenant (never the sender's). */
 export interface ExchangeStampEvidence {
@@ -101,8 +97,16 @@ export interface ExchangeStampEvidence {
   directionality: Observed<string> | null;
   fromEntityHeader: Observed<string> | null;
   crossTenantAuthAs: Observed<string> | null;
-  /** `X-MS-Exchange-Organization-IsAnonymousDirectSend` or similar explicit stamps, when present. */
+  /**
+   * `X-MS-Exchange-Organization-IsAnonymousDirectSend` (third-party documented; an organisation header, so it is
+   * stripped when the message leaves the organisation: its absence proves nothing).
+   */
   anonymousDirectSend: Observed<string> | null;
+  /**
+   * `X-MS-Exchange-Organization-MxPointsToUs` (third-party documented): whether the recipient domain's MX points at
+   * Exchange Online. `false` on all mail a third-party gateway relays, so by itself it is no bypass.
+   */
+  mxPointsToUs: Observed<string> | null;
   /** On-prem connector attribution (`OriginalAttributedTenantConnectingIp`). */
   attributedConnectingIp: Observed<string> | null;
 }
@@ -129,11 +133,21 @@ export interface MessageEvidence {
   subject: Observed<string> | null;
   /** P2: the visible From header. */
   headerFrom: Observed<MailAddress> | null;
+  /** How many From header fields the message has (more than one is malformed; 0 for export rows). */
+  fromHeaderCount: number;
+  /** The first address of the Reply-To header. */
+  replyTo: Observed<MailAddress> | null;
   /** P1: the envelope sender (Return-Path, smtp.mailfrom, SenderAddress, SenderMailFromAddress). */
   envelopeFrom: Observed<MailAddress> | null;
   recipients: Observed<MailAddress>[];
   /** Envelope recipients when known apart from To/Cc (trace rows, X-MS-Exchange-Organization headers). */
   envelopeRecipients: Observed<MailAddress>[];
+  /**
+   * Envelope recipients Exchange Online itself recorded for this delivery: `for <addr>` in a Received line written
+   * by Exchange (at or above the entry hop) and X-MS-Exchange-Organization-OriginalEnvelopeRecipients. What the
+   * receiving tenant's domains may be inferred from without a profile (never from To/Cc alone).
+   */
+  attestedRecipients: Observed<MailAddress>[];
   /** The address that connected to Exchange Online (FFAS CIP, FromIP, SenderIPv4, original_client_ip). */
   connectingIp: Observed<string> | null;
   /** HELO / client host name the connecting host gave. */
@@ -188,9 +202,12 @@ export function emptyEvidence(input: string, sourceKind: SourceKind): MessageEvi
     receivedAt: null,
     subject: null,
     headerFrom: null,
+    fromHeaderCount: 0,
+    replyTo: null,
     envelopeFrom: null,
     recipients: [],
     envelopeRecipients: [],
+    attestedRecipients: [],
     connectingIp: null,
     helo: null,
     tls: null,
@@ -204,6 +221,7 @@ export function emptyEvidence(input: string, sourceKind: SourceKind): MessageEvi
       fromEntityHeader: null,
       crossTenantAuthAs: null,
       anonymousDirectSend: null,
+      mxPointsToUs: null,
       attributedConnectingIp: null,
     },
     authentication: {

@@ -38,11 +38,7 @@ export function renderMessageText(r: AnalyzeResult, opts: RenderOptions): string
   const to = r.to.length > 3 ? `${r.to.slice(0, 3).join(', ')} (+${r.to.length - 3})` : r.to.join(', ');
   lines.push(`  from ${t(r.from ?? '?', 120)} (envelope ${t(r.envelopeFrom ?? '?', 120)}) to ${t(to || '?', 200)}`);
   if (r.subject !== null) lines.push(`  subject ${t(r.subject, 200)}`);
-  if (r.tenant.source !== 'profile') {
-    lines.push(
-      `  tenant ${r.tenant.source === 'inferred' ? `inferred: ${r.tenant.domains.join(', ')}` : 'unknown (no profile, no recipient domain)'}`,
-    );
-  }
+  lines.push(`  tenant ${t(tenantText(r), 300)}`);
   for (const f of r.findings) {
     lines.push(`  ${SEV_LABEL[f.severity]} ${f.code} ${t(f.message, 200)}`);
     const ev = evidenceText(f);
@@ -60,6 +56,19 @@ export function renderMessageText(r: AnalyzeResult, opts: RenderOptions): string
   return `${lines.join('\n')}\n\n`;
 }
 
+/** How the tenant was known, for people: `from the profile`, `attested by Exchange: a.com`, `inferred: …`. */
+export function tenantText(r: AnalyzedMessage): string {
+  const domains = r.tenant.domains.join(', ');
+  switch (r.tenantKnownFrom) {
+    case 'profile':
+      return 'from the profile';
+    case 'attested':
+      return `attested by Exchange (no profile): ${domains}`;
+    default:
+      return `inferred (no profile): ${domains || 'no domain known'}`;
+  }
+}
+
 const CSV_COLUMNS: Column<AnalyzeResult>[] = [
   { header: 'input', value: (r) => r.input },
   { header: 'messageId', value: (r) => (isAnalyzeError(r) ? null : r.messageId) },
@@ -72,6 +81,7 @@ const CSV_COLUMNS: Column<AnalyzeResult>[] = [
   { header: 'verdict', value: (r) => (isAnalyzeError(r) ? null : r.verdict) },
   { header: 'risk', value: (r) => (isAnalyzeError(r) ? null : r.risk) },
   { header: 'rejectDirectSendBlocks', value: (r) => (isAnalyzeError(r) ? null : yesNo(r.rejectDirectSendBlocks)) },
+  { header: 'tenantKnownFrom', value: (r) => (isAnalyzeError(r) ? null : r.tenantKnownFrom) },
   { header: 'findings', value: (r) => (isAnalyzeError(r) ? null : r.findings.map((f) => f.code).join(' ')) },
   { header: 'error', value: (r) => (isAnalyzeError(r) ? r.error : null) },
 ];
@@ -95,6 +105,7 @@ export function renderMessageMarkdown(r: AnalyzeResult, opts: RenderOptions): st
   out.push(`- From: ${m(r.from ?? '?')} (envelope ${m(r.envelopeFrom ?? '?')})`);
   out.push(`- To: ${m(r.to.join(', ') || '?')}`);
   if (r.subject !== null) out.push(`- Subject: ${m(r.subject)}`);
+  out.push(`- Tenant: ${m(tenantText(r))}`);
   out.push('', '| severity | code | finding | evidence |', '| --- | --- | --- | --- |');
   for (const f of r.findings) {
     const explain = opts.explain ? ` — ${m(ruleInfo(f.code).meaning, 1000)}` : '';
@@ -103,9 +114,20 @@ export function renderMessageMarkdown(r: AnalyzeResult, opts: RenderOptions): st
   return `${out.join('\n')}\n\n`;
 }
 
-export function summaryLine(results: { messages: number; errors: number; byChannel: Map<string, number> }): string {
+export function summaryLine(results: {
+  messages: number;
+  errors: number;
+  byChannel: Map<string, number>;
+  /** Messages assessed without a profile, by how the tenant was known. */
+  byTenantKnownFrom?: Map<string, number>;
+}): string {
   const parts = [...results.byChannel.entries()].sort().map(([k, v]) => `${k} ${v}`);
-  return `${results.messages} message(s)${results.errors ? `, ${results.errors} error(s)` : ''}${parts.length ? `: ${parts.join(', ')}` : ''}`;
+  const noProfile = [...(results.byTenantKnownFrom ?? new Map<string, number>()).entries()]
+    .filter(([k]) => k !== 'profile')
+    .sort()
+    .map(([k, v]) => `${v} ${k}`);
+  const tenant = noProfile.length > 0 ? ` (no profile: tenant ${noProfile.join(', ')})` : '';
+  return `${results.messages} message(s)${results.errors ? `, ${results.errors} error(s)` : ''}${parts.length ? `: ${parts.join(', ')}` : ''}${tenant}`;
 }
 
 export type { AnalyzedMessage };

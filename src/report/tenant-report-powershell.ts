@@ -29,11 +29,21 @@ export function shQuote(value: string): string {
 
 /** A connector name from untrusted text: letters, digits, space and `._()-`, at most 64 characters. */
 export function connectorLabel(text: string): string {
-  const t = text
-    .replace(/[^A-Za-z0-9 ._()-]+/g, '-')
-    .replace(/-{2,}/g, '-')
-    .replace(/^[-. ]+|[-. ]+$/g, '');
+  const t = trimLabelEnds(text.replace(/[^A-Za-z0-9 ._()-]+/g, '-').replace(/-{2,}/g, '-'));
   return (t.length > 0 ? t : 'source').slice(0, 64);
+}
+
+/**
+ * `-`, `.` and spaces trimmed from both ends, by index: the expression `/[-. ]+$/` is tried at every start of a
+ * long run of `". "` inside the text and scans the run each time (quadratic).
+ */
+function trimLabelEnds(t: string): string {
+  const trimmed = (c: number) => c === 45 || c === 46 || c === 32;
+  let a = 0;
+  let b = t.length;
+  while (a < b && trimmed(t.charCodeAt(a))) a++;
+  while (b > a && trimmed(t.charCodeAt(b - 1))) b--;
+  return t.slice(a, b);
 }
 
 export interface ConnectorCommandInput {

@@ -4,7 +4,7 @@
  * yields an error result naming it, never an exception.
  * @module
  */
-import { closeSync, createReadStream, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
+import { closeSync, createReadStream, type Dirent, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -33,16 +33,34 @@ export interface ReadOptions extends LoadOptions {
 
 const SKIPPED_NAMES = new Set(['.DS_Store', 'Thumbs.db', 'desktop.ini']);
 
-/** Files below `dir`, recursively, in name order; hidden files and OS litter skipped. */
-function* walk(dir: string): Generator<string> {
-  const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
-    a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
-  );
+/** An entry of a folder that is passed over, and why (said on stderr: a folder never drops a file silently). */
+interface WalkSkip {
+  path: string;
+  reason: string;
+}
+
+/**
+ * Files below `dir`, recursively, in name order; hidden files and OS litter left out (documented). Anything else
+ * that is not read — a symbolic link (not followed: it could lead out of the folder or round in a loop), a
+ * device or socket, a folder that cannot be listed — is handed on as a {@link WalkSkip}.
+ */
+function* walk(dir: string): Generator<string | WalkSkip> {
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+    );
+  } catch (error) {
+    yield { path: dir, reason: `folder cannot be read: ${(error as NodeJS.ErrnoException).code ?? String(error)}` };
+    return;
+  }
   for (const e of entries) {
     if (e.name.startsWith('.') || SKIPPED_NAMES.has(e.name)) continue;
     const p = join(dir, e.name);
     if (e.isDirectory()) yield* walk(p);
     else if (e.isFile()) yield p;
+    else if (e.isSymbolicLink()) yield { path: p, reason: 'symbolic link: not followed (name its target instead)' };
+    else yield { path: p, reason: 'not a regular file' };
   }
 }
 
@@ -151,8 +169,16 @@ function load(path: string, opts: LoadOptions): Loaded {
 /** A message's bytes as read, before parsing, or why it could not be read. */
 export type RawInput = { input: string; bytes: Buffer } | { input: string; error: string };
 
-async function* loadFiles(paths: Iterable<string>, opts: LoadOptions, walked: boolean): AsyncGenerator<RawInput> {
+async function* loadFiles(
+  paths: Iterable<string | WalkSkip>,
+  opts: LoadOptions,
+  walked: boolean,
+): AsyncGenerator<RawInput> {
   for (const path of paths) {
+    if (typeof path !== 'string') {
+      opts.onSkip?.(path.path, path.reason);
+      continue;
+    }
     const loaded = load(path, opts);
     if (loaded.kind === 'skip') {
       // A file found by walking a folder that is not a message (a README, a CSV, a picture) is passed over

@@ -25,7 +25,7 @@ export function looksLikeHeaders(text: string): boolean {
   return m !== null;
 }
 
-/** Share of bytes that are control characters other than CR, LF, TAB (binary junk detector). */
+/** Share of bytes that are control characters other than CR, LF, TAB (a binary junk measure). */
 export function binaryRatio(buf: Uint8Array, sample = 1024): number {
   const n = Math.min(buf.length, sample);
   if (n === 0) return 0;
@@ -37,11 +37,45 @@ export function binaryRatio(buf: Uint8Array, sample = 1024): number {
   return bad / n;
 }
 
+function isFieldNameChar(c: number): boolean {
+  return c >= 33 && c <= 126 && c !== 58;
+}
+
+/**
+ * Whether the lines of a header block's head (up to its first blank line) are mostly header fields or their
+ * continuations: decided by lines, not bytes, so one line of control bytes (or a few long junk lines) among real
+ * fields does not make a message "binary", while binary content, whose lines are not fields, is refused.
+ */
+export function mostlyHeaderLines(text: string): boolean {
+  let fields = 0;
+  let other = 0;
+  let pos = 0;
+  while (pos < text.length && (text.charCodeAt(pos) === 10 || text.charCodeAt(pos) === 13)) pos++;
+  while (pos < text.length) {
+    let end = text.indexOf('\n', pos);
+    if (end < 0) end = text.length;
+    const lineEnd = end > pos && text.charCodeAt(end - 1) === 13 ? end - 1 : end;
+    if (lineEnd === pos) break;
+    const c = text.charCodeAt(pos);
+    if (c === 32 || c === 9) fields++;
+    else {
+      let i = pos;
+      while (i < lineEnd && isFieldNameChar(text.charCodeAt(i))) i++;
+      while (i < lineEnd && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9)) i++;
+      if (i > pos && i < lineEnd && text.charCodeAt(i) === 58) fields++;
+      else other++;
+    }
+    pos = end + 1;
+  }
+  return fields > 0 && fields >= other;
+}
+
 export function sniffKind(head: Uint8Array): MessageKind {
   if (isOleCompoundFile(head)) return 'msg';
-  if (binaryRatio(head) > 0.05) return 'unknown';
   const bytes = Buffer.from(head.buffer, head.byteOffset, Math.min(head.length, 8192));
-  if (bytes.subarray(0, 5).toString('latin1') === 'From ') return 'mbox';
-  if (!looksLikeHeaders(bytes.subarray(0, 400).toString('latin1'))) return 'unknown';
+  const text = bytes.toString('latin1');
+  if (text.startsWith('From ') && binaryRatio(head) <= 0.05) return 'mbox';
+  // A header block: its first line a field, and most of its lines fields (see mostlyHeaderLines).
+  if (!looksLikeHeaders(text.slice(0, 400)) || !mostlyHeaderLines(text)) return 'unknown';
   return bytes.includes('\n\n') || bytes.includes('\n\r\n') ? 'eml' : 'headers';
 }

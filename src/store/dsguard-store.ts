@@ -11,6 +11,7 @@ import type { SqlDatabase, SqlStatement } from './db.js';
 import { FreshKeys } from './fresh-keys.js';
 import { KEYS_PER_STATEMENT, KeyBuffer } from './key-buffer.js';
 import { migrate } from './migrations.js';
+import { checkIntegrity } from './store-integrity.js';
 
 export interface FileRecord {
   id: number;
@@ -198,6 +199,13 @@ export class DsguardStore {
       db = openSqlite(path, opts);
     } catch (error) {
       return failure('io', `${path}: cannot open store: ${(error as Error).message}`);
+    }
+    // A store that fails SQLite's integrity check is neither written to nor read from: what it would give is not
+    // what was ingested, and writes could spread the damage.
+    const integrity = checkIntegrity(db, opts.readonly === true ? 'read' : 'write');
+    if (integrity !== null) {
+      db.close();
+      return failure('io', `${path}: ${integrity}`);
     }
     if (opts.readonly !== true) {
       const m = migrate(db);
@@ -497,6 +505,20 @@ export class DsguardStore {
   /** Facts about a whole message (every recipient's), in the order they came (±1 day). */
   factsOfMessage(day: number, msgH: number): FactRow[] {
     return this.st.factsOfMessage!.all(day - 1, day, day + 1, msgH) as FactRow[];
+  }
+
+  /**
+   * The files of the ledger that had rows rejected (unreadable records: malformed quoting, a wrong number of
+   * fields, a JSON element that is no object; or values that make no sense), with how many of how many read, in
+   * the order they were ingested: what a report lists so rows skipped are never skipped without a word.
+   */
+  filesWithRejectedRows(): { path: string; sha256: string; format: string; read: number; rejected: number }[] {
+    return this.db
+      .prepare(
+        `SELECT path, sha256, format, rows_read AS read, rows_rejected AS rejected FROM file
+         WHERE rows_rejected > 0 ORDER BY id`,
+      )
+      .all() as { path: string; sha256: string; format: string; read: number; rejected: number }[];
   }
 
   holdsMessages(): boolean {

@@ -23,6 +23,33 @@ describe('analyze CLI', () => {
     expect((await runCli(['analyze', SPOOF, '-p', PROFILE])).code).toBe(0);
   });
 
+  it('--fail-on also takes a verdict: malicious, or suspicious and worse', async () => {
+    const LEGIT = join(DIR, 'legit-scanner-spf-pass.eml');
+    const LIST = join(DIR, 'mailing-list-relay.eml');
+    expect((await runCli(['analyze', SPOOF, '-p', PROFILE, '--fail-on', 'malicious', '--no-geoip'])).code).toBe(1);
+    expect((await runCli(['analyze', SPOOF, '-p', PROFILE, '--fail-on', 'suspicious', '--no-geoip'])).code).toBe(1);
+    // A legitimate sender carries medium findings, yet no verdict at or above suspicious.
+    expect((await runCli(['analyze', LEGIT, '-p', PROFILE, '--fail-on', 'suspicious', '--no-geoip'])).code).toBe(0);
+    expect((await runCli(['analyze', LEGIT, '-p', PROFILE, '--fail-on', 'medium', '--no-geoip'])).code).toBe(1);
+    // Without a profile the list relay's channel is unknown: no verdict to fail on.
+    expect((await runCli(['analyze', LIST, '--fail-on', 'suspicious', '--no-geoip'])).code).toBe(0);
+    const bad = await runCli(['analyze', SPOOF, '--fail-on', 'evil']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--fail-on must be a severity .* or a verdict \(malicious, suspicious\)/);
+  });
+
+  it('says in every format how the tenant was known', async () => {
+    const json = await runCli(['analyze', join(DIR, 'mailing-list-relay.eml'), '--format', 'json', '--no-geoip']);
+    expect(JSON.parse(json.stdout)[0].tenantKnownFrom).toBe('inferred');
+    const text = await runCli(['analyze', join(DIR, 'attested-recipient-scanner.eml'), '--no-geoip']);
+    expect(text.stdout).toContain('tenant attested by Exchange (no profile): contoso.com');
+    expect(text.stderr).toContain('1 message(s): direct-send 1 (no profile: tenant 1 attested)');
+    const csv = await runCli(['analyze', SPOOF, '-p', PROFILE, '--format', 'csv', '--no-geoip']);
+    expect((parse(csv.stdout, { columns: true }) as Record<string, string>[])[0]?.tenantKnownFrom).toBe('profile');
+    const md = await runCli(['analyze', SPOOF, '-p', PROFILE, '--format', 'md', '--no-geoip']);
+    expect(md.stdout).toContain('- Tenant: from the profile');
+  });
+
   it('exits 2 on usage errors, with a one-line message', async () => {
     for (const argv of [
       ['analyze', SPOOF, '--format', 'xml'],

@@ -15,6 +15,8 @@ import { expectGolden } from '../helpers/golden.js';
 const DIR = 'test/fixtures/analyze';
 
 interface Case {
+  /** Golden file name when one message is run with several profiles (default: the file's name). */
+  name?: string;
   file: string;
   profile: string | null;
   channel: string;
@@ -39,7 +41,7 @@ describe('analyze golden fixtures', () => {
   });
 
   for (const c of cases) {
-    it(c.file, async () => {
+    it(c.name ?? c.file, async () => {
       const profile = await profileFor(c.profile);
       const results = [];
       for await (const r of analyzeInputs([join(DIR, c.file)], { profile })) results.push(r);
@@ -59,7 +61,17 @@ describe('analyze golden fixtures', () => {
         if (!['DS111', 'DS406'].includes(f.code))
           expect(f.evidence.length, `${f.code} has evidence`).toBeGreaterThan(0);
       }
-      expectGolden(join(DIR, c.file.replace(/\.(eml|txt)$/, '.expected.json')), r);
+      // How the tenant was known: the profile when given, never 'profile' without one.
+      if (c.profile !== null) expect(r.tenantKnownFrom).toBe('profile');
+      else expect(['attested', 'inferred']).toContain(r.tenantKnownFrom);
+      // Never legitimate, never connector advice without a profile.
+      if (c.profile === null) {
+        expect(r.verdict).not.toBe('legitimate');
+        expect(codes).not.toContain('DS604');
+        expect(codes).not.toContain('DS606');
+      }
+      const golden = c.name ? `${c.name}.expected.json` : c.file.replace(/\.(eml|txt)$/, '.expected.json');
+      expectGolden(join(DIR, golden), r);
     });
   }
 });

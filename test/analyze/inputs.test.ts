@@ -2,7 +2,7 @@
  * Input kinds: Outlook .msg (built here as a real OLE2 compound file), mbox, folders, stdin header paste,
  * detection by content rather than extension, and --headers-only.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import CFB from 'cfb';
@@ -129,6 +129,50 @@ describe('input kinds', () => {
       ['sub/inbox.mbox#2', 'authenticated'],
       ['sub/inbox.mbox#3', 'connector'],
     ]);
+  });
+
+  it('reads a spoof whose header block holds a line of control bytes as the spoof it is, file or folder', async () => {
+    const dir = join(tmp, 'control-bytes');
+    mkdirSync(dir, { recursive: true });
+    const eml = readFileSync(join(DIR, 'forged-authentication-results.eml'), 'latin1').split('\r\n');
+    const junk = String.fromCharCode(
+      ...Array.from({ length: 31 }, (_, i) => i + 1).filter((c) => c !== 10 && c !== 13),
+    );
+    // A line of control bytes (29 of them, four times) in the header block: 116 of the first 1,024 bytes.
+    const spoofed = [...eml.slice(0, 2), junk.repeat(4), ...eml.slice(2)].join('\r\n');
+    writeFileSync(join(dir, 'a.eml'), Buffer.from(spoofed, 'latin1'));
+    writeFileSync(join(dir, 'b.bin'), Buffer.from(Array.from({ length: 2048 }, (_, i) => (i * 37) % 256)));
+    const rs = await collect([join(dir, 'a.eml')]);
+    expect(rs.map((r) => (isAnalyzeError(r) ? r.error : [r.channel, r.verdict]))).toEqual([
+      ['direct-send', 'malicious'],
+    ]);
+    // In a folder: the spoof is read, the binary file is listed on stderr, with the reason.
+    const cli = await runCli(['analyze', dir, '--profile', PROFILE, '--format', 'json', '--jobs', '1']);
+    expect(JSON.parse(cli.stdout).map((r: { input: string; channel: string }) => [r.input, r.channel])).toEqual([
+      [join(dir, 'a.eml'), 'direct-send'],
+    ]);
+    expect(cli.stderr).toBe(
+      `dsguard: skipped ${join(dir, 'b.bin')}: not a mail message (no header fields; binary or unknown content)\n`,
+    );
+  });
+
+  it('lists the entries of a folder it does not read (a symbolic link), never drops them', async () => {
+    const dir = join(tmp, 'links');
+    mkdirSync(join(dir, 'real'), { recursive: true });
+    writeFileSync(join(dir, 'real', 'm.eml'), readFileSync(join(DIR, 'mailing-list-relay.eml')));
+    symlinkSync(join(dir, 'real', 'm.eml'), join(dir, 'link.eml'));
+    const skipped: string[] = [];
+    const p = await loadProfile(PROFILE);
+    if (p.status !== 'ok') throw new Error(p.error);
+    const rs: AnalyzeResult[] = [];
+    for await (const r of analyzeInputs([dir], {
+      profile: p.profile,
+      onSkip: (input, reason) => skipped.push(`${input.slice(dir.length + 1)}: ${reason}`),
+    })) {
+      rs.push(r);
+    }
+    expect(rs.map((r) => r.input.slice(dir.length + 1))).toEqual(['real/m.eml']);
+    expect(skipped).toEqual(['link.eml: symbolic link: not followed (name its target instead)']);
   });
 
   it('reads header text pasted on stdin', async () => {

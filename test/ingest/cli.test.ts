@@ -14,12 +14,15 @@ afterEach(() => tmp.cleanup());
 const PROFILE = 'test/fixtures/exports/dsguard.yml';
 
 describe('dsguard ingest / report / powershell', () => {
-  it('ingests, reports bad rows on stderr with file and row, exits 3 because rows were skipped', async () => {
+  it('ingests, reports bad rows on stderr with file and row, and exits 0: rejected rows are no failure', async () => {
     const db = join(tmp.dir, 'x.db');
     const r = await runCli(['ingest', ...fixtureFiles(), '--db', db, '--profile', PROFILE]);
-    expect(r.code).toBe(3);
+    expect(r.code).toBe(0);
     expect(r.stderr).toContain(
       'test/fixtures/exports/messagetrace-v2.csv: row 10: Received "31/31/2026 1:10:00 PM" is not a date',
+    );
+    expect(r.stderr).toContain(
+      'dsguard: 4 row(s) rejected in 4 file(s) (listed above); the other rows were ingested (exit 0: rejected rows are not a failure)\n',
     );
     expect(r.stdout).toMatch(/44 row\(s\) read = 31 stored \+ 9 aggregated \+ 4 rejected/);
     const again = await runCli(['ingest', ...fixtureFiles(), '--db', db, '--profile', PROFILE, '--format', 'json']);
@@ -27,6 +30,21 @@ describe('dsguard ingest / report / powershell', () => {
     const s = JSON.parse(again.stdout);
     expect(s.files.every((f: { status: string }) => f.status === 'skipped')).toBe(true);
     expect(again.stderr).toBe('');
+  });
+
+  it('rejects a malformed CSV record with file, row and line, keeps the others, exits 0; a failed file still exits 3', async () => {
+    const path = join(tmp.dir, 'trace.csv');
+    const header = '"MessageTraceId","Received","SenderAddress","RecipientAddress","FromIP","Subject","Status","Size"';
+    const row = (i: number, subject: string) =>
+      `"a1000001-0000-4000-8000-08dee900000${i}","7/20/2026 8:15:02 AM","a@contoso.com","b@contoso.com","198.51.100.20",${subject},"Delivered","1${i}"`;
+    writeFileSync(path, `${header}\r\n${row(1, '"ok"')}\r\n${row(2, '"Invoice')}\r\n${row(3, '"ok"')}\r\n`);
+    const db = join(tmp.dir, 'z.db');
+    const r = await runCli(['ingest', path, '--db', db, '--format', 'json']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(`${path}: row 2: malformed CSV on line 3: "D" after a closing quote\n`);
+    expect(JSON.parse(r.stdout).files[0]).toMatchObject({ read: 3, rejected: 1, status: 'ingested' });
+    const missing = await runCli(['ingest', path.replace('trace', 'none'), '--db', db]);
+    expect(missing.code).toBe(3);
   });
 
   it('exits 0 when every row of every file was read', async () => {

@@ -1,7 +1,8 @@
 /**
- * The CSV record reader on malformed and unusual lines, in small files and in files of many reads (where the
- * fast path has taken earlier pieces before the exact path takes over): every record comes out with its own
- * number, a malformed one with an error (reported and skipped by ingest), none dropped or run into another.
+ * The CSV record reader on malformed and unusual lines, in small files and in files of many reads (where a
+ * record may straddle two reads): every record comes out with its own number, a malformed one or one with a
+ * wrong number of fields with an error naming its line (reported and skipped by ingest), none dropped, run into
+ * another or read with its columns shifted.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -70,29 +71,50 @@ describe.each([
     }
   };
 
-  it('reports a line holding one quoted field (uDSV alone drops it)', async () => {
+  it('rejects a line holding one quoted field, naming its line', async () => {
     const rows = await read(fileWith(n, at, '"lonely"'));
     expect(rows).toHaveLength(n);
     expect(rows[at - 1]).toMatchObject({
       row: at,
       fields: ['lonely'],
-      error: '1 field where the header has 6 (a broken line?)',
+      error: `wrong column count on line ${at + 1}: 1 field(s) where the header has 6`,
     });
     expectIntact(rows);
   });
 
-  it('keeps a short line with an unquoted last field apart (uDSV alone runs it into the next line)', async () => {
-    const rows = await read(fileWith(n, at, '"x",broken'));
-    expect(rows).toHaveLength(n);
-    // Missing fields are empty, as for any short record: the adapter names the missing value.
-    expect(rows[at - 1]).toEqual({ row: at, fields: ['x', 'broken', '', '', '', ''] });
-    expectIntact(rows);
-    const quoted = await read(fileWith(n, at, '"x","y"'));
-    expect(quoted[at - 1]).toEqual({ row: at, fields: ['x', 'y', '', '', '', ''] });
-    expectIntact(quoted);
+  it('rejects a short or long record whole, and keeps the records around it', async () => {
+    for (const [bad, count] of [
+      ['"x",broken', 2],
+      ['"x","y"', 2],
+      [`${line(at)},"extra"`, 7],
+    ] as const) {
+      const rows = await read(fileWith(n, at, bad));
+      expect(rows).toHaveLength(n);
+      expect(rows[at - 1]!.error).toBe(
+        `wrong column count on line ${at + 1}: ${count} field(s) where the header has 6`,
+      );
+      expectIntact(rows);
+    }
   });
 
-  it('reports malformed quotes once the exact reader has taken over', async () => {
+  it('rejects a record with an unclosed or stray quote instead of shifting its columns', async () => {
+    // The issue's case: a Subject whose quote is never closed ran into the next fields (Subject lost, the next
+    // column's value read as the Subject, the Size as the Status).
+    const open = line(at).replace(/"subject [^"]*"$/, '"Invoice');
+    for (const [bad, why] of [
+      [`${open},"Delivered","1234"`, '"D" after a closing quote'],
+      [line(at).replace('"subject', '"Invoice "urgent" subject'), '"u" after a closing quote'],
+      [line(at).replace('"198.51.100.20"', '198"51.100.20'), 'a quote inside an unquoted field'],
+      [line(at).replace('"198.51.100.20"', '"198.51.100.20" '), 'a space after a closing quote'],
+    ] as const) {
+      const rows = await read(fileWith(n, at, bad));
+      expect(rows).toHaveLength(n);
+      expect(rows[at - 1]).toEqual({ row: at, fields: [], error: `malformed CSV on line ${at + 1}: ${why}` });
+      expectIntact(rows);
+    }
+  });
+
+  it('reports malformed quotes on the line after a broken one', async () => {
     const rows = await read(fileWith(n, at, `"lonely"\r\n${line(at).replace('"198.51', '"1"98.51')}`));
     expect(rows).toHaveLength(n + 1);
     expect(rows[at]!.error).toMatch(/^malformed CSV/);
@@ -113,33 +135,38 @@ describe.each([
     expect(rows.map((r) => r.row)).toEqual(Array.from({ length: n }, (_, i) => i + 1));
   });
 
-  it('reads a last record without a line end, rejects a cut last line, and stops at a quote that took more', async () => {
+  it('reads a last record without a line end, rejects a cut last line, and reads on past a stray quote', async () => {
     const text = fileWith(n, 0, '');
     expect(await read(text.slice(0, -2))).toHaveLength(n);
+    const notClosed = (l: number) =>
+      `malformed CSV on line ${l}: a quoted field is not closed at the end of the file (a cut export?)`;
     // Cut in its last line (with or without the line end): that record is rejected, the others read.
     for (const end of ['', '\r\n']) {
       const cut = await read(`${text}"x","never closed${end}`);
       expect(cut).toHaveLength(n + 1);
       expectIntact(cut);
-      expect(cut[n]).toMatchObject({
-        row: n + 1,
-        error: 'quoted field not closed at the end of the file (a cut export?)',
-      });
+      expect(cut[n]).toMatchObject({ row: n + 1, error: notClosed(n + 2) });
     }
-    // A quote that took the (unquoted) lines after it: stop there rather than lose them without a word.
-    await expect(read(`${text}"x","stray quote\r\nplain,line,one\r\nplain,line,two\r\n`)).rejects.toThrow(
-      `row ${n + 1}: quoted field not closed at the end of the file: it runs over the last 3 lines (a stray quote?); the rows after it were not read`,
-    );
+    // A quote never closed that would take the lines after it: its own line is rejected, the records after it
+    // are read (one that is no record is reported too), none lost.
+    const stray = await read(`${text}"x","stray quote\r\n${line(n + 2)}\r\nplain,line,two\r\n${line(n + 4)}\r\n`);
+    expect(stray.map((r) => r.row)).toEqual(Array.from({ length: n + 4 }, (_, i) => i + 1));
+    // (its quote closes at the next line's first quote, and what follows that is no delimiter)
+    expect(stray[n]!.error).toBe(`malformed CSV on line ${n + 2}: "a" after a closing quote`);
+    expect(stray[n + 1]!.error).toBeUndefined();
+    expect(stray[n + 1]!.fields[5]).toBe(`subject ${n + 2}, with a comma`);
+    expect(stray[n + 2]!.error).toBe(`wrong column count on line ${n + 4}: 3 field(s) where the header has 6`);
+    expect(stray[n + 3]!.fields[0]).toMatch(/^a1000001/);
     // Blank lines before it are not rows; a malformed line is.
     const after = await read(`${text}\r\n  \r\n"lonely"\r\n"x","never closed`);
     expect(after.map((r) => r.row)).toEqual(Array.from({ length: n + 2 }, (_, i) => i + 1));
-    expect(after[n]!.error).toBe('1 field where the header has 6 (a broken line?)');
-    expect(after[n + 1]!.error).toBe('quoted field not closed at the end of the file (a cut export?)');
+    expect(after[n]!.error).toBe(`wrong column count on line ${n + 4}: 1 field(s) where the header has 6`);
+    expect(after[n + 1]!.error).toBe(notClosed(n + 5));
   });
 });
 
-describe('CSV reader, fast and exact readers taking turns', () => {
-  it('goes back to the fast reader after an odd line, and still catches a later one', async () => {
+describe('CSV reader over many reads', () => {
+  it('keeps values that run over lines, numbering rows and lines after them, and still catches a later odd line', async () => {
     const n = 4000;
     let t = '';
     for (let i = 1; i <= n; i++) {
@@ -151,7 +178,11 @@ describe('CSV reader, fast and exact readers taking turns', () => {
     const rows = await read(t);
     expect(rows.map((r) => r.row)).toEqual(Array.from({ length: n }, (_, i) => i + 1));
     expect(rows[4]!.fields[5]).toBe('runs\r\nover lines');
-    expect(rows[3899]).toMatchObject({ fields: ['lonely'], error: expect.stringMatching(/^1 field/) });
+    // Two earlier records ran over two lines each: the header is line 1, so row 3900 starts on line 3903.
+    expect(rows[3899]).toMatchObject({
+      fields: ['lonely'],
+      error: expect.stringMatching(/^wrong column count on line 3902:/),
+    });
     expect(rows[3949]!.fields[5]).toBe('again\nover lines');
     expect(rows.filter((r) => r.error !== undefined)).toHaveLength(1);
     expect(rows[2000]!.fields).toEqual(line(2001).slice(1, -1).split('","'));
@@ -178,5 +209,37 @@ describe('CSV reader batches', () => {
     // 4 MB of rows in batches of about 256 KiB (one read of 32 KiB past the budget at most), not one batch.
     expect(sizes.length).toBeGreaterThanOrEqual(12);
     expect(Math.max(...sizes)).toBeLessThanOrEqual(30);
+  });
+});
+
+describe('CSV reader, UTF-16 (historical search reports)', () => {
+  it('rejects a malformed record with its line as in UTF-8, and keeps the others', async () => {
+    const header = ['origin_timestamp_utc', 'sender_address', 'Recipient_status', 'message_subject', 'total_bytes'];
+    const rec = (i: number, subject: string) =>
+      [
+        `"2026-07-2${i}T03:20:00.0000000Z"`,
+        '"a@contoso.com"',
+        '"b@contoso.com##Receive, Deliver"',
+        subject,
+        `"9${i}"`,
+      ].join(',');
+    const text = `${header.map(q).join(',')}\r\n${rec(1, '"ok"')}\r\n${rec(2, '"Voicemail')}\r\n${rec(3, '"ok, too"')}\r\n${rec(4, '"short"').replace(/,"94"$/, '')}\r\n`;
+    const path = join(tmp.dir, 'historical.csv');
+    writeFileSync(path, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]));
+    const s = await sniffExportFile(path);
+    if (s.status !== 'ok') throw new Error(s.error);
+    expect(s.info.encoding).toBe('utf-16le');
+    const rows: { row: number; error?: string; subject?: string }[] = [];
+    for await (const batch of readExportRows(path, s.info)) {
+      for (const r of batch as CsvRecord[]) {
+        rows.push(r.error === undefined ? { row: r.row, subject: r.fields[3]! } : { row: r.row, error: r.error });
+      }
+    }
+    expect(rows).toEqual([
+      { row: 1, subject: 'ok' },
+      { row: 2, error: 'malformed CSV on line 3: "9" after a closing quote' },
+      { row: 3, subject: 'ok, too' },
+      { row: 4, error: 'wrong column count on line 5: 4 field(s) where the header has 5' },
+    ]);
   });
 });

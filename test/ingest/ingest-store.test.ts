@@ -479,7 +479,7 @@ describe('ingest', () => {
     expect(s.files[2]!.error).toMatch(/ENOENT/);
   });
 
-  it('rejects a cut last record, and stops a file at a quote that took several lines or an oversized record', async () => {
+  it('rejects a cut last record or a quote never closed, and stops a file at an oversized record', async () => {
     const header = '"MessageTraceId","Received","SenderAddress","RecipientAddress","FromIP","Subject"\r\n';
     const good =
       '"a1000001-0000-4000-8000-08dee9000001","7/20/2026 8:15:02 AM","a@contoso.com","b@contoso.com","198.51.100.20","ok"\r\n';
@@ -495,7 +495,7 @@ describe('ingest', () => {
     );
     const noNewline = join(tmp.dir, 'last-line.csv');
     writeFileSync(noNewline, `${header}${good.trimEnd()}`);
-    // An export cut inside its last record's first field: uDSV alone would drop that record without a word.
+    // An export cut inside its last record's first field: rejected with its line, never dropped.
     const cutFirst = join(tmp.dir, 'cut-first.csv');
     writeFileSync(cutFirst, `${header}${good}${good}"a1000001-0000-4000-80\r\n`);
     const errors: string[] = [];
@@ -505,20 +505,23 @@ describe('ingest', () => {
       limits: { maxRecordBytes: 1000 },
       onRowError: (e) => errors.push(`${basename(e.file)}: row ${e.row}: ${e.error}`),
     });
-    expect(s.files.map((f) => f.status)).toEqual(['error', 'error', 'ingested', 'ingested']);
+    expect(s.files.map((f) => f.status)).toEqual(['ingested', 'error', 'ingested', 'ingested']);
     // A record cut in its last line is rejected with its number, whatever it was cut in; the records before it
-    // are read. A quote running over more lines stops the file, as an oversized record does.
+    // are read. A quote never closed costs its own line: the line after it is read (here no record: rejected too).
+    // An oversized record stops the file.
     expect(s.files.map((f) => [f.read, f.rejected])).toEqual([
-      [0, 0],
+      [3, 2],
       [0, 0],
       [1, 0],
       [3, 1],
     ]);
-    expect(errors).toEqual(['cut-first.csv: row 3: quoted field not closed at the end of the file (a cut export?)']);
-    expect(s.files[0]!.error).toBe(
-      'row 2: quoted field not closed at the end of the file: it runs over the last 2 lines (a stray quote?); the rows after it were not read',
-    );
-    expect(s.files[1]!.error).toBe('row 2: record longer than 1000 bytes (unterminated quote?)');
+    const notClosed = 'a quoted field is not closed at the end of the file (a cut export?)';
+    expect(errors).toEqual([
+      `open.csv: row 2: malformed CSV on line 3: ${notClosed}`,
+      'open.csv: row 3: wrong column count on line 4: 1 field(s) where the header has 6',
+      `cut-first.csv: row 3: malformed CSV on line 4: ${notClosed}`,
+    ]);
+    expect(s.files[1]!.error).toBe('row 2: line 3: record longer than 1000 bytes (unterminated quote?)');
     expect(s.read).toBe(s.stored + s.aggregated + s.rejected);
   });
 

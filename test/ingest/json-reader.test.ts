@@ -40,6 +40,34 @@ async function rows(path: string, limits: ExportReaderLimits) {
 }
 
 describe('JSON readers', () => {
+  it('reject an element of a record array that is no object, numbered, whole or streamed, and keep the others', async () => {
+    const good = hunting.results[0]!;
+    const doc = join(tmp.dir, 'mixed.json');
+    writeFileSync(doc, JSON.stringify({ results: [good, 'a string', 42, null, [good], good] }));
+    const want = [
+      { row: 1 },
+      { row: 2, error: 'not a JSON object (a string)' },
+      { row: 3, error: 'not a JSON object (a number)' },
+      { row: 4, error: 'not a JSON object (null)' },
+      { row: 5, error: 'not a JSON object (an array)' },
+      { row: 6 },
+    ];
+    expect((await rows(doc, DEFAULT_EXPORT_LIMITS)).batches.flat()).toEqual(want);
+    const streamedDoc = await rows(doc, { ...DEFAULT_EXPORT_LIMITS, maxJsonBytes: 64 });
+    expect(streamedDoc.info.streamed).toBe(true);
+    expect(streamedDoc.batches.flat()).toEqual(want);
+    // An Event Hubs batch line of NDJSON: the element is a row, its error names the line.
+    const nd = join(tmp.dir, 'batch.ndjson');
+    const rec = JSON.stringify(streamed);
+    writeFileSync(nd, `${rec}\n{"records":[${rec},"x",${rec}]}\n`);
+    expect((await rows(nd, DEFAULT_EXPORT_LIMITS)).batches.flat()).toEqual([
+      { row: 1 },
+      { row: 2 },
+      { row: 3, error: 'not a JSON object (a string) on line 2' },
+      { row: 4 },
+    ]);
+  });
+
   it('says so when a streamed document holds no record array', async () => {
     const path = join(tmp.dir, 'empty.json');
     writeFileSync(path, JSON.stringify({ '@odata.context': 'x', value: [], padding: 'y'.repeat(200) }));

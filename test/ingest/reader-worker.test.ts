@@ -163,7 +163,6 @@ describe.skipIf(!built)('reader worker', () => {
   });
 
   it('reports malformed lines (one field, a short unquoted line) by row, as the main thread does', async () => {
-    // The short line's missing fields are empty: the adapter reports its missing date.
     const file = join(tmp.dir, 'broken.csv');
     await generateTrace(12_000, file, 16);
     const [header, ...rows] = lines(file);
@@ -171,7 +170,10 @@ describe.skipIf(!built)('reader worker', () => {
     rows.splice(10_500, 0, '"x",broken');
     writeFileSync(file, `${[header, ...rows].join('\r\n')}\r\n`);
     const r = await sameBothWays([file]);
-    expect(r.errors).toEqual(['9001: 1 field where the header has 13 (a broken line?)', '10501: no Received value']);
+    expect(r.errors).toEqual([
+      '9001: wrong column count on line 9002: 1 field(s) where the header has 13',
+      '10501: wrong column count on line 10502: 2 field(s) where the header has 13',
+    ]);
     const f = (r.main!.summaries[0] as { files: { read: number; rejected: number }[] }).files[0]!;
     expect(f).toMatchObject({ read: 12_002, rejected: 2 });
     expect(r.worker!.readers).toEqual(['worker']);
@@ -215,7 +217,9 @@ describe.skipIf(!built)('reader worker', () => {
     await generateTrace(3_000, file, 14);
     writeFileSync(file, `${readFileSync(file, 'utf8')}"open quote,never closed\r\n`);
     const { errors } = await sameBothWays([file]);
-    expect(errors).toEqual(['3001: quoted field not closed at the end of the file (a cut export?)']);
+    expect(errors).toEqual([
+      '3001: malformed CSV on line 3002: a quoted field is not closed at the end of the file (a cut export?)',
+    ]);
   });
 
   it('reports a read error in the worker as the main thread does', async () => {
@@ -229,6 +233,6 @@ describe.skipIf(!built)('reader worker', () => {
     expect(r.worker!.summaries).toEqual(r.main!.summaries);
     const f = (r.main!.summaries[0] as { files: { status: string; error: string }[] }).files[0]!;
     expect(f.status).toBe('error');
-    expect(f.error).toBe('row 100: record longer than 20000 bytes (unterminated quote?)');
+    expect(f.error).toBe('row 100: line 101: record longer than 20000 bytes (unterminated quote?)');
   });
 });

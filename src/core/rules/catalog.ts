@@ -10,6 +10,7 @@ import { AUDIT_RULES } from './audit-catalog.js';
 import { CONTENT_RULES } from './content-catalog.js';
 import { ORIGIN_RULES } from './origin-catalog.js';
 import type { RuleInfo } from './rule-info.js';
+import { TENANT_RULES } from './tenant-catalog.js';
 
 export type { RuleInfo } from './rule-info.js';
 
@@ -110,8 +111,8 @@ export const MESSAGE_RULES = [
     severity: 'info',
     weight: 0,
     meaning:
-      'No profile was given: the accepted domains were taken to be the recipients’ domains and the tenant the one Exchange stamped. Verdicts are less certain.',
-    evidence: 'To / Cc / Delivered-To domains; X-EOPTenantAttributedMessage.',
+      'No profile was given and Exchange recorded no envelope recipient for this tenant: the accepted domains are guessed from the recipients (never a public mailbox provider’s or a mailing list’s domain). A direct-send or internal-spoof label then needs Exchange’s own intra-organisation verdict (compauth reason 6xx / 010, SFTY:9.11, IsAnonymousDirectSend); otherwise the channel is unknown (DS122). Never legitimate, never connector advice.',
+    evidence: 'To / Cc / Delivered-To domains; the Exchange verdict that corroborates; X-EOPTenantAttributedMessage.',
     action: 'Pass --profile dsguard.yml with your tenant id and accepted domains.',
   },
   {
@@ -148,7 +149,7 @@ export const MESSAGE_RULES = [
     severity: 'medium',
     weight: 10,
     meaning:
-      'The connecting host introduced itself with a loopback or private address, a bare IP literal, or a workstation-style single-label name: typical of scripts on a VPS or a desktop, not of mail servers.',
+      'The connecting host introduced itself with a loopback or private address, a bare IP literal, or a workstation name (WIN-…, DESKTOP-…): typical of scripts on a VPS or a desktop, not of mail servers. A plain single-label name is DS124; in an authenticated submission, DS125.',
     evidence: 'FFAS H:, the HELO in the entry Received hop, client_hostname.',
     action: 'Look up the connecting IP; legitimate devices should be behind a connector.',
     intent: true,
@@ -202,7 +203,7 @@ export const MESSAGE_RULES = [
     severity: 'info',
     weight: 0,
     meaning:
-      'Without a profile, the recipient domain was assumed to be accepted, but Exchange’s composite authentication reason says the sender domain is not one of the tenant’s accepted domains.',
+      'Without a profile, the recipients’ domain was guessed to be accepted, but Exchange’s composite authentication reason says the sender domain is not one of the tenant’s accepted domains.',
     evidence: 'compauth reason other than 6xx/010 on a message whose sender domain equals the recipient domain.',
     action: 'None; pass a profile to be certain.',
   },
@@ -481,8 +482,9 @@ export const MESSAGE_RULES = [
     title: 'Would break under RejectDirectSend',
     severity: 'medium',
     weight: 0,
-    meaning: 'A legitimate sender that RejectDirectSend would reject with 550 5.7.68 TenantInboundAttribution.',
-    evidence: 'Direct Send channel and a legitimate verdict.',
+    meaning:
+      'A legitimate sender the profile declares (directSendSources) that RejectDirectSend would reject with 550 5.7.68 TenantInboundAttribution. Only declared sources get this advice: one that merely authenticates gets DS606.',
+    evidence: 'Direct Send channel, a matching profile source (DS601) and a legitimate verdict.',
     action:
       'Create a Partner inbound connector restricted to its IP or certificate (`dsguard report` prints the command).',
   },
@@ -493,7 +495,15 @@ export const MESSAGE_RULES = [
  * and one entry here: its codes then join `FindingCode`, `RULES` and docs/findings.md (a test checks the codes
  * are unique and documented). A new code in an existing family is one more row in its table.
  */
-const RULE_TABLES = [MESSAGE_RULES, CONTENT_RULES, ORIGIN_RULES, POSTURE_RULES, AUDIT_RULES, PROBE_RULES] as const;
+const RULE_TABLES = [
+  MESSAGE_RULES,
+  CONTENT_RULES,
+  ORIGIN_RULES,
+  TENANT_RULES,
+  POSTURE_RULES,
+  AUDIT_RULES,
+  PROBE_RULES,
+] as const;
 
 /** Every finding code, as a union of string literals derived from the tables. */
 export type FindingCode = (typeof RULE_TABLES)[number][number]['code'];

@@ -7,7 +7,17 @@ import type { Channel } from '../assessment.js';
 import type { MessageEvidence } from '../evidence.js';
 import type { EvidenceRef, Finding } from '../finding.js';
 import { CONSUMER_TENANT_ID, connectorForIp, enabledAfter, isAcceptedDomain, type TenantProfile } from '../profile.js';
+import { isPublicMailboxDomain } from '../public-mail-providers.js';
 import { finding, refs } from './make-finding.js';
+import { type Corroboration, isAnonymousDirectSend, type TenantKnownFrom } from './tenant.js';
+
+/** How the tenant was known, for the channel rules (a profile when not given). */
+export interface TenantBasis {
+  knownFrom: TenantKnownFrom;
+  corroboration: Corroboration | null;
+}
+
+const GIVEN: TenantBasis = { knownFrom: 'profile', corroboration: null };
 
 export interface ChannelResult {
   channel: Channel;
@@ -73,7 +83,11 @@ function connectorOf(ev: MessageEvidence, profile: TenantProfile, auth: Auth): C
   return undefined;
 }
 
-export function classifyChannel(ev: MessageEvidence, profile: TenantProfile): ChannelResult {
+export function classifyChannel(
+  ev: MessageEvidence,
+  profile: TenantProfile,
+  basis: TenantBasis = GIVEN,
+): ChannelResult {
   const findings: Finding[] = [];
   const p1Domain = ev.envelopeFrom?.value.domain ?? null;
   const p2Domain = ev.headerFrom?.value.domain ?? null;
@@ -109,7 +123,7 @@ export function classifyChannel(ev: MessageEvidence, profile: TenantProfile): Ch
   }
 
   // Without a profile, believe Exchange when its compauth reason says the sender domain is not ours.
-  if (profile.inferred && (p1Internal || p2Internal)) {
+  if (profile.inferred && (p1Internal || p2Internal) && basis.corroboration === null) {
     const reason = ev.authentication.compauthReason?.value ?? null;
     const result0 = ev.authentication.compauth?.value ?? null;
     if (reason && result0 === 'fail' && !reason.startsWith('6') && reason !== '010') {
@@ -152,7 +166,36 @@ export function classifyChannel(ev: MessageEvidence, profile: TenantProfile): Ch
   findings.push(
     finding('DS102', 'No inbound connector matched', ev.connector ? [ev.connector.ref] : auth.refs.slice(0, 2)),
   );
+  findings.push(...exchangeDirectSendStamps(ev, profile, auth.refs));
+  const channel = anonymousChannel(ev, profile, basis, auth.refs, { p1: p1Internal, p2: p2Internal }, findings);
+  return result(channel, channel === 'unknown' ? 'none' : 'stamped');
+}
+
+/**
+ * Anonymous and no connector matched: direct-send when P1 is an accepted domain, internal-spoof when only P2 is,
+ * external otherwise. Without a profile, the first two need Exchange's own word for the domain (else unknown).
+ */
+function anonymousChannel(
+  ev: MessageEvidence,
+  profile: TenantProfile,
+  basis: TenantBasis,
+  authRefs: EvidenceRef[],
+  internal: { p1: boolean; p2: boolean },
+  findings: Finding[],
+): Channel {
+  const p1Domain = ev.envelopeFrom?.value.domain ?? null;
+  const p2Domain = ev.headerFrom?.value.domain ?? null;
   if (profile.acceptedDomains.length === 0) {
+    if (publicSenderOnly(ev)) {
+      findings.push(
+        finding(
+          'DS107',
+          `Sender is not in an accepted domain: ${[p1Domain, p2Domain].filter(Boolean).join(' / ')} is a public mailbox provider, which no business tenant can hold`,
+          refs(ev.envelopeFrom, ev.headerFrom),
+        ),
+      );
+      return 'external';
+    }
     findings.push(
       finding(
         'DS111',
@@ -160,13 +203,20 @@ export function classifyChannel(ev: MessageEvidence, profile: TenantProfile): Ch
         [],
       ),
     );
-    return result('unknown', 'none');
+    if (p1Domain !== null || p2Domain !== null) findings.push(undecided(ev, profile, p1Domain, p2Domain));
+    return 'unknown';
   }
-  if (p1Internal) {
+  const corroborated = (d: string | null) =>
+    basis.knownFrom !== 'inferred' || (d !== null && (basis.corroboration?.domains.includes(d) ?? false));
+  if (internal.p1) {
+    if (!corroborated(p1Domain)) {
+      findings.push(undecided(ev, profile, p1Domain, p2Domain));
+      return 'unknown';
+    }
     findings.push(finding('DS103', `Envelope sender domain ${p1Domain} is an accepted domain`, refs(ev.envelopeFrom)));
     findings.push(
       finding('DS100', 'Direct Send: anonymous, no connector, internal envelope sender', [
-        ...auth.refs,
+        ...authRefs,
         ...refs(ev.envelopeFrom, ev.connectingIp),
       ]),
     );
@@ -180,9 +230,13 @@ export function classifyChannel(ev: MessageEvidence, profile: TenantProfile): Ch
         ),
       );
     }
-    return result('direct-send', 'stamped');
+    return 'direct-send';
   }
-  if (p2Internal) {
+  if (internal.p2) {
+    if (!corroborated(p2Domain)) {
+      findings.push(undecided(ev, profile, p1Domain, p2Domain));
+      return 'unknown';
+    }
     findings.push(
       finding(
         'DS104',
@@ -190,10 +244,73 @@ export function classifyChannel(ev: MessageEvidence, profile: TenantProfile): Ch
         refs(ev.headerFrom, ev.envelopeFrom),
       ),
     );
-    return result('internal-spoof', 'stamped');
+    return 'internal-spoof';
   }
   findings.push(finding('DS107', 'Sender is not in an accepted domain', refs(ev.envelopeFrom, ev.headerFrom)));
-  return result('external', 'stamped');
+  return 'external';
+}
+
+/** Both sender domains that are known are public mailbox providers' (and at least one is known). */
+function publicSenderOnly(ev: MessageEvidence): boolean {
+  const known = [ev.envelopeFrom?.value.domain, ev.headerFrom?.value.domain].filter(
+    (d): d is string => typeof d === 'string',
+  );
+  return known.length > 0 && known.every((d) => isPublicMailboxDomain(d));
+}
+
+/** DS122: without a profile the channel is left unknown; say what a profile would decide. */
+function undecided(ev: MessageEvidence, profile: TenantProfile, p1: string | null, p2: string | null): Finding {
+  const offered = (d: string | null): d is string =>
+    d !== null &&
+    !isPublicMailboxDomain(d) &&
+    (profile.acceptedDomains.length === 0 || profile.acceptedDomains.includes(d));
+  const parts: string[] = [];
+  if (offered(p1)) parts.push(`listing ${p1} makes it direct-send`);
+  if (offered(p2) && p2 !== p1) {
+    parts.push(`listing ${p2} but not ${p1 ?? 'the envelope sender’s domain'} makes it internal-spoof`);
+  }
+  parts.push('listing neither, external');
+  return finding(
+    'DS122',
+    `Channel undecided without a profile (domains guessed, no intra-organisation verdict from Exchange): a profile ${parts.join('; ')}`,
+    refs(ev.envelopeFrom, ev.headerFrom),
+  );
+}
+
+/**
+ * Exchange's own Direct Send stamps on an anonymous, connector-less arrival: IsAnonymousDirectSend (DS126) and a
+ * gateway bypass (DS127): MxPointsToUs false (the recipient domain's MX is elsewhere, true of all gateway-relayed
+ * mail) and, besides, no connector matched and the connecting IP is none of the profile's connector IPs; DS128 when
+ * the profile names no connector IP to tell the gateway's address by.
+ */
+function exchangeDirectSendStamps(ev: MessageEvidence, profile: TenantProfile, authRefs: EvidenceRef[]): Finding[] {
+  const out: Finding[] = [];
+  const x = ev.exchange;
+  if (isAnonymousDirectSend(ev)) {
+    out.push(finding('DS126', 'Exchange stamped the message IsAnonymousDirectSend: True', refs(x.anonymousDirectSend)));
+  }
+  const cip = ev.connectingIp;
+  if (x.mxPointsToUs?.value.trim().toLowerCase() !== 'false' || !cip) return out;
+  const evidence = [...refs(x.mxPointsToUs), ...authRefs.slice(0, 1), cip.ref];
+  if (!profile.connectors.some((c) => c.senderIps.length > 0)) {
+    // The third condition cannot be established: a gateway relaying without a connector would look the same.
+    out.push(
+      finding(
+        'DS128',
+        `MxPointsToUs: false on an anonymous arrival from ${cip.value} that matched no connector: a gateway bypass unless ${cip.value} is the gateway’s, which the profile does not say (no connector IPs)`,
+        evidence,
+      ),
+    );
+  } else if (connectorForIp(profile, cip.value) === null) {
+    out.push(
+      finding(
+        'DS127',
+        `Gateway bypass: the domain’s MX points elsewhere (MxPointsToUs: false), yet ${cip.value}, none of the profile’s connector IPs, delivered anonymously to Exchange Online without a connector`,
+        evidence,
+      ),
+    );
+  }
+  return out;
 }
 
 /** Received before RejectDirectSend was certainly in force (see enabledAfter): it may predate the setting. */

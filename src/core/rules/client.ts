@@ -44,19 +44,15 @@ export function clientFindings(ev: MessageEvidence, profile: TenantProfile, inte
     );
   }
 
-  const replyTo = ev.extra.replyTo;
+  const replyTo = ev.replyTo;
   if (replyTo && internalSender) {
-    const d = replyTo.split('@')[1] ?? '';
+    const d = replyTo.value.domain ?? '';
     if (isPlausibleDomain(d) && !isAcceptedDomain(profile, d)) {
-      out.push(
-        finding('DS307', `Reply-To ${replyTo} is outside the organisation`, [
-          { source: ev.input, field: 'Reply-To', value: replyTo },
-        ]),
-      );
+      out.push(finding('DS307', `Reply-To ${replyTo.value.address} is outside the organisation`, [replyTo.ref]));
     }
   }
-  if (ev.extra.multipleFrom) {
-    out.push(finding('DS119', `${ev.extra.multipleFrom} From headers`, refs(ev.headerFrom)));
+  if (ev.fromHeaderCount > 1) {
+    out.push(finding('DS119', `${ev.fromHeaderCount} From headers`, refs(ev.headerFrom)));
   }
 
   const mailer = ev.client.xMailer?.value ?? '';

@@ -68,7 +68,8 @@ function heloIsLocal(helo: string): string | null {
 /** The origin rule family over an injected IP lookup. */
 export function createOriginRule(lookup: IpLookup | null, opts: OriginRuleOptions = {}): MessageRule {
   const indicators = parseIndicators([...DIRECT_SEND_CAMPAIGN_INDICATORS, ...(opts.indicators ?? [])]);
-  return (ev, ctx) => originFindings(ev, ctx.profile.homeCountries, lookup, indicators);
+  return (ev, ctx) =>
+    originFindings(ev, ctx.profile.homeCountries, lookup, indicators, ctx.channel === 'authenticated');
 }
 
 function originFindings(
@@ -76,6 +77,7 @@ function originFindings(
   homeCountries: readonly string[],
   lookup: IpLookup | null,
   indicators: readonly ParsedIndicator[],
+  authenticated: boolean,
 ): Finding[] {
   const cip = ev.connectingIp;
   if (!cip) return [];
@@ -129,7 +131,9 @@ function originFindings(
     }
   }
 
-  if (ev.helo) {
+  // A private HELO in an authenticated client submission is a mail client behind a home or office router, not a
+  // script on a rented server: no DS506 (assess notes it as DS125).
+  if (ev.helo && !authenticated) {
     const local = heloIsLocal(ev.helo.value);
     if (local) {
       out.push(finding('DS506', `HELO ${local} from the public address ${ip}`, [ev.helo.ref, ipRef]));

@@ -1,0 +1,205 @@
+/**
+ * The four KQL queries of `dsguard kql`, over Defender's `EmailEvents` (+ `EmailUrlInfo`), generated from the
+ * tenant profile through the {@link Condition} definitions of selection.ts, so they select what `ingest` +
+ * `report` select on an exported EmailEvents file:
+ * - `inventory`: every Direct Send and internal-spoof message, with SPF / DKIM / DMARC / CompAuth parsed from
+ *   `AuthenticationDetails` (30 days: hunting only);
+ * - `abuse`: those that carry a signal of the local engine EmailEvents has (authentication failed, self-sent,
+ *   lure subject, Exchange phish/malware verdict, connecting country outside the home countries, a QR-code URL),
+ *   declared sources excluded;
+ * - `readiness`: Direct Send grouped by connecting IP with first/last seen and volume, as `report` seeds its
+ *   sources (30 days: hunting only);
+ * - `after-enable`: Direct Send that still got through (after RejectDirectSend, when the profile says since when).
+ * @module
+ */
+import { enabledAfter, type TenantProfile } from '../profile.js';
+import { type Condition, toKql } from './condition.js';
+import { kqlComment, kqlStringList } from './escape.js';
+import { abuseSignals, afterEnableCondition, channelConditions, knownSourceCondition } from './selection.js';
+
+export const QUERY_NAMES = ['inventory', 'abuse', 'readiness', 'after-enable'] as const;
+export type QueryName = (typeof QUERY_NAMES)[number];
+export type KqlTarget = 'hunting' | 'detection' | 'sentinel';
+
+export interface KqlQuery {
+  name: QueryName;
+  title: string;
+  description: string;
+  /** Needs more look-back than a detection rule has: emitted for advanced hunting only. */
+  huntingOnly: boolean;
+  /** The look-back in the query (`30d`, `4h`, `1h`). */
+  lookback: string;
+  kql: string;
+}
+
+/** Look-back per target: hunting keeps 30 days; a 1-hour custom detection looks back 4 hours; Sentinel 1 hour. */
+export const LOOKBACK: Record<KqlTarget, string> = { hunting: '30d', detection: '4h', sentinel: '1h' };
+
+const CHANNEL = (p1: Condition) => `iff(${toKql(p1)}, "direct-send", "internal-spoof")`;
+
+/** Country names for `geo_info_from_ip_address()` from ISO 3166-1 alpha-2 codes (CLDR English names). */
+export function countryNames(codes: readonly string[]): string[] {
+  const names = new Intl.DisplayNames(['en'], { type: 'region', fallback: 'none' });
+  const out: string[] = [];
+  for (const c of codes) {
+    if (!/^[A-Z]{2}$/.test(c)) continue;
+    const n = names.of(c);
+    if (n) out.push(n);
+  }
+  return out;
+}
+
+function header(title: string, lines: readonly string[]): string {
+  return [`// dsguard: ${kqlComment(title)}`, ...lines.map((l) => `// ${kqlComment(l)}`)].join('\n');
+}
+
+interface QueryContext {
+  profile: TenantProfile;
+  ch: ReturnType<typeof channelConditions>;
+  known: Condition;
+  lookback: string;
+  huntingOnly: boolean;
+  domainsLine: string;
+  notKnown: string[];
+}
+
+function inventoryQuery(c: QueryContext): KqlQuery {
+  const { ch, lookback, huntingOnly, domainsLine } = c;
+  const name = 'inventory' as const;
+  const title = 'Direct Send and internal-spoof inventory';
+  const description =
+    'Every inbound message that matched no connector and whose envelope (P1) or From (P2) domain is an accepted domain.';
+  return {
+    name,
+    title,
+    description,
+    huntingOnly,
+    lookback,
+    kql: `${header(title, [description, domainsLine, 'Hunting only: needs a 30-day look-back (a detection rule looks back at most hours).'])}
+EmailEvents
+| where Timestamp > ago(${lookback})
+| where ${toKql(ch.inventory)}
+| extend Channel = ${CHANNEL(ch.p1Internal)}
+| extend Auth = parse_json(AuthenticationDetails)
+| extend SPF = tostring(Auth.SPF), DKIM = tostring(Auth.DKIM), DMARC = tostring(Auth.DMARC), CompAuth = tostring(Auth.CompAuth)
+| project Timestamp, ReportId, NetworkMessageId, InternetMessageId, Channel, SenderMailFromAddress, SenderFromAddress,
+    SenderIPv4, SenderIPv6, RecipientEmailAddress, Subject, DeliveryAction, DeliveryLocation, ThreatTypes, SPF, DKIM,
+    DMARC, CompAuth
+| order by Timestamp asc`,
+  };
+}
+
+function abuseQuery(c: QueryContext): KqlQuery {
+  const { profile, ch, lookback, huntingOnly, domainsLine, notKnown } = c;
+  const name = 'abuse' as const;
+  const title = 'Direct Send and internal-spoof abuse';
+  const description =
+    'Direct Send / internal-spoof messages with a signal of abuse, sources declared in the profile excluded.';
+  const signals = abuseSignals();
+  const countries = countryNames(profile.homeCountries);
+  const extend = signals.map((s) => `${s.name} = ${toKql(s.condition)}`);
+  const geo =
+    countries.length > 0
+      ? [
+          '| extend Country = tostring(geo_info_from_ip_address(SenderIPv4).country)',
+          `| extend ForeignCountry = isnotempty(Country) and Country !in (${kqlStringList(countries)})`,
+        ]
+      : [
+          '| extend Country = tostring(geo_info_from_ip_address(SenderIPv4).country)',
+          '| extend ForeignCountry = false',
+        ];
+  const names = [...signals.map((s) => s.name), 'ForeignCountry', 'QrCode'];
+  return {
+    name,
+    title,
+    description,
+    huntingOnly,
+    lookback,
+    kql: `${header(title, [description, domainsLine, `Home countries: ${countries.join(', ') || '(none in the profile)'}`])}
+let QrMessages = EmailUrlInfo
+    | where Timestamp > ago(${lookback}) and UrlLocation == "QRCode"
+    | summarize QrUrls = make_set(Url, 10) by NetworkMessageId;
+EmailEvents
+| where Timestamp > ago(${lookback})
+| where ${toKql(ch.inventory)}
+${[...notKnown, ''].join('\n')}| extend Channel = ${CHANNEL(ch.p1Internal)}
+${extend.map((e) => `| extend ${e}`).join('\n')}
+${geo.join('\n')}
+| join kind=leftouter QrMessages on NetworkMessageId
+| extend QrCode = isnotnull(QrUrls)
+| where ${names.join(' or ')}
+| project Timestamp, ReportId, NetworkMessageId, RecipientEmailAddress, Channel, SenderMailFromAddress, SenderFromAddress,
+    SenderIPv4, Country, Subject, ThreatTypes, ${names.join(', ')}, QrUrls`,
+  };
+}
+
+function readinessQuery(c: QueryContext): KqlQuery {
+  const { ch, lookback, huntingOnly, domainsLine, known } = c;
+  const name = 'readiness' as const;
+  const title = 'Direct Send sources before RejectDirectSend';
+  const description =
+    'Direct Send grouped by connecting IP, with first and last seen, volume and senders: what RejectDirectSend would reject.';
+  return {
+    name,
+    title,
+    description,
+    huntingOnly,
+    lookback,
+    kql: `${header(title, [description, domainsLine, 'Hunting only: needs a 30-day look-back (a detection rule looks back at most hours).'])}
+EmailEvents
+| where Timestamp > ago(${lookback})
+| where ${toKql(ch.directSend)}
+| extend Source = coalesce(SenderIPv4, SenderIPv6)
+| extend Declared = ${toKql(known)}
+| summarize FirstSeen = min(Timestamp), LastSeen = max(Timestamp), Messages = dcount(NetworkMessageId),
+    Recipients = dcount(RecipientEmailAddress), Days = dcount(bin(Timestamp, 1d)), DeclaredMessages = countif(Declared),
+    Senders = make_set(SenderMailFromAddress, 20), Subjects = make_set(Subject, 5) by Source
+| order by Messages desc, Source asc`,
+  };
+}
+
+function afterEnableQuery(c: QueryContext): KqlQuery {
+  const { profile, lookback, huntingOnly, domainsLine } = c;
+  const name = 'after-enable' as const;
+  const title = 'Direct Send after RejectDirectSend';
+  const since =
+    profile.rejectDirectSend === true && profile.rejectDirectSendSince !== null
+      ? enabledAfter(profile.rejectDirectSendSince)
+      : null;
+  const condition = afterEnableCondition(profile);
+  const description =
+    since !== null
+      ? `Direct Send received after RejectDirectSend was certainly enabled (from ${new Date(since.from).toISOString()}${since.exact ? '' : `, the day after ${since.day}`}): it should not exist.`
+      : 'Direct Send that got through (the profile does not say since when RejectDirectSend is enabled).';
+  return {
+    name,
+    title,
+    description,
+    huntingOnly,
+    lookback,
+    kql: `${header(title, [description, domainsLine])}
+EmailEvents
+| where Timestamp > ago(${lookback})
+| where ${toKql(condition)}
+| project Timestamp, ReportId, NetworkMessageId, RecipientEmailAddress, SenderMailFromAddress, SenderFromAddress,
+    SenderIPv4, SenderIPv6, Subject, DeliveryAction, DeliveryLocation, ThreatTypes`,
+  };
+}
+
+const BUILDERS: Record<QueryName, (c: QueryContext) => KqlQuery> = {
+  inventory: inventoryQuery,
+  abuse: abuseQuery,
+  readiness: readinessQuery,
+  'after-enable': afterEnableQuery,
+};
+
+export function buildQuery(name: QueryName, profile: TenantProfile, target: KqlTarget): KqlQuery {
+  const ch = channelConditions(profile);
+  const known = knownSourceCondition(profile);
+  const lookback = name === 'inventory' || name === 'readiness' ? '30d' : LOOKBACK[target];
+  const huntingOnly = name === 'inventory' || name === 'readiness';
+  const tenant = profile.name ? ` (${profile.name})` : '';
+  const domainsLine = `Accepted domains${tenant}: ${profile.acceptedDomains.join(', ')}`;
+  const notKnown = known.op === 'any' && known.of.length === 0 ? [] : [`| where not(${toKql(known)})`];
+  return BUILDERS[name]({ profile, ch, known, lookback, huntingOnly, domainsLine, notKnown });
+}

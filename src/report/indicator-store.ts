@@ -1,0 +1,94 @@
+/**
+ * The malicious Direct Send / internal-spoof messages of a store, with the URLs of their joined URL rows
+ * (EmailUrlInfo, QR-code URLs marked), for `dsguard indicators`.
+ * @module
+ */
+import type { MessageEvidence } from '../core/evidence.js';
+import { ok, type Result } from '../core/result.js';
+import { CsvRow, type ExportRow, JsonRow } from '../ingest/exports/export-row.js';
+import { ADAPTERS } from '../ingest/exports/sniff-export.js';
+import { IngestedFiles } from '../ingest/stored-messages.js';
+import { DsguardStore, type FactRow } from '../store/dsguard-store.js';
+import type { IndicatorMessage } from './indicators.js';
+
+function evidenceOfFact(files: IngestedFiles, f: FactRow): MessageEvidence | null {
+  const adapter = ADAPTERS[f.format as keyof typeof ADAPTERS];
+  if (!adapter) return null;
+  const { record, index } = files.get(f.fileId);
+  let row: ExportRow;
+  try {
+    const parsed: unknown = JSON.parse(f.data);
+    row =
+      index && Array.isArray(parsed)
+        ? new CsvRow(index, record.columns ?? [], parsed as string[])
+        : new JsonRow(parsed as Record<string, unknown>);
+  } catch {
+    return null;
+  }
+  const res = adapter.adapt(row, { file: record.path, row: f.row });
+  return res.status === 'ok' ? res.row.evidence() : null;
+}
+
+export function storedIndicatorMessages(store: DsguardStore): IndicatorMessage[] {
+  const rows = store.db
+    .prepare(
+      `SELECT day, msg_h AS msgH, message_id AS messageId, received_at AS receivedAt, ip, sender,
+         header_from AS headerFrom, codes FROM message
+       WHERE verdict = 'malicious' AND channel IN ('direct-send', 'internal-spoof')
+       ORDER BY received_at, day, h`,
+    )
+    .all() as {
+    day: number;
+    msgH: number;
+    messageId: string | null;
+    receivedAt: string;
+    ip: string | null;
+    sender: string | null;
+    headerFrom: string | null;
+    codes: string;
+  }[];
+  const files = new IngestedFiles(store);
+  const seen = new Map<string, IndicatorMessage>();
+  for (const r of rows) {
+    const key = r.messageId ?? `${r.day}:${r.msgH}`;
+    let codes: string[] = [];
+    try {
+      const c: unknown = JSON.parse(r.codes);
+      if (Array.isArray(c)) codes = c.filter((x): x is string => typeof x === 'string');
+    } catch {
+      codes = [];
+    }
+    const known = seen.get(key);
+    if (known) {
+      // Another recipient of the same message: its sender and IP may differ only in a hostile export.
+      seen.set(key, { ...known, codes: [...new Set([...known.codes, ...codes])].sort() });
+      continue;
+    }
+    const urls: { url: string; qr: boolean }[] = [];
+    for (const f of store.factsOfMessage(r.day, r.msgH)) {
+      const ev = evidenceOfFact(files, f);
+      for (const u of ev?.urls ?? []) urls.push({ url: u.url, qr: u.location === 'qr-code' });
+    }
+    seen.set(key, {
+      messageId: key,
+      receivedAt: r.receivedAt,
+      ip: r.ip,
+      sender: r.sender,
+      headerFrom: r.headerFrom,
+      urls,
+      codes: [...codes].sort(),
+    });
+  }
+  return [...seen.values()];
+}
+
+/** Open the store read-only and read its malicious messages. */
+export function indicatorMessagesFromFile(path: string): Result<{ messages: IndicatorMessage[] }> {
+  const r = DsguardStore.open(path, { readonly: true });
+  if (r.status === 'error') return r;
+  try {
+    return ok({ messages: storedIndicatorMessages(r.store) });
+  } finally {
+    r.store.close();
+  }
+}
