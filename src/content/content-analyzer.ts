@@ -8,11 +8,18 @@
 import { createHash } from 'node:crypto';
 import PostalMime, { type Attachment, type Email } from 'postal-mime';
 import type { AttachmentInspection, ContentEvidence } from '../core/content-facts.js';
-import type { AttachmentEvidence, MessageEvidence, UrlLocation } from '../core/evidence.js';
+import type {
+  AttachmentEvidence,
+  DrawnTechnique,
+  MessageEvidence,
+  UrlEvidence,
+  UrlLocation,
+} from '../core/evidence.js';
 import { boundValue, type EvidenceRef } from '../core/finding.js';
 import type { ContentAnalyzer } from '../sources/rfc822.js';
 import type { CodeDecoder, DecodedCode, DecodeResult, DecoderStop } from './code-decoder.js';
-import { gridPixels, htmlFacts, tableGrids } from './html-inspect.js';
+import { cssGrids, htmlTextLines, svgDrawings, textGrids } from './drawn-codes.js';
+import { gridPixels, htmlFacts, type ModuleGrid, tableGrids } from './html-inspect.js';
 import { readImageHeader } from './image-header.js';
 import { type ContentLimits, contentLimits } from './limits.js';
 import type { PdfProblem } from './pdf-prescan.js';
@@ -137,7 +144,7 @@ class Walk {
     this.content.gaps.push(code ? { what: boundValue(what, 300), ref, code } : { what: boundValue(what, 300), ref });
   }
 
-  addUrl(url: string, location: UrlLocation, ref: EvidenceRef): void {
+  addUrl(url: string, location: UrlLocation, ref: EvidenceRef, drawn?: DrawnTechnique): void {
     const key = `${location} ${url}`;
     if (this.urlKeys.has(key)) return;
     if (this.ev.urls.length >= this.limits.maxUrls) {
@@ -145,7 +152,9 @@ class Walk {
       return;
     }
     this.urlKeys.add(key);
-    this.ev.urls.push({ url: boundValue(url, 2048), location, ref: { ...ref, value: boundValue(url) } });
+    const u: UrlEvidence = { url: boundValue(url, 2048), location, ref: { ...ref, value: boundValue(url) } };
+    if (drawn) u.drawn = drawn;
+    this.ev.urls.push(u);
   }
 
   finish(): void {
@@ -159,12 +168,17 @@ class Walk {
   }
 
   /** Record decoded codes on the attachment and their URLs as `qr-code` URLs. */
-  codes(att: AttachmentEvidence | null, codes: readonly DecodedCode[], where: string): void {
+  codes(att: AttachmentEvidence | null, codes: readonly DecodedCode[], where: string, drawn?: DrawnTechnique): void {
     for (const c of codes) {
       const text = boundValue(c.text, 2048);
       if (att && !att.qrUrls.includes(text) && att.qrUrls.length < 50) att.qrUrls.push(text);
       for (const url of urlsFromCode(text)) {
-        this.addUrl(url, 'qr-code', { source: this.ev.input, field: `${c.format} code`, value: url, location: where });
+        this.addUrl(
+          url,
+          'qr-code',
+          { source: this.ev.input, field: `${c.format} code`, value: url, location: where },
+          drawn,
+        );
       }
     }
   }
@@ -259,6 +273,14 @@ async function analyzeBodies(walk: Walk, email: Email): Promise<void> {
   for (const url of urlsFromText(text, limits.maxUrls)) {
     walk.addUrl(url, 'body', { source: ev.input, field: 'body (text/plain)', value: url });
   }
+  if (text) {
+    const drawings = textGrids(text).map((g): [ModuleGrid, DrawnTechnique, string] => [
+      g,
+      'text-blocks',
+      `block characters drawn as a ${g.rows.length}-row grid`,
+    ]);
+    await decodeDrawings(walk, null, drawings, 'body (text/plain)');
+  }
   if (html) {
     for (const url of urlsFromHtml(html, limits.maxUrls)) {
       walk.addUrl(url, 'html', { source: ev.input, field: 'body (text/html)', value: url });
@@ -268,15 +290,50 @@ async function analyzeBodies(walk: Walk, email: Email): Promise<void> {
 }
 
 async function decodeHtmlGrids(walk: Walk, att: AttachmentEvidence | null, html: string, where: string) {
-  const grids = tableGrids(html);
-  for (let g = 0; g < Math.min(grids.length, 5); g++) {
+  const svg = svgDrawings(html);
+  if (svg.overLimit)
+    walk.gap(`${where}: ${svg.overLimit}`, att?.ref ?? { source: walk.ev.input, field: where, value: '' });
+  const drawings: [ModuleGrid, DrawnTechnique, string][] = [
+    ...tableGrids(html).map((g): [ModuleGrid, DrawnTechnique, string] => [
+      g,
+      'html-table',
+      `table drawn as a ${g.rows.length}-row grid`,
+    ]),
+    ...svg.grids.map((g): [ModuleGrid, DrawnTechnique, string] => [
+      g,
+      'svg',
+      `inline SVG drawn as a ${g.rows.length}-row grid`,
+    ]),
+    ...cssGrids(html).map((g): [ModuleGrid, DrawnTechnique, string] => [
+      g,
+      'css-boxes',
+      `CSS grid of boxes drawn as a ${g.rows.length}-row grid`,
+    ]),
+    ...textGrids(htmlTextLines(html)).map((g): [ModuleGrid, DrawnTechnique, string] => [
+      g,
+      'text-blocks',
+      `block characters drawn as a ${g.rows.length}-row grid`,
+    ]),
+  ];
+  await decodeDrawings(walk, att, drawings, where);
+}
+
+/** Decode drawn module grids (at most 5 a part, within the image-decode limit). */
+async function decodeDrawings(
+  walk: Walk,
+  att: AttachmentEvidence | null,
+  drawings: readonly [ModuleGrid, DrawnTechnique, string][],
+  where: string,
+) {
+  for (let g = 0; g < Math.min(drawings.length, 5); g++) {
     if (walk.imagesDecoded >= walk.limits.maxImagesDecoded) return;
     walk.imagesDecoded++;
-    const r = await walk.decoder.decodePixels(gridPixels(grids[g]!));
-    if (r.status === 'ok') walk.codes(att, r.codes, `${where}, table drawn as a ${grids[g]!.rows.length}-row grid`);
+    const [grid, technique, how] = drawings[g]!;
+    const r = await walk.decoder.decodePixels(gridPixels(grid));
+    if (r.status === 'ok') walk.codes(att, r.codes, `${where}, ${how}`, technique);
     else if (r.stopped) {
       walk.gap(
-        `${where}: table grid ${r.reason}`,
+        `${where}: drawn grid ${r.reason}`,
         att?.ref ?? { source: walk.ev.input, field: where, value: '' },
         stopCode(r.stopped),
       );

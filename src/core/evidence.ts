@@ -45,10 +45,15 @@ export interface AttachmentEvidence {
 
 export type UrlLocation = 'body' | 'html' | 'pdf' | 'qr-code' | 'attachment';
 
+/** How a QR code was drawn without an image (HTML table, inline SVG, block-character text, CSS boxes). */
+export type DrawnTechnique = 'html-table' | 'svg' | 'text-blocks' | 'css-boxes';
+
 export interface UrlEvidence {
   url: string;
   location: UrlLocation;
   ref: EvidenceRef;
+  /** Set on `qr-code` URLs whose code was drawn in markup or text rather than shown as an image. */
+  drawn?: DrawnTechnique;
 }
 
 /** One hop of the Received chain, top (most recent) first. */

@@ -204,4 +204,52 @@ export const CONTENT_RULES = [
     action: 'Do not extract it; block the sender.',
     intent: true,
   },
+  {
+    code: 'DS440',
+    title: 'QR code drawn as an HTML table',
+    severity: 'high',
+    weight: 15,
+    meaning:
+      'The message draws a QR code as an HTML table, one cell a module with dark cells coloured by bgcolor or a background style. Campaigns draw QR codes this way because mail filters decode images; a code drawn without an image is itself a strong lure signal. The URL in it is reported as a 2-D code URL (DS407) and goes through the same URL checks.',
+    evidence: 'The decoded URL and the part, with the size of the grid.',
+    action:
+      'Do not scan it. Block the URL / domain in the code and purge the campaign; tell users that internal notices never ask them to scan a code.',
+    intent: true,
+  },
+  {
+    code: 'DS441',
+    title: 'QR code drawn in inline SVG',
+    severity: 'high',
+    weight: 15,
+    meaning:
+      'The message draws a QR code as inline SVG: axis-aligned rect elements or simple M/H/V/L/Z paths, filled or stroked. Campaigns draw QR codes this way because mail filters decode images; a code drawn without an image is itself a strong lure signal. The URL in it is reported as a 2-D code URL (DS407) and goes through the same URL checks.',
+    evidence: 'The decoded URL and the part, with the size of the grid.',
+    action:
+      'Do not scan it. Block the URL / domain in the code and purge the campaign; tell users that internal notices never ask them to scan a code.',
+    intent: true,
+  },
+  {
+    code: 'DS442',
+    title: 'QR code drawn with block characters',
+    severity: 'high',
+    weight: 15,
+    meaning:
+      'The message draws a QR code as lines of text: Unicode block characters (full, upper-half and lower-half blocks) or # and spaces. Campaigns draw QR codes this way because mail filters decode images; a code drawn without an image is itself a strong lure signal. The URL in it is reported as a 2-D code URL (DS407) and goes through the same URL checks.',
+    evidence: 'The decoded URL and the part, with the size of the grid.',
+    action:
+      'Do not scan it. Block the URL / domain in the code and purge the campaign; tell users that internal notices never ask them to scan a code.',
+    intent: true,
+  },
+  {
+    code: 'DS443',
+    title: 'QR code drawn with CSS boxes',
+    severity: 'high',
+    weight: 15,
+    meaning:
+      'The message draws a QR code as a CSS grid of boxes (div elements with background colours in a display: grid container). Campaigns draw QR codes this way because mail filters decode images; a code drawn without an image is itself a strong lure signal. The URL in it is reported as a 2-D code URL (DS407) and goes through the same URL checks.',
+    evidence: 'The decoded URL and the part, with the size of the grid.',
+    action:
+      'Do not scan it. Block the URL / domain in the code and purge the campaign; tell users that internal notices never ask them to scan a code.',
+    intent: true,
+  },
 ] as const satisfies readonly RuleInfo[];

@@ -6,7 +6,7 @@
  */
 
 import { isSameOrSubdomain } from '../domain-name.js';
-import type { AttachmentEvidence, MessageEvidence, UrlEvidence } from '../evidence.js';
+import type { AttachmentEvidence, DrawnTechnique, MessageEvidence, UrlEvidence } from '../evidence.js';
 import type { EvidenceRef, Finding } from '../finding.js';
 import { ipKind, parseIp } from '../net-address.js';
 import { RISKY_EXTENSIONS } from './lure.js';
@@ -104,6 +104,20 @@ const RISKY_INNER = RISKY_EXTENSIONS;
 const DECOY = new Set(['pdf', 'doc', 'docx', 'xls', 'xlsx', 'jpg', 'jpeg', 'png', 'txt', 'mp3', 'wav', 'm4a']);
 
 const MAX_PER_CODE = 10;
+
+/** The finding each way of drawing a QR code without an image raises. */
+const DRAWN_CODES: Record<DrawnTechnique, 'DS440' | 'DS441' | 'DS442' | 'DS443'> = {
+  'css-boxes': 'DS443',
+  'html-table': 'DS440',
+  svg: 'DS441',
+  'text-blocks': 'DS442',
+};
+const DRAWN_HOW: Record<DrawnTechnique, string> = {
+  'html-table': 'as an HTML table, not an image',
+  svg: 'in inline SVG, not an image',
+  'text-blocks': 'with block characters in text, not an image',
+  'css-boxes': 'with CSS boxes, not an image',
+};
 
 function hostOf(url: string): string | null {
   try {
@@ -263,6 +277,10 @@ function urlFindings(urls: readonly UrlEvidence[], opts: ContentRuleOptions): Fi
     if (u.location === 'qr-code' && !seenQr.has(u.url)) {
       seenQr.add(u.url);
       add(finding('DS407', `A 2-D code leads to ${u.url}`, [u.ref]));
+      if (u.drawn) {
+        const code = DRAWN_CODES[u.drawn];
+        add(finding(code, `A QR code leading to ${u.url} is drawn ${DRAWN_HOW[u.drawn]}`, [u.ref]));
+      }
     }
     if (!host) continue;
     const brand = lookalikeBrand(host);

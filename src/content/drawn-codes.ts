@@ -1,0 +1,494 @@
+/**
+ * QR codes drawn without an image, so that image scanners never see them: inline `<svg>` made of axis-aligned
+ * `<rect>`s and simple `M/H/V/h/v/L/l/Z` paths (filled, or stroked as qrcode's SVG output does), and lines of
+ * Unicode block characters (`█ ▀ ▄`) or `#`/space art in text and `<pre>`. Each drawing becomes a module grid for
+ * the same decoder as images (see `gridPixels`).
+ *
+ * Limits (work-counted, never time): at most {@link MAX_SVG_SHAPES} shapes / path segments per message, at most
+ * {@link MAX_GRID_SIDE} modules a side, at most {@link MAX_PAINT_WORK} grid cells painted per message, at most
+ * {@link MAX_TEXT_LINES} text lines scanned; only the first 5,000,000 characters of the HTML are parsed (htmlparser2,
+ * streaming, linear).
+ * @module
+ */
+import { Parser } from 'htmlparser2';
+import { greyOf, type ModuleGrid } from './html-inspect.js';
+import { decodeEntities } from './url-extract.js';
+
+export const MAX_SVG_SHAPES = 50_000;
+export const MAX_GRID_SIDE = 200;
+export const MAX_PAINT_WORK = 2_000_000;
+export const MAX_TEXT_LINES = 20_000;
+const MAX_SVGS = 20;
+export const MAX_CSS_BOXES = 200_000;
+
+interface Shape {
+  /** Dark (grey < 128) or light paint. */
+  dark: boolean;
+  /** Rectangles [x0, y0, x1, y1] painted. */
+  rects: [number, number, number, number][];
+  /** Vertical edges [x, y0, y1] of a filled rectilinear polygon (even-odd). */
+  edges: [number, number, number][];
+}
+
+function num(v: string | undefined, dflt = 0): number {
+  if (v === undefined) return dflt;
+  const n = Number.parseFloat(v);
+  return Number.isFinite(n) ? n : Number.NaN;
+}
+
+function paint(attrs: Record<string, string>, prop: 'fill' | 'stroke'): number | null | 'none' {
+  const style = attrs.style ?? '';
+  const m = new RegExp(`(?:^|;)\\s*${prop}\\s*:\\s*([^;]{1,40})`).exec(style.toLowerCase());
+  const v = (m?.[1] ?? attrs[prop] ?? '').trim().toLowerCase();
+  if (!v) return prop === 'fill' ? 0 : 'none';
+  if (v === 'none' || v === 'transparent') return 'none';
+  return greyOf(v);
+}
+
+/** A path's segments as rects (stroked) or vertical edges (filled); `null` when it uses anything but M/H/V/L/Z. */
+function pathShape(d: string, stroke: number | null, budget: { n: number }): Shape['rects'] | Shape['edges'] | null {
+  const tokens = d.match(/[a-zA-Z]|-?(?:\d+\.?\d*|\.\d+)(?:e-?\d+)?/g) ?? [];
+  const rects: Shape['rects'] = [];
+  const edges: Shape['edges'] = [];
+  let x = 0;
+  let y = 0;
+  let sx = 0;
+  let sy = 0;
+  let cmd = '';
+  let i = 0;
+  const next = (): number => {
+    const t = tokens[i++];
+    return t === undefined ? Number.NaN : Number.parseFloat(t);
+  };
+  const seg = (nx: number, ny: number) => {
+    if (stroke !== null) {
+      const h = stroke / 2;
+      if (ny === y) rects.push([Math.min(x, nx), y - h, Math.max(x, nx), y + h]);
+      else if (nx === x) rects.push([x - h, Math.min(y, ny), x + h, Math.max(y, ny)]);
+    } else if (nx === x && ny !== y) edges.push([x, Math.min(y, ny), Math.max(y, ny)]);
+    x = nx;
+    y = ny;
+  };
+  while (i < tokens.length) {
+    if (++budget.n > MAX_SVG_SHAPES) return null;
+    const t = tokens[i]!;
+    if (/[a-zA-Z]/.test(t)) {
+      cmd = t;
+      i++;
+      if (cmd === 'z' || cmd === 'Z') {
+        if (x !== sx || y !== sy) {
+          if (x !== sx && y !== sy) return null;
+          seg(sx, sy);
+        }
+        continue;
+      }
+    }
+    switch (cmd) {
+      case 'M':
+      case 'm': {
+        const a = next();
+        const b = next();
+        x = cmd === 'm' ? x + a : a;
+        y = cmd === 'm' ? y + b : b;
+        sx = x;
+        sy = y;
+        cmd = cmd === 'm' ? 'l' : 'L';
+        break;
+      }
+      case 'H':
+      case 'h': {
+        const a = next();
+        seg(cmd === 'h' ? x + a : a, y);
+        break;
+      }
+      case 'V':
+      case 'v': {
+        const a = next();
+        seg(x, cmd === 'v' ? y + a : a);
+        break;
+      }
+      case 'L':
+      case 'l': {
+        const a = next();
+        const b = next();
+        const nx = cmd === 'l' ? x + a : a;
+        const ny = cmd === 'l' ? y + b : b;
+        if (nx !== x && ny !== y) return null;
+        seg(nx, ny);
+        break;
+      }
+      default:
+        return null;
+    }
+    if (!Number.isFinite(x) || !Number.isFinite(y)) return null;
+  }
+  return stroke !== null ? rects : edges;
+}
+
+/** Module grids drawn by the `<svg>` elements of an HTML text, and which limit (if any) stopped the work. */
+export function svgDrawings(html: string): { grids: ModuleGrid[]; overLimit: string | null } {
+  const text = html.slice(0, 5_000_000);
+  if (!/<svg/i.test(text)) return { grids: [], overLimit: null };
+  const grids: ModuleGrid[] = [];
+  const budget = { n: 0 };
+  const paintWork = { n: 0 };
+  let depth = 0;
+  let skip = 0;
+  let shapes: Shape[] = [];
+  let svgs = 0;
+  const parser = new Parser(
+    {
+      onopentag(name, attrs) {
+        if (name === 'svg') {
+          if (depth === 0) {
+            shapes = [];
+            skip = 0;
+          }
+          depth++;
+          return;
+        }
+        if (depth === 0 || budget.n > MAX_SVG_SHAPES) return;
+        if (attrs.transform && !/^\s*$/.test(attrs.transform)) skip++;
+        if (name === 'rect') {
+          if (++budget.n > MAX_SVG_SHAPES) return;
+          const fill = paint(attrs, 'fill');
+          const x = num(attrs.x);
+          const y = num(attrs.y);
+          const w = num(attrs.width, Number.NaN);
+          const h = num(attrs.height, Number.NaN);
+          if (fill === 'none' || fill === null || ![x, y, w, h].every(Number.isFinite) || w <= 0 || h <= 0) return;
+          shapes.push({ dark: fill < 128, rects: [[x, y, x + w, y + h]], edges: [] });
+        } else if (name === 'path' && attrs.d) {
+          const fill = paint(attrs, 'fill');
+          const stroke = paint(attrs, 'stroke');
+          const stroked = stroke !== 'none' && stroke !== null;
+          const colour = stroked ? stroke : fill;
+          if (colour === 'none' || colour === null) return;
+          const width = stroked ? num(attrs['stroke-width'], 1) : null;
+          if (width !== null && !(width > 0)) return;
+          const got = pathShape(attrs.d.slice(0, 1_000_000), width, budget);
+          if (!got) return;
+          if (stroked) shapes.push({ dark: colour < 128, rects: got as Shape['rects'], edges: [] });
+          else shapes.push({ dark: colour < 128, rects: [], edges: got as Shape['edges'] });
+        }
+      },
+      onclosetag(name) {
+        if (name !== 'svg' || depth === 0) return;
+        depth--;
+        if (depth === 0 && skip === 0 && svgs++ < MAX_SVGS) {
+          const g = rasterise(shapes, paintWork);
+          if (g) grids.push(g);
+        }
+      },
+    },
+    { xmlMode: false, lowerCaseAttributeNames: true, recognizeSelfClosing: true },
+  );
+  parser.write(text);
+  parser.end();
+  const overLimit =
+    budget.n > MAX_SVG_SHAPES
+      ? `more than ${MAX_SVG_SHAPES} SVG shapes / path segments: the rest were not rasterised`
+      : paintWork.n > MAX_PAINT_WORK
+        ? `more than ${MAX_PAINT_WORK} SVG grid cells to paint: not rasterised`
+        : svgs > MAX_SVGS
+          ? `more than ${MAX_SVGS} inline SVGs: only the first ${MAX_SVGS} were rasterised`
+          : null;
+  return { grids, overLimit };
+}
+
+/** Module grids drawn by the `<svg>` elements of an HTML text. */
+export function svgGrids(html: string): ModuleGrid[] {
+  return svgDrawings(html).grids;
+}
+
+function spend(work: { n: number }, n: number): boolean {
+  work.n += n;
+  return work.n <= MAX_PAINT_WORK;
+}
+
+function rasterise(shapes: Shape[], paintWork: { n: number }): ModuleGrid | null {
+  // Extent of all shapes; the "background" ones cover half of it or more and do not set the module size.
+  let minX = Number.POSITIVE_INFINITY;
+  let minY = Number.POSITIVE_INFINITY;
+  let maxX = Number.NEGATIVE_INFINITY;
+  let maxY = Number.NEGATIVE_INFINITY;
+  const boxes = shapes.map((s) => {
+    let b = [Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, Number.NEGATIVE_INFINITY];
+    for (const r of s.rects)
+      b = [Math.min(b[0]!, r[0]), Math.min(b[1]!, r[1]), Math.max(b[2]!, r[2]), Math.max(b[3]!, r[3])];
+    for (const e of s.edges)
+      b = [Math.min(b[0]!, e[0]), Math.min(b[1]!, e[1]), Math.max(b[2]!, e[0]), Math.max(b[3]!, e[2])];
+    minX = Math.min(minX, b[0]!);
+    minY = Math.min(minY, b[1]!);
+    maxX = Math.max(maxX, b[2]!);
+    maxY = Math.max(maxY, b[3]!);
+    return b;
+  });
+  if (!Number.isFinite(minX)) return null;
+  const total = (maxX - minX) * (maxY - minY);
+  const isBackground = (b: number[], s: Shape) =>
+    s.rects.length + s.edges.length <= 4 && (b[2]! - b[0]!) * (b[3]! - b[1]!) >= total * 0.5;
+  let unit = Number.POSITIVE_INFINITY;
+  let ox = Number.POSITIVE_INFINITY;
+  let oy = Number.POSITIVE_INFINITY;
+  let ex = Number.NEGATIVE_INFINITY;
+  let ey = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < shapes.length; i++) {
+    const s = shapes[i]!;
+    const b = boxes[i]!;
+    if (isBackground(b, s)) continue;
+    for (const r of s.rects) unit = Math.min(unit, r[2] - r[0], r[3] - r[1]);
+    for (const e of s.edges) unit = Math.min(unit, e[2] - e[1]);
+    ox = Math.min(ox, b[0]!);
+    oy = Math.min(oy, b[1]!);
+    ex = Math.max(ex, b[2]!);
+    ey = Math.max(ey, b[3]!);
+  }
+  if (!(unit > 1e-6) || !Number.isFinite(ox)) return null;
+  const cols = Math.round((ex - ox) / unit);
+  const rows = Math.round((ey - oy) / unit);
+  if (cols < 21 || rows < 21 || cols > MAX_GRID_SIDE || rows > MAX_GRID_SIDE) return null;
+  // One ring of modules around the code tells the colour of its quiet zone.
+  const W = cols + 2;
+  const H = rows + 2;
+  const cells = new Uint8Array(W * H);
+  const first = (lo: number, o: number) => Math.ceil((lo - o) / unit - 0.5) + 1;
+  for (const s of shapes) {
+    const v = s.dark ? 1 : 0;
+    for (const r of s.rects) {
+      const x0 = Math.max(0, first(r[0], ox));
+      const x1 = Math.min(W, first(r[2], ox));
+      const y0 = Math.max(0, first(r[1], oy));
+      const y1 = Math.min(H, first(r[3], oy));
+      for (let y = y0; y < y1; y++) {
+        if (!spend(paintWork, Math.max(0, x1 - x0))) return null;
+        cells.fill(v, y * W + x0, y * W + Math.max(x0, x1));
+      }
+    }
+    if (s.edges.length === 0) continue;
+    const crossings: number[][] = Array.from({ length: H }, () => []);
+    for (const e of s.edges) {
+      const y0 = Math.max(0, first(e[1], oy));
+      const y1 = Math.min(H, first(e[2], oy));
+      for (let y = y0; y < y1; y++) crossings[y]!.push(e[0]);
+      if (!spend(paintWork, Math.max(0, y1 - y0))) return null;
+    }
+    for (let y = 0; y < H; y++) {
+      const xs = crossings[y]!.sort((a, b) => a - b);
+      for (let k = 0; k + 1 < xs.length; k += 2) {
+        const x0 = Math.max(0, first(xs[k]!, ox));
+        const x1 = Math.min(W, first(xs[k + 1]!, ox));
+        if (!spend(paintWork, Math.max(0, x1 - x0))) return null;
+        if (x1 > x0) cells.fill(v, y * W + x0, y * W + x1);
+      }
+    }
+  }
+  return normalise(cells, W, H);
+}
+
+/**
+ * The grid inside a one-module ring, inverted when the ring (the quiet zone) is dark; `null` unless it has both
+ * dark and light modules in QR-like proportions (20–80 % dark).
+ */
+function normalise(cells: Uint8Array, W: number, H: number): ModuleGrid | null {
+  let ringDark = 0;
+  let ring = 0;
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) {
+      if (y !== 0 && y !== H - 1 && x !== 0 && x !== W - 1) continue;
+      ring++;
+      ringDark += cells[y * W + x]!;
+    }
+  }
+  const invert = ringDark > ring / 2;
+  const rows: boolean[][] = [];
+  let dark = 0;
+  for (let y = 1; y < H - 1; y++) {
+    const row: boolean[] = [];
+    for (let x = 1; x < W - 1; x++) {
+      const d = (cells[y * W + x] === 1) !== invert;
+      row.push(d);
+      if (d) dark++;
+    }
+    rows.push(row);
+  }
+  const n = (W - 2) * (H - 2);
+  if (dark < n * 0.2 || dark > n * 0.8) return null;
+  return { rows };
+}
+
+// Two linear tests each (a single `[set]*X[set]*$` pattern backtracks quadratically on a long failing line).
+const BLOCK_LINE = {
+  test: (l: string) =>
+    l.length <= MAX_GRID_SIDE * 4 && /^[ \u00a0\u2588\u2580\u2584]+$/.test(l) && /[\u2588\u2580\u2584]/.test(l),
+};
+const HASH_LINE = { test: (l: string) => l.length <= MAX_GRID_SIDE * 4 && /^[ \u00a0#]+$/.test(l) && l.includes('#') };
+
+/**
+ * Module grids drawn as text: runs of 11+ lines of block characters (`▀`/`▄` give two modules a character, `█`
+ * or `#` one module per run of the narrowest dark width) or `#`/space art. A code drawn with a dark quiet zone
+ * (light modules on dark) is inverted back.
+ */
+export function textGrids(text: string): ModuleGrid[] {
+  const lines = text.slice(0, 5_000_000).split(/\r?\n/, MAX_TEXT_LINES);
+  const grids: ModuleGrid[] = [];
+  let i = 0;
+  while (i < lines.length && grids.length < 5) {
+    const kind = BLOCK_LINE.test(lines[i]!) ? BLOCK_LINE : HASH_LINE.test(lines[i]!) ? HASH_LINE : null;
+    if (!kind) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < lines.length && j - i < MAX_GRID_SIDE * 2 && kind.test(lines[j]!)) j++;
+    const block = lines.slice(i, j);
+    i = j;
+    if (block.length < 11) continue;
+    const g = textGrid(block);
+    if (g) grids.push(g);
+  }
+  return grids;
+}
+
+function textGrid(lines: string[]): ModuleGrid | null {
+  const half = lines.some((l) => /[\u2580\u2584]/.test(l));
+  const width = Math.max(...lines.map((l) => l.length));
+  if (width > MAX_GRID_SIDE * 4) return null;
+  let cells: boolean[][] = [];
+  for (const l of lines) {
+    const chars = [...l.padEnd(width, ' ')];
+    if (half) {
+      cells.push(chars.map((c) => c === '\u2588' || c === '\u2580'));
+      cells.push(chars.map((c) => c === '\u2588' || c === '\u2584'));
+    } else cells.push(chars.map((c) => c === '\u2588' || c === '#'));
+  }
+  // A code on a dark quiet zone: every border cell dark.
+  const H = cells.length;
+  const W = cells[0]?.length ?? 0;
+  const border = cells.every((r, y) => (y === 0 || y === H - 1 ? r.every(Boolean) : r[0] && r[W - 1]));
+  if (border) cells = cells.map((r) => r.map((d) => !d));
+  cells = trim(cells);
+  if (!half) {
+    // Narrowest dark run = characters per module.
+    let k = Number.POSITIVE_INFINITY;
+    for (const r of cells) {
+      let run = 0;
+      for (let x = 0; x <= r.length; x++) {
+        if (r[x]) run++;
+        else if (run > 0) {
+          k = Math.min(k, run);
+          run = 0;
+        }
+      }
+    }
+    if (!Number.isFinite(k)) return null;
+    cells = cells.map((r) => r.filter((_, x) => x % k === Math.floor(k / 2)));
+  }
+  const h = cells.length;
+  const w = cells[0]?.length ?? 0;
+  if (h < 21 || w < 21 || h > MAX_GRID_SIDE || w > MAX_GRID_SIDE) return null;
+  const dark = cells.reduce((n, r) => n + r.filter(Boolean).length, 0);
+  if (dark < h * w * 0.2 || dark > h * w * 0.8) return null;
+  return { rows: cells };
+}
+
+/** Drop all-light rows and columns around the drawing. */
+function trim(cells: boolean[][]): boolean[][] {
+  const rows = cells.filter((r) => r.some(Boolean));
+  let first = 0;
+  let last = -1;
+  for (let x = 0; x < (rows[0]?.length ?? 0); x++) {
+    if (rows.some((r) => r[x])) {
+      if (last < 0) first = x;
+      last = x;
+    }
+  }
+  // keep interior light rows (quiet rows inside a code are impossible, but a light row inside the art is kept)
+  const top = cells.findIndex((r) => r.some(Boolean));
+  let bottom = cells.length - 1;
+  while (bottom >= 0 && !cells[bottom]!.some(Boolean)) bottom--;
+  if (top < 0 || last < 0) return [];
+  return cells.slice(top, bottom + 1).map((r) => r.slice(first, last + 1));
+}
+
+/** The text of an HTML document with its line breaks (`<br>`, block ends, `<pre>` newlines) kept: linear. */
+export function htmlTextLines(html: string): string {
+  const t = html
+    .slice(0, 5_000_000)
+    .replace(/<br\b[^<>]{0,200}>|<\/(?:p|div|tr|li|h\d)>/gi, '\n')
+    .replace(/<[^<>]{0,2000}>/g, '');
+  return t.includes('&') ? decodeEntities(t) : t;
+}
+
+/** Columns of a CSS grid from an inline style: `grid-template-columns: repeat(N, …)` or N listed tracks. */
+function gridColumns(style: string): number | null {
+  const s = style.toLowerCase();
+  if (!/display\s*:\s*(?:inline-)?grid/.test(s)) return null;
+  const cols = /grid-template-columns\s*:\s*([^;]{1,2000})/.exec(s)?.[1]?.trim();
+  if (!cols) return null;
+  const rep = /^repeat\(\s*(\d{1,3})\s*,/.exec(cols);
+  if (rep) return Number(rep[1]);
+  const tracks = cols.split(/\s+/).filter(Boolean);
+  return tracks.length;
+}
+
+/**
+ * Module grids drawn as a CSS grid of boxes: a container with an inline `display: grid` and
+ * `grid-template-columns` (a `repeat(N, …)` or N tracks) whose direct children are boxes with a background colour
+ * (inline style) or none (light). At most {@link MAX_CSS_BOXES} boxes per HTML part.
+ */
+export function cssGrids(html: string): ModuleGrid[] {
+  const text = html.slice(0, 5_000_000);
+  if (!/display\s*:\s*(?:inline-)?grid/i.test(text)) return [];
+  const grids: ModuleGrid[] = [];
+  let boxes = 0;
+  // Open elements; a grid container remembers its depth, columns and children.
+  let depth = 0;
+  const open: { depth: number; cols: number; cells: boolean[] }[] = [];
+  const parser = new Parser(
+    {
+      onopentag(_name, attrs) {
+        depth++;
+        const top = open[open.length - 1];
+        if (top && top.depth === depth - 1 && boxes < MAX_CSS_BOXES) {
+          boxes++;
+          const bg = /background(?:-color)?\s*:\s*(#[0-9a-f]{3,6}|rgba?\([^)]{0,40}\)|[a-z]{3,20})/i.exec(
+            attrs.style ?? '',
+          )?.[1];
+          const grey = bg ? greyOf(bg) : null;
+          top.cells.push(grey !== null && grey < 128);
+        }
+        const cols = gridColumns(attrs.style ?? '');
+        if (cols !== null && cols >= 21 && cols <= MAX_GRID_SIDE) open.push({ depth, cols, cells: [] });
+      },
+      onclosetag() {
+        const top = open[open.length - 1];
+        if (top && top.depth === depth) {
+          open.pop();
+          const rows: boolean[][] = [];
+          for (let i = 0; i + top.cols <= top.cells.length; i += top.cols) rows.push(top.cells.slice(i, i + top.cols));
+          const n = rows.length * top.cols;
+          const dark = rows.reduce((k, r) => k + r.filter(Boolean).length, 0);
+          if (rows.length >= 21 && rows.length <= MAX_GRID_SIDE && dark >= n * 0.2 && dark <= n * 0.8) {
+            const g = normaliseRows(rows);
+            if (g && grids.length < 5) grids.push(g);
+          }
+        }
+        depth--;
+      },
+    },
+    { recognizeSelfClosing: true },
+  );
+  parser.write(text);
+  parser.end();
+  return grids;
+}
+
+/** A grid whose border is all dark is a code on a dark quiet zone: invert it and drop the quiet zone. */
+function normaliseRows(rows: boolean[][]): ModuleGrid | null {
+  const H = rows.length;
+  const W = rows[0]?.length ?? 0;
+  const border = rows.every((r, y) => (y === 0 || y === H - 1 ? r.every(Boolean) : r[0] && r[W - 1]));
+  const cells = trim(border ? rows.map((r) => r.map((d) => !d)) : rows);
+  return cells.length >= 21 && (cells[0]?.length ?? 0) >= 21 ? { rows: cells } : null;
+}

@@ -1,0 +1,174 @@
+/**
+ * QR codes drawn without an image (issue 19): inline SVG (rects, filled paths, qrcode's stroked paths) and
+ * block-character text, generated from real QR matrices. The grid recovered must equal the QR matrix, and end to
+ * end the real decoder (zxing-wasm) must read the URL, which appears nowhere else in the message. Negative
+ * fixtures (an SVG-icon newsletter, ASCII art) give no QR finding.
+ */
+import { describe, expect, it } from 'vitest';
+import { type AnalyzedMessage, analyzeMessage, isAnalyzeError } from '../../src/analyze/analyze.js';
+import { createContentAnalyzer } from '../../src/content/content-analyzer.js';
+import {
+  cssGrids,
+  htmlTextLines,
+  MAX_SVG_SHAPES,
+  svgDrawings,
+  svgGrids,
+  textGrids,
+} from '../../src/content/drawn-codes.js';
+import { createContentRule } from '../../src/core/rules/content.js';
+import { qrBlocks, qrCssGrid, qrSvgFilledPath, qrSvgLibrary, qrSvgRects } from './drawn-fixtures.js';
+import { directSendMessage, qrModules } from './make-fixtures.js';
+
+async function analyze(raw: string, input: string): Promise<AnalyzedMessage> {
+  const r = await analyzeMessage(raw, {
+    input,
+    profile: null,
+    analyzers: [createContentAnalyzer()],
+    extraRules: [createContentRule()],
+  });
+  if (isAnalyzeError(r)) throw new Error(r.error);
+  return r;
+}
+
+const codes = (r: AnalyzedMessage) => r.findings.map((f) => f.code);
+
+describe('grids recovered from drawings equal the QR matrix', () => {
+  const url = 'https://grid.evil.example/g';
+  const mods = qrModules(url);
+  it('SVG rects, scaled, with quiet zone and background', () => {
+    expect(svgGrids(qrSvgRects(url, { scale: 7, quiet: 4 })).map((g) => g.rows)).toEqual([mods]);
+  });
+  it('SVG rects, inverted colours (light modules on a dark background)', () => {
+    expect(svgGrids(qrSvgRects(url, { scale: 3, quiet: 2, inverted: true })).map((g) => g.rows)).toEqual([mods]);
+  });
+  it('SVG filled path of squares', () => {
+    expect(svgGrids(qrSvgFilledPath(url, { scale: 2.5 })).map((g) => g.rows)).toEqual([mods]);
+  });
+  it("qrcode's own stroked-path SVG", async () => {
+    expect(svgGrids(await qrSvgLibrary(url)).map((g) => g.rows)).toEqual([mods]);
+  });
+  it('half blocks, full blocks (2 and 3 characters a module), # art, inverted', () => {
+    expect(textGrids(qrBlocks(url, { half: true })).map((g) => g.rows)).toEqual([mods]);
+    expect(textGrids(qrBlocks(url, { scale: 2 })).map((g) => g.rows)).toEqual([mods]);
+    expect(textGrids(qrBlocks(url, { scale: 3, quiet: 0 })).map((g) => g.rows)).toEqual([mods]);
+    expect(textGrids(qrBlocks(url, { char: '#', scale: 1 })).map((g) => g.rows)).toEqual([mods]);
+    expect(textGrids(qrBlocks(url, { half: true, inverted: true })).map((g) => g.rows)).toEqual([mods]);
+  });
+  it('CSS grid of boxes, with and without a dark quiet zone', () => {
+    expect(cssGrids(qrCssGrid(url, { scale: 5 })).map((g) => g.rows)).toEqual([mods]);
+    expect(cssGrids(qrCssGrid(url, { quiet: 3, inverted: true })).map((g) => g.rows)).toEqual([mods]);
+  });
+  it('block lines inside <pre> with entities survive htmlTextLines', () => {
+    const pre = `<pre>${qrBlocks(url, { scale: 2 }).replaceAll('\u2588', '&#9608;')}</pre>`;
+    expect(textGrids(htmlTextLines(pre)).map((g) => g.rows)).toEqual([mods]);
+  });
+});
+
+describe('drawn codes end to end (real decoder)', () => {
+  it('inline SVG of rects in the HTML body → DS407 + DS441 with the location', async () => {
+    const url = 'https://svg-rects.evil.example/s';
+    const raw = directSendMessage({
+      subject: 'Voicemail',
+      html: `<p>Scan to listen to your voicemail.</p>${qrSvgRects(url, { scale: 4, inverted: true })}`,
+    });
+    expect(raw).not.toContain('svg-rects');
+    const r = await analyze(raw, 'svg-rects.eml');
+    expect(r.urls).toContainEqual({ url, location: 'qr-code' });
+    const f = r.findings.find((x) => x.code === 'DS441');
+    expect(f?.evidence[0]?.location).toMatch(/^body \(text\/html\), inline SVG drawn as a \d+-row grid$/);
+    expect(codes(r)).toContain('DS407');
+  });
+  it("qrcode's stroked-path SVG → DS441", async () => {
+    const url = 'https://svg-path.evil.example/p';
+    const raw = directSendMessage({ subject: 'Shared file', html: `<div>${await qrSvgLibrary(url)}</div>` });
+    const r = await analyze(raw, 'svg-path.eml');
+    expect(r.urls).toContainEqual({ url, location: 'qr-code' });
+    expect(codes(r)).toContain('DS441');
+  });
+  it('half-block text in the plain body → DS442', async () => {
+    const url = 'https://blocks.evil.example/b';
+    const raw = directSendMessage({
+      subject: 'MFA reset',
+      text: `Scan with your phone:\n\n${qrBlocks(url, { half: true })}\n`,
+    });
+    const r = await analyze(raw, 'blocks.eml');
+    expect(r.urls).toContainEqual({ url, location: 'qr-code' });
+    const f = r.findings.find((x) => x.code === 'DS442');
+    expect(f?.evidence[0]?.location).toMatch(/^body \(text\/plain\), block characters drawn as/);
+  });
+  it('full-block art in <pre> of the HTML body → DS442', async () => {
+    const url = 'https://pre-blocks.evil.example/q';
+    const raw = directSendMessage({
+      subject: 'Payroll',
+      html: `<pre style="line-height:1">${qrBlocks(url, { scale: 2, inverted: true })}</pre>`,
+    });
+    const r = await analyze(raw, 'pre-blocks.eml');
+    expect(r.urls).toContainEqual({ url, location: 'qr-code' });
+    expect(codes(r)).toContain('DS442');
+  });
+});
+
+describe('drawn codes end to end: CSS boxes', () => {
+  it('CSS grid of divs in the HTML body → DS407 + DS443', async () => {
+    const url = 'https://css-boxes.evil.example/c';
+    const raw = directSendMessage({
+      subject: 'Document shared with you',
+      html: `<p>Scan to open the document.</p>${qrCssGrid(url, { scale: 3, quiet: 2, inverted: true })}`,
+    });
+    expect(raw).not.toContain('css-boxes');
+    const r = await analyze(raw, 'css-boxes.eml');
+    expect(r.urls).toContainEqual({ url, location: 'qr-code' });
+    const f = r.findings.find((x) => x.code === 'DS443');
+    expect(f?.evidence[0]?.location).toMatch(/^body \(text\/html\), CSS grid of boxes drawn as a \d+-row grid$/);
+  });
+});
+
+describe('negative fixtures give no QR finding', () => {
+  it('newsletter with a grid layout and SVG icons', async () => {
+    const icon = (x: number) =>
+      `<svg viewBox="0 0 24 24" width="24"><rect x="${x}" y="2" width="20" height="20" rx="4" fill="#0a66c2"/><path d="M4 4h16v2H4zM4 10h10v2H4z" fill="#fff"/><path d="M12 2a10 10 0 1 0 0 20" fill="none" stroke="#333"/></svg>`;
+    const cells = Array.from({ length: 12 }, (_, i) => `<td style="background:#f4f4f4">${icon(i % 3)} Item ${i}</td>`);
+    const rows = [0, 1, 2, 3].map((r) => `<tr>${cells.slice(r * 3, r * 3 + 3).join('')}</tr>`).join('');
+    const chart = `<svg viewBox="0 0 300 100">${Array.from({ length: 30 }, (_, i) => `<rect x="${i * 10}" y="${100 - ((i * 37) % 90)}" width="8" height="${(i * 37) % 90}" fill="#222"/>`).join('')}</svg>`;
+    const gallery = `<div style="display:grid;grid-template-columns:repeat(24, 20px)">${Array.from({ length: 24 * 24 }, (_, i) => `<div style="background:${i % 7 < 3 ? '#222' : '#eee'}"></div>`).join('')}</div>`;
+    const raw = directSendMessage({
+      subject: 'Our monthly newsletter',
+      html: `<table width="600">${rows}</table>${chart}${gallery}<p>See you next month.</p>`,
+    });
+    const r = await analyze(raw, 'newsletter.eml');
+    expect(codes(r).filter((c) => /^DS(407|44\d)$/.test(c))).toEqual([]);
+  });
+  it('ASCII art banner and a block-character progress bar', async () => {
+    const banner = [
+      '#####  #####  #   #',
+      '#      #   #  ## ##',
+      '####   #   #  # # #',
+      '#      #   #  #   #',
+      '#      #####  #   #',
+    ];
+    const art = Array.from({ length: 30 }, (_, i) => banner[i % 5]).join('\n');
+    const bars = Array.from({ length: 24 }, (_, i) => '\u2588'.repeat(i + 3) + ' '.repeat(30 - i)).join('\n');
+    const raw = directSendMessage({ subject: 'Build report', text: `${art}\n\n${bars}\n` });
+    const r = await analyze(raw, 'ascii-art.eml');
+    expect(codes(r).filter((c) => /^DS(407|44\d)$/.test(c))).toEqual([]);
+  });
+});
+
+describe('limits are work-counted', () => {
+  it(`an SVG of more than ${MAX_SVG_SHAPES} rects is not rasterised`, () => {
+    const many = Array.from(
+      { length: MAX_SVG_SHAPES + 10 },
+      (_, i) => `<rect x="${i % 100}" y="${Math.floor(i / 100) % 100}" width="1" height="1"/>`,
+    );
+    const d = svgDrawings(`<svg>${many.join('')}</svg>`);
+    expect(d.grids).toEqual([]);
+    expect(d.overLimit).toMatch(/^more than 50000 SVG shapes/);
+  });
+  it('a 2,000,000-character line of blocks ending in a letter is rejected in linear time', () => {
+    const line = `${'\u2588'.repeat(2_000_000)}a`;
+    expect(textGrids(Array.from({ length: 12 }, () => line).join('\n'))).toEqual([]);
+  });
+  it('a path with curves is not taken as a code', () => {
+    expect(svgGrids('<svg><path d="M0 0C1 1 2 2 30 30h30v30H0z"/></svg>')).toEqual([]);
+  });
+});
