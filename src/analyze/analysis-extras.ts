@@ -5,13 +5,11 @@
  * @module
  */
 import { readFile } from 'node:fs/promises';
-import { createContentAnalyzer } from '../content/content-analyzer.js';
 import type { MessageRule } from '../core/assess.js';
 import { parseCidr } from '../core/net-address.js';
 import { failure, ok, type Result } from '../core/result.js';
 import { createContentRule } from '../core/rules/content.js';
 import { type CampaignIndicator, createOriginRule } from '../core/rules/origin.js';
-import { bundledIpDataMissing, openIpLookup } from '../enrich/ip-lookup.js';
 import type { ContentAnalyzer } from '../sources/rfc822.js';
 
 /** Plain settings (they cross to worker threads): the flags of `--no-content`, `--geoip-db`, `--no-geoip`, `--indicators`. */
@@ -56,6 +54,7 @@ export async function checkAnalysisExtras(flags: ExtrasFlags): Promise<ExtrasRes
     const parsed = await readIndicators(flags.indicators);
     if (parsed.status === 'error') return parsed;
   }
+  const { bundledIpDataMissing, openIpLookup } = await import('../enrich/ip-lookup.js');
   const r = await openIpLookup({ geoipDbs: flags.geoipDb ?? [], bundled: false });
   if (r.status === 'error') return r;
   if (flags.geoip !== false) {
@@ -79,6 +78,8 @@ export async function buildAnalysisExtras(flags: ExtrasFlags, opts: { content: b
   const analyzers: ContentAnalyzer[] = [];
   const extraRules: MessageRule[] = [];
   if (opts.content && flags.content !== false) {
+    // Imported here: the content analysers (MIME, PDF, archives, images) are not loaded for header triage.
+    const { createContentAnalyzer } = await import('../content/content-analyzer.js');
     analyzers.push(createContentAnalyzer());
     extraRules.push(createContentRule());
   }
@@ -92,6 +93,8 @@ export async function buildAnalysisExtras(flags: ExtrasFlags, opts: { content: b
   if (flags.geoip === false && dbs.length === 0) {
     extraRules.push(createOriginRule(null, { indicators }));
   } else {
+    // Imported only when IP data is used: --no-geoip loads neither the MMDB reader nor the ASN tables.
+    const { openIpLookup } = await import('../enrich/ip-lookup.js');
     const r = await openIpLookup({ geoipDbs: dbs, bundled: flags.geoip !== false });
     if (r.status === 'error') return r;
     extraRules.push(createOriginRule(r.lookup, { indicators }));

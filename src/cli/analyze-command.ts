@@ -75,7 +75,8 @@ export async function runAnalyze(paths: string[], flags: AnalyzeFlags, io: CliIo
   const parallel = jobs > 1 && parallelAvailable() && worthParallel(paths);
   // The rule families are built where messages are assessed: here, or in each worker (checked here first, so a
   // bad flag still stops the command before any work).
-  const extras = parallel ? null : await buildExtras(flags, { content: true });
+  // --headers-only reads no body: the content analysers are not even loaded.
+  const extras = parallel ? null : await buildExtras(flags, { content: !headersOnly });
   if (parallel) await checkExtras(flags);
   let skipped = 0;
   const onSkip = (input: string, reason: string) => {
@@ -118,7 +119,8 @@ export async function runAnalyze(paths: string[], flags: AnalyzeFlags, io: CliIo
       worst.add(r.findings);
       if (failOnVerdict !== null && VERDICT_RANK[r.verdict] >= VERDICT_RANK[failOnVerdict]) verdictReached = true;
     }
-    await out.push(r);
+    // An unreadable input is said once, on stderr: the table has no block for it (machine formats keep the record).
+    if (!isAnalyzeError(r) || format !== 'table') await out.push(r);
     progress.tick(messages + errors);
   }
   progress.done();

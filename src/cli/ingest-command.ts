@@ -4,12 +4,14 @@
  * 3 when a file failed, or on Ctrl-C (the store is consistent; the same command resumes).
  * @module
  */
+import { existsSync, rmSync } from 'node:fs';
 import type { Command } from 'commander';
 import { type IngestOptions, type IngestSummary, ingest } from '../ingest/ingest.js';
 import { renderIngestSummary } from '../ingest/ingest-render.js';
 import { terminalSafe } from '../report/safe-text.js';
 import { addExtrasOptions, buildExtras, type ExtrasFlags } from './analysis-extras.js';
 import { type CliIo, EXIT, UsageError, write } from './io.js';
+import { versioned } from './json-output.js';
 import { parseFormat, profileOption } from './options.js';
 
 interface IngestFlags extends ExtrasFlags {
@@ -90,6 +92,7 @@ export async function runIngest(files: string[], flags: IngestFlags, io: CliIo):
   };
   process.on('SIGINT', onSigint);
   let rowErrors = 0;
+  const storeExisted = existsSync(flags.db);
   let summary: IngestSummary;
   try {
     summary = await ingest(files, {
@@ -122,8 +125,13 @@ export async function runIngest(files: string[], flags: IngestFlags, io: CliIo):
     }
   }
   for (const w of summary.warnings) io.stderr.write(`dsguard: warning: ${terminalSafe(w)}\n`);
-  if (format === 'json') await write(io.stdout, `${JSON.stringify(summary, null, 2)}\n`);
-  else await write(io.stdout, renderIngestSummary(summary));
+  if (!storeExisted && summary.read === 0 && !summary.interrupted) {
+    // Nothing was read: leave no empty store behind (a later report would take it for an ingested one).
+    for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(`${flags.db}${suffix}`, { force: true });
+    io.stderr.write(`dsguard: nothing to ingest: ${terminalSafe(flags.db)} was not created\n`);
+  }
+  if (format === 'json') await write(io.stdout, `${JSON.stringify(versioned(summary), null, 2)}\n`);
+  else await write(io.stdout, renderIngestSummary(summary, io.columns));
   if (summary.interrupted) {
     io.stderr.write('dsguard: interrupted; the store is consistent: run the same command again to resume\n');
     return EXIT.failure;

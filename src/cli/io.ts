@@ -4,6 +4,7 @@
  * @module
  */
 import { type ErrorKind, type Failure, failure, type Ok, type Result } from '../core/result.js';
+import { colourWanted } from './style.js';
 
 export interface CliIo {
   stdout: NodeJS.WritableStream;
@@ -12,6 +13,10 @@ export interface CliIo {
   /** Show progress on stderr (only when stderr is a TTY). */
   progress: boolean;
   env: NodeJS.ProcessEnv;
+  /** Colour severities in text output (stdout a terminal, no NO_COLOR; or FORCE_COLOR). Default: no. */
+  colour?: boolean;
+  /** Width of the terminal stdout writes to; unset when stdout is not a terminal (tables are not fitted). */
+  columns?: number;
 }
 
 export function processIo(): CliIo {
@@ -21,6 +26,8 @@ export function processIo(): CliIo {
     stdin: process.stdin,
     progress: process.stderr.isTTY === true,
     env: process.env,
+    colour: colourWanted(process.env, process.stdout.isTTY === true),
+    ...(process.stdout.isTTY && process.stdout.columns > 0 ? { columns: process.stdout.columns } : {}),
   };
 }
 

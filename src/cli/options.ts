@@ -3,7 +3,6 @@
  * @module
  */
 
-import { loadProfile } from '../config/profile-file.js';
 import { type Finding, isSeverity, maxSeverity, type Severity, severityRank } from '../core/finding.js';
 import type { TenantProfile } from '../core/profile.js';
 import { orFail, UsageError } from './io.js';
@@ -38,6 +37,8 @@ export class WorstSeverity {
 
 export async function profileOption(path: string | undefined): Promise<TenantProfile | null> {
   if (path === undefined) return null;
+  // Imported when a profile is named: the YAML parser and the zod schemas cost start-up time otherwise.
+  const { loadProfile } = await import('../config/profile-file.js');
   // A missing file is an I/O failure (exit 3); a malformed profile a usage error (exit 2): told by its kind.
   return orFail(await loadProfile(path)).profile;
 }

@@ -10,6 +10,7 @@ import { probeDomain, safeAddress } from '../probe/probe.js';
 import { renderProbeMarkdown, renderProbeText } from '../probe/probe-render.js';
 import { terminalSafe } from '../report/safe-text.js';
 import { type CliIo, EXIT, orFail, UsageError, write } from './io.js';
+import { versioned } from './json-output.js';
 import { parseFailOn, parseFormat, positiveInt, WorstSeverity } from './options.js';
 
 interface ProbeFlags {
@@ -92,7 +93,7 @@ export async function runProbe(domain: string, flags: ProbeFlags, io: CliIo): Pr
   const explain = flags.explain === true;
   const text =
     format === 'json'
-      ? `${JSON.stringify(report, null, 2)}\n`
+      ? `${JSON.stringify(versioned(report), null, 2)}\n`
       : format === 'md'
         ? renderProbeMarkdown(report, explain)
         : renderProbeText(report, explain);

@@ -6,6 +6,8 @@
  */
 import type { RecordRenderers } from '../report/record-renderers.js';
 import { type CliIo, write } from './io.js';
+import { versioned } from './json-output.js';
+import { styleSeverities } from './style.js';
 
 export type { RecordRenderers } from '../report/record-renderers.js';
 
@@ -35,15 +37,15 @@ export class RecordStream<T> {
   private render(record: T, first: boolean): string {
     switch (this.format) {
       case 'json':
-        return `${first ? '\n' : ',\n'}${JSON.stringify(record, null, 2)}`;
+        return `${first ? '\n' : ',\n'}${JSON.stringify(versioned(record as object), null, 2)}`;
       case 'ndjson':
-        return `${JSON.stringify(record)}\n`;
+        return `${JSON.stringify(versioned(record as object))}\n`;
       case 'csv':
         return this.renderers.csv(record, first);
       case 'md':
         return (first ? `# ${this.renderers.title}\n\n` : '') + this.renderers.markdown(record);
       default:
-        return this.renderers.text(record);
+        return this.io.colour ? styleSeverities(this.renderers.text(record)) : this.renderers.text(record);
     }
   }
 }

@@ -10,7 +10,9 @@ import { tenantReportFromFile } from '../report/tenant-report.js';
 import { renderTenantHtml } from '../report/tenant-report-html.js';
 import { renderTenantCsv, renderTenantMarkdown, renderTenantText } from '../report/tenant-report-text.js';
 import { type CliIo, EXIT, fail, orFail, UsageError, write } from './io.js';
+import { versioned } from './json-output.js';
 import { parseFormat, positiveInt, profileOption } from './options.js';
+import { styleSeverities } from './style.js';
 
 interface ReportFlags {
   db: string;
@@ -77,7 +79,7 @@ export async function runReport(flags: ReportFlags, io: CliIo): Promise<number> 
   let text: string;
   switch (format) {
     case 'json':
-      text = `${JSON.stringify(report, null, 2)}\n`;
+      text = `${JSON.stringify(versioned(report), null, 2)}\n`;
       break;
     case 'csv':
       text = renderTenantCsv(report);
@@ -89,7 +91,8 @@ export async function runReport(flags: ReportFlags, io: CliIo): Promise<number> 
       text = renderTenantHtml(report, { limit });
       break;
     default:
-      text = renderTenantText(report, { limit });
+      text = renderTenantText(report, io.columns ? { limit, width: io.columns } : { limit });
+      if (io.colour) text = styleSeverities(text);
   }
   await write(io.stdout, text);
   const failures = reportFailures(report, failOn);

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { normalizeDomain } from '../core/domain-name.js';
 import { cidrs, type KnownSourceProfile, type TenantProfile } from '../core/profile.js';
 import { failure, ok, type Result } from '../core/result.js';
+import { ioErrorText } from '../sources/io-error.js';
 
 const guid = z
   .string()
@@ -213,7 +214,7 @@ export async function loadProfile(file: string): Promise<ProfileLoadResult> {
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    return failure('io', `${file}: cannot read profile: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    return failure('io', `${file}: cannot read profile: ${ioErrorText(error)}`);
   }
   if (text.length > 1024 * 1024) return failure('usage', `${file}: profile larger than 1 MiB`);
   return parseProfile(text, file);

@@ -9,8 +9,10 @@
  * 21 MB of text (the whole-file read lifted ingest's peak RSS by about 120 MB).
  * @module
  */
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import ipaddr from 'ipaddr.js';
 
 export interface AsnRecord {
@@ -38,6 +40,15 @@ interface Columns {
   asns: Uint32Array;
   orgIndex: Uint32Array;
   orgs: string[];
+  /** The compact form's names: decoded on lookup, not at load (no 100,000 strings made at start-up). */
+  names?: { blob: Buffer; starts: Uint32Array };
+}
+
+function orgName(t: Columns, id: number): string {
+  if (!t.names) return t.orgs[id] ?? '';
+  const { blob, starts } = t.names;
+  const a = starts[id];
+  return a === undefined ? '' : blob.toString('utf8', a, (starts[id + 1] ?? blob.length + 1) - 1);
 }
 
 /** A line's fields as byte ranges of the read buffer (valid only during the callback). */
@@ -251,15 +262,25 @@ function v6Halves(ip: ipaddr.IPv6): [bigint, bigint] {
 
 const le = (aHi: bigint, aLo: bigint, bHi: bigint, bLo: bigint) => aHi < bHi || (aHi === bHi && aLo <= bLo);
 
-/** Load the bundled ASN table (IPv4 at once, IPv6 on first IPv6 lookup). Throws when the data is missing. */
+/**
+ * Load the ASN table (IPv4 at once, IPv6 on first IPv6 lookup). Throws when the data is missing. `dir`: a folder
+ * holding the compact tables ({@link writeAsnTables}) or the package's CSV files; by default the compact tables
+ * `npm run build` writes to `data/` (the installed package ships those, not the 65 MB of CSV), else the
+ * package's CSV.
+ */
 export async function loadAsnTable(dir?: string): Promise<AsnTable> {
-  const base = dir ?? packageDir();
-  const v4 = readAsnV4(`${base}/asn-ipv4-num.csv`);
+  const base = dir ?? (existsSync(`${BUNDLED_DATA_DIR}asn-ipv4.bin`) ? BUNDLED_DATA_DIR : packageDir());
+  const compact = existsSync(join(base, 'asn-ipv4.bin'));
+  const v4: V4Table = compact
+    ? readCompact<V4Table>(join(base, 'asn-ipv4.bin'), V4_COLUMNS)
+    : readAsnV4(join(base, 'asn-ipv4-num.csv'));
   let v6: V6Table | null = null;
   // IPv6 rows are read on the first IPv6 lookup (most exports are IPv4 only); lookups stay synchronous
   // because the rules that use them are pure functions.
   const loadV6 = (): V6Table => {
-    v6 ??= readAsnV6(`${base}/asn-ipv6-num.csv`);
+    v6 ??= compact
+      ? readCompact<V6Table>(join(base, 'asn-ipv6.bin'), V6_COLUMNS)
+      : readAsnV6(join(base, 'asn-ipv6-num.csv'));
     return v6;
   };
   return {
@@ -275,13 +296,13 @@ export async function loadAsnTable(dir?: string): Promise<AsnTable> {
         const key = (addr as ipaddr.IPv4).octets.reduce((a, o) => a * 256 + o, 0);
         const i = bisect(v4.rows, (k) => (v4.starts[k] ?? 0) <= key);
         if (i < 0 || key > (v4.ends[i] ?? 0)) return null;
-        return { asn: v4.asns[i] ?? 0, org: v4.orgs[v4.orgIndex[i] ?? 0] ?? '' };
+        return { asn: v4.asns[i] ?? 0, org: orgName(v4, v4.orgIndex[i] ?? 0) };
       }
       const t = loadV6();
       const [hi, lo] = v6Halves(addr as ipaddr.IPv6);
       const i = bisect(t.rows, (k) => le(t.startHi[k] ?? 0n, t.startLo[k] ?? 0n, hi, lo));
       if (i < 0 || !le(hi, lo, t.endHi[i] ?? 0n, t.endLo[i] ?? 0n)) return null;
-      return { asn: t.asns[i] ?? 0, org: t.orgs[t.orgIndex[i] ?? 0] ?? '' };
+      return { asn: t.asns[i] ?? 0, org: orgName(t, t.orgIndex[i] ?? 0) };
     },
   };
 }
@@ -290,4 +311,76 @@ function packageDir(): string {
   const require = createRequire(import.meta.url);
   const pkg = require.resolve('@ip-location-db/asn/package.json');
   return pkg.slice(0, pkg.length - '/package.json'.length);
+}
+
+/*
+ * The compact form: the same columns as the CSV reader builds, written as they lie in memory, so loading is one
+ * file read and a split of the organisation names (about 20 ms against 140–240 ms for the CSV's 412,000 lines).
+ * Layout: `DSASN1\n`, a little-endian u32 header length, a JSON header `{rows, columns: [{name, bytes}]}`,
+ * then each column at an 8-byte-aligned offset, then the organisation names joined by newlines (UTF-8).
+ */
+const MAGIC = 'DSASN1\n';
+/** The bundled data folder (`data/ip-location-db/`), written by `npm run build`. */
+export const BUNDLED_DATA_DIR = fileURLToPath(new URL('../../data/ip-location-db/', import.meta.url));
+const V4_COLUMNS = { starts: 4, ends: 4, asns: 4, orgIndex: 4 } as const;
+const V6_COLUMNS = { startHi: 8, startLo: 8, endHi: 8, endLo: 8, asns: 4, orgIndex: 4 } as const;
+const align8 = (n: number) => Math.ceil(n / 8) * 8;
+
+function writeCompact(file: string, t: Columns, columns: Record<string, 4 | 8>): void {
+  if (t.orgs.some((o) => o.includes('\n'))) throw new Error('an organisation name holds a newline');
+  const cols = t as unknown as Record<string, Uint32Array | BigUint64Array>;
+  const header = Buffer.from(JSON.stringify({ rows: t.rows, columns }));
+  const parts: Buffer[] = [Buffer.from(MAGIC), Buffer.alloc(4), header];
+  parts[1]?.writeUInt32LE(header.length);
+  let size = MAGIC.length + 4 + header.length;
+  for (const [name, bytes] of Object.entries(columns)) {
+    const col = cols[name];
+    if (!col) throw new Error(`no column ${name}`);
+    parts.push(Buffer.alloc(align8(size) - size));
+    size = align8(size);
+    parts.push(Buffer.from(col.buffer, col.byteOffset, t.rows * bytes));
+    size += t.rows * bytes;
+  }
+  parts.push(Buffer.from(t.orgs.join('\n')));
+  writeFileSync(file, Buffer.concat(parts));
+}
+
+function readCompact<T extends Columns>(file: string, columns: Record<string, 4 | 8>): T {
+  const raw = readFileSync(file);
+  // Typed views need aligned offsets: copy when the buffer does not start on an 8-byte boundary.
+  const buf = raw.byteOffset % 8 === 0 ? raw : Buffer.from(new Uint8Array(raw));
+  const headerLength = buf.toString('latin1', 0, MAGIC.length) === MAGIC ? buf.readUInt32LE(MAGIC.length) : -1;
+  if (headerLength < 0) throw new Error(`${file}: not a dsguard ASN table`);
+  let pos = MAGIC.length + 4;
+  const header = JSON.parse(buf.toString('utf8', pos, pos + headerLength)) as {
+    rows: number;
+    columns: Record<string, number>;
+  };
+  pos += headerLength;
+  if (JSON.stringify(header.columns) !== JSON.stringify(columns)) throw new Error(`${file}: unexpected columns`);
+  const t: Record<string, unknown> = { rows: header.rows };
+  for (const [name, bytes] of Object.entries(columns)) {
+    pos = align8(pos);
+    const at = buf.byteOffset + pos;
+    t[name] =
+      bytes === 8 ? new BigUint64Array(buf.buffer, at, header.rows) : new Uint32Array(buf.buffer, at, header.rows);
+    pos += header.rows * bytes;
+  }
+  const blob = buf.subarray(pos);
+  let count = 1;
+  for (let nl = blob.indexOf(10); nl >= 0; nl = blob.indexOf(10, nl + 1)) count++;
+  const starts = new Uint32Array(count);
+  for (let k = 1, nl = blob.indexOf(10); nl >= 0; nl = blob.indexOf(10, nl + 1)) starts[k++] = nl + 1;
+  t.orgs = [];
+  t.names = { blob, starts };
+  return t as unknown as T;
+}
+
+/** Write the compact tables of the package's CSV files (`csvDir`) into `outDir` (run by `npm run build`). */
+export function writeAsnTables(csvDir: string, outDir: string): { v4Rows: number; v6Rows: number } {
+  const v4 = readAsnV4(join(csvDir, 'asn-ipv4-num.csv'));
+  const v6 = readAsnV6(join(csvDir, 'asn-ipv6-num.csv'));
+  writeCompact(join(outDir, 'asn-ipv4.bin'), v4, V4_COLUMNS);
+  writeCompact(join(outDir, 'asn-ipv6.bin'), v6, V6_COLUMNS);
+  return { v4Rows: v4.rows, v6Rows: v6.rows };
 }

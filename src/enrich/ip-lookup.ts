@@ -1,19 +1,20 @@
 /**
  * Offline IP enrichment: country and autonomous system of an address, with no network at run time.
  * Bundled data: `@ip-location-db/geo-whois-asn-country-mmdb` (country; CC0) read with the maxmind reader, and
- * `@ip-location-db/asn` (ASN and organisation; CC BY 4.0, see asn-table.ts). `--geoip-db` adds the user's own
+ * `@ip-location-db/asn` (ASN and organisation; CC BY 4.0, see asn-table.ts), both copied by `npm run build` into
+ * `data/ip-location-db/` (the form the package ships; the packages themselves are build-time dependencies). `--geoip-db` adds the user's own
  * MaxMind-format databases (GeoLite2/GeoIP2 Country, City or ASN, DB-IP, ip-location-db), which answer first.
  * @module
  */
 
-import { readFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename } from 'node:path';
 import maxmind, { Reader, type Response } from 'maxmind';
 import { ownString } from '../core/own-string.js';
 import { failure, ok, type Result } from '../core/result.js';
 import type { IpInfo, IpLookup } from '../core/rules/origin.js';
-import { ASN_DATA_SOURCE, type AsnTable, loadAsnTable } from './asn-table.js';
+import { ASN_DATA_SOURCE, type AsnTable, BUNDLED_DATA_DIR, loadAsnTable } from './asn-table.js';
 
 export interface IpLookupOptions {
   /** The user's own MMDB files, consulted before the bundled data. */
@@ -83,10 +84,12 @@ function asnSource(table: AsnTable): Source {
 const CACHE_LIMIT = 16_384;
 
 /** Open the IP databases. Errors (a missing or invalid `--geoip-db` file) come back as a result. */
-const COUNTRY_MMDB = '@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country.mmdb';
+const COUNTRY_MMDB_NAME = 'geo-whois-asn-country.mmdb';
+const COUNTRY_MMDB = `@ip-location-db/geo-whois-asn-country-mmdb/${COUNTRY_MMDB_NAME}`;
 
 /** Why the bundled IP data cannot be loaded (not installed), or `null` when its files are there. */
 export function bundledIpDataMissing(): string | null {
+  if (existsSync(`${BUNDLED_DATA_DIR}${COUNTRY_MMDB_NAME}`)) return null;
   try {
     const require = createRequire(import.meta.url);
     require.resolve(COUNTRY_MMDB);
@@ -95,6 +98,12 @@ export function bundledIpDataMissing(): string | null {
   } catch (error) {
     return `bundled IP data could not be found (${error instanceof Error ? error.message : String(error)}); reinstall dsguard or pass --no-geoip`;
   }
+}
+
+/** The country MMDB: the copy `npm run build` puts in data/ (the one the package ships), else the package's. */
+function countryMmdbPath(): string {
+  const copy = `${BUNDLED_DATA_DIR}${COUNTRY_MMDB_NAME}`;
+  return existsSync(copy) ? copy : createRequire(import.meta.url).resolve(COUNTRY_MMDB);
 }
 
 export async function openIpLookup(opts: IpLookupOptions = {}): Promise<OpenIpLookupResult> {
@@ -112,9 +121,7 @@ export async function openIpLookup(opts: IpLookupOptions = {}): Promise<OpenIpLo
   }
   if (opts.bundled !== false) {
     try {
-      const require = createRequire(import.meta.url);
-      const mmdb = require.resolve(COUNTRY_MMDB);
-      sources.push(mmdbSource(COUNTRY_DATA_SOURCE, new Reader<Response>(await readFile(mmdb))));
+      sources.push(mmdbSource(COUNTRY_DATA_SOURCE, new Reader<Response>(readFileSync(countryMmdbPath()))));
       sources.push(asnSource(await loadAsnTable()));
     } catch (error) {
       return failure(

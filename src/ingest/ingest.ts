@@ -18,6 +18,7 @@ import type { AssessOptions, MessageRule } from '../core/assess.js';
 import { hash53 } from '../core/delivery-key.js';
 import { positiveIntegerLimits } from '../core/limits.js';
 import type { TenantProfile } from '../core/profile.js';
+import { ioErrorText } from '../sources/io-error.js';
 import { DsguardStore, type FileRecord } from '../store/dsguard-store.js';
 import { rebuildSourceStats, type SourceStatsDelta, sourceStatsStale } from '../store/source-stats.js';
 import type { DateOrder } from './exports/export-dates.js';
@@ -251,7 +252,7 @@ class Ingestor {
       if (!s.isFile()) return { ...summary, status: 'error', error: 'not a file' };
       size = s.size;
     } catch (error) {
-      return { ...summary, status: 'error', error: `cannot read: ${(error as NodeJS.ErrnoException).code ?? error}` };
+      return { ...summary, status: 'error', error: `cannot read: ${ioErrorText(error)}` };
     }
     const sniff = await sniffExportFile(path, limits);
     if (sniff.status === 'error') return { ...summary, status: 'not-an-export', error: sniff.error };
@@ -408,7 +409,9 @@ async function expandPaths(paths: readonly string[]): Promise<{ path: string; wa
     // Hidden entries, and the advanced-hunting queries `dsguard powershell` saves beside the exports, are passed
     // over without a word.
     const entries = (await readdir(p, { recursive: true, withFileTypes: true }))
-      .filter((e) => e.isFile() && !e.name.startsWith('.') && !e.name.toLowerCase().endsWith('.kql'))
+      .filter(
+        (e) => (e.isFile() || e.isSymbolicLink()) && !e.name.startsWith('.') && !e.name.toLowerCase().endsWith('.kql'),
+      )
       .map((e) => join(e.parentPath, e.name))
       .filter(
         (f) =>

@@ -13,6 +13,8 @@ import { cut, enforcementText, type SourceEntry, type TenantReport } from './ten
 export interface TenantRenderOptions {
   /** Most sources shown (table, md, html); `null` = all. */
   limit: number | null;
+  /** The terminal's width: tables are fitted to it (set only when writing to a terminal). */
+  width?: number;
 }
 
 function list(values: readonly string[], max = 3): string {
@@ -133,7 +135,12 @@ export function renderTenantText(r: TenantReport, o: TenantRenderOptions): strin
   out.push(
     `Direct Send sources (${r.sources.length}${sources.length < r.sources.length ? `, first ${sources.length} shown` : ''}):`,
   );
-  out.push(r.sources.length === 0 ? '  none' : renderTextTable(sources, SOURCE_COLUMNS).trimEnd(), '');
+  out.push(
+    r.sources.length === 0
+      ? '  none'
+      : renderTextTable(sources, SOURCE_COLUMNS, o.width ? { maxWidth: o.width } : {}).trimEnd(),
+    '',
+  );
   if (sources.length > 0) {
     out.push('Why each verdict (signals, and rows that show them):');
     for (const s of sources) for (const l of verdictLines(s)) out.push(`  ${whole(l)}`);

@@ -8,6 +8,7 @@ import { closeSync, createReadStream, type Dirent, fstatSync, openSync, readdirS
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { ioErrorText } from './io-error.js';
 import type { ReaderLimits } from './limits.js';
 import { evidenceFromMsg } from './outlook-msg.js';
 import { type ContentAnalyzer, evidenceFromRfc822, headerEnd, type ParseResult } from './rfc822.js';
@@ -159,7 +160,7 @@ function load(path: string, opts: LoadOptions): Loaded {
     return {
       kind: 'error',
       path,
-      error: `cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      error: `cannot read: ${ioErrorText(error)}`,
     };
   } finally {
     if (fd !== null) closeSync(fd);
@@ -267,7 +268,7 @@ export async function* loadInputs(paths: readonly string[], opts: LoadOptions): 
     try {
       info = await stat(p);
     } catch (error) {
-      yield { input: p, error: `cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` };
+      yield { input: p, error: `cannot read: ${ioErrorText(error)}` };
       continue;
     }
     const dir = info.isDirectory();

@@ -4,7 +4,7 @@
  * @module
  */
 import { createHash } from 'node:crypto';
-import PostalMime, { type Email } from 'postal-mime';
+import type { Email } from 'postal-mime';
 import type { AttachmentEvidence, MessageEvidence, SourceKind } from '../core/evidence.js';
 import { boundValue } from '../core/finding.js';
 import { parseHeaderBlock } from '../core/headers/header-block.js';
@@ -78,6 +78,8 @@ export async function evidenceFromRfc822(buf: Uint8Array, opts: Rfc822Options): 
 
   let email: Email;
   try {
+    // Imported on the first body parsed: header triage (--headers-only) never loads the MIME parser.
+    const { default: PostalMime } = await import('postal-mime');
     email = await PostalMime.parse(buf, {
       attachmentEncoding: 'arraybuffer',
       maxHeadersSize: limits.maxHeaderBytes,

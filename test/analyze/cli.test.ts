@@ -81,12 +81,12 @@ describe('analyze CLI', () => {
   it('exits 3 when an input cannot be read, after reporting the others', async () => {
     const run = await runCli(['analyze', join(tmp, 'missing.eml'), SPOOF, '-p', PROFILE, '--format', 'ndjson']);
     expect(run.code).toBe(3);
-    expect(run.stderr).toMatch(/missing\.eml: cannot read: ENOENT/);
+    expect(run.stderr).toMatch(/missing\.eml: cannot read: no such file \(ENOENT\)/);
     const lines = run.stdout
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l));
-    expect(lines.map((l) => l.error ?? l.channel)).toEqual(['cannot read: ENOENT', 'direct-send']);
+    expect(lines.map((l) => l.error ?? l.channel)).toEqual(['cannot read: no such file (ENOENT)', 'direct-send']);
   });
 
   it('reports a malformed profile with file, line and field (exit 2)', async () => {

@@ -1,8 +1,8 @@
 /** The bundled-ASN table reader: pieces of any size, quoted organisations, IPv6 halves, bad rows by line. */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadAsnTable, readAsnV4, readAsnV6 } from '../../src/enrich/asn-table.js';
+import { loadAsnTable, readAsnV4, readAsnV6, writeAsnTables } from '../../src/enrich/asn-table.js';
 import { tempDir } from '../ingest/helpers.js';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -50,6 +50,22 @@ describe('ASN table', () => {
     expect(t.lookup('2a01:111:f403:c000::1')).toEqual({ asn: 8075, org: 'Microsoft Corporation' });
     expect(t.lookup('2a01:112::1')).toBeNull();
     expect(t.lookup('not an ip')).toBeNull();
+  });
+
+  it('answers the same from the compact tables the package ships as from the CSV they were written from', async () => {
+    const csvDir = writeTables(`${V4}\r\n`, V6);
+    const out = join(tmp.dir, 'compact');
+    mkdirSync(out);
+    expect(writeAsnTables(csvDir, out)).toEqual({ v4Rows: 4, v6Rows: 2 });
+    const fromCsv = await loadAsnTable(csvDir);
+    const compact = await loadAsnTable(out);
+    const ips = ['1.0.0.0', '1.0.0.255', '1.0.1.0', '45.76.10.20', '255.255.255.255', '::ffff:8.8.8.8'];
+    ips.push('2001:db8::', '2001:db8:0:1:ffff:ffff:ffff:ffff', '2001:db8:0:2::', '2a01:111:f403:c000::1', 'bad');
+    expect(compact.rows).toBe(4);
+    for (const ip of ips) expect(compact.lookup(ip), ip).toEqual(fromCsv.lookup(ip));
+    expect(compact.lookup('45.76.10.20')).toEqual({ asn: 20473, org: 'The "Constant" Company, LLC' });
+    writeFileSync(join(out, 'asn-ipv4.bin'), 'not a table');
+    await expect(loadAsnTable(out)).rejects.toThrow(/not a dsguard ASN table/);
   });
 
   it('reads the same table whatever the size of the pieces (lines cut anywhere, a last line without newline)', () => {

@@ -177,7 +177,7 @@ export async function readJsonDocument(
     try {
       return { doc: JSON.parse(decoderFor(enc).decode(buf.subarray(enc.bomLength))) };
     } catch (error) {
-      return { error: `invalid JSON: ${(error as Error).message.slice(0, 200)}` };
+      return { error: `invalid JSON: ${jsonErrorText(error).slice(0, 200)}` };
     }
   } finally {
     await fh.close();
@@ -217,7 +217,7 @@ export async function* readNdjson(
     try {
       records = jsonRecords(JSON.parse(t));
     } catch (e) {
-      push({}, `invalid JSON${at}: ${(e as Error).message.slice(0, 120)}`);
+      push({}, `invalid JSON${at}: ${jsonErrorText(e).slice(0, 120)}`);
       return;
     }
     if (records === null) push({}, `not a JSON record${at}`);
@@ -251,4 +251,9 @@ export async function* readNdjson(
     stream.destroy();
   }
   if (batch.length > 0) yield batch;
+}
+
+/** JSON.parse's message, the same on every Node: 22 and later append ` (line 1 column 22)` to 20's text. */
+function jsonErrorText(error: unknown): string {
+  return (error as Error).message.replace(/ \(line \d+ column \d+\)$/, '');
 }

@@ -9,6 +9,7 @@ import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import Papa from 'papaparse';
 import type { Channel } from '../../core/assessment.js';
+import { ioErrorText } from '../../sources/io-error.js';
 import { CsvRecordScanner, CsvRecordTooLong, type CsvScanRecord } from './csv-records.js';
 import type { ExportAdapter } from './export-adapter.js';
 import { type DateOrderGuess, guessDateOrder, type NumericDate, numericDateOf } from './export-dates.js';
@@ -204,7 +205,7 @@ export async function sniffExportFile(
   try {
     head = await readHead(path);
   } catch (error) {
-    return { status: 'error', error: `cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}` };
+    return { status: 'error', error: `cannot read: ${ioErrorText(error)}` };
   }
   if (head.length === 0) return { status: 'error', error: 'empty file' };
   const enc = detectEncoding(head);
@@ -295,7 +296,7 @@ export async function sniffExportFile(
     const columns = info.adapter.dateColumns.flatMap((k) => index.get(k) ?? []);
     dateOrder = await sampleDateOrder(path, text, layout, enc, columns);
   } catch (error) {
-    return { status: 'error', error: `cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}` };
+    return { status: 'error', error: `cannot read: ${ioErrorText(error)}` };
   }
   if (dateOrder) info.dateOrder = dateOrder;
   return { status: 'ok', info };
