@@ -13,8 +13,8 @@
  * role the app needs. 429/503 wait for Retry-After (bounded), a 401 gets a new token once.
  * @module
  */
-import { request } from 'node:https';
 import type { TokenSource } from './auth.js';
+import { type CallFailureKind, callWithRetries, httpsRequest } from './https-request.js';
 
 export const DEFAULT_EXCHANGE_URL = 'https://outlook.office365.com';
 /** Resources by admin API host, for the token scope (sovereign clouds). Anything else: the worldwide one. */
@@ -25,15 +25,7 @@ const RESOURCES: Record<string, string> = {
   'partner.outlook.cn': 'https://partner.outlook.cn',
 };
 
-export type ExchangeAdminErrorKind =
-  | 'unauthorized'
-  | 'forbidden'
-  | 'throttled'
-  | 'server'
-  | 'bad-request'
-  | 'bad-response'
-  | 'network'
-  | 'auth';
+export type ExchangeAdminErrorKind = CallFailureKind;
 
 export class ExchangeAdminError extends Error {
   constructor(
@@ -72,51 +64,6 @@ export interface ExchangeAdminOptions {
   onRequest?: (info: { cmdlet: string; page: number; status: number }) => void;
 }
 
-interface HttpResult {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-function post(
-  url: URL,
-  headers: Record<string, string>,
-  body: string,
-  ca: string | undefined,
-  maxBytes: number,
-): Promise<HttpResult> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      url,
-      {
-        method: 'POST',
-        headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
-        ...(ca ? { ca } : {}),
-        timeout: 120_000,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (c: Buffer) => {
-          size += c.length;
-          if (size > maxBytes) {
-            req.destroy(new Error(`response larger than ${maxBytes} bytes`));
-            return;
-          }
-          chunks.push(c);
-        });
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
-        );
-        res.on('error', reject);
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error('no answer within 120 s')));
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
 function scopeFor(base: URL): string {
   return `${RESOURCES[base.hostname] ?? DEFAULT_EXCHANGE_URL}/.default`;
 }
@@ -138,14 +85,6 @@ function serverMessage(body: string): string {
   return body.replace(/\s+/g, ' ').slice(0, 200);
 }
 
-function retryAfterSeconds(h: string | string[] | undefined): number | null {
-  const v = Array.isArray(h) ? h[0] : h;
-  if (v === undefined) return null;
-  if (/^\d{1,6}$/.test(v.trim())) return Number(v.trim());
-  const t = Date.parse(v);
-  return Number.isFinite(t) ? Math.max(0, Math.ceil((t - Date.now()) / 1000)) : null;
-}
-
 export interface ExchangeAdminClient {
   /** Every object the cmdlet returns, all pages. */
   invoke(cmdlet: string, parameters?: Record<string, unknown>): Promise<unknown[]>;
@@ -163,78 +102,47 @@ export function exchangeAdminClient(opts: ExchangeAdminOptions): ExchangeAdminCl
   const maxRetries = opts.maxRetries ?? 4;
   const maxRetryAfter = opts.maxRetryAfter ?? 120;
   const maxBody = opts.maxBodyBytes ?? 32 * 1024 * 1024;
-  const redact = (t: string) => opts.tokens.redactor.redact(t);
   let requests = 0;
 
-  const call = async (url: URL, cmdlet: string, page: number, body: string): Promise<unknown> => {
-    let renewed = false;
-    for (let attempt = 0; ; attempt++) {
-      let token: string;
-      try {
-        token = await opts.tokens.token(scope);
-      } catch (error) {
-        throw new ExchangeAdminError('auth', redact((error as Error).message));
-      }
-      const headers: Record<string, string> = {
-        authorization: `Bearer ${token}`,
-        'content-type': 'application/json; charset=utf-8',
-        accept: 'application/json',
-        prefer: `odata.maxpagesize=${opts.pageSize ?? 1000}`,
-      };
-      if (opts.anchorMailbox) headers['x-anchormailbox'] = opts.anchorMailbox;
-      let res: HttpResult;
-      try {
+  const call = (url: URL, cmdlet: string, page: number, body: string): Promise<unknown> =>
+    callWithRetries({
+      tokens: opts.tokens,
+      scope,
+      url,
+      what: cmdlet,
+      maxRetries,
+      maxRetryAfter,
+      sleep,
+      retryNetworkErrors: false,
+      send: (token) => {
+        const headers: Record<string, string> = {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/json; charset=utf-8',
+          accept: 'application/json',
+          prefer: `odata.maxpagesize=${opts.pageSize ?? 1000}`,
+        };
+        if (opts.anchorMailbox) headers['x-anchormailbox'] = opts.anchorMailbox;
         requests++;
-        res = await post(url, headers, body, opts.ca, maxBody);
-      } catch (error) {
-        throw new ExchangeAdminError('network', redact(`${cmdlet}: ${url.host}: ${(error as Error).message}`));
-      }
-      opts.onRequest?.({ cmdlet, page, status: res.status });
-      if (res.status === 200) {
-        try {
-          return JSON.parse(res.body) as unknown;
-        } catch {
-          throw new ExchangeAdminError(
-            'bad-response',
-            `${cmdlet}: the admin API answered 200 with a body that is not JSON`,
-            200,
-          );
-        }
-      }
-      const said = redact(serverMessage(res.body));
-      if (res.status === 401) {
-        if (!renewed) {
-          // An expired or revoked token: get a new one, once.
-          renewed = true;
-          opts.tokens.invalidate(scope);
-          continue;
-        }
-        throw new ExchangeAdminError(
-          'unauthorized',
-          `${cmdlet}: 401 Unauthorized even with a new token: ${ROLE_HINT} (server: ${said.slice(0, 160)})`,
-          401,
-        );
-      }
-      if (res.status === 403)
-        throw new ExchangeAdminError(
-          'forbidden',
-          `${cmdlet}: 403 Forbidden: ${ROLE_HINT} (server: ${said.slice(0, 160)})`,
-          403,
-        );
-      if (res.status === 429 || res.status === 503 || res.status === 502 || res.status === 500 || res.status === 504) {
-        const wait = retryAfterSeconds(res.headers['retry-after']) ?? Math.min(2 ** attempt, 30);
-        if (attempt >= maxRetries || wait > maxRetryAfter)
-          throw new ExchangeAdminError(
-            res.status === 429 ? 'throttled' : 'server',
-            `${cmdlet}: ${res.status} after ${attempt + 1} attempt(s)${wait > maxRetryAfter ? ` (Retry-After ${wait} s is longer than ${maxRetryAfter} s)` : ''}: ${said}`,
-            res.status,
-          );
-        await sleep(wait * 1000);
-        continue;
-      }
-      throw new ExchangeAdminError('bad-request', `${cmdlet}: ${res.status}: ${said}`, res.status);
-    }
-  };
+        return httpsRequest({
+          url,
+          method: 'POST',
+          headers,
+          body,
+          ca: opts.ca,
+          maxBodyBytes: maxBody,
+          timeoutMs: 120_000,
+        });
+      },
+      onResponse: (res) => opts.onRequest?.({ cmdlet, page, status: res.status }),
+      isSuccess: (status) => status === 200,
+      serverMessage,
+      notJson: () => `${cmdlet}: the admin API answered 200 with a body that is not JSON`,
+      denied: (status, said) =>
+        status === 401
+          ? `${cmdlet}: 401 Unauthorized even with a new token: ${ROLE_HINT} (server: ${said.slice(0, 160)})`
+          : `${cmdlet}: 403 Forbidden: ${ROLE_HINT} (server: ${said.slice(0, 160)})`,
+      fail: (kind, message, status = null) => new ExchangeAdminError(kind, message, status),
+    });
 
   return {
     get requests() {

@@ -6,8 +6,8 @@
  * Every error text goes through the token source's redactor.
  * @module
  */
-import { request } from 'node:https';
 import type { TokenSource } from './auth.js';
+import { type CallFailureKind, callWithRetries, httpsRequest } from './https-request.js';
 
 export const DEFAULT_GRAPH_URL = 'https://graph.microsoft.com';
 /** Token resource by Graph host (national clouds); anything else (a test server) uses the worldwide one. */
@@ -18,15 +18,7 @@ const RESOURCES: Record<string, string> = {
   'microsoftgraph.chinacloudapi.cn': 'https://microsoftgraph.chinacloudapi.cn',
 };
 
-export type GraphErrorKind =
-  | 'unauthorized'
-  | 'forbidden'
-  | 'throttled'
-  | 'server'
-  | 'bad-request'
-  | 'bad-response'
-  | 'network'
-  | 'auth';
+export type GraphErrorKind = CallFailureKind;
 
 export class GraphError extends Error {
   constructor(
@@ -58,44 +50,6 @@ export interface GraphOptions {
   onRequest?: (info: { path: string; status: number; bytes: number }) => void;
 }
 
-interface HttpResult {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-function send(
-  url: URL,
-  method: string,
-  headers: Record<string, string>,
-  body: string | null,
-  maxBytes: number,
-  timeoutMs: number,
-): Promise<HttpResult> {
-  return new Promise((resolve, reject) => {
-    const h = body === null ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) };
-    const req = request(url, { method, headers: h, timeout: timeoutMs }, (res) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (c: Buffer) => {
-        size += c.length;
-        if (size > maxBytes) {
-          req.destroy(new Error(`response larger than ${maxBytes} bytes`));
-          return;
-        }
-        chunks.push(c);
-      });
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
-      );
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${Math.round(timeoutMs / 1000)} s`)));
-    req.on('error', reject);
-    req.end(body ?? undefined);
-  });
-}
-
 /** The server's own error text, bounded, from `{"error":{"code","message"}}` or raw. */
 export function graphServerMessage(body: string): string {
   try {
@@ -107,14 +61,6 @@ export function graphServerMessage(body: string): string {
     // not JSON
   }
   return body.replace(/\s+/g, ' ').slice(0, 200);
-}
-
-function retryAfterSeconds(h: string | string[] | undefined): number | null {
-  const v = Array.isArray(h) ? h[0] : h;
-  if (v === undefined) return null;
-  if (/^\d{1,6}$/.test(v.trim())) return Number(v.trim());
-  const t = Date.parse(v);
-  return Number.isFinite(t) ? Math.max(0, Math.ceil((t - Date.now()) / 1000)) : null;
 }
 
 export interface GraphClient {
@@ -138,7 +84,6 @@ export function graphClient(opts: GraphOptions): GraphClient {
   const maxRetryAfter = opts.maxRetryAfter ?? 300;
   const maxBody = opts.maxBodyBytes ?? 256 * 1024 * 1024;
   const timeoutMs = (opts.timeoutSeconds ?? 240) * 1000;
-  const redact = (t: string) => opts.tokens.redactor.redact(t);
   const hint = opts.permissionHint ?? (() => 'grant the app the Graph application permission this call needs');
   let requests = 0;
   let bytes = 0;
@@ -155,74 +100,37 @@ export function graphClient(opts: GraphOptions): GraphClient {
     return u.href;
   };
 
-  const call = async (method: 'GET' | 'POST', url: URL, body: string | null): Promise<unknown> => {
+  const call = (method: 'GET' | 'POST', url: URL, body: string | null): Promise<unknown> => {
     const what = `${method} ${url.pathname}`;
-    let renewed = false;
-    for (let attempt = 0; ; attempt++) {
-      let token: string;
-      try {
-        token = await opts.tokens.token(scope);
-      } catch (error) {
-        throw new GraphError('auth', redact((error as Error).message));
-      }
-      const headers: Record<string, string> = { authorization: `Bearer ${token}`, accept: 'application/json' };
-      if (body !== null) headers['content-type'] = 'application/json; charset=utf-8';
-      let res: HttpResult;
-      try {
+    return callWithRetries({
+      tokens: opts.tokens,
+      scope,
+      url,
+      what,
+      maxRetries,
+      maxRetryAfter,
+      sleep,
+      // A dropped connection or a timeout is retried like a 503, within the same budget.
+      retryNetworkErrors: true,
+      send: (token) => {
+        const headers: Record<string, string> = { authorization: `Bearer ${token}`, accept: 'application/json' };
+        if (body !== null) headers['content-type'] = 'application/json; charset=utf-8';
         requests++;
-        res = await send(url, method, headers, body, maxBody, timeoutMs);
-      } catch (error) {
-        // A dropped connection or a timeout is retried like a 503, within the same budget.
-        if (attempt < maxRetries) {
-          await sleep(Math.min(2 ** attempt, 30) * 1000);
-          continue;
-        }
-        throw new GraphError('network', redact(`${what}: ${url.host}: ${(error as Error).message}`));
-      }
-      bytes += Buffer.byteLength(res.body);
-      opts.onRequest?.({ path: url.pathname, status: res.status, bytes: Buffer.byteLength(res.body) });
-      if (res.status >= 200 && res.status < 300) {
-        try {
-          return JSON.parse(res.body) as unknown;
-        } catch {
-          throw new GraphError('bad-response', `${what}: answered ${res.status} with a body that is not JSON`, 200);
-        }
-      }
-      const said = redact(graphServerMessage(res.body));
-      if (res.status === 401) {
-        if (!renewed) {
-          renewed = true;
-          opts.tokens.invalidate(scope);
-          continue;
-        }
-        throw new GraphError(
-          'unauthorized',
-          `${what}: 401 Unauthorized even with a new token: ${hint(url.pathname)} (server: ${said.slice(0, 200)})`,
-          401,
-          said,
-        );
-      }
-      if (res.status === 403)
-        throw new GraphError(
-          'forbidden',
-          `${what}: 403 Forbidden: ${hint(url.pathname)} (server: ${said.slice(0, 200)})`,
-          403,
-          said,
-        );
-      if (res.status === 429 || res.status === 503 || res.status === 502 || res.status === 500 || res.status === 504) {
-        const wait = retryAfterSeconds(res.headers['retry-after']) ?? Math.min(2 ** attempt, 30);
-        if (attempt >= maxRetries || wait > maxRetryAfter)
-          throw new GraphError(
-            res.status === 429 ? 'throttled' : 'server',
-            `${what}: ${res.status} after ${attempt + 1} attempt(s)${wait > maxRetryAfter ? ` (Retry-After ${wait} s is longer than ${maxRetryAfter} s)` : ''}: ${said}`,
-            res.status,
-            said,
-          );
-        await sleep(wait * 1000);
-        continue;
-      }
-      throw new GraphError('bad-request', `${what}: ${res.status}: ${said}`, res.status, said);
-    }
+        return httpsRequest({ url, method, headers, body, maxBodyBytes: maxBody, timeoutMs });
+      },
+      onResponse: (res) => {
+        bytes += Buffer.byteLength(res.body);
+        opts.onRequest?.({ path: url.pathname, status: res.status, bytes: Buffer.byteLength(res.body) });
+      },
+      isSuccess: (status) => status >= 200 && status < 300,
+      serverMessage: graphServerMessage,
+      notJson: (status) => `${what}: answered ${status} with a body that is not JSON`,
+      denied: (status, said) =>
+        status === 401
+          ? `${what}: 401 Unauthorized even with a new token: ${hint(url.pathname)} (server: ${said.slice(0, 200)})`
+          : `${what}: 403 Forbidden: ${hint(url.pathname)} (server: ${said.slice(0, 200)})`,
+      fail: (kind, message, status = null, said = '') => new GraphError(kind, message, status, said),
+    });
   };
 
   const at = (path: string) => new URL(`${base.href.replace(/\/+$/, '')}${path.startsWith('/') ? '' : '/'}${path}`);
