@@ -7,7 +7,7 @@
  */
 import { dirname, join } from 'node:path';
 import { type Command, Option } from 'commander';
-import { type CollectResult, collectTenant } from '../collect/collect.js';
+import { type CollectResult, collectTenant, emptyResult } from '../collect/collect.js';
 import type { TenantProfile } from '../core/profile.js';
 import { terminalSafe } from '../report/safe-text.js';
 import { AuthError, type CredentialSpec, createTokenSource } from '../tenant/auth.js';
@@ -184,22 +184,9 @@ async function collectOne(
     });
   } catch (error) {
     return {
-      tenant: job.spec.tenantId,
+      ...emptyResult(job.spec.tenantId),
       status: 'error',
-      source: null,
-      fallback: null,
       error: error instanceof AuthError ? error.message : String(error),
-      windows: 0,
-      splits: 0,
-      requests: 0,
-      bytes: 0,
-      rows: 0,
-      stored: 0,
-      aggregated: 0,
-      rejected: 0,
-      duplicates: 0,
-      from: null,
-      checkpoint: null,
     };
   }
   return collectTenant({

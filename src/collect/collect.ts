@@ -124,7 +124,8 @@ interface Run {
   startFor(source: CollectSource, reach: number): Date;
 }
 
-function emptyResult(tenant: string): CollectResult {
+/** A tenant's result before any request (the CLI also reports a tenant that failed before collecting with it). */
+export function emptyResult(tenant: string): CollectResult {
   return {
     tenant,
     status: 'ok',

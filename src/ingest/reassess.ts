@@ -16,6 +16,25 @@ import { candidacyOf, type IngestedFiles, type MessageWrites, messageRow } from 
 /** Keys re-assessed per transaction. */
 const PENDING_BATCH = 2000;
 
+/** A stored fact row read again through its export's adapter (null when its format or data no longer reads). */
+export function evidenceOfFact(files: IngestedFiles, f: FactRow): MessageEvidence | null {
+  const adapter = ADAPTERS[f.format as keyof typeof ADAPTERS];
+  if (!adapter) return null;
+  const { record, index } = files.get(f.fileId);
+  let row: ExportRow;
+  try {
+    const parsed: unknown = JSON.parse(f.data);
+    row =
+      index && Array.isArray(parsed)
+        ? new CsvRow(index, record.columns ?? [], parsed as string[])
+        : new JsonRow(parsed as Record<string, unknown>);
+  } catch {
+    return null;
+  }
+  const res = adapter.adapt(row, { file: record.path, row: f.row });
+  return res.status === 'ok' ? res.row.evidence() : null;
+}
+
 export class Reassessor {
   /** Stored deliveries re-assessed in this run. */
   reassessed = 0;
@@ -58,21 +77,7 @@ export class Reassessor {
 
   /** Evidence of a stored fact, rebuilt by its adapter from the raw row (provenance: file, column, row). */
   evidenceOfFact(f: FactRow): MessageEvidence | null {
-    const adapter = ADAPTERS[f.format as keyof typeof ADAPTERS];
-    if (!adapter) return null;
-    const { record, index } = this.files.get(f.fileId);
-    let row: ExportRow;
-    try {
-      const parsed: unknown = JSON.parse(f.data);
-      row =
-        index && Array.isArray(parsed)
-          ? new CsvRow(index, record.columns ?? [], parsed as string[])
-          : new JsonRow(parsed as Record<string, unknown>);
-    } catch {
-      return null;
-    }
-    const res = adapter.adapt(row, { file: record.path, row: f.row });
-    return res.status === 'ok' ? res.row.evidence() : null;
+    return evidenceOfFact(this.files, f);
   }
 
   private factsOfMessage(day: number, msgH: number) {

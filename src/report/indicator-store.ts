@@ -1,33 +1,8 @@
-/**
- * The malicious Direct Send / internal-spoof messages of a store, with the URLs of their joined URL rows
- * (EmailUrlInfo, QR-code URLs marked), for `dsguard indicators`.
- * @module
- */
-import type { MessageEvidence } from '../core/evidence.js';
 import { ok, type Result } from '../core/result.js';
-import { CsvRow, type ExportRow, JsonRow } from '../ingest/exports/export-row.js';
-import { ADAPTERS } from '../ingest/exports/sniff-export.js';
+import { evidenceOfFact } from '../ingest/reassess.js';
 import { IngestedFiles } from '../ingest/stored-messages.js';
-import { DsguardStore, type FactRow } from '../store/dsguard-store.js';
+import { DsguardStore } from '../store/dsguard-store.js';
 import type { IndicatorMessage } from './indicators.js';
-
-function evidenceOfFact(files: IngestedFiles, f: FactRow): MessageEvidence | null {
-  const adapter = ADAPTERS[f.format as keyof typeof ADAPTERS];
-  if (!adapter) return null;
-  const { record, index } = files.get(f.fileId);
-  let row: ExportRow;
-  try {
-    const parsed: unknown = JSON.parse(f.data);
-    row =
-      index && Array.isArray(parsed)
-        ? new CsvRow(index, record.columns ?? [], parsed as string[])
-        : new JsonRow(parsed as Record<string, unknown>);
-  } catch {
-    return null;
-  }
-  const res = adapter.adapt(row, { file: record.path, row: f.row });
-  return res.status === 'ok' ? res.row.evidence() : null;
-}
 
 export function storedIndicatorMessages(store: DsguardStore): IndicatorMessage[] {
   const rows = store.db
