@@ -18,8 +18,9 @@ import type {
 import { boundValue, type EvidenceRef } from '../core/finding.js';
 import type { ContentAnalyzer } from '../sources/rfc822.js';
 import type { CodeDecoder, DecodedCode, DecodeResult, DecoderStop } from './code-decoder.js';
-import { cssGrids, htmlTextLines, svgDrawings, textGrids } from './drawn-codes.js';
-import { gridPixels, htmlFacts, type ModuleGrid, tableGrids } from './html-inspect.js';
+import { textDrawings } from './drawn-codes.js';
+import { gridPixels, type ModuleGrid } from './drawn-grid.js';
+import { type HtmlScan, scanHtml } from './html-inspect.js';
 import { readImageHeader } from './image-header.js';
 import { type ContentLimits, contentLimits } from './limits.js';
 import type { PdfProblem } from './pdf-prescan.js';
@@ -274,7 +275,10 @@ async function analyzeBodies(walk: Walk, email: Email): Promise<void> {
     walk.addUrl(url, 'body', { source: ev.input, field: 'body (text/plain)', value: url });
   }
   if (text) {
-    const drawings = textGrids(text).map((g): [ModuleGrid, DrawnTechnique, string] => [
+    const blocks = textDrawings(text);
+    if (blocks.cut)
+      walk.gap(`body (text/plain): ${blocks.cut}`, { source: ev.input, field: 'body (text/plain)', value: '' });
+    const drawings = blocks.grids.map((g): [ModuleGrid, DrawnTechnique, string] => [
       g,
       'text-blocks',
       `block characters drawn as a ${g.rows.length}-row grid`,
@@ -285,36 +289,14 @@ async function analyzeBodies(walk: Walk, email: Email): Promise<void> {
     for (const url of urlsFromHtml(html, limits.maxUrls)) {
       walk.addUrl(url, 'html', { source: ev.input, field: 'body (text/html)', value: url });
     }
-    await decodeHtmlGrids(walk, null, html, 'body (text/html)');
+    await decodeHtmlGrids(walk, null, scanHtml(html), 'body (text/html)');
   }
 }
 
-async function decodeHtmlGrids(walk: Walk, att: AttachmentEvidence | null, html: string, where: string) {
-  const svg = svgDrawings(html);
-  if (svg.overLimit)
-    walk.gap(`${where}: ${svg.overLimit}`, att?.ref ?? { source: walk.ev.input, field: where, value: '' });
-  const drawings: [ModuleGrid, DrawnTechnique, string][] = [
-    ...tableGrids(html).map((g): [ModuleGrid, DrawnTechnique, string] => [
-      g,
-      'html-table',
-      `table drawn as a ${g.rows.length}-row grid`,
-    ]),
-    ...svg.grids.map((g): [ModuleGrid, DrawnTechnique, string] => [
-      g,
-      'svg',
-      `inline SVG drawn as a ${g.rows.length}-row grid`,
-    ]),
-    ...cssGrids(html).map((g): [ModuleGrid, DrawnTechnique, string] => [
-      g,
-      'css-boxes',
-      `CSS grid of boxes drawn as a ${g.rows.length}-row grid`,
-    ]),
-    ...textGrids(htmlTextLines(html)).map((g): [ModuleGrid, DrawnTechnique, string] => [
-      g,
-      'text-blocks',
-      `block characters drawn as a ${g.rows.length}-row grid`,
-    ]),
-  ];
+async function decodeHtmlGrids(walk: Walk, att: AttachmentEvidence | null, scan: HtmlScan, where: string) {
+  const ref = att?.ref ?? { source: walk.ev.input, field: where, value: '' };
+  for (const cut of scan.cuts) walk.gap(`${where}: ${cut}`, ref);
+  const drawings = scan.drawings.map((d): [ModuleGrid, DrawnTechnique, string] => [d.grid, d.technique, d.how]);
   await decodeDrawings(walk, att, drawings, where);
 }
 
@@ -473,7 +455,8 @@ async function inspect(walk: Walk, att: AttachmentEvidence, bytes: Uint8Array, d
   }
   if (HTML_TYPES.has(type) || HTML_EXTENSIONS.has(ext) || looksLikeHtml(bytes)) {
     const html = textDecoder.decode(bytes.subarray(0, limits.maxTextChars * 4));
-    inspection.html = htmlFacts(html);
+    const scan = scanHtml(html);
+    inspection.html = scan.facts;
     for (const url of urlsFromHtml(html, limits.maxUrls)) {
       walk.addUrl(url, 'attachment', { source: walk.ev.input, field: 'attachment HTML', value: url, location: where });
     }
@@ -485,7 +468,7 @@ async function inspect(walk: Walk, att: AttachmentEvidence, bytes: Uint8Array, d
         location: where,
       });
     }
-    await decodeHtmlGrids(walk, att, html, where);
+    await decodeHtmlGrids(walk, att, scan, where);
     return;
   }
   if (type.startsWith('text/')) {

@@ -1,140 +1,256 @@
 /**
- * HTML traits of credential-harvesting pages (for HTML/SVG attachments) and QR codes drawn as HTML tables
- * (a cell per module, dark cells coloured with `bgcolor` or a `background` style): a trick that hides the code
- * from image scanners. The table walk visits each tag once (linear) and is bounded in cells.
+ * One streaming htmlparser2 pass over an HTML part (linear, no regular expression over the markup) that feeds
+ * both the inspection of credential-harvesting pages (form action, password field, script redirect, meta
+ * refresh, payload decoding: {@link HtmlFacts}) and the recognisers of QR codes drawn without an image: HTML
+ * tables (a cell a module), CSS boxes (drawn-css.ts), inline SVG (drawn-codes.ts) and block-character text.
+ *
+ * Script text and event-handler / `javascript:` attribute values are the only places the script traits are
+ * looked for (before, the whole document was searched, so a newsletter that wrote "window.open(" in its text
+ * counted). Only the first 5,000,000 characters are parsed; every recogniser is work-counted and a cut is
+ * returned in `cuts` for the caller to report as a content gap.
  * @module
  */
+import { Parser } from 'htmlparser2';
 import type { HtmlFacts } from '../core/content-facts.js';
+import type { DrawnTechnique } from '../core/evidence.js';
 import { boundValue } from '../core/finding.js';
-import type { Pixels } from './code-decoder.js';
-import { decodeEntities } from './url-extract.js';
+import { SvgCollector, textDrawings } from './drawn-codes.js';
+import { CSS_LIMITS, type CssElement, cssDrawings } from './drawn-css.js';
+import type { ModuleGrid } from './drawn-grid.js';
 
-export function htmlFacts(html: string): HtmlFacts {
-  const lower = html.slice(0, 5_000_000).toLowerCase();
-  const form = /<form\b[^>]{0,2000}?\baction\s*=\s*(?:"([^"]{0,2048})"|'([^']{0,2048})'|([^\s>"']{1,2048}))/.exec(
-    lower,
-  );
-  const action = form ? (form[1] ?? form[2] ?? form[3] ?? '').trim() : '';
-  return {
-    passwordField: /\btype\s*=\s*["']?password\b/.test(lower),
-    formAction: action ? boundValue(decodeEntities(action), 300) : null,
-    scriptRedirect:
-      /\blocation\s*\.\s*(?:href\s*=|replace\s*\(|assign\s*\()|\bwindow\s*\.\s*location\s*=|\bdocument\s*\.\s*location\s*=|\bwindow\s*\.\s*open\s*\(/.test(
-        lower,
-      ),
-    metaRefresh: /http-equiv\s*=\s*["']?refresh\b/.test(lower),
-    decodesPayload: /\batob\s*\(|\bunescape\s*\(|fromcharcode\s*\(/.test(lower),
+export { greyOf, gridPixels, type ModuleGrid } from './drawn-grid.js';
+
+/** Most characters of an HTML part parsed. */
+export const MAX_HTML_CHARS = 5_000_000;
+/** Most table cells read per HTML part. */
+export const MAX_TABLE_CELLS = 200_000;
+/** Most characters of script text (and event-handler attributes) searched for script traits. */
+const MAX_SCRIPT_CHARS = 5_000_000;
+
+export interface Drawing {
+  grid: ModuleGrid;
+  technique: DrawnTechnique;
+  /** How it was drawn, for the evidence location: "table drawn as a 25-row grid". */
+  how: string;
+}
+
+export interface HtmlScan {
+  facts: HtmlFacts;
+  /** Module grids drawn by tables, SVG, CSS boxes and block-character text, in that order. */
+  drawings: Drawing[];
+  /** The text with its line breaks (`<br>`, block ends, `<pre>` newlines), entities decoded. */
+  textLines: string;
+  /** Work limits reached (each a content gap for the caller), in the order met. */
+  cuts: string[];
+}
+
+const SCRIPT_REDIRECT =
+  /\blocation\s*\.\s*(?:href\s*=|replace\s*\(|assign\s*\()|\bwindow\s*\.\s*location\s*=|\bdocument\s*\.\s*location\s*=|\bwindow\s*\.\s*open\s*\(/;
+const DECODES_PAYLOAD = /\batob\s*\(|\bunescape\s*\(|fromcharcode\s*\(/;
+/** Markup written by script (`document.write('<input type=password>')`). */
+const SCRIPT_PASSWORD = /\btype\s*=\s*["']?password\b/;
+const SCRIPT_REFRESH = /http-equiv\s*=\s*["']?refresh\b/;
+
+const LINE_END_TAGS = new Set(['p', 'div', 'tr', 'li', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6']);
+
+interface TableState {
+  rows: number[][];
+  row: number[] | null;
+  cells: number;
+}
+
+/** Scan an HTML part once. */
+export function scanHtml(html: string): HtmlScan {
+  const text = html.slice(0, MAX_HTML_CHARS);
+  const facts: HtmlFacts = {
+    passwordField: false,
+    formAction: null,
+    scriptRedirect: false,
+    metaRefresh: false,
+    decodesPayload: false,
   };
+  const cuts: string[] = [];
+  const svg = new SvgCollector();
+  const els: CssElement[] = [];
+  const open: number[] = [];
+  let elementsCut = false;
+  const styles: string[] = [];
+  const textParts: string[] = [];
+  let scriptChars = 0;
+  const scriptText: string[] = [];
+  const addScript = (s: string) => {
+    if (scriptChars >= MAX_SCRIPT_CHARS) return;
+    const piece = s.slice(0, MAX_SCRIPT_CHARS - scriptChars).toLowerCase();
+    scriptChars += piece.length;
+    scriptText.push(piece);
+  };
+  let inScript = 0;
+  let inStyle = 0;
+  let styleText = '';
+  const tables: TableState[] = [];
+  const tableGridsFound: number[][][] = [];
+  let tableCells = 0;
+  // Element index of each open tag (or -1 when not recorded), so close events pop the right entry.
+  const parser = new Parser(
+    {
+      onopentag(name, attrs) {
+        svg.open(name, attrs);
+        for (const key in attrs) {
+          const v = attrs[key] ?? '';
+          if (key.startsWith('on') || /^\s*javascript:/i.test(v.slice(0, 64))) addScript(v);
+        }
+        if (name === 'script') inScript++;
+        else if (name === 'style') inStyle++;
+        else if (name === 'br') textParts.push('\n');
+        else if (name === 'input' && (attrs.type ?? '').trim().toLowerCase() === 'password') facts.passwordField = true;
+        else if (name === 'form' && facts.formAction === null && attrs.action?.trim())
+          facts.formAction = boundValue(attrs.action.trim().toLowerCase(), 300);
+        else if (name === 'meta' && (attrs['http-equiv'] ?? '').trim().toLowerCase() === 'refresh')
+          facts.metaRefresh = true;
+        // Elements for the CSS layouts (not those inside SVG, which has its own recogniser).
+        let index = -1;
+        if (!svg.inside && name !== 'svg') {
+          if (els.length < CSS_LIMITS.maxElements) {
+            index = els.length;
+            els.push({
+              parent: open.length > 0 ? (open[open.length - 1] ?? -1) : -1,
+              tag: name,
+              id: attrs.id ? attrs.id.trim().toLowerCase().slice(0, 100) : null,
+              classes: attrs.class ? attrs.class.toLowerCase().split(/\s+/, 20).filter(Boolean) : [],
+              style: attrs.style ? attrs.style.slice(0, 4000) : null,
+              bgcolor: attrs.bgcolor ? attrs.bgcolor.trim().toLowerCase().slice(0, 40) : null,
+            });
+          } else elementsCut = true;
+        }
+        open.push(index);
+        tableOpen(name, attrs, index);
+      },
+      ontext(t) {
+        if (inScript > 0) addScript(t);
+        else if (inStyle > 0) styleText += t;
+        if (inScript === 0 && inStyle === 0) textParts.push(t);
+      },
+      onclosetag(name) {
+        svg.close(name);
+        open.pop();
+        if (name === 'script' && inScript > 0) inScript--;
+        else if (name === 'style' && inStyle > 0) {
+          inStyle--;
+          styles.push(styleText);
+          styleText = '';
+        } else if (LINE_END_TAGS.has(name)) textParts.push('\n');
+        if (name === 'table') tableClose();
+      },
+    },
+    { lowerCaseAttributeNames: true, lowerCaseTags: true, recognizeSelfClosing: true },
+  );
+
+  function tableOpen(name: string, attrs: Record<string, string>, index: number) {
+    const top = tables[tables.length - 1];
+    if (name === 'table') tables.push({ rows: [], row: null, cells: 0 });
+    else if (name === 'tr' && top) {
+      if (top.row && top.row.length > 0) top.rows.push(top.row);
+      top.row = [];
+    } else if ((name === 'td' || name === 'th') && top && index >= 0) {
+      top.row ??= [];
+      const span = Math.min(Number(/^\s*(\d{1,3})/.exec(attrs.colspan ?? '')?.[1] ?? '1') || 1, 200);
+      for (let s = 0; s < span && tableCells < MAX_TABLE_CELLS; s++) {
+        top.row.push(index);
+        top.cells++;
+        tableCells++;
+      }
+    }
+  }
+  function tableClose() {
+    const top = tables.pop();
+    if (!top) return;
+    if (top.row && top.row.length > 0) top.rows.push(top.row);
+    const width = top.rows[0]?.length ?? 0;
+    if (top.rows.length >= 21 && width >= 21 && top.rows.every((r) => r.length === width)) {
+      tableGridsFound.push(top.rows);
+    }
+  }
+
+  parser.write(text);
+  parser.end();
+  if (inStyle > 0 && styleText) styles.push(styleText);
+
+  const scripts = scriptText.join('\n');
+  if (scripts) {
+    facts.scriptRedirect = SCRIPT_REDIRECT.test(scripts);
+    facts.decodesPayload = DECODES_PAYLOAD.test(scripts);
+    facts.passwordField ||= SCRIPT_PASSWORD.test(scripts);
+    facts.metaRefresh ||= SCRIPT_REFRESH.test(scripts);
+  }
+
+  const css = cssDrawings(els, styles, tableGridsFound);
+  if (tableCells >= MAX_TABLE_CELLS) cuts.push(`more than ${MAX_TABLE_CELLS} table cells: the rest were not read`);
+  if (elementsCut) cuts.push(`more than ${CSS_LIMITS.maxElements} elements: CSS layouts past them were not looked at`);
+  if (css.cut) cuts.push(css.cut);
+  if (svg.overLimit) cuts.push(svg.overLimit);
+  const textLines = textParts.join('');
+  const blocks = textDrawings(textLines);
+  if (blocks.cut) cuts.push(blocks.cut);
+
+  const drawings: Drawing[] = [
+    ...css.tables.map((grid) => ({
+      grid,
+      technique: 'html-table' as const,
+      how: `table drawn as a ${grid.rows.length}-row grid`,
+    })),
+    ...svg.grids.map((grid) => ({
+      grid,
+      technique: 'svg' as const,
+      how: `inline SVG drawn as a ${grid.rows.length}-row grid`,
+    })),
+    ...css.grids.map(({ grid, layout }) => ({
+      grid,
+      technique: 'css-boxes' as const,
+      how: `CSS ${layout === 'grid' ? 'grid' : 'flex rows'} of boxes drawn as a ${grid.rows.length}-row grid`,
+    })),
+    ...blocks.grids.map((grid) => ({
+      grid,
+      technique: 'text-blocks' as const,
+      how: `block characters drawn as a ${grid.rows.length}-row grid`,
+    })),
+  ];
+  return { facts, drawings, textLines, cuts };
 }
 
-const NAMED_COLORS: Record<string, number> = { black: 0, white: 255, '#000': 0, '#fff': 255 };
-
-/** Grey level (0 dark .. 255 light) of a CSS / HTML colour, or `null` when it is not understood. */
-export function greyOf(color: string): number | null {
-  const c = color.trim().toLowerCase();
-  if (c in NAMED_COLORS) return NAMED_COLORS[c] ?? null;
-  let r: number;
-  let g: number;
-  let b: number;
-  const hex = /^#?([0-9a-f]{3}|[0-9a-f]{6})$/.exec(c);
-  const rgb = /^rgba?\(\s*(\d{1,3})\s*,\s*(\d{1,3})\s*,\s*(\d{1,3})/.exec(c);
-  if (hex?.[1]) {
-    const h = hex[1].length === 3 ? [...hex[1]].map((x) => x + x).join('') : hex[1];
-    r = Number.parseInt(h.slice(0, 2), 16);
-    g = Number.parseInt(h.slice(2, 4), 16);
-    b = Number.parseInt(h.slice(4, 6), 16);
-  } else if (rgb) {
-    r = Number(rgb[1]);
-    g = Number(rgb[2]);
-    b = Number(rgb[3]);
-  } else return null;
-  return Math.round(0.299 * r + 0.587 * g + 0.114 * b);
+/** HTML traits of credential-harvesting pages. */
+export function htmlFacts(html: string): HtmlFacts {
+  return scanHtml(html).facts;
 }
-
-function cellColor(attrs: string): number | null {
-  const bg = /\bbgcolor\s*=\s*["']?([#a-z0-9]{1,20})/.exec(attrs);
-  if (bg?.[1]) return greyOf(bg[1]);
-  const style = /\bbackground(?:-color)?\s*:\s*(#[0-9a-f]{3,6}|rgba?\([^)]{0,40}\)|[a-z]{3,20})/.exec(attrs);
-  if (style?.[1]) return greyOf(style[1]);
-  return null;
-}
-
-export interface ModuleGrid {
-  rows: boolean[][];
-}
-
-const MAX_CELLS = 200_000;
 
 /** Tables that look like a module grid: at least 21x21 cells of equal row width, both dark and light cells. */
 export function tableGrids(html: string): ModuleGrid[] {
-  const lower = html.slice(0, 5_000_000).toLowerCase();
-  const grids: ModuleGrid[] = [];
-  const stack: { rows: boolean[][]; row: boolean[] | null; dark: number; cells: number }[] = [];
-  let cells = 0;
-  let i = 0;
-  while (i < lower.length && cells < MAX_CELLS) {
-    const lt = lower.indexOf('<', i);
-    if (lt < 0) break;
-    const gt = lower.indexOf('>', lt + 1);
-    if (gt < 0) break;
-    const tag = lower.slice(lt + 1, gt);
-    i = gt + 1;
-    const name = /^\/?([a-z0-9]{1,10})/.exec(tag)?.[1];
-    if (!name) continue;
-    const closing = tag.startsWith('/');
-    const top = stack[stack.length - 1];
-    if (name === 'table') {
-      if (!closing) stack.push({ rows: [], row: null, dark: 0, cells: 0 });
-      else if (top) {
-        stack.pop();
-        if (top.row && top.row.length > 0) top.rows.push(top.row);
-        const width = top.rows[0]?.length ?? 0;
-        const light = top.cells - top.dark;
-        if (
-          top.rows.length >= 21 &&
-          width >= 21 &&
-          top.rows.every((r) => r.length === width) &&
-          top.dark > top.cells * 0.2 &&
-          light > top.cells * 0.2
-        ) {
-          grids.push({ rows: top.rows });
-        }
-      }
-    } else if (name === 'tr' && top && !closing) {
-      if (top.row && top.row.length > 0) top.rows.push(top.row);
-      top.row = [];
-    } else if ((name === 'td' || name === 'th') && top && !closing) {
-      top.row ??= [];
-      const grey = cellColor(tag);
-      const dark = grey !== null && grey < 128;
-      const span = Math.min(Number(/\bcolspan\s*=\s*["']?(\d{1,3})/.exec(tag)?.[1] ?? '1') || 1, 200);
-      for (let s = 0; s < span; s++) {
-        top.row.push(dark);
-        top.cells++;
-        cells++;
-        if (dark) top.dark++;
-      }
-    }
-  }
-  return grids;
+  return scanHtml(html)
+    .drawings.filter((d) => d.technique === 'html-table')
+    .map((d) => d.grid);
 }
 
-/** Render a module grid as grey pixels (4 px a module, 4-module quiet zone) for the decoder. */
-export function gridPixels(grid: ModuleGrid, scale = 4, quiet = 4): Pixels {
-  const h = grid.rows.length;
-  const w = grid.rows[0]?.length ?? 0;
-  const width = (w + quiet * 2) * scale;
-  const height = (h + quiet * 2) * scale;
-  const data = new Uint8Array(width * height).fill(255);
-  for (let y = 0; y < h; y++) {
-    const row = grid.rows[y] ?? [];
-    for (let x = 0; x < w; x++) {
-      if (!row[x]) continue;
-      for (let dy = 0; dy < scale; dy++) {
-        const base = ((y + quiet) * scale + dy) * width + (x + quiet) * scale;
-        data.fill(0, base, base + scale);
-      }
-    }
-  }
-  return { data, width, height, channels: 1 };
+/** Module grids drawn by CSS boxes (grid, wrapping flex, flex rows). */
+export function cssGrids(html: string): ModuleGrid[] {
+  return scanHtml(html)
+    .drawings.filter((d) => d.technique === 'css-boxes')
+    .map((d) => d.grid);
+}
+
+/** Module grids drawn by the `<svg>` elements of an HTML text, and which limit (if any) stopped the work. */
+export function svgDrawings(html: string): { grids: ModuleGrid[]; overLimit: string | null } {
+  const scan = scanHtml(html);
+  return {
+    grids: scan.drawings.filter((d) => d.technique === 'svg').map((d) => d.grid),
+    overLimit: scan.cuts.find((c) => /SVG/.test(c)) ?? null,
+  };
+}
+
+/** Module grids drawn by the `<svg>` elements of an HTML text. */
+export function svgGrids(html: string): ModuleGrid[] {
+  return svgDrawings(html).grids;
+}
+
+/** The text of an HTML document with its line breaks (`<br>`, block ends, `<pre>` newlines) kept. */
+export function htmlTextLines(html: string): string {
+  return scanHtml(html).textLines;
 }

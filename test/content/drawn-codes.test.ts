@@ -7,16 +7,10 @@
 import { describe, expect, it } from 'vitest';
 import { type AnalyzedMessage, analyzeMessage, isAnalyzeError } from '../../src/analyze/analyze.js';
 import { createContentAnalyzer } from '../../src/content/content-analyzer.js';
-import {
-  cssGrids,
-  htmlTextLines,
-  MAX_SVG_SHAPES,
-  svgDrawings,
-  svgGrids,
-  textGrids,
-} from '../../src/content/drawn-codes.js';
+import { MAX_SVG_SHAPES, textGrids } from '../../src/content/drawn-codes.js';
+import { cssGrids, htmlTextLines, scanHtml, svgDrawings, svgGrids } from '../../src/content/html-inspect.js';
 import { createContentRule } from '../../src/core/rules/content.js';
-import { qrBlocks, qrCssGrid, qrSvgFilledPath, qrSvgLibrary, qrSvgRects } from './drawn-fixtures.js';
+import { qrBlocks, qrCssClasses, qrCssGrid, qrSvgFilledPath, qrSvgLibrary, qrSvgRects } from './drawn-fixtures.js';
 import { directSendMessage, qrModules } from './make-fixtures.js';
 
 async function analyze(raw: string, input: string): Promise<AnalyzedMessage> {
@@ -121,6 +115,28 @@ describe('drawn codes end to end: CSS boxes', () => {
     const f = r.findings.find((x) => x.code === 'DS443');
     expect(f?.evidence[0]?.location).toMatch(/^body \(text\/html\), CSS grid of boxes drawn as a \d+-row grid$/);
   });
+  it('flex rows coloured by <style> classes (style after the drawing) → DS443', async () => {
+    const url = 'https://flex-classes.evil.example/f';
+    const raw = directSendMessage({
+      subject: 'Invoice ready',
+      html: `<p>Scan to pay.</p>${qrCssClasses(url, 'flex-rows', { quiet: 2, styleAfter: true })}`,
+    });
+    expect(raw).not.toContain('flex-classes');
+    const r = await analyze(raw, 'flex-classes.eml');
+    expect(r.urls).toContainEqual({ url, location: 'qr-code' });
+    const f = r.findings.find((x) => x.code === 'DS443');
+    expect(f?.evidence[0]?.location).toMatch(/^body \(text\/html\), CSS flex rows of boxes drawn as a \d+-row grid$/);
+  });
+  it('table cells coloured by a class rule → DS440', async () => {
+    const url = 'https://table-classes.evil.example/t';
+    const raw = directSendMessage({
+      subject: 'HR notice',
+      html: qrCssClasses(url, 'table', { inverted: true, quiet: 1 }),
+    });
+    const r = await analyze(raw, 'table-classes.eml');
+    expect(r.urls).toContainEqual({ url, location: 'qr-code' });
+    expect(codes(r)).toContain('DS440');
+  });
 });
 
 describe('negative fixtures give no QR finding', () => {
@@ -170,5 +186,54 @@ describe('limits are work-counted', () => {
   });
   it('a path with curves is not taken as a code', () => {
     expect(svgGrids('<svg><path d="M0 0C1 1 2 2 30 30h30v30H0z"/></svg>')).toEqual([]);
+  });
+});
+
+describe('CSS boxes coloured by <style> rules, and flex layouts', () => {
+  const url = 'https://css-classes.evil.example/k';
+  const mods = qrModules(url);
+  for (const layout of ['grid', 'flex-wrap', 'flex-rows', 'table'] as const) {
+    it(`${layout}: classes, quiet zone, inverted, style before or after`, () => {
+      const pick = (html: string) => scanHtml(html).drawings.map((d) => d.grid.rows);
+      expect(pick(qrCssClasses(url, layout))).toEqual([mods]);
+      expect(pick(qrCssClasses(url, layout, { quiet: 2, scale: 3, styleAfter: true }))).toEqual([mods]);
+      expect(pick(qrCssClasses(url, layout, { quiet: 3, inverted: true }))).toEqual([mods]);
+    });
+  }
+  it('techniques are named: table, CSS grid, flex rows', () => {
+    const how = (html: string) => scanHtml(html).drawings.map((d) => `${d.technique}: ${d.how}`);
+    const n = mods.length;
+    expect(how(qrCssClasses(url, 'table'))).toEqual([`html-table: table drawn as a ${n}-row grid`]);
+    expect(how(qrCssClasses(url, 'grid'))).toEqual([`css-boxes: CSS grid of boxes drawn as a ${n}-row grid`]);
+    expect(how(qrCssClasses(url, 'flex-rows'))).toEqual([`css-boxes: CSS flex rows of boxes drawn as a ${n}-row grid`]);
+  });
+  it('selectors beyond the simple forms are ignored, not guessed', () => {
+    const html = qrCssClasses(url, 'grid').replace('.qr .k{', '.qr :nth-child(2n+1){');
+    expect(scanHtml(html).drawings).toEqual([]);
+  });
+});
+
+describe('HTML traits from the same parse', () => {
+  it('script traits come from script text and handlers, not from the visible text', () => {
+    const page =
+      '<form action="HTTPS://Login.Evil.Example/&amp;p"><input type="password"></form><script>window.location = atob("aHR0cA==")</script>';
+    expect(scanHtml(page).facts).toEqual({
+      passwordField: true,
+      formAction: 'https://login.evil.example/&p',
+      scriptRedirect: true,
+      metaRefresh: false,
+      decodesPayload: true,
+    });
+    const prose =
+      '<p>Call window.open( to pop up a window; atob( decodes base64.</p><meta http-equiv="Refresh" content="0">';
+    expect(scanHtml(prose).facts).toEqual({
+      passwordField: false,
+      formAction: null,
+      scriptRedirect: false,
+      metaRefresh: true,
+      decodesPayload: false,
+    });
+    expect(scanHtml('<a href="javascript:location.replace(\'x\')">x</a>').facts.scriptRedirect).toBe(true);
+    expect(scanHtml('<script>document.write("<input type=password>")</script>').facts.passwordField).toBe(true);
   });
 });

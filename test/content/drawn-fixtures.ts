@@ -103,3 +103,53 @@ export function qrCssGrid(text: string, o: DrawOptions = {}): string {
   }
   return `<div style="display:grid;grid-template-columns:repeat(${n}, ${s}px);gap:0">${boxes.join('')}</div>`;
 }
+
+/** Modules with a quiet zone of `q` (light, or dark when inverted) around them. */
+function framed(text: string, q: number, inverted?: boolean): boolean[][] {
+  const mods = qrModules(text);
+  const n = mods.length + q * 2;
+  return Array.from({ length: n }, (_, y) =>
+    Array.from({ length: n }, (_, x) => {
+      const inside = y >= q && x >= q && y < n - q && x < n - q;
+      const d = inside ? (mods[y - q]?.[x - q] ?? false) : false;
+      return inverted ? !d : d;
+    }),
+  );
+}
+
+export type CssLayout = 'grid' | 'flex-wrap' | 'flex-rows' | 'table';
+
+/**
+ * A code whose boxes take their colour from `<style>` class rules (the markup carries only class names):
+ * a CSS grid, a wrapping flex container of fixed-width boxes, rows of flex boxes, or a table with classed cells.
+ * `styleAfter` puts the `<style>` after the drawing (a browser applies it all the same).
+ */
+export function qrCssClasses(text: string, layout: CssLayout, o: DrawOptions & { styleAfter?: boolean } = {}): string {
+  const s = o.scale ?? 4;
+  const cells = framed(text, o.quiet ?? 0, o.inverted);
+  const n = cells.length;
+  const box = (d: boolean, tag = 'i') => `<${tag}${d ? ' class="k"' : ''}></${tag}>`;
+  let css: string;
+  let body: string;
+  if (layout === 'grid') {
+    css = `.qr{display:grid;grid-template-columns:repeat(${n},${s}px)} .qr i{height:${s}px} .qr .k{background:#1a1a1a}`;
+    body = `<div class="qr">${cells
+      .flat()
+      .map((d) => box(d))
+      .join('')}</div>`;
+  } else if (layout === 'flex-wrap') {
+    css = `/* layout */ #code{display:flex;flex-wrap:wrap;width:${n * s}px} #code > span{width:${s}px;height:${s}px} span.k{background-color:rgb(0,0,0)}`;
+    body = `<div id="code">${cells
+      .flat()
+      .map((d) => box(d, 'span'))
+      .join('')}</div>`;
+  } else if (layout === 'flex-rows') {
+    css = `@media screen { .r{display:flex} } .r div{width:${s}px;height:${s}px} .k{background:black !important} div{background:#fff}`;
+    body = `<div>${cells.map((r) => `<div class="r">${r.map((d) => box(d, 'div')).join('')}</div>`).join('')}</div>`;
+  } else {
+    css = `table.qr td{width:${s}px;height:${s}px;padding:0} .qr td.k{background-color:#000}`;
+    body = `<table class="qr" cellspacing="0">${cells.map((r) => `<tr>${r.map((d) => box(d, 'td')).join('')}</tr>`).join('')}</table>`;
+  }
+  const style = `<style type="text/css">${css}</style>`;
+  return o.styleAfter ? `${body}${style}` : `${style}${body}`;
+}
