@@ -307,18 +307,22 @@ async function decodeDrawings(
   drawings: readonly [ModuleGrid, DrawnTechnique, string][],
   where: string,
 ) {
+  const ref = att?.ref ?? { source: walk.ev.input, field: where, value: '' };
+  if (drawings.length > 5) walk.gap(`${where}: ${drawings.length} drawn grids, only the first 5 were decoded`, ref);
   for (let g = 0; g < Math.min(drawings.length, 5); g++) {
-    if (walk.imagesDecoded >= walk.limits.maxImagesDecoded) return;
+    if (walk.imagesDecoded >= walk.limits.maxImagesDecoded) {
+      walk.gap(
+        `${where}: over the limit of ${walk.limits.maxImagesDecoded} decoded images: drawn grids not decoded`,
+        ref,
+      );
+      return;
+    }
     walk.imagesDecoded++;
     const [grid, technique, how] = drawings[g]!;
     const r = await walk.decoder.decodePixels(gridPixels(grid));
     if (r.status === 'ok') walk.codes(att, r.codes, `${where}, ${how}`, technique);
     else if (r.stopped) {
-      walk.gap(
-        `${where}: drawn grid ${r.reason}`,
-        att?.ref ?? { source: walk.ev.input, field: where, value: '' },
-        stopCode(r.stopped),
-      );
+      walk.gap(`${where}: drawn grid ${r.reason}`, ref, stopCode(r.stopped));
     }
   }
 }

@@ -345,6 +345,7 @@ export function cssDrawings(
     if (p >= 0) children[p]!.push(n);
   }
   const dark = (n: number) => {
+    if (n < 0) return false;
     const g = background(styles[n]!);
     return g !== null && g < 128;
   };

@@ -56,7 +56,6 @@ const LINE_END_TAGS = new Set(['p', 'div', 'tr', 'li', 'h1', 'h2', 'h3', 'h4', '
 interface TableState {
   rows: number[][];
   row: number[] | null;
-  cells: number;
 }
 
 /** Scan an HTML part once. */
@@ -147,16 +146,17 @@ export function scanHtml(html: string): HtmlScan {
 
   function tableOpen(name: string, attrs: Record<string, string>, index: number) {
     const top = tables[tables.length - 1];
-    if (name === 'table') tables.push({ rows: [], row: null, cells: 0 });
+    if (name === 'table') tables.push({ rows: [], row: null });
     else if (name === 'tr' && top) {
       if (top.row && top.row.length > 0) top.rows.push(top.row);
       top.row = [];
-    } else if ((name === 'td' || name === 'th') && top && index >= 0) {
+    } else if ((name === 'td' || name === 'th') && top) {
       top.row ??= [];
       const span = Math.min(Number(/^\s*(\d{1,3})/.exec(attrs.colspan ?? '')?.[1] ?? '1') || 1, 200);
-      for (let s = 0; s < span && tableCells < MAX_TABLE_CELLS; s++) {
+      for (let s = 0; s < span; s++) {
+        if (++tableCells > MAX_TABLE_CELLS) return;
+        // -1 (a cell past the element limit) is read as light; that limit is reported too.
         top.row.push(index);
-        top.cells++;
         tableCells++;
       }
     }
@@ -184,7 +184,7 @@ export function scanHtml(html: string): HtmlScan {
   }
 
   const css = cssDrawings(els, styles, tableGridsFound);
-  if (tableCells >= MAX_TABLE_CELLS) cuts.push(`more than ${MAX_TABLE_CELLS} table cells: the rest were not read`);
+  if (tableCells > MAX_TABLE_CELLS) cuts.push(`more than ${MAX_TABLE_CELLS} table cells: the rest were not read`);
   if (elementsCut) cuts.push(`more than ${CSS_LIMITS.maxElements} elements: CSS layouts past them were not looked at`);
   if (css.cut) cuts.push(css.cut);
   if (svg.overLimit) cuts.push(svg.overLimit);

@@ -237,3 +237,30 @@ describe('HTML traits from the same parse', () => {
     expect(scanHtml('<script>document.write("<input type=password>")</script>').facts.passwordField).toBe(true);
   });
 });
+
+describe('a recogniser stopped by a work limit says so (DS419, partial)', () => {
+  const gapsOf = (r: AnalyzedMessage) => r.findings.filter((f) => f.code === 'DS419').flatMap((f) => f.evidence);
+  it('more table cells than the limit, more elements than the limit', async () => {
+    const cells = `<table>${'<tr>'.concat('<td></td>'.repeat(500), '</tr>').repeat(401)}</table>`;
+    const raw = directSendMessage({ subject: 'Big table', html: cells });
+    const r = await analyze(raw, 'big-table.eml');
+    expect(r.partial).toBe(true);
+    const what = gapsOf(r).map((e) => e.value);
+    expect(what).toContainEqual(expect.stringMatching(/more than 200000 table cells/));
+    expect(what).toContainEqual(expect.stringMatching(/more than 200000 elements: CSS layouts/));
+  });
+  it('more text lines than the limit in the plain body', async () => {
+    const raw = directSendMessage({ subject: 'Log', text: 'line\n'.repeat(20_010) });
+    const r = await analyze(raw, 'many-lines.eml');
+    expect(r.partial).toBe(true);
+    expect(gapsOf(r).map((e) => e.value)).toContainEqual(expect.stringMatching(/more than 20000 text lines/));
+  });
+  it('more drawings than are decoded a part', async () => {
+    const html = Array.from({ length: 6 }, (_, i) => qrSvgRects(`https://many-${i}.evil.example/`, { scale: 2 })).join(
+      '',
+    );
+    const r = await analyze(directSendMessage({ subject: 'Codes', html }), 'six-codes.eml');
+    expect(r.urls.filter((u) => u.location === 'qr-code')).toHaveLength(5);
+    expect(gapsOf(r).map((e) => e.value)).toContainEqual(expect.stringMatching(/6 drawn grids, only the first 5/));
+  });
+});
