@@ -406,7 +406,10 @@ async function inspect(walk: Walk, att: AttachmentEvidence, bytes: Uint8Array, d
     const r = outcome.value;
     walk.imagesDecoded += r.facts.images;
     inspection.pdf = r.facts;
-    for (const c of r.codes) walk.codes(att, [c], `${where} page ${c.page}`);
+    for (const c of r.codes) {
+      const how = c.vector ? `${where} page ${c.page}, ${c.vector}` : `${where} page ${c.page}`;
+      walk.codes(att, [{ format: c.format, text: c.text }], how, c.vector ? 'pdf-vector' : undefined);
+    }
     for (const l of r.links) {
       walk.addUrl(l.url, 'pdf', {
         source: walk.ev.input,

@@ -17,7 +17,7 @@ export const MAX_PAINT_WORK = 2_000_000;
 export const MAX_TEXT_LINES = 20_000;
 const MAX_SVGS = 20;
 
-interface Shape {
+export interface Shape {
   /** Dark (grey < 128) or light paint. */
   dark: boolean;
   /** Rectangles [x0, y0, x1, y1] painted. */
@@ -200,7 +200,11 @@ function spend(work: { n: number }, n: number): boolean {
   return work.n <= MAX_PAINT_WORK;
 }
 
-function rasterise(shapes: Shape[], paintWork: { n: number }): ModuleGrid | null {
+/**
+ * The module grid painted by axis-aligned shapes (SVG here, PDF vector paths in pdf-vector.ts), or `null` when
+ * they do not draw one; cells painted are counted in `paintWork` against {@link MAX_PAINT_WORK}.
+ */
+export function rasterise(shapes: Shape[], paintWork: { n: number }): ModuleGrid | null {
   // Extent of all shapes; the "background" ones cover half of it or more and do not set the module size.
   let minX = Number.POSITIVE_INFINITY;
   let minY = Number.POSITIVE_INFINITY;

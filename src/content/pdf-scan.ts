@@ -11,7 +11,9 @@
  */
 import type { PdfFacts } from '../core/content-facts.js';
 import type { CodeDecoder, DecodedCode, Pixels } from './code-decoder.js';
+import { gridPixels } from './drawn-grid.js';
 import { DEFAULT_PDF_BUDGET, type PdfBudget, type PdfProblem, prescanPdf } from './pdf-prescan.js';
+import { vectorDrawing } from './pdf-vector.js';
 
 export interface PdfScanOptions {
   decoder: CodeDecoder;
@@ -25,6 +27,8 @@ export interface PdfScanOptions {
 
 export interface PdfCode extends DecodedCode {
   page: number;
+  /** Set when the code was drawn with vector paths (no image): how, for the evidence location. */
+  vector?: string;
 }
 
 export interface PdfUrl {
@@ -151,6 +155,7 @@ export async function scanPdf(bytes: Uint8Array, opts: PdfScanOptions): Promise<
       }
       operators += cost.ops;
       const ops = await page.getOperatorList();
+      const imagesBefore = facts.images;
       for (let i = 0; i < ops.fnArray.length; i++) {
         const fn = ops.fnArray[i];
         const isMask = fn === pdfjs.OPS.paintImageMaskXObject;
@@ -177,6 +182,19 @@ export async function scanPdf(bytes: Uint8Array, opts: PdfScanOptions): Promise<
         const r = await opts.decoder.decodePixels(pixels);
         if (r.status === 'ok') {
           for (const c of r.codes) result.codes.push({ ...c, page: n });
+        }
+      }
+      if (facts.images === imagesBefore) {
+        // No image on the page: a code may be drawn with filled vector paths.
+        const v = vectorDrawing(ops, pdfjs.OPS);
+        if (v.cut) facts.budget ??= `page ${n}: ${v.cut}`;
+        if (v.grid && imagesDecoded >= opts.maxImages) {
+          facts.budget ??= `only the first ${opts.maxImages} page images were decoded`;
+        } else if (v.grid) {
+          imagesDecoded++;
+          const r = await opts.decoder.decodePixels(gridPixels(v.grid));
+          const vector = `vector paths drawn as a ${v.grid.rows.length}-row grid`;
+          if (r.status === 'ok') for (const c of r.codes) result.codes.push({ ...c, page: n, vector });
         }
       }
       const annotations = await page.getAnnotations({ intent: 'display' });

@@ -10,7 +10,17 @@ import { createContentAnalyzer } from '../../src/content/content-analyzer.js';
 import { MAX_SVG_SHAPES, textGrids } from '../../src/content/drawn-codes.js';
 import { cssGrids, htmlTextLines, scanHtml, svgDrawings, svgGrids } from '../../src/content/html-inspect.js';
 import { createContentRule } from '../../src/core/rules/content.js';
-import { qrBlocks, qrCssClasses, qrCssGrid, qrSvgFilledPath, qrSvgLibrary, qrSvgRects } from './drawn-fixtures.js';
+import {
+  qrBlocks,
+  qrCssClasses,
+  qrCssGrid,
+  qrSvgFilledPath,
+  qrSvgLibrary,
+  qrSvgRects,
+  qrVectorPdf,
+  tablePdf,
+  type VectorOptions,
+} from './drawn-fixtures.js';
 import { directSendMessage, qrModules } from './make-fixtures.js';
 
 async function analyze(raw: string, input: string): Promise<AnalyzedMessage> {
@@ -262,5 +272,40 @@ describe('a recogniser stopped by a work limit says so (DS419, partial)', () => 
     const r = await analyze(directSendMessage({ subject: 'Codes', html }), 'six-codes.eml');
     expect(r.urls.filter((u) => u.location === 'qr-code')).toHaveLength(5);
     expect(gapsOf(r).map((e) => e.value)).toContainEqual(expect.stringMatching(/6 drawn grids, only the first 5/));
+  });
+});
+
+describe('PDF vector codes (filled rectangles and paths, no image)', () => {
+  const attach = (pdf: Uint8Array, subject: string) =>
+    directSendMessage({
+      subject,
+      text: 'Please find the document attached.',
+      parts: [{ filename: 'document.pdf', contentType: 'application/pdf', disposition: 'attachment', body: pdf }],
+    });
+  const variants: [string, VectorOptions][] = [
+    ['one path of squares, default transform', {}],
+    [
+      'scaled and translated cm, row runs, each painted alone',
+      { cm: [2.5, 0, 0, 2.5, 300, 80], runs: true, separate: true },
+    ],
+    ['m/l/h paths with a quiet zone', { paths: true, quiet: 4, cm: [3, 0, 0, 3, 50, 50] }],
+    ['inverted: light modules on a dark square', { inverted: true, quiet: 2 }],
+    ['rotated a quarter turn', { cm: [0, 3, -3, 0, 400, 200] }],
+  ];
+  variants.forEach(([name, o], k) => {
+    it(`${name} → DS444 with the page and grid`, async () => {
+      const url = `https://pdf-vector-${k}.evil.example/v`;
+      const raw = attach(qrVectorPdf(url, o), 'Please sign');
+      expect(raw).not.toContain(`pdf-vector-${k}`);
+      const r = await analyze(raw, `pdf-vector-${k}.eml`);
+      expect(r.urls).toContainEqual({ url, location: 'qr-code' });
+      const f = r.findings.find((x) => x.code === 'DS444');
+      expect(f?.evidence[0]?.location).toMatch(/document\.pdf page 1, vector paths drawn as a \d+-row grid$/);
+      expect(codes(r)).toContain('DS407');
+    });
+  });
+  it('a ruled PDF table, zebra rows and a chart of squares give no QR finding', async () => {
+    const r = await analyze(attach(tablePdf(), 'Invoice'), 'pdf-table.eml');
+    expect(codes(r).filter((c) => /^DS(407|44\d)$/.test(c))).toEqual([]);
   });
 });

@@ -153,3 +153,95 @@ export function qrCssClasses(text: string, layout: CssLayout, o: DrawOptions & {
   const style = `<style type="text/css">${css}</style>`;
   return o.styleAfter ? `${body}${style}` : `${style}${body}`;
 }
+
+/**
+ * A one-page PDF written by hand around a content stream (no library in between, so the test controls every
+ * operator): catalog, pages, page with a Helvetica font resource, the stream, the font, and a correct xref.
+ */
+export function minimalPdf(content: string, size: [number, number] = [612, 792]): Uint8Array {
+  const objs = [
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 ${size[0]} ${size[1]}] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>`,
+    `<< /Length ${Buffer.byteLength(content, 'latin1')} >>\nstream\n${content}\nendstream`,
+    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
+  ];
+  let out = '%PDF-1.4\n';
+  const offsets: number[] = [];
+  objs.forEach((o, i) => {
+    offsets.push(Buffer.byteLength(out, 'latin1'));
+    out += `${i + 1} 0 obj\n${o}\nendobj\n`;
+  });
+  const xref = Buffer.byteLength(out, 'latin1');
+  out += `xref\n0 ${objs.length + 1}\n0000000000 65535 f \n`;
+  for (const o of offsets) out += `${String(o).padStart(10, '0')} 00000 n \n`;
+  out += `trailer\n<< /Size ${objs.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  return new Uint8Array(Buffer.from(out, 'latin1'));
+}
+
+export interface VectorOptions extends DrawOptions {
+  /** A `cm` matrix applied to the drawing (module units → page). Default: scale 4 at (100, 300). */
+  cm?: [number, number, number, number, number, number];
+  /** Dark runs of a row as one wide rectangle (as PDF generators do) instead of one square a module. */
+  runs?: boolean;
+  /** Each module as an `m l l l h` path instead of `re`. */
+  paths?: boolean;
+  /** Each shape painted on its own (`re f` … ) rather than one path of all of them. */
+  separate?: boolean;
+}
+
+const num = (n: number) => Number(n.toFixed(4)).toString();
+
+/** A campaign PDF: a title, a blue header bar and a QR code drawn with filled rectangles in module units. */
+export function qrVectorPdf(text: string, o: VectorOptions = {}): Uint8Array {
+  const cells = framed(text, o.quiet ?? 0, o.inverted);
+  const n = cells.length;
+  const cm = o.cm ?? [4, 0, 0, 4, 100, 300];
+  const ops: string[] = [];
+  const shape = (x: number, y: number, w: number) => {
+    // PDF y grows upwards: row 0 is the top.
+    const py = n - 1 - y;
+    const s = o.paths
+      ? `${x} ${py} m ${x + w} ${py} l ${x + w} ${py + 1} l ${x} ${py + 1} l h`
+      : `${x} ${py} ${w} 1 re`;
+    ops.push(o.separate ? `${s} f` : s);
+  };
+  cells.forEach((row, y) => {
+    let x = 0;
+    while (x < n) {
+      if (!row[x]) {
+        x++;
+        continue;
+      }
+      let w = 1;
+      if (o.runs) while (x + w < n && row[x + w]) w++;
+      shape(x, y, w);
+      x += w;
+    }
+  });
+  const body = o.separate ? ops.join('\n') : `${ops.join('\n')}\nf`;
+  const content = [
+    'BT /F1 18 Tf 72 740 Td (Please review and sign the attached document) Tj ET',
+    '0.05 0.3 0.6 rg 0 760 612 32 re f',
+    `q ${cm.map(num).join(' ')} cm 0 0 0 rg`,
+    body,
+    'Q',
+    'BT /F1 11 Tf 72 120 Td (Scan the code with your phone to continue.) Tj ET',
+  ].join('\n');
+  return minimalPdf(content);
+}
+
+/** A PDF invoice table: ruled cells (hairline filled rules and stroked borders), zebra rows, text. No code. */
+export function tablePdf(): Uint8Array {
+  const ops: string[] = ['BT /F1 16 Tf 72 740 Td (Invoice 2026-114) Tj ET', '0.92 g'];
+  for (let r = 0; r < 30; r += 2) ops.push(`72 ${700 - r * 14 - 14} 468 14 re f`);
+  ops.push('0 g');
+  for (let r = 0; r <= 30; r++) ops.push(`72 ${700 - r * 14} 468 0.5 re f`);
+  for (let c = 0; c <= 6; c++) ops.push(`${72 + c * 78} 280 0.5 420 re f`);
+  ops.push('1 w 72 280 468 420 re S');
+  for (let r = 0; r < 30; r++)
+    ops.push(`BT /F1 9 Tf 76 ${690 - r * 14} Td (Line ${r + 1}  Widget  ${r * 3} EUR) Tj ET`);
+  // A bar chart of filled squares: dense, square, yet no code.
+  for (let i = 0; i < 60; i++) ops.push(`${72 + (i % 20) * 6} ${200 + Math.floor(i / 20) * 6} 5 5 re f`);
+  return minimalPdf(ops.join('\n'));
+}
