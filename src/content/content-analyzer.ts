@@ -392,6 +392,7 @@ async function inspect(walk: Walk, att: AttachmentEvidence, bytes: Uint8Array, d
       inspection.skipped = r.reason;
       if (r.stopped) walk.gap(`image ${att.name ?? '(unnamed)'}: ${r.reason}`, att.ref, stopCode(r.stopped));
       else if (r.problem) walk.gap(`image ${att.name ?? '(unnamed)'}: ${r.reason}`, att.ref, problemCode(r.problem));
+      else if (image.format === 'webp') walk.gap(`image ${att.name ?? '(unnamed)'}: ${r.reason}`, att.ref);
     }
     return;
   }

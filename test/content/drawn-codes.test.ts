@@ -309,3 +309,26 @@ describe('PDF vector codes (filled rectangles and paths, no image)', () => {
     expect(codes(r).filter((c) => /^DS(407|44\d)$/.test(c))).toEqual([]);
   });
 });
+
+describe('WebP is recognised by its magic and said not decoded', () => {
+  it('an inline WebP image gives a DS419 gap naming it, never silence', async () => {
+    // RIFF <size> WEBP VP8L <size> 0x2f then 14-bit width-1 / height-1 (here 99 x 99): a real lossless header.
+    const body = Buffer.alloc(64);
+    body.write('RIFF', 0, 'latin1');
+    body.writeUInt32LE(56, 4);
+    body.write('WEBPVP8L', 8, 'latin1');
+    body.writeUInt32LE(43, 16);
+    body[20] = 0x2f;
+    body.writeUInt32LE(98 | (98 << 14), 21);
+    const raw = directSendMessage({
+      subject: 'Scan me',
+      html: '<img src="cid:code">',
+      related: true,
+      parts: [{ filename: 'code.bin', contentType: 'application/octet-stream', contentId: 'code', body }],
+    });
+    const r = await analyze(raw, 'webp.eml');
+    expect(r.partial).toBe(true);
+    const gap = r.findings.find((f) => f.code === 'DS419');
+    expect(gap?.evidence.map((e) => e.value)).toContain('image code.bin: WebP not decoded: a code in it is not seen');
+  });
+});
