@@ -183,6 +183,11 @@ export class SvgCollector {
     }
   }
 
+  /** Work done: shapes / path segments read, grid cells painted. */
+  get work(): { shapes: number; cellsPainted: number } {
+    return { shapes: this.budget.n, cellsPainted: this.paintWork.n };
+  }
+
   /** Which limit (if any) stopped the work. */
   get overLimit(): string | null {
     return this.budget.n > MAX_SVG_SHAPES
@@ -301,7 +306,7 @@ export function textGrids(text: string): ModuleGrid[] {
 }
 
 /** {@link textGrids}, and why the scan stopped early (more than {@link MAX_TEXT_LINES} lines), or `null`. */
-export function textDrawings(text: string): { grids: ModuleGrid[]; cut: string | null } {
+export function textDrawings(text: string): { grids: ModuleGrid[]; cut: string | null; lines: number } {
   const lines = text.slice(0, 5_000_000).split(/\r?\n/, MAX_TEXT_LINES + 1);
   const cut =
     lines.length > MAX_TEXT_LINES
@@ -324,7 +329,7 @@ export function textDrawings(text: string): { grids: ModuleGrid[]; cut: string |
     const g = textGrid(block);
     if (g) grids.push(g);
   }
-  return { grids, cut };
+  return { grids, cut, lines: lines.length };
 }
 
 function textGrid(lines: string[]): ModuleGrid | null {

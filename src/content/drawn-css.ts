@@ -239,7 +239,7 @@ function matches(c: Compound, e: CssElement): boolean {
 function computeStyles(
   els: readonly CssElement[],
   sheet: Stylesheet,
-): { styles: Map<string, string>[]; cut: string | null } {
+): { styles: Map<string, string>[]; cut: string | null; work: number } {
   const styles: Map<string, string>[] = [];
   let work = 0;
   let cut: string | null = null;
@@ -291,7 +291,7 @@ function computeStyles(
     for (const [k, v] of best) out.set(k, v.value);
     styles.push(out);
   }
-  return { styles, cut };
+  return { styles, cut, work };
 }
 
 /** Grey level of an element's background, `null` when none or not understood. */
@@ -326,6 +326,8 @@ export interface CssDrawings {
   tables: ModuleGrid[];
   /** Why part of the CSS was not examined, or `null`. */
   cut: string | null;
+  /** Selector tests made (against {@link CSS_LIMITS}.maxMatchWork). */
+  selectorTests: number;
 }
 
 /**
@@ -338,7 +340,7 @@ export function cssDrawings(
   tableCells: readonly (readonly (readonly number[])[])[] = [],
 ): CssDrawings {
   const sheet = parseStylesheet(styleTexts);
-  const { styles, cut: matchCut } = computeStyles(els, sheet);
+  const { styles, cut: matchCut, work } = computeStyles(els, sheet);
   const children: number[][] = els.map(() => []);
   for (let n = 0; n < els.length; n++) {
     const p = els[n]!.parent;
@@ -402,5 +404,5 @@ export function cssDrawings(
     const g = normaliseRows(rows);
     if (g) tables.push(g);
   }
-  return { grids, tables, cut: sheet.cut ?? matchCut };
+  return { grids, tables, cut: sheet.cut ?? matchCut, selectorTests: work };
 }

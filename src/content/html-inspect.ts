@@ -42,6 +42,18 @@ export interface HtmlScan {
   textLines: string;
   /** Work limits reached (each a content gap for the caller), in the order met. */
   cuts: string[];
+  /** Work done, each against its limit: for the budget figures (bench/README.md) and tests. */
+  work: HtmlWork;
+}
+
+export interface HtmlWork {
+  characters: number;
+  elements: number;
+  tableCells: number;
+  selectorTests: number;
+  svgShapes: number;
+  svgCellsPainted: number;
+  textLines: number;
 }
 
 const SCRIPT_REDIRECT =
@@ -157,7 +169,6 @@ export function scanHtml(html: string): HtmlScan {
         if (++tableCells > MAX_TABLE_CELLS) return;
         // -1 (a cell past the element limit) is read as light; that limit is reported too.
         top.row.push(index);
-        tableCells++;
       }
     }
   }
@@ -214,7 +225,16 @@ export function scanHtml(html: string): HtmlScan {
       how: `block characters drawn as a ${grid.rows.length}-row grid`,
     })),
   ];
-  return { facts, drawings, textLines, cuts };
+  const work: HtmlWork = {
+    characters: text.length,
+    elements: els.length,
+    tableCells: Math.min(tableCells, MAX_TABLE_CELLS),
+    selectorTests: css.selectorTests,
+    svgShapes: svg.work.shapes,
+    svgCellsPainted: svg.work.cellsPainted,
+    textLines: blocks.lines,
+  };
+  return { facts, drawings, textLines, cuts, work };
 }
 
 /** HTML traits of credential-harvesting pages. */

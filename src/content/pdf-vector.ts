@@ -152,6 +152,8 @@ export interface VectorDrawing {
   shapes: number;
   /** The work limit that stopped the reader, or `null`. */
   cut: string | null;
+  /** Operators and path points read, grid cells painted. */
+  work: { points: number; cellsPainted: number };
 }
 
 /** The module grid a page's filled vector paths draw, from its operator list. */
@@ -219,8 +221,9 @@ export function vectorDrawing(
       shapes.push(...parts);
     }
   }
-  if (cut) return { grid: null, shapes: shapes.length, cut };
-  if (shapes.length < MIN_VECTOR_SHAPES) return { grid: null, shapes: shapes.length, cut: null };
+  if (cut) return { grid: null, shapes: shapes.length, cut, work: { points: work.n, cellsPainted: 0 } };
+  if (shapes.length < MIN_VECTOR_SHAPES)
+    return { grid: null, shapes: shapes.length, cut: null, work: { points: work.n, cellsPainted: 0 } };
   // The module: the smallest side of a dark rectangle or edge; shapes much thicker than a module (a header
   // bar, a page background) are not part of a code.
   let unit = Number.POSITIVE_INFINITY;
@@ -230,13 +233,15 @@ export function vectorDrawing(
     if (s.rects.length > 0) unit = Math.min(unit, ...sizes[k]!);
     for (const e of s.edges) unit = Math.min(unit, e[2] - e[1]);
   });
-  if (!(unit > 1e-6)) return { grid: null, shapes: shapes.length, cut: null };
+  if (!(unit > 1e-6))
+    return { grid: null, shapes: shapes.length, cut: null, work: { points: work.n, cellsPainted: 0 } };
   const kept = shapes.filter((s, k) => s.edges.length > 0 || Math.min(...sizes[k]!) <= unit * MAX_MODULE_RUN + 1e-6);
   const paintWork = { n: 0 };
   const grid = kept.length >= MIN_VECTOR_SHAPES ? rasterise(kept, paintWork) : null;
   return {
     grid,
     shapes: shapes.length,
+    work: { points: work.n, cellsPainted: paintWork.n },
     cut:
       paintWork.n > MAX_PAINT_WORK
         ? `more than ${MAX_PAINT_WORK} grid cells to paint: the page drawing was not rasterised`

@@ -4,7 +4,8 @@
  * `#` art. Options give a quiet zone, scaled cells and inverted colours. Deterministic.
  */
 import QRCode from 'qrcode';
-import { qrModules } from './make-fixtures.js';
+import type { DrawnTechnique } from '../../src/core/evidence.js';
+import { directSendMessage, qrHtmlTable, qrModules } from './make-fixtures.js';
 
 export interface DrawOptions {
   /** User units (SVG) or characters (text) per module. */
@@ -244,4 +245,147 @@ export function tablePdf(): Uint8Array {
   // A bar chart of filled squares: dense, square, yet no code.
   for (let i = 0; i < 60; i++) ops.push(`${72 + (i % 20) * 6} ${200 + Math.floor(i / 20) * 6} 5 5 re f`);
   return minimalPdf(ops.join('\n'));
+}
+
+/** One generated fixture: the message, what drew the code (null for a negative) and the sources it came from. */
+export interface DrawnFixture {
+  name: string;
+  technique: DrawnTechnique | null;
+  url: string | null;
+  raw: string;
+  /** The HTML / text / PDF the message carries (before MIME encoding), to prove the URL is only in the drawing. */
+  html: string | null;
+  text: string | null;
+  pdf: Uint8Array | null;
+}
+
+/** An ordinary newsletter: a table layout, SVG icons, a bar chart and a CSS-grid photo gallery. No code. */
+export function newsletterHtml(): string {
+  const icon = (x: number) =>
+    `<svg viewBox="0 0 24 24" width="24"><rect x="${x}" y="2" width="20" height="20" rx="4" fill="#0a66c2"/><path d="M4 4h16v2H4zM4 10h10v2H4z" fill="#fff"/><path d="M12 2a10 10 0 1 0 0 20" fill="none" stroke="#333"/></svg>`;
+  const cells = Array.from({ length: 12 }, (_, i) => `<td class="card">${icon(i % 3)} Item ${i}</td>`);
+  const rows = [0, 1, 2, 3].map((r) => `<tr>${cells.slice(r * 3, r * 3 + 3).join('')}</tr>`).join('');
+  const chart = `<svg viewBox="0 0 300 100">${Array.from({ length: 30 }, (_, i) => `<rect x="${i * 10}" y="${100 - ((i * 37) % 90)}" width="8" height="${(i * 37) % 90}" fill="#222"/>`).join('')}</svg>`;
+  const gallery = `<div class="gallery">${Array.from({ length: 24 * 24 }, (_, i) => `<div class="${i % 7 < 3 ? 'dark' : 'light'}"></div>`).join('')}</div>`;
+  const flex = `<div class="nav">${Array.from({ length: 30 }, (_, i) => `<div class="row">${Array.from({ length: 24 }, (_, j) => `<span class="${(i + j) % 5 === 0 ? 'dot' : ''}">·</span>`).join('')}</div>`).join('')}</div>`;
+  const style =
+    '<style>.card{background:#f4f4f4;padding:8px} .gallery{display:grid;grid-template-columns:repeat(24,20px)} .gallery .dark{background:#222} .gallery .light{background:#eee} .row{display:flex} .dot{background:#333}</style>';
+  return `<html><head>${style}</head><body><table width="600">${rows}</table>${chart}${gallery}${flex}<p>See you next month.</p></body></html>`;
+}
+
+/** ASCII art and a block-character progress bar: text that looks drawn but is not a code. */
+export function asciiArtText(): string {
+  const banner = [
+    '#####  #####  #   #',
+    '#      #   #  ## ##',
+    '####   #   #  # # #',
+    '#      #   #  #   #',
+    '#      #####  #   #',
+  ];
+  const art = Array.from({ length: 30 }, (_, i) => banner[i % 5]).join('\n');
+  const bars = Array.from({ length: 24 }, (_, i) => '\u2588'.repeat(i + 3) + ' '.repeat(30 - i)).join('\n');
+  return `Build report\n\n${art}\n\n${bars}\n`;
+}
+
+/**
+ * Every technique with quiet zones, inverted colours, scaled cells and style-sheet classes, plus the negatives
+ * (newsletter grid layout, PDF table, ASCII art). Each URL is unique to its fixture and appears only in the
+ * drawing.
+ */
+export async function drawnCatalogue(): Promise<DrawnFixture[]> {
+  const u = (name: string) => `https://${name}.drawn.example/x`;
+  const html = (name: string, technique: DrawnTechnique, body: (url: string) => string | Promise<string>) => ({
+    name,
+    technique,
+    kind: 'html' as const,
+    body,
+  });
+  const text = (name: string, body: (url: string) => string) => ({
+    name,
+    technique: 'text-blocks' as const,
+    kind: 'text' as const,
+    body,
+  });
+  const specs = [
+    html('table-bgcolor', 'html-table', (url) => qrHtmlTable(url)),
+    html('table-classes-inverted', 'html-table', (url) => qrCssClasses(url, 'table', { inverted: true, quiet: 2 })),
+    html('css-grid-inline-inverted', 'css-boxes', (url) => qrCssGrid(url, { quiet: 3, inverted: true })),
+    html('css-grid-classes-scaled', 'css-boxes', (url) => qrCssClasses(url, 'grid', { scale: 6, styleAfter: true })),
+    html('css-flex-wrap-classes', 'css-boxes', (url) => qrCssClasses(url, 'flex-wrap', { quiet: 2 })),
+    html('css-flex-rows-inverted', 'css-boxes', (url) => qrCssClasses(url, 'flex-rows', { inverted: true, quiet: 2 })),
+    html('svg-rects-scaled-inverted', 'svg', (url) => qrSvgRects(url, { scale: 7, inverted: true })),
+    html('svg-filled-path', 'svg', (url) => qrSvgFilledPath(url, { scale: 2.5 })),
+    html('svg-qrcode-library', 'svg', (url) => qrSvgLibrary(url)),
+    html('text-pre-full-blocks-inverted', 'text-blocks', (url) => `<pre>${qrBlocks(url, { inverted: true })}</pre>`),
+    text('text-half-blocks', (url) => `Scan with your phone:\n\n${qrBlocks(url, { half: true })}\n`),
+    text('text-hash-art-scaled', (url) => `${qrBlocks(url, { char: '#', scale: 3, quiet: 1 })}\n`),
+  ];
+  const out: DrawnFixture[] = [];
+  for (const s of specs) {
+    const url = u(s.name);
+    const body = await s.body(url);
+    const isHtml = s.kind === 'html';
+    const raw = directSendMessage(
+      isHtml
+        ? { subject: `Action required: ${s.name}`, html: body }
+        : { subject: `Action required: ${s.name}`, text: body },
+    );
+    out.push({
+      name: s.name,
+      technique: s.technique,
+      url,
+      raw,
+      html: isHtml ? body : null,
+      text: isHtml ? null : body,
+      pdf: null,
+    });
+  }
+  const pdfs: [string, VectorOptions][] = [
+    ['pdf-vector-runs-scaled', { runs: true, cm: [2.5, 0, 0, 2.5, 300, 80] }],
+    ['pdf-vector-paths-inverted', { paths: true, inverted: true, quiet: 2, separate: true }],
+  ];
+  for (const [name, o] of pdfs) {
+    const url = u(name);
+    const pdf = qrVectorPdf(url, o);
+    out.push({ name, technique: 'pdf-vector', url, raw: attachPdf(pdf, name), html: null, text: null, pdf });
+  }
+  const news = newsletterHtml();
+  out.push({
+    name: 'negative-newsletter',
+    technique: null,
+    url: null,
+    raw: directSendMessage({ subject: 'Newsletter', html: news }),
+    html: news,
+    text: null,
+    pdf: null,
+  });
+  const table = tablePdf();
+  out.push({
+    name: 'negative-pdf-table',
+    technique: null,
+    url: null,
+    raw: attachPdf(table, 'invoice'),
+    html: null,
+    text: null,
+    pdf: table,
+  });
+  const art = asciiArtText();
+  out.push({
+    name: 'negative-ascii-art',
+    technique: null,
+    url: null,
+    raw: directSendMessage({ subject: 'Build report', text: art }),
+    html: null,
+    text: art,
+    pdf: null,
+  });
+  return out;
+}
+
+function attachPdf(pdf: Uint8Array, name: string): string {
+  return directSendMessage({
+    subject: 'Please review and sign',
+    text: 'Please find the document attached.',
+    parts: [{ filename: `${name}.pdf`, contentType: 'application/pdf', disposition: 'attachment', body: pdf }],
+  });
 }
