@@ -13,10 +13,10 @@ import { parseArgs } from 'node:util';
 import jpeg from 'jpeg-js';
 import { PDFDocument } from 'pdf-lib';
 import QRCode from 'qrcode';
-import { createCodeDecoder } from '../dist/content/code-decoder.js';
-import { scanPdf } from '../dist/content/pdf-scan.js';
 import { analyzeMessage } from '../dist/analyze/analyze.js';
+import { createCodeDecoder } from '../dist/content/code-decoder.js';
 import { createContentAnalyzer } from '../dist/content/content-analyzer.js';
+import { scanPdf } from '../dist/content/pdf-scan.js';
 import { createContentRule } from '../dist/core/rules/content.js';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '20' } } });
@@ -104,7 +104,9 @@ const extraRules = [createContentRule()];
 const drawnRounds = Math.max(3, Math.min(ROUNDS, 10));
 let drawnFailed = false;
 console.log(`\ndrawn codes (CPU ms per message, median of ${drawnRounds}; size of the .eml)`);
-for (const file of readdirSync(DRAWN).filter((f) => f.endsWith('.eml')).sort()) {
+for (const file of readdirSync(DRAWN)
+  .filter((f) => f.endsWith('.eml'))
+  .sort()) {
   const raw = readFileSync(join(DRAWN, file), 'utf8');
   const cpu = [];
   let found = [];
