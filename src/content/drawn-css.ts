@@ -21,7 +21,7 @@ export const CSS_LIMITS = {
   /** Selectors kept per HTML part. */
   maxSelectors: 5_000,
   /** Selector tests (candidate rule × element, plus ancestor steps) per HTML part. */
-  maxMatchWork: 2_000_000,
+  maxMatchWork: 500_000,
   /** Most modules a side. */
   maxGridSide: 200,
   /** Most drawings returned per part. */
@@ -158,9 +158,14 @@ export function parseStylesheet(texts: readonly string[]): Stylesheet {
     const text = stripComments(raw);
     let i = 0;
     let depth = 0;
+    // The next brace of each kind, searched again only once passed: one pass over the text, whatever its shape.
+    let nextOpen = -2;
+    let nextClose = -2;
     while (i < text.length) {
-      const open = text.indexOf('{', i);
-      const close = text.indexOf('}', i);
+      if (nextOpen !== -1 && nextOpen < i) nextOpen = text.indexOf('{', i);
+      if (nextClose !== -1 && nextClose < i) nextClose = text.indexOf('}', i);
+      const open = nextOpen;
+      const close = nextClose;
       if (close >= 0 && (open < 0 || close < open)) {
         // End of an @media block we read through.
         if (depth > 0) depth--;
@@ -176,7 +181,7 @@ export function parseStylesheet(texts: readonly string[]): Stylesheet {
         } else i = skipBlock(text, open);
         continue;
       }
-      const end = text.indexOf('}', open + 1);
+      const end = close > open ? close : -1;
       const body = text.slice(open + 1, end < 0 ? text.length : end);
       i = end < 0 ? text.length : end + 1;
       const decls = parseDeclarations(body);

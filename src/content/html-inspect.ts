@@ -24,6 +24,8 @@ export { greyOf, gridPixels, type ModuleGrid } from './drawn-grid.js';
 export const MAX_HTML_CHARS = 5_000_000;
 /** Most table cells read per HTML part. */
 export const MAX_TABLE_CELLS = 200_000;
+/** Deepest nesting of tables followed (a drawn code is one table, perhaps inside a layout table or two). */
+const MAX_TABLE_DEPTH = 32;
 /** Most characters of script text (and event-handler attributes) searched for script traits. */
 const MAX_SCRIPT_CHARS = 5_000_000;
 
@@ -65,6 +67,50 @@ const SCRIPT_REFRESH = /http-equiv\s*=\s*["']?refresh\b/;
 
 const LINE_END_TAGS = new Set(['p', 'div', 'tr', 'li', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6']);
 
+/**
+ * Deepest element nesting handed to htmlparser2. Its open-element stack is an array it `unshift`s and searches
+ * (`indexOf` on every end tag), so its cost grows with depth times tags: 1,000,000 nested `<div>`s took minutes.
+ * Deeper start tags are dropped (as htmlparser2 itself drops a second `<form>`), which keeps the parse linear;
+ * the cut is reported. Real mail nests a few dozen levels.
+ */
+export const MAX_HTML_DEPTH = 256;
+
+/** The htmlparser2 internals the depth guard needs (stable since htmlparser2 8; test/content checks the guard). */
+interface ParserInternals {
+  stack: string[];
+  tagname: string;
+  openTagStart: number;
+  startIndex: number;
+  emitOpenTag(name: string): void;
+}
+
+const VOID_ELEMENTS = new Set(
+  'area base basefont br col command embed frame hr image img input isindex keygen link meta param source track wbr'.split(
+    ' ',
+  ),
+);
+
+/** An htmlparser2 Parser whose element nesting stops at {@link MAX_HTML_DEPTH}; `dropped()` counts cut tags. */
+function depthBoundedParser(
+  handler: ConstructorParameters<typeof Parser>[0],
+  options: ConstructorParameters<typeof Parser>[1],
+): { parser: Parser; dropped: () => number } {
+  const parser = new Parser(handler, options);
+  const p = parser as unknown as ParserInternals;
+  const emit = p.emitOpenTag.bind(parser);
+  let dropped = 0;
+  p.emitOpenTag = (name: string) => {
+    if (p.stack.length >= MAX_HTML_DEPTH && !VOID_ELEMENTS.has(name)) {
+      dropped++;
+      p.openTagStart = p.startIndex;
+      p.tagname = '';
+      return;
+    }
+    emit(name);
+  };
+  return { parser, dropped: () => dropped };
+}
+
 interface TableState {
   rows: number[][];
   row: number[] | null;
@@ -101,8 +147,9 @@ export function scanHtml(html: string): HtmlScan {
   const tables: TableState[] = [];
   const tableGridsFound: number[][][] = [];
   let tableCells = 0;
+  let tablesTooDeep = 0;
   // Element index of each open tag (or -1 when not recorded), so close events pop the right entry.
-  const parser = new Parser(
+  const { parser, dropped } = depthBoundedParser(
     {
       onopentag(name, attrs) {
         svg.open(name, attrs);
@@ -158,8 +205,11 @@ export function scanHtml(html: string): HtmlScan {
 
   function tableOpen(name: string, attrs: Record<string, string>, index: number) {
     const top = tables[tables.length - 1];
-    if (name === 'table') tables.push({ rows: [], row: null });
-    else if (name === 'tr' && top) {
+    if (name === 'table') {
+      // Nested deeper than a layout needs: not a drawing; the depth keeps hostile nesting from piling up state.
+      if (tables.length < MAX_TABLE_DEPTH) tables.push({ rows: [], row: null });
+      else tablesTooDeep++;
+    } else if (name === 'tr' && top) {
       if (top.row && top.row.length > 0) top.rows.push(top.row);
       top.row = [];
     } else if ((name === 'td' || name === 'th') && top) {
@@ -173,6 +223,10 @@ export function scanHtml(html: string): HtmlScan {
     }
   }
   function tableClose() {
+    if (tablesTooDeep > 0) {
+      tablesTooDeep--;
+      return;
+    }
     const top = tables.pop();
     if (!top) return;
     if (top.row && top.row.length > 0) top.rows.push(top.row);
@@ -185,6 +239,9 @@ export function scanHtml(html: string): HtmlScan {
   parser.write(text);
   parser.end();
   if (inStyle > 0 && styleText) styles.push(styleText);
+  if (dropped() > 0) {
+    cuts.push(`elements nested deeper than ${MAX_HTML_DEPTH} levels: ${dropped()} start tags were not followed`);
+  }
 
   const scripts = scriptText.join('\n');
   if (scripts) {

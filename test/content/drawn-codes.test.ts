@@ -8,7 +8,14 @@ import { describe, expect, it } from 'vitest';
 import { type AnalyzedMessage, analyzeMessage, isAnalyzeError } from '../../src/analyze/analyze.js';
 import { createContentAnalyzer } from '../../src/content/content-analyzer.js';
 import { MAX_SVG_SHAPES, textGrids } from '../../src/content/drawn-codes.js';
-import { cssGrids, htmlTextLines, scanHtml, svgDrawings, svgGrids } from '../../src/content/html-inspect.js';
+import {
+  cssGrids,
+  htmlTextLines,
+  MAX_HTML_DEPTH,
+  scanHtml,
+  svgDrawings,
+  svgGrids,
+} from '../../src/content/html-inspect.js';
 import { createContentRule } from '../../src/core/rules/content.js';
 import {
   qrBlocks,
@@ -330,5 +337,41 @@ describe('WebP is recognised by its magic and said not decoded', () => {
     expect(r.partial).toBe(true);
     const gap = r.findings.find((f) => f.code === 'DS419');
     expect(gap?.evidence.map((e) => e.value)).toContain('image code.bin: WebP not decoded: a code in it is not seen');
+  });
+});
+
+describe('hostile markup stays linear and bounded', () => {
+  it('a style sheet of 1,000,000 unclosed @media blocks, and one of unclosed rules', () => {
+    const media = `<style>${'@media{'.repeat(140_000)}</style>`;
+    expect(scanHtml(media).drawings).toEqual([]);
+    const rules = `<style>${'a{b:c;'.repeat(160_000)}</style>`;
+    expect(scanHtml(rules).cuts).toEqual([]);
+  });
+  it('tables nested 700,000 deep, divs nested 1,000,000 deep, then 500,000 unmatched end tags', () => {
+    // htmlparser2 alone takes minutes here (its open-element stack is unshifted and searched per tag).
+    const tables = scanHtml('<table>'.repeat(700_000));
+    expect(tables.drawings).toEqual([]);
+    expect(tables.cuts).toEqual([
+      `elements nested deeper than ${MAX_HTML_DEPTH} levels: ${700_000 - MAX_HTML_DEPTH} start tags were not followed`,
+    ]);
+    const divs = scanHtml(`${'<div>'.repeat(1_000_000)}${'</span>'.repeat(500_000)}`);
+    expect(divs.work.elements).toBe(MAX_HTML_DEPTH);
+    expect(divs.cuts).toHaveLength(1);
+  });
+  it('a code inside a layout nested near the depth limit still decodes', () => {
+    const url = 'https://deep-layout.evil.example/d';
+    const deep = '<div>'.repeat(MAX_HTML_DEPTH - 10);
+    const scan = scanHtml(`${deep}${qrCssClasses(url, 'grid')}`);
+    expect(scan.drawings.map((d) => d.grid.rows)).toEqual([qrModules(url)]);
+    expect(scan.cuts).toEqual([]);
+  });
+  it('5,000 selectors that all match 200,000 classed elements stop at the selector-test budget', () => {
+    const css = Array.from({ length: 4_000 }, (_, i) => `.c .x${i}, .c{background:#000}`).join('');
+    const els = '<i class="c"></i>'.repeat(200_000);
+    const scan = scanHtml(`<style>${css}</style>${els}`);
+    expect(scan.cuts).toContainEqual(
+      expect.stringMatching(/^more than (5000 CSS selectors|500000 CSS selector tests)/),
+    );
+    expect(scan.work.selectorTests).toBeLessThanOrEqual(500_001);
   });
 });
