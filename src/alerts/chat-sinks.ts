@@ -9,8 +9,9 @@
  *   RichTextBlock); TextBlocks carry only dsguard's own words.
  * - Slack: blocks use `plain_text` only, and `text` (the notification) escapes `&`, `<` and `>` as Slack's
  *   formatting docs require, so no `<!channel>`, `<@U…>` or `<url|label>` can form.
- * - Both: control and bidi characters are removed and URLs, host names and addresses are defanged
- *   (`hxxps[:]//evil[.]example`), so no client turns them into links; lengths are bounded.
+ * - Both: control and bidi characters are removed, URLs, host names and addresses are defanged
+ *   (`hxxps[:]//evil[.]example`) so no client turns them into links, angle brackets become ‹ › (no mention
+ *   syntax in any renderer); lengths are bounded.
  * @module
  */
 import { terminalSafe } from '../report/safe-text.js';
@@ -24,7 +25,9 @@ export const SLACK_RATE: RateLimit = { perSecond: 1, burst: 3 };
 
 /**
  * One line of evidence made safe for a chat: no control or bidi characters, links defanged (scheme, `://`, and
- * every dot between a name and a letter), `{{` broken (Adaptive Card template functions), at most `max` chars.
+ * every dot between a name and a letter, `@`), `{{` (Adaptive Card template functions) and `](` (a Markdown
+ * link) broken, `<` `>` shown as `‹` `›` (no `<!channel>`, `<@U…>`, `<at>` or `<url|label>`), at most `max`
+ * chars.
  */
 export function defang(value: string, max = 300): string {
   return terminalSafe(value, max)
@@ -34,7 +37,10 @@ export function defang(value: string, max = 300): string {
     .replace(/([\p{L}\p{N}_-])\.(?=[\p{L}])/gu, '$1[.]')
     .replace(/@/g, '[@]')
     .replace(/\{\{/g, '{ {')
-    .replace(/\}\}/g, '} }');
+    .replace(/\}\}/g, '} }')
+    .replace(/\]\(/g, '] (')
+    .replace(/</g, '‹')
+    .replace(/>/g, '›');
 }
 
 /** Slack's three control characters (docs.slack.dev "Formatting text": escaping). */
