@@ -110,11 +110,13 @@ export function teamsPayload(a: Alert): unknown {
   };
 }
 
-/** The incoming webhook body: `text` (the notification, escaped) and plain_text blocks. */
+/** The incoming webhook body: `text` (the notification, escaped, mrkdwn off) and plain_text blocks. */
 export function slackPayload(a: Alert): unknown {
   const header = `dsguard: ${TITLE[a.kind]}`;
   return {
     text: slackEscape(`${header}: ${defang(a.text, 500)}`),
+    // The notification text is mrkdwn by default: off (nothing in it is meant as markup).
+    mrkdwn: false,
     blocks: [
       { type: 'header', text: { type: 'plain_text', text: header.slice(0, 150), emoji: false } },
       ...lines(a).map(([labelText, value]) => ({
