@@ -247,25 +247,8 @@ export function watchAlerts(
     }
   }
 
-  if (prev && prev.ready !== state.ready) {
-    const before = new Set(prev.blockers.map((b) => b.key));
-    const now = new Set(state.blockers.map((b) => b.key));
-    const view = (b: { code: string; text: string }): AlertBlocker =>
-      opts.minimal ? { code: b.code } : { code: b.code, text: b.text };
-    const added = state.blockers.filter((b) => !before.has(b.key)).map(view);
-    const removed = prev.blockers.filter((b) => !now.has(b.key)).map(view);
-    const codes = (l: AlertBlocker[]) => [...new Set(l.map((b) => b.code))].join(', ') || 'none';
-    out.push({
-      id: alertId([tenant, 'readiness-changed', cycle, state.ready]),
-      kind: 'readiness-changed',
-      tenant,
-      cycle,
-      text: state.ready
-        ? `readiness changed: RejectDirectSend can now be enabled (blockers cleared: ${codes(removed)})`
-        : `readiness changed: RejectDirectSend can no longer be enabled (new blockers: ${codes(added)})`,
-      readiness: { ready: state.ready, was: prev.ready, added, removed },
-    });
-  }
+  const flip = prev ? readinessAlert(prev, state, opts) : null;
+  if (flip) out.push(flip);
 
   if (report.enforcement?.state === 'fails') {
     for (const s of report.enforcement.sources) {
@@ -291,6 +274,28 @@ export function watchAlerts(
   return {
     alerts: [...unique.values()].sort((a, b) => order.get(a.kind)! - order.get(b.kind)! || a.id.localeCompare(b.id)),
     state,
+  };
+}
+
+/** `readiness-changed` when ready flipped between the two states, with the blockers added and removed. */
+function readinessAlert(prev: WatchState, state: WatchState, opts: WatchOptions): Alert | null {
+  if (prev.ready === state.ready) return null;
+  const before = new Set(prev.blockers.map((b) => b.key));
+  const now = new Set(state.blockers.map((b) => b.key));
+  const view = (b: { code: string; text: string }): AlertBlocker =>
+    opts.minimal ? { code: b.code } : { code: b.code, text: b.text };
+  const added = state.blockers.filter((b) => !before.has(b.key)).map(view);
+  const removed = prev.blockers.filter((b) => !now.has(b.key)).map(view);
+  const codes = (l: AlertBlocker[]) => [...new Set(l.map((b) => b.code))].join(', ') || 'none';
+  return {
+    id: alertId([opts.tenant, 'readiness-changed', opts.cycle, state.ready]),
+    kind: 'readiness-changed',
+    tenant: opts.tenant,
+    cycle: opts.cycle,
+    text: state.ready
+      ? `readiness changed: RejectDirectSend can now be enabled (blockers cleared: ${codes(removed)})`
+      : `readiness changed: RejectDirectSend can no longer be enabled (new blockers: ${codes(added)})`,
+    readiness: { ready: state.ready, was: prev.ready, added, removed },
   };
 }
 

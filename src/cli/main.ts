@@ -118,7 +118,7 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     load: async () => (await import('./collect-command.js')).registerCollect,
   },
   watch: {
-    summary: 'Collect, report and alert on a schedule: new malicious, suspicious or unseen Direct Send sources',
+    summary: 'Collect, report and alert on a schedule: new or changed Direct Send sources, silence, readiness',
     examples: ['dsguard watch --help'],
     load: async () => (await import('./watch-command.js')).registerWatch,
   },

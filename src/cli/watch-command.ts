@@ -40,9 +40,7 @@ interface WatchFlags extends CollectFlags {
 export function registerWatch(program: Command, io: CliIo, setExit: (code: number) => void): void {
   const cmd = program
     .command('watch')
-    .description(
-      'Collect, report and alert on a schedule: new or changed Direct Send sources, silence, readiness (docs/watch.md)',
-    )
+    .description('Collect, report and alert on a schedule: new or changed Direct Send sources, silence, readiness')
     .option('--every <duration>', 'time between cycles (15m, 1h)', '15m')
     .option('--once', 'run one cycle and exit (for cron or a scheduler of your own)')
     .option('--webhook-env <name>', 'environment variable holding a JSON webhook URL (a secret: never a flag)')
