@@ -82,7 +82,7 @@ export interface SourceState {
   key: string;
   name: string | null;
   ips: string[];
-  /** The most frequent envelope senders (lower case, ≤ 10): a legitimate source's identity beside its name. */
+  /** A legitimate source's most frequent envelope senders (lower case, ≤ 10): its identity beside its name. */
   senders: string[];
   verdict: string;
   channel: string;
@@ -142,7 +142,8 @@ export function stateOf(report: Pick<TenantReport, 'sources' | 'readiness'>, ref
       key: keyOf(s),
       name: s.name,
       ips: [...ipsOf(s)].sort(),
-      senders: s.senders.slice(0, 10).map((x) => x.address.toLowerCase()),
+      // Only a legitimate source's senders are an identity (kept small for the thousands of spoof sources).
+      senders: isLegit(s) ? s.senders.slice(0, 10).map((x) => x.address.toLowerCase()) : [],
       verdict: s.verdict,
       channel: s.channel,
       legit: isLegit(s),

@@ -354,7 +354,10 @@ describe('dsguard watch (live, against the emulator)', () => {
       for (const l of syslog.lines) expect(l).toMatch(/^<\d+>1 \S+ \S+ dsguard - [a-z-]+ - CEF:0\|dsguard\|dsguard\|/);
       expect(query<{ seq: number }>(db, 'SELECT seq FROM watch_cycle')).toEqual([{ seq: 3 }]);
       expect(query(db, 'SELECT id FROM alert_outbox')).toEqual([]);
-      outputs.push(readFileSync(ndjson, 'utf8'), JSON.stringify([hook.accepted, teams.accepted, slack.accepted]));
+      outputs.push(
+        readFileSync(ndjson, 'utf8'),
+        JSON.stringify([hook, teams, slack].map((r) => r.accepted.map((a) => a.body))),
+      );
     } finally {
       await Promise.all([hook.close(), teams.close(), slack.close()]);
       syslog.server.close();
@@ -431,9 +434,31 @@ describe('dsguard watch (live, against the emulator)', () => {
     }
   });
 
+  it('SIGTERM between cycles: the process ends at once after the recorded cycle', async () => {
+    const hook = await startReceiver(SIG.hook);
+    const db = join(tmp, 'term-idle.db');
+    let child: ChildProcess | null = null;
+    let firstLine!: () => void;
+    const cycled = new Promise<void>((r) => (firstLine = r));
+    const done = run(watchArgs(db, ['--webhook-env', 'HOOK'], false), { HOOK: hook.url }, (c) => {
+      child = c;
+      c.stdout!.on('data', () => firstLine());
+    });
+    await cycled; // the first cycle printed its line; the next is a minute away
+    child!.kill('SIGTERM');
+    const r = await done;
+    await hook.close();
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim().split('\n').length).toBe(1);
+    expect(query(db, 'PRAGMA quick_check')).toEqual([{ quick_check: 'ok' }]);
+    expect(query(db, 'SELECT seq FROM watch_cycle')).toEqual([{ seq: 1 }]);
+    expect(query(db, 'SELECT id FROM alert_outbox')).toEqual([]);
+    expect(hook.accepted.length).toBeGreaterThan(0);
+  });
+
   it('no secret, token or webhook signature in any output, alert or stored row', () => {
     expect(emu.issuedTokens.length).toBeGreaterThan(0);
-    const stores = ['watch.db', 'term-collect.db', 'term-deliver.db'].map((f) =>
+    const stores = ['watch.db', 'term-collect.db', 'term-deliver.db', 'term-idle.db'].map((f) =>
       readFileSync(join(tmp, f)).toString('latin1'),
     );
     const secrets = [
