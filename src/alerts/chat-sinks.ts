@@ -58,6 +58,9 @@ const TITLE: Record<Alert['kind'], string> = {
   'readiness-changed': 'RejectDirectSend readiness changed',
 };
 
+/** Blockers listed per side in a chat message (Slack takes at most 50 blocks; a card should stay readable). */
+const BLOCKERS_LISTED = 15;
+
 /** The alert as label/value lines (values are evidence: defanged by the caller's renderer). */
 function lines(a: Alert): [string, string][] {
   const out: [string, string][] = [
@@ -72,8 +75,17 @@ function lines(a: Alert): [string, string][] {
     if (s.why?.length) out.push(['Findings', s.why.join(', ')]);
   }
   if (a.readiness) {
-    for (const b of a.readiness.added) out.push(['New blocker', b.text ? `${b.code}: ${b.text}` : b.code]);
-    for (const b of a.readiness.removed) out.push(['Cleared', b.text ? `${b.code}: ${b.text}` : b.code]);
+    const list = (labelText: string, blockers: readonly { code: string; text?: string }[]) => {
+      for (const b of blockers.slice(0, BLOCKERS_LISTED))
+        out.push([labelText, b.text ? `${b.code}: ${b.text}` : b.code]);
+      if (blockers.length > BLOCKERS_LISTED)
+        out.push([
+          labelText,
+          `… and ${blockers.length - BLOCKERS_LISTED} more (the NDJSON/webhook alert has them all)`,
+        ]);
+    };
+    list('New blocker', a.readiness.added);
+    list('Cleared', a.readiness.removed);
   }
   out.push(['Id', `${a.id} (cycle ${a.cycle})`]);
   return out;

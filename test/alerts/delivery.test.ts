@@ -109,6 +109,26 @@ describe('chat payloads', () => {
     expect(slackEscape('<!here> & <@U1>')).toBe('&lt;!here&gt; &amp; &lt;@U1&gt;');
   });
 
+  it('a readiness flip with many blockers stays within the 50 blocks Slack takes', () => {
+    const blockers = Array.from({ length: 40 }, (_, i) => ({
+      code: 'DS902',
+      text: `S${i} 192.0.2.${i} is undetermined`,
+    }));
+    const a: Alert = {
+      id: 'b'.repeat(24),
+      kind: 'readiness-changed',
+      tenant: 'Contoso',
+      cycle: 4,
+      text: 'readiness changed: RejectDirectSend can no longer be enabled (new blockers: DS902)',
+      readiness: { ready: false, was: true, added: blockers, removed: blockers },
+    };
+    const p = slackPayload(a) as { blocks: unknown[] };
+    checkSlack(p);
+    expect(p.blocks.length).toBeLessThanOrEqual(50);
+    expect(JSON.stringify(p)).toContain('and 25 more');
+    checkTeams(teamsPayload(a));
+  });
+
   it('defang is bounded and leaves IPs and times readable', () => {
     expect(defang('45.14.71.10 at 2026-11-30T10:00:00.000Z')).toBe('45.14.71.10 at 2026-11-30T10:00:00.000Z');
     expect(defang('x'.repeat(5000)).length).toBeLessThanOrEqual(300);
