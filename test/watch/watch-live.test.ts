@@ -43,6 +43,8 @@ const rows: Row[] = [];
 const outputs: string[] = [];
 /** The next hunting request waits on this (SIGTERM mid-collect); `arrived` resolves when one is waiting. */
 let gate: { arrived: () => void; release: Promise<void> } | null = null;
+/** Delay before every hunting answer (ms): a slow server, so a signal lands before the windows run out. */
+let slowMs = 0;
 
 function row(i: number, ts: number, ip: string, sender: string, spoof: boolean, subject: string): Row {
   const id = `e9${String(i).padStart(6, '0')}-0000-4000-8000-08dee9000017`;
@@ -241,6 +243,7 @@ beforeAll(async () => {
       g.arrived();
       await g.release;
     }
+    if (slowMs > 0) await new Promise((r) => setTimeout(r, slowMs));
     const q = String((ctx.json as { Query?: unknown } | undefined)?.Query ?? '');
     const times = [...q.matchAll(/datetime\(([^)]+)\)/g)].map((m) => Date.parse(m[1]!));
     const list = /in~\s*\(([^)]*)\)/.exec(q)?.[1] ?? '';
@@ -377,9 +380,12 @@ describe('dsguard watch (live, against the emulator)', () => {
     });
     await arrived; // a hunting request is in flight
     child!.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 100));
+    // Every answer from now on takes 200 ms: the signal lands long before the 14 daily windows run out.
+    slowMs = 200;
     release();
-    const r = await done;
+    const r = await done.finally(() => {
+      slowMs = 0;
+    });
     await hook.close();
     expect(r.code, r.stderr).toBe(3); // the collect was interrupted: said (exit 3), not hidden
     const line = JSON.parse(r.stdout) as { tenants: { collect: string; recorded: boolean }[] };
@@ -392,7 +398,9 @@ describe('dsguard watch (live, against the emulator)', () => {
   it('SIGTERM mid-delivery: the cycle is recorded, the rest waits in the outbox, a restart sends it once', async () => {
     const db = join(tmp, 'term-deliver.db');
     let child: ChildProcess | null = null;
-    // The first POST is answered only after SIGTERM has been sent (and had time to land).
+    // SIGTERM goes out while the first POST is in flight; every answer then takes 300 ms (a slow receiver), so
+    // the signal lands while the outbox still holds alerts however loaded the machine is (the exact number sent
+    // before it does is not asserted: at least the one in flight, never all).
     let first = true;
     const got: string[] = [];
     const server = createHttp((req, res) => {
@@ -404,8 +412,8 @@ describe('dsguard watch (live, against the emulator)', () => {
         if (first) {
           first = false;
           child!.kill('SIGTERM');
-          await new Promise((r) => setTimeout(r, 300));
         }
+        await new Promise((r) => setTimeout(r, 300));
         got.push((JSON.parse(body) as { alert: { id: string } }).alert.id);
         res.writeHead(204).end();
       });
@@ -420,14 +428,15 @@ describe('dsguard watch (live, against the emulator)', () => {
       expect(r.code, r.stderr).toBe(0);
       expect(query(db, 'PRAGMA quick_check')).toEqual([{ quick_check: 'ok' }]);
       expect(query<{ seq: number }>(db, 'SELECT seq FROM watch_cycle')).toEqual([{ seq: 1 }]);
-      expect(got.length).toBe(1); // stopped after the alert in flight
+      const sent = [...got];
+      expect(sent.length).toBeGreaterThanOrEqual(1); // the alert in flight was completed and recorded
       const pending = query<{ id: string }>(db, 'SELECT id FROM alert_outbox').map((p) => p.id);
-      expect(pending.length).toBeGreaterThan(0);
-      expect(pending).not.toContain(got[0]);
+      expect(pending.length).toBeGreaterThan(0); // the rest waits
+      for (const id of sent) expect(pending).not.toContain(id);
       // A restart delivers what was left, once.
       const again = await run(watchArgs(db, ['--webhook-env', 'HOOK']), { HOOK: url });
       expect(again.code, again.stderr).toBe(0);
-      expect([...got].sort()).toEqual([got[0]!, ...pending].sort());
+      expect([...got].sort()).toEqual([...sent, ...pending].sort());
       expect(query(db, 'SELECT id FROM alert_outbox')).toEqual([]);
     } finally {
       server.close();
