@@ -18,7 +18,7 @@ import { terminalSafe } from '../report/safe-text.js';
 import { postJson, type RateLimit, type Sink } from './delivery.js';
 import type { Alert } from './watch-state.js';
 
-/** Teams asks apps to limit posts per channel and back off on 429 (no fixed figure): one a second, bursts of 4. */
+/** Teams throttles a channel webhook past four requests a second (add-incoming-webhook): one a second, bursts of 4. */
 export const TEAMS_RATE: RateLimit = { perSecond: 1, burst: 4 };
 /** Slack incoming webhooks: one message per second, short bursts allowed (Slack's rate limits page). */
 export const SLACK_RATE: RateLimit = { perSecond: 1, burst: 3 };
