@@ -166,6 +166,11 @@ export interface WatchOptions {
   /** Evidence complete up to here (ISO): silence is measured to it; `null` skips silence. */
   reference: string | null;
   minimal?: boolean;
+  /**
+   * On a first cycle (no previous state), take what the store holds as known: no `new-*` alerts (conditions —
+   * silence, Direct Send after RejectDirectSend — are still raised).
+   */
+  baseline?: boolean;
 }
 
 /**
@@ -216,7 +221,13 @@ export function watchAlerts(
     const seen = ips.length > 0 ? ips.map((ip) => prevByIp.get(ip)).filter((p) => p !== undefined) : [];
     const known = prev !== null && (ips.length > 0 ? seen.length > 0 : prevKeys.has(keyOf(s)));
     const worse = known && rank(s.verdict) > Math.max(0, ...seen.map((p) => rank(p.verdict)));
-    if ((!known || worse) && !(newIp && rank(s.verdict) === 0) && !(s.channel === 'unknown' && rank(s.verdict) === 0)) {
+    const quietStart = prev === null && opts.baseline === true;
+    if (
+      !quietStart &&
+      (!known || worse) &&
+      !(newIp && rank(s.verdict) === 0) &&
+      !(s.channel === 'unknown' && rank(s.verdict) === 0)
+    ) {
       const kind: AlertKind =
         s.verdict === 'malicious'
           ? 'new-malicious-source'

@@ -35,6 +35,7 @@ interface WatchFlags extends CollectFlags {
   ndjson?: string;
   syslog?: string;
   minimal?: boolean;
+  baseline?: boolean;
 }
 
 export function registerWatch(program: Command, io: CliIo, setExit: (code: number) => void): void {
@@ -48,7 +49,8 @@ export function registerWatch(program: Command, io: CliIo, setExit: (code: numbe
     .option('--slack-env <name>', 'environment variable holding a Slack incoming webhook URL')
     .option('--ndjson <file>', 'append alerts to this NDJSON file')
     .option('--syslog <target>', 'send alerts to syslog (RFC 5424, CEF body): udp://host:port or tcp://host:port')
-    .option('--minimal', 'leave subjects, senders, finding codes and blocker sentences out of alerts');
+    .option('--minimal', 'leave subjects, senders, finding codes and blocker sentences out of alerts')
+    .option('--baseline', 'a tenant’s first cycle takes the sources already stored as known (no new-source alerts)');
   addCollectOptions(cmd).action(async (flags: WatchFlags) => {
     setExit(await runWatch(flags, io));
   });
@@ -146,6 +148,7 @@ async function cycle(
         cycle: seq,
         reference,
         minimal: flags.minimal === true,
+        baseline: flags.baseline === true,
       });
       recordCycle(store, job.name, { seq, at: new Date().toISOString(), state, alerts });
       entry.cycle = seq;

@@ -217,6 +217,17 @@ describe('watch alerts: the comparison with the last cycle', () => {
     expect(b.alerts[0]!.readiness!.removed).toEqual([{ code: 'DS906' }]);
   });
 
+  it('--baseline: a first cycle raises no new-* alert, still the silence; the second compares as usual', () => {
+    const quiet = { ...MFP, lastSeen: iso(T - 5 * DAY) };
+    const opts = { tenant: 'Contoso', cycle: 1, reference: iso(T), baseline: true };
+    const first = watchAlerts(rep([quiet, SPOOF]), null, opts);
+    expect(kinds(first.alerts)).toEqual(['source-silent']);
+    const camp = source('S4', { ips: ['203.0.113.66'], verdict: 'malicious' });
+    const second = watchAlerts(rep([quiet, SPOOF, camp]), first.state, { ...opts, cycle: 2 });
+    expect(kinds(second.alerts)).toEqual(['new-malicious-source', 'source-silent']);
+    expect(second.alerts[0]!.source!.ips).toEqual(['203.0.113.66']);
+  });
+
   it('the order of the report does not change the alerts', () => {
     const a = run(rep([MFP, SPOOF, source('S9', { ips: ['203.0.113.9'], verdict: 'suspicious' })]), null);
     const b = run(rep([source('S9', { ips: ['203.0.113.9'], verdict: 'suspicious' }), SPOOF, MFP]), null);
