@@ -21,6 +21,7 @@ interface ReportFlags {
   format: string;
   limit?: number;
   failOn?: string;
+  messages?: boolean;
 }
 
 /** `not-ready,malicious` → the conditions; anything else is a usage error. */
@@ -44,15 +45,34 @@ export function registerReport(program: Command, io: CliIo, setExit: (code: numb
     .option('--db <path>', 'the store written by dsguard ingest', 'dsguard.db')
     .option('-p, --profile <file>', 'tenant profile (dsguard.yml): names known sources, skips sources with a connector')
     .option('--since <date>', 'only days on or after YYYY-MM-DD, or the last N days (30d)')
-    .option('-f, --format <format>', 'table | json | md | csv | html', 'table')
+    .option('-f, --format <format>', 'table | json | md | csv | html (with --messages: ndjson | csv)', 'table')
     .option('--limit <n>', 'most sources listed in table, md and html (default 50)', positiveInt('--limit'))
     .option(
       '--fail-on <conditions>',
       'exit 1 when any of these holds (comma-separated): not-ready, malicious, new-source, enforcement-fails',
     )
+    .option('--messages', 'one record per stored message instead (--format ndjson | csv): as dsguard export')
     .action(async (flags: ReportFlags) => {
-      setExit(await runReport(flags, io));
+      setExit(await (flags.messages ? runReportMessages(flags, io) : runReport(flags, io)));
     });
+}
+
+/** `report --messages`: the per-message export (`dsguard export`), ndjson (also for the default) or csv. */
+async function runReportMessages(flags: ReportFlags, io: CliIo): Promise<number> {
+  const format = flags.format === 'table' ? 'ndjson' : flags.format;
+  if (format !== 'ndjson' && format !== 'csv')
+    throw new UsageError(`--messages writes --format ndjson or csv (got "${flags.format}"); parquet: dsguard export`);
+  for (const [flag, v] of [
+    ['--since', flags.since],
+    ['--limit', flags.limit],
+    ['--fail-on', flags.failOn],
+  ] as const)
+    if (v !== undefined) throw new UsageError(`${flag} does not apply to --messages`);
+  const { runExport } = await import('./export-command.js');
+  return runExport(
+    { db: flags.db, ...(flags.profile !== undefined ? { profile: flags.profile } : {}), format, enrich: true },
+    io,
+  );
 }
 
 /** `2026-07-01` or `30d` (relative to today, UTC) → YYYY-MM-DD. */

@@ -1,0 +1,167 @@
+/**
+ * `dsguard export --format parquet --out DIR`: the message export ({@link MessageRecord}) as Parquet, partitioned
+ * Hive-style by tenant and UTC day: `DIR/tenant=<id>/day=<YYYY-MM-DD>/part-0.parquet`. The `tenant` and `day`
+ * columns live in the path (as Hive, Spark and DuckDB write and read them); every other field of the NDJSON / CSV
+ * export is a typed column. The writer is DuckDB (`@duckdb/node-api`), an optional package loaded only here, on
+ * first use (docs/dependencies.md says why).
+ *
+ * The tenant id is a path component: it is percent-encoded (every byte outside `A–Z a–z 0–9 _ -`, and a leading
+ * or lone `.`), which Hive readers decode, so no tenant id can climb out of DIR, name a hidden folder or add a
+ * partition level. The day comes from the stored receipt time and must be `YYYY-MM-DD`; a record whose time is
+ * not ISO 8601 UTC is reported and skipped. A tenant's folder is replaced whole, so days no longer in the store
+ * do not linger, and a failed export leaves the previous one in place.
+ * @module
+ */
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { MessageRecord } from './message-export.js';
+
+/** The Parquet columns, in the export's field order (tenant is in the path). DuckDB SQL types. */
+export const PARQUET_COLUMNS: readonly (readonly [keyof MessageRecord, string])[] = [
+  ['schemaVersion', 'INTEGER'],
+  ['time', 'TIMESTAMPTZ'],
+  ['messageId', 'VARCHAR'],
+  ['channel', 'VARCHAR'],
+  ['verdict', 'VARCHAR'],
+  ['risk', 'INTEGER'],
+  ['p1', 'VARCHAR'],
+  ['p2', 'VARCHAR'],
+  ['recipient', 'VARCHAR'],
+  ['ip', 'VARCHAR'],
+  ['country', 'VARCHAR'],
+  ['asn', 'BIGINT'],
+  ['subject', 'VARCHAR'],
+  ['findingCodes', 'VARCHAR[]'],
+  ['sourceId', 'BIGINT'],
+  ['sourceRow', 'BIGINT'],
+];
+
+/** Longest tenant id taken (a GUID is 36, a domain at most 253). */
+const MAX_TENANT = 253;
+const ISO_TIME = /^(\d{4}-\d{2}-\d{2})T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
+
+/**
+ * A tenant id as one Hive path component: percent-encoded except `A–Z a–z 0–9 _ -` and a `.` that is neither
+ * first nor the whole name; null when empty or too long.
+ */
+export function tenantPathComponent(tenant: string): string | null {
+  if (tenant.length === 0 || tenant.length > MAX_TENANT) return null;
+  let out = '';
+  for (const b of new TextEncoder().encode(tenant)) {
+    const ch = String.fromCharCode(b);
+    const keep = /[A-Za-z0-9_-]/.test(ch) || (ch === '.' && out.length > 0);
+    out += keep ? ch : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
+
+export class ParquetUnavailable extends Error {}
+
+type DuckDb = typeof import('@duckdb/node-api');
+
+/** Load DuckDB, or say how to get it. */
+export async function loadDuckDb(): Promise<DuckDb> {
+  try {
+    return await import('@duckdb/node-api');
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
+      throw new ParquetUnavailable(
+        '--format parquet needs the optional package @duckdb/node-api: install it beside dsguard (npm install @duckdb/node-api)',
+      );
+    }
+    throw new ParquetUnavailable(
+      `--format parquet: @duckdb/node-api did not load (${e instanceof Error ? e.message : String(e)})`,
+    );
+  }
+}
+
+export interface ParquetResult {
+  /** One entry per file written, by day. */
+  files: { day: string; path: string; rows: number }[];
+  /** Records not written, with the reason (their source file id and row). */
+  skipped: { sourceId: number; sourceRow: number; reason: string }[];
+}
+
+function sqlString(s: string): string {
+  return `'${s.replace(/'/g, "''")}'`;
+}
+
+/**
+ * Write `records` (one tenant's) under `out`. The tenant folder is built beside the final one and swapped in
+ * at the end.
+ */
+export async function writeMessageParquet(
+  records: Iterable<MessageRecord>,
+  opts: { out: string; tenant: string; duckdb: DuckDb },
+): Promise<ParquetResult> {
+  const component = tenantPathComponent(opts.tenant);
+  if (component === null) throw new Error(`tenant id must be 1–${MAX_TENANT} characters`);
+  const final = join(opts.out, `tenant=${component}`);
+  const partial = join(opts.out, `.tenant=${component}.partial-${process.pid}`);
+  const old = join(opts.out, `.tenant=${component}.old-${process.pid}`);
+  const result: ParquetResult = { files: [], skipped: [] };
+  const instance = await opts.duckdb.DuckDBInstance.create(':memory:');
+  const con = await instance.connect();
+  try {
+    const cols = PARQUET_COLUMNS.map(([name, type]) => `"${name}" ${type}`).join(', ');
+    await con.run(`CREATE TABLE m (ord BIGINT, day VARCHAR, ${cols})`);
+    const app = await con.createAppender('m');
+    let ord = 0n;
+    for (const r of records) {
+      const day = ISO_TIME.exec(r.time)?.[1];
+      if (day === undefined || Number.isNaN(Date.parse(`${day}T00:00:00Z`))) {
+        result.skipped.push({
+          sourceId: r.sourceId,
+          sourceRow: r.sourceRow,
+          reason: 'receipt time is not ISO 8601 UTC',
+        });
+        continue;
+      }
+      app.appendBigInt(ord++);
+      app.appendVarchar(day);
+      for (const [name, type] of PARQUET_COLUMNS) {
+        const v = r[name];
+        if (v === null) app.appendNull();
+        else if (type === 'VARCHAR[]') app.appendList(v as string[], opts.duckdb.LIST(opts.duckdb.VARCHAR));
+        else if (type === 'INTEGER') app.appendInteger(v as number);
+        else if (type === 'BIGINT') app.appendBigInt(BigInt(v as number));
+        else app.appendVarchar(v as string); // VARCHAR, and TIMESTAMPTZ from ISO text (full precision)
+      }
+      app.endRow();
+    }
+    app.flushSync();
+    app.closeSync();
+    rmSync(partial, { recursive: true, force: true });
+    mkdirSync(partial, { recursive: true });
+    const days = (await con.runAndReadAll('SELECT day, count(*)::INTEGER AS n FROM m GROUP BY day ORDER BY day'))
+      .getRowObjectsJS()
+      .map((o) => ({ day: String(o.day), rows: Number(o.n) }));
+    const select = PARQUET_COLUMNS.map(([name]) => `"${name}"`).join(', ');
+    for (const { day, rows } of days) {
+      const dir = join(partial, `day=${day}`);
+      mkdirSync(dir);
+      const file = join(dir, 'part-0.parquet');
+      await con.run(
+        `COPY (SELECT ${select} FROM m WHERE day = ${sqlString(day)} ORDER BY ord) TO ${sqlString(file)} (FORMAT parquet, COMPRESSION zstd)`,
+      );
+      result.files.push({ day, rows, path: join(final, `day=${day}`, 'part-0.parquet') });
+    }
+    const hadOld = existsSync(final);
+    if (hadOld) renameSync(final, old);
+    try {
+      renameSync(partial, final);
+    } catch (e) {
+      if (hadOld) renameSync(old, final);
+      throw e;
+    }
+    rmSync(old, { recursive: true, force: true });
+    return result;
+  } catch (e) {
+    rmSync(partial, { recursive: true, force: true });
+    throw e;
+  } finally {
+    con.closeSync();
+    instance.closeSync();
+  }
+}
