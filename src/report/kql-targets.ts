@@ -10,6 +10,8 @@ import type { TenantProfile } from '../core/profile.js';
 import { uuid5 } from './uuid5.js';
 
 export const SENTINEL_QUERY_LIMIT = 10_000;
+/** The template validator's `name` (≤ 256) and `description` (≤ 5,000) lengths. */
+export const SENTINEL_NAME_LIMIT = 256;
 
 interface RuleMeta {
   severity: 'Medium' | 'High';
@@ -111,11 +113,21 @@ export function sentinelRule(q: KqlQuery, profile: TenantProfile): SentinelRule 
     },
   ];
   const tenant = profile.name ? ` (${profile.name})` : '';
+  let name = `dsguard: ${q.title}${tenant}`;
+  if (name.length > SENTINEL_NAME_LIMIT) {
+    // Cut by code points (no lone surrogate), within the limit in UTF-16 units as .NET counts them.
+    let cut = '';
+    for (const ch of name) {
+      if (cut.length + ch.length > SENTINEL_NAME_LIMIT - 2) break;
+      cut += ch;
+    }
+    name = `${cut}…)`;
+  }
   const queryFrequency = '1h';
   const queryPeriod = '1h';
   const lines = [
     `id: ${id}`,
-    `name: ${y(`dsguard: ${q.title}${tenant}`)}`,
+    `name: ${y(name)}`,
     `description: ${y(q.description)}`,
     `severity: ${m.severity}`,
     'requiredDataConnectors:',
