@@ -197,5 +197,17 @@ describe('KQL forms of the finding codes', () => {
       }
     }
     expect(kqlFormOf('DS412')).toEqual({ kind: 'local', reason: expect.stringContaining('body or attachment') });
+    // Every code of the catalog: a KQL form in a query dsguard emits, or "local only" with a reason of its own
+    // family or code (never the generic fallback); docs/findings.md prints it (test/findings-doc.test.ts).
+    for (const code of RULES.keys()) {
+      const f = kqlFormOf(code);
+      if (f.kind === 'kql') expect(QUERY_NAMES, code).toContain(f.query);
+      else {
+        expect(f.reason.length, code).toBeGreaterThan(20);
+        expect(f.reason, code).not.toBe('No EmailEvents column carries it.');
+      }
+    }
+    // A profile-only decision is not blamed on missing headers.
+    expect(kqlFormOf('DS118')).toEqual({ kind: 'local', reason: expect.stringContaining('profile') });
   });
 });
