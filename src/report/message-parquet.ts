@@ -104,6 +104,8 @@ export async function writeMessageParquet(
   const instance = await opts.duckdb.DuckDBInstance.create(':memory:');
   const con = await instance.connect();
   try {
+    // One thread: the same row groups and bytes whatever the machine (deterministic output).
+    await con.run('SET threads = 1');
     const cols = PARQUET_COLUMNS.map(([name, type]) => `"${name}" ${type}`).join(', ');
     await con.run(`CREATE TABLE m (ord BIGINT, day VARCHAR, ${cols})`);
     const app = await con.createAppender('m');

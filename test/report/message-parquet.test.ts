@@ -231,6 +231,12 @@ describe('dsguard export --format parquet', () => {
       0,
     );
     expect(existsSync(stale)).toBe(false);
+    // Deterministic: a second export writes the same bytes.
+    const first = tree(out).map((f) => readFileSync(join(out, f)));
+    expect((await runCli(['export', '--db', db, '--profile', PROFILE, '--format', 'parquet', '--out', out])).code).toBe(
+      0,
+    );
+    expect(tree(out).map((f) => readFileSync(join(out, f)))).toEqual(first);
     expect(readFileSync(join(other, 'keep'), 'utf8')).toBe('x');
     expect(readdirSync(out).sort()).toEqual([`tenant=${TENANT}`, 'tenant=other']);
 
