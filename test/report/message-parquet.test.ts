@@ -260,12 +260,22 @@ describe('dsguard export --format parquet', () => {
       sourceRow: row,
     });
     const out2 = join(tmp.dir, 'lake-bad');
-    const r = await writeMessageParquet([rec('2026-07-20T10:00:00.1234567Z', 1), rec('20/07/2026 10:00', 2)], {
-      out: out2,
-      tenant: 't',
-      duckdb: await loadDuckDb(),
-    });
-    expect(r.skipped).toEqual([{ sourceId: 1, sourceRow: 2, reason: 'receipt time is not ISO 8601 UTC' }]);
+    const r = await writeMessageParquet(
+      [
+        rec('2026-07-20T10:00:00.1234567Z', 1),
+        rec('20/07/2026 10:00', 2),
+        rec('2026-02-30T10:00:00Z', 3),
+        rec('2026-07-20T25:00:00Z', 4),
+      ],
+      {
+        out: out2,
+        tenant: 't',
+        duckdb: await loadDuckDb(),
+      },
+    );
+    expect(r.skipped).toEqual(
+      [2, 3, 4].map((sourceRow) => ({ sourceId: 1, sourceRow, reason: 'receipt time is not ISO 8601 UTC' })),
+    );
     expect(r.files.map((f) => [f.day, f.rows])).toEqual([['2026-07-20', 1]]);
     const back = await query(`SELECT subject, findingCodes, epoch_us(time) AS us FROM ${readAll(out2)}`);
     expect(back).toEqual([{ subject: "it's", findingCodes: [], us: 1784541600123456n }]);
