@@ -66,6 +66,7 @@ export class ParquetUnavailable extends Error {}
 
 type DuckDb = typeof import('@duckdb/node-api');
 type DuckDbValue = import('@duckdb/node-api').DuckDBValue;
+type DuckDbConnection = import('@duckdb/node-api').DuckDBConnection;
 /** Rows per appended data chunk (DuckDB's vector size). */
 const CHUNK_ROWS = 2048;
 
@@ -97,9 +98,70 @@ function sqlString(s: string): string {
   return `'${s.replace(/'/g, "''")}'`;
 }
 
+/** The staging table and its appender: one day's records at a time, appended a data chunk at a time. */
+async function stagingTable(con: DuckDbConnection, duckdb: DuckDb) {
+  // The time is staged as text and cast when written (full precision, DuckDB's own ISO parser).
+  const staged = PARQUET_COLUMNS.map(([name, type]) => [name, type === 'TIMESTAMPTZ' ? 'VARCHAR' : type] as const);
+  await con.run(`CREATE TABLE m (ord BIGINT, ${staged.map(([name, type]) => `"${name}" ${type}`).join(', ')})`);
+  const { BIGINT, INTEGER, LIST, VARCHAR, DuckDBDataChunk, listValue } = duckdb;
+  const typeOf = { BIGINT, INTEGER, VARCHAR, 'VARCHAR[]': LIST(VARCHAR) } as const;
+  const types = [BIGINT, ...staged.map(([, t]) => typeOf[t as keyof typeof typeOf])];
+  const select = PARQUET_COLUMNS.map(([name, type]) =>
+    type === 'TIMESTAMPTZ' ? `CAST("${name}" AS TIMESTAMPTZ) AS "${name}"` : `"${name}"`,
+  ).join(', ');
+  let app = await con.createAppender('m');
+  let columns: DuckDbValue[][] = types.map(() => []);
+  let rows = 0;
+  let ord = 0n;
+  const flush = () => {
+    if (columns[0]!.length === 0) return;
+    const chunk = DuckDBDataChunk.create(types, columns[0]!.length);
+    chunk.setColumns(columns);
+    app.appendDataChunk(chunk);
+    columns = types.map(() => []);
+  };
+  return {
+    get rows() {
+      return rows;
+    },
+    add(r: MessageRecord) {
+      columns[0]!.push(ord++);
+      staged.forEach(([name, type], k) => {
+        const v = r[name];
+        columns[k + 1]!.push(
+          v === null
+            ? null
+            : type === 'VARCHAR[]'
+              ? listValue(v as string[])
+              : type === 'BIGINT'
+                ? BigInt(v as number)
+                : (v as string | number),
+        );
+      });
+      rows++;
+      if (columns[0]!.length === CHUNK_ROWS) flush();
+    },
+    /** Write the staged rows to `file` in the order they came, and empty the table. */
+    async writeTo(file: string) {
+      flush();
+      app.closeSync();
+      await con.run(
+        `COPY (SELECT ${select} FROM m ORDER BY ord) TO ${sqlString(file)} (FORMAT parquet, COMPRESSION zstd)`,
+      );
+      await con.run('DELETE FROM m');
+      app = await con.createAppender('m');
+      rows = 0;
+    },
+    close() {
+      app.closeSync();
+    },
+  };
+}
+
 /**
- * Write `records` (one tenant's) under `out`. The tenant folder is built beside the final one and swapped in
- * at the end.
+ * Write `records` (one tenant's, in receipt order) under `out`: a day is written when the next begins, so memory
+ * holds one day (a day met again out of order gets `part-1.parquet`, and so on). The tenant folder is built
+ * beside the final one and swapped in at the end.
  */
 export async function writeMessageParquet(
   records: Iterable<MessageRecord>,
@@ -116,26 +178,24 @@ export async function writeMessageParquet(
   try {
     // One thread: the same row groups and bytes whatever the machine (deterministic output).
     await con.run('SET threads = 1');
-    // Staged with the time as text (cast when written: full precision, DuckDB's own ISO parser), appended a
-    // data chunk at a time (row-by-row appends cost about twice as much).
-    const staged = PARQUET_COLUMNS.map(([name, type]) => [name, type === 'TIMESTAMPTZ' ? 'VARCHAR' : type] as const);
-    const cols = staged.map(([name, type]) => `"${name}" ${type}`).join(', ');
-    await con.run(`CREATE TABLE m (ord BIGINT, day VARCHAR, ${cols})`);
-    const { BIGINT, INTEGER, LIST, VARCHAR, DuckDBDataChunk, listValue } = opts.duckdb;
-    const typeOf = { BIGINT, INTEGER, VARCHAR, 'VARCHAR[]': LIST(VARCHAR) } as const;
-    const types = [BIGINT, VARCHAR, ...staged.map(([, t]) => typeOf[t as keyof typeof typeOf])];
-    const app = await con.createAppender('m');
-    let columns: DuckDbValue[][] = types.map(() => []);
-    const flush = () => {
-      const chunk = DuckDBDataChunk.create(types, columns[0]!.length);
-      chunk.setColumns(columns);
-      app.appendDataChunk(chunk);
-      columns = types.map(() => []);
+    rmSync(partial, { recursive: true, force: true });
+    mkdirSync(partial, { recursive: true });
+    const stage = await stagingTable(con, opts.duckdb);
+    const parts = new Map<string, number>();
+    let day: string | null = null;
+    const writeDay = async () => {
+      if (day === null || stage.rows === 0) return;
+      const part = parts.get(day) ?? 0;
+      parts.set(day, part + 1);
+      const name = join(`day=${day}`, `part-${part}.parquet`);
+      mkdirSync(join(partial, `day=${day}`), { recursive: true });
+      const rows = stage.rows;
+      await stage.writeTo(join(partial, name));
+      result.files.push({ day, rows, path: join(final, name) });
     };
-    let ord = 0n;
     for (const r of records) {
-      const day = ISO_TIME.exec(r.time)?.[1];
-      if (day === undefined || !validTime(r.time, day)) {
+      const d = ISO_TIME.exec(r.time)?.[1];
+      if (d === undefined || !validTime(r.time, d)) {
         result.skipped.push({
           sourceId: r.sourceId,
           sourceRow: r.sourceRow,
@@ -143,42 +203,14 @@ export async function writeMessageParquet(
         });
         continue;
       }
-      columns[0]!.push(ord++);
-      columns[1]!.push(day);
-      staged.forEach(([name, type], k) => {
-        const v = r[name];
-        columns[k + 2]!.push(
-          v === null
-            ? null
-            : type === 'VARCHAR[]'
-              ? listValue(v as string[])
-              : type === 'BIGINT'
-                ? BigInt(v as number)
-                : (v as string | number),
-        );
-      });
-      if (columns[0]!.length === CHUNK_ROWS) flush();
+      if (d !== day) {
+        await writeDay();
+        day = d;
+      }
+      stage.add(r);
     }
-    if (columns[0]!.length > 0) flush();
-    app.flushSync();
-    app.closeSync();
-    rmSync(partial, { recursive: true, force: true });
-    mkdirSync(partial, { recursive: true });
-    const days = (await con.runAndReadAll('SELECT day, count(*)::INTEGER AS n FROM m GROUP BY day ORDER BY day'))
-      .getRowObjectsJS()
-      .map((o) => ({ day: String(o.day), rows: Number(o.n) }));
-    const select = PARQUET_COLUMNS.map(([name, type]) =>
-      type === 'TIMESTAMPTZ' ? `CAST("${name}" AS TIMESTAMPTZ) AS "${name}"` : `"${name}"`,
-    ).join(', ');
-    for (const { day, rows } of days) {
-      const dir = join(partial, `day=${day}`);
-      mkdirSync(dir);
-      const file = join(dir, 'part-0.parquet');
-      await con.run(
-        `COPY (SELECT ${select} FROM m WHERE day = ${sqlString(day)} ORDER BY ord) TO ${sqlString(file)} (FORMAT parquet, COMPRESSION zstd)`,
-      );
-      result.files.push({ day, rows, path: join(final, `day=${day}`, 'part-0.parquet') });
-    }
+    await writeDay();
+    stage.close();
     const hadOld = existsSync(final);
     if (hadOld) renameSync(final, old);
     try {

@@ -279,6 +279,25 @@ describe('dsguard export --format parquet', () => {
     expect(r.files.map((f) => [f.day, f.rows])).toEqual([['2026-07-20', 1]]);
     const back = await query(`SELECT subject, findingCodes, epoch_us(time) AS us FROM ${readAll(out2)}`);
     expect(back).toEqual([{ subject: "it's", findingCodes: [], us: 1784541600123456n }]);
+    // One day at a time; a day met again out of order gets another part file, nothing is lost.
+    const out3 = join(tmp.dir, 'lake-order');
+    const r3 = await writeMessageParquet(
+      [rec('2026-07-20T10:00:00Z', 1), rec('2026-07-21T10:00:00Z', 2), rec('2026-07-20T11:00:00Z', 3)],
+      { out: out3, tenant: 't', duckdb: await loadDuckDb() },
+    );
+    expect(r3.files.map((f) => [f.day, f.rows, f.path.slice(out3.length + 1)])).toEqual([
+      ['2026-07-20', 1, 'tenant=t/day=2026-07-20/part-0.parquet'],
+      ['2026-07-21', 1, 'tenant=t/day=2026-07-21/part-0.parquet'],
+      ['2026-07-20', 1, 'tenant=t/day=2026-07-20/part-1.parquet'],
+    ]);
+    const rows3 = await query(
+      `SELECT strftime(day, '%Y-%m-%d') AS day, sourceRow FROM ${readAll(out3)} ORDER BY sourceRow`,
+    );
+    expect(rows3).toEqual([
+      { day: '2026-07-20', sourceRow: 1n },
+      { day: '2026-07-21', sourceRow: 2n },
+      { day: '2026-07-20', sourceRow: 3n },
+    ]);
   });
 
   it('refuses parquet without --out or without a tenant, and --out with another format (exit 2)', async () => {
