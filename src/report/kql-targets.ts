@@ -103,7 +103,7 @@ export function sentinelRule(q: KqlQuery, profile: TenantProfile): SentinelRule 
       entityType: 'Mailbox',
       fieldMappings: [{ identifier: 'MailboxPrimaryAddress', columnName: 'RecipientEmailAddress' }],
     },
-    { entityType: 'IP', fieldMappings: [{ identifier: 'Address', columnName: 'SenderIPv4' }] },
+    { entityType: 'IP', fieldMappings: [{ identifier: 'Address', columnName: 'SenderIP' }] },
     {
       entityType: 'MailMessage',
       fieldMappings: [

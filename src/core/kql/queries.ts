@@ -53,6 +53,9 @@ function header(title: string, lines: readonly string[]): string {
   return [`// dsguard: ${kqlComment(title)}`, ...lines.map((l) => `// ${kqlComment(l)}`)].join('\n');
 }
 
+/** The connecting IP, IPv4 or IPv6 (`coalesce` skips an empty string): what the rules' IP entity maps. */
+const SENDER_IP = 'SenderIP = coalesce(SenderIPv4, SenderIPv6)';
+
 const HUNTING_ONLY_LINE = 'Hunting only: needs a 30-day look-back (a detection rule looks back at most hours).';
 
 /** `EmailEvents` within the look-back: how every query but the inventory starts. */
@@ -118,7 +121,7 @@ function abuseQuery(c: QueryContext): KqlQuery {
   const extend = signals.map((s) => `${s.name} = ${toKql(s.condition)}`);
   const foreign = countries.length > 0 ? `isnotempty(Country) and Country !in (${kqlStringList(countries)})` : 'false';
   const geo = [
-    '| extend Country = tostring(geo_info_from_ip_address(SenderIPv4).country)',
+    '| extend Country = tostring(geo_info_from_ip_address(SenderIP).country)',
     `| extend ForeignCountry = ${foreign}`,
   ];
   const names = [...signals.map((s) => s.name), 'ForeignCountry', 'QrCode'];
@@ -133,14 +136,14 @@ function abuseQuery(c: QueryContext): KqlQuery {
     | summarize QrUrls = make_set(Url, 10) by NetworkMessageId;
 ${emailEventsSince(lookback)}
 | where ${toKql(ch.inventory)}
-${[...notKnown, ''].join('\n')}| extend Channel = ${CHANNEL(ch.p1Internal)}
+${[...notKnown, ''].join('\n')}| extend Channel = ${CHANNEL(ch.p1Internal)}, ${SENDER_IP}
 ${extend.map((e) => `| extend ${e}`).join('\n')}
 ${geo.join('\n')}
 | join kind=leftouter QrMessages on NetworkMessageId
 | extend QrCode = isnotnull(QrUrls)
 | where ${names.join(' or ')}
 | project Timestamp, ReportId, NetworkMessageId, RecipientEmailAddress, Channel, SenderMailFromAddress, SenderFromAddress,
-    SenderIPv4, Country, Subject, ThreatTypes, ${names.join(', ')}, QrUrls`,
+    SenderIP, Country, Subject, ThreatTypes, ${names.join(', ')}, QrUrls`,
   );
 }
 
@@ -181,8 +184,9 @@ function afterEnableQuery(c: QueryContext): KqlQuery {
     [],
     `${emailEventsSince(lookback)}
 | where ${toKql(afterEnableCondition(profile))}
+| extend ${SENDER_IP}
 | project Timestamp, ReportId, NetworkMessageId, RecipientEmailAddress, SenderMailFromAddress, SenderFromAddress,
-    SenderIPv4, SenderIPv6, Subject, DeliveryAction, DeliveryLocation, ThreatTypes`,
+    SenderIP, Subject, DeliveryAction, DeliveryLocation, ThreatTypes`,
   );
 }
 
