@@ -17,11 +17,12 @@ import { styleSeverities } from './style.js';
 interface ReportFlags {
   db: string;
   profile?: string;
+  /** `--messages`: the per-message export instead ({@link runReportMessages}). */
+  messages?: boolean;
   since?: string;
   format: string;
   limit?: number;
   failOn?: string;
-  messages?: boolean;
 }
 
 /** `not-ready,malicious` → the conditions; anything else is a usage error. */
@@ -45,15 +46,15 @@ export function registerReport(program: Command, io: CliIo, setExit: (code: numb
     .option('--db <path>', 'the store written by dsguard ingest', 'dsguard.db')
     .option('-p, --profile <file>', 'tenant profile (dsguard.yml): names known sources, skips sources with a connector')
     .option('--since <date>', 'only days on or after YYYY-MM-DD, or the last N days (30d)')
+    .option('--messages', 'one record per stored message instead (--format ndjson | csv): as dsguard export')
     .option('-f, --format <format>', 'table | json | md | csv | html (with --messages: ndjson | csv)', 'table')
     .option('--limit <n>', 'most sources listed in table, md and html (default 50)', positiveInt('--limit'))
     .option(
       '--fail-on <conditions>',
       'exit 1 when any of these holds (comma-separated): not-ready, malicious, new-source, enforcement-fails',
     )
-    .option('--messages', 'one record per stored message instead (--format ndjson | csv): as dsguard export')
     .action(async (flags: ReportFlags) => {
-      setExit(await (flags.messages ? runReportMessages(flags, io) : runReport(flags, io)));
+      setExit(await runReport(flags, io));
     });
 }
 
@@ -88,6 +89,7 @@ export function parseSince(value: string | undefined, now: Date = new Date()): s
 }
 
 export async function runReport(flags: ReportFlags, io: CliIo): Promise<number> {
+  if (flags.messages) return runReportMessages(flags, io);
   const format = parseFormat(flags.format, ['table', 'json', 'md', 'csv', 'html']);
   const since = parseSince(flags.since);
   const failOn = parseReportFailOn(flags.failOn);
