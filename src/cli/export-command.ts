@@ -55,7 +55,7 @@ export async function runExport(flags: ExportFlags, io: CliIo): Promise<number> 
   const tenant = flags.tenant ?? profile?.tenantIds[0] ?? null;
   if (parquet && (tenant === null || tenantPathComponent(tenant) === null))
     throw new UsageError(
-      '--format parquet partitions by tenant: give --profile with a tenant id, or --tenant <id> (1–253 characters)',
+      '--format parquet partitions by tenant: give --profile with a tenant id, or --tenant <id> (1–253 characters, at most 240 bytes once percent-encoded)',
     );
   let lookup: IpLookup | null = null;
   if (flags.enrich) {

@@ -38,11 +38,12 @@ export const PARQUET_COLUMNS: readonly (readonly [keyof MessageRecord, string])[
 
 /** Longest tenant id taken (a GUID is 36, a domain at most 253). */
 const MAX_TENANT = 253;
+const MAX_COMPONENT = 240;
 const ISO_TIME = /^(\d{4}-\d{2}-\d{2})T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
 
 /**
  * A tenant id as one Hive path component: percent-encoded except `A–Z a–z 0–9 _ -` and a `.` that is neither
- * first nor the whole name; null when empty or too long.
+ * first nor the whole name; null when empty or too long (over 253 characters, or over 240 bytes encoded).
  */
 export function tenantPathComponent(tenant: string): string | null {
   if (tenant.length === 0 || tenant.length > MAX_TENANT) return null;
@@ -52,7 +53,8 @@ export function tenantPathComponent(tenant: string): string | null {
     const keep = /[A-Za-z0-9_-]/.test(ch) || (ch === '.' && out.length > 0);
     out += keep ? ch : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
   }
-  return out;
+  // `tenant=` + the component must stay one file name (255 bytes on common file systems).
+  return out.length <= MAX_COMPONENT ? out : null;
 }
 
 /** A real instant whose day is `day` (no 30 February, no hour 25: DuckDB's cast would refuse the whole file). */

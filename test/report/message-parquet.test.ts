@@ -217,6 +217,9 @@ describe('dsguard export --format parquet', () => {
     expect(tenants).toEqual([...hostile].sort());
     expect(tenantPathComponent('')).toBeNull();
     expect(tenantPathComponent('x'.repeat(254))).toBeNull();
+    // Percent-encoding triples non-ASCII bytes: the folder name must still fit 255 bytes.
+    expect(tenantPathComponent('é'.repeat(41))).toBeNull();
+    expect(tenantPathComponent('é'.repeat(40))).toHaveLength(240);
   });
 
   it('replaces a tenant folder whole (no stale day left), and reports a record without an ISO time', async () => {
