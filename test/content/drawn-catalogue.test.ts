@@ -5,6 +5,7 @@
  * message, every negative gives no QR finding, and no fixture reaches a content limit. The work each did is a
  * golden (drawn/work.expected.json) whose figures are quoted in bench/README.md.
  */
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyzeMessage, isAnalyzeError } from '../../src/analyze/analyze.js';
@@ -14,6 +15,7 @@ import { scanHtml } from '../../src/content/html-inspect.js';
 import { vectorDrawing } from '../../src/content/pdf-vector.js';
 import { createContentRule } from '../../src/core/rules/content.js';
 import { expectGolden, expectGoldenText } from '../helpers/golden.js';
+import { distIsCurrent } from '../ingest/helpers.js';
 import { drawnCatalogue } from './drawn-fixtures.js';
 
 const DIR = join(import.meta.dirname, '..', 'fixtures', 'content', 'drawn');
@@ -68,4 +70,30 @@ describe('generated drawn-code fixtures (issue 19)', async () => {
     expect(Object.keys(work)).toHaveLength(catalogue.length);
     expectGolden(join(DIR, 'work.expected.json'), work);
   });
+});
+
+describe('the built CLI decodes the drawn fixtures in its sandbox process', () => {
+  it('each positive gives its finding and URL, each negative none, none partial', async () => {
+    expect(distIsCurrent(), 'dist/ is older than src/: build first').toBe(true);
+    const catalogue = await drawnCatalogue();
+    const r = spawnSync(process.execPath, ['bin/dsguard.js', 'analyze', DIR, '--format', 'ndjson', '--no-geoip'], {
+      encoding: 'utf8',
+      env: { ...process.env, TZ: 'UTC' },
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    const records = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { input: string; partial?: true; findings: { code: string }[]; urls: unknown[] });
+    expect(records).toHaveLength(catalogue.length);
+    for (const f of catalogue) {
+      const rec = records.find((x) => x.input.endsWith(`${f.name}.eml`));
+      expect(rec?.partial, f.name).toBeUndefined();
+      const qr = (rec?.findings ?? []).map((x) => x.code).filter((c) => /^DS(407|44\d)$/.test(c));
+      if (f.technique && f.url) {
+        expect(qr, f.name).toContain(CODES[f.technique]);
+        expect(rec?.urls, f.name).toContainEqual(expect.objectContaining({ url: f.url, location: 'qr-code' }));
+      } else expect(qr, f.name).toEqual([]);
+    }
+  }, 120_000);
 });
