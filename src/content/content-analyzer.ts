@@ -286,10 +286,11 @@ async function analyzeBodies(walk: Walk, email: Email): Promise<void> {
     await decodeDrawings(walk, null, drawings, 'body (text/plain)');
   }
   if (html) {
-    for (const url of urlsFromHtml(html, limits.maxUrls)) {
+    const scan = scanHtml(html);
+    for (const url of urlsFromHtml(html, limits.maxUrls, scan.linkValues)) {
       walk.addUrl(url, 'html', { source: ev.input, field: 'body (text/html)', value: url });
     }
-    await decodeHtmlGrids(walk, null, scanHtml(html), 'body (text/html)');
+    await decodeHtmlGrids(walk, null, scan, 'body (text/html)');
   }
 }
 
@@ -465,7 +466,7 @@ async function inspect(walk: Walk, att: AttachmentEvidence, bytes: Uint8Array, d
     const html = textDecoder.decode(bytes.subarray(0, limits.maxTextChars * 4));
     const scan = scanHtml(html);
     inspection.html = scan.facts;
-    for (const url of urlsFromHtml(html, limits.maxUrls)) {
+    for (const url of urlsFromHtml(html, limits.maxUrls, scan.linkValues)) {
       walk.addUrl(url, 'attachment', { source: walk.ev.input, field: 'attachment HTML', value: url, location: where });
     }
     if (inspection.html.formAction && /^https?:\/\//i.test(inspection.html.formAction)) {
@@ -528,7 +529,7 @@ async function inspectAttachedMessage(walk: Walk, att: AttachmentEvidence, bytes
   }
   if (inner.html) {
     const html = inner.html.slice(0, walk.limits.maxTextChars * 4);
-    for (const url of urlsFromHtml(html, walk.limits.maxUrls)) {
+    for (const url of urlsFromHtml(html, walk.limits.maxUrls, scanHtml(html).linkValues)) {
       walk.addUrl(url, 'attachment', {
         source: walk.ev.input,
         field: 'attached message HTML',

@@ -17,6 +17,7 @@ import { boundValue } from '../core/finding.js';
 import { SvgCollector, textDrawings } from './drawn-codes.js';
 import { CSS_LIMITS, type CssElement, cssDrawings } from './drawn-css.js';
 import type { ModuleGrid } from './drawn-grid.js';
+import { urlsFromText } from './url-extract.js';
 
 export { greyOf, gridPixels, type ModuleGrid } from './drawn-grid.js';
 
@@ -24,6 +25,9 @@ export { greyOf, gridPixels, type ModuleGrid } from './drawn-grid.js';
 export const MAX_HTML_CHARS = 5_000_000;
 /** Most table cells read per HTML part. */
 export const MAX_TABLE_CELLS = 200_000;
+const LINK_ATTRIBUTES = new Set(['href', 'xlink:href', 'src', 'action', 'formaction', 'background', 'data-href']);
+const MAX_LINK_VALUES = 2_000;
+
 /** Deepest nesting of tables followed (a drawn code is one table, perhaps inside a layout table or two). */
 const MAX_TABLE_DEPTH = 32;
 /** Most characters of script text (and event-handler attributes) searched for script traits. */
@@ -44,6 +48,11 @@ export interface HtmlScan {
   textLines: string;
   /** Work limits reached (each a content gap for the caller), in the order met. */
   cuts: string[];
+  /**
+   * `http(s)` values of link attributes (href, src, action, formaction, background, data-href), entities
+   * decoded, in document order, then URLs written in script text: for `urlsFromHtml` (url-extract.ts).
+   */
+  linkValues: string[];
   /** Work done, each against its limit: for the budget figures (bench/README.md) and tests. */
   work: HtmlWork;
 }
@@ -127,6 +136,7 @@ export function scanHtml(html: string): HtmlScan {
     decodesPayload: false,
   };
   const cuts: string[] = [];
+  const linkValues: string[] = [];
   const svg = new SvgCollector();
   const els: CssElement[] = [];
   const open: number[] = [];
@@ -137,7 +147,7 @@ export function scanHtml(html: string): HtmlScan {
   const scriptText: string[] = [];
   const addScript = (s: string) => {
     if (scriptChars >= MAX_SCRIPT_CHARS) return;
-    const piece = s.slice(0, MAX_SCRIPT_CHARS - scriptChars).toLowerCase();
+    const piece = s.slice(0, MAX_SCRIPT_CHARS - scriptChars);
     scriptChars += piece.length;
     scriptText.push(piece);
   };
@@ -156,6 +166,12 @@ export function scanHtml(html: string): HtmlScan {
         for (const key in attrs) {
           const v = attrs[key] ?? '';
           if (key.startsWith('on') || /^\s*javascript:/i.test(v.slice(0, 64))) addScript(v);
+          else if (
+            LINK_ATTRIBUTES.has(key) &&
+            linkValues.length < MAX_LINK_VALUES &&
+            /^\s*https?:/i.test(v.slice(0, 64))
+          )
+            linkValues.push(v.slice(0, 4096));
         }
         if (name === 'script') inScript++;
         else if (name === 'style') inStyle++;
@@ -243,7 +259,10 @@ export function scanHtml(html: string): HtmlScan {
     cuts.push(`elements nested deeper than ${MAX_HTML_DEPTH} levels: ${dropped()} start tags were not followed`);
   }
 
-  const scripts = scriptText.join('\n');
+  const scriptsRaw = scriptText.join('\n');
+  // URLs a script writes (location.href = "https://…") were found by the old attribute pattern; keep them.
+  for (const url of urlsFromText(scriptsRaw, 100)) if (linkValues.length < MAX_LINK_VALUES) linkValues.push(url);
+  const scripts = scriptsRaw.toLowerCase();
   if (scripts) {
     facts.scriptRedirect = SCRIPT_REDIRECT.test(scripts);
     facts.decodesPayload = DECODES_PAYLOAD.test(scripts);
@@ -291,7 +310,7 @@ export function scanHtml(html: string): HtmlScan {
     svgCellsPainted: svg.work.cellsPainted,
     textLines: blocks.lines,
   };
-  return { facts, drawings, textLines, cuts, work };
+  return { facts, drawings, textLines, cuts, linkValues, work };
 }
 
 /** HTML traits of credential-harvesting pages. */

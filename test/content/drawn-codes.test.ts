@@ -16,6 +16,7 @@ import {
   svgDrawings,
   svgGrids,
 } from '../../src/content/html-inspect.js';
+import { urlsFromHtml } from '../../src/content/url-extract.js';
 import { createContentRule } from '../../src/core/rules/content.js';
 import {
   qrBlocks,
@@ -231,6 +232,18 @@ describe('CSS boxes coloured by <style> rules, and flex layouts', () => {
 });
 
 describe('HTML traits from the same parse', () => {
+  it('link URLs come from the parse: attributes (entities decoded), script text; not from comments', () => {
+    const html =
+      '<a HREF="https://a.example/?x=1&amp;y=2">a</a><!-- <a href="https://commented.example/"> --><img src=https://b.example/i.png><svg><a xlink:href="https://c.example/"/></svg><script>location.href = "https://Script.example/Path"</script><p>see https://text.example/</p>';
+    const scan = scanHtml(html);
+    expect(urlsFromHtml(html, 50, scan.linkValues)).toEqual([
+      'https://a.example/?x=1&y=2',
+      'https://b.example/i.png',
+      'https://c.example/',
+      'https://Script.example/Path',
+      'https://text.example/',
+    ]);
+  });
   it('script traits come from script text and handlers, not from the visible text', () => {
     const page =
       '<form action="HTTPS://Login.Evil.Example/&amp;p"><input type="password"></form><script>window.location = atob("aHR0cA==")</script>';
