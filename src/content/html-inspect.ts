@@ -15,7 +15,7 @@ import type { HtmlFacts } from '../core/content-facts.js';
 import type { DrawnTechnique } from '../core/evidence.js';
 import { boundValue } from '../core/finding.js';
 import { SvgCollector, textDrawings } from './drawn-codes.js';
-import { CSS_LIMITS, type CssElement, cssDrawings } from './drawn-css.js';
+import { CSS_LIMITS, type CssDrawings, type CssElement, cssDrawings } from './drawn-css.js';
 import type { ModuleGrid } from './drawn-grid.js';
 import { urlsFromText } from './url-extract.js';
 
@@ -120,111 +120,71 @@ function depthBoundedParser(
   return { parser, dropped: () => dropped };
 }
 
-interface TableState {
-  rows: number[][];
-  row: number[] | null;
-}
-
-/** Scan an HTML part once. */
-export function scanHtml(html: string): HtmlScan {
-  const text = html.slice(0, MAX_HTML_CHARS);
-  const facts: HtmlFacts = {
+/** The HTML traits and link URLs, from tags, attributes and script text. */
+class TraitCollector {
+  readonly facts: HtmlFacts = {
     passwordField: false,
     formAction: null,
     scriptRedirect: false,
     metaRefresh: false,
     decodesPayload: false,
   };
-  const cuts: string[] = [];
-  const linkValues: string[] = [];
-  const svg = new SvgCollector();
-  const els: CssElement[] = [];
-  const open: number[] = [];
-  let elementsCut = false;
-  const styles: string[] = [];
-  const textParts: string[] = [];
-  let scriptChars = 0;
-  const scriptText: string[] = [];
-  const addScript = (s: string) => {
-    if (scriptChars >= MAX_SCRIPT_CHARS) return;
-    const piece = s.slice(0, MAX_SCRIPT_CHARS - scriptChars);
-    scriptChars += piece.length;
-    scriptText.push(piece);
-  };
-  let inScript = 0;
-  let inStyle = 0;
-  let styleText = '';
-  const tables: TableState[] = [];
-  const tableGridsFound: number[][][] = [];
-  let tableCells = 0;
-  let tablesTooDeep = 0;
-  // Element index of each open tag (or -1 when not recorded), so close events pop the right entry.
-  const { parser, dropped } = depthBoundedParser(
-    {
-      onopentag(name, attrs) {
-        svg.open(name, attrs);
-        for (const key in attrs) {
-          const v = attrs[key] ?? '';
-          if (key.startsWith('on') || /^\s*javascript:/i.test(v.slice(0, 64))) addScript(v);
-          else if (
-            LINK_ATTRIBUTES.has(key) &&
-            linkValues.length < MAX_LINK_VALUES &&
-            /^\s*https?:/i.test(v.slice(0, 64))
-          )
-            linkValues.push(v.slice(0, 4096));
-        }
-        if (name === 'script') inScript++;
-        else if (name === 'style') inStyle++;
-        else if (name === 'br') textParts.push('\n');
-        else if (name === 'input' && (attrs.type ?? '').trim().toLowerCase() === 'password') facts.passwordField = true;
-        else if (name === 'form' && facts.formAction === null && attrs.action?.trim())
-          facts.formAction = boundValue(attrs.action.trim().toLowerCase(), 300);
-        else if (name === 'meta' && (attrs['http-equiv'] ?? '').trim().toLowerCase() === 'refresh')
-          facts.metaRefresh = true;
-        // Elements for the CSS layouts (not those inside SVG, which has its own recogniser).
-        let index = -1;
-        if (!svg.inside && name !== 'svg') {
-          if (els.length < CSS_LIMITS.maxElements) {
-            index = els.length;
-            els.push({
-              parent: open.length > 0 ? (open[open.length - 1] ?? -1) : -1,
-              tag: name,
-              id: attrs.id ? attrs.id.trim().toLowerCase().slice(0, 100) : null,
-              classes: attrs.class ? attrs.class.toLowerCase().split(/\s+/, 20).filter(Boolean) : [],
-              style: attrs.style ? attrs.style.slice(0, 4000) : null,
-              bgcolor: attrs.bgcolor ? attrs.bgcolor.trim().toLowerCase().slice(0, 40) : null,
-            });
-          } else elementsCut = true;
-        }
-        open.push(index);
-        tableOpen(name, attrs, index);
-      },
-      ontext(t) {
-        if (inScript > 0) addScript(t);
-        else if (inStyle > 0) styleText += t;
-        if (inScript === 0 && inStyle === 0) textParts.push(t);
-      },
-      onclosetag(name) {
-        svg.close(name);
-        open.pop();
-        if (name === 'script' && inScript > 0) inScript--;
-        else if (name === 'style' && inStyle > 0) {
-          inStyle--;
-          styles.push(styleText);
-          styleText = '';
-        } else if (LINE_END_TAGS.has(name)) textParts.push('\n');
-        if (name === 'table') tableClose();
-      },
-    },
-    { lowerCaseAttributeNames: true, lowerCaseTags: true, recognizeSelfClosing: true },
-  );
+  readonly linkValues: string[] = [];
+  private readonly scriptText: string[] = [];
+  private scriptChars = 0;
 
-  function tableOpen(name: string, attrs: Record<string, string>, index: number) {
-    const top = tables[tables.length - 1];
+  script(s: string): void {
+    if (this.scriptChars >= MAX_SCRIPT_CHARS) return;
+    const piece = s.slice(0, MAX_SCRIPT_CHARS - this.scriptChars);
+    this.scriptChars += piece.length;
+    this.scriptText.push(piece);
+  }
+
+  open(name: string, attrs: Record<string, string>): void {
+    const { facts } = this;
+    for (const key in attrs) {
+      const v = attrs[key] ?? '';
+      if (key.startsWith('on') || /^\s*javascript:/i.test(v.slice(0, 64))) this.script(v);
+      else if (
+        LINK_ATTRIBUTES.has(key) &&
+        this.linkValues.length < MAX_LINK_VALUES &&
+        /^\s*https?:/i.test(v.slice(0, 64))
+      )
+        this.linkValues.push(v.slice(0, 4096));
+    }
+    if (name === 'input' && (attrs.type ?? '').trim().toLowerCase() === 'password') facts.passwordField = true;
+    else if (name === 'form' && facts.formAction === null && attrs.action?.trim())
+      facts.formAction = boundValue(attrs.action.trim().toLowerCase(), 300);
+    else if (name === 'meta' && (attrs['http-equiv'] ?? '').trim().toLowerCase() === 'refresh')
+      facts.metaRefresh = true;
+  }
+
+  finish(): void {
+    const raw = this.scriptText.join('\n');
+    // URLs a script writes (location.href = "https://…") were found by the old attribute pattern; keep them.
+    for (const url of urlsFromText(raw, 100)) if (this.linkValues.length < MAX_LINK_VALUES) this.linkValues.push(url);
+    const scripts = raw.toLowerCase();
+    if (!scripts) return;
+    this.facts.scriptRedirect = SCRIPT_REDIRECT.test(scripts);
+    this.facts.decodesPayload = DECODES_PAYLOAD.test(scripts);
+    this.facts.passwordField ||= SCRIPT_PASSWORD.test(scripts);
+    this.facts.metaRefresh ||= SCRIPT_REFRESH.test(scripts);
+  }
+}
+
+/** Tables that could be module grids: rows of cell element indices (coloured later, with the style sheet). */
+class TableCollector {
+  readonly found: number[][][] = [];
+  cells = 0;
+  private readonly tables: { rows: number[][]; row: number[] | null }[] = [];
+  private tooDeep = 0;
+
+  open(name: string, attrs: Record<string, string>, index: number): void {
+    const top = this.tables[this.tables.length - 1];
     if (name === 'table') {
       // Nested deeper than a layout needs: not a drawing; the depth keeps hostile nesting from piling up state.
-      if (tables.length < MAX_TABLE_DEPTH) tables.push({ rows: [], row: null });
-      else tablesTooDeep++;
+      if (this.tables.length < MAX_TABLE_DEPTH) this.tables.push({ rows: [], row: null });
+      else this.tooDeep++;
     } else if (name === 'tr' && top) {
       if (top.row && top.row.length > 0) top.rows.push(top.row);
       top.row = [];
@@ -232,85 +192,143 @@ export function scanHtml(html: string): HtmlScan {
       top.row ??= [];
       const span = Math.min(Number(/^\s*(\d{1,3})/.exec(attrs.colspan ?? '')?.[1] ?? '1') || 1, 200);
       for (let s = 0; s < span; s++) {
-        if (++tableCells > MAX_TABLE_CELLS) return;
+        if (++this.cells > MAX_TABLE_CELLS) return;
         // -1 (a cell past the element limit) is read as light; that limit is reported too.
         top.row.push(index);
       }
     }
   }
-  function tableClose() {
-    if (tablesTooDeep > 0) {
-      tablesTooDeep--;
+
+  close(): void {
+    if (this.tooDeep > 0) {
+      this.tooDeep--;
       return;
     }
-    const top = tables.pop();
+    const top = this.tables.pop();
     if (!top) return;
     if (top.row && top.row.length > 0) top.rows.push(top.row);
     const width = top.rows[0]?.length ?? 0;
-    if (top.rows.length >= 21 && width >= 21 && top.rows.every((r) => r.length === width)) {
-      tableGridsFound.push(top.rows);
-    }
+    if (top.rows.length >= 21 && width >= 21 && top.rows.every((r) => r.length === width)) this.found.push(top.rows);
+  }
+}
+
+/** Elements for the CSS layouts, with their parents (not those inside SVG, which has its own recogniser). */
+class ElementRecorder {
+  readonly els: CssElement[] = [];
+  cut = false;
+  /** Element index of each open tag (or -1 when not recorded), so close events pop the right entry. */
+  private readonly open: number[] = [];
+
+  push(name: string, attrs: Record<string, string>, record: boolean): number {
+    let index = -1;
+    if (record && this.els.length < CSS_LIMITS.maxElements) {
+      index = this.els.length;
+      this.els.push({
+        parent: this.open[this.open.length - 1] ?? -1,
+        tag: name,
+        id: attrs.id ? attrs.id.trim().toLowerCase().slice(0, 100) : null,
+        classes: attrs.class ? attrs.class.toLowerCase().split(/\s+/, 20).filter(Boolean) : [],
+        style: attrs.style ? attrs.style.slice(0, 4000) : null,
+        bgcolor: attrs.bgcolor ? attrs.bgcolor.trim().toLowerCase().slice(0, 40) : null,
+      });
+    } else if (record) this.cut = true;
+    this.open.push(index);
+    return index;
   }
 
+  pop(): void {
+    this.open.pop();
+  }
+}
+
+/** Scan an HTML part once. */
+export function scanHtml(html: string): HtmlScan {
+  const text = html.slice(0, MAX_HTML_CHARS);
+  const traits = new TraitCollector();
+  const tables = new TableCollector();
+  const svg = new SvgCollector();
+  const elements = new ElementRecorder();
+  const styles: string[] = [];
+  const textParts: string[] = [];
+  let inScript = 0;
+  let inStyle = 0;
+  let styleText = '';
+  const { parser, dropped } = depthBoundedParser(
+    {
+      onopentag(name, attrs) {
+        svg.open(name, attrs);
+        traits.open(name, attrs);
+        if (name === 'script') inScript++;
+        else if (name === 'style') inStyle++;
+        else if (name === 'br') textParts.push('\n');
+        tables.open(name, attrs, elements.push(name, attrs, !svg.inside && name !== 'svg'));
+      },
+      ontext(t) {
+        if (inScript > 0) traits.script(t);
+        else if (inStyle > 0) styleText += t;
+        else textParts.push(t);
+      },
+      onclosetag(name) {
+        svg.close(name);
+        elements.pop();
+        if (name === 'script' && inScript > 0) inScript--;
+        else if (name === 'style' && inStyle > 0) {
+          inStyle--;
+          styles.push(styleText);
+          styleText = '';
+        } else if (LINE_END_TAGS.has(name)) textParts.push('\n');
+        if (name === 'table') tables.close();
+      },
+    },
+    { lowerCaseAttributeNames: true, lowerCaseTags: true, recognizeSelfClosing: true },
+  );
   parser.write(text);
   parser.end();
   if (inStyle > 0 && styleText) styles.push(styleText);
+  traits.finish();
+
+  const cuts: string[] = [];
   if (dropped() > 0) {
     cuts.push(`elements nested deeper than ${MAX_HTML_DEPTH} levels: ${dropped()} start tags were not followed`);
   }
-
-  const scriptsRaw = scriptText.join('\n');
-  // URLs a script writes (location.href = "https://…") were found by the old attribute pattern; keep them.
-  for (const url of urlsFromText(scriptsRaw, 100)) if (linkValues.length < MAX_LINK_VALUES) linkValues.push(url);
-  const scripts = scriptsRaw.toLowerCase();
-  if (scripts) {
-    facts.scriptRedirect = SCRIPT_REDIRECT.test(scripts);
-    facts.decodesPayload = DECODES_PAYLOAD.test(scripts);
-    facts.passwordField ||= SCRIPT_PASSWORD.test(scripts);
-    facts.metaRefresh ||= SCRIPT_REFRESH.test(scripts);
-  }
-
-  const css = cssDrawings(els, styles, tableGridsFound);
-  if (tableCells > MAX_TABLE_CELLS) cuts.push(`more than ${MAX_TABLE_CELLS} table cells: the rest were not read`);
-  if (elementsCut) cuts.push(`more than ${CSS_LIMITS.maxElements} elements: CSS layouts past them were not looked at`);
+  const css = cssDrawings(elements.els, styles, tables.found);
+  if (tables.cells > MAX_TABLE_CELLS) cuts.push(`more than ${MAX_TABLE_CELLS} table cells: the rest were not read`);
+  if (elements.cut) cuts.push(`more than ${CSS_LIMITS.maxElements} elements: CSS layouts past them were not looked at`);
   if (css.cut) cuts.push(css.cut);
   if (svg.overLimit) cuts.push(svg.overLimit);
   const textLines = textParts.join('');
   const blocks = textDrawings(textLines);
   if (blocks.cut) cuts.push(blocks.cut);
-
-  const drawings: Drawing[] = [
-    ...css.tables.map((grid) => ({
-      grid,
-      technique: 'html-table' as const,
-      how: `table drawn as a ${grid.rows.length}-row grid`,
-    })),
-    ...svg.grids.map((grid) => ({
-      grid,
-      technique: 'svg' as const,
-      how: `inline SVG drawn as a ${grid.rows.length}-row grid`,
-    })),
-    ...css.grids.map(({ grid, layout }) => ({
-      grid,
-      technique: 'css-boxes' as const,
-      how: `CSS ${layout === 'grid' ? 'grid' : 'flex rows'} of boxes drawn as a ${grid.rows.length}-row grid`,
-    })),
-    ...blocks.grids.map((grid) => ({
-      grid,
-      technique: 'text-blocks' as const,
-      how: `block characters drawn as a ${grid.rows.length}-row grid`,
-    })),
-  ];
   const work: HtmlWork = {
     characters: text.length,
-    elements: els.length,
-    tableCells: Math.min(tableCells, MAX_TABLE_CELLS),
+    elements: elements.els.length,
+    tableCells: Math.min(tables.cells, MAX_TABLE_CELLS),
     selectorTests: css.selectorTests,
     svgShapes: svg.work.shapes,
     svgCellsPainted: svg.work.cellsPainted,
     textLines: blocks.lines,
   };
-  return { facts, drawings, textLines, cuts, linkValues, work };
+  const drawings = namedDrawings(css, svg.grids, blocks.grids);
+  return { facts: traits.facts, drawings, textLines, cuts, linkValues: traits.linkValues, work };
+}
+
+/** The drawings in the order they are decoded, each with its technique and how it was drawn. */
+function namedDrawings(css: CssDrawings, svg: readonly ModuleGrid[], text: readonly ModuleGrid[]): Drawing[] {
+  const rows = (g: ModuleGrid) => `${g.rows.length}-row grid`;
+  return [
+    ...css.tables.map((grid) => ({ grid, technique: 'html-table' as const, how: `table drawn as a ${rows(grid)}` })),
+    ...svg.map((grid) => ({ grid, technique: 'svg' as const, how: `inline SVG drawn as a ${rows(grid)}` })),
+    ...css.grids.map(({ grid, layout }) => ({
+      grid,
+      technique: 'css-boxes' as const,
+      how: `CSS ${layout === 'grid' ? 'grid' : 'flex rows'} of boxes drawn as a ${rows(grid)}`,
+    })),
+    ...text.map((grid) => ({
+      grid,
+      technique: 'text-blocks' as const,
+      how: `block characters drawn as a ${rows(grid)}`,
+    })),
+  ];
 }
 
 /** HTML traits of credential-harvesting pages. */

@@ -99,6 +99,39 @@ function toPixels(img: PdfImageObject, isMask: boolean): Pixels | null {
   return null;
 }
 
+/** A page's text from its text items (bounded). */
+function pageText(items: readonly { str?: string; hasEOL?: boolean }[]): string {
+  let text = '';
+  for (const item of items) {
+    if (typeof item.str !== 'string') continue;
+    text += item.str + (item.hasEOL ? '\n' : ' ');
+    if (text.length > MAX_TEXT_PER_PAGE) break;
+  }
+  return text.slice(0, MAX_TEXT_PER_PAGE);
+}
+
+/** Decode a code drawn with vector paths on page `n`, if any; `true` when a drawing was handed to the decoder. */
+async function vectorCodes(
+  ops: Parameters<typeof vectorDrawing>[0],
+  OPS: Parameters<typeof vectorDrawing>[1],
+  n: number,
+  imagesDecoded: number,
+  opts: PdfScanOptions,
+  result: PdfScanResult,
+): Promise<boolean> {
+  const v = vectorDrawing(ops, OPS);
+  if (v.cut) result.facts.budget ??= `page ${n}: ${v.cut}`;
+  if (!v.grid) return false;
+  if (imagesDecoded >= opts.maxImages) {
+    result.facts.budget ??= `only the first ${opts.maxImages} page images were decoded`;
+    return false;
+  }
+  const r = await opts.decoder.decodePixels(gridPixels(v.grid));
+  const vector = `vector paths drawn as a ${v.grid.rows.length}-row grid`;
+  if (r.status === 'ok') for (const c of r.codes) result.codes.push({ ...c, page: n, vector });
+  return true;
+}
+
 /**
  * Scan a PDF. Never throws for a bad PDF: a corrupt, encrypted or oversized document comes back with
  * `facts.error` / `facts.encrypted` / `facts.budget` set.
@@ -184,18 +217,9 @@ export async function scanPdf(bytes: Uint8Array, opts: PdfScanOptions): Promise<
           for (const c of r.codes) result.codes.push({ ...c, page: n });
         }
       }
-      if (facts.images === imagesBefore) {
-        // No image on the page: a code may be drawn with filled vector paths.
-        const v = vectorDrawing(ops, pdfjs.OPS);
-        if (v.cut) facts.budget ??= `page ${n}: ${v.cut}`;
-        if (v.grid && imagesDecoded >= opts.maxImages) {
-          facts.budget ??= `only the first ${opts.maxImages} page images were decoded`;
-        } else if (v.grid) {
-          imagesDecoded++;
-          const r = await opts.decoder.decodePixels(gridPixels(v.grid));
-          const vector = `vector paths drawn as a ${v.grid.rows.length}-row grid`;
-          if (r.status === 'ok') for (const c of r.codes) result.codes.push({ ...c, page: n, vector });
-        }
+      // No image on the page: a code may be drawn with filled vector paths.
+      if (facts.images === imagesBefore && (await vectorCodes(ops, pdfjs.OPS, n, imagesDecoded, opts, result))) {
+        imagesDecoded++;
       }
       const annotations = await page.getAnnotations({ intent: 'display' });
       for (const a of annotations as { subtype?: string; url?: string; unsafeUrl?: string }[]) {
@@ -204,14 +228,7 @@ export async function scanPdf(bytes: Uint8Array, opts: PdfScanOptions): Promise<
           result.links.push({ url: url.slice(0, 4096), page: n });
         }
       }
-      const content = await page.getTextContent();
-      let text = '';
-      for (const item of content.items as { str?: string; hasEOL?: boolean }[]) {
-        if (typeof item.str !== 'string') continue;
-        text += item.str + (item.hasEOL ? '\n' : ' ');
-        if (text.length > MAX_TEXT_PER_PAGE) break;
-      }
-      text = text.slice(0, MAX_TEXT_PER_PAGE);
+      const text = pageText((await page.getTextContent()).items as { str?: string; hasEOL?: boolean }[]);
       facts.textChars += text.replace(/\s+/g, '').length;
       if (text.trim()) result.text.push({ page: n, text });
       facts.pagesScanned = n;
