@@ -121,6 +121,64 @@ function pathShape(d: string, stroke: number | null, budget: { n: number }): Sha
   return stroke !== null ? rects : edges;
 }
 
+/** A scale-and-translate transform `[sx, sy, tx, ty]`: x' = sx·x + tx, y' = sy·y + ty. */
+type Affine = [number, number, number, number];
+const IDENTITY: Affine = [1, 1, 0, 0];
+
+/** `inner` applied first, then `outer`. */
+function compose(outer: Affine, inner: Affine): Affine {
+  return [outer[0] * inner[0], outer[1] * inner[1], outer[0] * inner[2] + outer[2], outer[1] * inner[3] + outer[3]];
+}
+
+const TRANSFORM_STEP = /\s*(translate|scale|matrix)\s*\(([^()]{0,200})\)\s*,?/y;
+
+/**
+ * An SVG `transform` of `translate`, `scale` and axis-aligned `matrix(a 0 0 d e f)` steps, or `null` for
+ * anything else (rotate, skew, a rotating matrix): such a drawing is left out, never guessed.
+ */
+export function parseTransform(t: string): Affine | null {
+  const s = t.trim();
+  if (s.length > 500) return null;
+  let m = IDENTITY;
+  let pos = 0;
+  while (pos < s.length) {
+    TRANSFORM_STEP.lastIndex = pos;
+    const step = TRANSFORM_STEP.exec(s);
+    if (!step) return null;
+    pos = TRANSFORM_STEP.lastIndex;
+    const a = (step[2] ?? '')
+      .split(/[\s,]+/)
+      .filter(Boolean)
+      .map(Number);
+    if (!a.every(Number.isFinite) || a.length === 0) return null;
+    let k: Affine;
+    if (step[1] === 'translate' && a.length <= 2) k = [1, 1, a[0]!, a[1] ?? 0];
+    else if (step[1] === 'scale' && a.length <= 2) k = [a[0]!, a[1] ?? a[0]!, 0, 0];
+    else if (step[1] === 'matrix' && a.length === 6 && a[1] === 0 && a[2] === 0) k = [a[0]!, a[3]!, a[4]!, a[5]!];
+    else return null;
+    if (k[0] === 0 || k[1] === 0) return null;
+    m = compose(m, k);
+  }
+  return m;
+}
+
+function transformShape(s: Shape, m: Affine): Shape {
+  if (m === IDENTITY || (m[0] === 1 && m[1] === 1 && m[2] === 0 && m[3] === 0)) return s;
+  const x = (v: number) => m[0] * v + m[2];
+  const y = (v: number) => m[1] * v + m[3];
+  return {
+    dark: s.dark,
+    rects: s.rects.map((r) => {
+      const [x0, x1, y0, y1] = [x(r[0]), x(r[2]), y(r[1]), y(r[3])];
+      return [Math.min(x0, x1), Math.min(y0, y1), Math.max(x0, x1), Math.max(y0, y1)];
+    }),
+    edges: s.edges.map((e) => {
+      const [y0, y1] = [y(e[1]), y(e[2])];
+      return [x(e[0]), Math.min(y0, y1), Math.max(y0, y1)];
+    }),
+  };
+}
+
 /**
  * Collects the shapes of inline `<svg>` elements from the HTML scan's open/close tag events (html-inspect.ts,
  * one htmlparser2 pass) and rasterises each outermost SVG on its close.
@@ -133,6 +191,8 @@ export class SvgCollector {
   private skip = 0;
   private shapes: Shape[] = [];
   private svgs = 0;
+  /** The transform of each open element inside the outermost `<svg>`. */
+  private readonly ctm: Affine[] = [];
 
   /** Inside an `<svg>` (the scan does not record these elements for CSS). */
   get inside(): boolean {
@@ -140,42 +200,58 @@ export class SvgCollector {
   }
 
   open(name: string, attrs: Record<string, string>): void {
+    if (this.depth === 0) {
+      if (name !== 'svg') return;
+      this.shapes = [];
+      this.skip = 0;
+      this.ctm.length = 0;
+    }
+    // Every element inside pushes its transform (popped on its close), whatever else happens below.
+    let own = parseTransform(attrs.transform ?? '');
+    if (!own) {
+      this.skip++;
+      own = IDENTITY;
+    }
+    const m = compose(this.ctm[this.ctm.length - 1] ?? IDENTITY, own);
+    this.ctm.push(m);
     if (name === 'svg') {
-      if (this.depth === 0) {
-        this.shapes = [];
-        this.skip = 0;
-      }
       this.depth++;
       return;
     }
-    if (this.depth === 0 || this.budget.n > MAX_SVG_SHAPES) return;
-    if (attrs.transform && !/^\s*$/.test(attrs.transform)) this.skip++;
-    if (name === 'rect') {
-      if (++this.budget.n > MAX_SVG_SHAPES) return;
-      const fill = paint(attrs, 'fill');
-      const x = num(attrs.x);
-      const y = num(attrs.y);
-      const w = num(attrs.width, Number.NaN);
-      const h = num(attrs.height, Number.NaN);
-      if (fill === 'none' || fill === null || ![x, y, w, h].every(Number.isFinite) || w <= 0 || h <= 0) return;
-      this.shapes.push({ dark: fill < 128, rects: [[x, y, x + w, y + h]], edges: [] });
-    } else if (name === 'path' && attrs.d) {
-      const fill = paint(attrs, 'fill');
-      const stroke = paint(attrs, 'stroke');
-      const stroked = stroke !== 'none' && stroke !== null;
-      const colour = stroked ? stroke : fill;
-      if (colour === 'none' || colour === null) return;
-      const width = stroked ? num(attrs['stroke-width'], 1) : null;
-      if (width !== null && !(width > 0)) return;
-      const got = pathShape(attrs.d.slice(0, 1_000_000), width, this.budget);
-      if (!got) return;
-      if (stroked) this.shapes.push({ dark: colour < 128, rects: got as Shape['rects'], edges: [] });
-      else this.shapes.push({ dark: colour < 128, rects: [], edges: got as Shape['edges'] });
-    }
+    if (this.budget.n > MAX_SVG_SHAPES) return;
+    const shape = name === 'rect' ? this.rect(attrs) : name === 'path' && attrs.d ? this.path(attrs, attrs.d) : null;
+    if (shape) this.shapes.push(transformShape(shape, m));
+  }
+
+  private rect(attrs: Record<string, string>): Shape | null {
+    if (++this.budget.n > MAX_SVG_SHAPES) return null;
+    const fill = paint(attrs, 'fill');
+    const x = num(attrs.x);
+    const y = num(attrs.y);
+    const w = num(attrs.width, Number.NaN);
+    const h = num(attrs.height, Number.NaN);
+    if (fill === 'none' || fill === null || ![x, y, w, h].every(Number.isFinite) || w <= 0 || h <= 0) return null;
+    return { dark: fill < 128, rects: [[x, y, x + w, y + h]], edges: [] };
+  }
+
+  private path(attrs: Record<string, string>, d: string): Shape | null {
+    const fill = paint(attrs, 'fill');
+    const stroke = paint(attrs, 'stroke');
+    const stroked = stroke !== 'none' && stroke !== null;
+    const colour = stroked ? stroke : fill;
+    if (colour === 'none' || colour === null) return null;
+    const width = stroked ? num(attrs['stroke-width'], 1) : null;
+    if (width !== null && !(width > 0)) return null;
+    const got = pathShape(d.slice(0, 1_000_000), width, this.budget);
+    if (!got) return null;
+    if (stroked) return { dark: colour < 128, rects: got as Shape['rects'], edges: [] };
+    return { dark: colour < 128, rects: [], edges: got as Shape['edges'] };
   }
 
   close(name: string): void {
-    if (name !== 'svg' || this.depth === 0) return;
+    if (this.depth === 0) return;
+    this.ctm.pop();
+    if (name !== 'svg') return;
     this.depth--;
     if (this.depth === 0 && this.skip === 0 && this.svgs++ < MAX_SVGS) {
       const g = rasterise(this.shapes, this.paintWork);

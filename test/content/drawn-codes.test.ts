@@ -25,6 +25,7 @@ import {
   qrSvgFilledPath,
   qrSvgLibrary,
   qrSvgRects,
+  qrSvgTransformed,
   qrVectorPdf,
   tablePdf,
   type VectorOptions,
@@ -55,6 +56,16 @@ describe('grids recovered from drawings equal the QR matrix', () => {
   });
   it('SVG filled path of squares', () => {
     expect(svgGrids(qrSvgFilledPath(url, { scale: 2.5 })).map((g) => g.rows)).toEqual([mods]);
+  });
+  it('SVG in module units under translate/scale/matrix group transforms; rotate is left out', () => {
+    for (const t of ['translate(10 20) scale(3)', 'scale(2.5,2.5)', 'matrix(4 0 0 4 7 7)', 'translate(5,5),scale(4)']) {
+      expect(
+        svgGrids(qrSvgTransformed(url, t)).map((g) => g.rows),
+        t,
+      ).toEqual([mods]);
+    }
+    expect(svgGrids(qrSvgTransformed(url, 'rotate(45) scale(3)'))).toEqual([]);
+    expect(svgGrids(qrSvgTransformed(url, 'skewX(10)'))).toEqual([]);
   });
   it("qrcode's own stroked-path SVG", async () => {
     expect(svgGrids(await qrSvgLibrary(url)).map((g) => g.rows)).toEqual([mods]);

@@ -389,3 +389,16 @@ function attachPdf(pdf: Uint8Array, name: string): string {
     parts: [{ filename: `${name}.pdf`, contentType: 'application/pdf', disposition: 'attachment', body: pdf }],
   });
 }
+
+/** Unit squares inside a `<g transform="…">` (generators draw in module units and scale the group). */
+export function qrSvgTransformed(text: string, transform: string, o: DrawOptions = {}): string {
+  const mods = qrModules(text);
+  const q = o.quiet ?? 2;
+  const rects: string[] = [];
+  mods.forEach((row, y) => {
+    row.forEach((d, x) => {
+      if (d) rects.push(`<rect x="${x + q}" y="${y + q}" width="1" height="1"/>`);
+    });
+  });
+  return `<svg width="200" height="200"><g transform="${transform}"><g fill="#000">${rects.join('')}</g></g></svg>`;
+}
