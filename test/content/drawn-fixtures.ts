@@ -316,6 +316,7 @@ export async function drawnCatalogue(): Promise<DrawnFixture[]> {
     html('svg-rects-scaled-inverted', 'svg', (url) => qrSvgRects(url, { scale: 7, inverted: true })),
     html('svg-filled-path', 'svg', (url) => qrSvgFilledPath(url, { scale: 2.5 })),
     html('svg-qrcode-library', 'svg', (url) => qrSvgLibrary(url)),
+    html('svg-group-transform', 'svg', (url) => qrSvgTransformed(url, 'translate(10 20) scale(3)')),
     html('text-pre-full-blocks-inverted', 'text-blocks', (url) => `<pre>${qrBlocks(url, { inverted: true })}</pre>`),
     text('text-half-blocks', (url) => `Scan with your phone:\n\n${qrBlocks(url, { half: true })}\n`),
     text('text-hash-art-scaled', (url) => `${qrBlocks(url, { char: '#', scale: 3, quiet: 1 })}\n`),
