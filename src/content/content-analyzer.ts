@@ -299,6 +299,25 @@ async function decodeHtmlGrids(walk: Walk, att: AttachmentEvidence | null, scan:
   for (const cut of scan.cuts) walk.gap(`${where}: ${cut}`, ref);
   const drawings = scan.drawings.map((d): [ModuleGrid, DrawnTechnique, string] => [d.grid, d.technique, d.how]);
   await decodeDrawings(walk, att, drawings, where);
+  await decodeDataImages(walk, att, scan.dataImages, where);
+}
+
+/** Decode inline `<img src="data:image/…;base64,…">` pictures, which mail parsers do not list as parts. */
+async function decodeDataImages(walk: Walk, att: AttachmentEvidence | null, images: readonly string[], where: string) {
+  const ref = att?.ref ?? { source: walk.ev.input, field: where, value: '' };
+  for (let k = 0; k < images.length; k++) {
+    const name = `inline data: image ${k + 1}`;
+    if (walk.imagesDecoded >= walk.limits.maxImagesDecoded) {
+      walk.gap(`${where}: over the limit of ${walk.limits.maxImagesDecoded} decoded images: ${name} not decoded`, ref);
+      return;
+    }
+    walk.imagesDecoded++;
+    const r = await walk.decoder.decodeImageFile(new Uint8Array(Buffer.from(images[k]!, 'base64')));
+    if (r.status === 'ok') walk.codes(att, r.codes, `${where}, ${name}`);
+    else if (r.stopped) walk.gap(`${where}: ${name}: ${r.reason}`, ref, stopCode(r.stopped));
+    else if (r.problem) walk.gap(`${where}: ${name}: ${r.reason}`, ref, problemCode(r.problem));
+    else if (r.image?.format === 'webp') walk.gap(`${where}: ${name}: ${r.reason}`, ref);
+  }
 }
 
 /** Decode drawn module grids (at most 5 a part, within the image-decode limit). */

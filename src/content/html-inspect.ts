@@ -27,6 +27,9 @@ export const MAX_HTML_CHARS = 5_000_000;
 export const MAX_TABLE_CELLS = 200_000;
 const LINK_ATTRIBUTES = new Set(['href', 'xlink:href', 'src', 'action', 'formaction', 'background', 'data-href']);
 const MAX_LINK_VALUES = 2_000;
+/** Inline `data:` images kept per part for the decoder, and the largest (characters of base64). */
+export const MAX_DATA_IMAGES = 10;
+const MAX_DATA_IMAGE_CHARS = 4_000_000;
 
 /** Deepest nesting of tables followed (a drawn code is one table, perhaps inside a layout table or two). */
 const MAX_TABLE_DEPTH = 32;
@@ -48,6 +51,8 @@ export interface HtmlScan {
   textLines: string;
   /** Work limits reached (each a content gap for the caller), in the order met. */
   cuts: string[];
+  /** Base64 payloads of inline `data:image/…` images, for the image decoder (at most {@link MAX_DATA_IMAGES}). */
+  dataImages: string[];
   /**
    * `http(s)` values of link attributes (href, src, action, formaction, background, data-href), entities
    * decoded, in document order, then URLs written in script text: for `urlsFromHtml` (url-extract.ts).
@@ -130,6 +135,9 @@ class TraitCollector {
     decodesPayload: false,
   };
   readonly linkValues: string[] = [];
+  /** Base64 payloads of `<img src="data:image/…;base64,…">` (bounded), and how many more there were. */
+  readonly dataImages: string[] = [];
+  dataImagesDropped = 0;
   private readonly scriptText: string[] = [];
   private scriptChars = 0;
 
@@ -152,11 +160,19 @@ class TraitCollector {
       )
         this.linkValues.push(v.slice(0, 4096));
     }
+    if (name === 'img' && attrs.src) this.dataImage(attrs.src);
     if (name === 'input' && (attrs.type ?? '').trim().toLowerCase() === 'password') facts.passwordField = true;
     else if (name === 'form' && facts.formAction === null && attrs.action?.trim())
       facts.formAction = boundValue(attrs.action.trim().toLowerCase(), 300);
     else if (name === 'meta' && (attrs['http-equiv'] ?? '').trim().toLowerCase() === 'refresh')
       facts.metaRefresh = true;
+  }
+
+  private dataImage(src: string): void {
+    const head = /^\s*data:image\/[a-z0-9.+-]{1,30};base64,/i.exec(src.slice(0, 64));
+    if (!head) return;
+    if (this.dataImages.length >= MAX_DATA_IMAGES || src.length > MAX_DATA_IMAGE_CHARS) this.dataImagesDropped++;
+    else this.dataImages.push(src.slice(head[0].length));
   }
 
   finish(): void {
@@ -293,6 +309,11 @@ export function scanHtml(html: string): HtmlScan {
   }
   const css = cssDrawings(elements.els, styles, tables.found);
   if (tables.cells > MAX_TABLE_CELLS) cuts.push(`more than ${MAX_TABLE_CELLS} table cells: the rest were not read`);
+  if (traits.dataImagesDropped > 0) {
+    cuts.push(
+      `${traits.dataImagesDropped} more inline data: images (over ${MAX_DATA_IMAGES} a part or 3 MB each) were not decoded`,
+    );
+  }
   if (elements.cut) cuts.push(`more than ${CSS_LIMITS.maxElements} elements: CSS layouts past them were not looked at`);
   if (css.cut) cuts.push(css.cut);
   if (svg.overLimit) cuts.push(svg.overLimit);
@@ -309,7 +330,15 @@ export function scanHtml(html: string): HtmlScan {
     textLines: blocks.lines,
   };
   const drawings = namedDrawings(css, svg.grids, blocks.grids);
-  return { facts: traits.facts, drawings, textLines, cuts, linkValues: traits.linkValues, work };
+  return {
+    facts: traits.facts,
+    drawings,
+    textLines,
+    cuts,
+    linkValues: traits.linkValues,
+    dataImages: traits.dataImages,
+    work,
+  };
 }
 
 /** The drawings in the order they are decoded, each with its technique and how it was drawn. */

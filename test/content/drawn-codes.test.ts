@@ -4,6 +4,7 @@
  * end the real decoder (zxing-wasm) must read the URL, which appears nowhere else in the message. Negative
  * fixtures (an SVG-icon newsletter, ASCII art) give no QR finding.
  */
+import QRCode from 'qrcode';
 import { describe, expect, it } from 'vitest';
 import { type AnalyzedMessage, analyzeMessage, isAnalyzeError } from '../../src/analyze/analyze.js';
 import { createContentAnalyzer } from '../../src/content/content-analyzer.js';
@@ -397,5 +398,28 @@ describe('hostile markup stays linear and bounded', () => {
       expect.stringMatching(/^more than (5000 CSS selectors|500000 CSS selector tests)/),
     );
     expect(scan.work.selectorTests).toBeLessThanOrEqual(500_001);
+  });
+});
+
+describe('inline data: images in HTML (not listed as parts by the mail parser)', () => {
+  it('a QR PNG in <img src="data:image/png;base64,…"> → DS407 with its location', async () => {
+    const url = 'https://data-uri.evil.example/i';
+    const png = await QRCode.toBuffer(url, { type: 'png', scale: 4, margin: 4 });
+    const raw = directSendMessage({
+      subject: 'Scan to verify',
+      html: `<p>Scan:</p><img alt="" src="data:image/png;base64,${png.toString('base64')}">`,
+    });
+    expect(raw).not.toContain('data-uri.evil');
+    const r = await analyze(raw, 'data-uri.eml');
+    expect(r.urls).toContainEqual({ url, location: 'qr-code' });
+    const f = r.findings.find((x) => x.code === 'DS407');
+    expect(f?.evidence[0]?.location).toBe('body (text/html), inline data: image 1');
+  });
+  it('more than 10 inline images: the rest are a DS419 gap', async () => {
+    const gif = 'R0lGODlhAQABAAAAACw=';
+    const html = Array.from({ length: 12 }, () => `<img src="data:image/gif;base64,${gif}">`).join('');
+    const r = await analyze(directSendMessage({ subject: 'Pixels', html }), 'pixels.eml');
+    const gaps = r.findings.filter((x) => x.code === 'DS419').flatMap((x) => x.evidence.map((e) => e.value));
+    expect(gaps).toContainEqual(expect.stringMatching(/2 more inline data: images/));
   });
 });
