@@ -26,6 +26,7 @@ export interface CollectFlags extends TenantFlags {
   jobs: number;
   huntingRowCap?: number;
   tracePageSize?: number;
+  factQueryChars?: number;
 }
 
 /** `30d`, `12h`, `90m` → milliseconds. */
@@ -68,7 +69,8 @@ export function addCollectOptions(cmd: Command): Command {
     .option('-f, --format <format>', 'table | json', 'table')
     .option('--jobs <n>', 'tenants read at once with --tenants (default 4)', positiveInt('--jobs'), 4)
     .addOption(new Option('--hunting-row-cap <n>').argParser(positiveInt('--hunting-row-cap')).hideHelp())
-    .addOption(new Option('--trace-page-size <n>').argParser(positiveInt('--trace-page-size')).hideHelp());
+    .addOption(new Option('--trace-page-size <n>').argParser(positiveInt('--trace-page-size')).hideHelp())
+    .addOption(new Option('--fact-query-chars <n>').argParser(positiveInt('--fact-query-chars')).hideHelp());
   return addTenantOptions(cmd);
 }
 
@@ -200,6 +202,7 @@ async function collectOne(
     ...(flags.graphUrl !== undefined ? { graphUrl: flags.graphUrl } : {}),
     ...(flags.huntingRowCap !== undefined ? { rowCap: flags.huntingRowCap } : {}),
     ...(flags.tracePageSize !== undefined ? { tracePageSize: flags.tracePageSize } : {}),
+    ...(flags.factQueryChars !== undefined ? { factQueryChars: flags.factQueryChars } : {}),
     onProgress: (line) => {
       if (io.progress) io.stderr.write(`${terminalSafe(line)}\n`);
     },

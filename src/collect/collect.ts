@@ -16,12 +16,20 @@
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { messageHash, normalizeMessageId } from '../core/delivery-key.js';
+import {
+  dailyTotalsQuery,
+  type FactTable,
+  factQuery,
+  inventoryBody,
+  messageFactsBatches,
+} from '../core/kql/windowed.js';
 import type { TenantProfile } from '../core/profile.js';
 import { ingest } from '../ingest/ingest.js';
 import { DsguardStore } from '../store/dsguard-store.js';
 import type { TokenSource } from '../tenant/auth.js';
 import { type GraphClient, GraphError, graphClient } from '../tenant/graph.js';
-import { directSendHuntingQuery } from './hunting-query.js';
+import { type CollectProgress, formatProgress } from './progress.js';
 
 export type CollectSource = 'hunting' | 'message-trace';
 
@@ -58,7 +66,10 @@ export interface CollectOptions {
   /** Page size asked of message trace (`$top`, 1–5000). */
   tracePageSize?: number;
   now?: () => Date;
+  /** A progress line (see progress.ts); the CLI prints it on stderr when that is a terminal. */
   onProgress?: (line: string) => void;
+  /** Largest text of one EmailAttachmentInfo / EmailUrlInfo query (tests lower it to force batches). */
+  factQueryChars?: number;
   /** Stop after the current window (SIGINT/SIGTERM). */
   signal?: AbortSignal;
 }
@@ -84,6 +95,33 @@ export interface CollectResult {
   from: string | null;
   /** The checkpoint after the run (ISO). */
   checkpoint: string | null;
+  /** Per-day totals read this run (hunting only), summed; `null` when not read. */
+  totals: DailyTotalsSummary | null;
+  /** Flagged messages whose EmailAttachmentInfo / EmailUrlInfo rows were asked for, and the rows that came. */
+  facts: { messages: number; queries: number; attachments: number; urls: number } | null;
+}
+
+export interface DailyTotal {
+  day: string;
+  total: number;
+  inbound: number;
+  noConnector: number;
+  directSend: number;
+  internalSpoof: number;
+  complete: boolean;
+}
+
+export interface DailyTotalsSummary {
+  days: number;
+  /** Days the query covered whole (the others: the first and the current day). */
+  completeDays: number;
+  total: number;
+  inbound: number;
+  noConnector: number;
+  directSend: number;
+  internalSpoof: number;
+  /** Direct Send rows per 100 inbound rows (two decimals), `null` without inbound mail. */
+  directSendPercentOfInbound: number | null;
 }
 
 // ---- checkpoints -------------------------------------------------------------------------------------------
@@ -119,7 +157,11 @@ interface Run {
   now: () => Date;
   progress: (line: string) => void;
   /** One API answer through the file path into the store. */
-  absorb(doc: unknown, rows: number, label: string): Promise<void>;
+  absorb(doc: unknown, rows: number, label: string, counted?: boolean): Promise<void>;
+  /** NetworkMessageId as served, by the store's message hash of it: the fact queries name ids exactly as Defender does. */
+  rawIds: Map<number, string>;
+  /** Emit a progress line for a step of `source`. */
+  step(p: Omit<CollectProgress, 'tenant' | 'totalRows' | 'requests' | 'elapsedMs'>, startedMs: number): void;
   /** Where a source's run starts: `since` back, or the overlap before its checkpoint. */
   startFor(source: CollectSource, reach: number): Date;
 }
@@ -143,40 +185,50 @@ export function emptyResult(tenant: string): CollectResult {
     duplicates: 0,
     from: null,
     checkpoint: null,
+    totals: null,
+    facts: null,
   };
 }
 
+class AtRowCap extends Error {}
+
+/** One `runHuntingQuery`: its `results[]` (a tenant without email tables throws {@link NoEmailTables}). */
+async function hunt(run: Run, query: string, what: string): Promise<{ doc: unknown; rows: unknown[] }> {
+  let doc: unknown;
+  try {
+    doc = await run.graph.post('/v1.0/security/runHuntingQuery', { Query: query });
+  } catch (error) {
+    if (
+      error instanceof GraphError &&
+      error.status === 400 &&
+      /failed to resolve (table|scalar|column)[^']*'?Email(Events|AttachmentInfo|UrlInfo)/i.test(error.serverText)
+    )
+      throw new NoEmailTables(error.serverText);
+    throw error;
+  }
+  const rows = (doc as { results?: unknown } | null)?.results;
+  if (!Array.isArray(rows))
+    throw new GraphError('bad-response', `runHuntingQuery (${what}): the answer has no results[]`);
+  return { doc, rows };
+}
+
 /** Advanced hunting, oldest window first; one at the row cap is split in two and read again. */
-async function readHunting(run: Run): Promise<void> {
-  const { opts, graph, result, now, progress } = run;
+async function readHunting(run: Run, start: Date, end: Date): Promise<void> {
+  const { opts, result } = run;
   const cap = opts.rowCap ?? HUNTING_ROW_CAP;
-  const end = now();
-  const start = run.startFor('hunting', HUNTING_REACH_MS - 60_000);
-  result.from = start.toISOString();
+  const began = run.now().getTime();
   const queue: { from: Date; to: Date }[] = [];
   for (let t = start.getTime(); t < end.getTime(); t += DAY_MS)
     queue.push({ from: new Date(t), to: new Date(Math.min(t + DAY_MS, end.getTime())) });
+  let total = queue.length;
   while (queue.length > 0) {
     if (opts.signal?.aborted) {
       result.status = 'interrupted';
       return;
     }
     const w = queue.shift()!;
-    const query = directSendHuntingQuery(w, opts.profile.acceptedDomains);
-    let doc: unknown;
-    try {
-      doc = await graph.post('/v1.0/security/runHuntingQuery', { Query: query });
-    } catch (error) {
-      if (
-        error instanceof GraphError &&
-        error.status === 400 &&
-        /failed to resolve (table|scalar|column)[^']*'?Email(Events|AttachmentInfo|UrlInfo)/i.test(error.serverText)
-      )
-        throw new NoEmailTables(error.serverText);
-      throw error;
-    }
-    const rows = (doc as { results?: unknown } | null)?.results;
-    if (!Array.isArray(rows)) throw new GraphError('bad-response', 'runHuntingQuery: the answer has no results[]');
+    const window = { from: w.from.toISOString(), to: w.to.toISOString() };
+    const { doc, rows } = await hunt(run, inventoryBody(opts.profile, window), 'inventory');
     if (rows.length >= cap) {
       const span = w.to.getTime() - w.from.getTime();
       if (span <= MIN_WINDOW_MS)
@@ -187,27 +239,202 @@ async function readHunting(run: Run): Promise<void> {
       const mid = new Date(w.from.getTime() + Math.floor(span / 2));
       queue.unshift({ from: w.from, to: mid }, { from: mid, to: w.to });
       result.splits++;
-      progress(`${opts.tenantId} hunting: ${rows.length} rows at the cap: window split at ${mid.toISOString()}`);
+      total++;
+      run.step(
+        {
+          source: 'hunting',
+          window,
+          rows: rows.length,
+          done: result.windows,
+          total,
+          note: `at the ${cap}-row cap: split at ${mid.toISOString()}`,
+        },
+        began,
+      );
       continue;
+    }
+    for (const r of rows) {
+      const id = (r as { NetworkMessageId?: unknown } | null)?.NetworkMessageId;
+      if (typeof id === 'string' && id !== '') run.rawIds.set(messageHash(normalizeMessageId(id)), id);
     }
     if (rows.length > 0) await run.absorb(doc, rows.length, `hunting-${w.from.getTime()}`);
     result.windows++;
-    writeCheckpoint(run.store, opts.tenantId, 'hunting', w.to, now());
+    writeCheckpoint(run.store, opts.tenantId, 'hunting', w.to, run.now());
     result.checkpoint = w.to.toISOString();
-    progress(
-      `${opts.tenantId} hunting ${w.from.toISOString()} → ${w.to.toISOString()}: ${rows.length} rows, ${graph.requests} requests`,
-    );
+    run.step({ source: 'hunting', window, rows: rows.length, done: result.windows, total }, began);
+  }
+}
+
+const UTC_DAY = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+/**
+ * Per-day totals over whole UTC days from the day `start` falls in to `end`: one query (at most 31 rows),
+ * stored per tenant and day. A day is complete when the query covered it whole (inside the 30-day reach) and
+ * it was over; a partial count never replaces a complete one.
+ */
+async function readDailyTotals(run: Run, start: Date, end: Date): Promise<void> {
+  const { opts, result } = run;
+  const began = run.now().getTime();
+  const reachFloor = end.getTime() - HUNTING_REACH_MS;
+  const from = Math.floor(start.getTime() / DAY_MS) * DAY_MS;
+  const window = { from: new Date(from).toISOString(), to: end.toISOString() };
+  const { rows } = await hunt(run, dailyTotalsQuery(opts.profile, window), 'daily totals');
+  const totals: DailyTotal[] = [];
+  const num = (v: unknown) => {
+    const n = typeof v === 'number' ? v : typeof v === 'string' ? Number(v) : Number.NaN;
+    return Number.isSafeInteger(n) && n >= 0 ? n : null;
+  };
+  for (const [i, r] of rows.entries()) {
+    const o = (r ?? {}) as Record<string, unknown>;
+    const dayMs = typeof o.Day === 'string' ? Date.parse(o.Day) : Number.NaN;
+    const values = [o.Total, o.Inbound, o.NoConnector, o.DirectSend, o.InternalSpoof].map(num);
+    if (!Number.isFinite(dayMs) || dayMs % DAY_MS !== 0 || values.some((v) => v === null)) {
+      run.progress(`${opts.tenantId} daily totals: row ${i + 1} is not a day of counts: skipped`);
+      result.rejected++;
+      continue;
+    }
+    const [total, inbound, noConnector, directSend, internalSpoof] = values as number[];
+    totals.push({
+      day: UTC_DAY(dayMs),
+      total: total!,
+      inbound: inbound!,
+      noConnector: noConnector!,
+      directSend: directSend!,
+      internalSpoof: internalSpoof!,
+      complete: dayMs >= from && dayMs >= reachFloor && dayMs + DAY_MS <= end.getTime(),
+    });
+  }
+  writeDailyTotals(run.store, opts.tenantId, totals, run.now());
+  result.totals = summarizeTotals(totals);
+  run.step({ source: 'daily totals', window, rows: rows.length, done: 1, total: 1 }, began);
+}
+
+export function writeDailyTotals(store: DsguardStore, tenant: string, totals: readonly DailyTotal[], now: Date): void {
+  const up = store.db.prepare(
+    `INSERT INTO collect_daily_total (tenant, day, total, inbound, no_connector, direct_send, internal_spoof, complete, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (tenant, day) DO UPDATE SET total = excluded.total, inbound = excluded.inbound,
+       no_connector = excluded.no_connector, direct_send = excluded.direct_send, internal_spoof = excluded.internal_spoof,
+       complete = excluded.complete, updated_at = excluded.updated_at
+     WHERE excluded.complete = 1 OR collect_daily_total.complete = 0`,
+  );
+  store.db.transaction(() => {
+    for (const t of totals)
+      up.run(
+        tenant,
+        t.day,
+        t.total,
+        t.inbound,
+        t.noConnector,
+        t.directSend,
+        t.internalSpoof,
+        t.complete ? 1 : 0,
+        now.toISOString(),
+      );
+  })();
+}
+
+export function readDailyTotalsFromStore(store: DsguardStore, tenant?: string): DailyTotal[] {
+  const sql = `SELECT day, total, inbound, no_connector AS noConnector, direct_send AS directSend,
+      internal_spoof AS internalSpoof, complete FROM collect_daily_total ${tenant !== undefined ? 'WHERE tenant = ?' : ''} ORDER BY day`;
+  const rows = (tenant !== undefined ? store.db.prepare(sql).all(tenant) : store.db.prepare(sql).all()) as (Omit<
+    DailyTotal,
+    'complete'
+  > & { complete: number })[];
+  return rows.map((r) => ({ ...r, complete: r.complete === 1 }));
+}
+
+export function summarizeTotals(totals: readonly DailyTotal[]): DailyTotalsSummary {
+  const sum = (k: 'total' | 'inbound' | 'noConnector' | 'directSend' | 'internalSpoof') =>
+    totals.reduce((a, t) => a + t[k], 0);
+  const inbound = sum('inbound');
+  const directSend = sum('directSend');
+  return {
+    days: totals.length,
+    completeDays: totals.filter((t) => t.complete).length,
+    total: sum('total'),
+    inbound,
+    noConnector: sum('noConnector'),
+    directSend,
+    internalSpoof: sum('internalSpoof'),
+    directSendPercentOfInbound: inbound > 0 ? Math.round((directSend / inbound) * 10_000) / 100 : null,
+  };
+}
+
+/** NetworkMessageIds (as served) of the messages read this run that the assessment calls malicious or suspicious. */
+function flaggedIds(run: Run, since: Date): string[] {
+  const rows = run.store.db
+    .prepare(
+      `SELECT DISTINCT msg_h AS id FROM message
+       WHERE verdict IN ('malicious', 'suspicious') AND channel IN ('direct-send', 'internal-spoof') AND received_at >= ?`,
+    )
+    .all(since.toISOString()) as { id: number }[];
+  const out: string[] = [];
+  for (const r of rows) {
+    const raw = run.rawIds.get(r.id);
+    if (raw !== undefined) out.push(raw);
+  }
+  return out.sort();
+}
+
+/**
+ * `EmailAttachmentInfo` and `EmailUrlInfo` rows of the flagged messages, batched into `NetworkMessageId in (…)`
+ * queries under the text budget; a batch at the row cap is halved and read again. The rows go through ingest
+ * as facts of their messages (attachment names and hashes, URLs incl. QR codes), which re-assesses them.
+ */
+async function readFacts(run: Run, start: Date, end: Date): Promise<void> {
+  const { opts, result } = run;
+  const cap = opts.rowCap ?? HUNTING_ROW_CAP;
+  const ids = flaggedIds(run, start);
+  const facts = { messages: ids.length, queries: 0, attachments: 0, urls: 0 };
+  result.facts = facts;
+  if (ids.length === 0) return;
+  const began = run.now().getTime();
+  // Fact rows carry their own Timestamp, at or just after the message's: an hour's margin either side.
+  const window = {
+    from: new Date(Math.max(start.getTime() - 3_600_000, end.getTime() - HUNTING_REACH_MS + 60_000)).toISOString(),
+    to: new Date(end.getTime() + 3_600_000).toISOString(),
+  };
+  const tables: FactTable[] = ['EmailAttachmentInfo', 'EmailUrlInfo'];
+  const queue: { table: FactTable; ids: string[] }[] = [];
+  for (const table of tables) {
+    for (const b of messageFactsBatches(table, window, ids, opts.factQueryChars)) queue.push({ table, ids: b.ids });
+  }
+  let total = queue.length;
+  let done = 0;
+  while (queue.length > 0) {
+    if (opts.signal?.aborted) {
+      result.status = 'interrupted';
+      return;
+    }
+    const b = queue.shift()!;
+    const { doc, rows } = await hunt(run, factQuery(b.table, window, b.ids), b.table);
+    facts.queries++;
+    if (rows.length >= cap) {
+      if (b.ids.length <= 1) throw new AtRowCap(`${b.table}: ${rows.length} rows for one message (the row cap)`);
+      const half = Math.ceil(b.ids.length / 2);
+      queue.unshift({ table: b.table, ids: b.ids.slice(0, half) }, { table: b.table, ids: b.ids.slice(half) });
+      total++;
+      continue;
+    }
+    if (rows.length > 0) await run.absorb(doc, rows.length, `${b.table}-${facts.queries}`, false);
+    if (b.table === 'EmailAttachmentInfo') facts.attachments += rows.length;
+    else facts.urls += rows.length;
+    done++;
+    run.step({ source: b.table, window, rows: rows.length, done, total }, began);
   }
 }
 
 /** Message trace: 10-day windows, every page of each (classified locally). */
 async function readTrace(run: Run): Promise<void> {
-  const { opts, graph, result, now, progress } = run;
+  const { opts, graph, result, now } = run;
+  const began = now().getTime();
   const end = now();
   const start = run.startFor('message-trace', TRACE_REACH_MS - 3_600_000);
   result.from = start.toISOString();
   const top = Math.max(1, Math.min(5000, opts.tracePageSize ?? 5000));
   const iso = (d: Date) => `${d.toISOString().slice(0, 19)}Z`;
+  const windows = Math.ceil((end.getTime() - start.getTime()) / TRACE_WINDOW_MS);
   for (let t = start.getTime(); t < end.getTime(); t += TRACE_WINDOW_MS) {
     if (opts.signal?.aborted) {
       result.status = 'interrupted';
@@ -234,8 +461,16 @@ async function readTrace(run: Run): Promise<void> {
     result.windows++;
     writeCheckpoint(run.store, opts.tenantId, 'message-trace', to, now());
     result.checkpoint = to.toISOString();
-    progress(
-      `${opts.tenantId} message trace ${new Date(t).toISOString()} → ${to.toISOString()}: ${rows} rows in ${pages} page(s), ${graph.requests} requests`,
+    run.step(
+      {
+        source: 'message trace',
+        window: { from: new Date(t).toISOString(), to: to.toISOString() },
+        rows,
+        done: result.windows,
+        total: windows,
+        note: `${pages} page(s)`,
+      },
+      began,
     );
   }
 }
@@ -261,13 +496,26 @@ export async function collectTenant(opts: CollectOptions): Promise<CollectResult
     result,
     now,
     progress: opts.onProgress ?? (() => {}),
-    async absorb(doc, rows, label) {
+    rawIds: new Map(),
+    step(p, startedMs) {
+      if (!opts.onProgress) return;
+      opts.onProgress(
+        formatProgress({
+          ...p,
+          tenant: opts.tenantId,
+          totalRows: result.rows,
+          requests: graph.requests,
+          elapsedMs: now().getTime() - startedMs,
+        }),
+      );
+    },
+    async absorb(doc, rows, label, counted = true) {
       seq++;
       const file = join(spool, `${String(seq).padStart(6, '0')}-${label}.json`);
       await writeFile(file, JSON.stringify(doc));
       try {
         const s = await ingest([file], { db: store, profile: opts.profile, reader: 'main' });
-        result.rows += rows;
+        if (counted) result.rows += rows;
         result.stored += s.stored;
         result.aggregated += s.aggregated;
         result.rejected += s.rejected;
@@ -290,7 +538,12 @@ export async function collectTenant(opts: CollectOptions): Promise<CollectResult
     await mkdir(spool, { recursive: true });
     try {
       result.source = 'hunting';
-      await readHunting(run);
+      const end = now();
+      const start = run.startFor('hunting', HUNTING_REACH_MS - 60_000);
+      result.from = start.toISOString();
+      await readHunting(run, start, end);
+      if (result.status === 'ok') await readDailyTotals(run, start, end);
+      if (result.status === 'ok') await readFacts(run, start, end);
     } catch (error) {
       if (!(error instanceof NoEmailTables)) throw error;
       result.fallback = `advanced hunting has no email tables in this tenant (Defender for Office 365 Plan 2 / E5 brings them): read message trace instead (server: ${opts.tokens.redactor.redact(error.message).slice(0, 200)})`;

@@ -298,6 +298,27 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 8,
+    name: 'collect_daily_total: per-day mail totals from advanced hunting (dsguard collect)',
+    // One row per tenant and UTC day (YYYY-MM-DD): EmailEvents rows (message x recipient) in all, inbound, inbound
+    // without a connector, Direct Send, internal spoof. `complete` = 1 when the query covered the whole day and the
+    // day was over; a partial count never replaces a complete one.
+    sql: `
+      CREATE TABLE collect_daily_total (
+        tenant TEXT NOT NULL,
+        day TEXT NOT NULL,
+        total INTEGER NOT NULL,
+        inbound INTEGER NOT NULL,
+        no_connector INTEGER NOT NULL,
+        direct_send INTEGER NOT NULL,
+        internal_spoof INTEGER NOT NULL,
+        complete INTEGER NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (tenant, day)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 /**

@@ -21,7 +21,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { directSendHuntingQuery } from '../../src/collect/hunting-query.js';
+import { parseProfile } from '../../src/config/profile-file.js';
+import type { TenantProfile } from '../../src/core/profile.js';
+import { answerHunting, dailyTotalRows, huntingDocument, inventoryRows } from '../emulators/hunting.js';
 import { GRAPH_RESOURCE, type MicrosoftEmulator, odataPage, startMicrosoftEmulator } from '../emulators/microsoft.js';
 
 const T_HUNT = '4b8c18bd-2f9f-4227-af55-9f1061cf9c32'; // Plan 2: email tables
@@ -40,6 +42,7 @@ type Row = Record<string, unknown>;
 let emu: MicrosoftEmulator;
 let tmp: string;
 let profileFile: string;
+let profile: TenantProfile;
 const outputs: string[] = [];
 const t0 = Math.floor(Date.now() / 60_000) * 60_000;
 
@@ -122,26 +125,50 @@ function makeHuntingRows(): Row[] {
   }
   // A campaign: 90 spoofs within four hours, two days ago (more than the cap in one day's window).
   for (let i = 220; i < 310; i++) rows.push(huntingRow(i, t0 - 2 * 86_400_000 + (i - 220) * 160_000, 'spoof', r));
+  // The tenant's own mail (never selected; only the per-day totals count it).
+  for (let i = 310; i < 350; i++) {
+    const row = huntingRow(i, t0 - 3 * 86_400_000 + Math.floor(r() * 3 * 86_400_000 - 3_600_000), 'mfp', r);
+    row.EmailDirection = i % 2 ? 'Intra-org' : 'Outbound';
+    rows.push(row);
+  }
   return rows;
 }
 
-function selected(row: Row, from: number, to: number, domains: string[]): boolean {
-  const ts = Date.parse(String(row.Timestamp));
-  const c = row.Connectors;
-  return (
-    ts >= from &&
-    ts < to &&
-    row.EmailDirection === 'Inbound' &&
-    (c === null || c === '') &&
-    (domains.includes(String(row.SenderMailFromDomain).toLowerCase()) ||
-      domains.includes(String(row.SenderFromDomain).toLowerCase()))
-  );
+/** Attachments and URLs of the spoofs (a voicemail lure with a QR code), and of an MFP scan (never asked for). */
+function factsOf(rows: readonly Row[]): { attachments: Row[]; urls: Row[] } {
+  const attachments: Row[] = [];
+  const urls: Row[] = [];
+  for (const r of rows) {
+    const base = { Timestamp: r.Timestamp, NetworkMessageId: r.NetworkMessageId, ReportId: `${r.ReportId}-f` };
+    const n = Number(String(r.NetworkMessageId).slice(2, 8));
+    if (r.Subject === 'New Missed Fax-msg' && n % 3 === 0) {
+      attachments.push({
+        ...base,
+        SenderFromAddress: r.SenderFromAddress,
+        SenderDisplayName: null,
+        SenderObjectId: null,
+        RecipientEmailAddress: r.RecipientEmailAddress,
+        RecipientObjectId: null,
+        FileName: `Fax-${n}.pdf`,
+        FileType: 'pdf',
+        SHA256: `${String(n).padStart(8, '0')}ab`.repeat(8).slice(0, 64),
+        FileSize: 40_000 + n,
+        ThreatTypes: null,
+        ThreatNames: null,
+        DetectionMethods: null,
+      });
+      urls.push({
+        ...base,
+        Url: `https://evil-${n}.example/fax`,
+        UrlDomain: `evil-${n}.example`,
+        UrlLocation: 'QRCode',
+      });
+    } else if (r.Subject === 'Scan' && n % 5 === 0) {
+      attachments.push({ ...base, FileName: `scan-${n}.pdf`, FileType: 'pdf', SHA256: null, FileSize: 1000 });
+    }
+  }
+  return { attachments, urls };
 }
-
-const order = (a: Row, b: Row) =>
-  String(a.Timestamp).localeCompare(String(b.Timestamp)) ||
-  String(a.NetworkMessageId).localeCompare(String(b.NetworkMessageId)) ||
-  String(a.RecipientEmailAddress).localeCompare(String(b.RecipientEmailAddress));
 
 function traceRows(): Row[] {
   const r = rng(29);
@@ -244,6 +271,8 @@ const live = (tenant: string, app: string, db: string) => [
   '4d',
   '--hunting-row-cap',
   String(ROW_CAP),
+  '--fact-query-chars',
+  '900',
   '--format',
   'json',
 ];
@@ -262,6 +291,29 @@ function deliveries(db: string): number {
   }
 }
 
+/** Facts (attachment / URL rows) the store holds. */
+function factCount(db: string): number {
+  const d = new Database(db, { readonly: true });
+  try {
+    return (
+      d.prepare("SELECT count(*) AS n FROM fact WHERE format IN ('email-attachment-info', 'email-url-info')").get() as {
+        n: number;
+      }
+    ).n;
+  } finally {
+    d.close();
+  }
+}
+
+function storedDays(db: string): number {
+  const d = new Database(db, { readonly: true });
+  try {
+    return (d.prepare('SELECT count(*) AS n FROM collect_daily_total').get() as { n: number }).n;
+  } finally {
+    d.close();
+  }
+}
+
 /**
  * `report --format json`, without provenance: which document a row came from (file, sha256, row number, the
  * files ledger) depends on how the rows were cut into answers, which is not what is compared. Verdicts,
@@ -273,21 +325,26 @@ async function report(db: string): Promise<unknown> {
   return JSON.parse(r.stdout, (k, v) => (['files', 'file', 'sha256', 'row', 'path'].includes(k) ? undefined : v));
 }
 
-/** The rows a collect over `[from, now)` must have stored: the selection, as an export file for `ingest`. */
-function servedExport(name: string, from: number): string {
-  const rows = hunting
-    .get(T_HUNT)!
-    .filter((r) => selected(r, from, Date.now(), DOMAINS))
-    .sort(order);
+/**
+ * The rows a collect over `[from, now)` must have stored, as export files for `ingest`: the inventory selection,
+ * and the attachment and URL rows of the flagged messages (the spoofs).
+ */
+function servedExport(name: string, from: number): { file: string; rows: number; facts: string[] } {
+  const rows = inventoryRows(hunting.get(T_HUNT)!, profile, from, Date.now());
   const file = join(tmp, name);
-  writeFileSync(
-    file,
-    JSON.stringify({
-      '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#microsoft.graph.security.huntingQueryResults',
-      results: rows,
-    }),
-  );
-  return file;
+  writeFileSync(file, JSON.stringify(huntingDocument(rows)));
+  const ids = new Set(rows.filter((r) => r.Subject === 'New Missed Fax-msg').map((r) => r.NetworkMessageId));
+  const facts: string[] = [];
+  const f = factsOf(hunting.get(T_HUNT)!);
+  for (const [kind, list] of [
+    ['att', f.attachments],
+    ['url', f.urls],
+  ] as const) {
+    const path = join(tmp, `${name}-${kind}.json`);
+    writeFileSync(path, JSON.stringify(huntingDocument(list.filter((x) => ids.has(x.NetworkMessageId)))));
+    facts.push(path);
+  }
+  return { file, rows: rows.length, facts };
 }
 
 beforeAll(async () => {
@@ -311,6 +368,9 @@ beforeAll(async () => {
       '',
     ].join('\n'),
   );
+  const loaded = parseProfile(readFileSync(profileFile, 'utf8'), profileFile);
+  if (loaded.status !== 'ok') throw new Error(loaded.error);
+  profile = loaded.profile;
   hunting.set(T_HUNT, makeHuntingRows());
   trace.set(T_TRACE, traceRows());
   emu = await startMicrosoftEmulator({
@@ -343,33 +403,9 @@ beforeAll(async () => {
         error: { code: 'Forbidden', message: 'Missing application roles. API required roles: ThreatHunting.Read.All.' },
       });
     const query = String((ctx.json as { Query?: unknown } | undefined)?.Query ?? '');
-    const rows = hunting.get(claims.tid);
-    if (!rows)
-      return ctx.send(400, {
-        error: {
-          code: 'BadRequest',
-          message:
-            "Query could not be parsed at 'EmailEvents' on line [1,0]: Failed to resolve table or column expression named 'EmailEvents'",
-        },
-      });
-    const w = /Timestamp >= datetime\(([^)]+)\) and Timestamp < datetime\(([^)]+)\)/.exec(query);
-    const d = /SenderFromDomain in~ \(([^)]*)\)/.exec(query);
-    if (!w || !d || !query.includes('EmailDirection == "Inbound" and isempty(Connectors)'))
-      return ctx.send(400, { error: { code: 'BadRequest', message: 'the emulator does not know this query' } });
-    const domains = d[1]!.split(',').map((s) => JSON.parse(s.trim()) as string);
-    const from = Date.parse(w[1]!);
-    const to = Date.parse(w[2]!);
-    const out = rows
-      .filter((r) => selected(r, from, to, domains))
-      .sort(order)
-      .slice(0, ROW_CAP);
-    ctx.send(200, {
-      '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#microsoft.graph.security.huntingQueryResults',
-      schema: Object.keys(rows[0] ?? {})
-        .filter((k) => !k.includes('@'))
-        .map((name) => ({ name, type: 'String' })),
-      results: out,
-    });
+    const events = hunting.get(claims.tid);
+    const a = answerHunting(events ? { profile, events, ...factsOf(events), rowCap: ROW_CAP } : null, query);
+    ctx.send(a.status, a.body);
   });
   emu.route('GET', /^\/v1\.0\/admin\/exchange\/tracing\/messageTraces$/, (ctx) => {
     const claims = ctx.requireToken(GRAPH_RESOURCE);
@@ -422,17 +458,48 @@ describe('dsguard collect (live, against the emulator)', () => {
     expect(t.source).toBe('hunting');
     expect(t.splits as number).toBeGreaterThan(0);
     expect(t.rejected).toBe(0);
-    // Exactly the served rows: the same store content and report as `ingest` of them as one export.
+    // Exactly the served rows: the same store content and report as `ingest` of them (+ the flagged messages'
+    // attachment and URL rows) as exports.
     const from = Date.parse(String(t.from));
-    const file = servedExport('served-a.json', from);
-    const served = (JSON.parse(readFileSync(file, 'utf8')) as { results: unknown[] }).results.length;
-    expect(served).toBeGreaterThan(ROW_CAP * 2);
-    expect(t.rows).toBe(served);
-    expect(deliveries(db)).toBe(served);
+    const served = servedExport('served-a.json', from);
+    expect(served.rows).toBeGreaterThan(ROW_CAP * 2);
+    expect(t.rows).toBe(served.rows);
+    expect(deliveries(db)).toBe(served.rows);
+    // Attachments and URLs: asked for the flagged messages only, in batches under the text budget.
+    const facts = t.facts as { messages: number; queries: number; attachments: number; urls: number };
+    const want = served.facts.map(
+      (f) => (JSON.parse(readFileSync(f, 'utf8')) as { results: unknown[] }).results.length,
+    );
+    expect(want[0]).toBeGreaterThan(0);
+    expect([facts.attachments, facts.urls]).toEqual(want);
+    expect(facts.queries).toBeGreaterThan(2);
+    const spoofs = new Set(
+      hunting
+        .get(T_HUNT)!
+        .filter((x) => x.Subject === 'New Missed Fax-msg' && Date.parse(String(x.Timestamp)) >= from)
+        .map((x) => x.NetworkMessageId),
+    );
+    expect(facts.messages).toBe(spoofs.size);
     const ref = join(tmp, 'a-ref.db');
-    const ing = await run(['ingest', file, '--db', ref, '-p', profileFile]);
+    const ing = await run(['ingest', served.file, ...served.facts, '--db', ref, '-p', profileFile]);
     expect(ing.code, ing.stderr).toBe(0);
     expect(await report(db)).toEqual(await report(ref));
+    expect(factCount(db)).toBe(want[0]! + want[1]!);
+    // Per-day totals: what the emulator counts over whole days, stored per day.
+    const totals = t.totals as Record<string, number | null>;
+    const days = dailyTotalRows(hunting.get(T_HUNT)!, profile, Math.floor(from / 86_400_000) * 86_400_000, Date.now());
+    const sum = (k: string) => days.reduce((a, d) => a + Number(d[k]), 0);
+    expect(totals.days).toBe(days.length);
+    expect([totals.total, totals.inbound, totals.noConnector, totals.directSend, totals.internalSpoof]).toEqual([
+      sum('Total'),
+      sum('Inbound'),
+      sum('NoConnector'),
+      sum('DirectSend'),
+      sum('InternalSpoof'),
+    ]);
+    expect(totals.directSend as number).toBeGreaterThan(0);
+    expect(totals.total as number).toBeGreaterThan(totals.inbound as number);
+    expect(storedDays(db)).toBe(days.length);
     // The 429 was waited out, the 500 retried, the expired token renewed once.
     const calls = emu.requests.filter((c) => c.path === '/v1.0/security/runHuntingQuery').map((c) => c.status);
     expect(calls).toContain(429);
@@ -635,24 +702,6 @@ describe('dsguard collect (live, against the emulator)', () => {
       udp.close();
       server.close();
     }
-  });
-
-  it('the query text is stable (golden) and escapes its values', () => {
-    const q = directSendHuntingQuery({ from: new Date('2026-07-20T00:00:00Z'), to: new Date('2026-07-21T00:00:00Z') }, [
-      'Contoso.com',
-      'contoso.co.uk',
-      'we"ird\\.example',
-    ]);
-    expect(q).toBe(
-      [
-        'EmailEvents',
-        '| where Timestamp >= datetime(2026-07-20T00:00:00.000Z) and Timestamp < datetime(2026-07-21T00:00:00.000Z)',
-        '| where EmailDirection == "Inbound" and isempty(Connectors)',
-        '| where SenderMailFromDomain in~ ("contoso.co.uk", "contoso.com", "we\\"ird\\\\.example") or SenderFromDomain in~ ("contoso.co.uk", "contoso.com", "we\\"ird\\\\.example")',
-        '| order by Timestamp asc, NetworkMessageId asc, RecipientEmailAddress asc',
-      ].join('\n'),
-    );
-    expect(() => directSendHuntingQuery({ from: new Date(0), to: new Date(1) }, ['a\nb'])).toThrow();
   });
 
   it('no secret or token in any output or store', () => {
