@@ -217,6 +217,16 @@ function renderTable(results: { name: string; result: CollectResult }[]): string
         `${r.splits ? `, ${r.splits} split(s) at the row cap` : ''}; stored ${r.stored}, counted ${r.aggregated}, rejected ${r.rejected}, already stored ${r.duplicates}; ${r.requests} requests, ${r.bytes} bytes` +
         `${r.checkpoint ? `; checkpoint ${r.checkpoint}` : ''}`,
     );
+    if (r.totals) {
+      const t = r.totals;
+      lines.push(
+        `  mail over ${t.days} day(s): ${t.total} in all, ${t.inbound} inbound, ${t.noConnector} inbound without a connector, ${t.directSend} Direct Send (${t.directSendPercentOfInbound ?? 0} % of inbound), ${t.internalSpoof} internal spoof (rows: message × recipient)`,
+      );
+    }
+    if (r.facts && r.facts.messages > 0)
+      lines.push(
+        `  flagged messages: ${r.facts.messages}; ${r.facts.attachments} attachment and ${r.facts.urls} URL row(s) in ${r.facts.queries} query(ies)`,
+      );
     if (r.fallback) lines.push(`  ${terminalSafe(r.fallback)}`);
     if (r.error) lines.push(`  error: ${terminalSafe(r.error)}`);
   }

@@ -453,6 +453,8 @@ describe('dsguard collect (live, against the emulator)', () => {
     emu.fault({ kind: 'expire-token' });
     const r = await run(live(T_HUNT, APP_HUNT, db));
     expect(r.code, r.stderr).toBe(0);
+    // Progress goes to a terminal only: stderr is a pipe here, so nothing.
+    expect(r.stderr).toBe('');
     const t = tenantResult(r.stdout);
     expect(t.status).toBe('ok');
     expect(t.source).toBe('hunting');
