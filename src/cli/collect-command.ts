@@ -5,9 +5,9 @@
  * 3 when one failed (the others are still read), 2 for a usage error.
  * @module
  */
-import { dirname, join } from 'node:path';
 import { type Command, Option } from 'commander';
 import { type CollectResult, collectTenant, emptyResult } from '../collect/collect.js';
+import { tenantStorePath } from '../collect/store-path.js';
 import type { TenantProfile } from '../core/profile.js';
 import { terminalSafe } from '../report/safe-text.js';
 import { AuthError, type CredentialSpec, createTokenSource } from '../tenant/auth.js';
@@ -114,8 +114,7 @@ export async function planCollect(flags: CollectFlags): Promise<CollectPlan> {
       const profile = t.profile !== null ? await profileOption(t.profile) : shared;
       if (!profile || profile.acceptedDomains.length === 0)
         throw new UsageError(`${flags.tenants}: ${t.name}: a profile with accepted domains is needed (profile: or -p)`);
-      const db =
-        t.db ?? join(flags.db !== undefined ? dirname(flags.db) : '.', `${t.name.replace(/[^A-Za-z0-9.-]/g, '_')}.db`);
+      const db = tenantStorePath(t, flags.db);
       jobs.push({ name: t.name, spec: t.credential, db, profile });
     }
     const dbs = new Set(jobs.map((j) => j.db));

@@ -29,6 +29,8 @@ import { GRAPH_RESOURCE, type MicrosoftEmulator, odataPage, startMicrosoftEmulat
 const T_HUNT = '4b8c18bd-2f9f-4227-af55-9f1061cf9c32'; // Plan 2: email tables
 const T_TRACE = '5c9d29ce-3a0a-4338-b066-0a2172d0ad43'; // no email tables: message trace
 const T_DENY = '6dae3adf-4b1b-4449-8177-1b3283e1be54'; // app without ThreatHunting.Read.All
+const T_QUIET = '7ebf4be0-5c2d-455a-9288-2c4394f2cf65'; // Plan 2, only its declared MFP, RejectDirectSend on
+const APP_QUIET = '6a1e3c55-0000-4000-8000-000000000015';
 const APP_HUNT = '6a1e3c55-0000-4000-8000-000000000011';
 const APP_TRACE = '6a1e3c55-0000-4000-8000-000000000012';
 const APP_DENY = '6a1e3c55-0000-4000-8000-000000000013';
@@ -43,6 +45,8 @@ let emu: MicrosoftEmulator;
 let tmp: string;
 let profileFile: string;
 let profile: TenantProfile;
+let quietProfileFile: string;
+const profiles = new Map<string, TenantProfile>();
 const outputs: string[] = [];
 const t0 = Math.floor(Date.now() / 60_000) * 60_000;
 
@@ -371,7 +375,19 @@ beforeAll(async () => {
   const loaded = parseProfile(readFileSync(profileFile, 'utf8'), profileFile);
   if (loaded.status !== 'ok') throw new Error(loaded.error);
   profile = loaded.profile;
+  quietProfileFile = join(tmp, 'northwind.yml');
+  writeFileSync(
+    quietProfileFile,
+    readFileSync(profileFile, 'utf8').replace('  name: Contoso\n', '  name: Northwind\n  rejectDirectSend: true\n'),
+  );
+  const quiet = parseProfile(readFileSync(quietProfileFile, 'utf8'), quietProfileFile);
+  if (quiet.status !== 'ok') throw new Error(quiet.error);
+  profiles.set(T_HUNT, profile).set(T_QUIET, quiet.profile);
   hunting.set(T_HUNT, makeHuntingRows());
+  hunting.set(
+    T_QUIET,
+    makeHuntingRows().filter((x) => x.SenderIPv4 === '198.51.100.20'),
+  );
   trace.set(T_TRACE, traceRows());
   emu = await startMicrosoftEmulator({
     apps: [
@@ -384,6 +400,13 @@ beforeAll(async () => {
         exchangeRole: false,
       },
       { tenantId: T_DENY, clientId: APP_DENY, secret: SECRET, roles: [], exchangeRole: false },
+      {
+        tenantId: T_QUIET,
+        clientId: APP_QUIET,
+        secret: SECRET,
+        roles: ['ThreatHunting.Read.All'],
+        exchangeRole: false,
+      },
       {
         tenantId: T_TRACE,
         clientId: APP_TRACE_DENY,
@@ -587,6 +610,7 @@ describe('dsguard collect (live, against the emulator)', () => {
         `  - { name: Contoso, tenantId: ${T_HUNT}, clientId: ${APP_HUNT}, secretEnv: DSGUARD_CLIENT_SECRET, db: m-contoso.db }`,
         `  - { name: Denied, tenantId: ${T_DENY}, clientId: ${APP_DENY}, secretEnv: DSGUARD_CLIENT_SECRET, db: m-denied.db }`,
         `  - { name: Tracey, tenantId: ${T_TRACE}, clientId: ${APP_TRACE}, secretEnv: DSGUARD_CLIENT_SECRET, db: m-trace.db }`,
+        `  - { name: Northwind, tenantId: ${T_QUIET}, clientId: ${APP_QUIET}, secretEnv: DSGUARD_CLIENT_SECRET, profile: northwind.yml }`,
         '',
       ].join('\n'),
     );
@@ -596,6 +620,8 @@ describe('dsguard collect (live, against the emulator)', () => {
       file,
       '-p',
       profileFile,
+      '--db',
+      join(tmp, 'x.db'),
       '--authority-host',
       emu.url,
       '--graph-url',
@@ -613,7 +639,71 @@ describe('dsguard collect (live, against the emulator)', () => {
       ['Contoso', 'ok', 'hunting'],
       ['Denied', 'error', 'hunting'],
       ['Tracey', 'ok', 'message-trace'],
+      ['Northwind', 'ok', 'hunting'],
     ]);
+    // The roll-up: a row per tenant from the stores collect wrote (Northwind's beside --db: <name>.db).
+    const all = (format: string) =>
+      run([
+        'report',
+        '--all-tenants',
+        '--tenants',
+        file,
+        '-p',
+        profileFile,
+        '--db',
+        join(tmp, 'x.db'),
+        '--format',
+        format,
+      ]);
+    const j = await all('json');
+    expect(j.code, j.stderr).toBe(0);
+    const rows = (JSON.parse(j.stdout) as { tenants: Record<string, unknown>[] }).tenants;
+    expect(rows.map((x) => [x.name, x.status, x.rejectDirectSend])).toEqual([
+      ['Contoso', 'ok', 'unknown'],
+      ['Denied', 'ok', 'unknown'],
+      ['Tracey', 'ok', 'unknown'],
+      ['Northwind', 'ok', 'on'],
+    ]);
+    const [contoso, denied, tracey, northwind] = rows as Record<string, number | null | boolean | string>[];
+    // Each row is that tenant's own report: the same figures `report --db <its store>` gives.
+    const own = (await report(join(tmp, 'm-contoso.db'))) as {
+      totals: { directSend: number };
+      sources: { verdict: string }[];
+      readiness: { ready: boolean };
+    };
+    expect(contoso!.directSend).toBe(own.totals.directSend);
+    expect(contoso!.maliciousSources).toBe(own.sources.filter((x) => x.verdict === 'malicious').length);
+    expect(contoso!.maliciousSources as number).toBeGreaterThan(0);
+    expect(contoso!.ready).toBe(own.readiness.ready);
+    expect(contoso!.directSendPercentOfInbound as number).toBeGreaterThan(0);
+    expect(contoso!.lastCollected).not.toBeNull();
+    expect([denied!.messages, denied!.ready, denied!.lastCollected]).toEqual([0, false, null]);
+    expect(tracey!.directSendPercentOfInbound).toBeNull(); // message trace: no per-day totals
+    expect(tracey!.messages as number).toBeGreaterThan(0);
+    expect([northwind!.maliciousSources, northwind!.suspiciousSources]).toEqual([0, 0]);
+    expect(northwind!.directSend as number).toBeGreaterThan(0);
+    expect(northwind!.enforcement).not.toBeNull();
+    const text = await all('table');
+    expect(text.stdout).toMatch(/^4 tenant\(s\): /);
+    for (const name of ['Contoso', 'Denied', 'Tracey', 'Northwind']) expect(text.stdout).toContain(name);
+    const csv = (await all('csv')).stdout.trim().split('\r\n');
+    expect(csv.length).toBe(5);
+    expect(csv[0]).toMatch(/^tenant,status,ready,/);
+    const md = (await all('md')).stdout;
+    expect(md).toContain('| tenant | status | ready |');
+    // A tenant whose store is missing is a row with its error, and the exit says so.
+    const missing = join(tmp, 'tenants-missing.yml');
+    writeFileSync(
+      missing,
+      `${readFileSync(file, 'utf8')}  - { name: Ghost, tenantId: ${T_QUIET}, clientId: ${APP_QUIET}, secretEnv: X, db: ghost.db }\n`,
+    );
+    const g = await run(['report', '--all-tenants', '--tenants', missing, '-p', profileFile, '--format', 'json']);
+    expect(g.code).toBe(3);
+    const ghost = (JSON.parse(g.stdout) as { tenants: { name: string; status: string; error: string }[] }).tenants.at(
+      -1,
+    )!;
+    expect([ghost.name, ghost.status]).toEqual(['Ghost', 'error']);
+    expect(ghost.error).toContain('no such store');
   });
 
   it('watch: alerts once per source across cycles and restarts, retries a failed delivery, never logs the URL', async () => {
