@@ -27,6 +27,7 @@ export interface CollectFlags extends TenantFlags {
   huntingRowCap?: number;
   tracePageSize?: number;
   factQueryChars?: number;
+  maxTraceDetails?: number;
 }
 
 /** `30d`, `12h`, `90m` → milliseconds. */
@@ -70,7 +71,12 @@ export function addCollectOptions(cmd: Command): Command {
     .option('--jobs <n>', 'tenants read at once with --tenants (default 4)', positiveInt('--jobs'), 4)
     .addOption(new Option('--hunting-row-cap <n>').argParser(positiveInt('--hunting-row-cap')).hideHelp())
     .addOption(new Option('--trace-page-size <n>').argParser(positiveInt('--trace-page-size')).hideHelp())
-    .addOption(new Option('--fact-query-chars <n>').argParser(positiveInt('--fact-query-chars')).hideHelp());
+    .addOption(new Option('--fact-query-chars <n>').argParser(positiveInt('--fact-query-chars')).hideHelp())
+    .option(
+      '--max-trace-details <n>',
+      'message trace: most getDetailsByRecipient calls a run makes (100 per 5 minutes are allowed)',
+      positiveInt('--max-trace-details'),
+    );
   return addTenantOptions(cmd);
 }
 
@@ -202,6 +208,7 @@ async function collectOne(
     ...(flags.huntingRowCap !== undefined ? { rowCap: flags.huntingRowCap } : {}),
     ...(flags.tracePageSize !== undefined ? { tracePageSize: flags.tracePageSize } : {}),
     ...(flags.factQueryChars !== undefined ? { factQueryChars: flags.factQueryChars } : {}),
+    ...(flags.maxTraceDetails !== undefined ? { maxTraceDetails: flags.maxTraceDetails } : {}),
     onProgress: (line) => {
       if (io.progress) io.stderr.write(`${terminalSafe(line)}\n`);
     },
@@ -225,6 +232,10 @@ function renderTable(results: { name: string; result: CollectResult }[]): string
     if (r.facts && r.facts.messages > 0)
       lines.push(
         `  flagged messages: ${r.facts.messages}; ${r.facts.attachments} attachment and ${r.facts.urls} URL row(s) in ${r.facts.queries} query(ies)`,
+      );
+    if (r.details && r.details.planned > 0)
+      lines.push(
+        `  trace detail: ${r.details.asked} of ${r.details.planned} planned call(s), ${r.details.events} event(s)${r.details.deferred ? `; ${r.details.deferred} over --max-trace-details, not asked` : ''}`,
       );
     if (r.fallback) lines.push(`  ${terminalSafe(r.fallback)}`);
     if (r.error) lines.push(`  error: ${terminalSafe(r.error)}`);

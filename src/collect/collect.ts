@@ -30,6 +30,7 @@ import { DsguardStore } from '../store/dsguard-store.js';
 import type { TokenSource } from '../tenant/auth.js';
 import { type GraphClient, GraphError, graphClient } from '../tenant/graph.js';
 import { type CollectProgress, formatProgress } from './progress.js';
+import { detailGroup, detailsPath, TraceDetailPlanner, type TraceRowFields } from './trace-detail-plan.js';
 
 export type CollectSource = 'hunting' | 'message-trace';
 
@@ -68,6 +69,8 @@ export interface CollectOptions {
   now?: () => Date;
   /** A progress line (see progress.ts); the CLI prints it on stderr when that is a terminal. */
   onProgress?: (line: string) => void;
+  /** Most getDetailsByRecipient calls in one run (documented throttle: 100 requests per 5 minutes); default 1,000. */
+  maxTraceDetails?: number;
   /** Largest text of one EmailAttachmentInfo / EmailUrlInfo query (tests lower it to force batches). */
   factQueryChars?: number;
   /** Stop after the current window (SIGINT/SIGTERM). */
@@ -99,6 +102,11 @@ export interface CollectResult {
   totals: DailyTotalsSummary | null;
   /** Flagged messages whose EmailAttachmentInfo / EmailUrlInfo rows were asked for, and the rows that came. */
   facts: { messages: number; queries: number; attachments: number; urls: number } | null;
+  /**
+   * Message trace: getDetailsByRecipient for the rows whose detail can change a verdict (trace-detail-plan.ts):
+   * planned this run, asked, events stored, and left for the next run (over the per-run budget).
+   */
+  details: { planned: number; asked: number; events: number; deferred: number } | null;
 }
 
 export interface DailyTotal {
@@ -187,6 +195,7 @@ export function emptyResult(tenant: string): CollectResult {
     checkpoint: null,
     totals: null,
     facts: null,
+    details: null,
   };
 }
 
@@ -446,6 +455,7 @@ async function readTrace(run: Run): Promise<void> {
       `/v1.0/admin/exchange/tracing/messageTraces?$filter=${encodeURIComponent(filter)}&$top=${top}`;
     let pages = 0;
     let rows = 0;
+    const planner = new TraceDetailPlanner<TraceRowFields>(opts.profile.acceptedDomains);
     while (next !== null) {
       const doc = (await graph.get(next)) as { value?: unknown; '@odata.nextLink'?: unknown } | null;
       if (!doc || !Array.isArray(doc.value))
@@ -453,11 +463,14 @@ async function readTrace(run: Run): Promise<void> {
       pages++;
       rows += doc.value.length;
       if (doc.value.length > 0) await run.absorb(doc, doc.value.length, `trace-${t}-${pages}`);
+      planner.add(doc.value.filter(isTraceRow));
       const link = doc['@odata.nextLink'];
       next = typeof link === 'string' && link !== '' ? graph.sameOrigin(link) : null;
       if (pages >= TRACE_MAX_PAGES && next !== null)
         throw new GraphError('bad-response', `messageTraces: more than ${TRACE_MAX_PAGES} pages in one window`);
     }
+    await readTraceDetails(run, planner.result());
+    if (result.status !== 'ok') return;
     result.windows++;
     writeCheckpoint(run.store, opts.tenantId, 'message-trace', to, now());
     result.checkpoint = to.toISOString();
@@ -472,6 +485,66 @@ async function readTrace(run: Run): Promise<void> {
       },
       began,
     );
+  }
+}
+
+function isTraceRow(v: unknown): v is TraceRowFields {
+  if (typeof v !== 'object' || v === null) return false;
+  const o = v as Record<string, unknown>;
+  return ['id', 'receivedDateTime', 'senderAddress', 'recipientAddress', 'fromIP'].every(
+    (k) => typeof o[k] === 'string',
+  );
+}
+
+/**
+ * getDetailsByRecipient for the planned rows not asked before (collect_trace_detail), within the run's budget.
+ * Each answer becomes the rows `dsguard powershell`'s script exports (Date, Event, Action, Detail, Data,
+ * MessageId, MessageTraceId, RecipientAddress, SenderAddress) and goes through ingest with them.
+ */
+async function readTraceDetails(run: Run, planned: readonly TraceRowFields[]): Promise<void> {
+  const { opts, result, store } = run;
+  const d = result.details ?? { planned: 0, asked: 0, events: 0, deferred: 0 };
+  result.details = d;
+  const asked = store.db.prepare('SELECT 1 FROM collect_trace_detail WHERE tenant = ? AND grp = ?');
+  const mark = store.db.prepare(
+    'INSERT OR IGNORE INTO collect_trace_detail (tenant, grp, trace_id, recipient, fetched_at) VALUES (?, ?, ?, ?, ?)',
+  );
+  const todo = planned.filter((r) => asked.get(opts.tenantId, detailGroup(r)) === undefined);
+  d.planned += todo.length;
+  const budget = opts.maxTraceDetails ?? 1000;
+  const began = run.now().getTime();
+  let done = 0;
+  for (const r of todo) {
+    if (opts.signal?.aborted) {
+      result.status = 'interrupted';
+      return;
+    }
+    if (d.asked >= budget) {
+      d.deferred++;
+      continue;
+    }
+    const doc = (await run.graph.get(detailsPath(r.id, r.recipientAddress))) as { value?: unknown } | null;
+    if (!doc || !Array.isArray(doc.value))
+      throw new GraphError('bad-response', 'getDetailsByRecipient: the answer has no value[]');
+    d.asked++;
+    const events = doc.value
+      .filter((e): e is Record<string, unknown> => typeof e === 'object' && e !== null)
+      .map((e) => ({
+        Date: e.dateTime ?? null,
+        Event: e.event ?? null,
+        Action: e.action ?? null,
+        Detail: e.description ?? null,
+        Data: e.data ?? null,
+        MessageId: e.messageId ?? null,
+        MessageTraceId: r.id,
+        RecipientAddress: r.recipientAddress,
+        SenderAddress: r.senderAddress,
+      }));
+    if (events.length > 0) await run.absorb({ value: events }, events.length, `detail-${d.asked}`, false);
+    d.events += events.length;
+    mark.run(opts.tenantId, detailGroup(r), r.id, r.recipientAddress.toLowerCase(), run.now().toISOString());
+    done++;
+    run.step({ source: 'trace detail', rows: events.length, done, total: Math.min(todo.length, budget) }, began);
   }
 }
 

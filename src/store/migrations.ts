@@ -300,7 +300,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 8,
-    name: 'collect_daily_total: per-day mail totals from advanced hunting (dsguard collect)',
+    name: 'collect_daily_total, collect_trace_detail: per-day mail totals, trace details asked (dsguard collect)',
     // One row per tenant and UTC day (YYYY-MM-DD): EmailEvents rows (message x recipient) in all, inbound, inbound
     // without a connector, Direct Send, internal spoof. `complete` = 1 when the query covered the whole day and the
     // day was over; a partial count never replaces a complete one.
@@ -316,6 +316,16 @@ export const MIGRATIONS: readonly Migration[] = [
         complete INTEGER NOT NULL,
         updated_at TEXT NOT NULL,
         PRIMARY KEY (tenant, day)
+      ) WITHOUT ROWID;
+      -- getDetailsByRecipient answers in the store, one per group (connecting IP, envelope sender, UTC day): a
+      -- window boundary inside a day or a re-run (overlap) never asks for the same group again.
+      CREATE TABLE collect_trace_detail (
+        tenant TEXT NOT NULL,
+        grp TEXT NOT NULL,
+        trace_id TEXT NOT NULL,
+        recipient TEXT NOT NULL,
+        fetched_at TEXT NOT NULL,
+        PRIMARY KEY (tenant, grp)
       ) WITHOUT ROWID;
     `,
   },

@@ -21,6 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { planTraceDetails, type TraceRowFields } from '../../src/collect/trace-detail-plan.js';
 import { parseProfile } from '../../src/config/profile-file.js';
 import type { TenantProfile } from '../../src/core/profile.js';
 import { answerHunting, dailyTotalRows, huntingDocument, inventoryRows } from '../emulators/hunting.js';
@@ -201,6 +202,7 @@ const trace = new Map<string, Row[]>();
 /** Graph faults, used once each in order: status (+ Retry-After), or `hang` (never answer: the test kills the CLI). */
 const graphFaults: { status: number | 'hang'; retryAfter?: number; afterCalls?: number }[] = [];
 let huntingCalls = 0;
+const detailCalls: string[] = [];
 let hung: (() => void) | null = null;
 const hangs: { end(): void }[] = [];
 
@@ -430,6 +432,51 @@ beforeAll(async () => {
     const a = answerHunting(events ? { profile, events, ...factsOf(events), rowCap: ROW_CAP } : null, query);
     ctx.send(a.status, a.body);
   });
+  // getDetailsByRecipient (beta): the documented function-call path; a Receive event without
+  // S:InboundConnectorData (no connector) from the row's IP, then Deliver or Quarantine.
+  emu.route(
+    'GET',
+    /^\/beta\/admin\/exchange\/tracing\/messageTraces\/([^/]+)\/getDetailsByRecipient\(recipientAddress='((?:[^']|'')*)'\)$/,
+    (ctx) => {
+      const claims = ctx.requireToken(GRAPH_RESOURCE);
+      if (!claims) return;
+      if (!claims.roles.includes('ExchangeMessageTrace.Read.All'))
+        return ctx.send(403, { error: { code: 'Forbidden', message: 'Missing role ExchangeMessageTrace.Read.All.' } });
+      const id = decodeURIComponent(ctx.params[0]!);
+      const rcpt = decodeURIComponent(ctx.params[1]!).replace(/''/g, "'");
+      detailCalls.push(`${id}|${rcpt}`);
+      const row = (trace.get(claims.tid) ?? []).find((r) => r.id === id && r.recipientAddress === rcpt);
+      if (!row) return ctx.send(404, { error: { code: 'NotFound', message: 'no such message trace' } });
+      const at = String(row.receivedDateTime);
+      const mep = (name: string, v: string) => `<MEP Name="${name}" String="${v}" />`;
+      ctx.send(200, {
+        '@odata.context':
+          'https://graph.microsoft.com/beta/$metadata#Collection(microsoft.graph.exchangeMessageTraceDetail)',
+        value: [
+          {
+            '@odata.type': '#microsoft.graph.exchangeMessageTraceDetail',
+            id,
+            messageId: row.messageId,
+            dateTime: at,
+            event: 'Receive',
+            action: '',
+            description: 'Message received by: AM0PR01MB0001.eurprd01.prod.outlook.com',
+            data: `<root>${mep('ClientIP', String(row.fromIP))}${mep('ClientHostname', 'unknown')}${mep('ReturnPath', String(row.senderAddress))}${mep('CustomData', 'S:tlsversion=SP_PROT_NONE;S:DIR=INC')}</root>`,
+          },
+          {
+            '@odata.type': '#microsoft.graph.exchangeMessageTraceDetail',
+            id,
+            messageId: row.messageId,
+            dateTime: at,
+            event: row.status === 'quarantined' ? 'Quarantine' : 'Deliver',
+            action: '',
+            description: 'The message was processed.',
+            data: '<root></root>',
+          },
+        ],
+      });
+    },
+  );
   emu.route('GET', /^\/v1\.0\/admin\/exchange\/tracing\/messageTraces$/, (ctx) => {
     const claims = ctx.requireToken(GRAPH_RESOURCE);
     if (!claims) return;
@@ -574,7 +621,7 @@ describe('dsguard collect (live, against the emulator)', () => {
   it('a tenant without email tables falls back to message trace: 10-day windows, pages', async () => {
     const db = join(tmp, 'trace.db');
     const r = await run([...live(T_TRACE, APP_TRACE, db), '--since', '12d', '--trace-page-size', '10']);
-    expect(r.code, r.stderr).toBe(0);
+    expect(r.code, r.stdout).toBe(0);
     const t = tenantResult(r.stdout);
     expect(t.source).toBe('message-trace');
     expect(String(t.fallback)).toContain('no email tables');
@@ -586,6 +633,25 @@ describe('dsguard collect (live, against the emulator)', () => {
     expect(deliveries(db)).toBe(served.length);
     const pages = emu.requests.filter((c) => c.path.endsWith('/messageTraces')).length;
     expect(pages).toBeGreaterThanOrEqual(Math.ceil(served.length / 10));
+    // Trace detail only where it can change a verdict, as `dsguard powershell` plans it: one row per source IP,
+    // sender and day, own domain to own mailbox, not from Microsoft's ranges.
+    const planned = planTraceDetails(served as unknown as TraceRowFields[], DOMAINS);
+    expect(planned.length).toBeGreaterThan(0);
+    expect(planned.length).toBeLessThan(served.filter((x) => x.fromIP === '45.14.71.10').length);
+    expect(detailCalls).toEqual(planned.map((x) => `${x.id}|${x.recipientAddress}`));
+    expect(t.details).toEqual({
+      planned: planned.length,
+      asked: planned.length,
+      events: 2 * planned.length,
+      deferred: 0,
+    });
+    // The detail shows no connector: the spoofs are now proven Direct Send from 45.14.71.10.
+    const rep = (await report(db)) as { totals: { directSend: number } };
+    expect(rep.totals.directSend).toBeGreaterThan(0);
+    // A re-run (overlap) does not ask again.
+    const again = await run([...live(T_TRACE, APP_TRACE, db), '--since', '12d', '--trace-page-size', '10']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(detailCalls.length).toBe(planned.length);
   });
 
   it('names the missing permission on a 403', async () => {
