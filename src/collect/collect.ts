@@ -167,7 +167,7 @@ interface Run {
   /** One API answer through the file path into the store. */
   absorb(doc: unknown, rows: number, label: string, counted?: boolean): Promise<void>;
   /** NetworkMessageId as served, by the store's message hash of it: the fact queries name ids exactly as Defender does. */
-  rawIds: Map<number, string>;
+  rawIds: Map<number, ServedMessage>;
   /** Emit a progress line for a step of `source`. */
   step(p: Omit<CollectProgress, 'tenant' | 'totalRows' | 'requests' | 'elapsedMs'>, startedMs: number): void;
   /** Where a source's run starts: `since` back, or the overlap before its checkpoint. */
@@ -263,8 +263,17 @@ async function readHunting(run: Run, start: Date, end: Date): Promise<void> {
       continue;
     }
     for (const r of rows) {
-      const id = (r as { NetworkMessageId?: unknown } | null)?.NetworkMessageId;
-      if (typeof id === 'string' && id !== '') run.rawIds.set(messageHash(normalizeMessageId(id)), id);
+      const o = (r ?? {}) as { NetworkMessageId?: unknown; AttachmentCount?: unknown; UrlCount?: unknown };
+      if (typeof o.NetworkMessageId !== 'string' || o.NetworkMessageId === '') continue;
+      // A count of 0 says there is nothing to ask for; a missing or unreadable count asks anyway.
+      const some = (v: unknown) => !(v === 0 || v === '0');
+      const h = messageHash(normalizeMessageId(o.NetworkMessageId));
+      const had = run.rawIds.get(h);
+      run.rawIds.set(h, {
+        id: o.NetworkMessageId,
+        attachments: (had?.attachments ?? false) || some(o.AttachmentCount),
+        urls: (had?.urls ?? false) || some(o.UrlCount),
+      });
     }
     if (rows.length > 0) await run.absorb(doc, rows.length, `hunting-${w.from.getTime()}`);
     result.windows++;
@@ -370,20 +379,27 @@ export function summarizeTotals(totals: readonly DailyTotal[]): DailyTotalsSumma
   };
 }
 
-/** NetworkMessageIds (as served) of the messages read this run that the assessment calls malicious or suspicious. */
-function flaggedIds(run: Run, since: Date): string[] {
+/** A message as hunting served it: its NetworkMessageId verbatim, and whether EmailEvents counts attachments / URLs. */
+interface ServedMessage {
+  id: string;
+  attachments: boolean;
+  urls: boolean;
+}
+
+/** The messages read this run that the assessment calls malicious or suspicious. */
+function flaggedMessages(run: Run, since: Date): ServedMessage[] {
   const rows = run.store.db
     .prepare(
       `SELECT DISTINCT msg_h AS id FROM message
        WHERE verdict IN ('malicious', 'suspicious') AND channel IN ('direct-send', 'internal-spoof') AND received_at >= ?`,
     )
     .all(since.toISOString()) as { id: number }[];
-  const out: string[] = [];
+  const out: ServedMessage[] = [];
   for (const r of rows) {
-    const raw = run.rawIds.get(r.id);
-    if (raw !== undefined) out.push(raw);
+    const m = run.rawIds.get(r.id);
+    if (m !== undefined) out.push(m);
   }
-  return out.sort();
+  return out.sort((a, b) => a.id.localeCompare(b.id));
 }
 
 /**
@@ -394,10 +410,10 @@ function flaggedIds(run: Run, since: Date): string[] {
 async function readFacts(run: Run, start: Date, end: Date): Promise<void> {
   const { opts, result } = run;
   const cap = opts.rowCap ?? HUNTING_ROW_CAP;
-  const ids = flaggedIds(run, start);
-  const facts = { messages: ids.length, queries: 0, attachments: 0, urls: 0 };
+  const flagged = flaggedMessages(run, start);
+  const facts = { messages: flagged.length, queries: 0, attachments: 0, urls: 0 };
   result.facts = facts;
-  if (ids.length === 0) return;
+  if (flagged.length === 0) return;
   const began = run.now().getTime();
   // Fact rows carry their own Timestamp, at or just after the message's: an hour's margin either side.
   const window = {
@@ -407,6 +423,8 @@ async function readFacts(run: Run, start: Date, end: Date): Promise<void> {
   const tables: FactTable[] = ['EmailAttachmentInfo', 'EmailUrlInfo'];
   const queue: { table: FactTable; ids: string[] }[] = [];
   for (const table of tables) {
+    // Only messages EmailEvents says have attachments (AttachmentCount) or URLs (UrlCount).
+    const ids = flagged.filter((m) => (table === 'EmailAttachmentInfo' ? m.attachments : m.urls)).map((m) => m.id);
     for (const b of messageFactsBatches(table, window, ids, opts.factQueryChars)) queue.push({ table, ids: b.ids });
   }
   let total = queue.length;

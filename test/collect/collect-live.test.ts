@@ -102,8 +102,8 @@ function huntingRow(i: number, ts: number, kind: string, r: () => number): Row {
       kind === 'spoof'
         ? '{"SPF":"softfail","DKIM":"none","DMARC":"fail","CompAuth":"fail"}'
         : '{"SPF":"pass","DKIM":"none","DMARC":"pass","CompAuth":"pass"}',
-    AttachmentCount: 0,
-    UrlCount: 0,
+    AttachmentCount: kind === 'spoof' && i % 3 === 0 ? 1 : 0,
+    UrlCount: kind === 'spoof' && i % 3 === 0 ? 1 : 0,
     EmailLanguage: 'en',
     Connectors: kind === 'partner' ? 'Fabrikam Partner' : i % 2 ? '' : null,
     OrgLevelAction: null,
