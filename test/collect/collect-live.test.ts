@@ -557,6 +557,10 @@ describe('dsguard collect (live, against the emulator)', () => {
     expect(ing.code, ing.stderr).toBe(0);
     expect(await report(db)).toEqual(await report(ref));
     expect(factCount(db)).toBe(want[0]! + want[1]!);
+    // The QR-code URLs reach the indicators (and the attachments the stored evidence).
+    const ind = await run(['indicators', '--db', db, '-p', profileFile, '--format', 'csv']);
+    expect(ind.code, ind.stderr).toBeLessThanOrEqual(1);
+    expect(ind.stdout).toMatch(/https:\/\/evil-\d+\.example\/fax/);
     // Per-day totals: what the emulator counts over whole days, stored per day.
     const totals = t.totals as Record<string, number | null>;
     const days = dailyTotalRows(hunting.get(T_HUNT)!, profile, Math.floor(from / 86_400_000) * 86_400_000, Date.now());
