@@ -159,6 +159,10 @@ async function child(url, db) {
     overlapMs: 6 * 3_600_000,
     graphUrl: url,
     now: () => new Date(Number(process.env.BENCH_NOW)),
+    // BENCH_TRACE=1: collect's progress lines on stderr, each with the child's clock (where the time goes).
+    ...(process.env.BENCH_TRACE
+      ? { onProgress: (l) => process.stderr.write(`${Math.round(performance.now())} ${l}\n`) }
+      : {}),
   });
   const cpu = process.cpuUsage(cpu0);
   process.stdout.write(
