@@ -119,7 +119,8 @@ export async function collectTenant(opts: CollectOptions): Promise<CollectResult
       if (result.status === 'ok') await readDailyTotals(run, start, end);
       if (result.status === 'ok') await readFacts(run, start, end);
     } catch (error) {
-      if (!(error instanceof NoEmailTables)) throw error;
+      // Only the first inventory query decides the tenant has no email tables; later it is an error.
+      if (!(error instanceof NoEmailTables) || result.windows > 0) throw error;
       result.fallback = `advanced hunting has no email tables in this tenant (Defender for Office 365 Plan 2 / E5 brings them): read message trace instead (server: ${opts.tokens.redactor.redact(error.message).slice(0, 200)})`;
       run.progress(`${opts.tenantId}: ${result.fallback}`);
       result.source = 'message-trace';

@@ -92,7 +92,9 @@ export async function readHunting(run: Run, start: Date, end: Date): Promise<voi
     }
     for (const r of rows) {
       const o = (r ?? {}) as { NetworkMessageId?: unknown; AttachmentCount?: unknown; UrlCount?: unknown };
-      if (typeof o.NetworkMessageId !== 'string' || o.NetworkMessageId === '') continue;
+      // A NetworkMessageId is a GUID; anything long is never put in a query (kept out, not an error).
+      if (typeof o.NetworkMessageId !== 'string' || o.NetworkMessageId === '' || o.NetworkMessageId.length > 100)
+        continue;
       // A count of 0 says there is nothing to ask for; a missing or unreadable count asks anyway.
       const some = (v: unknown) => !(v === 0 || v === '0');
       const h = messageHash(normalizeMessageId(o.NetworkMessageId));
