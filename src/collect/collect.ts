@@ -35,7 +35,8 @@ import {
 } from './run.js';
 import { readTrace } from './trace.js';
 
-export { summarizeTotals, writeDailyTotals } from './hunting.js';
+export { summarizeTotals } from '../report/mail-totals.js';
+export { writeDailyTotals } from './hunting.js';
 export {
   type CollectOptions,
   type CollectResult,

@@ -12,12 +12,11 @@ import {
   inventoryBody,
   messageFactsBatches,
 } from '../core/kql/windowed.js';
+import { type DailyTotal, summarizeTotals } from '../report/mail-totals.js';
 import type { DsguardStore } from '../store/dsguard-store.js';
 import { GraphError } from '../tenant/graph.js';
 import {
   DAY_MS,
-  type DailyTotal,
-  type DailyTotalsSummary,
   HUNTING_REACH_MS,
   HUNTING_ROW_CAP,
   MIN_WINDOW_MS,
@@ -180,23 +179,6 @@ export function writeDailyTotals(store: DsguardStore, tenant: string, totals: re
         now.toISOString(),
       );
   })();
-}
-
-export function summarizeTotals(totals: readonly DailyTotal[]): DailyTotalsSummary {
-  const sum = (k: 'total' | 'inbound' | 'noConnector' | 'directSend' | 'internalSpoof') =>
-    totals.reduce((a, t) => a + t[k], 0);
-  const inbound = sum('inbound');
-  const directSend = sum('directSend');
-  return {
-    days: totals.length,
-    completeDays: totals.filter((t) => t.complete).length,
-    total: sum('total'),
-    inbound,
-    noConnector: sum('noConnector'),
-    directSend,
-    internalSpoof: sum('internalSpoof'),
-    directSendPercentOfInbound: inbound > 0 ? Math.round((directSend / inbound) * 10_000) / 100 : null,
-  };
 }
 
 /** The messages read this run that the assessment calls malicious or suspicious. */

@@ -4,6 +4,7 @@
  * @module
  */
 import type { TenantProfile } from '../core/profile.js';
+import type { DailyTotalsSummary } from '../report/mail-totals.js';
 import type { DsguardStore } from '../store/dsguard-store.js';
 import type { TokenSource } from '../tenant/auth.js';
 import type { GraphClient } from '../tenant/graph.js';
@@ -86,28 +87,7 @@ export interface CollectResult {
   details: { planned: number; asked: number; events: number; deferred: number } | null;
 }
 
-export interface DailyTotal {
-  day: string;
-  total: number;
-  inbound: number;
-  noConnector: number;
-  directSend: number;
-  internalSpoof: number;
-  complete: boolean;
-}
-
-export interface DailyTotalsSummary {
-  days: number;
-  /** Days the query covered whole (the others: the first and the current day). */
-  completeDays: number;
-  total: number;
-  inbound: number;
-  noConnector: number;
-  directSend: number;
-  internalSpoof: number;
-  /** Direct Send rows per 100 inbound rows (two decimals), `null` without inbound mail. */
-  directSendPercentOfInbound: number | null;
-}
+export type { DailyTotal, DailyTotalsSummary } from '../report/mail-totals.js';
 
 // ---- checkpoints -------------------------------------------------------------------------------------------
 

@@ -71,22 +71,13 @@ function errorRow(name: string, error: string, profile: TenantProfile | null): T
 const rejectState = (p: TenantProfile | null): TenantRollup['rejectDirectSend'] =>
   p?.rejectDirectSend === true ? 'on' : p?.rejectDirectSend === false ? 'off' : 'unknown';
 
-/** Per-day totals and the last checkpoint, read from the store (both tables exist from migrations 7 and 8). */
-function collectFacts(
-  db: string,
-): { inbound: number; directSend: number; days: number; lastCollected: string | null } | Failure {
+/** The last collect checkpoint written (table from migration 7), `null` when never collected into. */
+function lastCollected(db: string): string | null | Failure {
   const r = DsguardStore.open(db, { readonly: true });
   if (r.status === 'error') return r;
   try {
-    const t = r.store.db
-      .prepare(
-        'SELECT count(*) AS days, coalesce(sum(inbound), 0) AS inbound, coalesce(sum(direct_send), 0) AS directSend FROM collect_daily_total',
-      )
-      .get() as { days: number; inbound: number; directSend: number };
-    const c = r.store.db.prepare('SELECT max(until) AS until FROM collect_checkpoint').get() as {
-      until: string | null;
-    };
-    return { ...t, lastCollected: c.until };
+    return (r.store.db.prepare('SELECT max(until) AS until FROM collect_checkpoint').get() as { until: string | null })
+      .until;
   } catch (error) {
     return failure('io', `${db}: ${(error as Error).message}`);
   } finally {
@@ -106,8 +97,8 @@ export function rollupOf(name: string, report: TenantReport, profile: TenantProf
     messages: report.totals.messages,
     directSend: report.totals.directSend,
     internalSpoof: report.totals.internalSpoof,
-    directSendPercentOfInbound: null,
-    totalsDays: 0,
+    directSendPercentOfInbound: report.mailTotals?.directSendPercentOfInbound ?? null,
+    totalsDays: report.mailTotals?.days ?? 0,
     maliciousSources: report.sources.filter((s) => s.verdict === 'malicious').length,
     suspiciousSources: report.sources.filter((s) => s.verdict === 'suspicious').length,
     rejectDirectSend: rejectState(profile),
@@ -123,12 +114,8 @@ export function buildAllTenants(tenants: readonly AllTenantsInput[], since: stri
     const r = tenantReportFromFile(t.db, { profile: t.profile, since });
     if (r.status === 'error') return errorRow(t.name, r.error, t.profile);
     const row = rollupOf(t.name, r.report, t.profile);
-    const c = collectFacts(t.db);
-    if (!('status' in c)) {
-      row.totalsDays = c.days;
-      row.directSendPercentOfInbound = c.inbound > 0 ? Math.round((c.directSend / c.inbound) * 10_000) / 100 : null;
-      row.lastCollected = c.lastCollected;
-    }
+    const c = lastCollected(t.db);
+    if (c === null || typeof c === 'string') row.lastCollected = c;
     return row;
   });
 }

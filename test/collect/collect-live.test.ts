@@ -328,7 +328,10 @@ function storedDays(db: string): number {
 async function report(db: string): Promise<unknown> {
   const r = await run(['report', '--db', db, '-p', profileFile, '--format', 'json']);
   expect(r.code, r.stderr).toBeLessThanOrEqual(1);
-  return JSON.parse(r.stdout, (k, v) => (['files', 'file', 'sha256', 'row', 'path'].includes(k) ? undefined : v));
+  // mailTotals: only a collected store has the per-day totals of all mail (checked on their own).
+  return JSON.parse(r.stdout, (k, v) =>
+    ['files', 'file', 'sha256', 'row', 'path', 'mailTotals'].includes(k) ? undefined : v,
+  );
 }
 
 /**
@@ -576,6 +579,13 @@ describe('dsguard collect (live, against the emulator)', () => {
     expect(totals.directSend as number).toBeGreaterThan(0);
     expect(totals.total as number).toBeGreaterThan(totals.inbound as number);
     expect(storedDays(db)).toBe(days.length);
+    // The report shows them: the share of inbound mail that is Direct Send.
+    const full = await run(['report', '--db', db, '-p', profileFile, '--format', 'json']);
+    expect((JSON.parse(full.stdout) as { mailTotals: unknown }).mailTotals).toEqual(t.totals);
+    const text = await run(['report', '--db', db, '-p', profileFile]);
+    expect(text.stdout).toContain(
+      `${totals.directSend} Direct Send (${totals.directSendPercentOfInbound} % of inbound)`,
+    );
     // The 429 was waited out, the 500 retried, the expired token renewed once.
     const calls = emu.requests.filter((c) => c.path === '/v1.0/security/runHuntingQuery').map((c) => c.status);
     expect(calls).toContain(429);
