@@ -72,6 +72,7 @@ export async function collectTenant(opts: CollectOptions): Promise<CollectResult
     now,
     progress: opts.onProgress ?? (() => {}),
     rawIds: new Map(),
+    detailGroups: new Set(),
     step(p, startedMs) {
       if (!opts.onProgress) return;
       opts.onProgress(

@@ -131,6 +131,8 @@ export interface Run {
   absorb(doc: unknown, rows: number, label: string, counted?: boolean): Promise<void>;
   /** NetworkMessageId as served, by the store's message hash of it: the fact queries name ids exactly as Defender does. */
   rawIds: Map<number, ServedMessage>;
+  /** Trace detail groups planned this run (trace.ts). */
+  detailGroups: Set<string>;
   /** Emit a progress line for a step of `source`. */
   step(p: Omit<CollectProgress, 'tenant' | 'totalRows' | 'requests' | 'elapsedMs'>, startedMs: number): void;
   /** Where a source's run starts: `since` back, or the overlap before its checkpoint. */

@@ -82,7 +82,13 @@ async function readTraceDetails(run: Run, planned: readonly TraceRowFields[]): P
   const mark = store.db.prepare(
     'INSERT OR IGNORE INTO collect_trace_detail (tenant, grp, trace_id, recipient, fetched_at) VALUES (?, ?, ?, ?, ?)',
   );
-  const todo = planned.filter((r) => asked.get(opts.tenantId, detailGroup(r)) === undefined);
+  // A group is planned once a run (a day can straddle two windows) and once ever (collect_trace_detail).
+  const todo = planned.filter((r) => {
+    const g = detailGroup(r);
+    if (run.detailGroups.has(g) || asked.get(opts.tenantId, g) !== undefined) return false;
+    run.detailGroups.add(g);
+    return true;
+  });
   d.planned += todo.length;
   const budget = opts.maxTraceDetails ?? 1000;
   const began = run.now().getTime();

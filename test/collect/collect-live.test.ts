@@ -666,6 +666,22 @@ describe('dsguard collect (live, against the emulator)', () => {
     const again = await run([...live(T_TRACE, APP_TRACE, db), '--since', '12d', '--trace-page-size', '10']);
     expect(again.code, again.stderr).toBe(0);
     expect(detailCalls.length).toBe(planned.length);
+    // A budget: at most --max-trace-details calls a run, the rest counted as deferred.
+    const capped = await run([
+      ...live(T_TRACE, APP_TRACE, join(tmp, 'trace-capped.db')),
+      '--since',
+      '12d',
+      '--max-trace-details',
+      '2',
+    ]);
+    expect(capped.code, capped.stderr).toBe(0);
+    expect(tenantResult(capped.stdout).details).toEqual({
+      planned: planned.length,
+      asked: 2,
+      events: 4,
+      deferred: planned.length - 2,
+    });
+    expect(detailCalls.length).toBe(planned.length + 2);
   });
 
   it('names the missing permission on a 403', async () => {
