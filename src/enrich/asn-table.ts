@@ -13,7 +13,7 @@ import { closeSync, existsSync, openSync, readFileSync, readSync, writeFileSync 
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import ipaddr from 'ipaddr.js';
+import ipaddr from '../vendor/ipaddr.js';
 
 export interface AsnRecord {
   asn: number;
