@@ -26,7 +26,6 @@ export interface CollectFlags extends TenantFlags {
   jobs: number;
   huntingRowCap?: number;
   tracePageSize?: number;
-  factQueryChars?: number;
   maxTraceDetails?: number;
 }
 
@@ -71,7 +70,6 @@ export function addCollectOptions(cmd: Command): Command {
     .option('--jobs <n>', 'tenants read at once with --tenants (default 4)', positiveInt('--jobs'), 4)
     .addOption(new Option('--hunting-row-cap <n>').argParser(positiveInt('--hunting-row-cap')).hideHelp())
     .addOption(new Option('--trace-page-size <n>').argParser(positiveInt('--trace-page-size')).hideHelp())
-    .addOption(new Option('--fact-query-chars <n>').argParser(positiveInt('--fact-query-chars')).hideHelp())
     .option(
       '--max-trace-details <n>',
       'message trace: most getDetailsByRecipient calls a run makes (100 per 5 minutes are allowed)',
@@ -207,7 +205,6 @@ async function collectOne(
     ...(flags.graphUrl !== undefined ? { graphUrl: flags.graphUrl } : {}),
     ...(flags.huntingRowCap !== undefined ? { rowCap: flags.huntingRowCap } : {}),
     ...(flags.tracePageSize !== undefined ? { tracePageSize: flags.tracePageSize } : {}),
-    ...(flags.factQueryChars !== undefined ? { factQueryChars: flags.factQueryChars } : {}),
     ...(flags.maxTraceDetails !== undefined ? { maxTraceDetails: flags.maxTraceDetails } : {}),
     onProgress: (line) => {
       if (io.progress) io.stderr.write(`${terminalSafe(line)}\n`);

@@ -18,6 +18,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { ingest } from '../ingest/ingest.js';
 import { DsguardStore } from '../store/dsguard-store.js';
+import { rebuildSourceStats, sourceStatsStale } from '../store/source-stats.js';
 import { graphClient } from '../tenant/graph.js';
 import { readDailyTotals, readFacts, readHunting } from './hunting.js';
 import { formatProgress } from './progress.js';
@@ -71,7 +72,6 @@ export async function collectTenant(opts: CollectOptions): Promise<CollectResult
     result,
     now,
     progress: opts.onProgress ?? (() => {}),
-    rawIds: new Map(),
     detailGroups: new Set(),
     step(p, startedMs) {
       if (!opts.onProgress) return;
@@ -90,7 +90,7 @@ export async function collectTenant(opts: CollectOptions): Promise<CollectResult
       const file = join(spool, `${String(seq).padStart(6, '0')}-${label}.json`);
       await writeFile(file, JSON.stringify(doc));
       try {
-        const s = await ingest([file], { db: store, profile: opts.profile, reader: 'main' });
+        const s = await ingest([file], { db: store, profile: opts.profile, reader: 'main', deferSourceStats: true });
         if (counted) result.rows += rows;
         result.stored += s.stored;
         result.aggregated += s.aggregated;
@@ -131,6 +131,9 @@ export async function collectTenant(opts: CollectOptions): Promise<CollectResult
       permission = TRACE_PERMISSION;
       await readTrace(run);
     }
+    // The answers were ingested with the source tables left stale: bring them up to date once (a run that
+    // stops before this leaves them stale, and the next ingest or report rebuilds them).
+    if (sourceStatsStale(store.db)) store.transaction(() => rebuildSourceStats(store.db));
   } catch (error) {
     result.status = 'error';
     result.error = opts.tokens.redactor.redact(error instanceof Error ? error.message : String(error));

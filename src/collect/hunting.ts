@@ -4,14 +4,7 @@
  * src/core/kql/windowed.ts, the builder `dsguard kql` prints from.
  * @module
  */
-import { messageHash, normalizeMessageId } from '../core/delivery-key.js';
-import {
-  dailyTotalsQuery,
-  type FactTable,
-  factQuery,
-  inventoryBody,
-  messageFactsBatches,
-} from '../core/kql/windowed.js';
+import { dailyTotalsQuery, type FactTable, factsOfInventoryQuery, inventoryBody } from '../core/kql/windowed.js';
 import { type DailyTotal, summarizeTotals } from '../report/mail-totals.js';
 import type { DsguardStore } from '../store/dsguard-store.js';
 import { GraphError } from '../tenant/graph.js';
@@ -22,7 +15,6 @@ import {
   MIN_WINDOW_MS,
   NoEmailTables,
   type Run,
-  type ServedMessage,
   writeCheckpoint,
 } from './run.js';
 
@@ -88,21 +80,6 @@ export async function readHunting(run: Run, start: Date, end: Date): Promise<voi
         began,
       );
       continue;
-    }
-    for (const r of rows) {
-      const o = (r ?? {}) as { NetworkMessageId?: unknown; AttachmentCount?: unknown; UrlCount?: unknown };
-      // A NetworkMessageId is a GUID; anything long is never put in a query (kept out, not an error).
-      if (typeof o.NetworkMessageId !== 'string' || o.NetworkMessageId === '' || o.NetworkMessageId.length > 100)
-        continue;
-      // A count of 0 says there is nothing to ask for; a missing or unreadable count asks anyway.
-      const some = (v: unknown) => !(v === 0 || v === '0');
-      const h = messageHash(normalizeMessageId(o.NetworkMessageId));
-      const had = run.rawIds.get(h);
-      run.rawIds.set(h, {
-        id: o.NetworkMessageId,
-        attachments: (had?.attachments ?? false) || some(o.AttachmentCount),
-        urls: (had?.urls ?? false) || some(o.UrlCount),
-      });
     }
     if (rows.length > 0) await run.absorb(doc, rows.length, `hunting-${w.from.getTime()}`);
     result.windows++;
@@ -181,47 +158,38 @@ export function writeDailyTotals(store: DsguardStore, tenant: string, totals: re
   })();
 }
 
-/** The messages read this run that the assessment calls malicious or suspicious. */
-function flaggedMessages(run: Run, since: Date): ServedMessage[] {
-  const rows = run.store.db
+/** How many of the messages read this run the assessment calls malicious or suspicious (Direct Send or spoof). */
+function flaggedCount(run: Run, since: Date): number {
+  const r = run.store.db
     .prepare(
-      `SELECT DISTINCT msg_h AS id FROM message
+      `SELECT count(DISTINCT msg_h) AS n FROM message
        WHERE verdict IN ('malicious', 'suspicious') AND channel IN ('direct-send', 'internal-spoof') AND received_at >= ?`,
     )
-    .all(since.toISOString()) as { id: number }[];
-  const out: ServedMessage[] = [];
-  for (const r of rows) {
-    const m = run.rawIds.get(r.id);
-    if (m !== undefined) out.push(m);
-  }
-  return out.sort((a, b) => a.id.localeCompare(b.id));
+    .get(since.toISOString()) as { n: number };
+  return r.n;
 }
 
 /**
- * `EmailAttachmentInfo` and `EmailUrlInfo` rows of the flagged messages, batched into `NetworkMessageId in (…)`
- * queries under the text budget; a batch at the row cap is halved and read again. The rows go through ingest
- * as facts of their messages (attachment names and hashes, URLs incl. QR codes), which re-assesses them.
+ * `EmailAttachmentInfo` and `EmailUrlInfo` rows of the inventory's messages with attachments / URLs over the
+ * whole run window, one query per table ({@link factsOfInventoryQuery}: the server does the semi-join); a result
+ * at the row cap has its message window halved and read again. The rows go through ingest as facts of their
+ * messages (attachment names and hashes, URLs incl. QR codes), which re-assesses them: the local assessment
+ * judges, with every flagged message's facts in hand.
  */
 export async function readFacts(run: Run, start: Date, end: Date): Promise<void> {
   const { opts, result } = run;
   const cap = opts.rowCap ?? HUNTING_ROW_CAP;
-  const flagged = flaggedMessages(run, start);
-  const facts = { messages: flagged.length, queries: 0, attachments: 0, urls: 0 };
+  const facts = { messages: 0, queries: 0, attachments: 0, urls: 0 };
   result.facts = facts;
-  if (flagged.length === 0) return;
   const began = run.now().getTime();
-  // Fact rows carry their own Timestamp, at or just after the message's: an hour's margin either side.
-  const window = {
-    from: new Date(Math.max(start.getTime() - 3_600_000, end.getTime() - HUNTING_REACH_MS + 60_000)).toISOString(),
-    to: new Date(end.getTime() + 3_600_000).toISOString(),
-  };
+  // Fact rows carry their own Timestamp, at or just after the message's: an hour's margin either side, inside
+  // the 30-day reach.
+  const factWindow = (from: number, to: number) => ({
+    from: new Date(Math.max(from - 3_600_000, end.getTime() - HUNTING_REACH_MS + 60_000)).toISOString(),
+    to: new Date(to + 3_600_000).toISOString(),
+  });
   const tables: FactTable[] = ['EmailAttachmentInfo', 'EmailUrlInfo'];
-  const queue: { table: FactTable; ids: string[] }[] = [];
-  for (const table of tables) {
-    // Only messages EmailEvents says have attachments (AttachmentCount) or URLs (UrlCount).
-    const ids = flagged.filter((m) => (table === 'EmailAttachmentInfo' ? m.attachments : m.urls)).map((m) => m.id);
-    for (const b of messageFactsBatches(table, window, ids, opts.factQueryChars)) queue.push({ table, ids: b.ids });
-  }
+  const queue = tables.map((table) => ({ table, from: start.getTime(), to: end.getTime() }));
   let total = queue.length;
   let done = 0;
   while (queue.length > 0) {
@@ -230,12 +198,17 @@ export async function readFacts(run: Run, start: Date, end: Date): Promise<void>
       return;
     }
     const b = queue.shift()!;
-    const { doc, rows } = await hunt(run, factQuery(b.table, window, b.ids), b.table);
+    const messages = { from: new Date(b.from).toISOString(), to: new Date(b.to).toISOString() };
+    const window = factWindow(b.from, b.to);
+    const { doc, rows } = await hunt(run, factsOfInventoryQuery(opts.profile, b.table, messages, window), b.table);
     facts.queries++;
     if (rows.length >= cap) {
-      if (b.ids.length <= 1) throw new AtRowCap(`${b.table}: ${rows.length} rows for one message (the row cap)`);
-      const half = Math.ceil(b.ids.length / 2);
-      queue.unshift({ table: b.table, ids: b.ids.slice(0, half) }, { table: b.table, ids: b.ids.slice(half) });
+      if (b.to - b.from <= MIN_WINDOW_MS)
+        throw new AtRowCap(
+          `${b.table}: ${rows.length} rows (the row cap) for the messages of one minute from ${messages.from}`,
+        );
+      const mid = b.from + Math.floor((b.to - b.from) / 2);
+      queue.unshift({ table: b.table, from: b.from, to: mid }, { table: b.table, from: mid, to: b.to });
       total++;
       continue;
     }
@@ -243,6 +216,7 @@ export async function readFacts(run: Run, start: Date, end: Date): Promise<void>
     if (b.table === 'EmailAttachmentInfo') facts.attachments += rows.length;
     else facts.urls += rows.length;
     done++;
-    run.step({ source: b.table, window, rows: rows.length, done, total }, began);
+    run.step({ source: b.table, window: messages, rows: rows.length, done, total }, began);
   }
+  facts.messages = flaggedCount(run, start);
 }

@@ -49,8 +49,6 @@ export interface CollectOptions {
   onProgress?: (line: string) => void;
   /** Most getDetailsByRecipient calls in one run (documented throttle: 100 requests per 5 minutes); default 1,000. */
   maxTraceDetails?: number;
-  /** Largest text of one EmailAttachmentInfo / EmailUrlInfo query (tests lower it to force batches). */
-  factQueryChars?: number;
   /** Stop after the current window (SIGINT/SIGTERM). */
   signal?: AbortSignal;
 }
@@ -78,7 +76,10 @@ export interface CollectResult {
   checkpoint: string | null;
   /** Per-day totals read this run (hunting only), summed; `null` when not read. */
   totals: DailyTotalsSummary | null;
-  /** Flagged messages whose EmailAttachmentInfo / EmailUrlInfo rows were asked for, and the rows that came. */
+  /**
+   * Attachments and URLs: the messages the assessment flagged (all of whose rows were asked for, with those of
+   * the other inventory messages EmailEvents counts attachments / URLs for), the queries, the rows that came.
+   */
   facts: { messages: number; queries: number; attachments: number; urls: number } | null;
   /**
    * Message trace: getDetailsByRecipient for the rows whose detail can change a verdict (trace-detail-plan.ts):
@@ -129,8 +130,6 @@ export interface Run {
   progress: (line: string) => void;
   /** One API answer through the file path into the store. */
   absorb(doc: unknown, rows: number, label: string, counted?: boolean): Promise<void>;
-  /** NetworkMessageId as served, by the store's message hash of it: the fact queries name ids exactly as Defender does. */
-  rawIds: Map<number, ServedMessage>;
   /** Trace detail groups planned this run (trace.ts). */
   detailGroups: Set<string>;
   /** Emit a progress line for a step of `source`. */
@@ -162,11 +161,4 @@ export function emptyResult(tenant: string): CollectResult {
     facts: null,
     details: null,
   };
-}
-
-/** A message as hunting served it: its NetworkMessageId verbatim, and whether EmailEvents counts attachments / URLs. */
-export interface ServedMessage {
-  id: string;
-  attachments: boolean;
-  urls: boolean;
 }

@@ -79,6 +79,13 @@ export interface IngestOptions {
    * the memory of a long run into a store that already holds messages.
    */
   sourceDeltaEntries?: number;
+  /**
+   * Leave the per-IP source tables stale (marked so, in the transactions that change messages) instead of
+   * bringing them up to date at the end: for a caller that ingests many small files in a row (`collect`, an
+   * answer at a time) and rebuilds once when done. A report rebuilds stale tables itself, so a caller that
+   * dies first leaves a consistent store.
+   */
+  deferSourceStats?: boolean;
 }
 
 export interface FileIngestSummary {
@@ -508,7 +515,7 @@ export async function ingest(paths: readonly string[], opts: IngestOptions): Pro
       }
     }
     summary.reassessed = ingestor.reassessed;
-    if (!summary.interrupted && sourceStatsStale(store.db)) {
+    if (!summary.interrupted && opts.deferSourceStats !== true && sourceStatsStale(store.db)) {
       store.transaction(() => {
         if (ingestor.sources) ingestor.sources.merge(store.db);
         else rebuildSourceStats(store.db);

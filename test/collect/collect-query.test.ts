@@ -1,28 +1,22 @@
 /**
  * One source of truth for the hunting query: the text `dsguard collect` sends for a window is the inventory query
  * `dsguard kql` prints, with the window clause the only difference; it, the per-day totals query and the
- * EmailAttachmentInfo / EmailUrlInfo batches parse and bind without an error in Microsoft's KQL language service
- * against the documented email tables (goldens), hostile profile values stay literals, and fact batches respect
- * the text budget. The emulator answers only a text it rebuilds exactly (so the check can fail).
+ * EmailAttachmentInfo / EmailUrlInfo queries (a semi-join with the inventory) parse and bind without an error in
+ * Microsoft's KQL language service against the documented email tables (goldens), hostile profile values stay
+ * literals, and the semi-join keeps every inventory message that may have attachments / URLs. The emulator answers only a text it rebuilds exactly (so the check can fail).
  */
 import { describe, expect, it } from 'vitest';
 import { buildQuery } from '../../src/core/kql/queries.js';
-import {
-  dailyTotalsQuery,
-  FACT_QUERY_MAX_CHARS,
-  inventoryBody,
-  messageFactsBatches,
-  windowClause,
-} from '../../src/core/kql/windowed.js';
+import { dailyTotalsQuery, factsOfInventoryQuery, inventoryBody, windowClause } from '../../src/core/kql/windowed.js';
 import type { TenantProfile } from '../../src/core/profile.js';
-import { answerHunting } from '../emulators/hunting.js';
+import { answerHunting, factMessageIds, type Row } from '../emulators/hunting.js';
 import { expectGoldenText } from '../helpers/golden.js';
 import { fixtureProfile } from '../ingest/helpers.js';
 import { checkKql, errorsOf } from '../kql/kusto.js';
 
 const W = { from: '2026-07-20T00:00:00.000Z', to: '2026-07-21T00:00:00.000Z' };
-const ids = (n: number) =>
-  Array.from({ length: n }, (_, i) => `${String(i).padStart(8, '0')}-1b62-4c2e-8f7d-08dee9000001`);
+/** The facts window of W: an hour's margin either side. */
+const FW = { from: '2026-07-19T23:00:00.000Z', to: '2026-07-21T01:00:00.000Z' };
 
 describe('the collect queries', () => {
   it('collect sends the inventory `dsguard kql` prints, with datetime bounds instead of ago(30d)', async () => {
@@ -45,10 +39,8 @@ describe('the collect queries', () => {
     const texts: [string, string][] = [
       ['inventory', inventoryBody(p, W)],
       ['daily-totals', dailyTotalsQuery(p, W)],
-      ...messageFactsBatches('EmailAttachmentInfo', W, ids(3)).map(
-        (b, i) => [`attachments-${i}`, b.query] as [string, string],
-      ),
-      ...messageFactsBatches('EmailUrlInfo', W, ids(3)).map((b, i) => [`urls-${i}`, b.query] as [string, string]),
+      ['attachments', factsOfInventoryQuery(p, 'EmailAttachmentInfo', W, FW)],
+      ['urls', factsOfInventoryQuery(p, 'EmailUrlInfo', W, FW)],
     ];
     for (const [name, q] of texts) expect(errorsOf(q), name).toEqual([]);
     expect(checkKql(dailyTotalsQuery(p, W)).columns).toEqual([
@@ -62,8 +54,17 @@ describe('the collect queries', () => {
     expectGoldenText('test/fixtures/collect/daily-totals.kql', `${texts[1]![1]}\n`);
     expectGoldenText('test/fixtures/collect/attachments.kql', `${texts[2]![1]}\n`);
     expectGoldenText('test/fixtures/collect/urls.kql', `${texts[3]![1]}\n`);
-    // The check can fail: a column EmailUrlInfo lacks.
+    expect(checkKql(texts[3]![1]).columns).toEqual([
+      'Timestamp',
+      'NetworkMessageId',
+      'Url',
+      'UrlDomain',
+      'UrlLocation',
+      'ReportId',
+    ]);
+    // The check can fail: a column EmailUrlInfo lacks, a count EmailEvents lacks.
     expect(errorsOf(texts[3]![1].replace('UrlLocation', 'UrlPlace')).length).toBeGreaterThan(0);
+    expect(errorsOf(texts[3]![1].replaceAll('UrlCount', 'UrlCounts')).length).toBeGreaterThan(0);
   });
 
   it('keeps hostile profile values and ids inside one literal each', async () => {
@@ -71,28 +72,50 @@ describe('the collect queries', () => {
     const mk = (d: string[]): TenantProfile => ({ ...base, acceptedDomains: d });
     const hostile = ['evil.com") or true //', 'a\\"; EmailEvents | take 100000 //', 'line\nbreak | union *'];
     const benign = ['d0.example', 'd1.example', 'd2.example'];
-    for (const build of [inventoryBody, dailyTotalsQuery]) {
+    const builds = [
+      inventoryBody,
+      dailyTotalsQuery,
+      (q: TenantProfile, w: typeof W) => factsOfInventoryQuery(q, 'EmailUrlInfo', w, FW),
+    ];
+    for (const build of builds) {
       const evil = checkKql(build(mk(hostile), W));
       expect(evil.diagnostics.filter((d) => d.severity === 'Error')).toEqual([]);
       expect(evil.tokens).toEqual(checkKql(build(mk(benign), W)).tokens);
     }
-    const [evilIds] = messageFactsBatches('EmailUrlInfo', W, ['x") | union *', 'y\\"z']);
-    const [goodIds] = messageFactsBatches('EmailUrlInfo', W, ['a', 'b']);
-    expect(checkKql(evilIds!.query).tokens).toEqual(checkKql(goodIds!.query).tokens);
   });
 
-  it('batches NetworkMessageIds under the text budget, each once, the same batches for the same ids', () => {
-    const all = ids(500);
-    for (const max of [600, 2_000, FACT_QUERY_MAX_CHARS]) {
-      const batches = messageFactsBatches('EmailAttachmentInfo', W, [...all].reverse(), max);
-      for (const b of batches) expect(b.query.length).toBeLessThanOrEqual(max);
-      expect(batches.flatMap((b) => b.ids)).toEqual(all);
-      expect(messageFactsBatches('EmailAttachmentInfo', W, [...all, ...all], max)).toEqual(batches);
-    }
-    expect(messageFactsBatches('EmailAttachmentInfo', W, all).length).toBe(
-      Math.ceil(500 / Math.floor((FACT_QUERY_MAX_CHARS - 300) / 42)),
-    );
-    expect(() => messageFactsBatches('EmailUrlInfo', W, ['x'.repeat(700)], 600)).toThrow(/too long/);
+  it('the semi-join keeps every inventory message that may have attachments / URLs, and no other', async () => {
+    const p = await fixtureProfile();
+    const d = p.acceptedDomains[0]!;
+    const row = (id: string, count: unknown, over: Row = {}): Row => ({
+      Timestamp: '2026-07-20T10:00:00Z',
+      NetworkMessageId: id,
+      EmailDirection: 'Inbound',
+      Connectors: '',
+      SenderIPv4: '203.0.113.9',
+      SenderMailFromDomain: d,
+      SenderFromDomain: d,
+      RecipientEmailAddress: `a@${d}`,
+      AttachmentCount: count,
+      UrlCount: count,
+      ...over,
+    });
+    const events = [
+      row('two', 2),
+      row('zero', 0),
+      row('missing', null),
+      row('text', '1'),
+      row('outbound', 3, { EmailDirection: 'Outbound' }),
+      row('late', 3, { Timestamp: '2026-07-21T00:00:00Z' }),
+    ];
+    const from = Date.parse(W.from);
+    const to = Date.parse(W.to);
+    for (const t of ['EmailAttachmentInfo', 'EmailUrlInfo'] as const)
+      expect([...factMessageIds(events, p, t, from, to)].sort()).toEqual(['missing', 'text', 'two']);
+    // The query states that selection: the inventory's conditions and the count.
+    const q = factsOfInventoryQuery(p, 'EmailAttachmentInfo', W, FW);
+    expect(q).toContain(inventoryBody(p, W).split('\n')[2]!.trim());
+    expect(q).toContain('| where isnull(AttachmentCount) or AttachmentCount != 0');
   });
 
   it('the emulator answers only a text it rebuilds exactly', async () => {
@@ -104,5 +127,8 @@ describe('the collect queries', () => {
       answerHunting({ ...t, profile: { ...p, acceptedDomains: ['other.example'] } }, inventoryBody(p, W)).status,
     ).toBe(400);
     expect(answerHunting(null, inventoryBody(p, W)).status).toBe(400);
+    const fq = factsOfInventoryQuery(p, 'EmailUrlInfo', W, FW);
+    expect(answerHunting(t, fq).status).toBe(200);
+    expect(answerHunting(t, fq.replace('UrlCount != 0', 'UrlCount > 1')).status).toBe(400);
   });
 });

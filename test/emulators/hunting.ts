@@ -1,10 +1,10 @@
 /**
  * Advanced hunting for the Microsoft emulator: `POST /v1.0/security/runHuntingQuery` answered from test rows.
- * It cannot run KQL. It recognises a query by building it again — the window read from the text, the fact ids
- * from its `in (…)` list — with dsguard's own builders (src/core/kql/windowed.ts) for the tenant's profile, and
+ * It cannot run KQL. It recognises a query by building it again — the windows read from the text — with dsguard's own builders (src/core/kql/windowed.ts) for the tenant's profile, and
  * answers only a text it rebuilt exactly; then it applies the same selection in test code: the
  * {@link channelConditions} evaluated by {@link matchesRow} (the local meaning of each condition), the window,
- * the projection (Channel, SPF… computed as the query computes them), the order, and the row cap. A tenant without
+ * the projection (Channel, SPF… computed as the query computes them), the fact queries' semi-join
+ * (inventory messages whose AttachmentCount / UrlCount is not 0), the order, and the row cap. A tenant without
  * email tables gets the API's "Failed to resolve table" 400.
  * @module
  */
@@ -15,8 +15,9 @@ import {
   DAILY_TOTAL_COLUMNS,
   dailyTotalsQuery,
   FACT_COLUMNS,
+  FACT_COUNT_COLUMN,
   type FactTable,
-  factQuery,
+  factsOfInventoryQuery,
   INVENTORY_COLUMNS,
   inventoryBody,
   type QueryWindow,
@@ -112,10 +113,36 @@ export function dailyTotalRows(events: readonly Row[], profile: TenantProfile, f
     .map(([day, c]) => Object.fromEntries(DAILY_TOTAL_COLUMNS.map((k, i) => [k, i === 0 ? day : c[i - 1]])));
 }
 
-function factRows(rows: readonly Row[], table: FactTable, ids: readonly string[], from: number, to: number): Row[] {
-  const want = new Set(ids);
+/**
+ * The NetworkMessageIds of the inventory of `[from, to)` whose EmailEvents count for `table` is not 0 (a missing
+ * count counts): the semi-join's inner selection, as the query states it.
+ */
+export function factMessageIds(
+  events: readonly Row[],
+  profile: TenantProfile,
+  table: FactTable,
+  from: number,
+  to: number,
+): Set<string> {
+  const count = FACT_COUNT_COLUMN[table];
+  const ids = new Set<string>();
+  for (const r of inventoryRows(events, profile, from, to)) {
+    const v = r[count];
+    if (v === null || v === undefined || v === '' || Number(v) !== 0) ids.add(String(r.NetworkMessageId));
+  }
+  return ids;
+}
+
+/** Fact rows of `ids` in `[from, to)`, projected and ordered as the query does. */
+export function factRows(
+  rows: readonly Row[],
+  table: FactTable,
+  ids: ReadonlySet<string>,
+  from: number,
+  to: number,
+): Row[] {
   return rows
-    .filter((r) => want.has(String(r.NetworkMessageId)) && inWindow(r, from, to))
+    .filter((r) => ids.has(String(r.NetworkMessageId)) && inWindow(r, from, to))
     .sort(
       (a, b) =>
         String(a.Timestamp).localeCompare(String(b.Timestamp)) ||
@@ -125,13 +152,7 @@ function factRows(rows: readonly Row[], table: FactTable, ids: readonly string[]
 }
 
 const WINDOW = /Timestamp >= datetime\(([^)]+)\) and Timestamp < datetime\(([^)]+)\)/;
-
-/** Values of the first `in (…)` list of string literals in a query (as KQL reads them). */
-function idList(query: string): string[] | null {
-  const m = /NetworkMessageId in \(((?:"(?:[^"\\]|\\.)*"(?:, )?)*)\)/.exec(query);
-  if (!m) return null;
-  return [...m[1]!.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((x) => x[1]!.replace(/\\(.)/g, '$1'));
-}
+const WINDOWS = new RegExp(WINDOW.source, 'g');
 
 /** The answer to one `runHuntingQuery` body for a tenant (`null`: a tenant without email tables). */
 export function answerHunting(tenant: HuntingTenant | null, query: string): HuntingAnswer {
@@ -164,19 +185,19 @@ export function answerHunting(tenant: HuntingTenant | null, query: string): Hunt
     results = dailyTotalRows(tenant.events, tenant.profile, from, to);
     columns = DAILY_TOTAL_COLUMNS;
   } else {
-    const table = query.startsWith('EmailAttachmentInfo\n')
-      ? 'EmailAttachmentInfo'
-      : query.startsWith('EmailUrlInfo\n')
-        ? 'EmailUrlInfo'
-        : null;
-    const ids = idList(query);
-    if (table === null || ids === null || query !== factQuery(table, window, ids)) return unknown;
+    // A fact query: its messages window first, then its facts window.
+    const ws = [...query.matchAll(WINDOWS)];
+    const table = (['EmailAttachmentInfo', 'EmailUrlInfo'] as const).find((t) => query.includes(`;\n${t}\n`));
+    if (table === undefined || ws.length !== 2) return unknown;
+    const messages = { from: ws[0]![1]!, to: ws[0]![2]! };
+    const facts = { from: ws[1]![1]!, to: ws[1]![2]! };
+    if (query !== factsOfInventoryQuery(tenant.profile, table, messages, facts)) return unknown;
     results = factRows(
       (table === 'EmailAttachmentInfo' ? tenant.attachments : tenant.urls) ?? [],
       table,
-      ids,
-      from,
-      to,
+      factMessageIds(tenant.events, tenant.profile, table, Date.parse(messages.from), Date.parse(messages.to)),
+      Date.parse(facts.from),
+      Date.parse(facts.to),
     );
     columns = FACT_COLUMNS[table];
   }

@@ -8,13 +8,13 @@
  * - {@link dailyTotalsQuery}: per UTC day, all mail, inbound, inbound without a connector, Direct Send and
  *   internal spoof (rows: one per message and recipient), so a report can say what share of the mail is Direct
  *   Send;
- * - {@link messageFactsQueries}: `EmailAttachmentInfo` / `EmailUrlInfo` rows of given NetworkMessageIds, batched
- *   under a query-text budget.
+ * - {@link factsOfInventoryQuery}: `EmailAttachmentInfo` / `EmailUrlInfo` rows of the inventory's messages with
+ *   attachments / URLs, the semi-join done by the server.
  * @module
  */
 import type { TenantProfile } from '../profile.js';
 import { toKql } from './condition.js';
-import { kqlDatetime, kqlStringList } from './escape.js';
+import { kqlDatetime } from './escape.js';
 import { channelConditions } from './selection.js';
 
 /** A look-back (`30d`, `4h`) or an interval `[from, to)` of ISO 8601 instants. */
@@ -141,44 +141,36 @@ export const FACT_COLUMNS: Record<FactTable, readonly string[]> = {
   EmailUrlInfo: ['Timestamp', 'NetworkMessageId', 'Url', 'UrlDomain', 'UrlLocation', 'ReportId'],
 };
 
-/** Longest query text {@link messageFactsQueries} builds (characters). */
-export const FACT_QUERY_MAX_CHARS = 8_000;
-
-export function factQuery(table: FactTable, window: QueryWindow, ids: readonly string[]): string {
-  return `${table}
-| where ${windowClause(window)}
-| where NetworkMessageId in (${kqlStringList(ids)})
-| project ${columnList(FACT_COLUMNS[table])}
-| order by Timestamp asc, NetworkMessageId asc`;
-}
+/** The EmailEvents count of a fact table's rows for a message. */
+export const FACT_COUNT_COLUMN: Record<FactTable, 'AttachmentCount' | 'UrlCount'> = {
+  EmailAttachmentInfo: 'AttachmentCount',
+  EmailUrlInfo: 'UrlCount',
+};
 
 /**
- * `EmailAttachmentInfo` / `EmailUrlInfo` rows of the given NetworkMessageIds, in as few queries as the text budget
- * allows (each at most `maxChars`; ids de-duplicated and sorted, so the same ids give the same queries).
+ * `EmailAttachmentInfo` / `EmailUrlInfo` rows (in `facts`) of the inventory's messages (in `messages`) that
+ * EmailEvents says have attachments / URLs — the server does the semi-join, so one query covers a whole window
+ * however many messages it holds. A count of 0 leaves a message out; a missing count does not (asked anyway).
+ * This is a superset of the messages the local assessment flags (every flagged message is in the inventory):
+ * the assessment stays the judge, facts of a few unflagged messages are harmless, and none of a flagged one is
+ * missed. Ordered (Timestamp, NetworkMessageId) so a result cut at the row cap is a prefix.
  */
-export function messageFactsBatches(
+export function factsOfInventoryQuery(
+  profile: TenantProfile,
   table: FactTable,
-  window: QueryWindow,
-  networkMessageIds: readonly string[],
-  maxChars = FACT_QUERY_MAX_CHARS,
-): { ids: string[]; query: string }[] {
-  const ids = [...new Set(networkMessageIds)].sort();
-  const out: { ids: string[]; query: string }[] = [];
-  const empty = factQuery(table, window, []).length;
-  let batch: string[] = [];
-  let size = empty;
-  const flush = () => {
-    out.push({ ids: batch, query: factQuery(table, window, batch) });
-    batch = [];
-    size = empty;
-  };
-  for (const id of ids) {
-    const add = kqlStringList([id]).length + 2;
-    if (empty + add > maxChars) throw new Error('a NetworkMessageId is too long for one query');
-    if (size + add > maxChars && batch.length > 0) flush();
-    batch.push(id);
-    size += add;
-  }
-  if (batch.length > 0) flush();
-  return out;
+  messages: { from: string; to: string },
+  facts: { from: string; to: string },
+): string {
+  const ch = channelConditions(profile);
+  const count = FACT_COUNT_COLUMN[table];
+  return `let Messages = EmailEvents
+    | where ${windowClause(messages)}
+    | where ${toKql(ch.inventory)}
+    | where isnull(${count}) or ${count} != 0
+    | distinct NetworkMessageId;
+${table}
+| where ${windowClause(facts)}
+| where NetworkMessageId in (Messages)
+| project ${columnList(FACT_COLUMNS[table])}
+| order by Timestamp asc, NetworkMessageId asc`;
 }
