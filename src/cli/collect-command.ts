@@ -228,7 +228,7 @@ function renderTable(results: { name: string; result: CollectResult }[]): string
     }
     if (r.facts && r.facts.messages > 0)
       lines.push(
-        `  flagged messages: ${r.facts.messages}; ${r.facts.attachments} attachment and ${r.facts.urls} URL row(s) in ${r.facts.queries} query(ies)`,
+        `  flagged messages: ${r.facts.messages}; ${r.facts.attachments} attachment and ${r.facts.urls} URL row(s) of them kept of ${r.facts.received} received in ${r.facts.queries} query(ies)`,
       );
     if (r.details && r.details.planned > 0)
       lines.push(

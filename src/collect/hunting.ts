@@ -4,6 +4,7 @@
  * src/core/kql/windowed.ts, the builder `dsguard kql` prints from.
  * @module
  */
+import { messageHash, normalizeMessageId } from '../core/delivery-key.js';
 import { dailyTotalsQuery, type FactTable, factsOfInventoryQuery, inventoryBody } from '../core/kql/windowed.js';
 import { type DailyTotal, summarizeTotals } from '../report/mail-totals.js';
 import type { DsguardStore } from '../store/dsguard-store.js';
@@ -158,28 +159,43 @@ export function writeDailyTotals(store: DsguardStore, tenant: string, totals: re
   })();
 }
 
-/** How many of the messages read this run the assessment calls malicious or suspicious (Direct Send or spoof). */
-function flaggedCount(run: Run, since: Date): number {
-  const r = run.store.db
+/** The messages read this run that the assessment calls malicious or suspicious (Direct Send or spoof), by message hash. */
+function flaggedMessages(run: Run, since: Date): Set<number> {
+  const rows = run.store.db
     .prepare(
-      `SELECT count(DISTINCT msg_h) AS n FROM message
+      `SELECT DISTINCT msg_h AS h FROM message
        WHERE verdict IN ('malicious', 'suspicious') AND channel IN ('direct-send', 'internal-spoof') AND received_at >= ?`,
     )
-    .get(since.toISOString()) as { n: number };
-  return r.n;
+    .all(since.toISOString()) as { h: number }[];
+  return new Set(rows.map((r) => r.h));
+}
+
+/**
+ * The rows of a fact answer that belong to a flagged message. A row without a readable NetworkMessageId is kept:
+ * ingest reports it as a bad row rather than it vanishing here.
+ */
+function ofFlagged(rows: readonly unknown[], flagged: ReadonlySet<number>): unknown[] {
+  return rows.filter((r) => {
+    const id = (r as { NetworkMessageId?: unknown } | null)?.NetworkMessageId;
+    if (typeof id !== 'string' || id === '') return true;
+    return flagged.has(messageHash(normalizeMessageId(id)));
+  });
 }
 
 /**
  * `EmailAttachmentInfo` and `EmailUrlInfo` rows of the inventory's messages with attachments / URLs over the
  * whole run window, one query per table ({@link factsOfInventoryQuery}: the server does the semi-join); a result
- * at the row cap has its message window halved and read again. The rows go through ingest as facts of their
- * messages (attachment names and hashes, URLs incl. QR codes), which re-assesses them: the local assessment
- * judges, with every flagged message's facts in hand.
+ * at the row cap has its message window halved and read again. The server's selection is a superset of what
+ * the local assessment flags; the rows of the flagged messages go through ingest as facts of their messages
+ * (attachment names and hashes, URLs incl. QR codes), which re-assesses them. The others (a scanner's PDFs…)
+ * are counted and left out: re-assessing every message with an attachment would cost more local work than all
+ * the rest of the run, for the messages the issue does not ask facts of.
  */
 export async function readFacts(run: Run, start: Date, end: Date): Promise<void> {
   const { opts, result } = run;
   const cap = opts.rowCap ?? HUNTING_ROW_CAP;
-  const facts = { messages: 0, queries: 0, attachments: 0, urls: 0 };
+  const flagged = flaggedMessages(run, start);
+  const facts = { messages: flagged.size, queries: 0, received: 0, attachments: 0, urls: 0 };
   result.facts = facts;
   const began = run.now().getTime();
   // Fact rows carry their own Timestamp, at or just after the message's: an hour's margin either side, inside
@@ -212,11 +228,13 @@ export async function readFacts(run: Run, start: Date, end: Date): Promise<void>
       total++;
       continue;
     }
-    if (rows.length > 0) await run.absorb(doc, rows.length, `${b.table}-${facts.queries}`, false);
-    if (b.table === 'EmailAttachmentInfo') facts.attachments += rows.length;
-    else facts.urls += rows.length;
+    facts.received += rows.length;
+    const kept = ofFlagged(rows, flagged);
+    if (kept.length > 0)
+      await run.absorb({ ...(doc as object), results: kept }, kept.length, `${b.table}-${facts.queries}`, false);
+    if (b.table === 'EmailAttachmentInfo') facts.attachments += kept.length;
+    else facts.urls += kept.length;
     done++;
     run.step({ source: b.table, window: messages, rows: rows.length, done, total }, began);
   }
-  facts.messages = flaggedCount(run, start);
 }

@@ -77,10 +77,11 @@ export interface CollectResult {
   /** Per-day totals read this run (hunting only), summed; `null` when not read. */
   totals: DailyTotalsSummary | null;
   /**
-   * Attachments and URLs: the messages the assessment flagged (all of whose rows were asked for, with those of
-   * the other inventory messages EmailEvents counts attachments / URLs for), the queries, the rows that came.
+   * Attachments and URLs: the messages the assessment flagged, the queries (a semi-join that also returns the
+   * rows of other inventory messages EmailEvents counts attachments / URLs for), the rows received, and the
+   * attachment and URL rows of flagged messages stored.
    */
-  facts: { messages: number; queries: number; attachments: number; urls: number } | null;
+  facts: { messages: number; queries: number; received: number; attachments: number; urls: number } | null;
   /**
    * Message trace: getDetailsByRecipient for the rows whose detail can change a verdict (trace-detail-plan.ts):
    * planned this run, asked, events stored, and left for the next run (over the per-run budget).

@@ -103,7 +103,8 @@ function huntingRow(i: number, ts: number, kind: string, r: () => number): Row {
       kind === 'spoof'
         ? '{"SPF":"softfail","DKIM":"none","DMARC":"fail","CompAuth":"fail"}'
         : '{"SPF":"pass","DKIM":"none","DMARC":"pass","CompAuth":"pass"}',
-    AttachmentCount: kind === 'spoof' && i % 3 === 0 ? 1 : 0,
+    // The MFP's scans (every fifth) count their PDF: the semi-join returns them, collect leaves them out.
+    AttachmentCount: (kind === 'spoof' && i % 3 === 0) || (kind === 'mfp' && i % 5 === 0) ? 1 : 0,
     UrlCount: kind === 'spoof' && i % 3 === 0 ? 1 : 0,
     EmailLanguage: 'en',
     Connectors: kind === 'partner' ? 'Fabrikam Partner' : i % 2 ? '' : null,
@@ -369,8 +370,8 @@ async function report(db: string): Promise<unknown> {
 
 /**
  * The rows a collect over `[from, now)` must have stored, as export files for `ingest`: the inventory selection,
- * and the attachment and URL rows of its messages whose EmailEvents count is not 0 (the semi-join's selection;
- * the scans' attachments, counted 0, are never asked for).
+ * and the attachment and URL rows the semi-join serves (messages whose EmailEvents count is not 0) of the
+ * flagged messages (the spoofs; the MFP's scans are served and left out).
  */
 function servedExport(name: string, from: number): { file: string; rows: number; facts: string[] } {
   const events = hunting.get(T_HUNT)!;
@@ -383,9 +384,15 @@ function servedExport(name: string, from: number): { file: string; rows: number;
     ['att', f.attachments, 'EmailAttachmentInfo'],
     ['url', f.urls, 'EmailUrlInfo'],
   ] as const) {
+    const spoofs = new Set(rows.filter((r) => r.Subject === 'New Missed Fax-msg').map((r) => r.NetworkMessageId));
     const ids = factMessageIds(events, profile, table, from, Date.now());
     const path = join(tmp, `${name}-${kind}.json`);
-    writeFileSync(path, JSON.stringify(huntingDocument(list.filter((x) => ids.has(String(x.NetworkMessageId))))));
+    writeFileSync(
+      path,
+      JSON.stringify(
+        huntingDocument(list.filter((x) => ids.has(String(x.NetworkMessageId)) && spoofs.has(x.NetworkMessageId))),
+      ),
+    );
     facts.push(path);
   }
   return { file, rows: rows.length, facts };
@@ -576,13 +583,15 @@ describe('dsguard collect (live, against the emulator)', () => {
     expect(t.rows).toBe(served.rows);
     expect(deliveries(db)).toBe(served.rows);
     // Attachments and URLs: one semi-join query per table, split at the row cap.
-    const facts = t.facts as { messages: number; queries: number; attachments: number; urls: number };
+    const facts = t.facts as { messages: number; queries: number; received: number; attachments: number; urls: number };
     const want = served.facts.map(
       (f) => (JSON.parse(readFileSync(f, 'utf8')) as { results: unknown[] }).results.length,
     );
     expect(want[0]).toBeGreaterThan(0);
     expect([facts.attachments, facts.urls]).toEqual(want);
     expect(facts.queries).toBeGreaterThan(2);
+    // The scans' PDFs came (the semi-join's superset) and were left out.
+    expect(facts.received).toBeGreaterThan(facts.attachments + facts.urls);
     const spoofs = new Set(
       hunting
         .get(T_HUNT)!
