@@ -107,7 +107,8 @@ function dayRows(day) {
       DetectionMethods: kind === 'spoof' ? '{"Phish":["Spoof intra-org"]}' : null,
       ConfidenceLevel: null,
       BulkComplaintLevel: null,
-      AttachmentCount: withFacts ? 1 : 0,
+      // A scan carries its PDF: the attachment semi-join selects every scan too (facts of unflagged messages).
+      AttachmentCount: withFacts || kind === 'device' ? 1 : 0,
       UrlCount: withFacts ? 1 : 0,
       EmailLanguage: 'en',
       OrgLevelAction: null,
@@ -175,9 +176,8 @@ async function child(url, db) {
 
 async function main() {
   const { generate } = await import('selfsigned');
-  const { inventoryBody, dailyTotalsQuery, factQuery, INVENTORY_COLUMNS, FACT_COLUMNS } = await import(
-    dist('core/kql/windowed.js')
-  );
+  const { inventoryBody, dailyTotalsQuery, factsOfInventoryQuery, INVENTORY_COLUMNS, FACT_COLUMNS, FACT_COUNT_COLUMN } =
+    await import(dist('core/kql/windowed.js'));
   const { matchesRow } = await import(dist('core/kql/condition.js'));
   const { channelConditions } = await import(dist('core/kql/selection.js'));
   const { parseProfile } = await import(dist('config/profile-file.js'));
@@ -230,6 +230,7 @@ async function main() {
   let requests = 0;
   let bytes = 0;
   const served = { inventory: [], attachments: [], urls: [] };
+  const factRowsSent = { EmailAttachmentInfo: 0, EmailUrlInfo: 0 };
   const answer = (query) => {
     const w = /Timestamp >= datetime\(([^)]+)\) and Timestamp < datetime\(([^)]+)\)/.exec(query);
     if (!w) return null;
@@ -275,45 +276,72 @@ async function main() {
         };
       });
     }
-    const table = query.startsWith('EmailAttachmentInfo\n')
-      ? 'EmailAttachmentInfo'
-      : query.startsWith('EmailUrlInfo\n')
-        ? 'EmailUrlInfo'
-        : null;
-    const list = /NetworkMessageId in \(([^)]*)\)/.exec(query);
-    if (!table || !list) return null;
-    const ids = [...list[1].matchAll(/"([^"]*)"/g)].map((m) => m[1]);
-    if (query !== factQuery(table, window, ids)) return null;
+    // A fact query: EmailAttachmentInfo / EmailUrlInfo rows of the inventory messages of its first window whose
+    // AttachmentCount / UrlCount is not 0, in its second window (the semi-join, applied here).
+    const ws = [...query.matchAll(/Timestamp >= datetime\(([^)]+)\) and Timestamp < datetime\(([^)]+)\)/g)];
+    const table = ['EmailAttachmentInfo', 'EmailUrlInfo'].find((t) => query.includes(`;\n${t}\n`));
+    if (!table || ws.length !== 2) return null;
+    const messages = { from: ws[0][1], to: ws[0][2] };
+    const facts = { from: ws[1][1], to: ws[1][2] };
+    if (query !== factsOfInventoryQuery(profile, table, messages, facts)) return null;
+    const mFrom = Date.parse(messages.from);
+    const mTo = Date.parse(messages.to);
+    const fFrom = Date.parse(facts.from);
+    const fTo = Date.parse(facts.to);
+    const count = FACT_COUNT_COLUMN[table];
+    const selected = [];
+    for (const d of daysOf(mFrom, mTo))
+      for (const r of rowsOf(d))
+        if (inWindow(r, mFrom, mTo) && matchesRow(ch.inventory, asRow(r)) && r[count] !== 0) selected.push(r);
     const out = [];
-    for (const id of ids) {
+    for (const r of selected) {
+      if (!inWindow(r, fFrom, fTo)) continue;
+      const id = r.NetworkMessageId;
       const day = Number.parseInt(id.slice(0, 8), 16);
       const i = Number.parseInt(id.slice(9, 13), 16);
-      const r = rowsOf(day)[i];
-      if (!r || r.NetworkMessageId !== id || r.AttachmentCount === 0 || !inWindow(r, from, to)) continue;
       const base = { Timestamp: r.Timestamp, NetworkMessageId: id, ReportId: `${id}-f` };
       const fact =
-        table === 'EmailAttachmentInfo'
+        table === 'EmailAttachmentInfo' && r.Subject === 'Scan to email'
           ? {
               ...base,
               SenderFromAddress: r.SenderFromAddress,
               RecipientEmailAddress: r.RecipientEmailAddress,
-              FileName: `Fax-${day}-${i}.pdf`,
+              FileName: `Scan-${day}-${i}.pdf`,
               FileType: 'pdf',
-              SHA256: `${hex(day, 8)}${hex(i, 8)}`.repeat(4),
-              FileSize: 40_000 + i,
-              ThreatTypes: 'Phish',
+              SHA256: `${hex(i, 8)}${hex(day, 8)}`.repeat(4),
+              FileSize: 90_000 + i,
+              ThreatTypes: null,
             }
-          : {
-              ...base,
-              Url: `https://fax-${i % 37}.example/v/${i}`,
-              UrlDomain: `fax-${i % 37}.example`,
-              UrlLocation: 'QRCode',
-            };
+          : table === 'EmailAttachmentInfo'
+            ? {
+                ...base,
+                SenderFromAddress: r.SenderFromAddress,
+                RecipientEmailAddress: r.RecipientEmailAddress,
+                FileName: `Fax-${day}-${i}.pdf`,
+                FileType: 'pdf',
+                SHA256: `${hex(day, 8)}${hex(i, 8)}`.repeat(4),
+                FileSize: 40_000 + i,
+                ThreatTypes: 'Phish',
+              }
+            : {
+                ...base,
+                Url: `https://fax-${i % 37}.example/v/${i}`,
+                UrlDomain: `fax-${i % 37}.example`,
+                UrlLocation: 'QRCode',
+              };
       const row = Object.fromEntries(FACT_COLUMNS[table].map((c) => [c, fact[c] ?? null]));
       out.push(row);
-      (table === 'EmailAttachmentInfo' ? served.attachments : served.urls).push(row);
     }
-    return out;
+    out.sort((a, b) => a.Timestamp.localeCompare(b.Timestamp) || a.NetworkMessageId.localeCompare(b.NetworkMessageId));
+    const rows = out.slice(0, ROW_CAP);
+    // The reference keeps the facts of the spoofs (what the assessment flags here, by construction): collect is
+    // to keep exactly those of the rows it receives.
+    const spoofIds = new Set(selected.filter((r) => r.Subject === 'New Missed Fax-msg').map((r) => r.NetworkMessageId));
+    factRowsSent[table] += rows.length;
+    (table === 'EmailAttachmentInfo' ? served.attachments : served.urls).push(
+      ...rows.filter((x) => spoofIds.has(x.NetworkMessageId)),
+    );
+    return rows;
   };
 
   const ca = await generate([{ name: 'commonName', value: 'dsguard bench CA' }], {
@@ -365,10 +393,21 @@ async function main() {
   const url = `https://127.0.0.1:${server.address().port}`;
   const db = join(dir, 'collect.db');
   const out = await new Promise((resolveRun, reject) => {
-    const c = spawn(process.execPath, [fileURLToPath(import.meta.url), '--child', url, db, ...process.argv.slice(2)], {
-      env: { ...process.env, NODE_EXTRA_CA_CERTS: caFile, BENCH_NOW: String(now) },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const c = spawn(
+      process.execPath,
+      [
+        ...(process.env.BENCH_CHILD_ARGS ? process.env.BENCH_CHILD_ARGS.split(' ') : []),
+        fileURLToPath(import.meta.url),
+        '--child',
+        url,
+        db,
+        ...process.argv.slice(2),
+      ],
+      {
+        env: { ...process.env, NODE_EXTRA_CA_CERTS: caFile, BENCH_NOW: String(now) },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let s = '';
     c.stdout.on('data', (d) => {
       s += d;
@@ -378,7 +417,7 @@ async function main() {
   });
   server.close();
 
-  // Reference: `ingest` of what was served (inventory + facts) as exports, then both reports compared (without
+  // Reference: `ingest` of what was served (inventory + the spoofs' facts) as exports, then both reports compared (without
   // provenance, and without mailTotals: only a collected store has the per-day totals of all mail).
   const { ingest } = await import(dist('ingest/ingest.js'));
   const { tenantReportFromFile } = await import(dist('report/tenant-report.js'));
@@ -421,13 +460,14 @@ async function main() {
   const pct = (a, b) => `${((a / b) * 100).toFixed(2)} %`;
   const lines = [
     `tenant: ${fmt(MAILBOXES)} mailboxes, ${fmt(PER_DAY)} messages a day, ${DAYS} days (${fmt(PER_DAY * DAYS)} EmailEvents rows); Direct Send / spoof candidates generated: ${fmt(cache.size * Object.values(MIX).reduce((x, y) => x + y, 0))}`,
-    `collect: status ${r.status}, ${fmt(r.requests)} requests (${r.windows} inventory windows, ${r.splits} splits, 1 per-day totals, ${r.facts?.queries ?? 0} attachment/URL queries for ${fmt(r.facts?.messages ?? 0)} flagged messages), ${fmt(r.bytes)} bytes received; ${fmt(r.rows)} rows stored`,
+    `collect: status ${r.status}, ${fmt(r.requests)} requests (${r.windows} inventory windows, ${r.splits} splits, 1 per-day totals, ${r.facts?.queries ?? 0} attachment/URL semi-join queries: ${fmt(r.facts?.attachments ?? 0)} attachment + ${fmt(r.facts?.urls ?? 0)} URL rows, ${fmt(r.facts?.messages ?? 0)} flagged messages), ${fmt(r.bytes)} bytes received; ${fmt(r.rows)} inventory rows stored`,
     `per-day totals: ${fmt(r.totals?.total ?? 0)} rows, ${fmt(r.totals?.inbound ?? 0)} inbound, ${fmt(r.totals?.directSend ?? 0)} Direct Send = ${r.totals?.directSendPercentOfInbound ?? '-'} % of inbound`,
     `emulator: ${fmt(requests)} requests answered, ${fmt(bytes)} bytes sent, ${fmt(serverMs)} ms answering`,
     `full message-trace pull of the same mail: at least ${fmt(tracePages)} requests (${TRACE_PAGE}-row pages, 10-day windows) + ${fmt(details)} getDetailsByRecipient calls (the trace path for a tenant without hunting)`,
     `collect / trace pull: ${pct(r.requests, tracePages)} of the requests (target ≤ 1 %): ${r.requests <= tracePages / 100 ? 'OK' : 'MISSED'}`,
     `time: ${fmt(out.wallMs)} ms wall in collect: waiting on the emulator ${fmt(out.waitMs)} ms (${pct(out.waitMs, out.wallMs)}; the emulator spent ${fmt(serverMs)} ms answering), working ${fmt(out.wallMs - out.waitMs)} ms (${pct(out.wallMs - out.waitMs, out.wallMs)}; CPU ${fmt(out.cpuMs)} ms)`,
-    `report of the collected store = report of ingest of the served rows: ${same ? 'yes' : 'NO'}`,
+    `fact rows sent: ${fmt(factRowsSent.EmailAttachmentInfo)} attachment + ${fmt(factRowsSent.EmailUrlInfo)} URL; of the spoofs (flagged): ${fmt(served.attachments.length)} + ${fmt(served.urls.length)}; collect kept ${fmt(r.facts?.attachments ?? 0)} + ${fmt(r.facts?.urls ?? 0)}`,
+    `report of the collected store = report of ingest of the served rows (inventory + the spoofs' facts): ${same ? 'yes' : 'NO'}`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
   rmSync(dir, { recursive: true, force: true });
