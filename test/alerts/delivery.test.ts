@@ -12,10 +12,12 @@ import { ndjsonSink, syslogLine, webhookSink } from '../../src/alerts/alerts.js'
 import { defang, slackEscape, slackPayload, slackSink, teamsPayload, teamsSink } from '../../src/alerts/chat-sinks.js';
 import {
   type Clock,
+  deadLetters,
   deliverOutbox,
   enqueue,
   outbox,
   retryAfterMs,
+  retryDead,
   type Sink,
   TokenBucket,
 } from '../../src/alerts/delivery.js';
@@ -243,6 +245,54 @@ describe('delivery', () => {
       expect(readFileSync(ndjson, 'utf8').trim().split('\n').length).toBe(3); // not appended again
       expect(JSON.stringify(sentRows(store))).not.toContain('sig=');
       await up.close();
+    } finally {
+      store.close();
+      await hook.close();
+    }
+  });
+
+  it('a payload refused in 3 cycles is a dead letter: reported once, skipped, listed, sent again by retryDead', async () => {
+    const hook = await startReceiver(SECRET);
+    const ndjson = join(tmp, 'dead.ndjson');
+    const store = freshStore([alert(1), alert(2)]);
+    const sinks = () => [webhookSink('webhook:HOOK', hook.url), ndjsonSink(ndjson)];
+    try {
+      const results = [];
+      for (let cycle = 1; cycle <= 4; cycle++) {
+        if (cycle <= 3) hook.faults.push({ status: 400 }); // alert 1 refused each cycle; alert 2 accepted once
+        results.push(await deliverOutbox(store, sinks(), { clock: fakeClock() }));
+      }
+      const [c1, c2, c3, c4] = results;
+      expect(c1!.failed.map((f) => f.id)).toEqual([alert(1).id]);
+      expect(c1!.dead).toEqual([]);
+      expect(c2!.failed.map((f) => f.id)).toEqual([alert(1).id]);
+      expect(c3!.failed).toEqual([]);
+      expect(c3!.dead).toEqual([
+        {
+          sink: 'webhook:HOOK',
+          id: alert(1).id,
+          kind: 'new-malicious-source',
+          tenant: 'Contoso',
+          status: 400,
+          error: 'webhook:HOOK: the webhook answered 400',
+          refusals: 3,
+          deadAt: '2026-12-01T00:00:00.000Z',
+        },
+      ]);
+      expect(c3!.pending).toBe(0); // a dead letter is not pending: the next cycle has nothing to retry
+      // Cycle 4: nothing is sent again, nothing is reported again.
+      expect(c4).toMatchObject({ delivered: 0, failed: [], dead: [], pending: 0 });
+      expect(hook.requests.map((r) => r.status)).toEqual([400, 204, 400, 400]);
+      expect(deadLetters(store)).toEqual(c3!.dead);
+      expect(JSON.stringify(deadLetters(store))).not.toContain('sig=');
+      // The admin fixed the receiver: retry-dead sends it again, and it leaves the outbox.
+      expect(retryDead(store)).toBe(1);
+      const again = await deliverOutbox(store, sinks(), { clock: fakeClock() });
+      expect(again).toMatchObject({ delivered: 1, failed: [], dead: [], pending: 0 });
+      expect(hook.accepted.map((a) => (a.body as { alert: Alert }).alert.id)).toEqual([alert(2).id, alert(1).id]);
+      expect(outbox(store)).toEqual([]);
+      expect(deadLetters(store)).toEqual([]);
+      expect(store.db.prepare('SELECT count(*) AS n FROM alert_refusal').get()).toEqual({ n: 0 });
     } finally {
       store.close();
       await hook.close();
