@@ -37,6 +37,13 @@ const OUTPUTS = [
   { command: 'probe', file: 'src/probe/probe.ts', type: 'ProbeReport', array: false },
   { command: 'ingest', file: 'src/ingest/ingest.ts', type: 'IngestSummary', array: false },
   { command: 'report', file: 'src/report/tenant-report.ts', type: 'TenantReport', array: false },
+  {
+    command: 'alert',
+    file: 'src/alerts/watch-state.ts',
+    type: 'Alert',
+    array: false,
+    description: 'dsguard watch: one alert (an --ndjson line, the `alert` of a --webhook-env body).',
+  },
 ];
 
 const config = ts.getParsedCommandLineOfConfigFile(
@@ -171,9 +178,11 @@ function generate(output) {
   };
   const top = versioned(record);
   const id = `https://github.com/dsguard/dsguard/schema/${output.command}.schema.json`;
-  const description = output.array
-    ? `dsguard ${output.command} --format json: an array of records (--format ndjson: one record a line, $defs.record).`
-    : `dsguard ${output.command} --format json: one object.`;
+  const description = output.description
+    ? output.description
+    : output.array
+      ? `dsguard ${output.command} --format json: an array of records (--format ndjson: one record a line, $defs.record).`
+      : `dsguard ${output.command} --format json: one object.`;
   return {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
     $id: id,

@@ -6,6 +6,7 @@
  * @module
  */
 import { appendFile } from 'node:fs/promises';
+import { versioned } from '../cli/json-output.js';
 import { postJson, type RateLimit, type SendResult, type Sink } from './delivery.js';
 import type { Alert, AlertKind } from './watch-state.js';
 
@@ -17,13 +18,16 @@ export const WEBHOOK_RATE: RateLimit = { perSecond: 5, burst: 10 };
 /** Syslog: a collector takes far more; the bound only keeps a flood of alerts from flooding it in turn. */
 export const SYSLOG_RATE: RateLimit = { perSecond: 50, burst: 100 };
 
-/** A generic JSON webhook: POST `{"alert": …}`; 2xx is delivered. The URL is never in an error. */
+/**
+ * A generic JSON webhook: POST `{"alert": …}` (the alert with `schemaVersion` first: schema/alert.schema.json);
+ * 2xx is delivered. The URL is never in an error.
+ */
 export function webhookSink(name: string, url: string): Sink {
   const u = new URL(url);
-  return { name, rate: WEBHOOK_RATE, send: (alert) => postJson(name, u, { alert }) };
+  return { name, rate: WEBHOOK_RATE, send: (alert) => postJson(name, u, { alert: versioned(alert) }) };
 }
 
-/** One JSON line per alert, appended. */
+/** One JSON line per alert (with `schemaVersion` first: schema/alert.schema.json), appended. */
 export function ndjsonSink(path: string): Sink {
   const name = `ndjson:${path}`;
   return {
@@ -31,7 +35,7 @@ export function ndjsonSink(path: string): Sink {
     rate: null,
     send: async (alert): Promise<SendResult> => {
       try {
-        await appendFile(path, `${JSON.stringify(alert)}\n`);
+        await appendFile(path, `${JSON.stringify(versioned(alert))}\n`);
         return { status: 'ok' };
       } catch (e) {
         return {
