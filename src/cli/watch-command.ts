@@ -3,7 +3,9 @@
  * schedule (croner). Sinks: a generic JSON webhook, Teams (Workflows, Adaptive Card), Slack (incoming webhook) —
  * their URLs read from environment variables (they embed a signature: secrets, never a flag, never logged) —
  * an NDJSON file and syslog. Each alert once per sink, ever (state in the store), rate-limited per sink and
- * retried with backoff. One JSON line per cycle on stdout. SIGINT/SIGTERM stops after the current cycle.
+ * retried with backoff (`--rate` replaces a sink's limit). A payload a sink refuses in three deliveries is a dead
+ * letter (said once; `--dead-letters` lists them, `--retry-dead` sends them again). One JSON line per cycle on
+ * stdout. SIGINT/SIGTERM stops after the current cycle.
  * docs/watch.md.
  * @module
  */

@@ -4,11 +4,13 @@
  * 429 Retry-After honoured, a refusal not retried, a sink that is down left for the next cycle, a restart that
  * resends nothing delivered, and the webhook URL (a secret) in no error.
  */
+
+import { createSocket } from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ndjsonSink, syslogLine, webhookSink } from '../../src/alerts/alerts.js';
+import { ndjsonSink, syslogLine, syslogSink, webhookSink } from '../../src/alerts/alerts.js';
 import { defang, slackEscape, slackPayload, slackSink, teamsPayload, teamsSink } from '../../src/alerts/chat-sinks.js';
 import {
   type Clock,
@@ -22,6 +24,8 @@ import {
   TokenBucket,
 } from '../../src/alerts/delivery.js';
 import type { Alert } from '../../src/alerts/watch-state.js';
+import { UsageError } from '../../src/cli/io.js';
+import { parseRate } from '../../src/cli/watch-command.js';
 import { DsguardStore } from '../../src/store/dsguard-store.js';
 import { assertInert, checkSlack, checkTeams, startReceiver } from './receivers.js';
 
@@ -297,6 +301,44 @@ describe('delivery', () => {
       store.close();
       await hook.close();
     }
+  });
+
+  it('syslog over UDP: one RFC 5424 datagram per alert at a real local listener, once each', async () => {
+    const sock = createSocket('udp4');
+    const got: string[] = [];
+    sock.on('message', (m) => got.push(m.toString('utf8')));
+    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
+    const store = freshStore([alert(1), alert(2), alert(3)]);
+    try {
+      const sink = await syslogSink(`udp://127.0.0.1:${sock.address().port}`);
+      const d = await deliverOutbox(store, [sink], { clock: fakeClock() });
+      expect(d).toMatchObject({ delivered: 3, failed: [], pending: 0 });
+      const again = await deliverOutbox(store, [sink], { clock: fakeClock() });
+      expect(again.delivered).toBe(0);
+      for (let i = 0; i < 100 && got.length < 3; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(got.map((l) => /cs1=([0-9a-f]{24})/.exec(l)?.[1]).sort()).toEqual([1, 2, 3].map((i) => alert(i).id));
+      for (const l of got) expect(l).toMatch(/^<36>1 \S+ \S+ dsguard - new-malicious-source - CEF:0\|dsguard\|/);
+    } finally {
+      store.close();
+      sock.close();
+    }
+  });
+
+  it('--rate values: N/s with an optional burst; anything else is a usage error', () => {
+    expect(parseRate('teams=1/s,4')).toEqual({ sink: 'teams', rate: { perSecond: 1, burst: 4 } });
+    expect(parseRate('webhook:HOOK=0.5/s')).toEqual({ sink: 'webhook:HOOK', rate: { perSecond: 0.5, burst: 1 } });
+    expect(parseRate('syslog=250/s')).toEqual({ sink: 'syslog', rate: { perSecond: 250, burst: 250 } });
+    for (const bad of [
+      'teams=0/s',
+      'teams=1001/s',
+      'teams=1/m',
+      'teams=1',
+      '=1/s',
+      'teams=1/s,0',
+      'teams=1/s,x',
+      'teams=1e3/s',
+    ])
+      expect(() => parseRate(bad), bad).toThrow(UsageError);
   });
 
   it('a Retry-After past the longest wait leaves the sink for the next cycle instead of sleeping an hour', async () => {

@@ -576,7 +576,7 @@ describe('dsguard watch (live, against the emulator)', () => {
 
   it('no secret, token or webhook signature in any output, alert or stored row', () => {
     expect(emu.issuedTokens.length).toBeGreaterThan(0);
-    const stores = ['watch.db', 'term-collect.db', 'term-deliver.db', 'term-idle.db', 'dead.db'].map((f) =>
+    const stores = ['watch.db', 'term-collect.db', 'term-deliver.db', 'term-idle.db', 'dead.db', 'rate.db'].map((f) =>
       readFileSync(join(tmp, f)).toString('latin1'),
     );
     const secrets = [
