@@ -456,7 +456,7 @@ describe('dsguard watch (live, against the emulator)', () => {
     }
   });
 
-  it('--rate: a bad value or an unknown sink is a usage error (exit 2); a good one runs', async () => {
+  it('--rate: a bad value or an unknown sink is a usage error (exit 2); a good one runs; --minimal', async () => {
     const hook = await startReceiver(SIG.hook);
     const db = join(tmp, 'rate.db');
     try {
@@ -466,11 +466,20 @@ describe('dsguard watch (live, against the emulator)', () => {
         expect(r.stderr, bad).toMatch(/--rate/);
         expect(r.stderr).not.toContain(SIG.hook);
       }
-      const ok = await run(watchArgs(db, ['--webhook-env', 'HOOK', '--rate', 'webhook:HOOK=0.5/s,20']), {
+      const ok = await run(watchArgs(db, ['--webhook-env', 'HOOK', '--rate', 'webhook:HOOK=0.5/s,20', '--minimal']), {
         HOOK: hook.url,
       });
       expect(ok.code, ok.stderr).toBe(0);
       expect(hook.accepted.length).toBeGreaterThan(0);
+      // --minimal: nothing from mail beyond IPs and counts (no senders, subjects, finding codes).
+      const bodies = hook.accepted.map((a) => (a.body as { alert: { source?: Record<string, unknown> } }).alert);
+      expect(bodies.some((b) => b.source)).toBe(true);
+      for (const b of bodies) {
+        expect(validate(ALERT_SCHEMA, b)).toEqual([]);
+        expect(Object.keys(b.source ?? {})).not.toContain('senders');
+        expect(Object.keys(b.source ?? {})).not.toContain('subjects');
+        expect(JSON.stringify(b)).not.toMatch(/kate\.ng|Fax|Voicemail/);
+      }
     } finally {
       await hook.close();
     }
@@ -552,7 +561,7 @@ describe('dsguard watch (live, against the emulator)', () => {
     }
   });
 
-  it('SIGTERM between cycles: the process ends at once after the recorded cycle', async () => {
+  it('SIGINT between cycles: the process ends at once after the recorded cycle', async () => {
     const hook = await startReceiver(SIG.hook);
     const db = join(tmp, 'term-idle.db');
     let child: ChildProcess | null = null;
@@ -563,7 +572,7 @@ describe('dsguard watch (live, against the emulator)', () => {
       c.stdout!.on('data', () => firstLine());
     });
     await cycled; // the first cycle printed its line; the next is a minute away
-    child!.kill('SIGTERM');
+    child!.kill('SIGINT'); // Ctrl-C: handled like SIGTERM (the other tests)
     const r = await done;
     await hook.close();
     expect(r.code, r.stderr).toBe(0);
