@@ -17,11 +17,11 @@ try {
   process.exit(0);
 }
 
-/** The schema version the CLI writes (src/cli/json-output.ts): read from there, one source of truth. */
+/** The schema version the CLI writes (src/core/json-record.ts): read from there, one source of truth. */
 const SCHEMA_VERSION = Number(
-  /export const SCHEMA_VERSION = (\d+);/.exec(readFileSync(join(root, 'src/cli/json-output.ts'), 'utf8'))?.[1],
+  /export const SCHEMA_VERSION = (\d+);/.exec(readFileSync(join(root, 'src/core/json-record.ts'), 'utf8'))?.[1],
 );
-if (!Number.isInteger(SCHEMA_VERSION)) throw new Error('SCHEMA_VERSION not found in src/cli/json-output.ts');
+if (!Number.isInteger(SCHEMA_VERSION)) throw new Error('SCHEMA_VERSION not found in src/core/json-record.ts');
 
 /** Each JSON output: the file declaring its type, the type, whether the output is an array of such records. */
 const OUTPUTS = [
@@ -168,7 +168,7 @@ function generate(output) {
   const record = output.parts
     ? { anyOf: output.parts.map((p) => schema(findType(p.file, p.type))) }
     : schema(findType(output.file, output.type));
-  // The CLI adds `schemaVersion` first in every record (src/cli/json-output.ts).
+  // The CLI adds `schemaVersion` first in every record (src/core/json-record.ts).
   const versioned = (s) => {
     const target = s.$ref ? defs[s.$ref.slice('#/$defs/'.length)] : s;
     if (target.anyOf) return { anyOf: target.anyOf.map(versioned) };

@@ -6,7 +6,7 @@
  * @module
  */
 import { appendFile } from 'node:fs/promises';
-import { versioned } from '../cli/json-output.js';
+import { versioned } from '../core/json-record.js';
 import { postJson, type RateLimit, type SendResult, type Sink } from './delivery.js';
 import type { Alert, AlertKind } from './watch-state.js';
 

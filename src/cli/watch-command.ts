@@ -9,6 +9,8 @@
  * docs/watch.md.
  * @module
  */
+
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ndjsonSink, type Sink, syslogSink, webhookSink } from '../alerts/alerts.js';
 import { slackSink, teamsSink } from '../alerts/chat-sinks.js';
@@ -222,6 +224,14 @@ async function cycle(
 function eachStore(plan: CollectPlan, io: CliIo, fn: (store: DsguardStore, job: CollectPlan['jobs'][number]) => void) {
   let bad = false;
   for (const job of plan.jobs) {
+    // Listing or retrying dead letters reads a store watch wrote: a missing one is a wrong path, never created here.
+    if (!existsSync(job.db)) {
+      io.stderr.write(
+        `dsguard watch: ${terminalSafe(job.name)}: no store at ${terminalSafe(job.db)} (nothing collected there yet)\n`,
+      );
+      bad = true;
+      continue;
+    }
     const opened = DsguardStore.open(job.db);
     if (opened.status === 'error') {
       io.stderr.write(`dsguard watch: ${terminalSafe(job.name)}: ${terminalSafe(opened.error)}\n`);

@@ -13,7 +13,7 @@
  * Needs dist/ (npm test builds it first).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttp } from 'node:http';
 import { type AddressInfo, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -451,6 +451,12 @@ describe('dsguard watch (live, against the emulator)', () => {
       expect(query(db, 'SELECT id FROM alert_outbox')).toEqual([]);
       expect(query(db, 'SELECT id FROM alert_refusal')).toEqual([]);
       for (const r of [c1, c2, c3, c4, listed, retried]) expect(r.stdout + r.stderr).not.toContain(SIG.hook);
+      // A mistyped store path is said, with the path, and no empty store is left there.
+      const nowhere = join(tmp, 'no-such-store.db');
+      const missing = await run([...watchArgs(nowhere, ['--webhook-env', 'HOOK']), '--dead-letters'], { HOOK: url });
+      expect(missing.code).toBe(3);
+      expect(missing.stderr).toContain(`no store at ${nowhere}`);
+      expect(existsSync(nowhere)).toBe(false);
     } finally {
       server.close();
     }
