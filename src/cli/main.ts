@@ -83,7 +83,8 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     load: async () => (await import('./indicators-command.js')).registerIndicators,
   },
   export: {
-    summary: 'Write one record per stored message (NDJSON or CSV) for a SIEM or a Sentinel custom table',
+    summary:
+      'Write one record per stored message (NDJSON or CSV on stdout, or Parquet by tenant and day) for a SIEM or a Sentinel custom table',
     examples: ['dsguard export --db dsguard.db -o messages.ndjson', 'dsguard export --help'],
     load: async () => (await import('./export-command.js')).registerExport,
   },
@@ -118,7 +119,7 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     load: async () => (await import('./collect-command.js')).registerCollect,
   },
   watch: {
-    summary: 'Collect, report and alert on a schedule: new malicious, suspicious or unseen Direct Send sources',
+    summary: 'Collect, report and alert on a schedule: new or changed Direct Send sources, silence, readiness',
     examples: ['dsguard watch --help'],
     load: async () => (await import('./watch-command.js')).registerWatch,
   },

@@ -17,6 +17,8 @@ import { styleSeverities } from './style.js';
 interface ReportFlags {
   db: string;
   profile?: string;
+  /** `--messages`: the per-message export instead ({@link runReportMessages}). */
+  messages?: boolean;
   since?: string;
   format: string;
   limit?: number;
@@ -44,7 +46,8 @@ export function registerReport(program: Command, io: CliIo, setExit: (code: numb
     .option('--db <path>', 'the store written by dsguard ingest', 'dsguard.db')
     .option('-p, --profile <file>', 'tenant profile (dsguard.yml): names known sources, skips sources with a connector')
     .option('--since <date>', 'only days on or after YYYY-MM-DD, or the last N days (30d)')
-    .option('-f, --format <format>', 'table | json | md | csv | html', 'table')
+    .option('--messages', 'one record per stored message instead (--format ndjson | csv): as dsguard export')
+    .option('-f, --format <format>', 'table | json | md | csv | html (with --messages: ndjson | csv)', 'table')
     .option('--limit <n>', 'most sources listed in table, md and html (default 50)', positiveInt('--limit'))
     .option(
       '--fail-on <conditions>',
@@ -53,6 +56,24 @@ export function registerReport(program: Command, io: CliIo, setExit: (code: numb
     .action(async (flags: ReportFlags) => {
       setExit(await runReport(flags, io));
     });
+}
+
+/** `report --messages`: the per-message export (`dsguard export`), ndjson (also for the default) or csv. */
+async function runReportMessages(flags: ReportFlags, io: CliIo): Promise<number> {
+  const format = flags.format === 'table' ? 'ndjson' : flags.format;
+  if (format !== 'ndjson' && format !== 'csv')
+    throw new UsageError(`--messages writes --format ndjson or csv (got "${flags.format}"); parquet: dsguard export`);
+  for (const [flag, v] of [
+    ['--since', flags.since],
+    ['--limit', flags.limit],
+    ['--fail-on', flags.failOn],
+  ] as const)
+    if (v !== undefined) throw new UsageError(`${flag} does not apply to --messages`);
+  const { runExport } = await import('./export-command.js');
+  return runExport(
+    { db: flags.db, ...(flags.profile !== undefined ? { profile: flags.profile } : {}), format, enrich: true },
+    io,
+  );
 }
 
 /** `2026-07-01` or `30d` (relative to today, UTC) → YYYY-MM-DD. */
@@ -68,6 +89,7 @@ export function parseSince(value: string | undefined, now: Date = new Date()): s
 }
 
 export async function runReport(flags: ReportFlags, io: CliIo): Promise<number> {
+  if (flags.messages) return runReportMessages(flags, io);
   const format = parseFormat(flags.format, ['table', 'json', 'md', 'csv', 'html']);
   const since = parseSince(flags.since);
   const failOn = parseReportFailOn(flags.failOn);

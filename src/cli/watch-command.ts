@@ -1,20 +1,19 @@
 /**
- * `dsguard watch [--every 15m | --once]`: collect → report → alerts, on a schedule (croner). Alerts go to a
- * generic JSON webhook (its URL read from an environment variable: it embeds a signature, so it is a secret, never
- * a flag and never logged) and/or an NDJSON file; each alert once per sink, ever (state in the store). One JSON
- * line per cycle on stdout. SIGINT/SIGTERM stops after the current cycle.
+ * `dsguard watch [--every 15m | --once]`: collect → report → compare with the last recorded cycle → alerts, on a
+ * schedule (croner). Sinks: a generic JSON webhook, Teams (Workflows, Adaptive Card), Slack (incoming webhook) —
+ * their URLs read from environment variables (they embed a signature: secrets, never a flag, never logged) —
+ * an NDJSON file and syslog. Each alert once per sink, ever (state in the store), rate-limited per sink and
+ * retried with backoff. One JSON line per cycle on stdout. SIGINT/SIGTERM stops after the current cycle.
+ * docs/watch.md.
  * @module
  */
 import type { Command } from 'commander';
-import {
-  type Alert,
-  alertsFromReport,
-  deliver,
-  ndjsonSink,
-  type Sink,
-  syslogSink,
-  webhookSink,
-} from '../alerts/alerts.js';
+import { ndjsonSink, type Sink, syslogSink, webhookSink } from '../alerts/alerts.js';
+import { slackSink, teamsSink } from '../alerts/chat-sinks.js';
+import { evidenceUntil, lastCycle, recordCycle } from '../alerts/cycle-store.js';
+import { deliverOutbox, type TokenBucket } from '../alerts/delivery.js';
+import { watchAlerts } from '../alerts/watch-state.js';
+import { terminalSafe } from '../report/safe-text.js';
 import { tenantReportFromFile } from '../report/tenant-report.js';
 import { DsguardStore } from '../store/dsguard-store.js';
 import {
@@ -31,44 +30,58 @@ interface WatchFlags extends CollectFlags {
   every: string;
   once?: boolean;
   webhookEnv?: string;
+  teamsEnv?: string;
+  slackEnv?: string;
   ndjson?: string;
   syslog?: string;
   minimal?: boolean;
+  baseline?: boolean;
 }
 
 export function registerWatch(program: Command, io: CliIo, setExit: (code: number) => void): void {
   const cmd = program
     .command('watch')
-    .description('Collect, report and alert on a schedule: new malicious, suspicious or unseen Direct Send sources')
+    .description('Collect, report and alert on a schedule: new or changed Direct Send sources, silence, readiness')
     .option('--every <duration>', 'time between cycles (15m, 1h)', '15m')
     .option('--once', 'run one cycle and exit (for cron or a scheduler of your own)')
     .option('--webhook-env <name>', 'environment variable holding a JSON webhook URL (a secret: never a flag)')
+    .option('--teams-env <name>', 'environment variable holding a Teams Workflows webhook URL (Adaptive Card)')
+    .option('--slack-env <name>', 'environment variable holding a Slack incoming webhook URL')
     .option('--ndjson <file>', 'append alerts to this NDJSON file')
     .option('--syslog <target>', 'send alerts to syslog (RFC 5424, CEF body): udp://host:port or tcp://host:port')
-    .option('--minimal', 'leave subjects, senders and finding codes out of alerts');
+    .option('--minimal', 'leave subjects, senders, finding codes and blocker sentences out of alerts')
+    .option('--baseline', 'a tenant’s first cycle takes the sources already stored as known (no new-source alerts)');
   addCollectOptions(cmd).action(async (flags: WatchFlags) => {
     setExit(await runWatch(flags, io));
   });
 }
 
+/** A webhook URL from an environment variable: https (http only to this host). Never echoed. */
+function secretUrl(flag: string, env: string, io: CliIo): string {
+  const url = io.env[env]?.trim();
+  if (!url) throw new UsageError(`${flag}: the environment variable ${env} is not set`);
+  let u: URL | null;
+  try {
+    u = new URL(url);
+  } catch {
+    u = null;
+  }
+  if (
+    u?.protocol !== 'https:' &&
+    !(u?.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname))
+  )
+    throw new UsageError(`${flag}: ${env} must hold an https URL (http only to this host)`);
+  return url;
+}
+
 async function sinksFrom(flags: WatchFlags, io: CliIo): Promise<Sink[]> {
   const sinks: Sink[] = [];
-  if (flags.webhookEnv !== undefined) {
-    const url = io.env[flags.webhookEnv]?.trim();
-    if (!url) throw new UsageError(`--webhook-env: the environment variable ${flags.webhookEnv} is not set`);
-    let u: URL | null;
-    try {
-      u = new URL(url);
-    } catch {
-      u = null;
-    }
-    if (
-      u?.protocol !== 'https:' &&
-      !(u?.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname))
-    )
-      throw new UsageError(`--webhook-env: ${flags.webhookEnv} must hold an https URL (http only to this host)`);
-    sinks.push(webhookSink(`webhook:${flags.webhookEnv}`, url));
-  }
+  if (flags.webhookEnv !== undefined)
+    sinks.push(webhookSink(`webhook:${flags.webhookEnv}`, secretUrl('--webhook-env', flags.webhookEnv, io)));
+  if (flags.teamsEnv !== undefined)
+    sinks.push(teamsSink(`teams:${flags.teamsEnv}`, secretUrl('--teams-env', flags.teamsEnv, io)));
+  if (flags.slackEnv !== undefined)
+    sinks.push(slackSink(`slack:${flags.slackEnv}`, secretUrl('--slack-env', flags.slackEnv, io)));
   if (flags.ndjson !== undefined) sinks.push(ndjsonSink(flags.ndjson));
   if (flags.syslog !== undefined) {
     try {
@@ -82,46 +95,81 @@ async function sinksFrom(flags: WatchFlags, io: CliIo): Promise<Sink[]> {
     }
   }
   if (sinks.length === 0)
-    throw new UsageError('give at least one alert sink: --webhook-env <name>, --ndjson <file>, --syslog <target>');
+    throw new UsageError(
+      'give at least one alert sink: --webhook-env, --teams-env, --slack-env <name>, --ndjson <file>, --syslog <target>',
+    );
   return sinks;
 }
 
-async function cycle(plan: CollectPlan, flags: WatchFlags, io: CliIo, sinks: Sink[], signal: AbortSignal) {
+/**
+ * One cycle: collect every tenant, then per tenant report, compare with the last recorded cycle, record this one
+ * (its state and its alerts, one transaction) and deliver the outbox. A tenant whose collect was interrupted by
+ * a signal is not recorded: the next run compares with the last complete cycle.
+ */
+async function cycle(
+  plan: CollectPlan,
+  flags: WatchFlags,
+  io: CliIo,
+  sinks: Sink[],
+  signal: AbortSignal,
+  buckets: Map<string, TokenBucket>,
+): Promise<boolean> {
   const collected = await collectAll(plan, flags, io, signal);
   const tenants: Record<string, unknown>[] = [];
   let failed = false;
   for (const [i, job] of plan.jobs.entries()) {
     const c = collected[i]!.result;
     const entry: Record<string, unknown> = { name: job.name, collect: c.status, error: c.error };
+    tenants.push(entry);
     if (c.status !== 'ok') failed = true;
+    if (c.status === 'interrupted') {
+      entry.recorded = false;
+      continue;
+    }
     const rep = tenantReportFromFile(job.db, { profile: job.profile });
     if (rep.status === 'error') {
       entry.error = rep.error;
       failed = true;
-      tenants.push(entry);
       continue;
     }
-    const alerts: Alert[] = alertsFromReport(job.name, rep.report, { minimal: flags.minimal === true });
     const opened = DsguardStore.open(job.db);
     if (opened.status === 'error') {
       entry.error = opened.error;
       failed = true;
-      tenants.push(entry);
       continue;
     }
+    const store = opened.store;
     try {
-      const d = await deliver(opened.store, alerts, sinks);
+      const last = lastCycle(store, job.name);
+      const seq = (last?.seq ?? 0) + 1;
+      const reference = evidenceUntil(store, job.spec.tenantId);
+      const { alerts, state } = watchAlerts(rep.report, last?.state ?? null, {
+        tenant: job.name,
+        cycle: seq,
+        reference,
+        minimal: flags.minimal === true,
+        baseline: flags.baseline === true,
+      });
+      recordCycle(store, job.name, { seq, at: new Date().toISOString(), state, alerts });
+      entry.cycle = seq;
+      const d = await deliverOutbox(store, sinks, { signal, buckets });
       entry.alerts = {
-        supported: alerts.length,
+        raised: alerts.length,
+        kinds: Object.fromEntries(
+          [...new Set(alerts.map((a) => a.kind))].map((k) => [k, alerts.filter((a) => a.kind === k).length]),
+        ),
         delivered: d.delivered,
         alreadyDelivered: d.skipped,
         failed: d.failed,
+        pending: d.pending,
       };
       if (d.failed.length > 0) failed = true;
+    } catch (error) {
+      entry.error = terminalSafe((error as Error).message);
+      failed = true;
     } finally {
-      opened.store.close();
+      store.close();
     }
-    tenants.push(entry);
   }
   await write(io.stdout, `${JSON.stringify({ cycle: new Date().toISOString(), tenants })}\n`);
   return failed;
@@ -133,27 +181,43 @@ async function runWatch(flags: WatchFlags, io: CliIo): Promise<number> {
   const plan = await planCollect(flags);
   const sinks = await sinksFrom(flags, io);
   const controller = new AbortController();
-  if (flags.once) return (await cycle(plan, flags, io, sinks, controller.signal)) ? EXIT.failure : EXIT.ok;
-  const { Cron } = await import('croner');
-  let lastFailed = false;
-  await new Promise<void>((resolve) => {
-    const job = new Cron('* * * * * *', { interval: Math.round(everyMs / 1000), protect: true }, async () => {
-      lastFailed = await cycle(plan, flags, io, sinks, controller.signal);
-      if (controller.signal.aborted) {
-        job.stop();
-        resolve();
-      }
+  const buckets = new Map<string, TokenBucket>();
+  // SIGINT/SIGTERM: the current cycle ends (its collect stops after the current window, delivery after the
+  // current alert) and nothing new starts. A second signal is the default one: the process ends at once (the
+  // store's transactions keep it consistent).
+  let onSignal = () => controller.abort();
+  const handler = () => onSignal();
+  process.once('SIGINT', handler);
+  process.once('SIGTERM', handler);
+  try {
+    if (flags.once) return (await cycle(plan, flags, io, sinks, controller.signal, buckets)) ? EXIT.failure : EXIT.ok;
+    const { Cron } = await import('croner');
+    let lastFailed = false;
+    await new Promise<void>((resolve) => {
+      const job = new Cron('* * * * * *', { interval: Math.round(everyMs / 1000), protect: true }, async () => {
+        try {
+          lastFailed = await cycle(plan, flags, io, sinks, controller.signal, buckets);
+        } catch (error) {
+          lastFailed = true;
+          io.stderr.write(`dsguard watch: ${terminalSafe((error as Error).message)}\n`);
+        }
+        if (controller.signal.aborted) {
+          job.stop();
+          resolve();
+        }
+      });
+      onSignal = () => {
+        controller.abort();
+        // Between cycles: stop now; during one, the cycle finishes first (the callback above resolves).
+        if (!job.isBusy()) {
+          job.stop();
+          resolve();
+        }
+      };
     });
-    const stop = () => {
-      controller.abort();
-      // Between cycles: stop now; during one, the cycle ends after its current window and then stops.
-      if (!job.isBusy()) {
-        job.stop();
-        resolve();
-      }
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
-  return lastFailed ? EXIT.failure : EXIT.ok;
+    return lastFailed ? EXIT.failure : EXIT.ok;
+  } finally {
+    process.removeListener('SIGINT', handler);
+    process.removeListener('SIGTERM', handler);
+  }
 }

@@ -7,6 +7,8 @@
  * Safety of the block commands (Microsoft's documented semantics, docs/indicators.md):
  * - URLs: `New-TenantAllowBlockListItems -ListType Url -Block`, one entry per command, ≤ 250 characters; entries
  *   expire after 30 days (no `-NoExpiration`); the list holds 500 / 1,000 / 5,000–10,000 URL entries by plan.
+ *   Never a URL on an accepted domain (its subdomains or parents) or a public mailbox provider: a URL entry also
+ *   blocks the host's subdomains ({@link urlBlockRefusal}).
  * - IPv4: `Set-HostedConnectionFilterPolicy -Identity Default -IPBlockList @{Add=…}` (≤ 1,273 entries in the
  *   list; `-ListType IP` of the Tenant Allow/Block List takes IPv6 only). Never a private/reserved address, a
  *   profile connector's or a declared source's address.
@@ -242,6 +244,32 @@ export function senderBlockRefusal(address: string, profile: TenantProfile): str
   return null;
 }
 
+/**
+ * Why a URL must not become a Tenant Allow/Block List URL entry, or `null`. A block entry matches its host's
+ * subdomains too (and, without a path, every URL of the domain — Microsoft's "URL syntax for the Tenant Allow/Block
+ * List"), so a URL on an accepted domain (or a parent or subdomain of one) or on a public mailbox provider would
+ * be a domain block; and that syntax takes no port, user name, quote or Unicode (Punycode only).
+ */
+export function urlBlockRefusal(url: string, profile: TenantProfile): string | null {
+  if (/['"]/.test(url)) return 'contains a quote, which URL entries do not take';
+  if (/[^\u0000-\u007f]/.test(url)) return 'not ASCII: URL entries take Punycode, not Unicode';
+  const rest = url.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '');
+  const authority = rest.split(/[/?#\\]/, 1)[0] ?? '';
+  if (authority.includes('@')) return 'has a user name part, which URL entries do not take';
+  const host = authority.startsWith('[') ? authority.slice(0, authority.indexOf(']') + 1) : authority.split(':')[0]!;
+  if (authority.length > host.length) return 'has a port, which URL entries do not take';
+  const domain = host.toLowerCase().replace(/\.$/, '');
+  if (domain.length === 0) return 'no host';
+  for (const d of profile.acceptedDomains) {
+    if (isSameOrSubdomain(domain, d) || isSameOrSubdomain(d, domain))
+      return `on ${domain}, which is (or shares) your accepted domain ${d}: a URL entry also blocks the domain's other URLs and subdomains`;
+  }
+  for (const p of PUBLIC_MAILBOX_PROVIDERS) {
+    if (isSameOrSubdomain(domain, p)) return `on ${domain}, a public mailbox provider's domain`;
+  }
+  return null;
+}
+
 function ipRefusal(value: string, profile: TenantProfile): string | null {
   const kind = ipKind(value);
   if (kind !== 'public') return `not a public address (${kind ?? 'invalid'})`;
@@ -262,6 +290,11 @@ export function blockPlan(list: readonly Indicator[], profile: TenantProfile): B
       }
       if (/[\u0000-\u0020\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]/.test(i.value)) {
         skipped.push({ indicator: i, reason: 'contains control, space or invisible characters' });
+        continue;
+      }
+      const why = urlBlockRefusal(i.value, profile);
+      if (why) {
+        skipped.push({ indicator: i, reason: why });
         continue;
       }
       commands.push(`New-TenantAllowBlockListItems -ListType Url -Block -Entries ${psQuote(i.value)}`);

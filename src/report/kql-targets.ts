@@ -10,17 +10,18 @@ import type { TenantProfile } from '../core/profile.js';
 import { uuid5 } from './uuid5.js';
 
 export const SENTINEL_QUERY_LIMIT = 10_000;
+/** The template validator's `name` (≤ 256) and `description` (≤ 5,000) lengths. */
+export const SENTINEL_NAME_LIMIT = 256;
 
 interface RuleMeta {
   severity: 'Medium' | 'High';
   tactics: string[];
   techniques: string[];
-  category: string;
 }
 
 const META: Partial<Record<QueryName, RuleMeta>> = {
-  abuse: { severity: 'Medium', tactics: ['InitialAccess'], techniques: ['T1566'], category: 'InitialAccess' },
-  'after-enable': { severity: 'High', tactics: ['InitialAccess'], techniques: ['T1566'], category: 'InitialAccess' },
+  abuse: { severity: 'Medium', tactics: ['InitialAccess'], techniques: ['T1566'] },
+  'after-enable': { severity: 'High', tactics: ['InitialAccess'], techniques: ['T1566'] },
 };
 
 export class KqlTargetError extends Error {}
@@ -46,30 +47,60 @@ function metaOf(q: KqlQuery): RuleMeta {
   return m;
 }
 
-/** Graph beta `security/rules/detectionRules` request body. */
+/**
+ * The columns each rule's alert entities come from (both queries return them): the recipient's mailbox, the
+ * message (NetworkMessageId + recipient, Microsoft's strong identifier pair), the connecting IP.
+ */
+const ENTITY_COLUMNS = {
+  mailbox: 'RecipientEmailAddress',
+  networkMessageId: 'NetworkMessageId',
+  recipient: 'RecipientEmailAddress',
+  sender: 'SenderFromAddress',
+  subject: 'Subject',
+  ip: 'SenderIP',
+} as const;
+
+/**
+ * Graph beta `POST /security/rules/detectionRules` request body, in the shape of Microsoft Graph's "Create
+ * detectionRule" (microsoft-graph-docs-contrib `api-reference/beta/api/security-rulesroot-post-detectionrules.md`,
+ * 2026-05-25): a client-given `id`, `status` (`isEnabled` was removed on 2026-10-01), `schedule.frequency` as an
+ * ISO 8601 duration, and an `alertTemplate` with `entityMappings` (`entityMappingConfiguration`: `mailboxes`,
+ * `mailMessages`, `ips`) and `tactics` with their techniques (`impactedAssets`, `category` and `mitreTechniques`
+ * were removed the same day).
+ */
 export function detectionRuleBody(q: KqlQuery, profile: TenantProfile): Record<string, unknown> {
   const m = metaOf(q);
   const tenant = profile.name ? ` (${profile.name})` : '';
+  const c = ENTITY_COLUMNS;
   return {
+    '@odata.type': '#microsoft.graph.security.detectionRule',
+    id: `dsguard-${q.name}-${uuid5(`detection-rule|${profile.name ?? ''}|${profile.acceptedDomains.join(',')}|${q.name}`).slice(0, 8)}`,
     displayName: `dsguard: ${q.title}${tenant}`,
-    isEnabled: true,
+    description: q.description,
+    status: 'enabled',
     queryCondition: { queryText: q.kql },
-    schedule: { period: '1H' },
+    schedule: { frequency: 'PT1H' },
     detectionAction: {
       alertTemplate: {
         title: `dsguard: ${q.title}`,
         description: q.description,
         severity: m.severity.toLowerCase(),
-        category: m.category,
         recommendedActions:
           'Review the message and its source in dsguard (dsguard report). Give legitimate senders an inbound connector; then enable RejectDirectSend.',
-        mitreTechniques: m.techniques,
-        impactedAssets: [
-          { '@odata.type': '#microsoft.graph.security.impactedMailboxAsset', identifier: 'recipientEmailAddress' },
-        ],
+        entityMappings: {
+          mailboxes: [{ primaryAddressColumn: c.mailbox }],
+          mailMessages: [
+            {
+              networkMessageIdColumn: c.networkMessageId,
+              recipientColumn: c.recipient,
+              senderColumn: c.sender,
+              subjectColumn: c.subject,
+            },
+          ],
+          ips: [{ addressColumn: c.ip }],
+        },
+        tactics: m.tactics.map((tactic) => ({ tactic, techniques: m.techniques.map((technique) => ({ technique })) })),
       },
-      organizationalScope: null,
-      responseActions: [],
     },
   };
 }
@@ -99,23 +130,33 @@ export function sentinelRule(q: KqlQuery, profile: TenantProfile): SentinelRule 
   const entityMappings = [
     {
       entityType: 'Mailbox',
-      fieldMappings: [{ identifier: 'MailboxPrimaryAddress', columnName: 'RecipientEmailAddress' }],
+      fieldMappings: [{ identifier: 'MailboxPrimaryAddress', columnName: ENTITY_COLUMNS.mailbox }],
     },
-    { entityType: 'IP', fieldMappings: [{ identifier: 'Address', columnName: 'SenderIPv4' }] },
+    { entityType: 'IP', fieldMappings: [{ identifier: 'Address', columnName: ENTITY_COLUMNS.ip }] },
     {
       entityType: 'MailMessage',
       fieldMappings: [
-        { identifier: 'NetworkMessageId', columnName: 'NetworkMessageId' },
-        { identifier: 'Recipient', columnName: 'RecipientEmailAddress' },
+        { identifier: 'NetworkMessageId', columnName: ENTITY_COLUMNS.networkMessageId },
+        { identifier: 'Recipient', columnName: ENTITY_COLUMNS.recipient },
       ],
     },
   ];
   const tenant = profile.name ? ` (${profile.name})` : '';
+  let name = `dsguard: ${q.title}${tenant}`;
+  if (name.length > SENTINEL_NAME_LIMIT) {
+    // Cut by code points (no lone surrogate), within the limit in UTF-16 units as .NET counts them.
+    let cut = '';
+    for (const ch of name) {
+      if (cut.length + ch.length > SENTINEL_NAME_LIMIT - 2) break;
+      cut += ch;
+    }
+    name = `${cut}…)`;
+  }
   const queryFrequency = '1h';
   const queryPeriod = '1h';
   const lines = [
     `id: ${id}`,
-    `name: ${y(`dsguard: ${q.title}${tenant}`)}`,
+    `name: ${y(name)}`,
     `description: ${y(q.description)}`,
     `severity: ${m.severity}`,
     'requiredDataConnectors:',

@@ -298,6 +298,30 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 9,
+    name: 'watch_cycle, alert_outbox: dsguard watch compares each cycle with the last one recorded',
+    // One row per tenant: the last completed cycle's number and its state (JSON: sources, readiness), so a
+    // restarted watch compares with what it last saw instead of starting afresh. The alerts a cycle raised go into
+    // alert_outbox in the same transaction as its state: a crash after it still delivers them (at least once),
+    // and an alert leaves the outbox once every configured sink has it (alert_sent).
+    sql: `
+      CREATE TABLE watch_cycle (
+        tenant TEXT NOT NULL PRIMARY KEY,
+        seq INTEGER NOT NULL,
+        at TEXT NOT NULL,
+        state TEXT NOT NULL
+      );
+      CREATE TABLE alert_outbox (
+        id TEXT NOT NULL PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        body TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      );
+    `,
+  },
 ];
 
 /**

@@ -9,7 +9,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EmailEventsRow, matchesRow } from '../../src/core/kql/condition.js';
 import { EMAIL_EVENTS_COLUMNS } from '../../src/core/kql/schema.js';
-import { afterEnableCondition, channelConditions, ONE_WAY_CONDITIONS } from '../../src/core/kql/selection.js';
+import {
+  abuseSignals,
+  afterEnableCondition,
+  channelConditions,
+  knownSourceCondition,
+  ONE_WAY_CONDITIONS,
+} from '../../src/core/kql/selection.js';
 import type { TenantProfile } from '../../src/core/profile.js';
 import { ingest } from '../../src/ingest/ingest.js';
 import { fixtureProfile, openStore, tempDir } from '../ingest/helpers.js';
@@ -159,6 +165,16 @@ function edgeCsv(): string {
       SenderFromDomain: 'contoso.com',
       SenderIPv4: '198.18.0.4',
     },
+    // Direct Send whose only failure is an SPF softfail (AuthFailed counts it as DS201 does), self-sent.
+    {
+      NetworkMessageId: 'e0000001-0000-4000-8000-000000000009',
+      SenderMailFromAddress: 'v@contoso.com',
+      SenderMailFromDomain: 'contoso.com',
+      SenderFromAddress: 'ann@contoso.com',
+      SenderFromDomain: 'contoso.com',
+      SenderIPv4: '198.18.0.5',
+      AuthenticationDetails: '{"SPF":"softfail","DKIM":"none","DMARC":"pass","CompAuth":"pass"}',
+    },
   ];
   const lines = rows.map((r) => {
     const full: Record<string, string> = { ...base, ...r, ReportId: `${r.NetworkMessageId}-1` };
@@ -176,7 +192,10 @@ beforeAll(async () => {
 });
 afterAll(() => tmp.cleanup());
 
-async function classified(file: string, i: number): Promise<{ channel: Map<string, string>; ds117: Set<string> }> {
+async function classified(
+  file: string,
+  i: number,
+): Promise<{ channel: Map<string, string>; ds117: Set<string>; codes: Map<string, string[]> }> {
   const db = join(tmp.dir, `s${i}.db`);
   await ingest([file], { db, profile });
   const store = openStore(db);
@@ -188,11 +207,14 @@ async function classified(file: string, i: number): Promise<{ channel: Map<strin
     }[];
     const channel = new Map<string, string>();
     const ds117 = new Set<string>();
+    const codes = new Map<string, string[]>();
     for (const r of rows) {
       channel.set(r.message_id, r.channel);
-      if ((JSON.parse(r.codes) as string[]).includes('DS117')) ds117.add(r.message_id);
+      const list = JSON.parse(r.codes) as string[];
+      codes.set(r.message_id, [...(codes.get(r.message_id) ?? []), ...list]);
+      if (list.includes('DS117')) ds117.add(r.message_id);
     }
-    return { channel, ds117 };
+    return { channel, ds117, codes };
   } finally {
     store.close();
   }
@@ -238,8 +260,78 @@ describe('KQL selection agrees with ingest + report', () => {
       '1',
       '7',
       '8',
+      '9',
     ]);
     expect(edges.filter((r) => matchesRow(after, r)).map((r) => r.NetworkMessageId!.slice(-1))).toEqual(['7']);
+  });
+
+  it('flags with each abuse signal exactly the Direct Send / spoof messages ingest gives its finding codes', async () => {
+    const ch = channelConditions(profile);
+    const known = knownSourceCondition(profile);
+    const seen: Record<string, number> = {};
+    for (const [i, file] of files().entries()) {
+      const rows = rowsOf(file);
+      const local = await classified(file, i + 10);
+      const nmid = new Map<string, string>();
+      for (const r of rows) {
+        const n = r.NetworkMessageId!.toLowerCase();
+        nmid.set(n, n);
+        nmid.set(n.replace(/-/g, ''), n);
+        if (r.InternetMessageId) nmid.set(r.InternetMessageId.toLowerCase(), n);
+      }
+      const toNmid = (id: string) => nmid.get(id.toLowerCase()) ?? `unknown:${id}`;
+      for (const s of abuseSignals()) {
+        const codes = s.code.split(' ');
+        const want = [
+          ...new Set(
+            [...local.codes]
+              .filter(([id, c]) => {
+                const channel = local.channel.get(id);
+                return (channel === 'direct-send' || channel === 'internal-spoof') && c.some((x) => codes.includes(x));
+              })
+              .map(([id]) => toNmid(id)),
+          ),
+        ].sort();
+        const got = [
+          ...new Set(
+            rows
+              .filter((r) => matchesRow(ch.inventory, r) && matchesRow(s.condition, r))
+              .map((r) => r.NetworkMessageId!.toLowerCase()),
+          ),
+        ].sort();
+        expect(got, `${file} ${s.name}`).toEqual(want);
+        seen[s.name] = (seen[s.name] ?? 0) + got.length;
+      }
+      // The abuse query's selection (its EmailEvents part: the geolocation and QR-code signals are KQL only,
+      // ONE_WAY_CONDITIONS): inventory, not a declared source (DS601), any signal.
+      const signalCodes = abuseSignals().flatMap((s) => s.code.split(' '));
+      const abuse = { op: 'any', of: abuseSignals().map((s) => s.condition) } as const;
+      const want = [
+        ...new Set(
+          [...local.codes]
+            .filter(([id, c]) => {
+              const channel = local.channel.get(id);
+              return (
+                (channel === 'direct-send' || channel === 'internal-spoof') &&
+                !c.includes('DS601') &&
+                c.some((x) => signalCodes.includes(x))
+              );
+            })
+            .map(([id]) => toNmid(id)),
+        ),
+      ].sort();
+      const got = [
+        ...new Set(
+          rows
+            .filter((r) => matchesRow(ch.inventory, r) && !matchesRow(known, r) && matchesRow(abuse, r))
+            .map((r) => r.NetworkMessageId!.toLowerCase()),
+        ),
+      ].sort();
+      expect(got, `${file} abuse`).toEqual(want);
+      seen.abuse = (seen.abuse ?? 0) + got.length;
+    }
+    // Every signal fires somewhere in the fixtures: the comparison is not vacuous.
+    for (const name of [...abuseSignals().map((s) => s.name), 'abuse']) expect(seen[name], name).toBeGreaterThan(0);
   });
 
   it('lists the conditions that cannot be expressed both ways', () => {

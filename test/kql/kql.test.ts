@@ -101,23 +101,39 @@ describe('dsguard kql', () => {
     for (const line of yaml.split('\n')) expect(line).not.toMatch(/[\u0000-\u001f\u202e\u2066]/);
   });
 
-  it('returns Timestamp, ReportId and the impacted-asset column from every custom detection query', async () => {
+  it('writes the Graph detectionRule body in its current shape, mapping entities to columns the query returns', async () => {
     const p = await profile();
     for (const q of queriesFor(p, 'detection', RULE_QUERIES)) {
       const body = detectionRuleBody(q, p) as {
+        id: string;
+        status: string;
         queryCondition: { queryText: string };
-        schedule: { period: string };
-        detectionAction: { alertTemplate: { impactedAssets: { identifier: string }[] } };
+        schedule: Record<string, string>;
+        detectionAction: { alertTemplate: Record<string, unknown> };
       };
       const { columns } = checkKql(body.queryCondition.queryText);
+      // Custom detections need Timestamp and ReportId, and an entity column.
       expect(columns).toContain('Timestamp');
       expect(columns).toContain('ReportId');
       expect(columns).toContain('NetworkMessageId');
-      for (const a of body.detectionAction.alertTemplate.impactedAssets) {
-        const col = a.identifier[0]!.toUpperCase() + a.identifier.slice(1);
-        expect(columns).toContain(col);
+      expect(body.id).toMatch(new RegExp(`^dsguard-${q.name}-[0-9a-f]{8}$`));
+      expect(body.status).toBe('enabled');
+      expect(body.schedule).toEqual({ frequency: 'PT1H' });
+      const t = body.detectionAction.alertTemplate;
+      // Removed from alertTemplate / detectionRule on 2026-10-01 (Graph beta docs): never written.
+      for (const gone of ['impactedAssets', 'category', 'mitreTechniques']) expect(t).not.toHaveProperty(gone);
+      expect(body).not.toHaveProperty('isEnabled');
+      expect(['informational', 'low', 'medium', 'high']).toContain(t.severity);
+      expect(t.tactics).toEqual([{ tactic: 'InitialAccess', techniques: [{ technique: 'T1566' }] }]);
+      // entityMappingConfiguration: mailboxes, mailMessages, ips — each *Column a column the query returns.
+      const maps = t.entityMappings as Record<string, Record<string, string>[]>;
+      expect(Object.keys(maps).sort()).toEqual(['ips', 'mailMessages', 'mailboxes']);
+      const mapped = Object.values(maps).flatMap((list) => list.flatMap((e) => Object.entries(e)));
+      expect(mapped.length).toBeGreaterThanOrEqual(6);
+      for (const [prop, col] of mapped) {
+        expect(prop).toMatch(/Column$/);
+        expect(columns, `${q.name}: ${prop}`).toContain(col);
       }
-      expect(['0', '1H', '3H', '12H', '24H']).toContain(body.schedule.period);
     }
   });
 
@@ -197,5 +213,17 @@ describe('KQL forms of the finding codes', () => {
       }
     }
     expect(kqlFormOf('DS412')).toEqual({ kind: 'local', reason: expect.stringContaining('body or attachment') });
+    // Every code of the catalog: a KQL form in a query dsguard emits, or "local only" with a reason of its own
+    // family or code (never the generic fallback); docs/findings.md prints it (test/findings-doc.test.ts).
+    for (const code of RULES.keys()) {
+      const f = kqlFormOf(code);
+      if (f.kind === 'kql') expect(QUERY_NAMES, code).toContain(f.query);
+      else {
+        expect(f.reason.length, code).toBeGreaterThan(20);
+        expect(f.reason, code).not.toBe('No EmailEvents column carries it.');
+      }
+    }
+    // A profile-only decision is not blamed on missing headers.
+    expect(kqlFormOf('DS118')).toEqual({ kind: 'local', reason: expect.stringContaining('profile') });
   });
 });

@@ -122,6 +122,25 @@ describe('dsguard export', () => {
       const rec = JSON.parse(line) as { messageId: string | null; findingCodes: string[] };
       expect(rows[i]!.findingCodes).toBe(rec.findingCodes.join(' '));
     });
-    expect((await runCli(['export', '--db', db, '--format', 'parquet'])).code).toBe(2);
+    expect((await runCli(['export', '--db', db, '--format', 'xml'])).code).toBe(2);
+  });
+
+  it('is also dsguard report --messages: the same records, ndjson by default, csv on request', async () => {
+    const nd = await runCli(['export', '--db', db, '--profile', PROFILE]);
+    const viaReport = await runCli(['report', '--messages', '--db', db, '--profile', PROFILE]);
+    expect(viaReport.code).toBe(0);
+    expect(viaReport.stdout).toBe(nd.stdout);
+    const csv = await runCli(['export', '--db', db, '--format', 'csv']);
+    const csvReport = await runCli(['report', '--messages', '--db', db, '--format', 'csv']);
+    expect(csvReport.stdout).toBe(csv.stdout);
+    for (const extra of [
+      ['--format', 'html'],
+      ['--format', 'parquet'],
+      ['--since', '30d'],
+      ['--fail-on', 'malicious'],
+    ]) {
+      const r = await runCli(['report', '--messages', '--db', db, ...extra]);
+      expect(r.code, extra.join(' ')).toBe(2);
+    }
   });
 });

@@ -53,6 +53,31 @@ function header(title: string, lines: readonly string[]): string {
   return [`// dsguard: ${kqlComment(title)}`, ...lines.map((l) => `// ${kqlComment(l)}`)].join('\n');
 }
 
+/** The connecting IP, IPv4 or IPv6 (`coalesce` skips an empty string): what the rules' IP entity maps. */
+const SENDER_IP = 'SenderIP = coalesce(SenderIPv4, SenderIPv6)';
+
+const HUNTING_ONLY_LINE = 'Hunting only: needs a 30-day look-back (a detection rule looks back at most hours).';
+
+/** `EmailEvents` within the look-back: how every query but the inventory starts. */
+function emailEventsSince(lookback: string): string {
+  return `EmailEvents
+| where Timestamp > ago(${lookback})`;
+}
+
+/** A query with its header comment (title, description, the accepted domains, then `notes`) above `body`. */
+function query(
+  c: QueryContext,
+  name: QueryName,
+  title: string,
+  description: string,
+  notes: readonly string[],
+  body: string,
+): KqlQuery {
+  const { huntingOnly, lookback, domainsLine } = c;
+  const kql = `${header(title, [description, domainsLine, ...notes])}\n${body}`;
+  return { name, title, description, huntingOnly, lookback, kql };
+}
+
 interface QueryContext {
   profile: TenantProfile;
   ch: ReturnType<typeof channelConditions>;
@@ -90,64 +115,47 @@ EmailEvents
 }
 
 function abuseQuery(c: QueryContext): KqlQuery {
-  const { profile, ch, lookback, huntingOnly, domainsLine, notKnown } = c;
-  const name = 'abuse' as const;
-  const title = 'Direct Send and internal-spoof abuse';
-  const description =
-    'Direct Send / internal-spoof messages with a signal of abuse, sources declared in the profile excluded.';
+  const { profile, ch, lookback, notKnown } = c;
   const signals = abuseSignals();
   const countries = countryNames(profile.homeCountries);
   const extend = signals.map((s) => `${s.name} = ${toKql(s.condition)}`);
-  const geo =
-    countries.length > 0
-      ? [
-          '| extend Country = tostring(geo_info_from_ip_address(SenderIPv4).country)',
-          `| extend ForeignCountry = isnotempty(Country) and Country !in (${kqlStringList(countries)})`,
-        ]
-      : [
-          '| extend Country = tostring(geo_info_from_ip_address(SenderIPv4).country)',
-          '| extend ForeignCountry = false',
-        ];
+  const foreign = countries.length > 0 ? `isnotempty(Country) and Country !in (${kqlStringList(countries)})` : 'false';
+  const geo = [
+    '| extend Country = tostring(geo_info_from_ip_address(SenderIP).country)',
+    `| extend ForeignCountry = ${foreign}`,
+  ];
   const names = [...signals.map((s) => s.name), 'ForeignCountry', 'QrCode'];
-  return {
-    name,
-    title,
-    description,
-    huntingOnly,
-    lookback,
-    kql: `${header(title, [description, domainsLine, `Home countries: ${countries.join(', ') || '(none in the profile)'}`])}
-let QrMessages = EmailUrlInfo
+  return query(
+    c,
+    'abuse',
+    'Direct Send and internal-spoof abuse',
+    'Direct Send / internal-spoof messages with a signal of abuse, sources declared in the profile excluded.',
+    [`Home countries: ${countries.join(', ') || '(none in the profile)'}`],
+    `let QrMessages = EmailUrlInfo
     | where Timestamp > ago(${lookback}) and UrlLocation == "QRCode"
     | summarize QrUrls = make_set(Url, 10) by NetworkMessageId;
-EmailEvents
-| where Timestamp > ago(${lookback})
+${emailEventsSince(lookback)}
 | where ${toKql(ch.inventory)}
-${[...notKnown, ''].join('\n')}| extend Channel = ${CHANNEL(ch.p1Internal)}
+${[...notKnown, ''].join('\n')}| extend Channel = ${CHANNEL(ch.p1Internal)}, ${SENDER_IP}
 ${extend.map((e) => `| extend ${e}`).join('\n')}
 ${geo.join('\n')}
 | join kind=leftouter QrMessages on NetworkMessageId
 | extend QrCode = isnotnull(QrUrls)
 | where ${names.join(' or ')}
 | project Timestamp, ReportId, NetworkMessageId, RecipientEmailAddress, Channel, SenderMailFromAddress, SenderFromAddress,
-    SenderIPv4, Country, Subject, ThreatTypes, ${names.join(', ')}, QrUrls`,
-  };
+    SenderIP, Country, Subject, ThreatTypes, ${names.join(', ')}, QrUrls`,
+  );
 }
 
 function readinessQuery(c: QueryContext): KqlQuery {
-  const { ch, lookback, huntingOnly, domainsLine, known } = c;
-  const name = 'readiness' as const;
-  const title = 'Direct Send sources before RejectDirectSend';
-  const description =
-    'Direct Send grouped by connecting IP, with first and last seen, volume and senders: what RejectDirectSend would reject.';
-  return {
-    name,
-    title,
-    description,
-    huntingOnly,
-    lookback,
-    kql: `${header(title, [description, domainsLine, 'Hunting only: needs a 30-day look-back (a detection rule looks back at most hours).'])}
-EmailEvents
-| where Timestamp > ago(${lookback})
+  const { ch, lookback, known } = c;
+  return query(
+    c,
+    'readiness',
+    'Direct Send sources before RejectDirectSend',
+    'Direct Send grouped by connecting IP, with first and last seen, volume and senders: what RejectDirectSend would reject.',
+    [HUNTING_ONLY_LINE],
+    `${emailEventsSince(lookback)}
 | where ${toKql(ch.directSend)}
 | extend Source = coalesce(SenderIPv4, SenderIPv6)
 | extend Declared = ${toKql(known)}
@@ -155,35 +163,31 @@ EmailEvents
     Recipients = dcount(RecipientEmailAddress), Days = dcount(bin(Timestamp, 1d)), DeclaredMessages = countif(Declared),
     Senders = make_set(SenderMailFromAddress, 20), Subjects = make_set(Subject, 5) by Source
 | order by Messages desc, Source asc`,
-  };
+  );
 }
 
 function afterEnableQuery(c: QueryContext): KqlQuery {
-  const { profile, lookback, huntingOnly, domainsLine } = c;
-  const name = 'after-enable' as const;
-  const title = 'Direct Send after RejectDirectSend';
+  const { profile, lookback } = c;
   const since =
     profile.rejectDirectSend === true && profile.rejectDirectSendSince !== null
       ? enabledAfter(profile.rejectDirectSendSince)
       : null;
-  const condition = afterEnableCondition(profile);
   const description =
     since !== null
       ? `Direct Send received after RejectDirectSend was certainly enabled (from ${new Date(since.from).toISOString()}${since.exact ? '' : `, the day after ${since.day}`}): it should not exist.`
       : 'Direct Send that got through (the profile does not say since when RejectDirectSend is enabled).';
-  return {
-    name,
-    title,
+  return query(
+    c,
+    'after-enable',
+    'Direct Send after RejectDirectSend',
     description,
-    huntingOnly,
-    lookback,
-    kql: `${header(title, [description, domainsLine])}
-EmailEvents
-| where Timestamp > ago(${lookback})
-| where ${toKql(condition)}
+    [],
+    `${emailEventsSince(lookback)}
+| where ${toKql(afterEnableCondition(profile))}
+| extend ${SENDER_IP}
 | project Timestamp, ReportId, NetworkMessageId, RecipientEmailAddress, SenderMailFromAddress, SenderFromAddress,
-    SenderIPv4, SenderIPv6, Subject, DeliveryAction, DeliveryLocation, ThreatTypes`,
-  };
+    SenderIP, Subject, DeliveryAction, DeliveryLocation, ThreatTypes`,
+  );
 }
 
 const BUILDERS: Record<QueryName, (c: QueryContext) => KqlQuery> = {

@@ -30,8 +30,20 @@ const KQL: Readonly<Record<string, { query: QueryName; how: string }>> = {
   DS604: { query: 'readiness', how: 'Direct Send sources grouped by connecting IP' },
 };
 
+const NEEDS_NO_PROFILE = '`dsguard kql` always runs from a profile: the accepted domains come from it, never guessed.';
+
 const LOCAL: Readonly<Record<string, string>> = {
+  DS105:
+    'Not a Direct Send signal: the queries leave connector mail out (in EmailEvents it has a non-empty `Connectors`).',
+  DS106:
+    'Not a Direct Send signal: the queries keep inbound anonymous mail (`EmailDirection` Inbound); authenticated submissions are Intra-org or Outbound.',
+  DS107:
+    'Not a Direct Send signal: the queries keep mail whose P1 or P2 domain is accepted; external mail is left out.',
   DS108: 'The receiving tenant id is not an EmailEvents column.',
+  DS109: NEEDS_NO_PROFILE,
+  DS118: NEEDS_NO_PROFILE,
+  DS122: NEEDS_NO_PROFILE,
+  DS123: NEEDS_NO_PROFILE,
   DS202: 'DKIM "none" is normal for many legitimate senders; the local rule weighs it with headers EmailEvents lacks.',
   DS204: 'Needs the compauth reason code, which AuthenticationDetails does not carry.',
   DS206: 'Needs the anti-spam stamps (SFTY / spoof verdict) of the message headers.',
