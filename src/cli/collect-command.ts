@@ -5,9 +5,9 @@
  * 3 when one failed (the others are still read), 2 for a usage error.
  * @module
  */
-import { dirname, join } from 'node:path';
 import { type Command, Option } from 'commander';
 import { type CollectResult, collectTenant, emptyResult } from '../collect/collect.js';
+import { tenantStorePath } from '../collect/store-path.js';
 import type { TenantProfile } from '../core/profile.js';
 import { terminalSafe } from '../report/safe-text.js';
 import { AuthError, type CredentialSpec, createTokenSource } from '../tenant/auth.js';
@@ -26,6 +26,8 @@ export interface CollectFlags extends TenantFlags {
   jobs: number;
   huntingRowCap?: number;
   tracePageSize?: number;
+  factQueryChars?: number;
+  maxTraceDetails?: number;
 }
 
 /** `30d`, `12h`, `90m` → milliseconds. */
@@ -68,7 +70,13 @@ export function addCollectOptions(cmd: Command): Command {
     .option('-f, --format <format>', 'table | json', 'table')
     .option('--jobs <n>', 'tenants read at once with --tenants (default 4)', positiveInt('--jobs'), 4)
     .addOption(new Option('--hunting-row-cap <n>').argParser(positiveInt('--hunting-row-cap')).hideHelp())
-    .addOption(new Option('--trace-page-size <n>').argParser(positiveInt('--trace-page-size')).hideHelp());
+    .addOption(new Option('--trace-page-size <n>').argParser(positiveInt('--trace-page-size')).hideHelp())
+    .addOption(new Option('--fact-query-chars <n>').argParser(positiveInt('--fact-query-chars')).hideHelp())
+    .option(
+      '--max-trace-details <n>',
+      'message trace: most getDetailsByRecipient calls a run makes (100 per 5 minutes are allowed)',
+      positiveInt('--max-trace-details'),
+    );
   return addTenantOptions(cmd);
 }
 
@@ -112,8 +120,7 @@ export async function planCollect(flags: CollectFlags): Promise<CollectPlan> {
       const profile = t.profile !== null ? await profileOption(t.profile) : shared;
       if (!profile || profile.acceptedDomains.length === 0)
         throw new UsageError(`${flags.tenants}: ${t.name}: a profile with accepted domains is needed (profile: or -p)`);
-      const db =
-        t.db ?? join(flags.db !== undefined ? dirname(flags.db) : '.', `${t.name.replace(/[^A-Za-z0-9.-]/g, '_')}.db`);
+      const db = tenantStorePath(t, flags.db);
       jobs.push({ name: t.name, spec: t.credential, db, profile });
     }
     const dbs = new Set(jobs.map((j) => j.db));
@@ -200,6 +207,8 @@ async function collectOne(
     ...(flags.graphUrl !== undefined ? { graphUrl: flags.graphUrl } : {}),
     ...(flags.huntingRowCap !== undefined ? { rowCap: flags.huntingRowCap } : {}),
     ...(flags.tracePageSize !== undefined ? { tracePageSize: flags.tracePageSize } : {}),
+    ...(flags.factQueryChars !== undefined ? { factQueryChars: flags.factQueryChars } : {}),
+    ...(flags.maxTraceDetails !== undefined ? { maxTraceDetails: flags.maxTraceDetails } : {}),
     onProgress: (line) => {
       if (io.progress) io.stderr.write(`${terminalSafe(line)}\n`);
     },
@@ -214,6 +223,20 @@ function renderTable(results: { name: string; result: CollectResult }[]): string
         `${r.splits ? `, ${r.splits} split(s) at the row cap` : ''}; stored ${r.stored}, counted ${r.aggregated}, rejected ${r.rejected}, already stored ${r.duplicates}; ${r.requests} requests, ${r.bytes} bytes` +
         `${r.checkpoint ? `; checkpoint ${r.checkpoint}` : ''}`,
     );
+    if (r.totals) {
+      const t = r.totals;
+      lines.push(
+        `  mail over ${t.days} day(s): ${t.total} in all, ${t.inbound} inbound, ${t.noConnector} inbound without a connector, ${t.directSend} Direct Send (${t.directSendPercentOfInbound ?? 0} % of inbound), ${t.internalSpoof} internal spoof (rows: message × recipient)`,
+      );
+    }
+    if (r.facts && r.facts.messages > 0)
+      lines.push(
+        `  flagged messages: ${r.facts.messages}; ${r.facts.attachments} attachment and ${r.facts.urls} URL row(s) in ${r.facts.queries} query(ies)`,
+      );
+    if (r.details && r.details.planned > 0)
+      lines.push(
+        `  trace detail: ${r.details.asked} of ${r.details.planned} planned call(s), ${r.details.events} event(s)${r.details.deferred ? `; ${r.details.deferred} over --max-trace-details, not asked` : ''}`,
+      );
     if (r.fallback) lines.push(`  ${terminalSafe(r.fallback)}`);
     if (r.error) lines.push(`  error: ${terminalSafe(r.error)}`);
   }

@@ -5,10 +5,18 @@
  */
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
+import { tenantStorePath } from '../collect/store-path.js';
+import {
+  buildAllTenants,
+  renderAllTenantsCsv,
+  renderAllTenantsMarkdown,
+  renderAllTenantsText,
+} from '../report/all-tenants.js';
 import { REPORT_FAIL_ON, type ReportFailOn, reportFailures } from '../report/fail-on.js';
 import { tenantReportFromFile } from '../report/tenant-report.js';
 import { renderTenantHtml } from '../report/tenant-report-html.js';
 import { renderTenantCsv, renderTenantMarkdown, renderTenantText } from '../report/tenant-report-text.js';
+import { loadTenantsFile } from '../tenant/tenants-file.js';
 import { type CliIo, EXIT, fail, orFail, UsageError, write } from './io.js';
 import { versioned } from './json-output.js';
 import { parseFormat, positiveInt, profileOption } from './options.js';
@@ -23,6 +31,8 @@ interface ReportFlags {
   format: string;
   limit?: number;
   failOn?: string;
+  allTenants?: boolean;
+  tenants?: string;
 }
 
 /** `not-ready,malicious` → the conditions; anything else is a usage error. */
@@ -53,8 +63,12 @@ export function registerReport(program: Command, io: CliIo, setExit: (code: numb
       '--fail-on <conditions>',
       'exit 1 when any of these holds (comma-separated): not-ready, malicious, new-source, enforcement-fails',
     )
+    .option('--all-tenants', 'one row per tenant of --tenants tenants.yml (the stores collect wrote)')
+    .option('--tenants <file>', 'tenants.yml, with --all-tenants')
     .action(async (flags: ReportFlags) => {
-      setExit(await runReport(flags, io));
+      setExit(
+        flags.allTenants || flags.tenants !== undefined ? await runAllTenants(flags, io) : await runReport(flags, io),
+      );
     });
 }
 
@@ -120,4 +134,29 @@ export async function runReport(flags: ReportFlags, io: CliIo): Promise<number> 
   const failures = reportFailures(report, failOn);
   for (const f of failures) io.stderr.write(`dsguard: --fail-on ${f}\n`);
   return failures.length > 0 ? EXIT.findings : EXIT.ok;
+}
+
+/** `report --all-tenants --tenants tenants.yml`: a row per tenant; exit 3 when a store could not be read. */
+async function runAllTenants(flags: ReportFlags & { db: string }, io: CliIo): Promise<number> {
+  if (!flags.allTenants || flags.tenants === undefined)
+    throw new UsageError('--all-tenants and --tenants <tenants.yml> go together');
+  if (flags.failOn !== undefined) throw new UsageError('--fail-on is per tenant: not with --all-tenants');
+  const format = parseFormat(flags.format, ['table', 'json', 'md', 'csv']);
+  const since = parseSince(flags.since);
+  const loaded = await loadTenantsFile(flags.tenants, {});
+  if ('error' in loaded) fail('usage', loaded.error);
+  const shared = await profileOption(flags.profile);
+  const inputs = [];
+  for (const t of loaded.tenants) {
+    const profile = t.profile !== null ? await profileOption(t.profile) : shared;
+    inputs.push({ name: t.name, db: tenantStorePath(t, flags.db), profile });
+  }
+  const rows = buildAllTenants(inputs, since);
+  let text: string;
+  if (format === 'json') text = `${JSON.stringify(versioned({ tenants: rows }), null, 2)}\n`;
+  else if (format === 'csv') text = renderAllTenantsCsv(rows);
+  else if (format === 'md') text = renderAllTenantsMarkdown(rows);
+  else text = renderAllTenantsText(rows, io.columns);
+  await write(io.stdout, text);
+  return rows.every((r) => r.status === 'ok') ? EXIT.ok : EXIT.failure;
 }

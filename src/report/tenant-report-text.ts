@@ -4,6 +4,7 @@
  * @module
  */
 
+import type { DailyTotalsSummary } from './mail-totals.js';
 import { planMarkdown, planText } from './plan-render.js';
 import { readinessText, verdictLines } from './readiness-text.js';
 import { markdownSafe, terminalSafe } from './safe-text.js';
@@ -109,6 +110,7 @@ export function renderTenantText(r: TenantReport, o: TenantRenderOptions): strin
   out.push(
     `  Direct Send / spoof by source verdict: malicious ${tot.malicious}, suspicious ${tot.suspicious}, undetermined ${tot.undetermined}, likely legitimate ${tot.likelyLegitimate}, legitimate ${tot.legitimate}`,
   );
+  if (r.mailTotals) out.push(`  ${mailTotalsLine(r.mailTotals)}`);
   out.push(
     `  by channel: ${Object.entries(tot.byChannel)
       .sort()
@@ -223,6 +225,7 @@ export function renderTenantMarkdown(r: TenantReport, o: TenantRenderOptions): s
       ],
     ),
   );
+  if (r.mailTotals) out.push('', mailTotalsLine(r.mailTotals));
   out.push('## Daily timeline', '');
   out.push(
     renderMarkdownTable(r.timeline, [
@@ -275,4 +278,9 @@ export function renderTenantMarkdown(r: TenantReport, o: TenantRenderOptions): s
     out.push('');
   }
   return `${out.join('\n')}`;
+}
+
+/** What share of the tenant's mail is Direct Send, from the per-day totals `dsguard collect` reads. */
+export function mailTotalsLine(t: DailyTotalsSummary): string {
+  return `All mail (collected per-day totals, ${t.days} day(s), message × recipient): ${t.total} in all, ${t.inbound} inbound, ${t.noConnector} inbound without a connector, ${t.directSend} Direct Send (${t.directSendPercentOfInbound ?? 0} % of inbound), ${t.internalSpoof} internal spoof`;
 }

@@ -16,6 +16,7 @@ import { type GroupClassRow, type IngestedFile, ReportQueries } from '../store/r
 import { rebuildSourceStats, sourceStatsStale } from '../store/source-stats.js';
 import { type ConnectorPlan, planConnectors, planInputOf, probeRecipientOf } from './connector-plan.js';
 import { type Enforcement, enforcementOf } from './enforcement.js';
+import { type DailyTotalsSummary, storedMailTotals } from './mail-totals.js';
 import { buildRunbook, type Runbook } from './runbook.js';
 import {
   buildSources,
@@ -96,6 +97,8 @@ export interface TenantReport {
   /** Connectors → soak → enable (only when ready) → verify → rollback (report/runbook.ts). */
   runbook: Runbook;
   notes: string[];
+  /** All mail per day as `dsguard collect` counted it (mail-totals.ts); absent for a store of exports alone. */
+  mailTotals?: DailyTotalsSummary;
 }
 
 export interface TenantReportOptions {
@@ -361,6 +364,7 @@ export function buildTenantReport(store: DsguardStore, opts: TenantReportOptions
   const readiness = readinessOf(q, profile, sources, totals, rowsWithProfile, files);
   const { connectorPlan, runbook } = planAndRunbookOf(q, since, profile, sources, readiness, enforcement);
   const domains = profile?.acceptedDomains ?? [];
+  const mailTotals = storedMailTotals(store.db, opts.since ?? null);
   return {
     since: opts.since ?? null,
     tenant: { name: profile?.name ?? null, domains, profile: profile !== null },
@@ -374,6 +378,7 @@ export function buildTenantReport(store: DsguardStore, opts: TenantReportOptions
     connectorPlan,
     runbook,
     notes: notesOf(opts, totals, impact, enforcement),
+    ...(mailTotals !== null ? { mailTotals } : {}),
   };
 }
 

@@ -299,6 +299,37 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 8,
+    name: 'collect_daily_total, collect_trace_detail: per-day mail totals, trace details asked (dsguard collect)',
+    // One row per tenant and UTC day (YYYY-MM-DD): EmailEvents rows (message x recipient) in all, inbound, inbound
+    // without a connector, Direct Send, internal spoof. `complete` = 1 when the query covered the whole day and the
+    // day was over; a partial count never replaces a complete one.
+    sql: `
+      CREATE TABLE collect_daily_total (
+        tenant TEXT NOT NULL,
+        day TEXT NOT NULL,
+        total INTEGER NOT NULL,
+        inbound INTEGER NOT NULL,
+        no_connector INTEGER NOT NULL,
+        direct_send INTEGER NOT NULL,
+        internal_spoof INTEGER NOT NULL,
+        complete INTEGER NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (tenant, day)
+      ) WITHOUT ROWID;
+      -- getDetailsByRecipient answers in the store, one per group (connecting IP, envelope sender, UTC day): a
+      -- window boundary inside a day or a re-run (overlap) never asks for the same group again.
+      CREATE TABLE collect_trace_detail (
+        tenant TEXT NOT NULL,
+        grp TEXT NOT NULL,
+        trace_id TEXT NOT NULL,
+        recipient TEXT NOT NULL,
+        fetched_at TEXT NOT NULL,
+        PRIMARY KEY (tenant, grp)
+      ) WITHOUT ROWID;
+    `,
+  },
+  {
     version: 9,
     name: 'watch_cycle, alert_outbox: dsguard watch compares each cycle with the last one recorded',
     // One row per tenant: the last completed cycle's number and its state (JSON: sources, readiness), so a

@@ -49,6 +49,7 @@ const FROZEN: Record<number, string> = {
   5: '62e71d7efcd1257a144e6a493f25dc4b90f9a2eb1ad0a337b1d4b4a265e4ddf0',
   6: '0b72e143fac16ca7a21eee64fc2c92721484d2adf9d676cbf6d9ec1e085dca62',
   7: 'da5164fef53f196d2425af940f797ea1bec0642818cbf1060366ee86ab7026ad',
+  8: '81dc9068c2d43998b425a41d052c2e666366dfa0a63ba0aa34be0341e9ea351a',
   9: '8f80ff6d96e92bb7b93b98486235536c79d0ec3003d0689305d3e9d8f61bfc02',
 };
 
@@ -70,6 +71,7 @@ function downgrade(path: string, groupsInV1: boolean): void {
     ALTER TABLE file DROP COLUMN date_order;
     DROP TABLE source_candidate; DROP INDEX message_proven;
     DROP TABLE collect_checkpoint; DROP TABLE alert_sent;
+    DROP TABLE collect_daily_total; DROP TABLE collect_trace_detail;
     DROP TABLE watch_cycle; DROP TABLE alert_outbox;
     DELETE FROM schema_migrations WHERE version > 1;
     DELETE FROM meta WHERE key = 'sources';

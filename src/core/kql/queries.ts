@@ -16,6 +16,7 @@ import { enabledAfter, type TenantProfile } from '../profile.js';
 import { type Condition, toKql } from './condition.js';
 import { kqlComment, kqlStringList } from './escape.js';
 import { abuseSignals, afterEnableCondition, channelConditions, knownSourceCondition } from './selection.js';
+import { inventoryBody } from './windowed.js';
 
 export const QUERY_NAMES = ['inventory', 'abuse', 'readiness', 'after-enable'] as const;
 export type QueryName = (typeof QUERY_NAMES)[number];
@@ -89,7 +90,7 @@ interface QueryContext {
 }
 
 function inventoryQuery(c: QueryContext): KqlQuery {
-  const { ch, lookback, huntingOnly, domainsLine } = c;
+  const { lookback, huntingOnly, domainsLine } = c;
   const name = 'inventory' as const;
   const title = 'Direct Send and internal-spoof inventory';
   const description =
@@ -100,17 +101,9 @@ function inventoryQuery(c: QueryContext): KqlQuery {
     description,
     huntingOnly,
     lookback,
+    // The same builder as the query `dsguard collect` sends: only the window differs (windowed.ts).
     kql: `${header(title, [description, domainsLine, 'Hunting only: needs a 30-day look-back (a detection rule looks back at most hours).'])}
-EmailEvents
-| where Timestamp > ago(${lookback})
-| where ${toKql(ch.inventory)}
-| extend Channel = ${CHANNEL(ch.p1Internal)}
-| extend Auth = parse_json(AuthenticationDetails)
-| extend SPF = tostring(Auth.SPF), DKIM = tostring(Auth.DKIM), DMARC = tostring(Auth.DMARC), CompAuth = tostring(Auth.CompAuth)
-| project Timestamp, ReportId, NetworkMessageId, InternetMessageId, Channel, SenderMailFromAddress, SenderFromAddress,
-    SenderIPv4, SenderIPv6, RecipientEmailAddress, Subject, DeliveryAction, DeliveryLocation, ThreatTypes, SPF, DKIM,
-    DMARC, CompAuth
-| order by Timestamp asc`,
+${inventoryBody(c.profile, { lookback })}`,
   };
 }
 
