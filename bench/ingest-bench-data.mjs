@@ -128,13 +128,16 @@ function skewed(r, pool) {
 let INBOUND_POOL = null;
 let EXO_POOL = null;
 
-/** One row as an array of field values. `i` counts down so Received is descending. */
-export function makeRow(r, i, endMs, stepMs) {
+/**
+ * One row as an array of field values. `i` counts down so Received is descending; `given` fixes the traffic
+ * class draw (the realistic mix uses the inbound and outbound classes only).
+ */
+export function makeRow(r, i, endMs, stepMs, given) {
   INBOUND_POOL ??= makePool(r, 20_000, publicIp);
   EXO_POOL ??= makePool(r, 4_000, exoIp);
   const ms = endMs - i * stepMs;
   const received = usDate(ms);
-  const x = r();
+  const x = given ?? r();
   const internal = pick(r, TENANT_DOMAINS);
   let sender;
   let recipient;
@@ -195,16 +198,67 @@ export function makeRow(r, i, endMs, stepMs) {
   ];
 }
 
-export async function generateTrace(rows, path, seed = 20260701) {
+let INTERNAL_POOL = null;
+
+/**
+ * One row of the realistic mix (issue #12): 27 % internal → internal rows, 12 % of all rows with a public FromIP
+ * (hybrid on-premises servers, scanners and SaaS senders relaying for the tenant's domains, a few hundred hosts
+ * with skewed popularity, and spoofing from VPS addresses) and 15 % with no FromIP (mail between the tenant's
+ * own mailboxes, as message trace shows it); the rest inbound internet mail (48 %) and outbound mail (25 %).
+ */
+export function makeMixRow(r, i, endMs, stepMs, randomIps = false) {
+  INTERNAL_POOL ??= makePool(r, 400, publicIp);
+  const x = r();
+  // Inbound (the bench's draws 0.27–0.55) for 48 % of the rows, outbound (0.55–0.8) for 25 %.
+  if (x >= 0.75) return makeRow(r, i, endMs, stepMs, 0.55 + (x - 0.75));
+  if (x >= 0.27) return makeRow(r, i, endMs, stepMs, 0.27 + ((x - 0.27) * 0.28) / 0.48);
+  const ms = endMs - i * stepMs;
+  const internal = pick(r, TENANT_DOMAINS);
+  const recipient = user(r, internal);
+  let sender = user(r, pick(r, TENANT_DOMAINS));
+  let fromIp = '';
+  let subj = subject(r);
+  let status = 'Delivered';
+  if (x < 0.12) {
+    if (r() < 0.1) {
+      fromIp = `${pick(r, ['45.14.71', '185.234.219', '91.92.246', '5.188.206'])}.${1 + Math.floor(r() * 250)}`;
+      if (r() < 0.7) sender = recipient;
+      subj = pick(r, ['New Missed Fax-msg', 'Voicemail: Caller left VM Message', 'Payroll, direct deposit change']);
+      if (r() < 0.4) status = 'Quarantined';
+    } else fromIp = randomIps ? publicIp(r) : skewed(r, INTERNAL_POOL);
+  }
+  return [
+    'BN8PR12MB3201',
+    '5e1c7a2b-1f4a-4c9e-9d3b-2a8f6c0e1b7d',
+    'False',
+    guid(r),
+    `<${guid(r)}@${sender.split('@')[1]}>`,
+    usDate(ms),
+    sender,
+    recipient,
+    fromIp,
+    '',
+    subj,
+    status,
+    String(2000 + Math.floor(r() * 200000)),
+  ];
+}
+
+/**
+ * Write `rows` rows. `mix`: `bench` (the traffic above, over up to 90 days) or `realistic` ({@link makeMixRow}),
+ * spread over `days` days (default 90; the realistic mix of issue #12 uses 10).
+ */
+export async function generateTrace(rows, path, seed = 20260701, { mix = 'bench', days = 90, randomIps = false } = {}) {
   const r = rng(seed);
   const out = createWriteStream(path);
   const endMs = Date.UTC(2026, 6, 31, 23, 0, 0);
   // 90 days of history at most, as message trace keeps.
-  const stepMs = Math.max(1, Math.min(2400, Math.floor((90 * 86_400_000) / Math.max(1, rows))));
+  const stepMs = Math.max(1, Math.min(2400, Math.floor((days * 86_400_000) / Math.max(1, rows))));
+  const make = mix === 'realistic' ? (...a) => makeMixRow(...a, randomIps) : (...a) => makeRow(...a);
   await once(out, 'open');
   let buf = `${HEADER.map(q).join(',')}\r\n`;
   for (let i = 0; i < rows; i++) {
-    buf += `${makeRow(r, i, endMs, stepMs).map(q).join(',')}\r\n`;
+    buf += `${make(r, i, endMs, stepMs).map(q).join(',')}\r\n`;
     if (buf.length > 1 << 20) {
       if (!out.write(buf)) await once(out, 'drain');
       buf = '';

@@ -84,12 +84,22 @@ if (batch > 0) {
   const argv = [bin, 'analyze', '--headers-only', '--format', 'json', dir];
   once(argv);
   const ts = [];
-  for (let i = 0; i < Math.min(runs, 5); i++) ts.push(once(argv));
+  const tc = [];
+  for (let i = 0; i < Math.min(runs, 5); i++) {
+    const m = measure(argv);
+    ts.push(m.wall);
+    tc.push(m.cpu);
+  }
   const s = stats(ts);
   const one = stats(times[3]).median;
+  const c = stats(tc);
+  const cpuOne = stats(cpus[3]).median;
   console.log(
     `analyze --headers-only, ${batch} messages, one process: ${f(s.min)} ${f(s.median)} ${f(s.max)}; ` +
-      `${(((s.median - one) / (batch - 1)) * 1000).toFixed(0)} µs a message after start-up`,
+      `${(((s.median - one) / (batch - 1)) * 1000).toFixed(0)} µs a message after start-up` +
+      (Number.isNaN(c.median)
+        ? ''
+        : `; CPU ${f(c.min)} ${f(c.median)} ${f(c.max)}, ${(((c.median - cpuOne) / (batch - 1)) * 1000).toFixed(0)} µs a message`),
   );
 }
 process.exitCode = failed ? 1 : 0;

@@ -3,7 +3,7 @@
  * @module
  */
 
-import ipaddr from 'ipaddr.js';
+import ipaddr from '../vendor/ipaddr.js';
 import { ownString } from './own-string.js';
 
 export type IpKind = 'public' | 'private' | 'loopback' | 'link-local' | 'unspecified' | 'reserved' | 'broadcast';

@@ -10,7 +10,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename } from 'node:path';
-import maxmind, { Reader, type Response } from 'maxmind';
+import type { Reader, Response } from 'maxmind';
 import { ownString } from '../core/own-string.js';
 import { failure, ok, type Result } from '../core/result.js';
 import type { IpInfo, IpLookup } from '../core/rules/origin.js';
@@ -27,6 +27,12 @@ export interface IpLookupOptions {
 export type OpenIpLookupResult = Result<{ lookup: IpLookup; sources: string[] }>;
 
 export const COUNTRY_DATA_SOURCE = '@ip-location-db/geo-whois-asn-country-mmdb (CC0)';
+
+/**
+ * maxmind is CommonJS: required, not imported (Node 20's ES module loader pre-parses a CommonJS module it
+ * imports for its export names: about 10 ms of every start that looks up an IP).
+ */
+const maxmind = createRequire(import.meta.url)('maxmind') as typeof import('maxmind');
 
 interface MmdbRecord {
   country?: { iso_code?: string };
@@ -121,7 +127,7 @@ export async function openIpLookup(opts: IpLookupOptions = {}): Promise<OpenIpLo
   }
   if (opts.bundled !== false) {
     try {
-      sources.push(mmdbSource(COUNTRY_DATA_SOURCE, new Reader<Response>(readFileSync(countryMmdbPath()))));
+      sources.push(mmdbSource(COUNTRY_DATA_SOURCE, new maxmind.Reader<Response>(readFileSync(countryMmdbPath()))));
       sources.push(asnSource(await loadAsnTable()));
     } catch (error) {
       return failure(
