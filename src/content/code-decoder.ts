@@ -100,6 +100,10 @@ export function createCodeDecoder(opts: { maxImagePixels: number }): CodeDecoder
     async decodeImageFile(bytes) {
       const image = readImageHeader(bytes);
       if (!image) return { status: 'skipped', reason: 'not a recognised image format', image: null };
+      if (image.format === 'webp') {
+        // zxing-wasm reads files with stb_image, which has no WebP; no WebP decoder is installed (docs/content.md).
+        return { status: 'skipped', reason: 'WebP not decoded: a code in it is not seen', image };
+      }
       if (!DECODABLE_FORMATS.has(image.format)) {
         return { status: 'skipped', reason: `${image.format.toUpperCase()} images are not decoded`, image };
       }
