@@ -4,6 +4,8 @@
  * end the real decoder (zxing-wasm) must read the URL, which appears nowhere else in the message. Negative
  * fixtures (an SVG-icon newsletter, ASCII art) give no QR finding.
  */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import QRCode from 'qrcode';
 import { describe, expect, it } from 'vitest';
 import { type AnalyzedMessage, analyzeMessage, isAnalyzeError } from '../../src/analyze/analyze.js';
@@ -342,26 +344,90 @@ describe('PDF vector codes (filled rectangles and paths, no image)', () => {
   });
 });
 
-describe('WebP is recognised by its magic and said not decoded', () => {
-  it('an inline WebP image gives a DS419 gap naming it, never silence', async () => {
-    // RIFF <size> WEBP VP8L <size> 0x2f then 14-bit width-1 / height-1 (here 99 x 99): a real lossless header.
-    const body = Buffer.alloc(64);
-    body.write('RIFF', 0, 'latin1');
-    body.writeUInt32LE(56, 4);
-    body.write('WEBPVP8L', 8, 'latin1');
-    body.writeUInt32LE(43, 16);
-    body[20] = 0x2f;
-    body.writeUInt32LE(98 | (98 << 14), 21);
-    const raw = directSendMessage({
-      subject: 'Scan me',
-      html: '<img src="cid:code">',
-      related: true,
-      parts: [{ filename: 'code.bin', contentType: 'application/octet-stream', contentId: 'code', body }],
+/** A QR code as a real WebP file, encoded by libwebp's own encoder (the package's wasm, read from disk). */
+async function qrWebp(text: string, o: { lossless: boolean; scale?: number }): Promise<Buffer> {
+  const require = createRequire(import.meta.url);
+  const wasmApi = (globalThis as unknown as { WebAssembly: { compile(b: Uint8Array): Promise<object> } }).WebAssembly;
+  const wasm = await wasmApi.compile(readFileSync(require.resolve('@jsquash/webp/codec/enc/webp_enc.wasm')));
+  const enc = (await import('@jsquash/webp/encode.js')) as unknown as {
+    init(m: object): Promise<void>;
+    default(img: { data: Uint8ClampedArray; width: number; height: number }, opts: object): Promise<ArrayBuffer>;
+  };
+  await enc.init(wasm);
+  const rows = qrModules(text);
+  const scale = o.scale ?? 5;
+  const side = (rows.length + 8) * scale;
+  const data = new Uint8ClampedArray(side * side * 4).fill(255);
+  for (let y = 0; y < rows.length; y++)
+    for (let x = 0; x < rows.length; x++) {
+      if (!rows[y]![x]) continue;
+      for (let dy = 0; dy < scale; dy++)
+        for (let dx = 0; dx < scale; dx++) {
+          const i = (((y + 4) * scale + dy) * side + (x + 4) * scale + dx) * 4;
+          data[i] = data[i + 1] = data[i + 2] = 0;
+        }
+    }
+  const out = await enc.default(
+    { data, width: side, height: side },
+    o.lossless ? { lossless: 1, quality: 100 } : { quality: 75 },
+  );
+  return Buffer.from(out);
+}
+
+/** RIFF <size> WEBP VP8L <size> 0x2f then 14-bit width-1 / height-1: a real lossless header of a square, no data. */
+function webpHeaderOnly(side: number): Buffer {
+  const body = Buffer.alloc(64);
+  body.write('RIFF', 0, 'latin1');
+  body.writeUInt32LE(56, 4);
+  body.write('WEBPVP8L', 8, 'latin1');
+  body.writeUInt32LE(43, 16);
+  body[20] = 0x2f;
+  body.writeUInt32LE((side - 1) | ((side - 1) << 14), 21);
+  return body;
+}
+
+function webpMessage(body: Buffer, inline: boolean): string {
+  return directSendMessage({
+    subject: 'Scan me',
+    html: inline ? '<img src="cid:code">' : '<p>Your voicemail is attached.</p>',
+    related: inline,
+    parts: [
+      inline
+        ? { filename: 'code.bin', contentType: 'application/octet-stream', contentId: 'code', body }
+        : { filename: 'voicemail.webp', contentType: 'image/webp', body },
+    ],
+  });
+}
+
+describe('WebP images are decoded (libwebp as wasm), and what cannot be is said', () => {
+  for (const lossless of [true, false]) {
+    it(`a ${lossless ? 'lossless' : 'lossy'} WebP QR code decodes to its URL, inline and attached`, async () => {
+      for (const inline of [true, false]) {
+        const url = `https://webp-${lossless ? 'll' : 'ly'}-${inline ? 'in' : 'at'}.example.net/p/7Qz`;
+        const raw = webpMessage(await qrWebp(url, { lossless }), inline);
+        expect(raw).not.toContain(url.slice(8, 30));
+        const r = await analyze(raw, 'webp.eml');
+        expect(r.urls).toContainEqual({ url, location: 'qr-code' });
+        expect(codes(r)).toContain('DS407');
+        expect(r.partial).toBeFalsy();
+      }
     });
-    const r = await analyze(raw, 'webp.eml');
+  }
+
+  it('a WebP libwebp cannot read (a bare header) is a DS419 gap naming it, never silence', async () => {
+    const r = await analyze(webpMessage(webpHeaderOnly(99), true), 'webp.eml');
     expect(r.partial).toBe(true);
     const gap = r.findings.find((f) => f.code === 'DS419');
-    expect(gap?.evidence.map((e) => e.value)).toContain('image code.bin: WebP not decoded: a code in it is not seen');
+    expect(gap?.evidence.map((e) => e.value).join('\n')).toMatch(
+      /^image code\.bin: WebP not decoded: libwebp rejected it \(.+\): a code in it is not seen$/m,
+    );
+  });
+
+  it('a WebP header claiming 16383 x 16383 pixels is refused before any decoding', async () => {
+    const r = await analyze(webpMessage(webpHeaderOnly(16383), true), 'webp-huge.eml');
+    expect(r.partial).toBe(true);
+    const gap = r.findings.find((f) => f.code === 'DS419');
+    expect(gap?.evidence.map((e) => e.value).join('\n')).toMatch(/16383x16383 pixels exceeds the \d+-pixel limit/);
   });
 });
 
