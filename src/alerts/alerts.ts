@@ -7,6 +7,7 @@
  */
 import { appendFile } from 'node:fs/promises';
 import { versioned } from '../core/json-record.js';
+import { failure, ok, type Result } from '../core/result.js';
 import { postJson, type RateLimit, type SendResult, type Sink } from './delivery.js';
 import type { Alert, AlertKind } from './watch-state.js';
 
@@ -95,10 +96,18 @@ export function syslogLine(alert: Alert, opts: { hostname?: string; now?: Date; 
 
 /**
  * Syslog (RFC 5424): `udp://host:port` (one datagram per alert; sent is delivered, UDP says no more) or
- * `tcp://host:port` (octet-counted framing, RFC 6587; one connection per alert).
+ * `tcp://host:port` (octet-counted framing, RFC 6587; one connection per alert). Any other target is a
+ * `usage` failure.
  */
-export async function syslogSink(target: string): Promise<Sink> {
+export async function syslogSink(target: string): Promise<Result<{ sink: Sink }>> {
+  const usage = '--syslog must be udp://host:port or tcp://host:port';
+  if (!URL.canParse(target)) return failure('usage', usage);
   const u = new URL(target);
+  if (u.protocol !== 'udp:' && u.protocol !== 'tcp:') return failure('usage', `${usage} (got ${u.protocol})`);
+  return ok({ sink: await syslogOver(u) });
+}
+
+async function syslogOver(u: URL): Promise<Sink> {
   const port = Number(u.port || 514);
   const host = u.hostname.replace(/^\[|\]$/g, '');
   const name = `syslog:${u.protocol}//${u.host}`;
@@ -142,5 +151,5 @@ export async function syslogSink(target: string): Promise<Sink> {
         }),
     };
   }
-  throw new Error(`--syslog must be udp://host:port or tcp://host:port (got ${u.protocol})`);
+  throw new Error(`syslogOver: ${u.protocol} is neither udp: nor tcp: (syslogSink checks it first)`);
 }

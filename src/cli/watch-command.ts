@@ -99,15 +99,9 @@ async function sinksFrom(flags: WatchFlags, io: CliIo): Promise<Sink[]> {
     sinks.push(slackSink(`slack:${flags.slackEnv}`, secretUrl('--slack-env', flags.slackEnv, io)));
   if (flags.ndjson !== undefined) sinks.push(ndjsonSink(flags.ndjson));
   if (flags.syslog !== undefined) {
-    try {
-      sinks.push(await syslogSink(flags.syslog));
-    } catch (error) {
-      throw new UsageError(
-        (error as Error).message.startsWith('--syslog')
-          ? (error as Error).message
-          : `--syslog must be udp://host:port or tcp://host:port`,
-      );
-    }
+    const syslog = await syslogSink(flags.syslog);
+    if (syslog.status === 'error') throw new UsageError(syslog.error);
+    sinks.push(syslog.sink);
   }
   if (sinks.length === 0)
     throw new UsageError(
