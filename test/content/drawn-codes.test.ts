@@ -374,6 +374,18 @@ async function qrWebp(text: string, o: { lossless: boolean; scale?: number }): P
   return Buffer.from(out);
 }
 
+/** RIFF <size> WEBP VP8L <size> 0x2f then 14-bit width-1 / height-1: a real lossless header of a square, no data. */
+function webpHeaderOnly(side: number): Buffer {
+  const body = Buffer.alloc(64);
+  body.write('RIFF', 0, 'latin1');
+  body.writeUInt32LE(56, 4);
+  body.write('WEBPVP8L', 8, 'latin1');
+  body.writeUInt32LE(43, 16);
+  body[20] = 0x2f;
+  body.writeUInt32LE((side - 1) | ((side - 1) << 14), 21);
+  return body;
+}
+
 function webpMessage(body: Buffer, inline: boolean): string {
   return directSendMessage({
     subject: 'Scan me',
@@ -403,15 +415,7 @@ describe('WebP images are decoded (libwebp as wasm), and what cannot be is said'
   }
 
   it('a WebP libwebp cannot read (a bare header) is a DS419 gap naming it, never silence', async () => {
-    // RIFF <size> WEBP VP8L <size> 0x2f then 14-bit width-1 / height-1 (here 99 x 99): a real lossless header, no data.
-    const body = Buffer.alloc(64);
-    body.write('RIFF', 0, 'latin1');
-    body.writeUInt32LE(56, 4);
-    body.write('WEBPVP8L', 8, 'latin1');
-    body.writeUInt32LE(43, 16);
-    body[20] = 0x2f;
-    body.writeUInt32LE(98 | (98 << 14), 21);
-    const r = await analyze(webpMessage(body, true), 'webp.eml');
+    const r = await analyze(webpMessage(webpHeaderOnly(99), true), 'webp.eml');
     expect(r.partial).toBe(true);
     const gap = r.findings.find((f) => f.code === 'DS419');
     expect(gap?.evidence.map((e) => e.value).join('\n')).toMatch(
@@ -420,14 +424,7 @@ describe('WebP images are decoded (libwebp as wasm), and what cannot be is said'
   });
 
   it('a WebP header claiming 16383 x 16383 pixels is refused before any decoding', async () => {
-    const body = Buffer.alloc(64);
-    body.write('RIFF', 0, 'latin1');
-    body.writeUInt32LE(56, 4);
-    body.write('WEBPVP8L', 8, 'latin1');
-    body.writeUInt32LE(43, 16);
-    body[20] = 0x2f;
-    body.writeUInt32LE(16382 | (16382 << 14), 21);
-    const r = await analyze(webpMessage(body, true), 'webp-huge.eml');
+    const r = await analyze(webpMessage(webpHeaderOnly(16383), true), 'webp-huge.eml');
     expect(r.partial).toBe(true);
     const gap = r.findings.find((f) => f.code === 'DS419');
     expect(gap?.evidence.map((e) => e.value).join('\n')).toMatch(/16383x16383 pixels exceeds the \d+-pixel limit/);
