@@ -310,7 +310,9 @@ describe('delivery', () => {
     await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
     const store = freshStore([alert(1), alert(2), alert(3)]);
     try {
-      const sink = await syslogSink(`udp://127.0.0.1:${sock.address().port}`);
+      const opened = await syslogSink(`udp://127.0.0.1:${sock.address().port}`);
+      if (opened.status !== 'ok') throw new Error(opened.error);
+      const { sink } = opened;
       const d = await deliverOutbox(store, [sink], { clock: fakeClock() });
       expect(d).toMatchObject({ delivered: 3, failed: [], pending: 0 });
       const again = await deliverOutbox(store, [sink], { clock: fakeClock() });
