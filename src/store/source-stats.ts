@@ -65,9 +65,6 @@ export function worstVerdict(
   return 'unknown';
 }
 
-/** The verdicts worstVerdict() picks from, by rank (0: none determined). */
-const VERDICT_RANK: readonly SourceVerdict[] = ['unknown', 'legitimate', 'suspicious', 'malicious'];
-
 /**
  * Group IPs: those of one network with the same verdict that share one of their most frequent envelope senders
  * are one source (union-find). Returns ip → group number, numbered by the groups' first IP.
@@ -200,6 +197,60 @@ function rebuildPerIp(db: SqlDatabase): void {
 }
 
 /**
+ * worstVerdict() of each IP's classes, read from source_stat in its key order (no sort): one small entry per IP
+ * rather than its classes held in memory (a campaign spread over 100,000 addresses made this step's heap 44 MB).
+ */
+export function ipVerdicts(db: SqlDatabase): Map<string, SourceVerdict> {
+  const verdicts = new Map<string, SourceVerdict>();
+  // The IP's messages by channel and verdict (summed over days and candidate, as worstVerdict() sees them).
+  const sums = new Map<string, { channel: string; verdict: string; messages: number }>();
+  let ip: string | null = null;
+  const close = () => {
+    if (ip !== null) verdicts.set(ip, worstVerdict([...sums.values()]));
+    sums.clear();
+  };
+  for (const r of db
+    .prepare('SELECT ip, channel, verdict, messages FROM source_stat ORDER BY ip')
+    .iterate() as IterableIterator<{ ip: string; channel: string; verdict: string; messages: number }>) {
+    if (r.ip !== ip) {
+      close();
+      ip = r.ip;
+    }
+    const k = `${r.channel}|${r.verdict}`;
+    const c = sums.get(k);
+    if (c === undefined) sums.set(k, { channel: r.channel, verdict: r.verdict, messages: r.messages });
+    else c.messages += r.messages;
+  }
+  close();
+  return verdicts;
+}
+
+/**
+ * Each IP's GROUPING_SENDERS most frequent senders (ties by sender in SQLite's BINARY order), read from
+ * source_sender in its key order (ip, sender): no window sort over every row.
+ */
+export function* groupingSenders(db: SqlDatabase): Generator<{ ip: string; sender: string }> {
+  let ip = '';
+  let list: { sender: string; messages: number }[] = [];
+  const top = () => {
+    // Rows come in BINARY sender order and the sort is stable: equal counts keep that order.
+    if (list.length > GROUPING_SENDERS) list = list.sort((a, b) => b.messages - a.messages).slice(0, GROUPING_SENDERS);
+    return list.map((x) => ({ ip, sender: x.sender }));
+  };
+  for (const r of db
+    .prepare("SELECT ip, sender, messages FROM source_sender WHERE sender <> '' ORDER BY ip, sender")
+    .iterate() as IterableIterator<{ ip: string; sender: string; messages: number }>) {
+    if (r.ip !== ip && list.length > 0) {
+      yield* top();
+      list = [];
+    }
+    ip = r.ip;
+    list.push({ sender: r.sender, messages: r.messages });
+  }
+  if (list.length > 0) yield* top();
+}
+
+/**
  * Group the per-IP tables into sources and recompute the group tables (small: they read the per-IP tables,
  * never `message`); marks the source tables fresh. Runs in the caller's transaction.
  */
@@ -214,24 +265,8 @@ function rebuildGroups(db: SqlDatabase): void {
     DELETE FROM group_code;
     DELETE FROM group_sample;
   `);
-  // worstVerdict() of each IP's classes, in SQL: one small row per IP rather than its classes held in memory
-  // (a campaign spread over 100,000 addresses made this step's heap 44 MB).
-  const verdicts = new Map<string, SourceVerdict>();
-  for (const r of db
-    .prepare(
-      `SELECT ip, max(CASE WHEN channel <> 'unknown' AND messages > 0 THEN CASE verdict
-           WHEN 'malicious' THEN 3 WHEN 'suspicious' THEN 2 WHEN 'legitimate' THEN 1 ELSE 0 END ELSE 0 END) AS v
-         FROM (SELECT ip, channel, verdict, sum(messages) AS messages FROM source_stat GROUP BY 1, 2, 3) GROUP BY ip`,
-    )
-    .iterate() as IterableIterator<{ ip: string; v: number }>) {
-    verdicts.set(r.ip, VERDICT_RANK[r.v] ?? 'unknown');
-  }
-  const senders = db
-    .prepare(
-      `SELECT ip, sender FROM (SELECT ip, sender, row_number() OVER (PARTITION BY ip ORDER BY messages DESC, sender) AS k
-         FROM source_sender WHERE sender <> '') WHERE k <= ${GROUPING_SENDERS}`,
-    )
-    .iterate() as IterableIterator<{ ip: string; sender: string }>;
+  const verdicts = ipVerdicts(db);
+  const senders = groupingSenders(db);
   const groups = groupSources(verdicts, senders);
   verdicts.clear();
   // 64 rows a statement: a campaign over 100,000 addresses is 100,000 groups.
