@@ -3,13 +3,21 @@
 // QR PDF (pdfjs page → operator list → image → decoder, plus annotations and text), cold and warm, and a
 // 50-page image-heavy PDF, which must stop at its page budget and say so.
 // Targets (content issue): 1-page QR PDF under 500 ms; 50-page PDF bounded by the budget.
+// Drawn codes (issue 19): each generated fixture of test/fixtures/content/drawn/ (written by
+// test/content/drawn-catalogue.test.ts) analysed in-process with the content analyser and the same decoder;
+// CPU time (user + system) per message, median of --rounds; the work counts are in drawn/work.expected.json.
 // Usage: npm run build && node bench/content-bench.mjs [--rounds 20]
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import jpeg from 'jpeg-js';
 import { PDFDocument } from 'pdf-lib';
 import QRCode from 'qrcode';
+import { analyzeMessage } from '../dist/analyze/analyze.js';
 import { createCodeDecoder } from '../dist/content/code-decoder.js';
+import { createContentAnalyzer } from '../dist/content/content-analyzer.js';
 import { scanPdf } from '../dist/content/pdf-scan.js';
+import { createContentRule } from '../dist/core/rules/content.js';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '20' } } });
 const ROUNDS = Number(values.rounds);
@@ -88,3 +96,35 @@ console.log(
   `50-page image PDF (10-page budget)            ${bigMs.toFixed(1)} ms  = ${(bigMs / refMs).toFixed(1)}x the reference; scanned ${big.facts.pagesScanned}/${big.facts.pages}; says: ${big.facts.budget ?? '(nothing)'}`,
 );
 if (pdfMs >= 500 || !big.facts.budget) process.exitCode = 1;
+
+// Drawn codes: CPU per message, in-process (the decoder injected, so no sandbox process is timed).
+const DRAWN = join(import.meta.dirname, '..', 'test', 'fixtures', 'content', 'drawn');
+const analyzers = [createContentAnalyzer({ decoder })];
+const extraRules = [createContentRule()];
+const drawnRounds = Math.max(3, Math.min(ROUNDS, 10));
+let drawnFailed = false;
+console.log(`\ndrawn codes (CPU ms per message, median of ${drawnRounds}; size of the .eml)`);
+for (const file of readdirSync(DRAWN)
+  .filter((f) => f.endsWith('.eml'))
+  .sort()) {
+  const raw = readFileSync(join(DRAWN, file), 'utf8');
+  const cpu = [];
+  let found = [];
+  for (let i = 0; i <= drawnRounds; i++) {
+    const before = process.cpuUsage();
+    const r = await analyzeMessage(raw, { input: file, profile: null, analyzers, extraRules });
+    const used = process.cpuUsage(before);
+    if (i > 0) cpu.push((used.user + used.system) / 1000);
+    found = r.findings.filter((f) => /^DS44\d$/.test(f.code)).map((f) => f.code);
+    if (r.partial) drawnFailed = true;
+  }
+  const negative = file.startsWith('negative-');
+  if (negative === found.length > 0) drawnFailed = true;
+  console.log(
+    `  ${file.padEnd(36)} ${median(cpu).toFixed(1).padStart(7)} ms  ${(raw.length / 1024).toFixed(0).padStart(4)} KiB  ${found.join(',') || '(no QR finding)'}`,
+  );
+}
+if (drawnFailed) {
+  console.log('a drawn fixture was partial, undecoded, or a negative gave a QR finding');
+  process.exitCode = 1;
+}

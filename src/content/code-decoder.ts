@@ -3,6 +3,10 @@
  * the WebAssembly binary is read from the installed package (`zxing-wasm/reader/zxing_reader.wasm`) and handed
  * to the module, so it never fetches its default CDN copy (which fails offline and would tell a third party
  * that a message is being analysed). Image files are checked for format and pixel count before decoding.
+ *
+ * WebP, which zxing-wasm's stb_image cannot read (and which mail scanners skip), is decoded to pixels by libwebp
+ * compiled to wasm (`@jsquash/webp`, its `.wasm` read from the installed package the same way), after the same
+ * header and pixel-count checks: the decoder is only handed a picture whose RGBA fits the pixel limit.
  * @module
  */
 import { readFile } from 'node:fs/promises';
@@ -96,11 +100,11 @@ function toRgba(p: Pixels): Uint8ClampedArray {
 
 export function createCodeDecoder(opts: { maxImagePixels: number }): CodeDecoder {
   const { maxImagePixels } = opts;
-  return {
+  const decoder: CodeDecoder = {
     async decodeImageFile(bytes) {
       const image = readImageHeader(bytes);
       if (!image) return { status: 'skipped', reason: 'not a recognised image format', image: null };
-      if (!DECODABLE_FORMATS.has(image.format)) {
+      if (image.format !== 'webp' && !DECODABLE_FORMATS.has(image.format)) {
         return { status: 'skipped', reason: `${image.format.toUpperCase()} images are not decoded`, image };
       }
       if (image.width <= 0 || image.height <= 0) return { status: 'skipped', reason: 'image has no pixels', image };
@@ -111,6 +115,7 @@ export function createCodeDecoder(opts: { maxImagePixels: number }): CodeDecoder
           image,
         };
       }
+      if (image.format === 'webp') return decodeWebp(bytes, image, (p) => decoder.decodePixels(p));
       const problem = checkImageData(bytes, image);
       if (problem) return { status: 'skipped', reason: problem.what, image, problem };
       const mod = await loadReader();
@@ -148,6 +153,64 @@ export function createCodeDecoder(opts: { maxImagePixels: number }): CodeDecoder
       }
     },
   };
+  return decoder;
+}
+
+type WebpDecode = (buffer: ArrayBuffer) => Promise<{ data: Uint8ClampedArray; width: number; height: number }>;
+let webpPromise: Promise<WebpDecode> | null = null;
+
+/** Load libwebp's decoder once per process with the bundled .wasm (no network, no fetch). */
+function loadWebp(): Promise<WebpDecode> {
+  webpPromise ??= (async () => {
+    const require = createRequire(import.meta.url);
+    const bytes = await readFile(require.resolve('@jsquash/webp/codec/dec/webp_dec.wasm'));
+    // The lib has no DOM or WebAssembly types here: the one call is typed by hand.
+    const wasmApi = (globalThis as unknown as { WebAssembly: { compile(b: Uint8Array): Promise<object> } }).WebAssembly;
+    const wasm = await wasmApi.compile(bytes);
+    const mod = (await import('@jsquash/webp/decode.js')) as unknown as {
+      init(module: object): Promise<void>;
+      default: WebpDecode;
+    };
+    await mod.init(wasm);
+    return mod.default;
+  })();
+  webpPromise.catch(() => {
+    webpPromise = null;
+  });
+  return webpPromise;
+}
+
+/**
+ * A WebP file to pixels, then to the code reader. The header's size was checked against the pixel limit by the
+ * caller; libwebp decodes the first frame of a still image (an animated WebP is refused by it, and said so).
+ */
+async function decodeWebp(
+  bytes: Uint8Array,
+  image: ImageHeader,
+  decodePixels: (p: Pixels) => Promise<DecodeResult>,
+): Promise<DecodeResult> {
+  let pixels: Pixels;
+  try {
+    const decode = await loadWebp();
+    const copy = bytes.slice().buffer as ArrayBuffer;
+    const out = await decode(copy);
+    if (out.width !== image.width || out.height !== image.height) {
+      return {
+        status: 'skipped',
+        reason: `WebP not decoded: its header says ${image.width}x${image.height}, its data ${out.width}x${out.height}`,
+        image,
+      };
+    }
+    pixels = { data: out.data, width: out.width, height: out.height, channels: 4 };
+  } catch (error) {
+    return {
+      status: 'skipped',
+      reason: `WebP not decoded: libwebp rejected it (${message(error)}): a code in it is not seen`,
+      image,
+    };
+  }
+  const r = await decodePixels(pixels);
+  return { ...r, image };
 }
 
 function toCode(r: { format: string; text: string }): DecodedCode {

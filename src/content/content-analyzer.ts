@@ -18,8 +18,9 @@ import type {
 import { boundValue, type EvidenceRef } from '../core/finding.js';
 import type { ContentAnalyzer } from '../sources/rfc822.js';
 import type { CodeDecoder, DecodedCode, DecodeResult, DecoderStop } from './code-decoder.js';
-import { cssGrids, htmlTextLines, svgDrawings, textGrids } from './drawn-codes.js';
-import { gridPixels, htmlFacts, type ModuleGrid, tableGrids } from './html-inspect.js';
+import { textDrawings } from './drawn-codes.js';
+import { gridPixels, type ModuleGrid } from './drawn-grid.js';
+import { type HtmlScan, scanHtml } from './html-inspect.js';
 import { readImageHeader } from './image-header.js';
 import { type ContentLimits, contentLimits } from './limits.js';
 import type { PdfProblem } from './pdf-prescan.js';
@@ -274,7 +275,10 @@ async function analyzeBodies(walk: Walk, email: Email): Promise<void> {
     walk.addUrl(url, 'body', { source: ev.input, field: 'body (text/plain)', value: url });
   }
   if (text) {
-    const drawings = textGrids(text).map((g): [ModuleGrid, DrawnTechnique, string] => [
+    const blocks = textDrawings(text);
+    if (blocks.cut)
+      walk.gap(`body (text/plain): ${blocks.cut}`, { source: ev.input, field: 'body (text/plain)', value: '' });
+    const drawings = blocks.grids.map((g): [ModuleGrid, DrawnTechnique, string] => [
       g,
       'text-blocks',
       `block characters drawn as a ${g.rows.length}-row grid`,
@@ -282,40 +286,38 @@ async function analyzeBodies(walk: Walk, email: Email): Promise<void> {
     await decodeDrawings(walk, null, drawings, 'body (text/plain)');
   }
   if (html) {
-    for (const url of urlsFromHtml(html, limits.maxUrls)) {
+    const scan = scanHtml(html);
+    for (const url of urlsFromHtml(html, limits.maxUrls, scan.linkValues)) {
       walk.addUrl(url, 'html', { source: ev.input, field: 'body (text/html)', value: url });
     }
-    await decodeHtmlGrids(walk, null, html, 'body (text/html)');
+    await decodeHtmlGrids(walk, null, scan, 'body (text/html)');
   }
 }
 
-async function decodeHtmlGrids(walk: Walk, att: AttachmentEvidence | null, html: string, where: string) {
-  const svg = svgDrawings(html);
-  if (svg.overLimit)
-    walk.gap(`${where}: ${svg.overLimit}`, att?.ref ?? { source: walk.ev.input, field: where, value: '' });
-  const drawings: [ModuleGrid, DrawnTechnique, string][] = [
-    ...tableGrids(html).map((g): [ModuleGrid, DrawnTechnique, string] => [
-      g,
-      'html-table',
-      `table drawn as a ${g.rows.length}-row grid`,
-    ]),
-    ...svg.grids.map((g): [ModuleGrid, DrawnTechnique, string] => [
-      g,
-      'svg',
-      `inline SVG drawn as a ${g.rows.length}-row grid`,
-    ]),
-    ...cssGrids(html).map((g): [ModuleGrid, DrawnTechnique, string] => [
-      g,
-      'css-boxes',
-      `CSS grid of boxes drawn as a ${g.rows.length}-row grid`,
-    ]),
-    ...textGrids(htmlTextLines(html)).map((g): [ModuleGrid, DrawnTechnique, string] => [
-      g,
-      'text-blocks',
-      `block characters drawn as a ${g.rows.length}-row grid`,
-    ]),
-  ];
+async function decodeHtmlGrids(walk: Walk, att: AttachmentEvidence | null, scan: HtmlScan, where: string) {
+  const ref = att?.ref ?? { source: walk.ev.input, field: where, value: '' };
+  for (const cut of scan.cuts) walk.gap(`${where}: ${cut}`, ref);
+  const drawings = scan.drawings.map((d): [ModuleGrid, DrawnTechnique, string] => [d.grid, d.technique, d.how]);
   await decodeDrawings(walk, att, drawings, where);
+  await decodeDataImages(walk, att, scan.dataImages, where);
+}
+
+/** Decode inline `<img src="data:image/…;base64,…">` pictures, which mail parsers do not list as parts. */
+async function decodeDataImages(walk: Walk, att: AttachmentEvidence | null, images: readonly string[], where: string) {
+  const ref = att?.ref ?? { source: walk.ev.input, field: where, value: '' };
+  for (let k = 0; k < images.length; k++) {
+    const name = `inline data: image ${k + 1}`;
+    if (walk.imagesDecoded >= walk.limits.maxImagesDecoded) {
+      walk.gap(`${where}: over the limit of ${walk.limits.maxImagesDecoded} decoded images: ${name} not decoded`, ref);
+      return;
+    }
+    walk.imagesDecoded++;
+    const r = await walk.decoder.decodeImageFile(new Uint8Array(Buffer.from(images[k]!, 'base64')));
+    if (r.status === 'ok') walk.codes(att, r.codes, `${where}, ${name}`);
+    else if (r.stopped) walk.gap(`${where}: ${name}: ${r.reason}`, ref, stopCode(r.stopped));
+    else if (r.problem) walk.gap(`${where}: ${name}: ${r.reason}`, ref, problemCode(r.problem));
+    else if (r.image?.format === 'webp') walk.gap(`${where}: ${name}: ${r.reason}`, ref);
+  }
 }
 
 /** Decode drawn module grids (at most 5 a part, within the image-decode limit). */
@@ -325,18 +327,22 @@ async function decodeDrawings(
   drawings: readonly [ModuleGrid, DrawnTechnique, string][],
   where: string,
 ) {
+  const ref = att?.ref ?? { source: walk.ev.input, field: where, value: '' };
+  if (drawings.length > 5) walk.gap(`${where}: ${drawings.length} drawn grids, only the first 5 were decoded`, ref);
   for (let g = 0; g < Math.min(drawings.length, 5); g++) {
-    if (walk.imagesDecoded >= walk.limits.maxImagesDecoded) return;
+    if (walk.imagesDecoded >= walk.limits.maxImagesDecoded) {
+      walk.gap(
+        `${where}: over the limit of ${walk.limits.maxImagesDecoded} decoded images: drawn grids not decoded`,
+        ref,
+      );
+      return;
+    }
     walk.imagesDecoded++;
     const [grid, technique, how] = drawings[g]!;
     const r = await walk.decoder.decodePixels(gridPixels(grid));
     if (r.status === 'ok') walk.codes(att, r.codes, `${where}, ${how}`, technique);
     else if (r.stopped) {
-      walk.gap(
-        `${where}: drawn grid ${r.reason}`,
-        att?.ref ?? { source: walk.ev.input, field: where, value: '' },
-        stopCode(r.stopped),
-      );
+      walk.gap(`${where}: drawn grid ${r.reason}`, ref, stopCode(r.stopped));
     }
   }
 }
@@ -406,6 +412,7 @@ async function inspect(walk: Walk, att: AttachmentEvidence, bytes: Uint8Array, d
       inspection.skipped = r.reason;
       if (r.stopped) walk.gap(`image ${att.name ?? '(unnamed)'}: ${r.reason}`, att.ref, stopCode(r.stopped));
       else if (r.problem) walk.gap(`image ${att.name ?? '(unnamed)'}: ${r.reason}`, att.ref, problemCode(r.problem));
+      else if (image.format === 'webp') walk.gap(`image ${att.name ?? '(unnamed)'}: ${r.reason}`, att.ref);
     }
     return;
   }
@@ -420,7 +427,10 @@ async function inspect(walk: Walk, att: AttachmentEvidence, bytes: Uint8Array, d
     const r = outcome.value;
     walk.imagesDecoded += r.facts.images;
     inspection.pdf = r.facts;
-    for (const c of r.codes) walk.codes(att, [c], `${where} page ${c.page}`);
+    for (const c of r.codes) {
+      const how = c.vector ? `${where} page ${c.page}, ${c.vector}` : `${where} page ${c.page}`;
+      walk.codes(att, [{ format: c.format, text: c.text }], how, c.vector ? 'pdf-vector' : undefined);
+    }
     for (const l of r.links) {
       walk.addUrl(l.url, 'pdf', {
         source: walk.ev.input,
@@ -473,8 +483,9 @@ async function inspect(walk: Walk, att: AttachmentEvidence, bytes: Uint8Array, d
   }
   if (HTML_TYPES.has(type) || HTML_EXTENSIONS.has(ext) || looksLikeHtml(bytes)) {
     const html = textDecoder.decode(bytes.subarray(0, limits.maxTextChars * 4));
-    inspection.html = htmlFacts(html);
-    for (const url of urlsFromHtml(html, limits.maxUrls)) {
+    const scan = scanHtml(html);
+    inspection.html = scan.facts;
+    for (const url of urlsFromHtml(html, limits.maxUrls, scan.linkValues)) {
       walk.addUrl(url, 'attachment', { source: walk.ev.input, field: 'attachment HTML', value: url, location: where });
     }
     if (inspection.html.formAction && /^https?:\/\//i.test(inspection.html.formAction)) {
@@ -485,7 +496,7 @@ async function inspect(walk: Walk, att: AttachmentEvidence, bytes: Uint8Array, d
         location: where,
       });
     }
-    await decodeHtmlGrids(walk, att, html, where);
+    await decodeHtmlGrids(walk, att, scan, where);
     return;
   }
   if (type.startsWith('text/')) {
@@ -537,7 +548,7 @@ async function inspectAttachedMessage(walk: Walk, att: AttachmentEvidence, bytes
   }
   if (inner.html) {
     const html = inner.html.slice(0, walk.limits.maxTextChars * 4);
-    for (const url of urlsFromHtml(html, walk.limits.maxUrls)) {
+    for (const url of urlsFromHtml(html, walk.limits.maxUrls, scanHtml(html).linkValues)) {
       walk.addUrl(url, 'attachment', {
         source: walk.ev.input,
         field: 'attached message HTML',

@@ -10,18 +10,14 @@
  * streaming, linear).
  * @module
  */
-import { Parser } from 'htmlparser2';
-import { greyOf, type ModuleGrid } from './html-inspect.js';
-import { decodeEntities } from './url-extract.js';
+import { greyOf, MAX_GRID_SIDE, type ModuleGrid, normaliseRing, trim } from './drawn-grid.js';
 
 export const MAX_SVG_SHAPES = 50_000;
-export const MAX_GRID_SIDE = 200;
 export const MAX_PAINT_WORK = 2_000_000;
 export const MAX_TEXT_LINES = 20_000;
 const MAX_SVGS = 20;
-export const MAX_CSS_BOXES = 200_000;
 
-interface Shape {
+export interface Shape {
   /** Dark (grey < 128) or light paint. */
   dark: boolean;
   /** Rectangles [x0, y0, x1, y1] painted. */
@@ -125,80 +121,159 @@ function pathShape(d: string, stroke: number | null, budget: { n: number }): Sha
   return stroke !== null ? rects : edges;
 }
 
-/** Module grids drawn by the `<svg>` elements of an HTML text, and which limit (if any) stopped the work. */
-export function svgDrawings(html: string): { grids: ModuleGrid[]; overLimit: string | null } {
-  const text = html.slice(0, 5_000_000);
-  if (!/<svg/i.test(text)) return { grids: [], overLimit: null };
-  const grids: ModuleGrid[] = [];
-  const budget = { n: 0 };
-  const paintWork = { n: 0 };
-  let depth = 0;
-  let skip = 0;
-  let shapes: Shape[] = [];
-  let svgs = 0;
-  const parser = new Parser(
-    {
-      onopentag(name, attrs) {
-        if (name === 'svg') {
-          if (depth === 0) {
-            shapes = [];
-            skip = 0;
-          }
-          depth++;
-          return;
-        }
-        if (depth === 0 || budget.n > MAX_SVG_SHAPES) return;
-        if (attrs.transform && !/^\s*$/.test(attrs.transform)) skip++;
-        if (name === 'rect') {
-          if (++budget.n > MAX_SVG_SHAPES) return;
-          const fill = paint(attrs, 'fill');
-          const x = num(attrs.x);
-          const y = num(attrs.y);
-          const w = num(attrs.width, Number.NaN);
-          const h = num(attrs.height, Number.NaN);
-          if (fill === 'none' || fill === null || ![x, y, w, h].every(Number.isFinite) || w <= 0 || h <= 0) return;
-          shapes.push({ dark: fill < 128, rects: [[x, y, x + w, y + h]], edges: [] });
-        } else if (name === 'path' && attrs.d) {
-          const fill = paint(attrs, 'fill');
-          const stroke = paint(attrs, 'stroke');
-          const stroked = stroke !== 'none' && stroke !== null;
-          const colour = stroked ? stroke : fill;
-          if (colour === 'none' || colour === null) return;
-          const width = stroked ? num(attrs['stroke-width'], 1) : null;
-          if (width !== null && !(width > 0)) return;
-          const got = pathShape(attrs.d.slice(0, 1_000_000), width, budget);
-          if (!got) return;
-          if (stroked) shapes.push({ dark: colour < 128, rects: got as Shape['rects'], edges: [] });
-          else shapes.push({ dark: colour < 128, rects: [], edges: got as Shape['edges'] });
-        }
-      },
-      onclosetag(name) {
-        if (name !== 'svg' || depth === 0) return;
-        depth--;
-        if (depth === 0 && skip === 0 && svgs++ < MAX_SVGS) {
-          const g = rasterise(shapes, paintWork);
-          if (g) grids.push(g);
-        }
-      },
-    },
-    { xmlMode: false, lowerCaseAttributeNames: true, recognizeSelfClosing: true },
-  );
-  parser.write(text);
-  parser.end();
-  const overLimit =
-    budget.n > MAX_SVG_SHAPES
-      ? `more than ${MAX_SVG_SHAPES} SVG shapes / path segments: the rest were not rasterised`
-      : paintWork.n > MAX_PAINT_WORK
-        ? `more than ${MAX_PAINT_WORK} SVG grid cells to paint: not rasterised`
-        : svgs > MAX_SVGS
-          ? `more than ${MAX_SVGS} inline SVGs: only the first ${MAX_SVGS} were rasterised`
-          : null;
-  return { grids, overLimit };
+/** A scale-and-translate transform `[sx, sy, tx, ty]`: x' = sx·x + tx, y' = sy·y + ty. */
+type Affine = [number, number, number, number];
+const IDENTITY: Affine = [1, 1, 0, 0];
+
+/** `inner` applied first, then `outer`. */
+function compose(outer: Affine, inner: Affine): Affine {
+  return [outer[0] * inner[0], outer[1] * inner[1], outer[0] * inner[2] + outer[2], outer[1] * inner[3] + outer[3]];
 }
 
-/** Module grids drawn by the `<svg>` elements of an HTML text. */
-export function svgGrids(html: string): ModuleGrid[] {
-  return svgDrawings(html).grids;
+const TRANSFORM_STEP = /\s*(translate|scale|matrix)\s*\(([^()]{0,200})\)\s*,?/y;
+
+/**
+ * An SVG `transform` of `translate`, `scale` and axis-aligned `matrix(a 0 0 d e f)` steps, or `null` for
+ * anything else (rotate, skew, a rotating matrix): such a drawing is left out, never guessed.
+ */
+export function parseTransform(t: string): Affine | null {
+  const s = t.trim();
+  if (s.length > 500) return null;
+  let m = IDENTITY;
+  let pos = 0;
+  while (pos < s.length) {
+    TRANSFORM_STEP.lastIndex = pos;
+    const step = TRANSFORM_STEP.exec(s);
+    if (!step) return null;
+    pos = TRANSFORM_STEP.lastIndex;
+    const a = (step[2] ?? '')
+      .split(/[\s,]+/)
+      .filter(Boolean)
+      .map(Number);
+    if (!a.every(Number.isFinite) || a.length === 0) return null;
+    let k: Affine;
+    if (step[1] === 'translate' && a.length <= 2) k = [1, 1, a[0]!, a[1] ?? 0];
+    else if (step[1] === 'scale' && a.length <= 2) k = [a[0]!, a[1] ?? a[0]!, 0, 0];
+    else if (step[1] === 'matrix' && a.length === 6 && a[1] === 0 && a[2] === 0) k = [a[0]!, a[3]!, a[4]!, a[5]!];
+    else return null;
+    if (k[0] === 0 || k[1] === 0) return null;
+    m = compose(m, k);
+  }
+  return m;
+}
+
+function transformShape(s: Shape, m: Affine): Shape {
+  if (m === IDENTITY || (m[0] === 1 && m[1] === 1 && m[2] === 0 && m[3] === 0)) return s;
+  const x = (v: number) => m[0] * v + m[2];
+  const y = (v: number) => m[1] * v + m[3];
+  return {
+    dark: s.dark,
+    rects: s.rects.map((r) => {
+      const [x0, x1, y0, y1] = [x(r[0]), x(r[2]), y(r[1]), y(r[3])];
+      return [Math.min(x0, x1), Math.min(y0, y1), Math.max(x0, x1), Math.max(y0, y1)];
+    }),
+    edges: s.edges.map((e) => {
+      const [y0, y1] = [y(e[1]), y(e[2])];
+      return [x(e[0]), Math.min(y0, y1), Math.max(y0, y1)];
+    }),
+  };
+}
+
+/**
+ * Collects the shapes of inline `<svg>` elements from the HTML scan's open/close tag events (html-inspect.ts,
+ * one htmlparser2 pass) and rasterises each outermost SVG on its close.
+ */
+export class SvgCollector {
+  readonly grids: ModuleGrid[] = [];
+  private readonly budget = { n: 0 };
+  private readonly paintWork = { n: 0 };
+  private depth = 0;
+  private skip = 0;
+  private shapes: Shape[] = [];
+  private svgs = 0;
+  /** The transform of each open element inside the outermost `<svg>`. */
+  private readonly ctm: Affine[] = [];
+
+  /** Inside an `<svg>` (the scan does not record these elements for CSS). */
+  get inside(): boolean {
+    return this.depth > 0;
+  }
+
+  open(name: string, attrs: Record<string, string>): void {
+    if (this.depth === 0) {
+      if (name !== 'svg') return;
+      this.shapes = [];
+      this.skip = 0;
+      this.ctm.length = 0;
+    }
+    // Every element inside pushes its transform (popped on its close), whatever else happens below.
+    let own = parseTransform(attrs.transform ?? '');
+    if (!own) {
+      this.skip++;
+      own = IDENTITY;
+    }
+    const m = compose(this.ctm[this.ctm.length - 1] ?? IDENTITY, own);
+    this.ctm.push(m);
+    if (name === 'svg') {
+      this.depth++;
+      return;
+    }
+    if (this.budget.n > MAX_SVG_SHAPES) return;
+    const shape = name === 'rect' ? this.rect(attrs) : name === 'path' && attrs.d ? this.path(attrs, attrs.d) : null;
+    if (shape) this.shapes.push(transformShape(shape, m));
+  }
+
+  private rect(attrs: Record<string, string>): Shape | null {
+    if (++this.budget.n > MAX_SVG_SHAPES) return null;
+    const fill = paint(attrs, 'fill');
+    const x = num(attrs.x);
+    const y = num(attrs.y);
+    const w = num(attrs.width, Number.NaN);
+    const h = num(attrs.height, Number.NaN);
+    if (fill === 'none' || fill === null || ![x, y, w, h].every(Number.isFinite) || w <= 0 || h <= 0) return null;
+    return { dark: fill < 128, rects: [[x, y, x + w, y + h]], edges: [] };
+  }
+
+  private path(attrs: Record<string, string>, d: string): Shape | null {
+    const fill = paint(attrs, 'fill');
+    const stroke = paint(attrs, 'stroke');
+    const stroked = stroke !== 'none' && stroke !== null;
+    const colour = stroked ? stroke : fill;
+    if (colour === 'none' || colour === null) return null;
+    const width = stroked ? num(attrs['stroke-width'], 1) : null;
+    if (width !== null && !(width > 0)) return null;
+    const got = pathShape(d.slice(0, 1_000_000), width, this.budget);
+    if (!got) return null;
+    if (stroked) return { dark: colour < 128, rects: got as Shape['rects'], edges: [] };
+    return { dark: colour < 128, rects: [], edges: got as Shape['edges'] };
+  }
+
+  close(name: string): void {
+    if (this.depth === 0) return;
+    this.ctm.pop();
+    if (name !== 'svg') return;
+    this.depth--;
+    if (this.depth === 0 && this.skip === 0 && this.svgs++ < MAX_SVGS) {
+      const g = rasterise(this.shapes, this.paintWork);
+      if (g) this.grids.push(g);
+    }
+  }
+
+  /** Work done: shapes / path segments read, grid cells painted. */
+  get work(): { shapes: number; cellsPainted: number } {
+    return { shapes: this.budget.n, cellsPainted: this.paintWork.n };
+  }
+
+  /** Which limit (if any) stopped the work. */
+  get overLimit(): string | null {
+    return this.budget.n > MAX_SVG_SHAPES
+      ? `more than ${MAX_SVG_SHAPES} SVG shapes / path segments: the rest were not rasterised`
+      : this.paintWork.n > MAX_PAINT_WORK
+        ? `more than ${MAX_PAINT_WORK} SVG grid cells to paint: not rasterised`
+        : this.svgs > MAX_SVGS
+          ? `more than ${MAX_SVGS} inline SVGs: only the first ${MAX_SVGS} were rasterised`
+          : null;
+  }
 }
 
 function spend(work: { n: number }, n: number): boolean {
@@ -206,7 +281,11 @@ function spend(work: { n: number }, n: number): boolean {
   return work.n <= MAX_PAINT_WORK;
 }
 
-function rasterise(shapes: Shape[], paintWork: { n: number }): ModuleGrid | null {
+/**
+ * The module grid painted by axis-aligned shapes (SVG here, PDF vector paths in pdf-vector.ts), or `null` when
+ * they do not draw one; cells painted are counted in `paintWork` against {@link MAX_PAINT_WORK}.
+ */
+export function rasterise(shapes: Shape[], paintWork: { n: number }): ModuleGrid | null {
   // Extent of all shapes; the "background" ones cover half of it or more and do not set the module size.
   let minX = Number.POSITIVE_INFINITY;
   let minY = Number.POSITIVE_INFINITY;
@@ -283,38 +362,7 @@ function rasterise(shapes: Shape[], paintWork: { n: number }): ModuleGrid | null
       }
     }
   }
-  return normalise(cells, W, H);
-}
-
-/**
- * The grid inside a one-module ring, inverted when the ring (the quiet zone) is dark; `null` unless it has both
- * dark and light modules in QR-like proportions (20–80 % dark).
- */
-function normalise(cells: Uint8Array, W: number, H: number): ModuleGrid | null {
-  let ringDark = 0;
-  let ring = 0;
-  for (let y = 0; y < H; y++) {
-    for (let x = 0; x < W; x++) {
-      if (y !== 0 && y !== H - 1 && x !== 0 && x !== W - 1) continue;
-      ring++;
-      ringDark += cells[y * W + x]!;
-    }
-  }
-  const invert = ringDark > ring / 2;
-  const rows: boolean[][] = [];
-  let dark = 0;
-  for (let y = 1; y < H - 1; y++) {
-    const row: boolean[] = [];
-    for (let x = 1; x < W - 1; x++) {
-      const d = (cells[y * W + x] === 1) !== invert;
-      row.push(d);
-      if (d) dark++;
-    }
-    rows.push(row);
-  }
-  const n = (W - 2) * (H - 2);
-  if (dark < n * 0.2 || dark > n * 0.8) return null;
-  return { rows };
+  return normaliseRing(cells, W, H);
 }
 
 // Two linear tests each (a single `[set]*X[set]*$` pattern backtracks quadratically on a long failing line).
@@ -330,7 +378,17 @@ const HASH_LINE = { test: (l: string) => l.length <= MAX_GRID_SIDE * 4 && /^[ \u
  * (light modules on dark) is inverted back.
  */
 export function textGrids(text: string): ModuleGrid[] {
-  const lines = text.slice(0, 5_000_000).split(/\r?\n/, MAX_TEXT_LINES);
+  return textDrawings(text).grids;
+}
+
+/** {@link textGrids}, and why the scan stopped early (more than {@link MAX_TEXT_LINES} lines), or `null`. */
+export function textDrawings(text: string): { grids: ModuleGrid[]; cut: string | null; lines: number } {
+  const lines = text.slice(0, 5_000_000).split(/\r?\n/, MAX_TEXT_LINES + 1);
+  const cut =
+    lines.length > MAX_TEXT_LINES
+      ? `more than ${MAX_TEXT_LINES} text lines: the rest were not looked at for block-character codes`
+      : null;
+  if (cut) lines.length = MAX_TEXT_LINES;
   const grids: ModuleGrid[] = [];
   let i = 0;
   while (i < lines.length && grids.length < 5) {
@@ -347,7 +405,7 @@ export function textGrids(text: string): ModuleGrid[] {
     const g = textGrid(block);
     if (g) grids.push(g);
   }
-  return grids;
+  return { grids, cut, lines: lines.length };
 }
 
 function textGrid(lines: string[]): ModuleGrid | null {
@@ -390,105 +448,4 @@ function textGrid(lines: string[]): ModuleGrid | null {
   const dark = cells.reduce((n, r) => n + r.filter(Boolean).length, 0);
   if (dark < h * w * 0.2 || dark > h * w * 0.8) return null;
   return { rows: cells };
-}
-
-/** Drop all-light rows and columns around the drawing. */
-function trim(cells: boolean[][]): boolean[][] {
-  const rows = cells.filter((r) => r.some(Boolean));
-  let first = 0;
-  let last = -1;
-  for (let x = 0; x < (rows[0]?.length ?? 0); x++) {
-    if (rows.some((r) => r[x])) {
-      if (last < 0) first = x;
-      last = x;
-    }
-  }
-  // keep interior light rows (quiet rows inside a code are impossible, but a light row inside the art is kept)
-  const top = cells.findIndex((r) => r.some(Boolean));
-  let bottom = cells.length - 1;
-  while (bottom >= 0 && !cells[bottom]!.some(Boolean)) bottom--;
-  if (top < 0 || last < 0) return [];
-  return cells.slice(top, bottom + 1).map((r) => r.slice(first, last + 1));
-}
-
-/** The text of an HTML document with its line breaks (`<br>`, block ends, `<pre>` newlines) kept: linear. */
-export function htmlTextLines(html: string): string {
-  const t = html
-    .slice(0, 5_000_000)
-    .replace(/<br\b[^<>]{0,200}>|<\/(?:p|div|tr|li|h\d)>/gi, '\n')
-    .replace(/<[^<>]{0,2000}>/g, '');
-  return t.includes('&') ? decodeEntities(t) : t;
-}
-
-/** Columns of a CSS grid from an inline style: `grid-template-columns: repeat(N, …)` or N listed tracks. */
-function gridColumns(style: string): number | null {
-  const s = style.toLowerCase();
-  if (!/display\s*:\s*(?:inline-)?grid/.test(s)) return null;
-  const cols = /grid-template-columns\s*:\s*([^;]{1,2000})/.exec(s)?.[1]?.trim();
-  if (!cols) return null;
-  const rep = /^repeat\(\s*(\d{1,3})\s*,/.exec(cols);
-  if (rep) return Number(rep[1]);
-  const tracks = cols.split(/\s+/).filter(Boolean);
-  return tracks.length;
-}
-
-/**
- * Module grids drawn as a CSS grid of boxes: a container with an inline `display: grid` and
- * `grid-template-columns` (a `repeat(N, …)` or N tracks) whose direct children are boxes with a background colour
- * (inline style) or none (light). At most {@link MAX_CSS_BOXES} boxes per HTML part.
- */
-export function cssGrids(html: string): ModuleGrid[] {
-  const text = html.slice(0, 5_000_000);
-  if (!/display\s*:\s*(?:inline-)?grid/i.test(text)) return [];
-  const grids: ModuleGrid[] = [];
-  let boxes = 0;
-  // Open elements; a grid container remembers its depth, columns and children.
-  let depth = 0;
-  const open: { depth: number; cols: number; cells: boolean[] }[] = [];
-  const parser = new Parser(
-    {
-      onopentag(_name, attrs) {
-        depth++;
-        const top = open[open.length - 1];
-        if (top && top.depth === depth - 1 && boxes < MAX_CSS_BOXES) {
-          boxes++;
-          const bg = /background(?:-color)?\s*:\s*(#[0-9a-f]{3,6}|rgba?\([^)]{0,40}\)|[a-z]{3,20})/i.exec(
-            attrs.style ?? '',
-          )?.[1];
-          const grey = bg ? greyOf(bg) : null;
-          top.cells.push(grey !== null && grey < 128);
-        }
-        const cols = gridColumns(attrs.style ?? '');
-        if (cols !== null && cols >= 21 && cols <= MAX_GRID_SIDE) open.push({ depth, cols, cells: [] });
-      },
-      onclosetag() {
-        const top = open[open.length - 1];
-        if (top && top.depth === depth) {
-          open.pop();
-          const rows: boolean[][] = [];
-          for (let i = 0; i + top.cols <= top.cells.length; i += top.cols) rows.push(top.cells.slice(i, i + top.cols));
-          const n = rows.length * top.cols;
-          const dark = rows.reduce((k, r) => k + r.filter(Boolean).length, 0);
-          if (rows.length >= 21 && rows.length <= MAX_GRID_SIDE && dark >= n * 0.2 && dark <= n * 0.8) {
-            const g = normaliseRows(rows);
-            if (g && grids.length < 5) grids.push(g);
-          }
-        }
-        depth--;
-      },
-    },
-    { recognizeSelfClosing: true },
-  );
-  parser.write(text);
-  parser.end();
-  return grids;
-}
-
-/** A grid whose border is all dark is a code on a dark quiet zone: invert it and drop the quiet zone. */
-function normaliseRows(rows: boolean[][]): ModuleGrid | null {
-  const H = rows.length;
-  const W = rows[0]?.length ?? 0;
-  const border = rows.every((r, y) => (y === 0 || y === H - 1 ? r.every(Boolean) : r[0] && r[W - 1]));
-  const cells = trim(border ? rows.map((r) => r.map((d) => !d)) : rows);
-  return cells.length >= 21 && (cells[0]?.length ?? 0) >= 21 ? { rows: cells } : null;
 }

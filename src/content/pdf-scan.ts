@@ -11,7 +11,9 @@
  */
 import type { PdfFacts } from '../core/content-facts.js';
 import type { CodeDecoder, DecodedCode, Pixels } from './code-decoder.js';
+import { gridPixels } from './drawn-grid.js';
 import { DEFAULT_PDF_BUDGET, type PdfBudget, type PdfProblem, prescanPdf } from './pdf-prescan.js';
+import { vectorDrawing } from './pdf-vector.js';
 
 export interface PdfScanOptions {
   decoder: CodeDecoder;
@@ -25,6 +27,8 @@ export interface PdfScanOptions {
 
 export interface PdfCode extends DecodedCode {
   page: number;
+  /** Set when the code was drawn with vector paths (no image): how, for the evidence location. */
+  vector?: string;
 }
 
 export interface PdfUrl {
@@ -95,6 +99,39 @@ function toPixels(img: PdfImageObject, isMask: boolean): Pixels | null {
   return null;
 }
 
+/** A page's text from its text items (bounded). */
+function pageText(items: readonly { str?: string; hasEOL?: boolean }[]): string {
+  let text = '';
+  for (const item of items) {
+    if (typeof item.str !== 'string') continue;
+    text += item.str + (item.hasEOL ? '\n' : ' ');
+    if (text.length > MAX_TEXT_PER_PAGE) break;
+  }
+  return text.slice(0, MAX_TEXT_PER_PAGE);
+}
+
+/** Decode a code drawn with vector paths on page `n`, if any; `true` when a drawing was handed to the decoder. */
+async function vectorCodes(
+  ops: Parameters<typeof vectorDrawing>[0],
+  OPS: Parameters<typeof vectorDrawing>[1],
+  n: number,
+  imagesDecoded: number,
+  opts: PdfScanOptions,
+  result: PdfScanResult,
+): Promise<boolean> {
+  const v = vectorDrawing(ops, OPS);
+  if (v.cut) result.facts.budget ??= `page ${n}: ${v.cut}`;
+  if (!v.grid) return false;
+  if (imagesDecoded >= opts.maxImages) {
+    result.facts.budget ??= `only the first ${opts.maxImages} page images were decoded`;
+    return false;
+  }
+  const r = await opts.decoder.decodePixels(gridPixels(v.grid));
+  const vector = `vector paths drawn as a ${v.grid.rows.length}-row grid`;
+  if (r.status === 'ok') for (const c of r.codes) result.codes.push({ ...c, page: n, vector });
+  return true;
+}
+
 /**
  * Scan a PDF. Never throws for a bad PDF: a corrupt, encrypted or oversized document comes back with
  * `facts.error` / `facts.encrypted` / `facts.budget` set.
@@ -151,6 +188,7 @@ export async function scanPdf(bytes: Uint8Array, opts: PdfScanOptions): Promise<
       }
       operators += cost.ops;
       const ops = await page.getOperatorList();
+      const imagesBefore = facts.images;
       for (let i = 0; i < ops.fnArray.length; i++) {
         const fn = ops.fnArray[i];
         const isMask = fn === pdfjs.OPS.paintImageMaskXObject;
@@ -179,6 +217,10 @@ export async function scanPdf(bytes: Uint8Array, opts: PdfScanOptions): Promise<
           for (const c of r.codes) result.codes.push({ ...c, page: n });
         }
       }
+      // No image on the page: a code may be drawn with filled vector paths.
+      if (facts.images === imagesBefore && (await vectorCodes(ops, pdfjs.OPS, n, imagesDecoded, opts, result))) {
+        imagesDecoded++;
+      }
       const annotations = await page.getAnnotations({ intent: 'display' });
       for (const a of annotations as { subtype?: string; url?: string; unsafeUrl?: string }[]) {
         const url = a.url ?? a.unsafeUrl;
@@ -186,14 +228,7 @@ export async function scanPdf(bytes: Uint8Array, opts: PdfScanOptions): Promise<
           result.links.push({ url: url.slice(0, 4096), page: n });
         }
       }
-      const content = await page.getTextContent();
-      let text = '';
-      for (const item of content.items as { str?: string; hasEOL?: boolean }[]) {
-        if (typeof item.str !== 'string') continue;
-        text += item.str + (item.hasEOL ? '\n' : ' ');
-        if (text.length > MAX_TEXT_PER_PAGE) break;
-      }
-      text = text.slice(0, MAX_TEXT_PER_PAGE);
+      const text = pageText((await page.getTextContent()).items as { str?: string; hasEOL?: boolean }[]);
       facts.textChars += text.replace(/\s+/g, '').length;
       if (text.trim()) result.text.push({ page: n, text });
       facts.pagesScanned = n;

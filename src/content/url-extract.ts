@@ -78,8 +78,12 @@ export function urlsFromText(text: string, max: number): string[] {
   return out;
 }
 
-/** URLs in HTML attributes (href, src, action, ...) plus those written in the visible text. */
-export function urlsFromHtml(html: string, max: number): string[] {
+/**
+ * URLs in HTML attributes (href, src, action, ...) plus those written in the visible text. With `linkValues`
+ * (the link attribute values and script URLs from the HTML scan's parse, html-inspect.ts) no pattern runs over
+ * the markup for the attributes; without, a bounded single-pass pattern finds them.
+ */
+export function urlsFromHtml(html: string, max: number, linkValues?: readonly string[]): string[] {
   const out: string[] = [];
   const seen = new Set<string>();
   const add = (u: string) => {
@@ -89,10 +93,17 @@ export function urlsFromHtml(html: string, max: number): string[] {
       out.push(url);
     }
   };
-  ATTR_URL.lastIndex = 0;
-  for (let m = ATTR_URL.exec(html); m !== null && out.length < max; m = ATTR_URL.exec(html)) {
-    const raw = decodeEntities(m[1] ?? m[2] ?? m[3] ?? '').trim();
-    if (/^https?:\/\//i.test(raw)) add(trimUrl(raw.replace(/\s/g, '')));
+  if (linkValues) {
+    for (const v of linkValues) {
+      const raw = v.trim();
+      if (/^https?:\/\//i.test(raw)) add(trimUrl(raw.replace(/\s/g, '')));
+    }
+  } else {
+    ATTR_URL.lastIndex = 0;
+    for (let m = ATTR_URL.exec(html); m !== null && out.length < max; m = ATTR_URL.exec(html)) {
+      const raw = decodeEntities(m[1] ?? m[2] ?? m[3] ?? '').trim();
+      if (/^https?:\/\//i.test(raw)) add(trimUrl(raw.replace(/\s/g, '')));
+    }
   }
   for (const u of urlsFromText(htmlToText(html, 1_000_000), max)) add(u);
   return out;

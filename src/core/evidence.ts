@@ -45,8 +45,11 @@ export interface AttachmentEvidence {
 
 export type UrlLocation = 'body' | 'html' | 'pdf' | 'qr-code' | 'attachment';
 
-/** How a QR code was drawn without an image (HTML table, inline SVG, block-character text, CSS boxes). */
-export type DrawnTechnique = 'html-table' | 'svg' | 'text-blocks' | 'css-boxes';
+/**
+ * How a QR code was drawn without an image (HTML table, inline SVG, block-character text, CSS boxes, PDF vector
+ * paths).
+ */
+export type DrawnTechnique = 'html-table' | 'svg' | 'text-blocks' | 'css-boxes' | 'pdf-vector';
 
 export interface UrlEvidence {
   url: string;

@@ -246,8 +246,20 @@ export const CONTENT_RULES = [
     severity: 'high',
     weight: 15,
     meaning:
-      'The message draws a QR code as a CSS grid of boxes (div elements with background colours in a display: grid container). Campaigns draw QR codes this way because mail filters decode images; a code drawn without an image is itself a strong lure signal. The URL in it is reported as a 2-D code URL (DS407) and goes through the same URL checks.',
+      'The message draws a QR code with CSS boxes: a display: grid container, a wrapping flex container or rows of display: flex boxes, each box a module coloured by an inline style or a style-sheet rule. Campaigns draw QR codes this way because mail filters decode images; a code drawn without an image is itself a strong lure signal. The URL in it is reported as a 2-D code URL (DS407) and goes through the same URL checks.',
     evidence: 'The decoded URL and the part, with the size of the grid.',
+    action:
+      'Do not scan it. Block the URL / domain in the code and purge the campaign; tell users that internal notices never ask them to scan a code.',
+    intent: true,
+  },
+  {
+    code: 'DS444',
+    title: 'QR code drawn with vector paths in a PDF',
+    severity: 'high',
+    weight: 15,
+    meaning:
+      'A PDF page with no image draws a QR code as filled rectangles or axis-aligned paths. Campaigns draw QR codes this way because mail filters decode page images; a code drawn without an image is itself a strong lure signal. The URL in it is reported as a 2-D code URL (DS407) and goes through the same URL checks.',
+    evidence: 'The decoded URL, the attachment and page, with the size of the grid.',
     action:
       'Do not scan it. Block the URL / domain in the code and purge the campaign; tell users that internal notices never ask them to scan a code.',
     intent: true,

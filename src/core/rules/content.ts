@@ -106,8 +106,9 @@ const DECOY = new Set(['pdf', 'doc', 'docx', 'xls', 'xlsx', 'jpg', 'jpeg', 'png'
 const MAX_PER_CODE = 10;
 
 /** The finding each way of drawing a QR code without an image raises. */
-const DRAWN_CODES: Record<DrawnTechnique, 'DS440' | 'DS441' | 'DS442' | 'DS443'> = {
+const DRAWN_CODES: Record<DrawnTechnique, 'DS440' | 'DS441' | 'DS442' | 'DS443' | 'DS444'> = {
   'css-boxes': 'DS443',
+  'pdf-vector': 'DS444',
   'html-table': 'DS440',
   svg: 'DS441',
   'text-blocks': 'DS442',
@@ -117,6 +118,7 @@ const DRAWN_HOW: Record<DrawnTechnique, string> = {
   svg: 'in inline SVG, not an image',
   'text-blocks': 'with block characters in text, not an image',
   'css-boxes': 'with CSS boxes, not an image',
+  'pdf-vector': 'with vector paths in a PDF page, not an image',
 };
 
 function hostOf(url: string): string | null {
