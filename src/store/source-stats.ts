@@ -12,10 +12,9 @@ import { networkOf } from '../core/net-address.js';
 import { ownString } from '../core/own-string.js';
 import type { SqlDatabase, SqlStatement, SqlValue } from './db.js';
 import type { MessageRow } from './dsguard-store.js';
+import { writeSourceGroups } from './source-groups.js';
 
 export const SAMPLES_PER_SOURCE = 3;
-/** Senders per IP that take part in grouping (the most frequent ones). */
-const GROUPING_SENDERS = 10;
 /** Senders listed per source (group_sender holds the most frequent ones; see ReportQueries.groupAllSenders). */
 export const LISTED_SENDERS = 20;
 
@@ -67,7 +66,8 @@ export function worstVerdict(
 
 /**
  * Group IPs: those of one network with the same verdict that share one of their most frequent envelope senders
- * are one source (union-find). Returns ip → group number, numbered by the groups' first IP.
+ * are one source (union-find). Returns ip → group number, numbered by the groups' first IP. The reference for
+ * writeSourceGroups() (source-groups.ts), which the rebuild uses: it holds only the IPs that share a key.
  */
 export function groupSources(
   verdicts: ReadonlyMap<string, SourceVerdict>,
@@ -197,60 +197,6 @@ function rebuildPerIp(db: SqlDatabase): void {
 }
 
 /**
- * worstVerdict() of each IP's classes, read from source_stat in its key order (no sort): one small entry per IP
- * rather than its classes held in memory (a campaign spread over 100,000 addresses made this step's heap 44 MB).
- */
-export function ipVerdicts(db: SqlDatabase): Map<string, SourceVerdict> {
-  const verdicts = new Map<string, SourceVerdict>();
-  // The IP's messages by channel and verdict (summed over days and candidate, as worstVerdict() sees them).
-  const sums = new Map<string, { channel: string; verdict: string; messages: number }>();
-  let ip: string | null = null;
-  const close = () => {
-    if (ip !== null) verdicts.set(ip, worstVerdict([...sums.values()]));
-    sums.clear();
-  };
-  for (const r of db
-    .prepare('SELECT ip, channel, verdict, messages FROM source_stat ORDER BY ip')
-    .iterate() as IterableIterator<{ ip: string; channel: string; verdict: string; messages: number }>) {
-    if (r.ip !== ip) {
-      close();
-      ip = r.ip;
-    }
-    const k = `${r.channel}|${r.verdict}`;
-    const c = sums.get(k);
-    if (c === undefined) sums.set(k, { channel: r.channel, verdict: r.verdict, messages: r.messages });
-    else c.messages += r.messages;
-  }
-  close();
-  return verdicts;
-}
-
-/**
- * Each IP's GROUPING_SENDERS most frequent senders (ties by sender in SQLite's BINARY order), read from
- * source_sender in its key order (ip, sender): no window sort over every row.
- */
-export function* groupingSenders(db: SqlDatabase): Generator<{ ip: string; sender: string }> {
-  let ip = '';
-  let list: { sender: string; messages: number }[] = [];
-  const top = () => {
-    // Rows come in BINARY sender order and the sort is stable: equal counts keep that order.
-    if (list.length > GROUPING_SENDERS) list = list.sort((a, b) => b.messages - a.messages).slice(0, GROUPING_SENDERS);
-    return list.map((x) => ({ ip, sender: x.sender }));
-  };
-  for (const r of db
-    .prepare("SELECT ip, sender, messages FROM source_sender WHERE sender <> '' ORDER BY ip, sender")
-    .iterate() as IterableIterator<{ ip: string; sender: string; messages: number }>) {
-    if (r.ip !== ip && list.length > 0) {
-      yield* top();
-      list = [];
-    }
-    ip = r.ip;
-    list.push({ sender: r.sender, messages: r.messages });
-  }
-  if (list.length > 0) yield* top();
-}
-
-/**
  * Group the per-IP tables into sources and recompute the group tables (small: they read the per-IP tables,
  * never `message`); marks the source tables fresh. Runs in the caller's transaction.
  */
@@ -265,15 +211,10 @@ function rebuildGroups(db: SqlDatabase): void {
     DELETE FROM group_code;
     DELETE FROM group_sample;
   `);
-  const verdicts = ipVerdicts(db);
-  const senders = groupingSenders(db);
-  const groups = groupSources(verdicts, senders);
-  verdicts.clear();
   // 64 rows a statement: a campaign over 100,000 addresses is 100,000 groups.
   const insertGroup = new RowWriter(db, 'INSERT INTO source_group (ip, grp)', 2, '');
-  for (const [ip, grp] of groups) insertGroup.add(ip, grp);
+  writeSourceGroups(db, (ip, grp) => insertGroup.add(ip, grp));
   insertGroup.finish();
-  groups.clear();
 
   db.exec(`
     INSERT INTO group_stat (grp, day, channel, verdict, candidate, messages, first_seen, last_seen, tls_yes, tls_no)

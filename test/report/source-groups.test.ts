@@ -2,13 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { networkOf } from '../../src/core/net-address.js';
 import { openSqlite } from '../../src/store/better-sqlite3.js';
-import {
-  groupingSenders,
-  groupSources,
-  ipVerdicts,
-  type SourceVerdict,
-  worstVerdict,
-} from '../../src/store/source-stats.js';
+import { writeSourceGroups } from '../../src/store/source-groups.js';
+import { groupSources, type SourceVerdict, worstVerdict } from '../../src/store/source-stats.js';
 
 const v = (entries: [string, SourceVerdict][]) => new Map(entries);
 
@@ -91,16 +86,18 @@ describe('source grouping', () => {
   });
 });
 
-describe('the grouping inputs read in key order', () => {
-  // The SQL they replaced (a window sort and a double GROUP BY): the key-order scans must give the same answers,
-  // ties between senders (SQLite's BINARY order, not JavaScript's for text past U+FFFF) and zero counts included.
-  it('equal the window and GROUP BY queries on a random store', () => {
+describe('source groups written with bounded memory', () => {
+  // writeSourceGroups() pages through the store instead of holding every IP: it must give exactly what
+  // groupSources() gives when fed by the SQL the rebuild used before (a double GROUP BY for each IP's verdict,
+  // a window for its ten most frequent senders — ties in SQLite's BINARY order, non-BMP senders included).
+  it('equals groupSources() over the SQL verdicts and senders on a random store', () => {
     const db = openSqlite(':memory:');
     db.exec(`CREATE TABLE source_sender (ip TEXT NOT NULL, sender TEXT NOT NULL, messages INTEGER NOT NULL,
                PRIMARY KEY (ip, sender)) WITHOUT ROWID;
              CREATE TABLE source_stat (ip TEXT NOT NULL, day INTEGER NOT NULL, channel TEXT NOT NULL,
                verdict TEXT NOT NULL, candidate INTEGER NOT NULL, messages INTEGER NOT NULL,
-               PRIMARY KEY (ip, day, channel, verdict, candidate)) WITHOUT ROWID;`);
+               PRIMARY KEY (ip, day, channel, verdict, candidate)) WITHOUT ROWID;
+             CREATE TABLE source_group (ip TEXT PRIMARY KEY, grp INTEGER NOT NULL) WITHOUT ROWID;`);
     let seed = 12345;
     const rnd = (n: number) => {
       seed = (seed * 1103515245 + 12345) % 2147483648;
@@ -111,37 +108,42 @@ describe('the grouping inputs read in key order', () => {
     const verdicts = ['malicious', 'suspicious', 'legitimate', 'unknown'];
     const addSender = db.prepare('INSERT OR IGNORE INTO source_sender VALUES (?, ?, ?)');
     const addStat = db.prepare('INSERT OR IGNORE INTO source_stat VALUES (?, ?, ?, ?, ?, ?)');
-    for (let i = 0; i < 300; i++) {
-      const ip = i === 0 ? '' : `198.51.${rnd(3)}.${i}`;
-      for (let k = rnd(30); k > 0; k--) addSender.run(ip, senders[rnd(senders.length)]!, rnd(3) + 1);
+    // More IPs than one page (4,096), over a few networks so that many share a key.
+    for (let i = 0; i < 9000; i++) {
+      const ip = i === 0 ? '' : i % 7 === 0 ? `2001:db8:${rnd(3)}::${i.toString(16)}` : `198.51.${rnd(40)}.${i % 250}`;
+      for (let k = rnd(i % 50 === 0 ? 30 : 3); k > 0; k--) addSender.run(ip, senders[rnd(senders.length)]!, rnd(3) + 1);
       if (rnd(5) === 0) addSender.run(ip, '', 4);
-      for (let k = rnd(6) + 1; k > 0; k--) {
+      for (let k = rnd(3) + 1; k > 0; k--)
         addStat.run(ip, rnd(3), channels[rnd(3)]!, verdicts[rnd(4)]!, rnd(2), rnd(4));
-      }
     }
+    const rank: SourceVerdict[] = ['unknown', 'legitimate', 'suspicious', 'malicious'];
+    const sqlVerdicts = new Map(
+      (
+        db
+          .prepare(
+            `SELECT ip, max(CASE WHEN channel <> 'unknown' AND messages > 0 THEN CASE verdict
+                 WHEN 'malicious' THEN 3 WHEN 'suspicious' THEN 2 WHEN 'legitimate' THEN 1 ELSE 0 END ELSE 0 END) AS v
+               FROM (SELECT ip, channel, verdict, sum(messages) AS messages FROM source_stat GROUP BY 1, 2, 3)
+               GROUP BY ip`,
+          )
+          .all() as { ip: string; v: number }[]
+      ).map((r) => [r.ip, rank[r.v]!]),
+    );
     const sqlSenders = db
       .prepare(
-        `SELECT ip, sender FROM (SELECT ip, sender, row_number() OVER (PARTITION BY ip ORDER BY messages DESC, sender) AS k
-           FROM source_sender WHERE sender <> '') WHERE k <= 10 ORDER BY ip, sender`,
+        `SELECT ip, sender FROM (SELECT ip, sender,
+           row_number() OVER (PARTITION BY ip ORDER BY messages DESC, sender) AS k
+           FROM source_sender WHERE sender <> '') WHERE k <= 10`,
       )
-      .all();
-    const key = (x: { ip: string; sender: string }) => `${x.ip}\u0001${x.sender}`;
-    expect([...groupingSenders(db)].map(key).sort()).toEqual(sqlSenders.map((x) => key(x as never)).sort());
-    // Some IPs have more senders than take part in grouping, with ties at the cut.
-    const over = db.prepare(
-      "SELECT count(*) AS n FROM (SELECT ip FROM source_sender WHERE sender <> '' GROUP BY ip HAVING count(*) > 10)",
-    );
-    expect((over.get() as { n: number }).n).toBeGreaterThan(5);
-    const sqlVerdicts = db
-      .prepare(
-        `SELECT ip, max(CASE WHEN channel <> 'unknown' AND messages > 0 THEN CASE verdict
-             WHEN 'malicious' THEN 3 WHEN 'suspicious' THEN 2 WHEN 'legitimate' THEN 1 ELSE 0 END ELSE 0 END) AS v
-           FROM (SELECT ip, channel, verdict, sum(messages) AS messages FROM source_stat GROUP BY 1, 2, 3) GROUP BY ip`,
-      )
-      .all() as { ip: string; v: number }[];
-    const rank = ['unknown', 'legitimate', 'suspicious', 'malicious'];
-    expect([...ipVerdicts(db)]).toEqual(sqlVerdicts.map((r) => [r.ip, rank[r.v]]));
-    expect(new Set(sqlVerdicts.map((r) => r.v)).size).toBe(4);
+      .all() as { ip: string; sender: string }[];
+    const expected = groupSources(sqlVerdicts, sqlSenders);
+    const written: [string, number][] = [];
+    writeSourceGroups(db, (ip, grp) => written.push([ip, grp]));
+    expect(written).toEqual([...expected]);
+    // Grouping happened (many IPs share a group), across pages, and the verdicts all occur.
+    expect(new Set(written.map(([, g]) => g)).size).toBeLessThan(written.length - 1000);
+    expect(written.length).toBeGreaterThan(4096);
+    expect(new Set(sqlVerdicts.values()).size).toBe(4);
     db.close();
   });
 });
