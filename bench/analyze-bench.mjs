@@ -61,7 +61,7 @@ const JOBS = Math.min(availableParallelism(), 4);
 async function dsguardParallel() {
   let n = 0;
   const config = { profile: null, headersOnly: false, limits: {}, extras: null };
-  for await (const r of analyzeInputsParallel([DIR], config, JOBS)) if (!('error' in r)) n++;
+  for await (const r of analyzeInputsParallel([DIR], config, { jobs: JOBS })) if (!('error' in r)) n++;
   if (n !== FILES) throw new Error(`analyzed ${n} of ${FILES}`);
 }
 

@@ -17,11 +17,11 @@ try {
   process.exit(0);
 }
 
-/** The schema version the CLI writes (src/cli/json-output.ts): read from there, one source of truth. */
+/** The schema version the CLI writes (src/core/json-record.ts): read from there, one source of truth. */
 const SCHEMA_VERSION = Number(
-  /export const SCHEMA_VERSION = (\d+);/.exec(readFileSync(join(root, 'src/cli/json-output.ts'), 'utf8'))?.[1],
+  /export const SCHEMA_VERSION = (\d+);/.exec(readFileSync(join(root, 'src/core/json-record.ts'), 'utf8'))?.[1],
 );
-if (!Number.isInteger(SCHEMA_VERSION)) throw new Error('SCHEMA_VERSION not found in src/cli/json-output.ts');
+if (!Number.isInteger(SCHEMA_VERSION)) throw new Error('SCHEMA_VERSION not found in src/core/json-record.ts');
 
 /** Each JSON output: the file declaring its type, the type, whether the output is an array of such records. */
 const OUTPUTS = [
@@ -37,6 +37,13 @@ const OUTPUTS = [
   { command: 'probe', file: 'src/probe/probe.ts', type: 'ProbeReport', array: false },
   { command: 'ingest', file: 'src/ingest/ingest.ts', type: 'IngestSummary', array: false },
   { command: 'report', file: 'src/report/tenant-report.ts', type: 'TenantReport', array: false },
+  {
+    command: 'alert',
+    file: 'src/alerts/watch-state.ts',
+    type: 'Alert',
+    array: false,
+    description: 'dsguard watch: one alert (an --ndjson line, the `alert` of a --webhook-env body).',
+  },
 ];
 
 const config = ts.getParsedCommandLineOfConfigFile(
@@ -161,7 +168,7 @@ function generate(output) {
   const record = output.parts
     ? { anyOf: output.parts.map((p) => schema(findType(p.file, p.type))) }
     : schema(findType(output.file, output.type));
-  // The CLI adds `schemaVersion` first in every record (src/cli/json-output.ts).
+  // The CLI adds `schemaVersion` first in every record (src/core/json-record.ts).
   const versioned = (s) => {
     const target = s.$ref ? defs[s.$ref.slice('#/$defs/'.length)] : s;
     if (target.anyOf) return { anyOf: target.anyOf.map(versioned) };
@@ -171,9 +178,11 @@ function generate(output) {
   };
   const top = versioned(record);
   const id = `https://github.com/dsguard/dsguard/schema/${output.command}.schema.json`;
-  const description = output.array
-    ? `dsguard ${output.command} --format json: an array of records (--format ndjson: one record a line, $defs.record).`
-    : `dsguard ${output.command} --format json: one object.`;
+  const description = output.description
+    ? output.description
+    : output.array
+      ? `dsguard ${output.command} --format json: an array of records (--format ndjson: one record a line, $defs.record).`
+      : `dsguard ${output.command} --format json: one object.`;
   return {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
     $id: id,

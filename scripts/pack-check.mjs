@@ -61,7 +61,7 @@ try {
   check(unread.length === 0, `no data file that nothing reads${unread.length ? `: ${unread.join(', ')}` : ''}`);
   check(files.includes('dist/cli/main.js') && files.includes('bin/dsguard.js'), 'the CLI is built and shipped');
   check(!files.some((f) => f.startsWith('test/') || f.startsWith('src/')), 'no tests or sources in the tarball');
-  const schemas = ['analyze', 'exposure', 'probe', 'ingest', 'report'].map((c) => `schema/${c}.schema.json`);
+  const schemas = ['analyze', 'exposure', 'probe', 'ingest', 'report', 'alert'].map((c) => `schema/${c}.schema.json`);
   check(
     schemas.every((f) => files.includes(f)),
     'the JSON Schemas of every --format json output are shipped',

@@ -6,6 +6,8 @@
  * @module
  */
 import { appendFile } from 'node:fs/promises';
+import { versioned } from '../core/json-record.js';
+import { failure, ok, type Result } from '../core/result.js';
 import { postJson, type RateLimit, type SendResult, type Sink } from './delivery.js';
 import type { Alert, AlertKind } from './watch-state.js';
 
@@ -17,13 +19,16 @@ export const WEBHOOK_RATE: RateLimit = { perSecond: 5, burst: 10 };
 /** Syslog: a collector takes far more; the bound only keeps a flood of alerts from flooding it in turn. */
 export const SYSLOG_RATE: RateLimit = { perSecond: 50, burst: 100 };
 
-/** A generic JSON webhook: POST `{"alert": …}`; 2xx is delivered. The URL is never in an error. */
+/**
+ * A generic JSON webhook: POST `{"alert": …}` (the alert with `schemaVersion` first: schema/alert.schema.json);
+ * 2xx is delivered. The URL is never in an error.
+ */
 export function webhookSink(name: string, url: string): Sink {
   const u = new URL(url);
-  return { name, rate: WEBHOOK_RATE, send: (alert) => postJson(name, u, { alert }) };
+  return { name, rate: WEBHOOK_RATE, send: (alert) => postJson(name, u, { alert: versioned(alert) }) };
 }
 
-/** One JSON line per alert, appended. */
+/** One JSON line per alert (with `schemaVersion` first: schema/alert.schema.json), appended. */
 export function ndjsonSink(path: string): Sink {
   const name = `ndjson:${path}`;
   return {
@@ -31,7 +36,7 @@ export function ndjsonSink(path: string): Sink {
     rate: null,
     send: async (alert): Promise<SendResult> => {
       try {
-        await appendFile(path, `${JSON.stringify(alert)}\n`);
+        await appendFile(path, `${JSON.stringify(versioned(alert))}\n`);
         return { status: 'ok' };
       } catch (e) {
         return {
@@ -91,10 +96,18 @@ export function syslogLine(alert: Alert, opts: { hostname?: string; now?: Date; 
 
 /**
  * Syslog (RFC 5424): `udp://host:port` (one datagram per alert; sent is delivered, UDP says no more) or
- * `tcp://host:port` (octet-counted framing, RFC 6587; one connection per alert).
+ * `tcp://host:port` (octet-counted framing, RFC 6587; one connection per alert). Any other target is a
+ * `usage` failure.
  */
-export async function syslogSink(target: string): Promise<Sink> {
+export async function syslogSink(target: string): Promise<Result<{ sink: Sink }>> {
+  const usage = '--syslog must be udp://host:port or tcp://host:port';
+  if (!URL.canParse(target)) return failure('usage', usage);
   const u = new URL(target);
+  if (u.protocol !== 'udp:' && u.protocol !== 'tcp:') return failure('usage', `${usage} (got ${u.protocol})`);
+  return ok({ sink: await syslogOver(u) });
+}
+
+async function syslogOver(u: URL): Promise<Sink> {
   const port = Number(u.port || 514);
   const host = u.hostname.replace(/^\[|\]$/g, '');
   const name = `syslog:${u.protocol}//${u.host}`;
@@ -138,5 +151,5 @@ export async function syslogSink(target: string): Promise<Sink> {
         }),
     };
   }
-  throw new Error(`--syslog must be udp://host:port or tcp://host:port (got ${u.protocol})`);
+  throw new Error(`syslogOver: ${u.protocol} is neither udp: nor tcp: (syslogSink checks it first)`);
 }

@@ -20,6 +20,8 @@ export type SendResult =
       retry: boolean;
       /** The sink asked to wait this long (Retry-After). */
       retryAfterMs?: number;
+      /** The HTTP status the sink answered, when it answered. */
+      httpStatus?: number;
     };
 
 export interface RateLimit {
@@ -125,6 +127,7 @@ export function postJson(
             status: 'error',
             error: `${name}: the webhook answered ${s}${word ? ` (${word})` : ''}`,
             retry: s === 429 || s === 408 || s >= 500,
+            httpStatus: s,
             ...(after !== undefined ? { retryAfterMs: after } : {}),
           });
         });
@@ -152,6 +155,22 @@ export interface DeliveryOptions {
   signal?: AbortSignal;
   /** Token buckets kept across cycles (per sink name). */
   buckets?: Map<string, TokenBucket>;
+  /** Refusals (4xx other than 408/429), one per cycle, after which an alert is a dead letter for a sink (default 3). */
+  maxRefusals?: number;
+}
+
+/** An alert a sink refused `refusals` times: no longer sent to it until `retryDead` clears it. */
+export interface DeadLetter {
+  sink: string;
+  id: string;
+  kind: string;
+  tenant: string;
+  /** The HTTP status of the last refusal (`null`: the sink gave none). */
+  status: number | null;
+  /** One line, never the URL. */
+  error: string;
+  refusals: number;
+  deadAt: string;
 }
 
 export interface DeliveryResult {
@@ -159,8 +178,30 @@ export interface DeliveryResult {
   /** Already delivered to that sink (a restart, an alert raised again). */
   skipped: number;
   failed: { sink: string; id: string; error: string }[];
-  /** Alerts still in the outbox after this delivery (to be retried next cycle). */
+  /** Alerts that became dead letters in this delivery (reported once: later deliveries skip them). */
+  dead: DeadLetter[];
+  /** Alerts still to be delivered to some sink after this delivery (to be retried next cycle); dead letters are not. */
   pending: number;
+}
+
+/** Every dead letter in the store, oldest first. */
+export function deadLetters(store: DsguardStore): DeadLetter[] {
+  return store.db
+    .prepare(
+      `SELECT r.sink, r.id, o.kind, o.tenant, r.status, r.error, r.refusals, r.dead_at AS deadAt
+       FROM alert_refusal r JOIN alert_outbox o ON o.id = r.id
+       WHERE r.dead_at IS NOT NULL ORDER BY r.dead_at, o.seq, r.id, r.sink`,
+    )
+    .all() as DeadLetter[];
+}
+
+/** Clear every dead letter (or one sink's): the next delivery sends them again, with a fresh refusal count. */
+export function retryDead(store: DsguardStore, sink?: string): number {
+  const r =
+    sink === undefined
+      ? store.db.prepare('DELETE FROM alert_refusal WHERE dead_at IS NOT NULL').run()
+      : store.db.prepare('DELETE FROM alert_refusal WHERE dead_at IS NOT NULL AND sink = ?').run(sink);
+  return Number(r.changes);
 }
 
 /** Put a cycle's alerts in the outbox (an id already there is kept as it is). Runs in the caller's transaction. */
@@ -181,7 +222,9 @@ export function outbox(store: DsguardStore): Alert[] {
  * Send every outbox alert not yet delivered to each sink (sinks in parallel, alerts in order, each sink through
  * its token bucket). A failure that is worth a retry is retried with backoff (or the Retry-After asked for); when
  * the tries run out, or the wait asked for is too long, the sink is left alone until the next cycle. A refusal
- * (4xx) skips that alert for that sink this cycle. Delivered alerts leave the outbox once every sink has them.
+ * (4xx) skips that alert for that sink this cycle and is counted in the store; at `maxRefusals` the alert is a
+ * dead letter for that sink (reported in `dead` once, skipped afterwards, kept in the outbox for `retryDead`).
+ * Delivered alerts leave the outbox once every sink has them.
  */
 export async function deliverOutbox(
   store: DsguardStore,
@@ -194,12 +237,22 @@ export async function deliverOutbox(
   const maxBackoff = opts.maxBackoffMs ?? 60_000;
   const maxWait = opts.maxWaitMs ?? 300_000;
   const buckets = opts.buckets ?? new Map<string, TokenBucket>();
+  const maxRefusals = opts.maxRefusals ?? 3;
   const alerts = outbox(store);
+  const isDead = store.db.prepare('SELECT 1 FROM alert_refusal WHERE id = ? AND sink = ? AND dead_at IS NOT NULL');
+  const refuse = store.db.prepare(
+    `INSERT INTO alert_refusal (id, sink, refusals, status, error, last_at, dead_at) VALUES (?, ?, 1, ?, ?, ?, NULL)
+     ON CONFLICT (id, sink) DO UPDATE SET refusals = refusals + 1, status = excluded.status, error = excluded.error,
+       last_at = excluded.last_at
+     RETURNING refusals`,
+  );
+  const bury = store.db.prepare('UPDATE alert_refusal SET dead_at = ? WHERE id = ? AND sink = ?');
+  const forgive = store.db.prepare('DELETE FROM alert_refusal WHERE id = ? AND sink = ?');
   const sent = store.db.prepare('SELECT 1 FROM alert_sent WHERE id = ? AND sink = ?');
   const mark = store.db.prepare('INSERT OR IGNORE INTO alert_sent (id, sink, sent_at) VALUES (?, ?, ?)');
   const perSink = await Promise.all(
     sinks.map(async (sink) => {
-      const r = { delivered: 0, skipped: 0, failed: [] as DeliveryResult['failed'] };
+      const r = { delivered: 0, skipped: 0, failed: [] as DeliveryResult['failed'], dead: [] as DeadLetter[] };
       let bucket = buckets.get(sink.name);
       if (!bucket && sink.rate) {
         bucket = new TokenBucket(sink.rate, clock);
@@ -211,6 +264,7 @@ export async function deliverOutbox(
           r.skipped++;
           continue;
         }
+        if (isDead.get(a.id, sink.name)) continue;
         let outcome: SendResult = { status: 'error', error: `${sink.name}: not sent`, retry: true };
         for (let i = 0; i < attempts; i++) {
           await bucket?.take();
@@ -224,9 +278,35 @@ export async function deliverOutbox(
           await clock.sleep(wait);
         }
         if (outcome.status === 'ok') {
-          mark.run(a.id, sink.name, new Date(clock.now()).toISOString());
+          store.transaction(() => {
+            mark.run(a.id, sink.name, new Date(clock.now()).toISOString());
+            forgive.run(a.id, sink.name);
+          });
           r.delivered++;
           continue;
+        }
+        if (!outcome.retry) {
+          // A refusal: counted across cycles (one per delivery), a dead letter at maxRefusals.
+          const at = new Date(clock.now()).toISOString();
+          const status = outcome.httpStatus ?? null;
+          const n = store.transaction(() => {
+            const { refusals } = refuse.get(a.id, sink.name, status, outcome.error, at) as { refusals: number };
+            if (refusals >= maxRefusals) bury.run(at, a.id, sink.name);
+            return refusals;
+          });
+          if (n >= maxRefusals) {
+            r.dead.push({
+              sink: sink.name,
+              id: a.id,
+              kind: a.kind,
+              tenant: a.tenant,
+              status,
+              error: outcome.error,
+              refusals: n,
+              deadAt: at,
+            });
+            continue;
+          }
         }
         r.failed.push({ sink: sink.name, id: a.id, error: outcome.error });
         // Down or throttling hard: the rest waits for the next cycle (in the outbox) instead of timing out in turn.
@@ -241,13 +321,14 @@ export async function deliverOutbox(
   store.transaction(() => {
     for (const a of alerts) {
       if (names.every((n) => sent.get(a.id, n))) drop.run(a.id);
-      else pending++;
+      else if (!names.every((n) => sent.get(a.id, n) || isDead.get(a.id, n))) pending++;
     }
   });
   return {
     delivered: perSink.reduce((n, r) => n + r.delivered, 0),
     skipped: perSink.reduce((n, r) => n + r.skipped, 0),
     failed: perSink.flatMap((r) => r.failed),
+    dead: perSink.flatMap((r) => r.dead),
     pending,
   };
 }

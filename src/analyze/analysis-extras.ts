@@ -1,7 +1,7 @@
 /**
  * The optional analysis families, from plain settings: content analysis (analysers + content rules), IP
  * origin (bundled or user MMDB data) and campaign indicators. Shared by the CLI commands and the analysis
- * worker threads; expected failures come back as results, never exceptions.
+ * worker processes; expected failures come back as results, never exceptions.
  * @module
  */
 import { readFile } from 'node:fs/promises';
@@ -12,7 +12,7 @@ import { createContentRule } from '../core/rules/content.js';
 import { type CampaignIndicator, createOriginRule } from '../core/rules/origin.js';
 import type { ContentAnalyzer } from '../sources/rfc822.js';
 
-/** Plain settings (they cross to worker threads): the flags of `--no-content`, `--geoip-db`, `--no-geoip`, `--indicators`. */
+/** Plain settings (they cross to worker processes): the flags of `--no-content`, `--geoip-db`, `--no-geoip`, `--indicators`. */
 export interface ExtrasFlags {
   content?: boolean;
   geoip?: boolean;
@@ -47,7 +47,7 @@ function parseIndicators(text: string, file: string): Result<{ indicators: Campa
 /**
  * Check the settings without building the rules (no bundled IP data loaded): the indicator file parses, each
  * `--geoip-db` opens as a MaxMind database, the bundled data is installed. For callers whose rules are built
- * elsewhere (worker threads) and that want a bad flag reported before any work starts.
+ * elsewhere (worker processes) and that want a bad flag reported before any work starts.
  */
 export async function checkAnalysisExtras(flags: ExtrasFlags): Promise<ExtrasResult> {
   if (flags.indicators) {

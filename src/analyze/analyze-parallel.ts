@@ -1,17 +1,20 @@
 /**
- * Parallel message analysis over worker threads, for large exports. The main thread reads the inputs (files,
- * folders, mbox messages) in order and hands each message's bytes to a pool of workers; results come back
- * in any order and are yielded in input order. In-flight messages are bounded (memory stays flat on any
+ * Parallel message analysis over worker processes, for large exports. The main process reads the inputs
+ * (files, folders, mbox messages) in order and hands each message's bytes to a pool of workers; results come
+ * back in any order and are yielded in input order. In-flight messages are bounded (memory stays flat on any
  * export size). The same readers, rules and results as the sequential path: only the scheduling differs.
  *
  * One message per worker at a time, so that a worker that dies (out of heap, a fatal error) takes exactly one
  * input with it: that input gets an error record, the worker is replaced, and every other input still gets its
  * result, in order. (Decoding of attachments runs one level further down, in each worker's content sandbox.)
+ * Child processes started with `--max-old-space-size`, as the content sandbox is, not worker threads: on
+ * Node 24 a worker thread that reaches its heap limit aborts the whole process, whatever its `resourceLimits`.
  * @module
  */
+import { type ChildProcess, fork } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { exitedOutOfHeap } from '../content/child-exit.js';
 import type { PlainProfile } from '../core/profile.js';
 import { loadInputs, sniffFile } from '../sources/inputs.js';
 import { type ReaderLimits, readerLimits } from '../sources/limits.js';
@@ -31,14 +34,17 @@ export interface AnalyzeWorkerConfig {
 export interface AnalyzeJob {
   seq: number;
   input: string;
-  bytes: ArrayBuffer;
+  bytes: Uint8Array;
 }
+
+/** What the pool sends a worker process: its settings once, first, then one job at a time. */
+export type AnalyzeWorkerRequest = { config: AnalyzeWorkerConfig } | { job: AnalyzeJob };
 
 /** `fatal`: the worker could not set itself up (a bad setting, not a bad input): the run stops. */
 export type AnalyzeWorkerReply = { seq: number; result: AnalyzeResult } | { seq: number; fatal: string };
 
-/** V8 heap of one analysis worker (MiB): a message is at most 64 MiB; attachments decode in the sandbox. */
-const WORKER_HEAP_MB = 1024;
+/** V8 heap of one analysis worker process (MiB): a message is at most 64 MiB; attachments decode in the sandbox. */
+export const WORKER_HEAP_MB = 1024;
 
 const WORKER_URL = new URL('./analyze-worker.js', import.meta.url);
 
@@ -67,22 +73,19 @@ export function worthParallel(paths: readonly string[]): boolean {
   }
 }
 
-/** Copy a Buffer's bytes into an ArrayBuffer of their own, so it can be transferred without detaching a pool. */
-function ownBuffer(b: Buffer): ArrayBuffer {
-  if (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && b.buffer instanceof ArrayBuffer) return b.buffer;
-  const copy = new ArrayBuffer(b.byteLength);
-  new Uint8Array(copy).set(b);
-  return copy;
+/** Copy a Buffer's bytes out of a shared pool, so only its own bytes cross to the worker process. */
+function ownBytes(b: Buffer): Uint8Array {
+  return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b : new Uint8Array(b);
 }
 
 interface Slot {
-  worker: Worker;
+  child: ChildProcess;
   job: AnalyzeJob | null;
 }
 
 /**
- * The workers, one message each at a time. A worker that dies is replaced; the input it held gets its error
- * record. Results land in `done` by sequence number; `failure` is set when the run must stop.
+ * The worker processes, one message each at a time. A process that dies is replaced; the input it held gets
+ * its error record. Results land in `done` by sequence number; `failure` is set when the run must stop.
  */
 class AnalysisPool {
   readonly done = new Map<number, AnalyzeResult>();
@@ -100,11 +103,12 @@ class AnalysisPool {
     private readonly jobs: number,
     private readonly config: AnalyzeWorkerConfig,
     private readonly workerUrl: URL,
+    private readonly heapMb: number,
   ) {
     for (let i = 0; i < jobs; i++) {
-      const slot = { job: null } as unknown as Slot;
+      const slot: Slot = { child: this.spawn(), job: null };
       this.slots.push(slot);
-      this.start(slot);
+      this.watch(slot);
     }
   }
 
@@ -120,10 +124,17 @@ class AnalysisPool {
     });
   }
 
+  /** Stop every worker process (SIGKILL: they hold nothing to save), and wait until each has gone. */
   async close(): Promise<void> {
     this.closing = true;
-    for (const slot of this.slots) slot.job = null;
-    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    await Promise.all(
+      this.slots.map(({ child }) => {
+        if (child.exitCode !== null || child.signalCode !== null) return undefined;
+        const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+        child.kill('SIGKILL');
+        return gone;
+      }),
+    );
   }
 
   private notify(): void {
@@ -147,20 +158,32 @@ class AnalysisPool {
       if (slot.job || this.queue.length === 0) continue;
       const job = this.queue.shift()!;
       slot.job = job;
-      slot.worker.postMessage(job, [job.bytes]);
+      const { child } = slot;
+      // A send that fails means the process is going: its exit event reports the input.
+      child.send({ job } satisfies AnalyzeWorkerRequest, (error) => {
+        if (error && slot.child === child) child.kill('SIGKILL');
+      });
     }
   }
 
-  private start(slot: Slot): void {
-    const w = new Worker(this.workerUrl, {
-      workerData: this.config,
-      resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB },
+  private spawn(): ChildProcess {
+    const child = fork(fileURLToPath(this.workerUrl), [], {
+      execArgv: [`--max-old-space-size=${this.heapMb}`],
+      serialization: 'advanced',
+      // Nothing a worker (or V8 dying in it) prints may reach dsguard's stdout or stderr.
+      stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
     });
-    slot.worker = w;
+    child.send({ config: this.config } satisfies AnalyzeWorkerRequest, () => undefined);
+    return child;
+  }
+
+  private watch(slot: Slot): void {
+    const { child } = slot;
     let gone = false;
     const died = (why: string) => {
-      if (gone || this.closing) return;
+      if (gone || this.closing || slot.child !== child) return;
       gone = true;
+      child.kill('SIGKILL');
       this.deaths++;
       if (this.deaths > this.jobs * 2 && this.replies === 0) {
         // Workers that die before ever answering are broken, not hurt by an input: stop the run.
@@ -168,15 +191,16 @@ class AnalysisPool {
         this.notify();
         return;
       }
-      // A fresh worker in its place (also when it died idle, so no job is ever posted to a dead one); the input
+      // A fresh process in its place (also when it died idle, so no job is ever sent to a dead one); the input
       // it was analysing gets its error record, and the run goes on with the rest.
-      this.start(slot);
+      slot.child = this.spawn();
+      this.watch(slot);
       const job = slot.job;
       if (job) this.finish(slot, { input: job.input, error: `analysis stopped on this input: ${why}` });
       else this.dispatch();
     };
-    w.on('message', (reply: AnalyzeWorkerReply) => {
-      if (slot.worker !== w) return;
+    child.on('message', (reply: AnalyzeWorkerReply) => {
+      if (slot.child !== child) return;
       this.replies++;
       if ('fatal' in reply) {
         this.failure ??= new Error(reply.fatal);
@@ -185,28 +209,38 @@ class AnalysisPool {
       }
       this.finish(slot, reply.result);
     });
-    w.on('error', (error: Error & { code?: string }) =>
+    child.on('error', (error) => died(error.message));
+    child.on('exit', (code, signal) =>
       died(
-        error.code === 'ERR_WORKER_OUT_OF_MEMORY'
-          ? `the worker ran out of its ${WORKER_HEAP_MB} MiB heap`
-          : error.message,
+        exitedOutOfHeap(code, signal)
+          ? `the worker ran out of its ${this.heapMb} MiB heap`
+          : `the worker exited with ${signal ?? `code ${code}`}`,
       ),
     );
-    w.on('exit', (code) => died(`the worker exited with code ${code}`));
   }
+}
+
+export interface ParallelOptions {
+  /** Worker processes (each analyses one message at a time). */
+  jobs: number;
+  stdin?: NodeJS.ReadableStream;
+  onSkip?: (input: string, reason: string) => void;
+  /** V8 old-generation heap of each worker process (MiB); default {@link WORKER_HEAP_MB}. */
+  heapMb?: number;
+  /** The worker script (tests substitute one that crashes on purpose). */
+  workerUrl?: URL;
 }
 
 export async function* analyzeInputsParallel(
   paths: readonly string[],
   config: AnalyzeWorkerConfig,
-  jobs: number,
-  stdin?: NodeJS.ReadableStream,
-  onSkip?: (input: string, reason: string) => void,
-  /** The worker script (tests substitute one that crashes on purpose). */
-  workerUrl: URL = WORKER_URL,
+  options: ParallelOptions,
 ): AsyncGenerator<AnalyzeResult> {
+  const { jobs, stdin, onSkip, heapMb = WORKER_HEAP_MB, workerUrl = WORKER_URL } = options;
   if (!Number.isSafeInteger(jobs) || jobs < 1) throw new TypeError(`jobs must be a positive integer, got ${jobs}`);
-  const pool = new AnalysisPool(jobs, config, workerUrl);
+  if (!Number.isSafeInteger(heapMb) || heapMb < 16)
+    throw new TypeError(`heapMb must be an integer ≥ 16, got ${heapMb}`);
+  const pool = new AnalysisPool(jobs, config, workerUrl, heapMb);
   const { done } = pool;
   const maxInFlight = jobs * 4;
   let sent = 0;
@@ -235,7 +269,7 @@ export async function* analyzeInputsParallel(
           if (pool.inFlight >= maxInFlight) await pool.waitForProgress();
         }
         if (pool.failure) throw pool.failure;
-        pool.submit({ seq, input: raw.input, bytes: ownBuffer(raw.bytes) });
+        pool.submit({ seq, input: raw.input, bytes: ownBytes(raw.bytes) });
       }
       yield* drainReady();
     }

@@ -38,14 +38,17 @@ const strList = z
   .union([z.array(z.union([z.string(), z.number()])), z.string(), z.null()])
   .optional()
   .transform((v) => (v === undefined || v === null ? [] : Array.isArray(v) ? v.map(String) : v === '' ? [] : [v]));
-const optStr = z
-  .union([z.string(), z.null()])
-  .optional()
-  .transform((v) => v ?? null);
-const optBool = z
-  .union([z.boolean(), z.null()])
-  .optional()
-  .transform((v) => v ?? null);
+/** A property that may be missing or null (both read as `null`); `error` replaces zod's message for a bad value. */
+function orNull<T extends z.ZodType>(schema: T, error?: string) {
+  return z
+    .union([schema, z.null()], error === undefined ? undefined : { error })
+    .optional()
+    .transform((v) => v ?? null);
+}
+const optStr = orNull(z.string());
+const optBool = orNull(z.boolean());
+/** The name of a policy, rule or connector: required. */
+const objectName = z.string().min(1).max(256);
 const name = z
   .union([z.string(), z.null()])
   .optional()
@@ -55,18 +58,9 @@ const name = z
  * numbering is not documented, so a number is reported as malformed (with what to do) rather than guessed.
  */
 const ENUM_HINT = 'a number here means the dump wrote the enum value: re-dump with PowerShell 7 (pwsh)';
-const onOff = z
-  .union([z.enum(['Off', 'On', 'Test']), z.null()], { error: `expected Off, On or Test; ${ENUM_HINT}` })
-  .optional()
-  .transform((v) => v ?? null);
-const ruleState = z
-  .union([z.enum(['Enabled', 'Disabled']), z.null()], { error: `expected Enabled or Disabled; ${ENUM_HINT}` })
-  .optional()
-  .transform((v) => v ?? null);
-const priority = z
-  .union([z.number().int(), z.null()])
-  .optional()
-  .transform((v) => v ?? null);
+const onOff = orNull(z.enum(['Off', 'On', 'Test']), `expected Off, On or Test; ${ENUM_HINT}`);
+const ruleState = orNull(z.enum(['Enabled', 'Disabled']), `expected Enabled or Disabled; ${ENUM_HINT}`);
+const priority = orNull(z.number().int());
 
 export const organizationSchema = z.object({
   Name: name,
@@ -82,7 +76,7 @@ export const acceptedDomainSchema = z.object({
   InitialDomain: optBool,
 });
 export const inboundConnectorSchema = z.object({
-  Name: z.string().min(1).max(256),
+  Name: objectName,
   Enabled: z.boolean(),
   ConnectorType: z.enum(['Partner', 'OnPremises']),
   SenderIPAddresses: strList,
@@ -98,7 +92,7 @@ export const inboundConnectorSchema = z.object({
   EFSkipLastIP: optBool,
 });
 export const outboundConnectorSchema = z.object({
-  Name: z.string().min(1).max(256),
+  Name: objectName,
   Enabled: optBool,
   ConnectorType: optStr,
   SmartHosts: strList,
@@ -106,29 +100,33 @@ export const outboundConnectorSchema = z.object({
   UseMXRecord: optBool,
 });
 export const contentFilterPolicySchema = z.object({
-  Name: z.string().min(1).max(256),
+  Name: objectName,
   IsDefault: optBool,
   MarkAsSpamSpfRecordHardFail: onOff,
   MarkAsSpamFromAddressAuthFail: onOff,
   RecommendedPolicyType: optStr,
 });
-export const policyRuleSchema = z.object({
-  Name: z.string().min(1).max(256),
-  State: ruleState,
-  Priority: priority,
+/** The policy a rule applies and the recipients it applies it to (filter rules and preset policy rules alike). */
+const ruleTarget = {
   HostedContentFilterPolicy: optStr,
   AntiPhishPolicy: optStr,
   SentTo: strList,
   SentToMemberOf: strList,
   RecipientDomainIs: strList,
+};
+export const policyRuleSchema = z.object({
+  Name: objectName,
+  State: ruleState,
+  Priority: priority,
+  ...ruleTarget,
 });
 export const connectionFilterPolicySchema = z.object({
-  Name: z.string().min(1).max(256),
+  Name: objectName,
   IPAllowList: strList,
   EnableSafeList: optBool,
 });
 export const antiPhishPolicySchema = z.object({
-  Name: z.string().min(1).max(256),
+  Name: objectName,
   IsDefault: optBool,
   Enabled: optBool,
   EnableSpoofIntelligence: optBool,
@@ -138,15 +136,11 @@ export const antiPhishPolicySchema = z.object({
   RecommendedPolicyType: optStr,
 });
 export const presetRuleSchema = z.object({
-  Name: z.string().min(1).max(256),
+  Name: objectName,
   Identity: optStr,
   State: ruleState,
   Priority: priority,
-  HostedContentFilterPolicy: optStr,
-  AntiPhishPolicy: optStr,
-  SentTo: strList,
-  SentToMemberOf: strList,
-  RecipientDomainIs: strList,
+  ...ruleTarget,
 });
 export const spoofItemSchema = z.object({
   Identity: optStr,
@@ -156,7 +150,7 @@ export const spoofItemSchema = z.object({
   Action: z.enum(['Allow', 'Block']),
 });
 export const transportRuleSchema = z.object({
-  Name: z.string().min(1).max(256),
+  Name: objectName,
   State: ruleState,
   Mode: optStr,
   Priority: priority,

@@ -53,7 +53,7 @@ export function registerAnalyze(program: Command, io: CliIo, setExit: (code: num
     .option('--max-message-bytes <n>', 'largest message file read', positiveInt('--max-message-bytes'))
     .option(
       '-j, --jobs <n>',
-      'worker threads for folders, many files and large mboxes (default: one per core, at most 4, for full analysis; 1 with --headers-only)',
+      'worker processes for folders, many files and large mboxes (default: one per core, at most 4, for full analysis; 1 with --headers-only)',
       positiveInt('--jobs'),
     );
   addExtrasOptions(cmd, { content: true }).action(async (paths: string[], flags: AnalyzeFlags) => {
@@ -93,9 +93,7 @@ export async function runAnalyze(paths: string[], flags: AnalyzeFlags, io: CliIo
           limits,
           extras: pick(flags),
         },
-        jobs,
-        io.stdin,
-        onSkip,
+        { jobs, stdin: io.stdin, onSkip },
       )
     : analyzeInputs(paths, { profile, headersOnly, limits, stdin: io.stdin, onSkip, ...extras! });
 

@@ -6,12 +6,12 @@
  */
 import { existsSync, rmSync } from 'node:fs';
 import type { Command } from 'commander';
+import { versioned } from '../core/json-record.js';
 import { type IngestOptions, type IngestSummary, ingest } from '../ingest/ingest.js';
 import { renderIngestSummary } from '../ingest/ingest-render.js';
 import { terminalSafe } from '../report/safe-text.js';
 import { addExtrasOptions, buildExtras, type ExtrasFlags } from './analysis-extras.js';
 import { type CliIo, EXIT, UsageError, write } from './io.js';
-import { versioned } from './json-output.js';
 import { parseFormat, profileOption } from './options.js';
 
 interface IngestFlags extends ExtrasFlags {

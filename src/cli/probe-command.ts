@@ -5,12 +5,12 @@
  */
 import type { Command } from 'commander';
 import { isSameOrSubdomain } from '../core/domain-name.js';
+import { versioned } from '../core/json-record.js';
 import { parseDnsServer, ReplayResolver, type Resolver, SystemResolver } from '../net/dns.js';
 import { probeDomain, safeAddress } from '../probe/probe.js';
 import { renderProbeMarkdown, renderProbeText } from '../probe/probe-render.js';
 import { terminalSafe } from '../report/safe-text.js';
 import { type CliIo, EXIT, orFail, UsageError, write } from './io.js';
-import { versioned } from './json-output.js';
 import { parseFailOn, parseFormat, positiveInt, WorstSeverity } from './options.js';
 
 interface ProbeFlags {

@@ -4,9 +4,10 @@
  * Commands that stream results (analyze, exposure) share it so the formats behave the same everywhere.
  * @module
  */
+
+import { versioned } from '../core/json-record.js';
 import type { RecordRenderers } from '../report/record-renderers.js';
 import { type CliIo, write } from './io.js';
-import { versioned } from './json-output.js';
 import { styleSeverities } from './style.js';
 
 export type { RecordRenderers } from '../report/record-renderers.js';

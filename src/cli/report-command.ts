@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { tenantStorePath } from '../collect/store-path.js';
+import { versioned } from '../core/json-record.js';
 import {
   buildAllTenants,
   renderAllTenantsCsv,
@@ -18,7 +19,6 @@ import { renderTenantHtml } from '../report/tenant-report-html.js';
 import { renderTenantCsv, renderTenantMarkdown, renderTenantText } from '../report/tenant-report-text.js';
 import { loadTenantsFile } from '../tenant/tenants-file.js';
 import { type CliIo, EXIT, fail, orFail, UsageError, write } from './io.js';
-import { versioned } from './json-output.js';
 import { parseFormat, positiveInt, profileOption } from './options.js';
 import { styleSeverities } from './style.js';
 

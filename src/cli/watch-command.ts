@@ -3,15 +3,19 @@
  * schedule (croner). Sinks: a generic JSON webhook, Teams (Workflows, Adaptive Card), Slack (incoming webhook) —
  * their URLs read from environment variables (they embed a signature: secrets, never a flag, never logged) —
  * an NDJSON file and syslog. Each alert once per sink, ever (state in the store), rate-limited per sink and
- * retried with backoff. One JSON line per cycle on stdout. SIGINT/SIGTERM stops after the current cycle.
+ * retried with backoff (`--rate` replaces a sink's limit). A payload a sink refuses in three deliveries is a dead
+ * letter (said once; `--dead-letters` lists them, `--retry-dead` sends them again). One JSON line per cycle on
+ * stdout. SIGINT/SIGTERM stops after the current cycle.
  * docs/watch.md.
  * @module
  */
+
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ndjsonSink, type Sink, syslogSink, webhookSink } from '../alerts/alerts.js';
 import { slackSink, teamsSink } from '../alerts/chat-sinks.js';
 import { evidenceUntil, lastCycle, recordCycle } from '../alerts/cycle-store.js';
-import { deliverOutbox, type TokenBucket } from '../alerts/delivery.js';
+import { deadLetters, deliverOutbox, type RateLimit, retryDead, type TokenBucket } from '../alerts/delivery.js';
 import { watchAlerts } from '../alerts/watch-state.js';
 import { terminalSafe } from '../report/safe-text.js';
 import { tenantReportFromFile } from '../report/tenant-report.js';
@@ -36,6 +40,9 @@ interface WatchFlags extends CollectFlags {
   syslog?: string;
   minimal?: boolean;
   baseline?: boolean;
+  rate: string[];
+  deadLetters?: boolean;
+  retryDead?: boolean;
 }
 
 export function registerWatch(program: Command, io: CliIo, setExit: (code: number) => void): void {
@@ -50,7 +57,15 @@ export function registerWatch(program: Command, io: CliIo, setExit: (code: numbe
     .option('--ndjson <file>', 'append alerts to this NDJSON file')
     .option('--syslog <target>', 'send alerts to syslog (RFC 5424, CEF body): udp://host:port or tcp://host:port')
     .option('--minimal', 'leave subjects, senders, finding codes and blocker sentences out of alerts')
-    .option('--baseline', 'a tenant’s first cycle takes the sources already stored as known (no new-source alerts)');
+    .option('--baseline', 'a tenant’s first cycle takes the sources already stored as known (no new-source alerts)')
+    .option(
+      '--rate <sink=N/s[,burst]>',
+      'rate limit of a sink (webhook, teams, slack, syslog, ndjson, or its full name): N per second, bursts of burst; repeatable',
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
+    .option('--dead-letters', 'list the alerts a sink refused until they became dead letters (JSON lines) and exit')
+    .option('--retry-dead', 'send the dead letters again (fresh refusal count) from the first cycle on');
   addCollectOptions(cmd).action(async (flags: WatchFlags) => {
     setExit(await runWatch(flags, io));
   });
@@ -84,21 +99,40 @@ async function sinksFrom(flags: WatchFlags, io: CliIo): Promise<Sink[]> {
     sinks.push(slackSink(`slack:${flags.slackEnv}`, secretUrl('--slack-env', flags.slackEnv, io)));
   if (flags.ndjson !== undefined) sinks.push(ndjsonSink(flags.ndjson));
   if (flags.syslog !== undefined) {
-    try {
-      sinks.push(await syslogSink(flags.syslog));
-    } catch (error) {
-      throw new UsageError(
-        (error as Error).message.startsWith('--syslog')
-          ? (error as Error).message
-          : `--syslog must be udp://host:port or tcp://host:port`,
-      );
-    }
+    const syslog = await syslogSink(flags.syslog);
+    if (syslog.status === 'error') throw new UsageError(syslog.error);
+    sinks.push(syslog.sink);
   }
   if (sinks.length === 0)
     throw new UsageError(
       'give at least one alert sink: --webhook-env, --teams-env, --slack-env <name>, --ndjson <file>, --syslog <target>',
     );
-  return sinks;
+  return withRates(sinks, flags.rate);
+}
+
+/** `SINK=N/s[,burst]`: N a number in (0, 1000], burst an integer 1–10000 (default: N rounded up). */
+export function parseRate(spec: string): { sink: string; rate: RateLimit } {
+  const m = /^([a-z]+(?::[^=]+)?)=(\d{1,4}(?:\.\d{1,3})?)\/s(?:,(\d{1,5}))?$/.exec(spec.trim());
+  const perSecond = Number(m?.[2]);
+  const burst = m?.[3] !== undefined ? Number(m[3]) : Math.max(1, Math.ceil(perSecond));
+  if (!m || !(perSecond > 0 && perSecond <= 1000) || !(burst >= 1 && burst <= 10_000))
+    throw new UsageError(
+      `--rate must be SINK=N/s or SINK=N/s,BURST (N in (0, 1000], BURST 1–10000), e.g. teams=1/s,4; got ${JSON.stringify(spec.slice(0, 60))}`,
+    );
+  return { sink: m[1]!, rate: { perSecond, burst } };
+}
+
+/** Each --rate applied to the sinks it names (a kind such as `teams`, or a full name such as `teams:VAR`). */
+function withRates(sinks: Sink[], specs: readonly string[]): Sink[] {
+  const out = [...sinks];
+  for (const spec of specs) {
+    const { sink, rate } = parseRate(spec);
+    const matched = out.filter((s) => s.name === sink || s.name.split(':')[0] === sink);
+    if (matched.length === 0)
+      throw new UsageError(`--rate ${sink}: no such sink (configured: ${out.map((s) => s.name).join(', ')})`);
+    for (const s of matched) out[out.indexOf(s)] = { ...s, rate };
+  }
+  return out;
 }
 
 /**
@@ -153,6 +187,10 @@ async function cycle(
       recordCycle(store, job.name, { seq, at: new Date().toISOString(), state, alerts });
       entry.cycle = seq;
       const d = await deliverOutbox(store, sinks, { signal, buckets });
+      for (const x of d.dead)
+        io.stderr.write(
+          `dsguard watch: ${terminalSafe(job.name)}: alert ${x.id} (${x.kind}) is a dead letter for ${terminalSafe(x.sink)}: refused ${x.refusals} times, last ${x.status ?? 'no status'} (${terminalSafe(x.error)}); see --dead-letters, --retry-dead\n`,
+        );
       entry.alerts = {
         raised: alerts.length,
         kinds: Object.fromEntries(
@@ -161,9 +199,10 @@ async function cycle(
         delivered: d.delivered,
         alreadyDelivered: d.skipped,
         failed: d.failed,
+        deadLettered: d.dead.map(({ sink, id, kind, status, refusals }) => ({ sink, id, kind, status, refusals })),
         pending: d.pending,
       };
-      if (d.failed.length > 0) failed = true;
+      if (d.failed.length > 0 || d.dead.length > 0) failed = true;
     } catch (error) {
       entry.error = terminalSafe((error as Error).message);
       failed = true;
@@ -175,11 +214,56 @@ async function cycle(
   return failed;
 }
 
+/** Run `fn` on each tenant's store; `true` when one could not be opened (said on stderr). */
+function eachStore(plan: CollectPlan, io: CliIo, fn: (store: DsguardStore, job: CollectPlan['jobs'][number]) => void) {
+  let bad = false;
+  for (const job of plan.jobs) {
+    // Listing or retrying dead letters reads a store watch wrote: a missing one is a wrong path, never created here.
+    if (!existsSync(job.db)) {
+      io.stderr.write(
+        `dsguard watch: ${terminalSafe(job.name)}: no store at ${terminalSafe(job.db)} (nothing collected there yet)\n`,
+      );
+      bad = true;
+      continue;
+    }
+    const opened = DsguardStore.open(job.db);
+    if (opened.status === 'error') {
+      io.stderr.write(`dsguard watch: ${terminalSafe(job.name)}: ${terminalSafe(opened.error)}\n`);
+      bad = true;
+      continue;
+    }
+    try {
+      fn(opened.store, job);
+    } finally {
+      opened.store.close();
+    }
+  }
+  return bad;
+}
+
+/** `--dead-letters`: one JSON line per dead letter of every tenant, then exit (no collect, no delivery). */
+async function listDead(plan: CollectPlan, io: CliIo): Promise<number> {
+  const lines: string[] = [];
+  const bad = eachStore(plan, io, (store) => {
+    for (const d of deadLetters(store)) lines.push(JSON.stringify(d));
+  });
+  await write(io.stdout, lines.map((l) => `${l}\n`).join(''));
+  return bad ? EXIT.failure : EXIT.ok;
+}
+
 async function runWatch(flags: WatchFlags, io: CliIo): Promise<number> {
   const everyMs = parseDuration('--every', flags.every);
   if (everyMs < 60_000) throw new UsageError('--every must be at least 1m');
   const plan = await planCollect(flags);
+  if (flags.deadLetters) return listDead(plan, io);
   const sinks = await sinksFrom(flags, io);
+  if (flags.retryDead) {
+    const bad = eachStore(plan, io, (store, job) => {
+      const n = retryDead(store);
+      io.stderr.write(`dsguard watch: ${terminalSafe(job.name)}: ${n} dead letter(s) to send again\n`);
+    });
+    if (bad) return EXIT.failure;
+  }
   const controller = new AbortController();
   const buckets = new Map<string, TokenBucket>();
   // SIGINT/SIGTERM: the current cycle ends (its collect stops after the current window, delivery after the

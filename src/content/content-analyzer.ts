@@ -21,7 +21,7 @@ import type { CodeDecoder, DecodedCode, DecodeResult, DecoderStop } from './code
 import { textDrawings } from './drawn-codes.js';
 import { gridPixels, type ModuleGrid } from './drawn-grid.js';
 import { type HtmlScan, scanHtml } from './html-inspect.js';
-import { readImageHeader } from './image-header.js';
+import { type ImageHeader, readImageHeader } from './image-header.js';
 import { type ContentLimits, contentLimits } from './limits.js';
 import type { PdfProblem } from './pdf-prescan.js';
 import { type PdfScanResult, scanPdf } from './pdf-scan.js';
@@ -377,133 +377,161 @@ function nestedEvidence(
   return att;
 }
 
+/** An attachment whose inspection record exists. */
+type Inspected = AttachmentEvidence & { inspection: AttachmentInspection };
+
+/** Inspect one attachment: admit it under the walk's limits, then hand it to the step for its kind. */
 async function inspect(walk: Walk, att: AttachmentEvidence, bytes: Uint8Array, depth: number): Promise<void> {
+  const opened: Inspected = Object.assign(att, { inspection: att.inspection ?? { container: null, skipped: null } });
+  if (!admit(walk, opened, bytes)) return;
+  const ext = extensionOf(att.name);
+  const type = att.contentType;
+  const where = `${att.ref.location ?? 'part'} ${att.name ?? '(unnamed)'}`;
+  const image = readImageHeader(bytes);
+  if (image) return inspectImage(walk, opened, image, bytes, where);
+  if (startsWithAscii(bytes, '%PDF-', 1024) || type === 'application/pdf')
+    return inspectPdf(walk, opened, bytes, where);
+  if (isZip(bytes)) return inspectZip(walk, opened, bytes);
+  if (isTnef(bytes) || type === 'application/ms-tnef' || type === 'application/vnd.ms-tnef')
+    return inspectTnef(walk, att, bytes, depth);
+  if (type === 'message/rfc822' || ext === 'eml') return inspectAttachedMessage(walk, opened, bytes, depth);
+  if (HTML_TYPES.has(type) || HTML_EXTENSIONS.has(ext) || looksLikeHtml(bytes))
+    return inspectHtml(walk, opened, bytes, where);
+  if (type.startsWith('text/')) inspectText(walk, bytes, where);
+}
+
+/** Count the attachment against the inspected-attachments limit and its size limit; false when it is not opened. */
+function admit(walk: Walk, att: Inspected, bytes: Uint8Array): boolean {
   const { limits } = walk;
-  const inspection: AttachmentInspection = att.inspection ?? { container: null, skipped: null };
-  att.inspection = inspection;
+  const { inspection } = att;
   if (walk.inspected >= limits.maxInspected) {
     inspection.skipped = `over the limit of ${limits.maxInspected} inspected attachments`;
     if (walk.inspected === limits.maxInspected) walk.gap(inspection.skipped, att.ref);
     walk.inspected++;
-    return;
+    return false;
   }
   walk.inspected++;
   if (bytes.byteLength > limits.maxInspectBytes) {
     inspection.skipped = `larger than ${limits.maxInspectBytes} bytes: not opened`;
     walk.gap(inspection.skipped, att.ref);
-    return;
+    return false;
   }
-  const ext = extensionOf(att.name);
-  const type = att.contentType;
-  const where = `${att.ref.location ?? 'part'} ${att.name ?? '(unnamed)'}`;
+  return true;
+}
 
-  const image = readImageHeader(bytes);
-  if (image) {
-    inspection.image = { format: image.format, width: image.width, height: image.height };
-    if (walk.imagesDecoded >= limits.maxImagesDecoded) {
-      inspection.skipped = `over the limit of ${limits.maxImagesDecoded} decoded images`;
-      walk.gap(inspection.skipped, att.ref);
-      return;
-    }
-    walk.imagesDecoded++;
-    const r = await walk.decoder.decodeImageFile(bytes);
-    if (r.status === 'ok') walk.codes(att, r.codes, where);
-    else {
-      inspection.skipped = r.reason;
-      if (r.stopped) walk.gap(`image ${att.name ?? '(unnamed)'}: ${r.reason}`, att.ref, stopCode(r.stopped));
-      else if (r.problem) walk.gap(`image ${att.name ?? '(unnamed)'}: ${r.reason}`, att.ref, problemCode(r.problem));
-      else if (image.format === 'webp') walk.gap(`image ${att.name ?? '(unnamed)'}: ${r.reason}`, att.ref);
-    }
+/** An image: its header's facts, then its codes (within the decoded-images limit). */
+async function inspectImage(walk: Walk, att: Inspected, image: ImageHeader, bytes: Uint8Array, where: string) {
+  const { limits } = walk;
+  const { inspection } = att;
+  inspection.image = { format: image.format, width: image.width, height: image.height };
+  if (walk.imagesDecoded >= limits.maxImagesDecoded) {
+    inspection.skipped = `over the limit of ${limits.maxImagesDecoded} decoded images`;
+    walk.gap(inspection.skipped, att.ref);
     return;
   }
-  if (startsWithAscii(bytes, '%PDF-', 1024) || type === 'application/pdf') {
-    const outcome = await walk.pdf(bytes, Math.max(0, limits.maxImagesDecoded - walk.imagesDecoded));
-    const name = att.name ?? '(unnamed)';
-    if (outcome.status === 'stopped') {
-      inspection.skipped = `PDF decoder ${outcome.detail}`;
-      walk.gap(`PDF ${name}: decoder ${outcome.detail}: result partial`, att.ref, stopCode(outcome));
-      return;
-    }
-    const r = outcome.value;
-    walk.imagesDecoded += r.facts.images;
-    inspection.pdf = r.facts;
-    for (const c of r.codes) {
-      const how = c.vector ? `${where} page ${c.page}, ${c.vector}` : `${where} page ${c.page}`;
-      walk.codes(att, [{ format: c.format, text: c.text }], how, c.vector ? 'pdf-vector' : undefined);
-    }
-    for (const l of r.links) {
-      walk.addUrl(l.url, 'pdf', {
-        source: walk.ev.input,
-        field: 'PDF link',
-        value: l.url,
-        location: `${where} page ${l.page}`,
-      });
-    }
-    for (const t of r.text) {
-      for (const url of urlsFromText(t.text, 50)) {
-        walk.addUrl(url, 'pdf', {
-          source: walk.ev.input,
-          field: 'PDF text',
-          value: url,
-          location: `${where} page ${t.page}`,
-        });
-      }
-    }
-    const problem: PdfProblem | null = r.problem;
-    if (r.facts.budget) walk.gap(`PDF ${name}: ${r.facts.budget}`, att.ref, problem ? problemCode(problem) : undefined);
-    if (r.facts.error) walk.gap(`PDF ${name}: ${r.facts.error}`, att.ref);
-    if (r.facts.encrypted && problem?.kind !== 'encrypted')
-      walk.gap(`PDF ${name} is password protected: not read`, att.ref);
+  walk.imagesDecoded++;
+  const r = await walk.decoder.decodeImageFile(bytes);
+  if (r.status === 'ok') walk.codes(att, r.codes, where);
+  else {
+    inspection.skipped = r.reason;
+    if (r.stopped) walk.gap(`image ${att.name ?? '(unnamed)'}: ${r.reason}`, att.ref, stopCode(r.stopped));
+    else if (r.problem) walk.gap(`image ${att.name ?? '(unnamed)'}: ${r.reason}`, att.ref, problemCode(r.problem));
+    else if (image.format === 'webp') walk.gap(`image ${att.name ?? '(unnamed)'}: ${r.reason}`, att.ref);
+  }
+}
+
+/** A PDF, scanned in the sandbox: its facts, codes, links and URLs in its text; budget and errors as gaps. */
+async function inspectPdf(walk: Walk, att: Inspected, bytes: Uint8Array, where: string): Promise<void> {
+  const { inspection } = att;
+  const outcome = await walk.pdf(bytes, Math.max(0, walk.limits.maxImagesDecoded - walk.imagesDecoded));
+  const name = att.name ?? '(unnamed)';
+  if (outcome.status === 'stopped') {
+    inspection.skipped = `PDF decoder ${outcome.detail}`;
+    walk.gap(`PDF ${name}: decoder ${outcome.detail}: result partial`, att.ref, stopCode(outcome));
     return;
   }
-  if (isZip(bytes)) {
-    inspection.archive = await listZip(bytes, {
-      maxEntries: limits.maxArchiveEntries,
-      maxRatio: limits.maxArchiveRatio,
-      maxTotal: limits.maxArchiveTotal,
+  const r = outcome.value;
+  walk.imagesDecoded += r.facts.images;
+  inspection.pdf = r.facts;
+  for (const c of r.codes) {
+    const how = c.vector ? `${where} page ${c.page}, ${c.vector}` : `${where} page ${c.page}`;
+    walk.codes(att, [{ format: c.format, text: c.text }], how, c.vector ? 'pdf-vector' : undefined);
+  }
+  for (const l of r.links) {
+    walk.addUrl(l.url, 'pdf', {
+      source: walk.ev.input,
+      field: 'PDF link',
+      value: l.url,
+      location: `${where} page ${l.page}`,
     });
-    if (inspection.archive.error) walk.gap(`archive ${att.name ?? '(unnamed)'}: ${inspection.archive.error}`, att.ref);
-    return;
   }
-  if (isTnef(bytes) || type === 'application/ms-tnef' || type === 'application/vnd.ms-tnef') {
-    const r = readTnef(bytes, { maxAttachments: 100 });
-    if (r.error) walk.gap(`TNEF ${att.name ?? 'winmail.dat'}: ${r.error}`, att.ref);
-    const container = att.name ?? 'winmail.dat';
-    for (let k = 0; k < r.attachments.length; k++) {
-      const member = r.attachments[k]!;
-      const child = nestedEvidence(walk, att, member.name, null, member.data, k, container);
-      child.inspection = { container, skipped: null };
-      await inspect(walk, child, member.data, depth + 1);
-    }
-    return;
-  }
-  if (type === 'message/rfc822' || ext === 'eml') {
-    await inspectAttachedMessage(walk, att, bytes, depth);
-    return;
-  }
-  if (HTML_TYPES.has(type) || HTML_EXTENSIONS.has(ext) || looksLikeHtml(bytes)) {
-    const html = textDecoder.decode(bytes.subarray(0, limits.maxTextChars * 4));
-    const scan = scanHtml(html);
-    inspection.html = scan.facts;
-    for (const url of urlsFromHtml(html, limits.maxUrls, scan.linkValues)) {
-      walk.addUrl(url, 'attachment', { source: walk.ev.input, field: 'attachment HTML', value: url, location: where });
-    }
-    if (inspection.html.formAction && /^https?:\/\//i.test(inspection.html.formAction)) {
-      walk.addUrl(inspection.html.formAction, 'attachment', {
+  for (const t of r.text) {
+    for (const url of urlsFromText(t.text, 50)) {
+      walk.addUrl(url, 'pdf', {
         source: walk.ev.input,
-        field: 'attachment form action',
-        value: inspection.html.formAction,
-        location: where,
+        field: 'PDF text',
+        value: url,
+        location: `${where} page ${t.page}`,
       });
     }
-    await decodeHtmlGrids(walk, att, scan, where);
-    return;
   }
-  if (type.startsWith('text/')) {
-    const text = textDecoder.decode(bytes.subarray(0, limits.maxTextChars));
-    for (const url of urlsFromText(text, limits.maxUrls)) {
-      walk.addUrl(url, 'attachment', { source: walk.ev.input, field: 'attachment text', value: url, location: where });
-    }
+  const problem: PdfProblem | null = r.problem;
+  if (r.facts.budget) walk.gap(`PDF ${name}: ${r.facts.budget}`, att.ref, problem ? problemCode(problem) : undefined);
+  if (r.facts.error) walk.gap(`PDF ${name}: ${r.facts.error}`, att.ref);
+  if (r.facts.encrypted && problem?.kind !== 'encrypted')
+    walk.gap(`PDF ${name} is password protected: not read`, att.ref);
+}
+
+/** A ZIP archive: its listing (within the entry, ratio and total limits). */
+async function inspectZip(walk: Walk, att: Inspected, bytes: Uint8Array): Promise<void> {
+  const { inspection } = att;
+  inspection.archive = await listZip(bytes, {
+    maxEntries: walk.limits.maxArchiveEntries,
+    maxRatio: walk.limits.maxArchiveRatio,
+    maxTotal: walk.limits.maxArchiveTotal,
+  });
+  if (inspection.archive.error) walk.gap(`archive ${att.name ?? '(unnamed)'}: ${inspection.archive.error}`, att.ref);
+}
+
+/** A TNEF container (winmail.dat): each member inspected as an attachment nested inside it. */
+async function inspectTnef(walk: Walk, att: AttachmentEvidence, bytes: Uint8Array, depth: number): Promise<void> {
+  const r = readTnef(bytes, { maxAttachments: 100 });
+  if (r.error) walk.gap(`TNEF ${att.name ?? 'winmail.dat'}: ${r.error}`, att.ref);
+  const container = att.name ?? 'winmail.dat';
+  for (let k = 0; k < r.attachments.length; k++) {
+    const member = r.attachments[k]!;
+    const child = nestedEvidence(walk, att, member.name, null, member.data, k, container);
+    child.inspection = { container, skipped: null };
+    await inspect(walk, child, member.data, depth + 1);
+  }
+}
+
+/** An HTML (or SVG) attachment: its facts, its URLs and form action, and codes drawn in it. */
+async function inspectHtml(walk: Walk, att: Inspected, bytes: Uint8Array, where: string): Promise<void> {
+  const { limits } = walk;
+  const { inspection } = att;
+  const html = textDecoder.decode(bytes.subarray(0, limits.maxTextChars * 4));
+  const scan = scanHtml(html);
+  inspection.html = scan.facts;
+  for (const url of urlsFromHtml(html, limits.maxUrls, scan.linkValues)) {
+    walk.addUrl(url, 'attachment', { source: walk.ev.input, field: 'attachment HTML', value: url, location: where });
+  }
+  if (inspection.html.formAction && /^https?:\/\//i.test(inspection.html.formAction)) {
+    walk.addUrl(inspection.html.formAction, 'attachment', {
+      source: walk.ev.input,
+      field: 'attachment form action',
+      value: inspection.html.formAction,
+      location: where,
+    });
+  }
+  await decodeHtmlGrids(walk, att, scan, where);
+}
+
+/** A text attachment: the URLs written in it. */
+function inspectText(walk: Walk, bytes: Uint8Array, where: string): void {
+  const text = textDecoder.decode(bytes.subarray(0, walk.limits.maxTextChars));
+  for (const url of urlsFromText(text, walk.limits.maxUrls)) {
+    walk.addUrl(url, 'attachment', { source: walk.ev.input, field: 'attachment text', value: url, location: where });
   }
 }
 
@@ -517,11 +545,11 @@ function looksLikeHtml(bytes: Uint8Array): boolean {
   );
 }
 
-async function inspectAttachedMessage(walk: Walk, att: AttachmentEvidence, bytes: Uint8Array, depth: number) {
+async function inspectAttachedMessage(walk: Walk, att: Inspected, bytes: Uint8Array, depth: number) {
   const container = att.name ?? 'attached message';
   if (depth >= walk.limits.maxMessageDepth) {
-    att.inspection!.skipped = `attached message nested deeper than ${walk.limits.maxMessageDepth}: not opened`;
-    walk.gap(att.inspection!.skipped, att.ref);
+    att.inspection.skipped = `attached message nested deeper than ${walk.limits.maxMessageDepth}: not opened`;
+    walk.gap(att.inspection.skipped, att.ref);
     return;
   }
   let inner: Email;
@@ -533,8 +561,8 @@ async function inspectAttachedMessage(walk: Walk, att: AttachmentEvidence, bytes
       maxRfc822NestingDepth: Math.max(0, walk.limits.maxMessageDepth - depth - 1),
     });
   } catch (error) {
-    att.inspection!.skipped = `attached message could not be parsed: ${error instanceof Error ? error.message : String(error)}`;
-    walk.gap(att.inspection!.skipped, att.ref);
+    att.inspection.skipped = `attached message could not be parsed: ${error instanceof Error ? error.message : String(error)}`;
+    walk.gap(att.inspection.skipped, att.ref);
     return;
   }
   const where = `${att.ref.location ?? 'part'} ${container}`;

@@ -18,6 +18,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { positiveIntegerLimits } from '../core/limits.js';
+import { exitedOutOfHeap } from './child-exit.js';
 import type { DecoderStop } from './code-decoder.js';
 import { runSandboxOp, type SandboxReplies, type SandboxRequest } from './sandbox-ops.js';
 
@@ -135,10 +136,8 @@ export class ContentSandbox {
       };
       const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
         this.forget(c);
-        // V8 aborts (SIGABRT, or exit 133/134 where the signal is turned into a code) when the heap is exhausted.
-        const oom = signal === 'SIGABRT' || signal === 'SIGTRAP' || code === 133 || code === 134;
         settle(
-          oom
+          exitedOutOfHeap(code, signal)
             ? { status: 'stopped', cause: 'memory', detail: `ran out of its ${this.options.heapMb} MiB heap` }
             : { status: 'stopped', cause: 'crash', detail: `decoder exited (${signal ?? `code ${code}`})` },
         );

@@ -151,7 +151,7 @@ export function cidrs(texts: readonly string[]): { ok: Cidr[]; bad: string[] } {
   return { ok, bad };
 }
 
-/** A profile as plain data (IP ranges as text), to hand to a worker thread; {@link profileFromPlain} undoes it. */
+/** A profile as plain data (IP ranges as text), to hand to a worker process; {@link profileFromPlain} undoes it. */
 export interface PlainProfile extends Omit<TenantProfile, 'connectors' | 'knownSources'> {
   connectors: (Omit<InboundConnectorProfile, 'senderIps'> & { senderIps: string[] })[];
   knownSources: (Omit<KnownSourceProfile, 'ips'> & { ips: string[] })[];

@@ -25,7 +25,6 @@ import type { DateOrder } from './exports/export-dates.js';
 import {
   DEFAULT_EXPORT_LIMITS,
   type ExportInfo,
-  ExportReadError,
   type ExportReaderLimits,
   type ReadProgress,
   sniffExportFile,
@@ -357,6 +356,10 @@ class Ingestor {
       : wholeBatches(path, info, readOpts);
     try {
       for await (const batch of batches) {
+        if ('status' in batch) {
+          tx.takeBack();
+          return { error: batch.error };
+        }
         tx.ensureOpen();
         const counts = this.rows.writeBatch(batch, info.adapter, read.record, path);
         if (counts === null) return 'conflict';
@@ -386,7 +389,6 @@ class Ingestor {
       return 'done';
     } catch (error) {
       tx.takeBack();
-      if (error instanceof ExportReadError) return { error: error.message };
       throw error;
     }
   }

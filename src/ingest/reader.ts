@@ -15,13 +15,13 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { dayOf, deliveryHash } from '../core/delivery-key.js';
 import { type PlainProfile, profileToPlain, type TenantProfile } from '../core/profile.js';
+import type { Failure } from '../core/result.js';
 import { type Classification, channelCode, isWorthy, keepsRowsAsFacts, type RowClassifier } from './classify.js';
 import type { CountKey, ExportAdapter, FastCounter } from './exports/export-adapter.js';
 import { headerIndex } from './exports/export-row.js';
 import {
   CsvRecord,
   type ExportInfo,
-  ExportReadError,
   type ExportReaderLimits,
   type RawRow,
   type ReadProgress,
@@ -179,15 +179,20 @@ export async function* wholeBatches(
   path: string,
   info: ExportInfo,
   opts: { startAfter: number; limits: ExportReaderLimits; progress: ReadProgress },
-): AsyncGenerator<PreparedBatch> {
+): AsyncGenerator<PreparedBatch | Failure> {
   for await (const rows of readExportRows(path, info, opts)) {
+    if (!Array.isArray(rows)) {
+      yield rows;
+      return;
+    }
     yield { count: rows.length, lastRow: rows[rows.length - 1]!.row, isCompact: null, compact: null, whole: rows };
   }
 }
 
 /**
  * Batches from the reader worker. The worker stops when the generator is closed early (an interrupted run or a
- * fallback to the main thread); read errors arrive as ExportReadError, as from the main-thread reader.
+ * fallback to the main thread); a read error that stops the file ends them as a `Failure`, as from the main-thread
+ * reader.
  */
 export async function* workerBatches(
   path: string,
@@ -199,7 +204,7 @@ export async function* workerBatches(
     profile: TenantProfile | null;
     storePath: string | null;
   },
-): AsyncGenerator<PreparedBatch> {
+): AsyncGenerator<PreparedBatch | Failure> {
   const { adapter, records: _records, ...plainInfo } = info;
   const config: ReaderWorkerConfig = {
     path,
@@ -243,7 +248,11 @@ export async function* workerBatches(
         });
       }
       const m = queue.shift()!;
-      if (m.kind === 'error') throw m.readError ? new ExportReadError(m.message) : new Error(m.message);
+      if (m.kind === 'error') {
+        if (!m.readError) throw new Error(m.message);
+        yield { status: 'error', kind: 'input', error: m.message } satisfies Failure;
+        return;
+      }
       opts.progress.bytes = m.bytes;
       if (m.kind === 'end') return;
       worker.postMessage('ack');

@@ -9,7 +9,7 @@ import { type AssessOptions, assess } from '../core/assess.js';
 import type { Assessment, Channel } from '../core/assessment.js';
 import { dayOf, deliveryHash, hash53, messageHash } from '../core/delivery-key.js';
 import type { MessageEvidence } from '../core/evidence.js';
-import { type DsguardStore, type FileRecord, KeysOutOfStep } from '../store/dsguard-store.js';
+import type { DsguardStore, FileRecord } from '../store/dsguard-store.js';
 import { markSourceStatsStale } from '../store/source-stats.js';
 import { channelOfCode, isCandidate, isWorthy, keepsRowsAsFacts, RowClassifier } from './classify.js';
 import type { AdaptedRow, ExportAdapter } from './exports/export-adapter.js';
@@ -30,16 +30,6 @@ type Deltas = Map<number, number>;
 
 function add(deltas: Deltas, id: number, n: number): void {
   deltas.set(id, (deltas.get(id) ?? 0) + n);
-}
-
-/** `fn()`, or `null` when delivery keys went out of step with another connection (see {@link KeysOutOfStep}). */
-function keysInStep<T>(fn: () => T): T | null {
-  try {
-    return fn();
-  } catch (error) {
-    if (error instanceof KeysOutOfStep) return null;
-    throw error;
-  }
 }
 
 /** The batch and file a whole row is written for. */
@@ -102,7 +92,7 @@ export class RowWriter {
    * reads the rest on the main thread, where every row is whole and every key is checked).
    */
   writeBatch(batch: PreparedBatch, adapter: ExportAdapter, file: FileRecord, path: string): RowCounts | null {
-    return keysInStep(() => this.writeRows(batch, adapter, file, path));
+    return this.store.keysInStep(() => this.writeRows(batch, adapter, file, path));
   }
 
   /**
@@ -110,7 +100,7 @@ export class RowWriter {
    * step with another connection, as {@link writeBatch} can find out too.
    */
   flushKeys(): boolean {
-    return keysInStep(() => this.store.flushDeliveries()) !== null;
+    return this.store.keysInStep(() => this.store.flushDeliveries()) !== null;
   }
 
   /** After a rollback: bucket rows created in it are gone. */

@@ -9,14 +9,7 @@ import { profileFromPlain } from '../core/profile.js';
 import { openSqlite } from '../store/better-sqlite3.js';
 import { isWorthy, RowClassifier } from './classify.js';
 import { headerIndex } from './exports/export-row.js';
-import {
-  batchFull,
-  type CsvRecord,
-  type ExportInfo,
-  ExportReadError,
-  type ReadProgress,
-  streamCsvRows,
-} from './exports/read-export.js';
+import { batchFull, type CsvRecord, type ExportInfo, type ReadProgress, streamCsvRows } from './exports/read-export.js';
 import { ADAPTERS } from './exports/sniff-export.js';
 import {
   compactOf,
@@ -171,7 +164,12 @@ async function readAll(
   const opts = { startAfter: config.startAfter, limits: config.limits, progress };
   // A batch ends at batchRows or at batchBytes of input, whichever comes first (long rows: bounded memory).
   let sentAt = 0;
-  for await (const _ of streamCsvRows(config.path, info, opts, take)) {
+  for await (const stop of streamCsvRows(config.path, info, opts, take)) {
+    if (stop) {
+      // A read error stops the file: the main thread takes back what it holds of it.
+      post({ kind: 'error', message: stop.error, readError: true });
+      return;
+    }
     if (batchFull(b.count, progress.bytes - sentAt, config.limits)) {
       sentAt = progress.bytes;
       await send();
@@ -185,6 +183,6 @@ run().catch((error: unknown) => {
   post({
     kind: 'error',
     message: error instanceof Error ? error.message : String(error),
-    readError: error instanceof ExportReadError,
+    readError: false,
   });
 });

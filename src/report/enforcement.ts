@@ -3,8 +3,9 @@
  * P2-only spoofs after the switch, and the block's plain-text lines for every renderer.
  * @module
  */
+
+import { dayOf, dayText } from '../core/delivery-key.js';
 import { enabledAfter, type TenantProfile } from '../core/profile.js';
-import { dayOf, dayText } from '../store/keys.js';
 import type { GroupClassRow, ReportQueries } from '../store/report-queries.js';
 import { worstVerdict } from '../store/source-stats.js';
 import type { SourceEntry, SourceVerdict } from './source-inventory.js';

@@ -4,6 +4,8 @@
  * Every step here reads the report's queries and hands plain data to the pure core.
  * @module
  */
+
+import { dayText } from '../core/delivery-key.js';
 import { bySeverityDescending } from '../core/finding.js';
 import { ipInAny } from '../core/net-address.js';
 import { connectorForIp, isAcceptedDomain, matchKnownSource, type TenantProfile } from '../core/profile.js';
@@ -15,7 +17,6 @@ import {
   type SourceVerdict,
   weighSource,
 } from '../core/sources/weigh-source.js';
-import { dayText } from '../store/keys.js';
 import type { GroupClassRow, ReportQueries } from '../store/report-queries.js';
 import { LISTED_SENDERS } from '../store/source-stats.js';
 

@@ -7,11 +7,11 @@
  * @module
  */
 
+import { dayOf, dayText } from '../core/delivery-key.js';
 import { connectorForIp, type TenantProfile } from '../core/profile.js';
 import { ok, type Result } from '../core/result.js';
 import { assessReadiness, type Readiness } from '../core/sources/readiness.js';
 import { DsguardStore } from '../store/dsguard-store.js';
-import { dayOf, dayText } from '../store/keys.js';
 import { type GroupClassRow, type IngestedFile, ReportQueries } from '../store/report-queries.js';
 import { rebuildSourceStats, sourceStatsStale } from '../store/source-stats.js';
 import { type ConnectorPlan, planConnectors, planInputOf, probeRecipientOf } from './connector-plan.js';

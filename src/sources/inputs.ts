@@ -8,6 +8,7 @@ import { closeSync, createReadStream, type Dirent, fstatSync, openSync, readdirS
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { type Failure, failure, ok, type Result } from '../core/result.js';
 import { ioErrorText } from './io-error.js';
 import type { ReaderLimits } from './limits.js';
 import { type ContentAnalyzer, evidenceFromRfc822, headerEnd, type ParseResult } from './rfc822.js';
@@ -64,19 +65,26 @@ function* walk(dir: string): Generator<string | WalkSkip> {
   }
 }
 
-async function readBounded(stream: NodeJS.ReadableStream, max: number, what: string): Promise<Buffer> {
+/** All of a stream, or a failure: `input` when it holds more than `max` bytes, `io` when it cannot be read. */
+async function readBounded(
+  stream: NodeJS.ReadableStream,
+  max: number,
+  what: string,
+): Promise<Result<{ bytes: Buffer }>> {
   const chunks: Buffer[] = [];
   let total = 0;
-  for await (const chunk of stream) {
-    const b = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
-    total += b.length;
-    if (total > max) throw new InputError(`${what} exceeds ${max} bytes`);
-    chunks.push(b);
+  try {
+    for await (const chunk of stream) {
+      const b = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+      total += b.length;
+      if (total > max) return failure('input', `${what} exceeds ${max} bytes`);
+      chunks.push(b);
+    }
+  } catch (error) {
+    return failure('io', (error as Error).message);
   }
-  return Buffer.concat(chunks);
+  return ok({ bytes: Buffer.concat(chunks) });
 }
-
-class InputError extends Error {}
 
 const HEAD_CHUNK = 32 * 1024;
 /** Reused for the first read of every file in --headers-only mode: the header bytes are copied out of it. */
@@ -221,11 +229,14 @@ export async function parseMessageBytes(buf: Uint8Array, input: string, opts: Re
 }
 
 /** Split an mbox stream into messages at `From ` lines that follow a blank line (or start the file). */
-export async function* mboxMessages(stream: NodeJS.ReadableStream, maxMessage: number): AsyncGenerator<Buffer | Error> {
+export async function* mboxMessages(
+  stream: NodeJS.ReadableStream,
+  maxMessage: number,
+): AsyncGenerator<Buffer | Failure> {
   let pending: Buffer = Buffer.alloc(0);
   let oversize = false;
-  const emit = function* (msg: Buffer): Generator<Buffer | Error> {
-    if (oversize) yield new InputError(`message exceeds ${maxMessage} bytes`);
+  const emit = function* (msg: Buffer): Generator<Buffer | Failure> {
+    if (oversize) yield failure('input', `message exceeds ${maxMessage} bytes`);
     else if (msg.length > 0) yield msg;
     oversize = false;
   };
@@ -255,13 +266,12 @@ export async function* loadInputs(paths: readonly string[], opts: LoadOptions): 
   for (const p of paths) {
     if (p === '-') {
       const stdin = opts.stdin ?? process.stdin;
-      let buf: Buffer;
-      try {
-        buf = await readBounded(stdin, opts.limits.maxMessageBytes, 'standard input');
-      } catch (error) {
-        yield { input: '-', error: (error as Error).message };
+      const read = await readBounded(stdin, opts.limits.maxMessageBytes, 'standard input');
+      if (read.status === 'error') {
+        yield { input: '-', error: read.error };
         continue;
       }
+      const buf = read.bytes;
       if (sniffKind(buf.subarray(0, 8192)) === 'mbox') yield* mboxInputs(Readable.from([buf]), '-', opts);
       else yield { input: '-', bytes: buf };
       continue;
@@ -304,7 +314,7 @@ async function* mboxInputs(stream: NodeJS.ReadableStream, input: string, opts: L
   for await (const item of mboxMessages(stream, opts.limits.maxMessageBytes)) {
     n++;
     const name = `${input}#${n}`;
-    if (item instanceof Error) yield { input: name, error: item.message };
-    else yield { input: name, bytes: item };
+    if (Buffer.isBuffer(item)) yield { input: name, bytes: item };
+    else yield { input: name, error: item.error };
   }
 }

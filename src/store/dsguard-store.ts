@@ -104,10 +104,10 @@ export const FACTS_OF_MESSAGE_SQL =
 
 /**
  * A key the store took for certainly new was there after all: another connection wrote deliveries of a day
- * this one had seen empty. The open transaction holds counts made on that belief: roll it back and go on
- * with {@link DsguardStore.exactKeysOnly}.
+ * this one had seen empty. Thrown from deep inside the store's writes to unwind them, and never seen outside
+ * it: {@link DsguardStore.keysInStep} turns it into its `null`.
  */
-export class KeysOutOfStep extends Error {
+class KeysOutOfStep extends Error {
   constructor() {
     super('delivery keys written by another connection meanwhile');
   }
@@ -376,7 +376,8 @@ export class DsguardStore {
   }
 
   /**
-   * Write the waiting certainly-new keys, in key order; throws {@link KeysOutOfStep} when one of them was there.
+   * Write the waiting certainly-new keys, in key order; when one of them was there, throws what
+   * {@link keysInStep} turns into `null`.
    * Done before the transaction commits, and before any read of keys.
    */
   flushDeliveries(): void {
@@ -408,7 +409,21 @@ export class DsguardStore {
     this.keys.count = 0;
   }
 
-  /** After {@link KeysOutOfStep}: ask SQLite for every key from now on. */
+  /**
+   * `fn()`, or `null` when the delivery keys went out of step with another connection while it ran (a key taken
+   * for certainly new was there). The open transaction then holds counts made on that belief: the caller rolls
+   * it back and goes on; from then on every key is asked of SQLite ({@link exactKeysOnly}).
+   */
+  keysInStep<T>(fn: () => T): T | null {
+    try {
+      return fn();
+    } catch (error) {
+      if (error instanceof KeysOutOfStep) return null;
+      throw error;
+    }
+  }
+
+  /** After keys went out of step (see {@link keysInStep}): ask SQLite for every key from now on. */
   exactKeysOnly(): void {
     this.keysExactOnly = true;
     this.freshKeys = null;

@@ -353,6 +353,25 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 10,
+    name: 'alert_refusal: an alert a sink keeps refusing (4xx) becomes a dead letter instead of a retry forever',
+    // One row per (alert, sink) a sink refused: how many cycles it did, the last HTTP status and one-line error
+    // (never the URL), and when it became a dead letter (after a bounded number of refusals). A dead letter is no
+    // longer sent to that sink until `dsguard watch --retry-dead` clears it; its body stays in alert_outbox.
+    sql: `
+      CREATE TABLE alert_refusal (
+        id TEXT NOT NULL,
+        sink TEXT NOT NULL,
+        refusals INTEGER NOT NULL,
+        status INTEGER,
+        error TEXT NOT NULL,
+        last_at TEXT NOT NULL,
+        dead_at TEXT,
+        PRIMARY KEY (id, sink)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 /**

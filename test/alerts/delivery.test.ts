@@ -4,22 +4,28 @@
  * 429 Retry-After honoured, a refusal not retried, a sink that is down left for the next cycle, a restart that
  * resends nothing delivered, and the webhook URL (a secret) in no error.
  */
+
+import { createSocket } from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ndjsonSink, syslogLine, webhookSink } from '../../src/alerts/alerts.js';
+import { ndjsonSink, syslogLine, syslogSink, webhookSink } from '../../src/alerts/alerts.js';
 import { defang, slackEscape, slackPayload, slackSink, teamsPayload, teamsSink } from '../../src/alerts/chat-sinks.js';
 import {
   type Clock,
+  deadLetters,
   deliverOutbox,
   enqueue,
   outbox,
   retryAfterMs,
+  retryDead,
   type Sink,
   TokenBucket,
 } from '../../src/alerts/delivery.js';
 import type { Alert } from '../../src/alerts/watch-state.js';
+import { UsageError } from '../../src/cli/io.js';
+import { parseRate } from '../../src/cli/watch-command.js';
 import { DsguardStore } from '../../src/store/dsguard-store.js';
 import { assertInert, checkSlack, checkTeams, startReceiver } from './receivers.js';
 
@@ -247,6 +253,94 @@ describe('delivery', () => {
       store.close();
       await hook.close();
     }
+  });
+
+  it('a payload refused in 3 cycles is a dead letter: reported once, skipped, listed, sent again by retryDead', async () => {
+    const hook = await startReceiver(SECRET);
+    const ndjson = join(tmp, 'dead.ndjson');
+    const store = freshStore([alert(1), alert(2)]);
+    const sinks = () => [webhookSink('webhook:HOOK', hook.url), ndjsonSink(ndjson)];
+    try {
+      const results = [];
+      for (let cycle = 1; cycle <= 4; cycle++) {
+        if (cycle <= 3) hook.faults.push({ status: 400 }); // alert 1 refused each cycle; alert 2 accepted once
+        results.push(await deliverOutbox(store, sinks(), { clock: fakeClock() }));
+      }
+      const [c1, c2, c3, c4] = results;
+      expect(c1!.failed.map((f) => f.id)).toEqual([alert(1).id]);
+      expect(c1!.dead).toEqual([]);
+      expect(c2!.failed.map((f) => f.id)).toEqual([alert(1).id]);
+      expect(c3!.failed).toEqual([]);
+      expect(c3!.dead).toEqual([
+        {
+          sink: 'webhook:HOOK',
+          id: alert(1).id,
+          kind: 'new-malicious-source',
+          tenant: 'Contoso',
+          status: 400,
+          error: 'webhook:HOOK: the webhook answered 400',
+          refusals: 3,
+          deadAt: '2026-12-01T00:00:00.000Z',
+        },
+      ]);
+      expect(c3!.pending).toBe(0); // a dead letter is not pending: the next cycle has nothing to retry
+      // Cycle 4: nothing is sent again, nothing is reported again.
+      expect(c4).toMatchObject({ delivered: 0, failed: [], dead: [], pending: 0 });
+      expect(hook.requests.map((r) => r.status)).toEqual([400, 204, 400, 400]);
+      expect(deadLetters(store)).toEqual(c3!.dead);
+      expect(JSON.stringify(deadLetters(store))).not.toContain('sig=');
+      // The admin fixed the receiver: retry-dead sends it again, and it leaves the outbox.
+      expect(retryDead(store)).toBe(1);
+      const again = await deliverOutbox(store, sinks(), { clock: fakeClock() });
+      expect(again).toMatchObject({ delivered: 1, failed: [], dead: [], pending: 0 });
+      expect(hook.accepted.map((a) => (a.body as { alert: Alert }).alert.id)).toEqual([alert(2).id, alert(1).id]);
+      expect(outbox(store)).toEqual([]);
+      expect(deadLetters(store)).toEqual([]);
+      expect(store.db.prepare('SELECT count(*) AS n FROM alert_refusal').get()).toEqual({ n: 0 });
+    } finally {
+      store.close();
+      await hook.close();
+    }
+  });
+
+  it('syslog over UDP: one RFC 5424 datagram per alert at a real local listener, once each', async () => {
+    const sock = createSocket('udp4');
+    const got: string[] = [];
+    sock.on('message', (m) => got.push(m.toString('utf8')));
+    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
+    const store = freshStore([alert(1), alert(2), alert(3)]);
+    try {
+      const opened = await syslogSink(`udp://127.0.0.1:${sock.address().port}`);
+      if (opened.status !== 'ok') throw new Error(opened.error);
+      const { sink } = opened;
+      const d = await deliverOutbox(store, [sink], { clock: fakeClock() });
+      expect(d).toMatchObject({ delivered: 3, failed: [], pending: 0 });
+      const again = await deliverOutbox(store, [sink], { clock: fakeClock() });
+      expect(again.delivered).toBe(0);
+      for (let i = 0; i < 100 && got.length < 3; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(got.map((l) => /cs1=([0-9a-f]{24})/.exec(l)?.[1]).sort()).toEqual([1, 2, 3].map((i) => alert(i).id));
+      for (const l of got) expect(l).toMatch(/^<36>1 \S+ \S+ dsguard - new-malicious-source - CEF:0\|dsguard\|/);
+    } finally {
+      store.close();
+      sock.close();
+    }
+  });
+
+  it('--rate values: N/s with an optional burst; anything else is a usage error', () => {
+    expect(parseRate('teams=1/s,4')).toEqual({ sink: 'teams', rate: { perSecond: 1, burst: 4 } });
+    expect(parseRate('webhook:HOOK=0.5/s')).toEqual({ sink: 'webhook:HOOK', rate: { perSecond: 0.5, burst: 1 } });
+    expect(parseRate('syslog=250/s')).toEqual({ sink: 'syslog', rate: { perSecond: 250, burst: 250 } });
+    for (const bad of [
+      'teams=0/s',
+      'teams=1001/s',
+      'teams=1/m',
+      'teams=1',
+      '=1/s',
+      'teams=1/s,0',
+      'teams=1/s,x',
+      'teams=1e3/s',
+    ])
+      expect(() => parseRate(bad), bad).toThrow(UsageError);
   });
 
   it('a Retry-After past the longest wait leaves the sink for the next cycle instead of sleeping an hour', async () => {

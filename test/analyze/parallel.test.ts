@@ -1,5 +1,5 @@
 /**
- * The worker-thread analyzer gives exactly the sequential results, in the same order, including errors,
+ * The parallel analyzer (worker processes) gives exactly the sequential results, in the same order, including errors,
  * mbox messages and skipped files. It runs the built CLI (npm test builds first): workers load dist/.
  */
 import { spawnSync } from 'node:child_process';

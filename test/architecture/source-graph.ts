@@ -314,3 +314,72 @@ export function importersOf(root: string, files: readonly string[], specifier: s
   }
   return out;
 }
+
+/** What the CLI may test with `instanceof`: its own failure mechanism, and values that are not errors. */
+const CLI_INSTANCEOF_ALLOWED = new Set([
+  'Error',
+  'UsageError',
+  'CommandFailure',
+  'CommanderError',
+  'Array',
+  'ArrayBuffer',
+  'Buffer',
+  'Date',
+  'Map',
+  'RegExp',
+  'Set',
+  'Uint8Array',
+  'URL',
+]);
+/** String tests that read a message's text. */
+const TEXT_TESTS = new Set(['startsWith', 'endsWith', 'includes', 'indexOf', 'match', 'search', 'test']);
+
+/**
+ * Where code tells errors apart other than by a Result's `kind`: `instanceof` an error class (anything but
+ * the CLI's own `UsageError`/`CommandFailure`/`CommanderError`, plain `Error`, and values that are not
+ * errors), or a test of an error's `.message` text (`===`, `startsWith`, `includes`, `match`, a regular
+ * expression's `test`…). Reported as `file: Name` for classes and `file: message text` for text tests.
+ */
+export function findErrorTriage(root: string, files: readonly string[]): Violation[] {
+  const out: Violation[] = [];
+  for (const file of files) {
+    const source = parse(root, file);
+    const visit = (node: ts.Node): void => {
+      if (
+        ts.isBinaryExpression(node) &&
+        node.operatorToken.kind === ts.SyntaxKind.InstanceOfKeyword &&
+        ts.isIdentifier(node.right) &&
+        !CLI_INSTANCEOF_ALLOWED.has(node.right.text)
+      ) {
+        out.push({ file, line: lineOf(source, node), what: node.right.text });
+      } else if (ts.isPropertyAccessExpression(node) && node.name.text === 'message' && readsText(node)) {
+        out.push({ file, line: lineOf(source, node), what: 'message text' });
+      }
+      ts.forEachChild(node, visit);
+    };
+    visit(source);
+  }
+  return out;
+}
+
+/** Is this `x.message` compared, searched or matched (rather than shown)? */
+function readsText(message: ts.PropertyAccessExpression): boolean {
+  let node: ts.Node = message;
+  while (ts.isParenthesizedExpression(node.parent) || ts.isAsExpression(node.parent)) node = node.parent;
+  const parent = node.parent;
+  if (ts.isPropertyAccessExpression(parent) && parent.expression === node) return TEXT_TESTS.has(parent.name.text);
+  if (ts.isBinaryExpression(parent)) {
+    const op = parent.operatorToken.kind;
+    return (
+      op === ts.SyntaxKind.EqualsEqualsEqualsToken ||
+      op === ts.SyntaxKind.ExclamationEqualsEqualsToken ||
+      op === ts.SyntaxKind.EqualsEqualsToken ||
+      op === ts.SyntaxKind.ExclamationEqualsToken
+    );
+  }
+  if (ts.isCallExpression(parent) && parent.arguments.includes(node as ts.Expression)) {
+    const callee = parent.expression;
+    return ts.isPropertyAccessExpression(callee) && TEXT_TESTS.has(callee.name.text);
+  }
+  return false;
+}

@@ -8,6 +8,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CMDLETS } from '../../src/audit/config.js';
 import { readConfigDir } from '../../src/audit/config-source.js';
 import { parseProfile } from '../../src/config/profile-file.js';
 import { runCli } from '../helpers/cli.js';
@@ -34,10 +35,14 @@ afterAll(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
+/** `dsguard audit` of a fixture tenant's dumps against the test DNS server, as JSON. */
+const auditJson = (dir: string, ...more: string[]) =>
+  runCli(['audit', '--config-dir', dir, '--dns-server', dns.address, '--format', 'json', ...more]);
+
 describe('dsguard audit --config-dir', () => {
   for (const c of CASES) {
     it(`scores the ${c} tenant (golden)`, async () => {
-      const r = await runCli(['audit', '--config-dir', `${FIX}/${c}`, '--dns-server', dns.address, '--format', 'json']);
+      const r = await auditJson(`${FIX}/${c}`);
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
       expectGoldenText(`${FIX}/${c}.expected.json`, r.stdout);
@@ -45,17 +50,7 @@ describe('dsguard audit --config-dir', () => {
   }
 
   it('hardened passes every scored control; MFA/CA stays unknown', async () => {
-    const r = await runCli([
-      'audit',
-      '--config-dir',
-      `${FIX}/hardened`,
-      '--dns-server',
-      dns.address,
-      '--format',
-      'json',
-      '--fail-on',
-      'fail',
-    ]);
+    const r = await auditJson(`${FIX}/hardened`, '--fail-on', 'fail');
     const card = JSON.parse(r.stdout);
     expect(card.controls.filter((x: { status: string }) => x.status === 'fail')).toEqual([]);
     expect(r.code).toBe(0);
@@ -65,17 +60,7 @@ describe('dsguard audit --config-dir', () => {
   });
 
   it('misconfigured fails the controls it breaks, each with evidence and a fix; --fail-on fail exits 1', async () => {
-    const r = await runCli([
-      'audit',
-      '--config-dir',
-      `${FIX}/misconfigured`,
-      '--dns-server',
-      dns.address,
-      '--format',
-      'json',
-      '--fail-on',
-      'fail',
-    ]);
+    const r = await auditJson(`${FIX}/misconfigured`, '--fail-on', 'fail');
     expect(r.code).toBe(1);
     const card = JSON.parse(r.stdout);
     const failed = new Set(
@@ -225,9 +210,7 @@ describe('dsguard audit --config-dir', () => {
       Priority: 3,
     });
     writeFileSync(join(dir, 'j.json'), JSON.stringify(j));
-    const card = JSON.parse(
-      (await runCli(['audit', '--config-dir', dir, '--dns-server', dns.address, '--format', 'json'])).stdout,
-    );
+    const card = JSON.parse((await auditJson(dir)).stdout);
     const row = card.controls.find((x: { code: string }) => x.code === 'DS754');
     expect(row.status).toBe('pass');
     expect(row.detail).toContain('Only via the gateway');
@@ -275,24 +258,8 @@ describe('dsguard powershell --config', () => {
   it('prints a read-only dump of every object dsguard reads', async () => {
     const r = await runCli(['powershell', '--config']);
     expect(r.code).toBe(0);
-    for (const c of [
-      'Get-OrganizationConfig',
-      'Get-AcceptedDomain',
-      'Get-InboundConnector',
-      'Get-OutboundConnector',
-      'Get-HostedContentFilterPolicy',
-      'Get-HostedContentFilterRule',
-      'Get-HostedConnectionFilterPolicy',
-      'Get-AntiPhishPolicy',
-      'Get-AntiPhishRule',
-      'Get-EOPProtectionPolicyRule',
-      'Get-ATPProtectionPolicyRule',
-      'Get-TenantAllowBlockListSpoofItems',
-      'Get-TransportRule',
-      'Get-DkimSigningConfig',
-      'Get-ArcConfig',
-    ])
-      expect(r.stdout).toContain(`Value = @(${c} -ErrorAction Stop)`);
+    // Every cmdlet whose output the audit reads (src/audit/config.ts).
+    for (const c of CMDLETS) expect(r.stdout).toContain(`Value = @(${c} -ErrorAction Stop)`);
     expect(r.stdout).toContain('ConvertTo-Json -Depth 6');
     expect(r.stdout.replace(/New-Item -ItemType Directory/g, '')).not.toMatch(
       /\b(Set|New|Remove|Enable|Disable)-[A-Z]/,

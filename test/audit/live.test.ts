@@ -6,7 +6,6 @@
  * a bad secret, --tenants with one failing tenant; the result equals the file path's; no secret or token in any
  * output or file. Needs dist/ (npm test builds it first).
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +19,7 @@ import {
   makeAppCertificate,
   startMicrosoftEmulator,
 } from '../emulators/microsoft.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, spawnCli } from '../helpers/cli.js';
 import { type DnsTestServer, loadZones, startDnsServer } from '../helpers/dns-server.js';
 
 const FIX = 'test/fixtures/audit';
@@ -60,30 +59,13 @@ function rawObjects(dir: string): Record<string, unknown[]> {
   return out;
 }
 
-function run(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/dsguard.js', ...args], {
-      env: { PATH: process.env.PATH ?? '', NODE_EXTRA_CA_CERTS: emu.caFile, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => {
-      stdout += c;
-    });
-    child.stderr.on('data', (c) => {
-      stderr += c;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      outputs.push(stdout, stderr);
-      resolve({ code: code ?? -1, stdout, stderr });
-    });
-  });
-}
+/** The built CLI trusting the emulator's certificate; every output kept for the secret scan. */
+const run = (args: string[], env: Record<string, string> = {}) =>
+  spawnCli(
+    args,
+    { PATH: process.env.PATH ?? '', NODE_EXTRA_CA_CERTS: emu.caFile, ...env },
+    { record: (stdout, stderr) => outputs.push(stdout, stderr) },
+  );
 
 const live = (tenant: string, app: string) => [
   '--tenant',

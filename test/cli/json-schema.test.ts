@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { SCHEMA_VERSION } from '../../src/cli/json-output.js';
+import { SCHEMA_VERSION } from '../../src/core/json-record.js';
 import { runCli } from '../helpers/cli.js';
 import { type DnsTestServer, loadZones, startDnsServer } from '../helpers/dns-server.js';
 import { validate } from '../helpers/json-schema.js';

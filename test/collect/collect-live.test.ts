@@ -12,7 +12,7 @@
  * store ends with exactly the served rows (the same report as `ingest` of those rows as an export); no secret or
  * token anywhere. Needs dist/ (npm test builds it first).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -26,6 +26,7 @@ import { parseProfile } from '../../src/config/profile-file.js';
 import type { TenantProfile } from '../../src/core/profile.js';
 import { answerHunting, dailyTotalRows, huntingDocument, inventoryRows } from '../emulators/hunting.js';
 import { GRAPH_RESOURCE, type MicrosoftEmulator, odataPage, startMicrosoftEmulator } from '../emulators/microsoft.js';
+import { spawnCli } from '../helpers/cli.js';
 
 const T_HUNT = '4b8c18bd-2f9f-4227-af55-9f1061cf9c32'; // Plan 2: email tables
 const T_TRACE = '5c9d29ce-3a0a-4338-b066-0a2172d0ad43'; // no email tables: message trace
@@ -232,31 +233,18 @@ function takeFault(ctx: { send(status: number, body: unknown, headers?: Record<s
   return true;
 }
 
-function run(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/dsguard.js', ...args], {
-      env: { PATH: process.env.PATH ?? '', NODE_EXTRA_CA_CERTS: emu.caFile, DSGUARD_CLIENT_SECRET: SECRET, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    lastChild = child;
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (c) => {
-      stdout += c;
-    });
-    child.stderr!.on('data', (c) => {
-      stderr += c;
-    });
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      outputs.push(stdout, stderr);
-      resolve({ code: code ?? (signal ? -9 : -1), stdout, stderr });
-    });
-  });
-}
+/** The built CLI trusting the emulator's certificate, with the app's secret; every output kept for the secret scan. */
+const run = (args: string[], env: Record<string, string> = {}) =>
+  spawnCli(
+    args,
+    { PATH: process.env.PATH ?? '', NODE_EXTRA_CA_CERTS: emu.caFile, DSGUARD_CLIENT_SECRET: SECRET, ...env },
+    {
+      onSpawn: (child) => {
+        lastChild = child;
+      },
+      record: (stdout, stderr) => outputs.push(stdout, stderr),
+    },
+  );
 let lastChild: ChildProcess | null = null;
 
 const live = (tenant: string, app: string, db: string) => [

@@ -37,6 +37,7 @@ async function read(text: string): Promise<{ row: number; fields: readonly strin
   if (s.status !== 'ok') throw new Error(s.error);
   const out: { row: number; fields: readonly string[]; error?: string }[] = [];
   for await (const rows of readExportRows(path, s.info)) {
+    if (!Array.isArray(rows)) throw new Error(rows.error);
     for (const r of rows as CsvRecord[]) {
       const e: { row: number; fields: readonly string[]; error?: string } = { row: r.row, fields: r.fields };
       if (r.error !== undefined) e.error = r.error;
@@ -202,6 +203,7 @@ describe('CSV reader batches', () => {
     const limits = { maxJsonBytes: 1 << 20, maxRecordBytes: 1 << 24, batchRows: 2_000, batchBytes: 256 * 1024 };
     let seen = 0;
     for await (const batch of readExportRows(path, s.info, { limits })) {
+      if (!Array.isArray(batch)) throw new Error(batch.error);
       sizes.push(batch.length);
       for (const r of batch) expect(r.row).toBe(++seen);
     }

@@ -84,6 +84,7 @@ describe('export formats', () => {
       if (s.status !== 'ok') throw new Error(s.error);
       const rows: unknown[] = [];
       for await (const batch of readExportRows(path, s.info)) {
+        if (!Array.isArray(batch)) throw new Error(batch.error);
         for (const raw of batch) {
           if (raw.error !== undefined) {
             rows.push({ row: raw.row, error: raw.error });

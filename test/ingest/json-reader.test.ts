@@ -34,6 +34,7 @@ async function rows(path: string, limits: ExportReaderLimits) {
   if (s.status !== 'ok') throw new Error(s.error);
   const batches: { row: number; error?: string }[][] = [];
   for await (const b of readExportRows(path, s.info, { limits })) {
+    if (!Array.isArray(b)) return { info: s.info, batches, failure: b };
     batches.push(b.map((r) => (r.error === undefined ? { row: r.row } : { row: r.row, error: r.error })));
   }
   return { info: s.info, batches };
@@ -112,8 +113,8 @@ describe('JSON readers', () => {
     ]);
     const long = join(tmp.dir, 'long.ndjson');
     writeFileSync(long, `${a}\n${'x'.repeat(5_000)}`);
-    await expect(rows(long, { ...DEFAULT_EXPORT_LIMITS, maxRecordBytes: 1_000 })).rejects.toThrow(
-      'line 2: longer than 1000 bytes',
-    );
+    const stopped = await rows(long, { ...DEFAULT_EXPORT_LIMITS, maxRecordBytes: 1_000 });
+    expect(stopped.batches.flat()).toEqual([]);
+    expect(stopped.failure).toEqual({ status: 'error', kind: 'input', error: 'line 2: longer than 1000 bytes' });
   });
 });

@@ -51,6 +51,7 @@ const FROZEN: Record<number, string> = {
   7: 'da5164fef53f196d2425af940f797ea1bec0642818cbf1060366ee86ab7026ad',
   8: '81dc9068c2d43998b425a41d052c2e666366dfa0a63ba0aa34be0341e9ea351a',
   9: '8f80ff6d96e92bb7b93b98486235536c79d0ec3003d0689305d3e9d8f61bfc02',
+  10: 'e3f2384ee005979a148ccb3b375b6fb5801ba2cb812d39ba899f5a0befbe3e8b',
 };
 
 /**
@@ -72,7 +73,7 @@ function downgrade(path: string, groupsInV1: boolean): void {
     DROP TABLE source_candidate; DROP INDEX message_proven;
     DROP TABLE collect_checkpoint; DROP TABLE alert_sent;
     DROP TABLE collect_daily_total; DROP TABLE collect_trace_detail;
-    DROP TABLE watch_cycle; DROP TABLE alert_outbox;
+    DROP TABLE watch_cycle; DROP TABLE alert_outbox; DROP TABLE alert_refusal;
     DELETE FROM schema_migrations WHERE version > 1;
     DELETE FROM meta WHERE key = 'sources';
   `);

@@ -13,7 +13,7 @@
  * Needs dist/ (npm test builds it first).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttp } from 'node:http';
 import { type AddressInfo, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -22,6 +22,10 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkSlack, checkTeams, type Receiver, startReceiver } from '../alerts/receivers.js';
 import { GRAPH_RESOURCE, type MicrosoftEmulator, startMicrosoftEmulator } from '../emulators/microsoft.js';
+import { validate } from '../helpers/json-schema.js';
+
+/** schema/alert.schema.json (generated from the Alert type by scripts/build-schemas.mjs). */
+const ALERT_SCHEMA = JSON.parse(readFileSync('schema/alert.schema.json', 'utf8')) as Record<string, unknown>;
 
 const TENANT = '7e1f3a90-4c2b-4d8e-9f10-2a3b4c5d6e7f';
 const APP = '6a1e3c55-0000-4000-8000-000000000021';
@@ -357,6 +361,19 @@ describe('dsguard watch (live, against the emulator)', () => {
       for (const l of syslog.lines) expect(l).toMatch(/^<\d+>1 \S+ \S+ dsguard - [a-z-]+ - CEF:0\|dsguard\|dsguard\|/);
       expect(query<{ seq: number }>(db, 'SELECT seq FROM watch_cycle')).toEqual([{ seq: 3 }]);
       expect(query(db, 'SELECT id FROM alert_outbox')).toEqual([]);
+      // Every real alert (NDJSON line, webhook body) matches the published schema, schemaVersion first.
+      const bodies = [
+        ...readFileSync(ndjson, 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as unknown),
+        ...hook.accepted.map((a) => (a.body as { alert: unknown }).alert),
+      ];
+      expect(new Set(bodies.map((b) => (b as { kind: string }).kind)).size).toBeGreaterThanOrEqual(3);
+      for (const b of bodies) {
+        expect(Object.keys(b as object)[0]).toBe('schemaVersion');
+        expect(validate(ALERT_SCHEMA, b)).toEqual([]);
+      }
       outputs.push(
         readFileSync(ndjson, 'utf8'),
         JSON.stringify([hook, teams, slack].map((r) => r.accepted.map((a) => a.body))),
@@ -364,6 +381,113 @@ describe('dsguard watch (live, against the emulator)', () => {
     } finally {
       await Promise.all([hook.close(), teams.close(), slack.close()]);
       syslog.server.close();
+    }
+  });
+
+  it('a payload the sink keeps refusing: a dead letter after 3 cycles, said once, listed, sent again on --retry-dead', async () => {
+    let refuse = true;
+    const got: { status: number; id: string }[] = [];
+    const server = createHttp((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => {
+        body += c;
+      });
+      req.on('end', () => {
+        const status = refuse ? 400 : 204;
+        got.push({ status, id: (JSON.parse(body) as { alert: { id: string } }).alert.id });
+        res.writeHead(status).end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    server.unref();
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}${SIG.hook}`;
+    const db = join(tmp, 'dead.db');
+    const args = watchArgs(db, ['--webhook-env', 'HOOK']);
+    type Line = {
+      tenants: { alerts: { raised: number; failed: unknown[]; deadLettered: unknown[]; pending: number } }[];
+    };
+    try {
+      const c1 = await run(args, { HOOK: url });
+      expect(c1.code, c1.stderr).toBe(3);
+      const raised = (JSON.parse(c1.stdout) as Line).tenants[0]!.alerts.raised;
+      expect(raised).toBeGreaterThan(0);
+      const c2 = await run(args, { HOOK: url });
+      expect(c2.code).toBe(3);
+      expect((JSON.parse(c2.stdout) as Line).tenants[0]!.alerts.failed.length).toBe(raised);
+      expect(c2.stderr).not.toContain('dead letter');
+      // Third refusal: dead letters, said once on stderr and in the cycle's line (sink and status, never the URL).
+      const c3 = await run(args, { HOOK: url });
+      expect(c3.code).toBe(3);
+      const a3 = (JSON.parse(c3.stdout) as Line).tenants[0]!.alerts;
+      expect(a3.failed).toEqual([]);
+      expect(a3.pending).toBe(0);
+      expect(a3.deadLettered.length).toBe(raised);
+      expect(a3.deadLettered[0]).toMatchObject({ sink: 'webhook:HOOK', status: 400, refusals: 3 });
+      expect(c3.stderr.match(/is a dead letter for webhook:HOOK: refused 3 times, last 400/g)?.length).toBe(raised);
+      // Fourth cycle: nothing sent, nothing said, exit 0.
+      const before = got.length;
+      const c4 = await run(args, { HOOK: url });
+      expect(c4.code, c4.stderr).toBe(0);
+      expect(got.length).toBe(before);
+      expect(c4.stderr).not.toContain('dead letter');
+      expect((JSON.parse(c4.stdout) as Line).tenants[0]!.alerts).toMatchObject({ deadLettered: [], pending: 0 });
+      // The admin sees them …
+      const listed = await run([...args, '--dead-letters'], { HOOK: url });
+      expect(listed.code, listed.stderr).toBe(0);
+      const dead = listed.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { sink: string; id: string; status: number; error: string });
+      expect(dead.length).toBe(raised);
+      expect(dead.every((d) => d.sink === 'webhook:HOOK' && d.status === 400)).toBe(true);
+      expect(listed.stdout).not.toContain('127.0.0.1');
+      // … fixes the receiver and sends them again, once.
+      refuse = false;
+      const retried = await run([...args, '--retry-dead'], { HOOK: url });
+      expect(retried.code, retried.stderr).toBe(0);
+      expect(retried.stderr).toContain(`${raised} dead letter(s) to send again`);
+      const accepted = got.filter((g) => g.status === 204).map((g) => g.id);
+      expect(accepted.sort()).toEqual(dead.map((d) => d.id).sort());
+      expect(query(db, 'SELECT id FROM alert_outbox')).toEqual([]);
+      expect(query(db, 'SELECT id FROM alert_refusal')).toEqual([]);
+      for (const r of [c1, c2, c3, c4, listed, retried]) expect(r.stdout + r.stderr).not.toContain(SIG.hook);
+      // A mistyped store path is said, with the path, and no empty store is left there.
+      const nowhere = join(tmp, 'no-such-store.db');
+      const missing = await run([...watchArgs(nowhere, ['--webhook-env', 'HOOK']), '--dead-letters'], { HOOK: url });
+      expect(missing.code).toBe(3);
+      expect(missing.stderr).toContain(`no store at ${nowhere}`);
+      expect(existsSync(nowhere)).toBe(false);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('--rate: a bad value or an unknown sink is a usage error (exit 2); a good one runs; --minimal', async () => {
+    const hook = await startReceiver(SIG.hook);
+    const db = join(tmp, 'rate.db');
+    try {
+      for (const bad of ['webhook=0/s', 'webhook=5', 'webhook=5/m', 'webhook=2/s,0', 'webhook=-1/s', 'slack=1/s']) {
+        const r = await run(watchArgs(db, ['--webhook-env', 'HOOK', '--rate', bad]), { HOOK: hook.url });
+        expect(r.code, bad).toBe(2);
+        expect(r.stderr, bad).toMatch(/--rate/);
+        expect(r.stderr).not.toContain(SIG.hook);
+      }
+      const ok = await run(watchArgs(db, ['--webhook-env', 'HOOK', '--rate', 'webhook:HOOK=0.5/s,20', '--minimal']), {
+        HOOK: hook.url,
+      });
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(hook.accepted.length).toBeGreaterThan(0);
+      // --minimal: nothing from mail beyond IPs and counts (no senders, subjects, finding codes).
+      const bodies = hook.accepted.map((a) => (a.body as { alert: { source?: Record<string, unknown> } }).alert);
+      expect(bodies.some((b) => b.source)).toBe(true);
+      for (const b of bodies) {
+        expect(validate(ALERT_SCHEMA, b)).toEqual([]);
+        expect(Object.keys(b.source ?? {})).not.toContain('senders');
+        expect(Object.keys(b.source ?? {})).not.toContain('subjects');
+        expect(JSON.stringify(b)).not.toMatch(/kate\.ng|Fax|Voicemail/);
+      }
+    } finally {
+      await hook.close();
     }
   });
 
@@ -443,7 +567,7 @@ describe('dsguard watch (live, against the emulator)', () => {
     }
   });
 
-  it('SIGTERM between cycles: the process ends at once after the recorded cycle', async () => {
+  it('SIGINT between cycles: the process ends at once after the recorded cycle', async () => {
     const hook = await startReceiver(SIG.hook);
     const db = join(tmp, 'term-idle.db');
     let child: ChildProcess | null = null;
@@ -454,7 +578,7 @@ describe('dsguard watch (live, against the emulator)', () => {
       c.stdout!.on('data', () => firstLine());
     });
     await cycled; // the first cycle printed its line; the next is a minute away
-    child!.kill('SIGTERM');
+    child!.kill('SIGINT'); // Ctrl-C: handled like SIGTERM (the other tests)
     const r = await done;
     await hook.close();
     expect(r.code, r.stderr).toBe(0);
@@ -467,7 +591,7 @@ describe('dsguard watch (live, against the emulator)', () => {
 
   it('no secret, token or webhook signature in any output, alert or stored row', () => {
     expect(emu.issuedTokens.length).toBeGreaterThan(0);
-    const stores = ['watch.db', 'term-collect.db', 'term-deliver.db', 'term-idle.db'].map((f) =>
+    const stores = ['watch.db', 'term-collect.db', 'term-deliver.db', 'term-idle.db', 'dead.db', 'rate.db'].map((f) =>
       readFileSync(join(tmp, f)).toString('latin1'),
     );
     const secrets = [

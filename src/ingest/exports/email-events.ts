@@ -11,7 +11,13 @@
  * @module
  */
 import { toMailAddress } from '../../core/domain-name.js';
-import { type AttachmentEvidence, emptyEvidence, type UrlEvidence, type UrlLocation } from '../../core/evidence.js';
+import {
+  type AttachmentEvidence,
+  emptyEvidence,
+  type MessageEvidence,
+  type UrlEvidence,
+  type UrlLocation,
+} from '../../core/evidence.js';
 import { boundValue } from '../../core/finding.js';
 import { observed } from '../../core/observed.js';
 import {
@@ -58,8 +64,13 @@ export function parseAuthenticationDetails(text: string): Map<string, string> {
 
 const EVENT_DATE = ['timestamp'] as const;
 
+interface EventKey {
+  date: { ms: number };
+  messageId: string;
+}
+
 /** What every Defender email table row is keyed on: its `Timestamp` and `NetworkMessageId`, both required. */
-function eventKey(row: ExportRow): { date: { ms: number }; messageId: string } | { error: string } {
+function eventKey(row: ExportRow): EventKey | { error: string } {
   const date = dateOf(row, EVENT_DATE);
   if ('error' in date) return date;
   const messageId = messageIdOf(row.get('networkmessageid'));
@@ -73,6 +84,42 @@ function threatCategory(threats: string): string | null {
   if (t.includes('phish')) return 'PHSH';
   if (t.includes('spam')) return 'SPM';
   return null;
+}
+
+/** `ThreatTypes` as the antispam category the rules read (Phish → PHSH, Malware → MALW, Spam → SPM). */
+function addThreatCategory(ev: MessageEvidence, row: ExportRow, place: RowPlace): void {
+  const threats = row.get('threattypes');
+  if (threats === null) return;
+  const cat = threatCategory(threats);
+  if (cat) ev.antispam.cat = cell(row, place, 'threattypes', cat, threats);
+}
+
+/**
+ * A row of a table that adds facts to a message (`EmailAttachmentInfo`, `EmailUrlInfo`): stored beside the
+ * message's `EmailEvents` rows, never classified; its evidence is the message id and what `fill` adds.
+ */
+function factRow(
+  place: RowPlace,
+  key: EventKey,
+  recipients: string[],
+  fill: (ev: MessageEvidence) => void,
+): AdaptResult {
+  return {
+    status: 'ok',
+    row: {
+      role: 'fact',
+      messageId: key.messageId,
+      receivedMs: key.date.ms,
+      recipients,
+      classKey: '',
+      evidence() {
+        const ev = emptyEvidence(`${place.file}:${place.row}`, 'email-events');
+        ev.networkMessageId = key.messageId;
+        fill(ev);
+        return ev;
+      },
+    },
+  };
 }
 
 export const EMAIL_EVENTS_ADAPTER: ExportAdapter = {
@@ -162,11 +209,7 @@ export const EMAIL_EVENTS_ADAPTER: ExportAdapter = {
           const hfd = row.get('senderfromdomain');
           if (hfd !== null)
             ev.authentication.headerFromDomain = cell(row, place, 'senderfromdomain', hfd.toLowerCase());
-          const threats = row.get('threattypes');
-          if (threats !== null) {
-            const cat = threatCategory(threats);
-            if (cat) ev.antispam.cat = cell(row, place, 'threattypes', cat, threats);
-          }
+          addThreatCategory(ev, row, place);
           const action = row.get('deliveryaction');
           const location = row.get('deliverylocation');
           if (action !== null || location !== null) {
@@ -200,40 +243,22 @@ export const EMAIL_ATTACHMENT_INFO_ADAPTER: ExportAdapter = {
   adapt(row: ExportRow, place: RowPlace): AdaptResult {
     const key = eventKey(row);
     if ('error' in key) return fail(key.error);
-    const { date, messageId } = key;
     const rcptRaw = row.get('recipientemailaddress');
-    const name = row.get('filename');
-    return {
-      status: 'ok',
-      row: {
-        role: 'fact',
-        messageId,
-        receivedMs: date.ms,
-        recipients: rcptRaw === null ? [] : [recipientKey(rcptRaw)],
-        classKey: '',
-        evidence() {
-          const ev = emptyEvidence(`${place.file}:${place.row}`, 'email-events');
-          ev.networkMessageId = messageId;
-          const size = Number(row.get('filesize') ?? '0');
-          const a: AttachmentEvidence = {
-            name,
-            contentType: (row.get('filetype') ?? 'application/octet-stream').toLowerCase(),
-            size: Number.isFinite(size) ? size : 0,
-            sha256: row.get('sha256')?.toLowerCase() ?? null,
-            disposition: null,
-            qrUrls: [],
-            ref: cellRef(place, row.name('filename'), name ?? ''),
-          };
-          ev.attachments.push(a);
-          const threats = row.get('threattypes');
-          if (threats !== null) {
-            const cat = threatCategory(threats);
-            if (cat) ev.antispam.cat = cell(row, place, 'threattypes', cat, threats);
-          }
-          return ev;
-        },
-      },
-    };
+    return factRow(place, key, rcptRaw === null ? [] : [recipientKey(rcptRaw)], (ev) => {
+      const name = row.get('filename');
+      const size = Number(row.get('filesize') ?? '0');
+      const a: AttachmentEvidence = {
+        name,
+        contentType: (row.get('filetype') ?? 'application/octet-stream').toLowerCase(),
+        size: Number.isFinite(size) ? size : 0,
+        sha256: row.get('sha256')?.toLowerCase() ?? null,
+        disposition: null,
+        qrUrls: [],
+        ref: cellRef(place, row.name('filename'), name ?? ''),
+      };
+      ev.attachments.push(a);
+      addThreatCategory(ev, row, place);
+    });
   },
 };
 
@@ -251,30 +276,16 @@ export const EMAIL_URL_INFO_ADAPTER: ExportAdapter = {
   adapt(row: ExportRow, place: RowPlace): AdaptResult {
     const key = eventKey(row);
     if ('error' in key) return fail(key.error);
-    const { date, messageId } = key;
     const url = row.get('url');
     if (url === null) return fail(`no ${row.name('url')} value`);
-    return {
-      status: 'ok',
-      row: {
-        role: 'fact',
-        messageId,
-        receivedMs: date.ms,
-        recipients: [],
-        classKey: '',
-        evidence() {
-          const ev = emptyEvidence(`${place.file}:${place.row}`, 'email-events');
-          ev.networkMessageId = messageId;
-          const loc = (row.get('urllocation') ?? '').toLowerCase();
-          const u: UrlEvidence = {
-            url: boundValue(url, 2048),
-            location: URL_LOCATIONS[loc] ?? 'body',
-            ref: cellRef(place, row.name('url'), url),
-          };
-          ev.urls.push(u);
-          return ev;
-        },
-      },
-    };
+    return factRow(place, key, [], (ev) => {
+      const loc = (row.get('urllocation') ?? '').toLowerCase();
+      const u: UrlEvidence = {
+        url: boundValue(url, 2048),
+        location: URL_LOCATIONS[loc] ?? 'body',
+        ref: cellRef(place, row.name('url'), url),
+      };
+      ev.urls.push(u);
+    });
   },
 };

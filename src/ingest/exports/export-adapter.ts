@@ -3,12 +3,13 @@
  * a class key for the assessment cache, and the full {@link MessageEvidence} built on demand.
  * @module
  */
+
+import { normalizeMessageId } from '../../core/delivery-key.js';
 import { toMailAddress } from '../../core/domain-name.js';
 import type { MailAddress, MessageEvidence, SourceKind } from '../../core/evidence.js';
 import { normalizeIp } from '../../core/net-address.js';
 import type { Observed } from '../../core/observed.js';
 import { failure, type Result } from '../../core/result.js';
-import { normalizeMessageId } from '../../store/keys.js';
 import { isoSeconds, parseExportDate } from './export-dates.js';
 import { type ColumnIndex, cell, type ExportRow, type RowPlace } from './export-row.js';
 

@@ -5,6 +5,7 @@
  */
 import { TextDecoder } from 'node:util';
 import type { Channel } from '../../core/assessment.js';
+import { type Failure, failure } from '../../core/result.js';
 import type { ExportRow } from './export-row.js';
 import type { EncodingInfo } from './sniff-export.js';
 
@@ -68,4 +69,23 @@ export interface ReadProgress {
   bytes: number;
 }
 
+/**
+ * A read error that stops the file (no header row, a record or line past its size limit, invalid JSON): thrown
+ * inside the export readers to unwind them, never seen outside `ingest/exports/`. The readers' generators
+ * (`readExportRows`, `streamCsvRows`) end with it as their last item, a `Failure` of kind
+ * `input`.
+ */
 export class ExportReadError extends Error {}
+
+/**
+ * The items of `source`, then, if an {@link ExportReadError} stopped it, that error as a `Failure` (the last
+ * item). Any other exception passes through.
+ */
+export async function* untilReadError<T>(source: AsyncGenerator<T>): AsyncGenerator<T | Failure> {
+  try {
+    yield* source;
+  } catch (error) {
+    if (!(error instanceof ExportReadError)) throw error;
+    yield failure('input', error.message);
+  }
+}

@@ -9,9 +9,9 @@
  * @module
  */
 
+import { dayOf, pairCheck, pairKey, StreamHash53 } from '../../core/delivery-key.js';
 import { isBareAddress, normalizeDomain, toMailAddress } from '../../core/domain-name.js';
 import { emptyEvidence, type SourceKind } from '../../core/evidence.js';
-import { dayOf, pairCheck, pairKey, StreamHash53 } from '../../store/keys.js';
 import {
   type AdaptResult,
   dateOf,

@@ -9,6 +9,7 @@ import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import Papa from 'papaparse';
 import type { Channel } from '../../core/assessment.js';
+import type { Failure } from '../../core/result.js';
 import { ioErrorText } from '../../sources/io-error.js';
 import { CsvRecordScanner, CsvRecordTooLong, type CsvScanRecord } from './csv-records.js';
 import type { ExportAdapter } from './export-adapter.js';
@@ -22,6 +23,7 @@ import {
   type RawRow,
   READ_CHUNK,
   type ReadProgress,
+  untilReadError,
 } from './export-reading.js';
 import { type ColumnIndex, CsvRow, type ExportRow, headerIndex } from './export-row.js';
 import {
@@ -46,7 +48,6 @@ import {
 export {
   batchFull,
   DEFAULT_EXPORT_LIMITS,
-  ExportReadError,
   type ExportReaderLimits,
   type RawRow,
   type ReadProgress,
@@ -305,12 +306,21 @@ export async function sniffExportFile(
 /**
  * Batches of rows from a sniffed export. `startAfter` skips that many records (already committed).
  * A CSV record that is malformed or has a wrong number of fields is returned with its `error` (naming its line);
- * an unterminated quoted field longer than `maxRecordBytes` throws ExportReadError naming the row.
+ * a problem that stops the file (an unterminated quoted field longer than `maxRecordBytes`, no header row,
+ * invalid JSON) ends the batches with a `Failure` of kind `input` naming the row or line.
  */
-export async function* readExportRows(
+export function readExportRows(
   path: string,
   info: ExportInfo,
   opts: { startAfter?: number; limits?: ExportReaderLimits; progress?: ReadProgress } = {},
+): AsyncGenerator<RawRow[] | Failure> {
+  return untilReadError(exportRows(path, info, opts));
+}
+
+async function* exportRows(
+  path: string,
+  info: ExportInfo,
+  opts: { startAfter?: number; limits?: ExportReaderLimits; progress?: ReadProgress },
 ): AsyncGenerator<RawRow[]> {
   const limits = opts.limits ?? DEFAULT_EXPORT_LIMITS;
   const startAfter = opts.startAfter ?? 0;
@@ -383,15 +393,24 @@ export class CsvRecord extends CsvRow implements RawRow {
  * a caller that reduces most records at once keeps few of them alive (a batch of records outlives a young
  * generation collection or two and is promoted; a record used at once dies young). The generator yields after
  * each chunk of input, so the caller can hand on what it made (and wait) between chunks. Same checks and errors
- * as {@link readExportRows}.
+ * as {@link readExportRows}: a `Failure` is the last item when the file stops.
  */
-export async function* streamCsvRows(
+export function streamCsvRows(
   path: string,
   info: ExportInfo,
   opts: { startAfter: number; limits: ExportReaderLimits; progress: ReadProgress },
   emit: (row: CsvRecord) => void,
-): AsyncGenerator<void> {
+): AsyncGenerator<undefined | Failure> {
   if (info.container !== 'csv') throw new Error('streamCsvRows: not a CSV export');
+  return untilReadError(csvChunks(path, info, opts, emit));
+}
+
+async function* csvChunks(
+  path: string,
+  info: ExportInfo,
+  opts: { startAfter: number; limits: ExportReaderLimits; progress: ReadProgress },
+  emit: (row: CsvRecord) => void,
+): AsyncGenerator<undefined> {
   for await (const _ of readCsv(path, info, opts.startAfter, opts.limits, opts.progress, emit)) yield;
 }
 
