@@ -95,8 +95,13 @@ export function looksLikeIp(text: string): string | null {
 
 const canonical = new Map<string, string | null>();
 
+/** An IPv4 address in its canonical text (no leading zeros, no spaces): its own normal form. */
+export const CANONICAL_IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
 /** Canonical text form of an IP literal, or `null`. */
 export function normalizeIp(text: string): string | null {
+  // The common case needs no parse (and no memo entry: a campaign over 100,000 addresses missed it every time).
+  if (CANONICAL_IPV4.test(text)) return text;
   return memo(canonical, text, canonicalUncached);
 }
 

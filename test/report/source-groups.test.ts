@@ -1,6 +1,8 @@
 /** One printer or one app is one source: how connecting IPs are grouped. */
 import { describe, expect, it } from 'vitest';
 import { networkOf } from '../../src/core/net-address.js';
+import { openSqlite } from '../../src/store/better-sqlite3.js';
+import { writeSourceGroups } from '../../src/store/source-groups.js';
 import { groupSources, type SourceVerdict, worstVerdict } from '../../src/store/source-stats.js';
 
 const v = (entries: [string, SourceVerdict][]) => new Map(entries);
@@ -81,5 +83,67 @@ describe('source grouping', () => {
       ]),
     ).toBe('suspicious');
     expect(worstVerdict([{ channel: 'unknown', verdict: 'malicious', messages: 3 }])).toBe('unknown');
+  });
+});
+
+describe('source groups written with bounded memory', () => {
+  // writeSourceGroups() pages through the store instead of holding every IP: it must give exactly what
+  // groupSources() gives when fed by the SQL the rebuild used before (a double GROUP BY for each IP's verdict,
+  // a window for its ten most frequent senders — ties in SQLite's BINARY order, non-BMP senders included).
+  it('equals groupSources() over the SQL verdicts and senders on a random store', () => {
+    const db = openSqlite(':memory:');
+    db.exec(`CREATE TABLE source_sender (ip TEXT NOT NULL, sender TEXT NOT NULL, messages INTEGER NOT NULL,
+               PRIMARY KEY (ip, sender)) WITHOUT ROWID;
+             CREATE TABLE source_stat (ip TEXT NOT NULL, day INTEGER NOT NULL, channel TEXT NOT NULL,
+               verdict TEXT NOT NULL, candidate INTEGER NOT NULL, messages INTEGER NOT NULL,
+               PRIMARY KEY (ip, day, channel, verdict, candidate)) WITHOUT ROWID;
+             CREATE TABLE source_group (ip TEXT PRIMARY KEY, grp INTEGER NOT NULL) WITHOUT ROWID;`);
+    let seed = 12345;
+    const rnd = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return Math.floor(seed / 65536) % n;
+    };
+    const senders = ['a@x', 'b@x', 'ä@x', '\u{1F600}@x', '\uFF21@x', 'c@x', 'd@x', 'e@x', 'f@x', 'g@x', 'h@x', 'i@x'];
+    const channels = ['direct-send', 'internal-spoof', 'unknown'];
+    const verdicts = ['malicious', 'suspicious', 'legitimate', 'unknown'];
+    const addSender = db.prepare('INSERT OR IGNORE INTO source_sender VALUES (?, ?, ?)');
+    const addStat = db.prepare('INSERT OR IGNORE INTO source_stat VALUES (?, ?, ?, ?, ?, ?)');
+    // More IPs than one page (4,096), over a few networks so that many share a key.
+    for (let i = 0; i < 9000; i++) {
+      const ip = i === 0 ? '' : i % 7 === 0 ? `2001:db8:${rnd(3)}::${i.toString(16)}` : `198.51.${rnd(40)}.${i % 250}`;
+      for (let k = rnd(i % 50 === 0 ? 30 : 3); k > 0; k--) addSender.run(ip, senders[rnd(senders.length)]!, rnd(3) + 1);
+      if (rnd(5) === 0) addSender.run(ip, '', 4);
+      for (let k = rnd(3) + 1; k > 0; k--)
+        addStat.run(ip, rnd(3), channels[rnd(3)]!, verdicts[rnd(4)]!, rnd(2), rnd(4));
+    }
+    const rank: SourceVerdict[] = ['unknown', 'legitimate', 'suspicious', 'malicious'];
+    const sqlVerdicts = new Map(
+      (
+        db
+          .prepare(
+            `SELECT ip, max(CASE WHEN channel <> 'unknown' AND messages > 0 THEN CASE verdict
+                 WHEN 'malicious' THEN 3 WHEN 'suspicious' THEN 2 WHEN 'legitimate' THEN 1 ELSE 0 END ELSE 0 END) AS v
+               FROM (SELECT ip, channel, verdict, sum(messages) AS messages FROM source_stat GROUP BY 1, 2, 3)
+               GROUP BY ip`,
+          )
+          .all() as { ip: string; v: number }[]
+      ).map((r) => [r.ip, rank[r.v]!]),
+    );
+    const sqlSenders = db
+      .prepare(
+        `SELECT ip, sender FROM (SELECT ip, sender,
+           row_number() OVER (PARTITION BY ip ORDER BY messages DESC, sender) AS k
+           FROM source_sender WHERE sender <> '') WHERE k <= 10`,
+      )
+      .all() as { ip: string; sender: string }[];
+    const expected = groupSources(sqlVerdicts, sqlSenders);
+    const written: [string, number][] = [];
+    writeSourceGroups(db, (ip, grp) => written.push([ip, grp]));
+    expect(written).toEqual([...expected]);
+    // Grouping happened (many IPs share a group), across pages, and the verdicts all occur.
+    expect(new Set(written.map(([, g]) => g)).size).toBeLessThan(written.length - 1000);
+    expect(written.length).toBeGreaterThan(4096);
+    expect(new Set(sqlVerdicts.values()).size).toBe(4);
+    db.close();
   });
 });

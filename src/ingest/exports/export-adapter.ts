@@ -114,13 +114,11 @@ export function addressOf(row: ExportRow, place: RowPlace, key: string): Observe
   return a ? cell(row, place, key, a, v) : null;
 }
 
-const DOTTED_QUAD = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-
 export function ipOf(row: ExportRow, place: RowPlace, key: string): Observed<string> | null {
   const v = row.get(key);
   if (v === null) return null;
-  // A canonical dotted quad is its own normal form (the common case: skip the full parse).
-  const ip = DOTTED_QUAD.test(v) ? v : normalizeIp(v);
+  // A canonical dotted quad is its own normal form (normalizeIp skips the full parse).
+  const ip = normalizeIp(v);
   return ip ? cell(row, place, key, ip, v) : null;
 }
 
