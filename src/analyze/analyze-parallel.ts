@@ -9,10 +9,15 @@
  * result, in order. (Decoding of attachments runs one level further down, in each worker's content sandbox.)
  * Child processes started with `--max-old-space-size`, as the content sandbox is, not worker threads: on
  * Node 24 a worker thread that reaches its heap limit aborts the whole process, whatever its `resourceLimits`.
+ *
+ * A worker that spends more than {@link WORKER_CPU_MS} of **CPU time** (its own, read from the kernel, so another
+ * job's load on the machine cannot trip it) on one input is stopped the same way: the analysis budgets count work
+ * and no known input comes near it; it is the last line against a runaway loop. Where the kernel does not expose
+ * a process's CPU time (`/proc`, i.e. outside Linux) this limit is not applied.
  * @module
  */
 import { type ChildProcess, fork } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { exitedOutOfHeap } from '../content/child-exit.js';
 import type { PlainProfile } from '../core/profile.js';
@@ -46,7 +51,31 @@ export type AnalyzeWorkerReply = { seq: number; result: AnalyzeResult } | { seq:
 /** V8 heap of one analysis worker process (MiB): a message is at most 64 MiB; attachments decode in the sandbox. */
 export const WORKER_HEAP_MB = 1024;
 
+/** CPU time one worker may spend on one input (ms) before it is stopped and the input gets an error record. */
+export const WORKER_CPU_MS = 120_000;
+/** How often busy workers' CPU time is read (its cost: one small /proc read per busy worker). */
+const CPU_POLL_MS = 250;
+
 const WORKER_URL = new URL('./analyze-worker.js', import.meta.url);
+
+/**
+ * A process's CPU time (user + system, ms) from `/proc/<pid>/stat`, or `null` where that is not readable. The
+ * command name (field 2) may hold spaces and parentheses: the fields are counted after its last `)`.
+ */
+export function processCpuMs(pid: number): number | null {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  } catch {
+    return null;
+  }
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // After the name: state (3) … utime (14), stime (15), in clock ticks (USER_HZ, 100 on Linux).
+  const utime = Number(fields[11]);
+  const stime = Number(fields[12]);
+  if (!Number.isFinite(utime) || !Number.isFinite(stime)) return null;
+  return (utime + stime) * 10;
+}
 
 /** Whether the compiled worker is available (it is not when running from the TypeScript sources). */
 export function parallelAvailable(): boolean {
@@ -81,6 +110,10 @@ function ownBytes(b: Buffer): Uint8Array {
 interface Slot {
   child: ChildProcess;
   job: AnalyzeJob | null;
+  /** The worker's CPU time (ms) when its current job was sent; `null` where it cannot be read. */
+  cpuAtStart: number | null;
+  /** Why the pool stopped this worker itself (reported instead of the bare exit signal). */
+  stoppedFor: string | null;
 }
 
 /**
@@ -98,17 +131,32 @@ class AnalysisPool {
   private deaths = 0;
   private replies = 0;
   private closing = false;
+  private readonly cpuTimer: NodeJS.Timeout;
 
   constructor(
     private readonly jobs: number,
     private readonly config: AnalyzeWorkerConfig,
     private readonly workerUrl: URL,
     private readonly heapMb: number,
+    private readonly cpuMs: number,
   ) {
     for (let i = 0; i < jobs; i++) {
-      const slot: Slot = { child: this.spawn(), job: null };
+      const slot: Slot = { child: this.spawn(), job: null, cpuAtStart: null, stoppedFor: null };
       this.slots.push(slot);
       this.watch(slot);
+    }
+    this.cpuTimer = setInterval(() => this.checkCpu(), CPU_POLL_MS);
+    this.cpuTimer.unref();
+  }
+
+  /** Stop a worker whose current input has used more than its CPU time. */
+  private checkCpu(): void {
+    for (const slot of this.slots) {
+      if (!slot.job || slot.cpuAtStart === null || slot.stoppedFor || slot.child.pid === undefined) continue;
+      const now = processCpuMs(slot.child.pid);
+      if (now === null || now - slot.cpuAtStart <= this.cpuMs) continue;
+      slot.stoppedFor = `the worker used more than ${this.cpuMs / 1000} s of CPU time on it`;
+      slot.child.kill('SIGKILL');
     }
   }
 
@@ -127,6 +175,7 @@ class AnalysisPool {
   /** Stop every worker process (SIGKILL: they hold nothing to save), and wait until each has gone. */
   async close(): Promise<void> {
     this.closing = true;
+    clearInterval(this.cpuTimer);
     await Promise.all(
       this.slots.map(({ child }) => {
         if (child.exitCode !== null || child.signalCode !== null) return undefined;
@@ -159,6 +208,7 @@ class AnalysisPool {
       const job = this.queue.shift()!;
       slot.job = job;
       const { child } = slot;
+      slot.cpuAtStart = child.pid === undefined ? null : processCpuMs(child.pid);
       // A send that fails means the process is going: its exit event reports the input.
       child.send({ job } satisfies AnalyzeWorkerRequest, (error) => {
         if (error && slot.child === child) child.kill('SIGKILL');
@@ -194,6 +244,7 @@ class AnalysisPool {
       // A fresh process in its place (also when it died idle, so no job is ever sent to a dead one); the input
       // it was analysing gets its error record, and the run goes on with the rest.
       slot.child = this.spawn();
+      slot.stoppedFor = null;
       this.watch(slot);
       const job = slot.job;
       if (job) this.finish(slot, { input: job.input, error: `analysis stopped on this input: ${why}` });
@@ -212,9 +263,10 @@ class AnalysisPool {
     child.on('error', (error) => died(error.message));
     child.on('exit', (code, signal) =>
       died(
-        exitedOutOfHeap(code, signal)
-          ? `the worker ran out of its ${this.heapMb} MiB heap`
-          : `the worker exited with ${signal ?? `code ${code}`}`,
+        slot.stoppedFor ??
+          (exitedOutOfHeap(code, signal)
+            ? `the worker ran out of its ${this.heapMb} MiB heap`
+            : `the worker exited with ${signal ?? `code ${code}`}`),
       ),
     );
   }
@@ -229,6 +281,8 @@ export interface ParallelOptions {
   heapMb?: number;
   /** The worker script (tests substitute one that crashes on purpose). */
   workerUrl?: URL;
+  /** CPU time one worker may spend on one input (ms); default {@link WORKER_CPU_MS}. */
+  cpuMs?: number;
 }
 
 export async function* analyzeInputsParallel(
@@ -236,11 +290,12 @@ export async function* analyzeInputsParallel(
   config: AnalyzeWorkerConfig,
   options: ParallelOptions,
 ): AsyncGenerator<AnalyzeResult> {
-  const { jobs, stdin, onSkip, heapMb = WORKER_HEAP_MB, workerUrl = WORKER_URL } = options;
+  const { jobs, stdin, onSkip, heapMb = WORKER_HEAP_MB, workerUrl = WORKER_URL, cpuMs = WORKER_CPU_MS } = options;
   if (!Number.isSafeInteger(jobs) || jobs < 1) throw new TypeError(`jobs must be a positive integer, got ${jobs}`);
   if (!Number.isSafeInteger(heapMb) || heapMb < 16)
     throw new TypeError(`heapMb must be an integer ≥ 16, got ${heapMb}`);
-  const pool = new AnalysisPool(jobs, config, workerUrl, heapMb);
+  if (!Number.isSafeInteger(cpuMs) || cpuMs < 100) throw new TypeError(`cpuMs must be an integer ≥ 100, got ${cpuMs}`);
+  const pool = new AnalysisPool(jobs, config, workerUrl, heapMb, cpuMs);
   const { done } = pool;
   const maxInFlight = jobs * 4;
   let sent = 0;

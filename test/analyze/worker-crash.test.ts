@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { AnalyzeResult } from '../../src/analyze/analyze.js';
-import { analyzeInputsParallel } from '../../src/analyze/analyze-parallel.js';
+import { analyzeInputsParallel, processCpuMs } from '../../src/analyze/analyze-parallel.js';
 import { distIsCurrent } from '../ingest/helpers.js';
 
 const DIR = 'test/fixtures/analyze';
@@ -21,15 +21,20 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 /** A small heap, so that exhausting it costs this machine little; the good messages need far less. */
 const HEAP_MB = 96;
 
-async function run(names: string[], jobs: number): Promise<AnalyzeResult[]> {
-  const dir = join(tmp, `batch-${jobs}`);
+async function run(names: string[], jobs: number, cpuMs?: number): Promise<AnalyzeResult[]> {
+  const dir = join(tmp, `batch-${jobs}-${cpuMs ?? 'default'}`);
   mkdirSync(dir, { recursive: true });
   for (const n of names) copyFileSync(join(DIR, 'powershell-spoof-foreign-vps.eml'), join(dir, n));
   const out: AnalyzeResult[] = [];
   for await (const r of analyzeInputsParallel(
     [dir],
     { profile: null, headersOnly: false, limits: {}, extras: null },
-    { jobs, heapMb: HEAP_MB, workerUrl: new URL('./crashing-worker.mjs', import.meta.url) },
+    {
+      jobs,
+      heapMb: HEAP_MB,
+      workerUrl: new URL('./crashing-worker.mjs', import.meta.url),
+      ...(cpuMs === undefined ? {} : { cpuMs }),
+    },
   )) {
     // Named by file only, everywhere in the record (evidence refs name their source too).
     const file = r.input.slice(dir.length + 1);
@@ -69,4 +74,30 @@ describe('a worker process that dies takes only its input with it', () => {
     },
     120_000,
   );
+});
+
+describe('a worker that spins on one input is stopped by its own CPU time, not the clock', () => {
+  it.skipIf(processCpuMs(process.pid) === null)(
+    'the spinning input gets an error record naming the CPU limit; the others keep their results, in order',
+    async () => {
+      expect(distIsCurrent(), 'dist/ is older than src/: build first').toBe(true);
+      const names = ['a-good.eml', 'b-loop-me.eml', 'c-good.eml', 'd-good.eml'];
+      const out = await run(names, 2, 1_000);
+      expect(out.map((r) => r.input)).toEqual(names);
+      expect(out.filter((r) => 'error' in r).map((r) => [r.input, 'error' in r && r.error])).toEqual([
+        ['b-loop-me.eml', 'analysis stopped on this input: the worker used more than 1 s of CPU time on it'],
+      ]);
+    },
+    120_000,
+  );
+
+  it('reads a process CPU time from /proc, and it grows with the work done', () => {
+    const mine = processCpuMs(process.pid);
+    if (mine === null) return; // not Linux: the limit is documented as not applied
+    let x = 0;
+    const until = process.cpuUsage();
+    while (process.cpuUsage(until).user < 300_000) x = (x * 31 + 7) % 1_000_003;
+    expect(x).toBeGreaterThanOrEqual(0);
+    expect(processCpuMs(process.pid)!).toBeGreaterThanOrEqual(mine + 250);
+  });
 });
