@@ -1,7 +1,7 @@
 import { ok, type Result } from '../core/result.js';
 import { evidenceOfFact } from '../ingest/reassess.js';
 import { IngestedFiles } from '../ingest/stored-messages.js';
-import { DsguardStore } from '../store/dsguard-store.js';
+import { DsguardStore, storedCodes } from '../store/dsguard-store.js';
 import type { IndicatorMessage } from './indicators.js';
 
 export function storedIndicatorMessages(store: DsguardStore): IndicatorMessage[] {
@@ -26,13 +26,7 @@ export function storedIndicatorMessages(store: DsguardStore): IndicatorMessage[]
   const seen = new Map<string, IndicatorMessage>();
   for (const r of rows) {
     const key = r.messageId ?? `${r.day}:${r.msgH}`;
-    let codes: string[] = [];
-    try {
-      const c: unknown = JSON.parse(r.codes);
-      if (Array.isArray(c)) codes = c.filter((x): x is string => typeof x === 'string');
-    } catch {
-      codes = [];
-    }
+    const codes = storedCodes(r.codes);
     const known = seen.get(key);
     if (known) {
       // Another recipient of the same message: its sender and IP may differ only in a hostile export.

@@ -5,7 +5,7 @@
  * @module
  */
 import type { IpLookup } from '../core/rules/origin.js';
-import type { DsguardStore } from '../store/dsguard-store.js';
+import { type DsguardStore, storedCodes } from '../store/dsguard-store.js';
 import { renderCsv } from './tabular.js';
 
 export const MESSAGE_EXPORT_SCHEMA_VERSION = 1;
@@ -83,13 +83,7 @@ export function* messageRecords(
     )
     .iterate() as IterableIterator<Row>;
   for (const r of rows) {
-    let codes: string[] = [];
-    try {
-      const c: unknown = JSON.parse(r.codes);
-      if (Array.isArray(c)) codes = c.filter((x): x is string => typeof x === 'string');
-    } catch {
-      codes = [];
-    }
+    const codes = storedCodes(r.codes);
     const info = r.ip && opts.lookup ? opts.lookup(r.ip) : null;
     yield {
       schemaVersion: MESSAGE_EXPORT_SCHEMA_VERSION,

@@ -6,11 +6,10 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type AnalyzedMessage, analyzeMessage, isAnalyzeError } from '../../src/analyze/analyze.js';
-import { createContentAnalyzer } from '../../src/content/content-analyzer.js';
-import { createContentRule } from '../../src/core/rules/content.js';
+import type { AnalyzedMessage } from '../../src/analyze/analyze.js';
 import { expectGolden } from '../helpers/golden.js';
 import {
+  analyzeWithContent,
   directSendMessage,
   imageOnlyPdf,
   makeTnef,
@@ -25,16 +24,7 @@ import {
 
 const DIR = 'test/fixtures/content';
 
-async function analyze(raw: string, input: string): Promise<AnalyzedMessage> {
-  const r = await analyzeMessage(raw, {
-    input,
-    profile: null,
-    analyzers: [createContentAnalyzer()],
-    extraRules: [createContentRule()],
-  });
-  if (isAnalyzeError(r)) throw new Error(r.error);
-  return r;
-}
+const analyze = analyzeWithContent;
 
 function codes(r: AnalyzedMessage): string[] {
   return r.findings.map((f) => f.code);

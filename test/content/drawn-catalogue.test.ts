@@ -8,15 +8,13 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { analyzeMessage, isAnalyzeError } from '../../src/analyze/analyze.js';
-import { createContentAnalyzer } from '../../src/content/content-analyzer.js';
 import { textDrawings } from '../../src/content/drawn-codes.js';
 import { scanHtml } from '../../src/content/html-inspect.js';
 import { vectorDrawing } from '../../src/content/pdf-vector.js';
-import { createContentRule } from '../../src/core/rules/content.js';
 import { expectGolden, expectGoldenText } from '../helpers/golden.js';
 import { distIsCurrent } from '../ingest/helpers.js';
 import { drawnCatalogue } from './drawn-fixtures.js';
+import { analyzeWithContent } from './make-fixtures.js';
 
 const DIR = join(import.meta.dirname, '..', 'fixtures', 'content', 'drawn');
 const CODES = {
@@ -42,13 +40,7 @@ describe('generated drawn-code fixtures (issue 19)', async () => {
   for (const f of catalogue) {
     it(`${f.name}: ${f.technique ? `decodes, ${CODES[f.technique]}` : 'no QR finding'}, within the budget`, async () => {
       expectGoldenText(join(DIR, `${f.name}.eml`), f.raw);
-      const r = await analyzeMessage(f.raw, {
-        input: `${f.name}.eml`,
-        profile: null,
-        analyzers: [createContentAnalyzer()],
-        extraRules: [createContentRule()],
-      });
-      if (isAnalyzeError(r)) throw new Error(r.error);
+      const r = await analyzeWithContent(f.raw, `${f.name}.eml`);
       expect(r.partial).toBeUndefined();
       const qr = r.findings.filter((x) => /^DS(407|44\d)$/.test(x.code)).map((x) => x.code);
       if (f.technique && f.url) {

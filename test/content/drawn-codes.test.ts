@@ -8,8 +8,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import QRCode from 'qrcode';
 import { describe, expect, it } from 'vitest';
-import { type AnalyzedMessage, analyzeMessage, isAnalyzeError } from '../../src/analyze/analyze.js';
-import { createContentAnalyzer } from '../../src/content/content-analyzer.js';
+import type { AnalyzedMessage } from '../../src/analyze/analyze.js';
 import { MAX_SVG_SHAPES, textGrids } from '../../src/content/drawn-codes.js';
 import {
   cssGrids,
@@ -20,7 +19,6 @@ import {
   svgGrids,
 } from '../../src/content/html-inspect.js';
 import { urlsFromHtml } from '../../src/content/url-extract.js';
-import { createContentRule } from '../../src/core/rules/content.js';
 import {
   qrBlocks,
   qrCssClasses,
@@ -33,18 +31,9 @@ import {
   tablePdf,
   type VectorOptions,
 } from './drawn-fixtures.js';
-import { directSendMessage, qrModules } from './make-fixtures.js';
+import { analyzeWithContent, directSendMessage, qrModules } from './make-fixtures.js';
 
-async function analyze(raw: string, input: string): Promise<AnalyzedMessage> {
-  const r = await analyzeMessage(raw, {
-    input,
-    profile: null,
-    analyzers: [createContentAnalyzer()],
-    extraRules: [createContentRule()],
-  });
-  if (isAnalyzeError(r)) throw new Error(r.error);
-  return r;
-}
+const analyze = analyzeWithContent;
 
 const codes = (r: AnalyzedMessage) => r.findings.map((f) => f.code);
 

@@ -5,26 +5,23 @@
  */
 import { constants, deflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { type AnalyzedMessage, analyzeMessage, isAnalyzeError } from '../../src/analyze/analyze.js';
 import { createCodeDecoder } from '../../src/content/code-decoder.js';
-import { createContentAnalyzer } from '../../src/content/content-analyzer.js';
 import { prescanPdf } from '../../src/content/pdf-prescan.js';
 import { scanPdf } from '../../src/content/pdf-scan.js';
 import { htmlToText, urlsFromHtml, urlsFromText } from '../../src/content/url-extract.js';
-import { createContentRule } from '../../src/core/rules/content.js';
 import { buildPdf, zerosZlib } from './hostile-fixtures.js';
-import { directSendMessage, heavyPdf, makeTnef, makeZip, PHISH_URL, qrOnlyPdf, qrPng } from './make-fixtures.js';
+import {
+  analyzeWithContent,
+  directSendMessage,
+  heavyPdf,
+  makeTnef,
+  makeZip,
+  PHISH_URL,
+  qrOnlyPdf,
+  qrPng,
+} from './make-fixtures.js';
 
-async function analyze(raw: string): Promise<AnalyzedMessage> {
-  const r = await analyzeMessage(raw, {
-    input: 'hostile.eml',
-    profile: null,
-    analyzers: [createContentAnalyzer()],
-    extraRules: [createContentRule()],
-  });
-  if (isAnalyzeError(r)) throw new Error(r.error);
-  return r;
-}
+const analyze = (raw: string) => analyzeWithContent(raw, 'hostile.eml');
 
 const decoder = createCodeDecoder({ maxImagePixels: 25_000_000 });
 

@@ -7,6 +7,21 @@ import { deflateRawSync } from 'node:zlib';
 import jpeg from 'jpeg-js';
 import { PDFDocument, PDFName, PDFString, StandardFonts } from 'pdf-lib';
 import QRCode from 'qrcode';
+import { type AnalyzedMessage, analyzeMessage, isAnalyzeError } from '../../src/analyze/analyze.js';
+import { createContentAnalyzer } from '../../src/content/content-analyzer.js';
+import { createContentRule } from '../../src/core/rules/content.js';
+
+/** Analyse a message in-process with the content analyser and rule, as `dsguard analyze` does (no profile). */
+export async function analyzeWithContent(raw: string, input: string): Promise<AnalyzedMessage> {
+  const r = await analyzeMessage(raw, {
+    input,
+    profile: null,
+    analyzers: [createContentAnalyzer()],
+    extraRules: [createContentRule()],
+  });
+  if (isAnalyzeError(r)) throw new Error(r.error);
+  return r;
+}
 
 export const PHISH_URL = 'https://login.micros0ft-secure.example/owa/?u=joe@contoso.com';
 
