@@ -1,7 +1,8 @@
 import { ok, type Result } from '../core/result.js';
 import { evidenceOfFact } from '../ingest/reassess.js';
 import { IngestedFiles } from '../ingest/stored-messages.js';
-import { DsguardStore, storedCodes } from '../store/dsguard-store.js';
+import { DsguardStore } from '../store/dsguard-store.js';
+import { storedCodes } from '../store/message-codes.js';
 import type { IndicatorMessage } from './indicators.js';
 
 export function storedIndicatorMessages(store: DsguardStore): IndicatorMessage[] {

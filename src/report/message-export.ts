@@ -5,7 +5,8 @@
  * @module
  */
 import type { IpLookup } from '../core/rules/origin.js';
-import { type DsguardStore, storedCodes } from '../store/dsguard-store.js';
+import type { DsguardStore } from '../store/dsguard-store.js';
+import { storedCodes } from '../store/message-codes.js';
 import { renderCsv } from './tabular.js';
 
 export const MESSAGE_EXPORT_SCHEMA_VERSION = 1;

@@ -37,16 +37,6 @@ export interface BucketKey {
   candidate: boolean;
 }
 
-/** A message row's `codes` column read back: its finding codes, or none when the text is not a JSON string array. */
-export function storedCodes(text: string): string[] {
-  try {
-    const c: unknown = JSON.parse(text);
-    return Array.isArray(c) ? c.filter((x): x is string => typeof x === 'string') : [];
-  } catch {
-    return [];
-  }
-}
-
 export interface MessageRow {
   day: number;
   h: number;
