@@ -236,6 +236,33 @@ export function readAsnV6(file: string, chunkBytes = READ_CHUNK): V6Table {
 }
 
 /** Last index whose start is <= key (`before(i)`: start of row i is <= key), -1 when none. */
+/**
+ * The 32-bit number of a canonical dotted quad (four decimal octets of at most 255, no leading zero, nothing
+ * around them), or -1 for any other text: those go through ipaddr, which reads forms such as `010.1.1.1` its own
+ * way.
+ */
+export function canonicalV4Key(ip: string): number {
+  let key = 0;
+  let octet = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < ip.length; i++) {
+    const c = ip.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || ++dots > 3) return -1;
+      key = key * 256 + octet;
+      octet = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && octet === 0) return -1;
+      octet = octet * 10 + (c - 48);
+      if (++digits > 3 || octet > 255) return -1;
+    } else return -1;
+  }
+  if (dots !== 3 || digits === 0) return -1;
+  return key * 256 + octet;
+}
+
 function bisect(count: number, atOrBefore: (i: number) => boolean): number {
   let lo = 0;
   let hi = count - 1;
@@ -388,23 +415,26 @@ export async function loadAsnTable(dir?: string): Promise<AsnTable> {
       : readAsnV6(join(base, 'asn-ipv6-num.csv'));
     return v6;
   };
+  const lookupV4 = (key: number): AsnRecord | null => {
+    if (lazy !== null && lazyLookups++ < LAZY_LOOKUPS) return lazy.lookup(key);
+    const v4 = loadV4();
+    const i = bisect(v4.rows, (k) => (v4.starts[k] ?? 0) <= key);
+    if (i < 0 || key > (v4.ends[i] ?? 0)) return null;
+    return { asn: v4.asns[i] ?? 0, org: orgName(v4, v4.orgIndex[i] ?? 0) };
+  };
   return {
     rows,
     lookup(ip: string): AsnRecord | null {
+      // The form nearly every export writes, without ipaddr's parser (which tries IPv6 first).
+      const plain = canonicalV4Key(ip);
+      if (plain >= 0) return lookupV4(plain);
       let addr: ipaddr.IPv4 | ipaddr.IPv6;
       try {
         addr = ipaddr.process(ip);
       } catch {
         return null;
       }
-      if (addr.kind() === 'ipv4') {
-        const key = (addr as ipaddr.IPv4).octets.reduce((a, o) => a * 256 + o, 0);
-        if (lazy !== null && lazyLookups++ < LAZY_LOOKUPS) return lazy.lookup(key);
-        const v4 = loadV4();
-        const i = bisect(v4.rows, (k) => (v4.starts[k] ?? 0) <= key);
-        if (i < 0 || key > (v4.ends[i] ?? 0)) return null;
-        return { asn: v4.asns[i] ?? 0, org: orgName(v4, v4.orgIndex[i] ?? 0) };
-      }
+      if (addr.kind() === 'ipv4') return lookupV4((addr as ipaddr.IPv4).octets.reduce((a, o) => a * 256 + o, 0));
       const t = loadV6();
       const [hi, lo] = v6Halves(addr as ipaddr.IPv6);
       const i = bisect(t.rows, (k) => le(t.startHi[k] ?? 0n, t.startLo[k] ?? 0n, hi, lo));

@@ -1,8 +1,10 @@
 /** The bundled-ASN table reader: pieces of any size, quoted organisations, IPv6 halves, bad rows by line. */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadAsnTable, readAsnV4, readAsnV6, writeAsnTables } from '../../src/enrich/asn-table.js';
+import { canonicalV4Key, loadAsnTable, readAsnV4, readAsnV6, writeAsnTables } from '../../src/enrich/asn-table.js';
+import ipaddr from '../../src/vendor/ipaddr.js';
 import { tempDir } from '../ingest/helpers.js';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -135,5 +137,42 @@ ${v4('9.0.0.0')},${v4('9.0.0.255')},4294967296,Too Big
     const [first, second] = V6.split('\n');
     writeFileSync(join(tmp.dir, 'order6.csv'), `${second}\n${first}\n`);
     expect(() => readAsnV6(join(tmp.dir, 'order6.csv'))).toThrow('line 2: rows out of order');
+  });
+
+  it('reads a canonical dotted quad without ipaddr, to the same number, and leaves every other text to ipaddr', () => {
+    const viaIpaddr = (t: string) => ipaddr.IPv4.parse(t).octets.reduce((a, o) => a * 256 + o, 0);
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2 ** 32 - 1 }), (n) => {
+        const text = [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+        expect(canonicalV4Key(text)).toBe(n);
+        expect(viaIpaddr(text)).toBe(n);
+      }),
+    );
+    for (const t of ['0.0.0.0', '255.255.255.255', '10.0.0.1', '1.2.3.4']) expect(canonicalV4Key(t)).toBe(viaIpaddr(t));
+    for (const t of [
+      '',
+      '1.2.3',
+      '1.2.3.4.5',
+      '01.2.3.4',
+      '1.2.3.04',
+      '1.2.3.256',
+      '1.2.3.1000',
+      ' 1.2.3.4',
+      '1.2.3.4 ',
+      '1..3.4',
+      '.1.2.3',
+      '1.2.3.',
+      '::ffff:1.2.3.4',
+      '0x1.2.3.4',
+      '１.2.3.4',
+    ])
+      expect(canonicalV4Key(t), t).toBe(-1);
+    // Any text it reads is one ipaddr reads to the same number.
+    fc.assert(
+      fc.property(fc.stringMatching(/^[0-9.]{1,16}$/), (t) => {
+        const k = canonicalV4Key(t);
+        if (k >= 0) expect(viaIpaddr(t)).toBe(k);
+      }),
+    );
   });
 });
