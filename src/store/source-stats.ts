@@ -10,8 +10,9 @@
  */
 import { networkOf } from '../core/net-address.js';
 import { ownString } from '../core/own-string.js';
-import type { SqlDatabase, SqlStatement, SqlValue } from './db.js';
+import type { SqlDatabase } from './db.js';
 import type { MessageRow } from './dsguard-store.js';
+import { RowWriter } from './row-batch.js';
 import { writeSourceGroups } from './source-groups.js';
 
 export const SAMPLES_PER_SOURCE = 3;
@@ -336,43 +337,6 @@ function pickSamples(list: Iterable<Sample>): Sample[] {
 function bump(map: Map<string, number>, key: string): void {
   const n = map.get(key);
   map.set(key, n === undefined ? 1 : n + 1);
-}
-
-/**
- * Rows written 64 to a statement (`INSERT … VALUES (…), (…) … ON CONFLICT …`): one call into SQLite per 64 rows
- * instead of one per row, which is most of the cost of writing many small rows from JavaScript.
- */
-class RowWriter {
-  private static readonly ROWS = 64;
-  private readonly params: SqlValue[] = [];
-  private readonly full: SqlStatement;
-
-  constructor(
-    private readonly db: SqlDatabase,
-    private readonly head: string,
-    private readonly width: number,
-    private readonly tail: string,
-  ) {
-    this.full = db.prepare(this.sql(RowWriter.ROWS));
-  }
-
-  private sql(rows: number): string {
-    const tuple = `(${new Array<string>(this.width).fill('?').join(', ')})`;
-    return `${this.head} VALUES ${new Array<string>(rows).fill(tuple).join(', ')} ${this.tail}`;
-  }
-
-  add(...values: SqlValue[]): void {
-    this.params.push(...values);
-    if (this.params.length === this.width * RowWriter.ROWS) {
-      this.full.run(...this.params);
-      this.params.length = 0;
-    }
-  }
-
-  finish(): void {
-    if (this.params.length > 0) this.db.prepare(this.sql(this.params.length / this.width)).run(...this.params);
-    this.params.length = 0;
-  }
 }
 
 /** Distinct entries held before the per-IP counts are written out (bounds the memory of a long run). */
