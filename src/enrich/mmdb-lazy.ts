@@ -210,7 +210,7 @@ export class LazyMmdb {
   }
 
   /** The left (0) or right (1) record of a node, read from the file. */
-  private record(node: number, side: 0 | 1 | number): number {
+  private record(node: number, side: number): number {
     const n = this.node;
     if (this.fd === null || readSync(this.fd, n, 0, n.length, node * n.length) !== n.length) {
       throw new Error('MMDB: short read in the search tree');
