@@ -15,7 +15,7 @@ process.stdout.on('error', (error) => {
 
 let main;
 try {
-  ({ main } = await import('../dist/cli/main.js'));
+  ({ main } = await import('../dist/bundle/main.js'));
 } catch (error) {
   // A clone without `npm ci`, or an install that lost a dependency: say what to do, not a module stack trace.
   if (error?.code === 'ERR_MODULE_NOT_FOUND' || error?.code === 'MODULE_NOT_FOUND') {

@@ -59,7 +59,12 @@ try {
   check(!files.some((f) => f.endsWith('.map')), 'no source maps (src/ is not shipped)');
   const unread = files.filter((f) => f.startsWith('data/') && !DATA_READ.test(f));
   check(unread.length === 0, `no data file that nothing reads${unread.length ? `: ${unread.join(', ')}` : ''}`);
-  check(files.includes('dist/cli/main.js') && files.includes('bin/dsguard.js'), 'the CLI is built and shipped');
+  check(
+    ['dist/bundle/main.js', 'dist/bundle/manifest.json', 'dist/index.js', 'bin/dsguard.js'].every((f) =>
+      files.includes(f),
+    ),
+    'the CLI (dist/bundle/) and the library entry (dist/index.js) are built and shipped',
+  );
   check(!files.some((f) => f.startsWith('test/') || f.startsWith('src/')), 'no tests or sources in the tarball');
   const schemas = ['analyze', 'exposure', 'probe', 'ingest', 'report', 'alert'].map((c) => `schema/${c}.schema.json`);
   check(

@@ -16,7 +16,7 @@
  * a process's CPU time (`/proc`, i.e. outside Linux) this limit is not applied.
  * @module
  */
-import { type ChildProcess, fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { exitedOutOfHeap } from '../content/child-exit.js';
@@ -217,6 +217,9 @@ class AnalysisPool {
   }
 
   private spawn(): ChildProcess {
+    // Loaded here, not at the top: one message, or `--jobs 1`, never starts a worker, and loading
+    // child_process costs a few milliseconds of every start-up (bench/startup.mjs).
+    const { fork } = process.getBuiltinModule('node:child_process');
     const child = fork(fileURLToPath(this.workerUrl), [], {
       execArgv: [`--max-old-space-size=${this.heapMb}`],
       serialization: 'advanced',

@@ -84,6 +84,9 @@ export async function runAnalyze(paths: string[], flags: AnalyzeFlags, io: CliIo
     if (skipped <= MAX_SKIP_LINES)
       io.stderr.write(`dsguard: skipped ${terminalSafe(input)}: ${terminalSafe(reason)}\n`);
   };
+  // Standard input only when `-` is among the inputs: touching process.stdin sets up a stream (and loads some 30
+  // of Node's own modules, bench/startup.mjs) that a run over files never uses.
+  const stdin = paths.includes('-') ? { stdin: io.stdin } : {};
   const results = parallel
     ? analyzeInputsParallel(
         paths,
@@ -93,9 +96,9 @@ export async function runAnalyze(paths: string[], flags: AnalyzeFlags, io: CliIo
           limits,
           extras: pick(flags),
         },
-        { jobs, stdin: io.stdin, onSkip },
+        { jobs, ...stdin, onSkip },
       )
-    : analyzeInputs(paths, { profile, headersOnly, limits, stdin: io.stdin, onSkip, ...extras! });
+    : analyzeInputs(paths, { profile, headersOnly, limits, ...stdin, onSkip, ...extras! });
 
   const worst = new WorstSeverity();
   let verdictReached = false;

@@ -23,7 +23,10 @@ export function processIo(): CliIo {
   return {
     stdout: process.stdout,
     stderr: process.stderr,
-    stdin: process.stdin,
+    // A getter: process.stdin builds a stream on first use, which a command reading files never needs.
+    get stdin() {
+      return process.stdin;
+    },
     progress: process.stderr.isTTY === true,
     env: process.env,
     colour: colourWanted(process.env, process.stdout.isTTY === true),

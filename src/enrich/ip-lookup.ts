@@ -1,6 +1,7 @@
 /**
  * Offline IP enrichment: country and autonomous system of an address, with no network at run time.
- * Bundled data: `@ip-location-db/geo-whois-asn-country-mmdb` (country; CC0) read with the maxmind reader, and
+ * Bundled data: `@ip-location-db/geo-whois-asn-country-mmdb` (country; CC0) read with mmdb-lib (the reader of
+ * the `maxmind` package, without its file watching and caches) after a few lookups read in place, and
  * `@ip-location-db/asn` (ASN and organisation; CC BY 4.0, see asn-table.ts), both copied by `npm run build` into
  * `data/ip-location-db/` (the form the package ships; the packages themselves are build-time dependencies). `--geoip-db` adds the user's own
  * MaxMind-format databases (GeoLite2/GeoIP2 Country, City or ASN, DB-IP, ip-location-db), which answer first.
@@ -10,11 +11,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename } from 'node:path';
-import type { Reader, Response } from 'maxmind';
+import type { Reader, Response } from 'mmdb-lib';
 import { ownString } from '../core/own-string.js';
 import { failure, ok, type Result } from '../core/result.js';
 import type { IpInfo, IpLookup } from '../core/rules/origin.js';
 import { ASN_DATA_SOURCE, type AsnTable, BUNDLED_DATA_DIR, loadAsnTable } from './asn-table.js';
+import { LAZY_MMDB_LOOKUPS, LazyMmdb } from './mmdb-lazy.js';
 
 export interface IpLookupOptions {
   /** The user's own MMDB files, consulted before the bundled data. */
@@ -29,10 +31,14 @@ export type OpenIpLookupResult = Result<{ lookup: IpLookup; sources: string[] }>
 export const COUNTRY_DATA_SOURCE = '@ip-location-db/geo-whois-asn-country-mmdb (CC0)';
 
 /**
- * maxmind is CommonJS: required, not imported (Node 20's ES module loader pre-parses a CommonJS module it
- * imports for its export names: about 10 ms of every start that looks up an IP).
+ * mmdb-lib is CommonJS: required, not imported (Node 20's ES module loader pre-parses a CommonJS module it
+ * imports for its export names), and only when a database is read whole.
  */
-const maxmind = createRequire(import.meta.url)('maxmind') as typeof import('maxmind');
+let mmdbLib: typeof import('mmdb-lib') | undefined;
+function readerOf(bytes: Buffer): Reader<Response> {
+  mmdbLib ??= createRequire(import.meta.url)('mmdb-lib') as typeof import('mmdb-lib');
+  return new mmdbLib.Reader<Response>(bytes);
+}
 
 interface MmdbRecord {
   country?: { iso_code?: string };
@@ -65,6 +71,40 @@ function mmdbSource(name: string, reader: Reader<Response>): Source {
     get(ip) {
       try {
         return fromRecord(reader.get(ip) as MmdbRecord | null);
+      } catch {
+        return null;
+      }
+    },
+  };
+}
+
+/**
+ * The bundled country database: its first lookups read in place (one message's analysis reads a few hundred
+ * bytes of its 7.8 MB), then the whole file is read into the full reader. A lookup the lazy reader cannot
+ * answer (an unusual address form, a damaged file) goes to the full reader too, which answers or reports.
+ */
+function bundledCountrySource(file: string): Source {
+  let lazy = LazyMmdb.open(file);
+  let lazyLookups = 0;
+  let full: Reader<Response> | null = null;
+  const whole = (): Reader<Response> => {
+    full ??= readerOf(readFileSync(file));
+    lazy = null;
+    return full;
+  };
+  if (lazy === null) whole();
+  return {
+    name: COUNTRY_DATA_SOURCE,
+    get(ip) {
+      if (lazy !== null && lazyLookups++ < LAZY_MMDB_LOOKUPS) {
+        try {
+          return fromRecord(lazy.get(ip) as MmdbRecord | null);
+        } catch {
+          // Answered by the full reader below.
+        }
+      }
+      try {
+        return fromRecord(whole().get(ip) as MmdbRecord | null);
       } catch {
         return null;
       }
@@ -116,7 +156,9 @@ export async function openIpLookup(opts: IpLookupOptions = {}): Promise<OpenIpLo
   const sources: Source[] = [];
   for (const path of opts.geoipDbs ?? []) {
     try {
-      const reader = await maxmind.open<Response>(path);
+      const bytes = await process.getBuiltinModule('node:fs/promises').readFile(path);
+      if (bytes[0] === 0x1f && bytes[1] === 0x8b) throw new Error('the file is gzip-compressed: decompress it first');
+      const reader = readerOf(bytes);
       sources.push(mmdbSource(`${basename(path)} (${reader.metadata.databaseType})`, reader));
     } catch (error) {
       return failure(
@@ -127,7 +169,7 @@ export async function openIpLookup(opts: IpLookupOptions = {}): Promise<OpenIpLo
   }
   if (opts.bundled !== false) {
     try {
-      sources.push(mmdbSource(COUNTRY_DATA_SOURCE, new maxmind.Reader<Response>(readFileSync(countryMmdbPath()))));
+      sources.push(bundledCountrySource(countryMmdbPath()));
       sources.push(asnSource(await loadAsnTable()));
     } catch (error) {
       return failure(

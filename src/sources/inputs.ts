@@ -4,10 +4,18 @@
  * yields an error result naming it, never an exception.
  * @module
  */
-import { closeSync, createReadStream, type Dirent, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import {
+  closeSync,
+  createReadStream,
+  type Dirent,
+  fstatSync,
+  openSync,
+  readdirSync,
+  readSync,
+  type Stats,
+  statSync,
+} from 'node:fs';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { type Failure, failure, ok, type Result } from '../core/result.js';
 import { ioErrorText } from './io-error.js';
 import type { ReaderLimits } from './limits.js';
@@ -272,13 +280,14 @@ export async function* loadInputs(paths: readonly string[], opts: LoadOptions): 
         continue;
       }
       const buf = read.bytes;
-      if (sniffKind(buf.subarray(0, 8192)) === 'mbox') yield* mboxInputs(Readable.from([buf]), '-', opts);
+      if (sniffKind(buf.subarray(0, 8192)) === 'mbox')
+        yield* mboxInputs(process.getBuiltinModule('node:stream').Readable.from([buf]), '-', opts);
       else yield { input: '-', bytes: buf };
       continue;
     }
-    let info: Awaited<ReturnType<typeof stat>>;
+    let info: Stats;
     try {
-      info = await stat(p);
+      info = statSync(p);
     } catch (error) {
       yield { input: p, error: `cannot read: ${ioErrorText(error)}` };
       continue;

@@ -3,7 +3,6 @@
  * (raw lines, order, duplicates kept); bodies and attachments through postal-mime, with validated limits.
  * @module
  */
-import { createHash } from 'node:crypto';
 import type { Email } from 'postal-mime';
 import type { AttachmentEvidence, MessageEvidence, SourceKind } from '../core/evidence.js';
 import { boundValue } from '../core/finding.js';
@@ -120,7 +119,8 @@ function attachmentsOf(email: Email, input: string, limits: ReaderLimits, ev: Me
       name,
       contentType: (a.mimeType || 'application/octet-stream').toLowerCase(),
       size: bytes.byteLength,
-      sha256: createHash('sha256').update(bytes).digest('hex'),
+      // node:crypto loaded on the first attachment: header triage never needs it (bench/startup.mjs).
+      sha256: process.getBuiltinModule('node:crypto').createHash('sha256').update(bytes).digest('hex'),
       disposition: a.disposition ?? null,
       qrUrls: [],
       ref: {

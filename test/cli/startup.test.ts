@@ -1,7 +1,9 @@
 /**
  * Start-up stays light: `--version` and `--help` import no command, and header triage loads none of the heavy
  * modules (PDF, barcode, SQLite, MIME bodies, the Azure SDK). Checked by the modules a real process loads (a
- * loader hook lists them), not by timing. Needs `npm run build` (dist/).
+ * loader hook lists them), not by timing. Needs `npm run build` (dist/). The CLI runs from the bundle
+ * (dist/bundle/, scripts/bundle.mjs): each chunk it loads stands for the modules the bundle's manifest lists in
+ * it, as `file:///…/dist/<module>` URLs, so the checks below read as they would on the unbundled tree.
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -10,6 +12,8 @@ import { describe, expect, it } from 'vitest';
 import { buildProgram, COMMANDS, commandNamed, VERSION } from '../../src/cli/main.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../ingest/helpers.js';
+
+const MANIFEST = JSON.parse(readFileSync('dist/bundle/manifest.json', 'utf8')) as Record<string, string[]>;
 
 const HEAVY = ['pdfjs-dist', 'zxing-wasm', 'better-sqlite3', '@azure/identity', 'yauzl', '@kenjiuno/msgreader'];
 
@@ -22,7 +26,16 @@ function loadedBy(args: string[]): string[] {
       env: { ...process.env, DSGUARD_TRACE_LOADS: trace, NO_COLOR: '1' },
     });
     expect(r.status, r.stderr).toBe(0);
-    return readFileSync(trace, 'utf8').trim().split('\n');
+    return readFileSync(trace, 'utf8')
+      .trim()
+      .split('\n')
+      .flatMap((url) => {
+        const chunk = /\/dist\/bundle\/([^/]+\.js)$/.exec(url)?.[1];
+        if (chunk === undefined) return [url];
+        const modules = MANIFEST[chunk];
+        expect(modules, `${chunk} is in the bundle's manifest`).toBeDefined();
+        return (modules ?? []).map((m) => url.replace(/\/bundle\/[^/]+$/, `/${m}`));
+      });
   } finally {
     tmp.cleanup();
   }
@@ -63,7 +76,16 @@ describe('start-up', () => {
       'samples/messages/powershell-spoof-foreign-vps.eml',
     ]);
     expect(urls.some((u) => u.includes('/enrich/'))).toBe(false);
-    expect(packages(urls).has('maxmind')).toBe(false);
+    expect(packages(urls).has('mmdb-lib')).toBe(false);
+  });
+
+  it('one message’s IP lookup reads the country database in place: its reader is not even loaded', () => {
+    const urls = loadedBy(['analyze', '--headers-only', 'samples/messages/powershell-spoof-foreign-vps.eml']);
+    expect(
+      urls.some((u) => u.includes('/enrich/ip-lookup.js')),
+      'the lookup ran',
+    ).toBe(true);
+    expect(packages(urls).has('mmdb-lib')).toBe(false);
   });
 
   it('a full analyze loads the content analysers, and only then', () => {
