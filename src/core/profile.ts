@@ -151,17 +151,26 @@ export function cidrs(texts: readonly string[]): { ok: Cidr[]; bad: string[] } {
   return { ok, bad };
 }
 
+/** A known or denied source as plain data (its IP ranges as text). */
+type PlainSource = Omit<KnownSourceProfile, 'ips'> & { ips: string[] };
+
 /** A profile as plain data (IP ranges as text), to hand to a worker process; {@link profileFromPlain} undoes it. */
-export interface PlainProfile extends Omit<TenantProfile, 'connectors' | 'knownSources'> {
+export interface PlainProfile extends Omit<TenantProfile, 'connectors' | 'knownSources' | 'deniedSources'> {
   connectors: (Omit<InboundConnectorProfile, 'senderIps'> & { senderIps: string[] })[];
-  knownSources: (Omit<KnownSourceProfile, 'ips'> & { ips: string[] })[];
+  knownSources: PlainSource[];
+  deniedSources?: PlainSource[];
 }
 
 export function profileToPlain(p: TenantProfile): PlainProfile {
+  const { deniedSources, ...rest } = p;
+  const plain = (k: KnownSourceProfile): PlainSource => ({ ...k, ips: k.ips.map((x) => x.text) });
   return {
-    ...p,
+    ...rest,
     connectors: p.connectors.map((c) => ({ ...c, senderIps: c.senderIps.map((x) => x.text) })),
-    knownSources: p.knownSources.map((k) => ({ ...k, ips: k.ips.map((x) => x.text) })),
+    knownSources: p.knownSources.map(plain),
+    // Ranges hold functions, which cannot cross to a worker: the denied sources' too (a profile with them made
+    // every worker fail to start with "could not be cloned").
+    ...(deniedSources ? { deniedSources: deniedSources.map(plain) } : {}),
   };
 }
 
@@ -172,10 +181,13 @@ export function profileFromPlain(p: PlainProfile): TenantProfile {
       if (!c) throw new Error(`profile: "${t}" is not an IP address or CIDR`);
       return c;
     });
+  const { deniedSources, ...rest } = p;
+  const source = (k: PlainSource): KnownSourceProfile => ({ ...k, ips: cidrs(k.ips) });
   return {
-    ...p,
+    ...rest,
     connectors: p.connectors.map((c) => ({ ...c, senderIps: cidrs(c.senderIps) })),
-    knownSources: p.knownSources.map((k) => ({ ...k, ips: cidrs(k.ips) })),
+    knownSources: p.knownSources.map(source),
+    ...(deniedSources ? { deniedSources: deniedSources.map(source) } : {}),
   };
 }
 

@@ -129,6 +129,26 @@ describe.skipIf(!built)('reader worker', () => {
     expect(r.main!.tables.bucket!.length).toBe(2); // one day; counted and candidate rows
   });
 
+  it('takes a profile with denied sources to the worker (their ranges crossed the thread as functions before)', async () => {
+    const r = parseProfile(
+      'tenant:\n  domains: [contoso.com, contoso.co.uk]\ndeniedSources:\n  - name: printer\n    ips: [203.0.113.0/24]\n',
+      'denied.yml',
+    );
+    if (r.status !== 'ok') throw new Error(r.error);
+    expect(r.profile.deniedSources?.length).toBe(1);
+    const file = join(tmp.dir, 'trace.csv');
+    await generateTrace(3_000, file, 16);
+    const ingest = await lib();
+    const stores: Record<string, string[]>[] = [];
+    for (const reader of ['main', 'worker'] as const) {
+      const db = join(tmp.dir, `denied-${reader}.db`);
+      const s = await ingest([file], { db, profile: r.profile, reader });
+      expect(s.files[0]).toMatchObject({ status: 'ingested', reader, read: 3_000 });
+      stores.push(tables(db));
+    }
+    expect(stores[1]).toEqual(stores[0]);
+  });
+
   it('turns rows about deliveries stored by an earlier file into facts, as the main thread does', async () => {
     const a = join(tmp.dir, 'a.csv');
     await generateTrace(6_000, a, 12);
