@@ -235,7 +235,6 @@ export function readAsnV6(file: string, chunkBytes = READ_CHUNK): V6Table {
   return t;
 }
 
-/** Last index whose start is <= key (`before(i)`: start of row i is <= key), -1 when none. */
 /**
  * The 32-bit number of a canonical dotted quad (four decimal octets of at most 255, no leading zero, nothing
  * around them), or -1 for any other text: those go through ipaddr, which reads forms such as `010.1.1.1` its own
@@ -263,6 +262,7 @@ export function canonicalV4Key(ip: string): number {
   return key * 256 + octet;
 }
 
+/** Last index whose start is <= key (`before(i)`: start of row i is <= key), -1 when none. */
 function bisect(count: number, atOrBefore: (i: number) => boolean): number {
   let lo = 0;
   let hi = count - 1;
