@@ -55,11 +55,13 @@ function newestMtime(dir: string): number {
   return newest;
 }
 
-/** Whether dist/ (built by `npm ci` / `npm test`) is there and not older than the sources. */
+/**
+ * Whether dist/ (built by `npm ci` / `npm test`) is there and not older than the sources: tsc's output and the
+ * CLI's bundle made from it (bin/dsguard.js runs dist/bundle/; `tsc` alone leaves it stale).
+ */
 export function distIsCurrent(): boolean {
-  return (
-    existsSync('dist/cli/main.js') &&
-    existsSync('dist/ingest/ingest.js') &&
-    statSync('dist/ingest/ingest.js').mtimeMs >= newestMtime('src')
+  const newest = newestMtime('src');
+  return ['dist/ingest/ingest.js', 'dist/bundle/main.js', 'dist/bundle/analyze-worker.js'].every(
+    (f) => existsSync(f) && statSync(f).mtimeMs >= newest,
   );
 }
