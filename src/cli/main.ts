@@ -286,7 +286,8 @@ function applyConventions(cmd: Command, run: CliIo): NodeJS.WritableStream | nul
 export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
   let code: number = EXIT.ok;
   // The commands hold this object: -o swaps its stdout before the action runs.
-  const run: CliIo = { ...io };
+  // A copy that keeps io's getters as getters (a spread would read stdin, building a stream nothing may use).
+  const run = Object.defineProperties({}, Object.getOwnPropertyDescriptors(io)) as CliIo;
   let file: NodeJS.WritableStream | null = null;
   try {
     const named = commandNamed(argv);

@@ -88,6 +88,23 @@ describe('start-up', () => {
     expect(packages(urls).has('mmdb-lib')).toBe(false);
   });
 
+  it('a run over files never builds process.stdin; `-` does', () => {
+    const run = (input: string | undefined, args: string[]) =>
+      spawnSync(process.execPath, ['-r', './test/helpers/stdin-trap.cjs', 'bin/dsguard.js', ...args], {
+        encoding: 'utf8',
+        input: input ?? '',
+        env: { ...process.env, NO_COLOR: '1' },
+      });
+    const sample = 'samples/messages/powershell-spoof-foreign-vps.eml';
+    const files = run(undefined, ['analyze', '--headers-only', sample]);
+    expect(files.status, files.stderr).toBe(0);
+    expect(files.stderr).not.toContain('dsguard-test: stdin read');
+    const piped = run(readFileSync(sample, 'utf8'), ['analyze', '--headers-only', '-']);
+    expect(piped.status, piped.stderr).toBe(0);
+    expect(piped.stderr, 'the trap works').toContain('dsguard-test: stdin read');
+    expect(piped.stdout).toContain('direct-send');
+  });
+
   it('a full analyze loads the content analysers, and only then', () => {
     const urls = loadedBy(['analyze', 'samples/messages/powershell-spoof-foreign-vps.eml']);
     expect(urls.some((u) => u.includes('/content/content-analyzer.js'))).toBe(true);
