@@ -11,8 +11,7 @@
  * @module
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { open, readdir, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import type { AssessOptions, MessageRule } from '../core/assess.js';
 import { hash53 } from '../core/delivery-key.js';
@@ -164,9 +163,23 @@ function rejectSetting(profile: TenantProfile | null): string {
   return JSON.stringify([profile?.rejectDirectSend ?? null, profile?.rejectDirectSendSince ?? null]);
 }
 
+/**
+ * The file's SHA-256, read through one reused 4 MiB buffer. It is on the critical path before any row is read:
+ * a read stream of 1 MiB pieces (a new Buffer each) took 340–530 ms on a 311 MB export, this 220–285 ms.
+ */
 async function sha256File(path: string): Promise<string> {
   const h = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
+  const file = await open(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(4 << 20);
+    for (;;) {
+      const { bytesRead } = await file.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) break;
+      h.update(bytesRead === buf.length ? buf : buf.subarray(0, bytesRead));
+    }
+  } finally {
+    await file.close();
+  }
   return h.digest('hex');
 }
 
