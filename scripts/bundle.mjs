@@ -18,7 +18,7 @@
 //   node scripts/bundle.mjs            (needs dist/ from tsc; rolldown is a dev dependency)
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire, isBuiltin } from 'node:module';
-import { dirname, join, relative } from 'node:path';
+import { dirname, isAbsolute, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -125,7 +125,10 @@ const bundle = await rolldown({
   platform: 'node',
   // Only dsguard's own modules: a bare specifier (a dependency) or a `node:` built-in stays an import.
   external: (id) =>
-    !id.startsWith('.') && !id.startsWith('/') && !BUNDLED_PACKAGES.some((p) => id === p || id.startsWith(`${p}/`)),
+    !id.startsWith('.') &&
+    !isAbsolute(id) &&
+    !id.startsWith('\0') &&
+    !BUNDLED_PACKAGES.some((p) => id === p || id.startsWith(`${p}/`)),
   logLevel: 'warn',
   plugins: [builtinsPlugin, headerPartsPlugin],
 });
