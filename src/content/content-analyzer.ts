@@ -19,8 +19,8 @@ import { boundValue, type EvidenceRef } from '../core/finding.js';
 import type { ContentAnalyzer } from '../sources/rfc822.js';
 import type { CodeDecoder, DecodedCode, DecodeResult, DecoderStop } from './code-decoder.js';
 import { textDrawings } from './drawn-codes.js';
-import { gridPixels, type ModuleGrid } from './drawn-grid.js';
-import { type HtmlScan, scanHtml } from './html-inspect.js';
+import { gridPixels } from './drawn-grid.js';
+import { type Drawing, type HtmlScan, scanHtml, textBlockDrawing } from './html-inspect.js';
 import { type ImageHeader, readImageHeader } from './image-header.js';
 import { type ContentLimits, contentLimits } from './limits.js';
 import type { PdfProblem } from './pdf-prescan.js';
@@ -278,12 +278,7 @@ async function analyzeBodies(walk: Walk, email: Email): Promise<void> {
     const blocks = textDrawings(text);
     if (blocks.cut)
       walk.gap(`body (text/plain): ${blocks.cut}`, { source: ev.input, field: 'body (text/plain)', value: '' });
-    const drawings = blocks.grids.map((g): [ModuleGrid, DrawnTechnique, string] => [
-      g,
-      'text-blocks',
-      `block characters drawn as a ${g.rows.length}-row grid`,
-    ]);
-    await decodeDrawings(walk, null, drawings, 'body (text/plain)');
+    await decodeDrawings(walk, null, blocks.grids.map(textBlockDrawing), 'body (text/plain)');
   }
   if (html) {
     const scan = scanHtml(html);
@@ -297,8 +292,7 @@ async function analyzeBodies(walk: Walk, email: Email): Promise<void> {
 async function decodeHtmlGrids(walk: Walk, att: AttachmentEvidence | null, scan: HtmlScan, where: string) {
   const ref = att?.ref ?? { source: walk.ev.input, field: where, value: '' };
   for (const cut of scan.cuts) walk.gap(`${where}: ${cut}`, ref);
-  const drawings = scan.drawings.map((d): [ModuleGrid, DrawnTechnique, string] => [d.grid, d.technique, d.how]);
-  await decodeDrawings(walk, att, drawings, where);
+  await decodeDrawings(walk, att, scan.drawings, where);
   await decodeDataImages(walk, att, scan.dataImages, where);
 }
 
@@ -321,12 +315,7 @@ async function decodeDataImages(walk: Walk, att: AttachmentEvidence | null, imag
 }
 
 /** Decode drawn module grids (at most 5 a part, within the image-decode limit). */
-async function decodeDrawings(
-  walk: Walk,
-  att: AttachmentEvidence | null,
-  drawings: readonly [ModuleGrid, DrawnTechnique, string][],
-  where: string,
-) {
+async function decodeDrawings(walk: Walk, att: AttachmentEvidence | null, drawings: readonly Drawing[], where: string) {
   const ref = att?.ref ?? { source: walk.ev.input, field: where, value: '' };
   if (drawings.length > 5) walk.gap(`${where}: ${drawings.length} drawn grids, only the first 5 were decoded`, ref);
   for (let g = 0; g < Math.min(drawings.length, 5); g++) {
@@ -338,7 +327,7 @@ async function decodeDrawings(
       return;
     }
     walk.imagesDecoded++;
-    const [grid, technique, how] = drawings[g]!;
+    const { grid, technique, how } = drawings[g]!;
     const r = await walk.decoder.decodePixels(gridPixels(grid));
     if (r.status === 'ok') walk.codes(att, r.codes, `${where}, ${how}`, technique);
     else if (r.stopped) {

@@ -352,12 +352,13 @@ function namedDrawings(css: CssDrawings, svg: readonly ModuleGrid[], text: reado
       technique: 'css-boxes' as const,
       how: `CSS ${layout === 'grid' ? 'grid' : 'flex rows'} of boxes drawn as a ${rows(grid)}`,
     })),
-    ...text.map((grid) => ({
-      grid,
-      technique: 'text-blocks' as const,
-      how: `block characters drawn as a ${rows(grid)}`,
-    })),
+    ...text.map(textBlockDrawing),
   ];
+}
+
+/** A grid drawn with block characters (in HTML text or a plain-text body) as a {@link Drawing}. */
+export function textBlockDrawing(grid: ModuleGrid): Drawing {
+  return { grid, technique: 'text-blocks', how: `block characters drawn as a ${grid.rows.length}-row grid` };
 }
 
 /** HTML traits of credential-harvesting pages. */
