@@ -19,8 +19,6 @@ import { CSS_LIMITS, type CssDrawings, type CssElement, cssDrawings } from './dr
 import type { ModuleGrid } from './drawn-grid.js';
 import { urlsFromText } from './url-extract.js';
 
-export { greyOf, gridPixels, type ModuleGrid } from './drawn-grid.js';
-
 /** Most characters of an HTML part parsed. */
 export const MAX_HTML_CHARS = 5_000_000;
 /** Most table cells read per HTML part. */
@@ -359,18 +357,6 @@ function namedDrawings(css: CssDrawings, svg: readonly ModuleGrid[], text: reado
 /** A grid drawn with block characters (in HTML text or a plain-text body) as a {@link Drawing}. */
 export function textBlockDrawing(grid: ModuleGrid): Drawing {
   return { grid, technique: 'text-blocks', how: `block characters drawn as a ${grid.rows.length}-row grid` };
-}
-
-/** HTML traits of credential-harvesting pages. */
-export function htmlFacts(html: string): HtmlFacts {
-  return scanHtml(html).facts;
-}
-
-/** Tables that look like a module grid: at least 21x21 cells of equal row width, both dark and light cells. */
-export function tableGrids(html: string): ModuleGrid[] {
-  return scanHtml(html)
-    .drawings.filter((d) => d.technique === 'html-table')
-    .map((d) => d.grid);
 }
 
 /** Module grids drawn by CSS boxes (grid, wrapping flex, flex rows). */

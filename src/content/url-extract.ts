@@ -9,8 +9,6 @@ const MAX_URL = 2048;
 
 /** `http(s)://` followed by URL characters; bounded so a run of URL characters cannot grow without limit. */
 const TEXT_URL = /\bhttps?:\/\/[^\s<>"'`{}|\\^[\]]{1,2048}/gi;
-const ATTR_URL =
-  /\b(?:href|src|action|formaction|background|data-href)\s*=\s*(?:"([^"]{0,4096})"|'([^']{0,4096})'|([^\s>"']{1,4096}))/gi;
 
 const NAMED_ENTITIES: Record<string, string> = {
   amp: '&',
@@ -79,11 +77,11 @@ export function urlsFromText(text: string, max: number): string[] {
 }
 
 /**
- * URLs in HTML attributes (href, src, action, ...) plus those written in the visible text. With `linkValues`
- * (the link attribute values and script URLs from the HTML scan's parse, html-inspect.ts) no pattern runs over
- * the markup for the attributes; without, a bounded single-pass pattern finds them.
+ * URLs in HTML attributes (href, src, action, ...) plus those written in the visible text. The attribute URLs
+ * are `linkValues`: the link attribute values and script URLs from the HTML scan's parse (`scanHtml` in
+ * html-inspect.ts), so no pattern runs over the markup for them.
  */
-export function urlsFromHtml(html: string, max: number, linkValues?: readonly string[]): string[] {
+export function urlsFromHtml(html: string, max: number, linkValues: readonly string[]): string[] {
   const out: string[] = [];
   const seen = new Set<string>();
   const add = (u: string) => {
@@ -93,17 +91,9 @@ export function urlsFromHtml(html: string, max: number, linkValues?: readonly st
       out.push(url);
     }
   };
-  if (linkValues) {
-    for (const v of linkValues) {
-      const raw = v.trim();
-      if (/^https?:\/\//i.test(raw)) add(trimUrl(raw.replace(/\s/g, '')));
-    }
-  } else {
-    ATTR_URL.lastIndex = 0;
-    for (let m = ATTR_URL.exec(html); m !== null && out.length < max; m = ATTR_URL.exec(html)) {
-      const raw = decodeEntities(m[1] ?? m[2] ?? m[3] ?? '').trim();
-      if (/^https?:\/\//i.test(raw)) add(trimUrl(raw.replace(/\s/g, '')));
-    }
+  for (const v of linkValues) {
+    const raw = v.trim();
+    if (/^https?:\/\//i.test(raw)) add(trimUrl(raw.replace(/\s/g, '')));
   }
   for (const u of urlsFromText(htmlToText(html, 1_000_000), max)) add(u);
   return out;
