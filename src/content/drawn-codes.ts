@@ -10,7 +10,7 @@
  * streaming, linear).
  * @module
  */
-import { greyOf, MAX_GRID_SIDE, type ModuleGrid, normaliseRing, trim } from './drawn-grid.js';
+import { greyOf, invertDarkBorder, MAX_GRID_SIDE, type ModuleGrid, normaliseRing, trim } from './drawn-grid.js';
 
 export const MAX_SVG_SHAPES = 50_000;
 export const MAX_PAINT_WORK = 2_000_000;
@@ -281,6 +281,19 @@ function spend(work: { n: number }, n: number): boolean {
   return work.n <= MAX_PAINT_WORK;
 }
 
+/** The bounding box `[x0, y0, x1, y1]` of a shape's rectangles and edges (infinite when it has none). */
+export function shapeBounds(s: Shape): [number, number, number, number] {
+  let b: [number, number, number, number] = [
+    Number.POSITIVE_INFINITY,
+    Number.POSITIVE_INFINITY,
+    Number.NEGATIVE_INFINITY,
+    Number.NEGATIVE_INFINITY,
+  ];
+  for (const r of s.rects) b = [Math.min(b[0], r[0]), Math.min(b[1], r[1]), Math.max(b[2], r[2]), Math.max(b[3], r[3])];
+  for (const e of s.edges) b = [Math.min(b[0], e[0]), Math.min(b[1], e[1]), Math.max(b[2], e[0]), Math.max(b[3], e[2])];
+  return b;
+}
+
 /**
  * The module grid painted by axis-aligned shapes (SVG here, PDF vector paths in pdf-vector.ts), or `null` when
  * they do not draw one; cells painted are counted in `paintWork` against {@link MAX_PAINT_WORK}.
@@ -292,11 +305,7 @@ export function rasterise(shapes: Shape[], paintWork: { n: number }): ModuleGrid
   let maxX = Number.NEGATIVE_INFINITY;
   let maxY = Number.NEGATIVE_INFINITY;
   const boxes = shapes.map((s) => {
-    let b = [Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, Number.NEGATIVE_INFINITY];
-    for (const r of s.rects)
-      b = [Math.min(b[0]!, r[0]), Math.min(b[1]!, r[1]), Math.max(b[2]!, r[2]), Math.max(b[3]!, r[3])];
-    for (const e of s.edges)
-      b = [Math.min(b[0]!, e[0]), Math.min(b[1]!, e[1]), Math.max(b[2]!, e[0]), Math.max(b[3]!, e[2])];
+    const b = shapeBounds(s);
     minX = Math.min(minX, b[0]!);
     minY = Math.min(minY, b[1]!);
     maxX = Math.max(maxX, b[2]!);
@@ -420,12 +429,7 @@ function textGrid(lines: string[]): ModuleGrid | null {
       cells.push(chars.map((c) => c === '\u2588' || c === '\u2584'));
     } else cells.push(chars.map((c) => c === '\u2588' || c === '#'));
   }
-  // A code on a dark quiet zone: every border cell dark.
-  const H = cells.length;
-  const W = cells[0]?.length ?? 0;
-  const border = cells.every((r, y) => (y === 0 || y === H - 1 ? r.every(Boolean) : r[0] && r[W - 1]));
-  if (border) cells = cells.map((r) => r.map((d) => !d));
-  cells = trim(cells);
+  cells = trim(invertDarkBorder(cells));
   if (!half) {
     // Narrowest dark run = characters per module.
     let k = Number.POSITIVE_INFINITY;

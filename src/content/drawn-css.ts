@@ -11,7 +11,7 @@
  * reported by the caller as a content gap, never silent.
  * @module
  */
-import { greyOf, type ModuleGrid, normaliseRows } from './drawn-grid.js';
+import { greyOf, MAX_GRID_SIDE, type ModuleGrid, normaliseRows } from './drawn-grid.js';
 
 export const CSS_LIMITS = {
   /** Elements recorded per HTML part (outside SVG). */
@@ -23,7 +23,7 @@ export const CSS_LIMITS = {
   /** Selector tests (candidate rule × element, plus ancestor steps) per HTML part. */
   maxMatchWork: 500_000,
   /** Most modules a side. */
-  maxGridSide: 200,
+  maxGridSide: MAX_GRID_SIDE,
   /** Most drawings returned per part. */
   maxGrids: 5,
 } as const;

@@ -107,11 +107,16 @@ export function trim(cells: boolean[][]): boolean[][] {
   return cells.slice(top, bottom + 1).map((r) => r.slice(first, last + 1));
 }
 
-/** A grid whose border is all dark is a code on a dark quiet zone: invert it and drop the quiet zone. */
-export function normaliseRows(rows: boolean[][]): ModuleGrid | null {
+/** The cells inverted when every border cell is dark (a code drawn on a dark quiet zone), else as they are. */
+export function invertDarkBorder(rows: boolean[][]): boolean[][] {
   const H = rows.length;
   const W = rows[0]?.length ?? 0;
   const border = rows.every((r, y) => (y === 0 || y === H - 1 ? r.every(Boolean) : r[0] && r[W - 1]));
-  const cells = trim(border ? rows.map((r) => r.map((d) => !d)) : rows);
+  return border ? rows.map((r) => r.map((d) => !d)) : rows;
+}
+
+/** A grid whose border is all dark is a code on a dark quiet zone: invert it and drop the quiet zone. */
+export function normaliseRows(rows: boolean[][]): ModuleGrid | null {
+  const cells = trim(invertDarkBorder(rows));
   return cells.length >= 21 && (cells[0]?.length ?? 0) >= 21 ? { rows: cells } : null;
 }

@@ -12,7 +12,7 @@
  * Work-counted: path points read ({@link VECTOR_LIMITS}), shapes kept, grid cells painted, pixels decoded.
  * @module
  */
-import { MAX_PAINT_WORK, rasterise, type Shape } from './drawn-codes.js';
+import { MAX_PAINT_WORK, rasterise, type Shape, shapeBounds } from './drawn-codes.js';
 import { greyOf, type ModuleGrid } from './drawn-grid.js';
 
 export const VECTOR_LIMITS = {
@@ -126,23 +126,9 @@ function pathShape(path: ArrayLike<number>, ctm: Matrix, dark: boolean, work: { 
   return { dark, rects, edges };
 }
 
+/** Width and height of a shape's bounding box. */
 function extent(s: Shape): [number, number] {
-  let x0 = Number.POSITIVE_INFINITY;
-  let y0 = Number.POSITIVE_INFINITY;
-  let x1 = Number.NEGATIVE_INFINITY;
-  let y1 = Number.NEGATIVE_INFINITY;
-  for (const r of s.rects) {
-    x0 = Math.min(x0, r[0]);
-    y0 = Math.min(y0, r[1]);
-    x1 = Math.max(x1, r[2]);
-    y1 = Math.max(y1, r[3]);
-  }
-  for (const e of s.edges) {
-    x0 = Math.min(x0, e[0]);
-    x1 = Math.max(x1, e[0]);
-    y0 = Math.min(y0, e[1]);
-    y1 = Math.max(y1, e[2]);
-  }
+  const [x0, y0, x1, y1] = shapeBounds(s);
   return [x1 - x0, y1 - y0];
 }
 
