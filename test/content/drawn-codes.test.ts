@@ -20,6 +20,7 @@ import {
 } from '../../src/content/html-inspect.js';
 import { urlsFromHtml } from '../../src/content/url-extract.js';
 import {
+  asciiArtText,
   qrBlocks,
   qrCssClasses,
   qrCssGrid,
@@ -176,16 +177,7 @@ describe('negative fixtures give no QR finding', () => {
     expect(codes(r).filter((c) => /^DS(407|44\d)$/.test(c))).toEqual([]);
   });
   it('ASCII art banner and a block-character progress bar', async () => {
-    const banner = [
-      '#####  #####  #   #',
-      '#      #   #  ## ##',
-      '####   #   #  # # #',
-      '#      #   #  #   #',
-      '#      #####  #   #',
-    ];
-    const art = Array.from({ length: 30 }, (_, i) => banner[i % 5]).join('\n');
-    const bars = Array.from({ length: 24 }, (_, i) => '\u2588'.repeat(i + 3) + ' '.repeat(30 - i)).join('\n');
-    const raw = directSendMessage({ subject: 'Build report', text: `${art}\n\n${bars}\n` });
+    const raw = directSendMessage({ subject: 'Build report', text: asciiArtText() });
     const r = await analyze(raw, 'ascii-art.eml');
     expect(codes(r).filter((c) => /^DS(407|44\d)$/.test(c))).toEqual([]);
   });
