@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import QRCode from 'qrcode';
 import { describe, expect, it } from 'vitest';
 import type { AnalyzedMessage } from '../../src/analyze/analyze.js';
-import { MAX_SVG_SHAPES, textGrids } from '../../src/content/drawn-codes.js';
+import { MAX_PAINT_WORK, MAX_SVG_SHAPES, textGrids } from '../../src/content/drawn-codes.js';
 import {
   cssGrids,
   htmlTextLines,
@@ -18,6 +18,7 @@ import {
   svgDrawings,
   svgGrids,
 } from '../../src/content/html-inspect.js';
+import { VECTOR_LIMITS, vectorDrawing } from '../../src/content/pdf-vector.js';
 import { urlsFromHtml } from '../../src/content/url-extract.js';
 import {
   asciiArtText,
@@ -322,6 +323,39 @@ describe('PDF vector codes (filled rectangles and paths, no image)', () => {
   it('a ruled PDF table, zebra rows and a chart of squares give no QR finding', async () => {
     const r = await analyze(attach(tablePdf(), 'Invoice'), 'pdf-table.eml');
     expect(codes(r).filter((c) => /^DS(407|44\d)$/.test(c))).toEqual([]);
+  });
+});
+
+describe('PDF vector limits are work-counted (operator lists shaped as pdfjs 5 builds them)', async () => {
+  const { OPS } = await import('pdfjs-dist/legacy/build/pdf.mjs');
+  /** One closed rectangle path, pdfjs's DrawOPS: 0 moveTo, 1 lineTo, 4 closePath. */
+  const rect = (x: number, y: number, w: number, h: number) => [0, x, y, 1, x + w, y, 1, x + w, y + h, 1, x, y + h, 4];
+  /** A page that sets a black fill, then fills each path of `paths` with its own `constructPath`. */
+  const page = (paths: number[][]) => ({
+    fnArray: [OPS.setFillRGBColor, ...paths.map(() => OPS.constructPath)],
+    argsArray: [['#000000'], ...paths.map((p) => [OPS.fill, [Float32Array.from(p)], null])],
+  });
+  it(`more than ${VECTOR_LIMITS.maxShapes} filled shapes: not rasterised, and said`, () => {
+    const v = vectorDrawing(
+      page(Array.from({ length: VECTOR_LIMITS.maxShapes + 1 }, (_, i) => rect(i % 200, Math.floor(i / 200), 1, 1))),
+      OPS,
+    );
+    expect(v.grid).toBeNull();
+    expect(v.cut).toBe(`more than ${VECTOR_LIMITS.maxShapes} filled shapes: the page drawing was not rasterised`);
+  });
+  it(`more than ${VECTOR_LIMITS.maxPoints} path points in one path: not rasterised, and said`, () => {
+    const one = Array.from({ length: VECTOR_LIMITS.maxPoints / 5 + 1 }, (_, i) => rect(i % 200, 0, 1, 1)).flat();
+    const v = vectorDrawing(page([one]), OPS);
+    expect(v.grid).toBeNull();
+    expect(v.cut).toBe(`more than ${VECTOR_LIMITS.maxPoints} vector path points: the page drawing was not rasterised`);
+  });
+  it(`more than ${MAX_PAINT_WORK} grid cells to paint: not rasterised, and said`, () => {
+    // 2,000 overlapping 7x200-module bars (each thin enough to count as part of a drawing) on a 200-module page.
+    const bars = Array.from({ length: 2_000 }, (_, i) => rect(i % 190, 0, 7, 200));
+    const v = vectorDrawing(page([rect(0, 0, 1, 1), ...bars]), OPS);
+    expect(v.grid).toBeNull();
+    expect(v.work.cellsPainted).toBeGreaterThan(MAX_PAINT_WORK);
+    expect(v.cut).toBe(`more than ${MAX_PAINT_WORK} grid cells to paint: the page drawing was not rasterised`);
   });
 });
 
