@@ -308,10 +308,20 @@ async function decodeDataImages(walk: Walk, att: AttachmentEvidence | null, imag
     walk.imagesDecoded++;
     const r = await walk.decoder.decodeImageFile(new Uint8Array(Buffer.from(images[k]!, 'base64')));
     if (r.status === 'ok') walk.codes(att, r.codes, `${where}, ${name}`);
-    else if (r.stopped) walk.gap(`${where}: ${name}: ${r.reason}`, ref, stopCode(r.stopped));
-    else if (r.problem) walk.gap(`${where}: ${name}: ${r.reason}`, ref, problemCode(r.problem));
-    else if (r.image?.format === 'webp') walk.gap(`${where}: ${name}: ${r.reason}`, ref);
+    else undecodedGap(walk, r, r.image?.format, `${where}: ${name}`, ref);
   }
+}
+
+/**
+ * The content gap for a picture the decoder did not read, when its result is partial: the decoder stopped
+ * (DS420/DS421), the data was malformed or a bomb (DS422/DS423), or a WebP libwebp refused (DS419). A picture
+ * skipped for an ordinary reason (a format not decoded, no pixels) is no gap.
+ */
+function undecodedGap(walk: Walk, r: DecodeResult, format: string | undefined, label: string, ref: EvidenceRef) {
+  if (r.status === 'ok') return;
+  if (r.stopped) walk.gap(`${label}: ${r.reason}`, ref, stopCode(r.stopped));
+  else if (r.problem) walk.gap(`${label}: ${r.reason}`, ref, problemCode(r.problem));
+  else if (format === 'webp') walk.gap(`${label}: ${r.reason}`, ref);
 }
 
 /** Decode drawn module grids (at most 5 a part, within the image-decode limit). */
@@ -423,9 +433,7 @@ async function inspectImage(walk: Walk, att: Inspected, image: ImageHeader, byte
   if (r.status === 'ok') walk.codes(att, r.codes, where);
   else {
     inspection.skipped = r.reason;
-    if (r.stopped) walk.gap(`image ${att.name ?? '(unnamed)'}: ${r.reason}`, att.ref, stopCode(r.stopped));
-    else if (r.problem) walk.gap(`image ${att.name ?? '(unnamed)'}: ${r.reason}`, att.ref, problemCode(r.problem));
-    else if (image.format === 'webp') walk.gap(`image ${att.name ?? '(unnamed)'}: ${r.reason}`, att.ref);
+    undecodedGap(walk, r, image.format, `image ${att.name ?? '(unnamed)'}`, att.ref);
   }
 }
 
