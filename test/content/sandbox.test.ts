@@ -221,6 +221,9 @@ describe('crafted fixtures (issue #14), each analysed by the CLI in its own proc
         expect(r.signal !== null || r.status === 133 || r.status === 134, name).toBe(true);
       } else {
         const r = spawnSync('/usr/bin/time', ['-f', 'maxrss=%M', ...args], { encoding: 'utf8', timeout: 120_000 });
+        // GNU time must have run and measured: a missing /usr/bin/time must not pass as "msgreader failed".
+        expect(r.error, name).toBeUndefined();
+        expect(r.stderr, name).toMatch(/maxrss=\d+/);
         const rssKb = Number(/maxrss=(\d+)/.exec(r.stderr ?? '')?.[1] ?? 0);
         // 4.6 KB of file: msgreader either fails, or allocates the declared 2 GiB.
         expect(r.stdout !== 'finished' || rssKb > 1024 * 1024, `${name}: ${rssKb} KiB`).toBe(true);
