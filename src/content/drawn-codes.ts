@@ -384,13 +384,9 @@ const HASH_LINE = { test: (l: string) => l.length <= MAX_GRID_SIDE * 4 && /^[ \u
 /**
  * Module grids drawn as text: runs of 11+ lines of block characters (`▀`/`▄` give two modules a character, `█`
  * or `#` one module per run of the narrowest dark width) or `#`/space art. A code drawn with a dark quiet zone
- * (light modules on dark) is inverted back.
+ * (light modules on dark) is inverted back. Also says why the scan stopped early (more than
+ * {@link MAX_TEXT_LINES} lines), or `null`, and how many lines it read.
  */
-export function textGrids(text: string): ModuleGrid[] {
-  return textDrawings(text).grids;
-}
-
-/** {@link textGrids}, and why the scan stopped early (more than {@link MAX_TEXT_LINES} lines), or `null`. */
 export function textDrawings(text: string): { grids: ModuleGrid[]; cut: string | null; lines: number } {
   const lines = text.slice(0, 5_000_000).split(/\r?\n/, MAX_TEXT_LINES + 1);
   const cut =

@@ -358,29 +358,3 @@ function namedDrawings(css: CssDrawings, svg: readonly ModuleGrid[], text: reado
 export function textBlockDrawing(grid: ModuleGrid): Drawing {
   return { grid, technique: 'text-blocks', how: `block characters drawn as a ${grid.rows.length}-row grid` };
 }
-
-/** Module grids drawn by CSS boxes (grid, wrapping flex, flex rows). */
-export function cssGrids(html: string): ModuleGrid[] {
-  return scanHtml(html)
-    .drawings.filter((d) => d.technique === 'css-boxes')
-    .map((d) => d.grid);
-}
-
-/** Module grids drawn by the `<svg>` elements of an HTML text, and which limit (if any) stopped the work. */
-export function svgDrawings(html: string): { grids: ModuleGrid[]; overLimit: string | null } {
-  const scan = scanHtml(html);
-  return {
-    grids: scan.drawings.filter((d) => d.technique === 'svg').map((d) => d.grid),
-    overLimit: scan.cuts.find((c) => /SVG/.test(c)) ?? null,
-  };
-}
-
-/** Module grids drawn by the `<svg>` elements of an HTML text. */
-export function svgGrids(html: string): ModuleGrid[] {
-  return svgDrawings(html).grids;
-}
-
-/** The text of an HTML document with its line breaks (`<br>`, block ends, `<pre>` newlines) kept. */
-export function htmlTextLines(html: string): string {
-  return scanHtml(html).textLines;
-}

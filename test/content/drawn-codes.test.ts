@@ -9,17 +9,11 @@ import { createRequire } from 'node:module';
 import QRCode from 'qrcode';
 import { describe, expect, it } from 'vitest';
 import type { AnalyzedMessage } from '../../src/analyze/analyze.js';
-import { MAX_PAINT_WORK, MAX_SVG_SHAPES, textGrids } from '../../src/content/drawn-codes.js';
-import {
-  cssGrids,
-  htmlTextLines,
-  MAX_HTML_DEPTH,
-  scanHtml,
-  svgDrawings,
-  svgGrids,
-} from '../../src/content/html-inspect.js';
+import { MAX_PAINT_WORK, MAX_SVG_SHAPES, textDrawings } from '../../src/content/drawn-codes.js';
+import { MAX_HTML_DEPTH, scanHtml } from '../../src/content/html-inspect.js';
 import { VECTOR_LIMITS, vectorDrawing } from '../../src/content/pdf-vector.js';
 import { urlsFromHtml } from '../../src/content/url-extract.js';
+import type { DrawnTechnique } from '../../src/core/evidence.js';
 import {
   asciiArtText,
   qrBlocks,
@@ -36,6 +30,16 @@ import {
 import { analyzeWithContent, directSendMessage, qrModules } from './make-fixtures.js';
 
 const analyze = analyzeWithContent;
+
+/** One recogniser's grids out of the single HTML scan. */
+const drawnBy = (technique: DrawnTechnique) => (html: string) =>
+  scanHtml(html)
+    .drawings.filter((d) => d.technique === technique)
+    .map((d) => d.grid);
+const svgGrids = drawnBy('svg');
+const cssGrids = drawnBy('css-boxes');
+const htmlTextLines = (html: string) => scanHtml(html).textLines;
+const textGrids = (text: string) => textDrawings(text).grids;
 
 const codes = (r: AnalyzedMessage) => r.findings.map((f) => f.code);
 
@@ -190,9 +194,9 @@ describe('limits are work-counted', () => {
       { length: MAX_SVG_SHAPES + 10 },
       (_, i) => `<rect x="${i % 100}" y="${Math.floor(i / 100) % 100}" width="1" height="1"/>`,
     );
-    const d = svgDrawings(`<svg>${many.join('')}</svg>`);
-    expect(d.grids).toEqual([]);
-    expect(d.overLimit).toMatch(/^more than 50000 SVG shapes/);
+    const html = `<svg>${many.join('')}</svg>`;
+    expect(svgGrids(html)).toEqual([]);
+    expect(scanHtml(html).cuts.find((c) => /SVG/.test(c))).toMatch(/^more than 50000 SVG shapes/);
   });
   it('a 2,000,000-character line of blocks ending in a letter is rejected in linear time', () => {
     const line = `${'\u2588'.repeat(2_000_000)}a`;
