@@ -19,7 +19,6 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planTraceDetails, type TraceRowFields } from '../../src/collect/trace-detail-plan.js';
 import { parseProfile } from '../../src/config/profile-file.js';
@@ -28,6 +27,7 @@ import type { TenantProfile } from '../../src/core/profile.js';
 import { answerHunting, dailyTotalRows, factMessageIds, huntingDocument, inventoryRows } from '../emulators/hunting.js';
 import { GRAPH_RESOURCE, type MicrosoftEmulator, odataPage, startMicrosoftEmulator } from '../emulators/microsoft.js';
 import { spawnCli } from '../helpers/cli.js';
+import { queryStore, readStore } from '../helpers/store-read.js';
 
 const T_HUNT = '4b8c18bd-2f9f-4227-af55-9f1061cf9c32'; // Plan 2: email tables
 const T_TRACE = '5c9d29ce-3a0a-4338-b066-0a2172d0ad43'; // no email tables: message trace
@@ -277,26 +277,15 @@ function tenantResult(stdout: string): Record<string, unknown> {
 
 /** The deliveries the store holds: count of keyed deliveries. */
 function deliveries(db: string): number {
-  const d = new Database(db, { readonly: true });
-  try {
-    return (d.prepare('SELECT count(*) AS n FROM delivery').get() as { n: number }).n;
-  } finally {
-    d.close();
-  }
+  return queryStore<{ n: number }>(db, 'SELECT count(*) AS n FROM delivery')[0]!.n;
 }
 
 /** Facts (attachment / URL rows) the store holds. */
 function factCount(db: string): number {
-  const d = new Database(db, { readonly: true });
-  try {
-    return (
-      d.prepare("SELECT count(*) AS n FROM fact WHERE format IN ('email-attachment-info', 'email-url-info')").get() as {
-        n: number;
-      }
-    ).n;
-  } finally {
-    d.close();
-  }
+  return queryStore<{ n: number }>(
+    db,
+    "SELECT count(*) AS n FROM fact WHERE format IN ('email-attachment-info', 'email-url-info')",
+  )[0]!.n;
 }
 
 /**
@@ -311,8 +300,7 @@ function flaggedFacts(db: string, events: readonly Row[]): { withFacts: number; 
     const h = messageHash(normalizeMessageId(String(x.NetworkMessageId)));
     held.set(h, (held.get(h) ?? 0) + 1);
   }
-  const d = new Database(db, { readonly: true });
-  try {
+  return readStore(db, (d) => {
     const flagged = d
       .prepare("SELECT DISTINCT msg_h AS h FROM message WHERE verdict IN ('malicious', 'suspicious')")
       .all() as { h: number }[];
@@ -328,18 +316,11 @@ function flaggedFacts(db: string, events: readonly Row[]): { withFacts: number; 
       if ((stored.get(h) as { n: number }).n !== want) missing++;
     }
     return { withFacts, missing };
-  } finally {
-    d.close();
-  }
+  });
 }
 
 function storedDays(db: string): number {
-  const d = new Database(db, { readonly: true });
-  try {
-    return (d.prepare('SELECT count(*) AS n FROM collect_daily_total').get() as { n: number }).n;
-  } finally {
-    d.close();
-  }
+  return queryStore<{ n: number }>(db, 'SELECT count(*) AS n FROM collect_daily_total')[0]!.n;
 }
 
 /**

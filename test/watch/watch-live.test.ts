@@ -18,11 +18,11 @@ import { createServer as createHttp } from 'node:http';
 import { type AddressInfo, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkSlack, checkTeams, type Receiver, startReceiver } from '../alerts/receivers.js';
 import { GRAPH_RESOURCE, type MicrosoftEmulator, startMicrosoftEmulator } from '../emulators/microsoft.js';
 import { validate } from '../helpers/json-schema.js';
+import { queryStore } from '../helpers/store-read.js';
 
 /** schema/alert.schema.json (generated from the Alert type by scripts/build-schemas.mjs). */
 const ALERT_SCHEMA = JSON.parse(readFileSync('schema/alert.schema.json', 'utf8')) as Record<string, unknown>;
@@ -195,15 +195,6 @@ async function tcpSyslog(): Promise<{ port: number; lines: string[]; server: Ser
   return { port: (server.address() as { port: number }).port, lines, server };
 }
 
-function query<T>(db: string, sql: string): T[] {
-  const d = new Database(db, { readonly: true });
-  try {
-    return d.prepare(sql).all() as T[];
-  } finally {
-    d.close();
-  }
-}
-
 const idsIn = (r: Receiver, pick: (b: unknown) => string) => r.accepted.map((a) => pick(a.body));
 /** The card's "Id:" line: a label TextRun, then the value TextRun. */
 const teamsId = (b: unknown) => {
@@ -359,8 +350,8 @@ describe('dsguard watch (live, against the emulator)', () => {
       for (let i = 0; i < 100 && syslog.lines.length < ids.length; i++) await new Promise((r) => setTimeout(r, 20));
       expect(syslog.lines.map((l) => /cs1=([0-9a-f]{24})/.exec(l)![1]!).sort()).toEqual(ids);
       for (const l of syslog.lines) expect(l).toMatch(/^<\d+>1 \S+ \S+ dsguard - [a-z-]+ - CEF:0\|dsguard\|dsguard\|/);
-      expect(query<{ seq: number }>(db, 'SELECT seq FROM watch_cycle')).toEqual([{ seq: 3 }]);
-      expect(query(db, 'SELECT id FROM alert_outbox')).toEqual([]);
+      expect(queryStore<{ seq: number }>(db, 'SELECT seq FROM watch_cycle')).toEqual([{ seq: 3 }]);
+      expect(queryStore(db, 'SELECT id FROM alert_outbox')).toEqual([]);
       // Every real alert (NDJSON line, webhook body) matches the published schema, schemaVersion first.
       const bodies = [
         ...readFileSync(ndjson, 'utf8')
@@ -448,8 +439,8 @@ describe('dsguard watch (live, against the emulator)', () => {
       expect(retried.stderr).toContain(`${raised} dead letter(s) to send again`);
       const accepted = got.filter((g) => g.status === 204).map((g) => g.id);
       expect(accepted.sort()).toEqual(dead.map((d) => d.id).sort());
-      expect(query(db, 'SELECT id FROM alert_outbox')).toEqual([]);
-      expect(query(db, 'SELECT id FROM alert_refusal')).toEqual([]);
+      expect(queryStore(db, 'SELECT id FROM alert_outbox')).toEqual([]);
+      expect(queryStore(db, 'SELECT id FROM alert_refusal')).toEqual([]);
       for (const r of [c1, c2, c3, c4, listed, retried]) expect(r.stdout + r.stderr).not.toContain(SIG.hook);
       // A mistyped store path is said, with the path, and no empty store is left there.
       const nowhere = join(tmp, 'no-such-store.db');
@@ -514,8 +505,8 @@ describe('dsguard watch (live, against the emulator)', () => {
     expect(r.code, r.stderr).toBe(3); // the collect was interrupted: said (exit 3), not hidden
     const line = JSON.parse(r.stdout) as { tenants: { collect: string; recorded: boolean }[] };
     expect(line.tenants[0]).toMatchObject({ collect: 'interrupted', recorded: false });
-    expect(query(db, 'PRAGMA quick_check')).toEqual([{ quick_check: 'ok' }]);
-    expect(query(db, 'SELECT seq FROM watch_cycle')).toEqual([]);
+    expect(queryStore(db, 'PRAGMA quick_check')).toEqual([{ quick_check: 'ok' }]);
+    expect(queryStore(db, 'SELECT seq FROM watch_cycle')).toEqual([]);
     expect(hook.accepted).toEqual([]);
   });
 
@@ -550,18 +541,18 @@ describe('dsguard watch (live, against the emulator)', () => {
         child = c;
       });
       expect(r.code, r.stderr).toBe(0);
-      expect(query(db, 'PRAGMA quick_check')).toEqual([{ quick_check: 'ok' }]);
-      expect(query<{ seq: number }>(db, 'SELECT seq FROM watch_cycle')).toEqual([{ seq: 1 }]);
+      expect(queryStore(db, 'PRAGMA quick_check')).toEqual([{ quick_check: 'ok' }]);
+      expect(queryStore<{ seq: number }>(db, 'SELECT seq FROM watch_cycle')).toEqual([{ seq: 1 }]);
       const sent = [...got];
       expect(sent.length).toBeGreaterThanOrEqual(1); // the alert in flight was completed and recorded
-      const pending = query<{ id: string }>(db, 'SELECT id FROM alert_outbox').map((p) => p.id);
+      const pending = queryStore<{ id: string }>(db, 'SELECT id FROM alert_outbox').map((p) => p.id);
       expect(pending.length).toBeGreaterThan(0); // the rest waits
       for (const id of sent) expect(pending).not.toContain(id);
       // A restart delivers what was left, once.
       const again = await run(watchArgs(db, ['--webhook-env', 'HOOK']), { HOOK: url });
       expect(again.code, again.stderr).toBe(0);
       expect([...got].sort()).toEqual([...sent, ...pending].sort());
-      expect(query(db, 'SELECT id FROM alert_outbox')).toEqual([]);
+      expect(queryStore(db, 'SELECT id FROM alert_outbox')).toEqual([]);
     } finally {
       server.close();
     }
@@ -583,9 +574,9 @@ describe('dsguard watch (live, against the emulator)', () => {
     await hook.close();
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.trim().split('\n').length).toBe(1);
-    expect(query(db, 'PRAGMA quick_check')).toEqual([{ quick_check: 'ok' }]);
-    expect(query(db, 'SELECT seq FROM watch_cycle')).toEqual([{ seq: 1 }]);
-    expect(query(db, 'SELECT id FROM alert_outbox')).toEqual([]);
+    expect(queryStore(db, 'PRAGMA quick_check')).toEqual([{ quick_check: 'ok' }]);
+    expect(queryStore(db, 'SELECT seq FROM watch_cycle')).toEqual([{ seq: 1 }]);
+    expect(queryStore(db, 'SELECT id FROM alert_outbox')).toEqual([]);
     expect(hook.accepted.length).toBeGreaterThan(0);
   });
 
