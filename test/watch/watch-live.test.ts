@@ -12,7 +12,7 @@
  * either complete or not recorded. No secret (client secret, tokens, webhook signatures) in any output or row.
  * Needs dist/ (npm test builds it first).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttp } from 'node:http';
 import { type AddressInfo, createServer, type Server } from 'node:net';
@@ -24,6 +24,7 @@ import type { TenantProfile } from '../../src/core/profile.js';
 import { checkSlack, checkTeams, type Receiver, startReceiver } from '../alerts/receivers.js';
 import { answerHunting } from '../emulators/hunting.js';
 import { GRAPH_RESOURCE, type MicrosoftEmulator, startMicrosoftEmulator } from '../emulators/microsoft.js';
+import { spawnCli } from '../helpers/cli.js';
 import { validate } from '../helpers/json-schema.js';
 import { queryStore } from '../helpers/store-read.js';
 
@@ -130,32 +131,13 @@ function secondCycleMail(): void {
     rows.push(row(n++, t0 - 3_600_000 + k * 60_000, '198.51.100.21', 'scanner@contoso.com', false, 'Scan'));
 }
 
-function run(
-  args: string[],
-  env: Record<string, string> = {},
-  onSpawn?: (c: ChildProcess) => void,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/dsguard.js', ...args], {
-      env: { PATH: process.env.PATH ?? '', NODE_EXTRA_CA_CERTS: emu.caFile, DSGUARD_CLIENT_SECRET: SECRET, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    onSpawn?.(child);
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (c) => {
-      stdout += c;
-    });
-    child.stderr!.on('data', (c) => {
-      stderr += c;
-    });
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      outputs.push(stdout, stderr);
-      resolve({ code: code ?? (signal ? -9 : -1), stdout, stderr });
-    });
-  });
-}
+/** The built CLI trusting the emulator's certificate, with the app's secret; every output kept for the secret scan. */
+const run = (args: string[], env: Record<string, string> = {}, onSpawn?: (c: ChildProcess) => void) =>
+  spawnCli(
+    args,
+    { PATH: process.env.PATH ?? '', NODE_EXTRA_CA_CERTS: emu.caFile, DSGUARD_CLIENT_SECRET: SECRET, ...env },
+    { ...(onSpawn ? { onSpawn } : {}), record: (stdout, stderr) => outputs.push(stdout, stderr) },
+  );
 
 const watchArgs = (db: string, sinks: string[], once = true) => [
   'watch',
