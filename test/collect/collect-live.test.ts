@@ -714,6 +714,20 @@ describe('dsguard collect (live, against the emulator)', () => {
     expect(e).toContain('8bd644d1-64a1-4d4b-ae52-2e0cbf64e373');
   });
 
+  it('a minute still at the row cap is an error, not an endless split (nothing stored past it)', async () => {
+    // A cap of one row: every window with a row is halved down to a minute, and a minute with a row is at the cap.
+    const db = join(tmp, 'cap-minute.db');
+    const args = live(T_HUNT, APP_HUNT, db);
+    args[args.indexOf('--hunting-row-cap') + 1] = '1';
+    const r = await run(args);
+    expect(r.code, r.stderr).toBe(3);
+    const t = tenantResult(r.stdout);
+    expect(t.status).toBe('error');
+    expect(String(t.error)).toMatch(/\(the 1-row cap\) in one minute from .*: too many to read without loss/);
+    expect(Number(t.splits)).toBeGreaterThanOrEqual(10);
+    expect(deliveries(db)).toBe(0);
+  });
+
   it('--tenants: one failing tenant never stops the others', async () => {
     const file = join(tmp, 'tenants.yml');
     writeFileSync(
