@@ -248,6 +248,8 @@ const run = (args: string[], env: Record<string, string> = {}) =>
     },
   );
 let lastChild: ChildProcess | null = null;
+/** The next per-day totals answer carries two bad rows. */
+let badTotals = false;
 
 const live = (tenant: string, app: string, db: string) => [
   'collect',
@@ -444,6 +446,16 @@ beforeAll(async () => {
     const query = String((ctx.json as { Query?: unknown } | undefined)?.Query ?? '');
     const events = hunting.get(claims.tid);
     const a = answerHunting(events ? { profile, events, ...factsOf(events), rowCap: ROW_CAP } : null, query);
+    // A per-day totals answer with two rows that are not a day of counts (a text day, a negative count), once.
+    if (badTotals && a.status === 200 && /\| summarize Total = count\(\)/.test(query)) {
+      badTotals = false;
+      const body = a.body as { results: Row[] };
+      const day = body.results[0]?.Day ?? '2026-01-01T00:00:00Z';
+      body.results.push(
+        { Day: 'yesterday', Total: 1, Inbound: 1, NoConnector: 1, DirectSend: 1, InternalSpoof: 0 },
+        { Day: day, Total: -5, Inbound: 0, NoConnector: 0, DirectSend: 0, InternalSpoof: 0 },
+      );
+    }
     ctx.send(a.status, a.body);
   });
   // getDetailsByRecipient (beta): the documented function-call path; a Receive event without
@@ -726,6 +738,21 @@ describe('dsguard collect (live, against the emulator)', () => {
     expect(String(t.error)).toMatch(/\(the 1-row cap\) in one minute from .*: too many to read without loss/);
     expect(Number(t.splits)).toBeGreaterThanOrEqual(10);
     expect(deliveries(db)).toBe(0);
+  });
+
+  it('per-day totals: a row that is not a day of counts is rejected and counted, the good days stored', async () => {
+    const db = join(tmp, 'bad-totals.db');
+    badTotals = true;
+    const r = await run(live(T_HUNT, APP_HUNT, db));
+    expect(badTotals).toBe(false);
+    expect(r.code, r.stderr).toBe(0);
+    const t = tenantResult(r.stdout);
+    expect(t.status).toBe('ok');
+    expect(Number(t.rejected)).toBe(2);
+    const from = Date.parse(String(t.from));
+    const days = dailyTotalRows(hunting.get(T_HUNT)!, profile, Math.floor(from / 86_400_000) * 86_400_000, Date.now());
+    expect((t.totals as { days: number }).days).toBe(days.length);
+    expect(storedDays(db)).toBe(days.length);
   });
 
   it('--tenants: one failing tenant never stops the others', async () => {
