@@ -1,4 +1,5 @@
 /** One printer or one app is one source: how connecting IPs are grouped. */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { networkOf } from '../../src/core/net-address.js';
 import { openSqlite } from '../../src/store/better-sqlite3.js';
@@ -124,6 +125,17 @@ describe('source grouping', () => {
     const b = groupSources(new Map([...verdicts].reverse()), [...pairs].reverse());
     expect(a).toEqual(b);
     expect(a.get('2a01:111:f403:c112::5')).toBe(a.get('2a01:111:f403:c001::9'));
+  });
+
+  it('takes the /24 of any dotted quad, the canonical fast path and the parse alike', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 4, maxLength: 4 }), (o) => {
+        expect(networkOf(o.join('.'))).toBe(o.slice(0, 3).join('.'));
+        // Bracketed: not canonical text, so parsed; the same network.
+        expect(networkOf(`[${o.join('.')}]`)).toBe(o.slice(0, 3).join('.'));
+      }),
+    );
+    expect(networkOf('not-an-ip')).toBe('not-an-ip');
   });
 
   it('takes the worst determined verdict; undetermined rows do not count', () => {
