@@ -248,6 +248,9 @@ export function makeMixRow(r, i, endMs, stepMs, randomIps = false) {
  */
 export async function generateTrace(rows, path, seed = 20260701, { mix = 'bench', days = 90, randomIps = false } = {}) {
   const r = rng(seed);
+  // The host pools are drawn from this file's generator: a file depends on its seed and options only, not on
+  // what an earlier call in the same process generated.
+  INBOUND_POOL = EXO_POOL = INTERNAL_POOL = null;
   const out = createWriteStream(path);
   const endMs = Date.UTC(2026, 6, 31, 23, 0, 0);
   // 90 days of history at most, as message trace keeps.
