@@ -6,7 +6,7 @@
  */
 import { networkOf } from '../core/net-address.js';
 import type { SqlDatabase } from './db.js';
-import { RowWriter } from './row-batch.js';
+import { MultiRowInsert } from './row-batch.js';
 
 /** IPs read at once (keyset pages: better-sqlite3 runs no write while a query is being read). */
 const PAGE = 4096;
@@ -45,7 +45,7 @@ export function writeSourceGroups(db: SqlDatabase, write: (ip: string, grp: numb
     `SELECT s.ip, s.sender, s.messages, v.v FROM source_sender s JOIN temp.ip_verdict v ON v.ip = s.ip
      WHERE s.ip >= ? AND s.ip <= ? AND s.ip <> '' AND s.sender <> '' ORDER BY s.ip, s.sender`,
   );
-  const insertKeys = new RowWriter(db, 'INSERT INTO temp.group_key (k, ip)', 2, '');
+  const insertKeys = new MultiRowInsert(db, 'INSERT INTO temp.group_key (k, ip)', 2, '');
   for (const page of pages()) {
     const keys: string[] = [];
     let ip = '';

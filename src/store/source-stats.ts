@@ -11,7 +11,7 @@
 import { ownString } from '../core/own-string.js';
 import type { SqlDatabase } from './db.js';
 import type { MessageRow } from './dsguard-store.js';
-import { RowWriter } from './row-batch.js';
+import { MultiRowInsert } from './row-batch.js';
 import { writeSourceGroups } from './source-groups.js';
 
 export const SAMPLES_PER_SOURCE = 3;
@@ -144,7 +144,7 @@ function rebuildGroups(db: SqlDatabase): void {
     DELETE FROM group_sample;
   `);
   // 64 rows a statement: a campaign over 100,000 addresses is 100,000 groups.
-  const insertGroup = new RowWriter(db, 'INSERT INTO source_group (ip, grp)', 2, '');
+  const insertGroup = new MultiRowInsert(db, 'INSERT INTO source_group (ip, grp)', 2, '');
   writeSourceGroups(db, (ip, grp) => insertGroup.add(ip, grp));
   insertGroup.finish();
 
@@ -370,7 +370,7 @@ export class SourceStatsDelta {
 
   /** Add the per-IP counts gathered so far to the tables and forget them. Runs in the caller's transaction. */
   flush(db: SqlDatabase): void {
-    const stat = new RowWriter(
+    const stat = new MultiRowInsert(
       db,
       'INSERT INTO source_stat (ip, day, channel, verdict, candidate, messages, first_seen, last_seen, tls_yes, tls_no, helo)',
       11,
@@ -380,7 +380,7 @@ export class SourceStatsDelta {
         helo = coalesce(max(helo, excluded.helo), helo, excluded.helo)`,
     );
     const counter = (table: string, column: string) =>
-      new RowWriter(
+      new MultiRowInsert(
         db,
         `INSERT INTO ${table} (ip, ${column}, messages)`,
         3,
@@ -389,7 +389,7 @@ export class SourceStatsDelta {
     const sender = counter('source_sender', 'sender');
     const recipient = counter('source_recipient', 'recipient');
     const code = counter('source_code', 'code');
-    const candidate = new RowWriter(
+    const candidate = new MultiRowInsert(
       db,
       'INSERT INTO source_candidate (ip, sender, day, messages)',
       4,
