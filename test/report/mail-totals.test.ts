@@ -1,6 +1,7 @@
 /** The per-day totals of all mail that `dsguard collect` stores, as the report reads them back. */
 import { describe, expect, it } from 'vitest';
 import { storedMailTotals } from '../../src/report/mail-totals.js';
+import { mailTotalsLine } from '../../src/report/tenant-report-text.js';
 import { DsguardStore } from '../../src/store/dsguard-store.js';
 
 function store(): DsguardStore {
@@ -39,6 +40,7 @@ describe('stored mail totals', () => {
       internalSpoof: 6,
       directSendPercentOfInbound: 3.68,
     });
+    expect(mailTotalsLine(storedMailTotals(s.db, null)!)).toContain('70 Direct Send (3.68 % of inbound)');
     expect(storedMailTotals(s.db, '2026-07-02')).toMatchObject({ days: 2 - 1, completeDays: 1, directSend: 20 });
     expect(storedMailTotals(s.db, '2026-07-03')).toBeNull();
     s.close();
@@ -47,7 +49,10 @@ describe('stored mail totals', () => {
   it('gives no share of inbound mail when there was none', () => {
     const s = store();
     add(s, 'contoso', '2026-07-01', [10, 0, 0, 0, 0], 1);
-    expect(storedMailTotals(s.db, null)?.directSendPercentOfInbound).toBeNull();
+    const t = storedMailTotals(s.db, null);
+    expect(t?.directSendPercentOfInbound).toBeNull();
+    // Said as missing, not as 0 %.
+    expect(mailTotalsLine(t!)).toContain('0 Direct Send (no inbound mail to compare with)');
     s.close();
   });
 
