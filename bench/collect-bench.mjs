@@ -300,35 +300,26 @@ async function main() {
       const day = Number.parseInt(id.slice(0, 8), 16);
       const i = Number.parseInt(id.slice(9, 13), 16);
       const base = { Timestamp: r.Timestamp, NetworkMessageId: id, ReportId: `${id}-f` };
+      // A scanner's PDF, or the spoof's phishing fax.
+      const scan = r.Subject === 'Scan to email';
       const fact =
-        table === 'EmailAttachmentInfo' && r.Subject === 'Scan to email'
+        table === 'EmailAttachmentInfo'
           ? {
               ...base,
               SenderFromAddress: r.SenderFromAddress,
               RecipientEmailAddress: r.RecipientEmailAddress,
-              FileName: `Scan-${day}-${i}.pdf`,
+              FileName: `${scan ? 'Scan' : 'Fax'}-${day}-${i}.pdf`,
               FileType: 'pdf',
-              SHA256: `${hex(i, 8)}${hex(day, 8)}`.repeat(4),
-              FileSize: 90_000 + i,
-              ThreatTypes: null,
+              SHA256: (scan ? `${hex(i, 8)}${hex(day, 8)}` : `${hex(day, 8)}${hex(i, 8)}`).repeat(4),
+              FileSize: (scan ? 90_000 : 40_000) + i,
+              ThreatTypes: scan ? null : 'Phish',
             }
-          : table === 'EmailAttachmentInfo'
-            ? {
-                ...base,
-                SenderFromAddress: r.SenderFromAddress,
-                RecipientEmailAddress: r.RecipientEmailAddress,
-                FileName: `Fax-${day}-${i}.pdf`,
-                FileType: 'pdf',
-                SHA256: `${hex(day, 8)}${hex(i, 8)}`.repeat(4),
-                FileSize: 40_000 + i,
-                ThreatTypes: 'Phish',
-              }
-            : {
-                ...base,
-                Url: `https://fax-${i % 37}.example/v/${i}`,
-                UrlDomain: `fax-${i % 37}.example`,
-                UrlLocation: 'QRCode',
-              };
+          : {
+              ...base,
+              Url: `https://fax-${i % 37}.example/v/${i}`,
+              UrlDomain: `fax-${i % 37}.example`,
+              UrlLocation: 'QRCode',
+            };
       const row = Object.fromEntries(FACT_COLUMNS[table].map((c) => [c, fact[c] ?? null]));
       out.push(row);
     }

@@ -19,8 +19,6 @@ import {
   writeCheckpoint,
 } from './run.js';
 
-class AtRowCap extends Error {}
-
 /** One `runHuntingQuery`: its `results[]` (a tenant without email tables throws {@link NoEmailTables}). */
 async function hunt(run: Run, query: string, what: string): Promise<{ doc: unknown; rows: unknown[] }> {
   let doc: unknown;
@@ -220,7 +218,8 @@ export async function readFacts(run: Run, start: Date, end: Date): Promise<void>
     facts.queries++;
     if (rows.length >= cap) {
       if (b.to - b.from <= MIN_WINDOW_MS)
-        throw new AtRowCap(
+        throw new GraphError(
+          'bad-response',
           `${b.table}: ${rows.length} rows (the row cap) for the messages of one minute from ${messages.from}`,
         );
       const mid = b.from + Math.floor((b.to - b.from) / 2);

@@ -19,7 +19,6 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planTraceDetails, type TraceRowFields } from '../../src/collect/trace-detail-plan.js';
 import { parseProfile } from '../../src/config/profile-file.js';
@@ -28,6 +27,7 @@ import type { TenantProfile } from '../../src/core/profile.js';
 import { answerHunting, dailyTotalRows, factMessageIds, huntingDocument, inventoryRows } from '../emulators/hunting.js';
 import { GRAPH_RESOURCE, type MicrosoftEmulator, odataPage, startMicrosoftEmulator } from '../emulators/microsoft.js';
 import { spawnCli } from '../helpers/cli.js';
+import { queryStore, readStore } from '../helpers/store-read.js';
 
 const T_HUNT = '4b8c18bd-2f9f-4227-af55-9f1061cf9c32'; // Plan 2: email tables
 const T_TRACE = '5c9d29ce-3a0a-4338-b066-0a2172d0ad43'; // no email tables: message trace
@@ -248,6 +248,8 @@ const run = (args: string[], env: Record<string, string> = {}) =>
     },
   );
 let lastChild: ChildProcess | null = null;
+/** The next per-day totals answer carries two bad rows. */
+let badTotals = false;
 
 const live = (tenant: string, app: string, db: string) => [
   'collect',
@@ -277,26 +279,15 @@ function tenantResult(stdout: string): Record<string, unknown> {
 
 /** The deliveries the store holds: count of keyed deliveries. */
 function deliveries(db: string): number {
-  const d = new Database(db, { readonly: true });
-  try {
-    return (d.prepare('SELECT count(*) AS n FROM delivery').get() as { n: number }).n;
-  } finally {
-    d.close();
-  }
+  return queryStore<{ n: number }>(db, 'SELECT count(*) AS n FROM delivery')[0]!.n;
 }
 
 /** Facts (attachment / URL rows) the store holds. */
 function factCount(db: string): number {
-  const d = new Database(db, { readonly: true });
-  try {
-    return (
-      d.prepare("SELECT count(*) AS n FROM fact WHERE format IN ('email-attachment-info', 'email-url-info')").get() as {
-        n: number;
-      }
-    ).n;
-  } finally {
-    d.close();
-  }
+  return queryStore<{ n: number }>(
+    db,
+    "SELECT count(*) AS n FROM fact WHERE format IN ('email-attachment-info', 'email-url-info')",
+  )[0]!.n;
 }
 
 /**
@@ -311,8 +302,7 @@ function flaggedFacts(db: string, events: readonly Row[]): { withFacts: number; 
     const h = messageHash(normalizeMessageId(String(x.NetworkMessageId)));
     held.set(h, (held.get(h) ?? 0) + 1);
   }
-  const d = new Database(db, { readonly: true });
-  try {
+  return readStore(db, (d) => {
     const flagged = d
       .prepare("SELECT DISTINCT msg_h AS h FROM message WHERE verdict IN ('malicious', 'suspicious')")
       .all() as { h: number }[];
@@ -328,18 +318,11 @@ function flaggedFacts(db: string, events: readonly Row[]): { withFacts: number; 
       if ((stored.get(h) as { n: number }).n !== want) missing++;
     }
     return { withFacts, missing };
-  } finally {
-    d.close();
-  }
+  });
 }
 
 function storedDays(db: string): number {
-  const d = new Database(db, { readonly: true });
-  try {
-    return (d.prepare('SELECT count(*) AS n FROM collect_daily_total').get() as { n: number }).n;
-  } finally {
-    d.close();
-  }
+  return queryStore<{ n: number }>(db, 'SELECT count(*) AS n FROM collect_daily_total')[0]!.n;
 }
 
 /**
@@ -463,6 +446,16 @@ beforeAll(async () => {
     const query = String((ctx.json as { Query?: unknown } | undefined)?.Query ?? '');
     const events = hunting.get(claims.tid);
     const a = answerHunting(events ? { profile, events, ...factsOf(events), rowCap: ROW_CAP } : null, query);
+    // A per-day totals answer with two rows that are not a day of counts (a text day, a negative count), once.
+    if (badTotals && a.status === 200 && /\| summarize Total = count\(\)/.test(query)) {
+      badTotals = false;
+      const body = a.body as { results: Row[] };
+      const day = body.results[0]?.Day ?? '2026-01-01T00:00:00Z';
+      body.results.push(
+        { Day: 'yesterday', Total: 1, Inbound: 1, NoConnector: 1, DirectSend: 1, InternalSpoof: 0 },
+        { Day: day, Total: -5, Inbound: 0, NoConnector: 0, DirectSend: 0, InternalSpoof: 0 },
+      );
+    }
     ctx.send(a.status, a.body);
   });
   // getDetailsByRecipient (beta): the documented function-call path; a Receive event without
@@ -731,6 +724,35 @@ describe('dsguard collect (live, against the emulator)', () => {
     const e = String(tenantResult(m.stdout).error);
     expect(e).toContain('ExchangeMessageTrace.Read.All');
     expect(e).toContain('8bd644d1-64a1-4d4b-ae52-2e0cbf64e373');
+  });
+
+  it('a minute still at the row cap is an error, not an endless split (nothing stored past it)', async () => {
+    // A cap of one row: every window with a row is halved down to a minute, and a minute with a row is at the cap.
+    const db = join(tmp, 'cap-minute.db');
+    const args = live(T_HUNT, APP_HUNT, db);
+    args[args.indexOf('--hunting-row-cap') + 1] = '1';
+    const r = await run(args);
+    expect(r.code, r.stderr).toBe(3);
+    const t = tenantResult(r.stdout);
+    expect(t.status).toBe('error');
+    expect(String(t.error)).toMatch(/\(the 1-row cap\) in one minute from .*: too many to read without loss/);
+    expect(Number(t.splits)).toBeGreaterThanOrEqual(10);
+    expect(deliveries(db)).toBe(0);
+  });
+
+  it('per-day totals: a row that is not a day of counts is rejected and counted, the good days stored', async () => {
+    const db = join(tmp, 'bad-totals.db');
+    badTotals = true;
+    const r = await run(live(T_HUNT, APP_HUNT, db));
+    expect(badTotals).toBe(false);
+    expect(r.code, r.stderr).toBe(0);
+    const t = tenantResult(r.stdout);
+    expect(t.status).toBe('ok');
+    expect(Number(t.rejected)).toBe(2);
+    const from = Date.parse(String(t.from));
+    const days = dailyTotalRows(hunting.get(T_HUNT)!, profile, Math.floor(from / 86_400_000) * 86_400_000, Date.now());
+    expect((t.totals as { days: number }).days).toBe(days.length);
+    expect(storedDays(db)).toBe(days.length);
   });
 
   it('--tenants: one failing tenant never stops the others', async () => {

@@ -2,9 +2,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
+import { queryStore } from '../helpers/store-read.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'dsguard-purge-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -16,16 +16,10 @@ const NEW = [
   'test/fixtures/exports/graph-messagetrace-page2.json',
 ]; // 07-26, 07-27
 
-const days = (db: string) => {
-  const d = new Database(db, { readonly: true });
-  try {
-    return (
-      d.prepare('SELECT day, count(*) AS n FROM delivery GROUP BY day ORDER BY day').all() as { day: number }[]
-    ).map((r) => new Date(r.day * 86_400_000).toISOString().slice(0, 10));
-  } finally {
-    d.close();
-  }
-};
+const days = (db: string) =>
+  queryStore<{ day: number }>(db, 'SELECT day, count(*) AS n FROM delivery GROUP BY day ORDER BY day').map((r) =>
+    new Date(r.day * 86_400_000).toISOString().slice(0, 10),
+  );
 
 describe('dsguard purge', () => {
   it('removes deliveries before the day and leaves the report of the rest', async () => {

@@ -12,17 +12,21 @@
  * either complete or not recorded. No secret (client secret, tokens, webhook signatures) in any output or row.
  * Needs dist/ (npm test builds it first).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttp } from 'node:http';
 import { type AddressInfo, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseProfile } from '../../src/config/profile-file.js';
+import type { TenantProfile } from '../../src/core/profile.js';
 import { checkSlack, checkTeams, type Receiver, startReceiver } from '../alerts/receivers.js';
+import { answerHunting } from '../emulators/hunting.js';
 import { GRAPH_RESOURCE, type MicrosoftEmulator, startMicrosoftEmulator } from '../emulators/microsoft.js';
+import { spawnCli } from '../helpers/cli.js';
 import { validate } from '../helpers/json-schema.js';
+import { queryStore } from '../helpers/store-read.js';
 
 /** schema/alert.schema.json (generated from the Alert type by scripts/build-schemas.mjs). */
 const ALERT_SCHEMA = JSON.parse(readFileSync('schema/alert.schema.json', 'utf8')) as Record<string, unknown>;
@@ -43,6 +47,7 @@ type Row = Record<string, unknown>;
 let emu: MicrosoftEmulator;
 let tmp: string;
 let profileFile: string;
+let profile: TenantProfile;
 const rows: Row[] = [];
 const outputs: string[] = [];
 /** The next hunting request waits on this (SIGTERM mid-collect); `arrived` resolves when one is waiting. */
@@ -126,32 +131,13 @@ function secondCycleMail(): void {
     rows.push(row(n++, t0 - 3_600_000 + k * 60_000, '198.51.100.21', 'scanner@contoso.com', false, 'Scan'));
 }
 
-function run(
-  args: string[],
-  env: Record<string, string> = {},
-  onSpawn?: (c: ChildProcess) => void,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/dsguard.js', ...args], {
-      env: { PATH: process.env.PATH ?? '', NODE_EXTRA_CA_CERTS: emu.caFile, DSGUARD_CLIENT_SECRET: SECRET, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    onSpawn?.(child);
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (c) => {
-      stdout += c;
-    });
-    child.stderr!.on('data', (c) => {
-      stderr += c;
-    });
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      outputs.push(stdout, stderr);
-      resolve({ code: code ?? (signal ? -9 : -1), stdout, stderr });
-    });
-  });
-}
+/** The built CLI trusting the emulator's certificate, with the app's secret; every output kept for the secret scan. */
+const run = (args: string[], env: Record<string, string> = {}, onSpawn?: (c: ChildProcess) => void) =>
+  spawnCli(
+    args,
+    { PATH: process.env.PATH ?? '', NODE_EXTRA_CA_CERTS: emu.caFile, DSGUARD_CLIENT_SECRET: SECRET, ...env },
+    { ...(onSpawn ? { onSpawn } : {}), record: (stdout, stderr) => outputs.push(stdout, stderr) },
+  );
 
 const watchArgs = (db: string, sinks: string[], once = true) => [
   'watch',
@@ -195,15 +181,6 @@ async function tcpSyslog(): Promise<{ port: number; lines: string[]; server: Ser
   return { port: (server.address() as { port: number }).port, lines, server };
 }
 
-function query<T>(db: string, sql: string): T[] {
-  const d = new Database(db, { readonly: true });
-  try {
-    return d.prepare(sql).all() as T[];
-  } finally {
-    d.close();
-  }
-}
-
 const idsIn = (r: Receiver, pick: (b: unknown) => string) => r.accepted.map((a) => pick(a.body));
 /** The card's "Id:" line: a label TextRun, then the value TextRun. */
 const teamsId = (b: unknown) => {
@@ -234,6 +211,9 @@ beforeAll(async () => {
       '',
     ].join('\n'),
   );
+  const loaded = parseProfile(readFileSync(profileFile, 'utf8'), profileFile);
+  if (loaded.status !== 'ok') throw new Error(loaded.error);
+  profile = loaded.profile;
   baseline();
   emu = await startMicrosoftEmulator({
     apps: [{ tenantId: TENANT, clientId: APP, secret: SECRET, roles: ['ThreatHunting.Read.All'], exchangeRole: false }],
@@ -248,32 +228,12 @@ beforeAll(async () => {
       await g.release;
     }
     if (slowMs > 0) await new Promise((r) => setTimeout(r, slowMs));
-    const q = String((ctx.json as { Query?: unknown } | undefined)?.Query ?? '');
-    const times = [...q.matchAll(/datetime\(([^)]+)\)/g)].map((m) => Date.parse(m[1]!));
-    const list = /in~\s*\(([^)]*)\)/.exec(q)?.[1] ?? '';
-    const domains = [...list.matchAll(/"([^"]+)"/g)].map((m) => m[1]!.toLowerCase());
-    if (times.length < 2 || domains.length === 0 || !/EmailEvents/.test(q))
-      return ctx.send(400, { error: { code: 'BadRequest', message: 'the emulator does not know this query' } });
-    const [from, to] = times as [number, number];
-    const out = rows
-      .filter((r) => {
-        const ts = Date.parse(String(r.Timestamp));
-        return (
-          ts >= from &&
-          ts < to &&
-          r.EmailDirection === 'Inbound' &&
-          !r.Connectors &&
-          (domains.includes(String(r.SenderMailFromDomain)) || domains.includes(String(r.SenderFromDomain)))
-        );
-      })
-      .sort((a, b) => String(a.Timestamp).localeCompare(String(b.Timestamp)));
-    ctx.send(200, {
-      '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#microsoft.graph.security.huntingQueryResults',
-      schema: Object.keys(rows[0]!)
-        .filter((k) => !k.includes('@'))
-        .map((name) => ({ name, type: 'String' })),
-      results: out,
-    });
+    // The same selection collect's queries express (test/emulators/hunting.ts), over the tenant's mail so far.
+    const a = answerHunting(
+      { profile, events: rows, rowCap: 100_000 },
+      String((ctx.json as { Query?: unknown } | undefined)?.Query ?? ''),
+    );
+    ctx.send(a.status, a.body);
   });
 });
 
@@ -359,8 +319,8 @@ describe('dsguard watch (live, against the emulator)', () => {
       for (let i = 0; i < 100 && syslog.lines.length < ids.length; i++) await new Promise((r) => setTimeout(r, 20));
       expect(syslog.lines.map((l) => /cs1=([0-9a-f]{24})/.exec(l)![1]!).sort()).toEqual(ids);
       for (const l of syslog.lines) expect(l).toMatch(/^<\d+>1 \S+ \S+ dsguard - [a-z-]+ - CEF:0\|dsguard\|dsguard\|/);
-      expect(query<{ seq: number }>(db, 'SELECT seq FROM watch_cycle')).toEqual([{ seq: 3 }]);
-      expect(query(db, 'SELECT id FROM alert_outbox')).toEqual([]);
+      expect(queryStore<{ seq: number }>(db, 'SELECT seq FROM watch_cycle')).toEqual([{ seq: 3 }]);
+      expect(queryStore(db, 'SELECT id FROM alert_outbox')).toEqual([]);
       // Every real alert (NDJSON line, webhook body) matches the published schema, schemaVersion first.
       const bodies = [
         ...readFileSync(ndjson, 'utf8')
@@ -448,8 +408,8 @@ describe('dsguard watch (live, against the emulator)', () => {
       expect(retried.stderr).toContain(`${raised} dead letter(s) to send again`);
       const accepted = got.filter((g) => g.status === 204).map((g) => g.id);
       expect(accepted.sort()).toEqual(dead.map((d) => d.id).sort());
-      expect(query(db, 'SELECT id FROM alert_outbox')).toEqual([]);
-      expect(query(db, 'SELECT id FROM alert_refusal')).toEqual([]);
+      expect(queryStore(db, 'SELECT id FROM alert_outbox')).toEqual([]);
+      expect(queryStore(db, 'SELECT id FROM alert_refusal')).toEqual([]);
       for (const r of [c1, c2, c3, c4, listed, retried]) expect(r.stdout + r.stderr).not.toContain(SIG.hook);
       // A mistyped store path is said, with the path, and no empty store is left there.
       const nowhere = join(tmp, 'no-such-store.db');
@@ -514,8 +474,8 @@ describe('dsguard watch (live, against the emulator)', () => {
     expect(r.code, r.stderr).toBe(3); // the collect was interrupted: said (exit 3), not hidden
     const line = JSON.parse(r.stdout) as { tenants: { collect: string; recorded: boolean }[] };
     expect(line.tenants[0]).toMatchObject({ collect: 'interrupted', recorded: false });
-    expect(query(db, 'PRAGMA quick_check')).toEqual([{ quick_check: 'ok' }]);
-    expect(query(db, 'SELECT seq FROM watch_cycle')).toEqual([]);
+    expect(queryStore(db, 'PRAGMA quick_check')).toEqual([{ quick_check: 'ok' }]);
+    expect(queryStore(db, 'SELECT seq FROM watch_cycle')).toEqual([]);
     expect(hook.accepted).toEqual([]);
   });
 
@@ -550,18 +510,18 @@ describe('dsguard watch (live, against the emulator)', () => {
         child = c;
       });
       expect(r.code, r.stderr).toBe(0);
-      expect(query(db, 'PRAGMA quick_check')).toEqual([{ quick_check: 'ok' }]);
-      expect(query<{ seq: number }>(db, 'SELECT seq FROM watch_cycle')).toEqual([{ seq: 1 }]);
+      expect(queryStore(db, 'PRAGMA quick_check')).toEqual([{ quick_check: 'ok' }]);
+      expect(queryStore<{ seq: number }>(db, 'SELECT seq FROM watch_cycle')).toEqual([{ seq: 1 }]);
       const sent = [...got];
       expect(sent.length).toBeGreaterThanOrEqual(1); // the alert in flight was completed and recorded
-      const pending = query<{ id: string }>(db, 'SELECT id FROM alert_outbox').map((p) => p.id);
+      const pending = queryStore<{ id: string }>(db, 'SELECT id FROM alert_outbox').map((p) => p.id);
       expect(pending.length).toBeGreaterThan(0); // the rest waits
       for (const id of sent) expect(pending).not.toContain(id);
       // A restart delivers what was left, once.
       const again = await run(watchArgs(db, ['--webhook-env', 'HOOK']), { HOOK: url });
       expect(again.code, again.stderr).toBe(0);
       expect([...got].sort()).toEqual([...sent, ...pending].sort());
-      expect(query(db, 'SELECT id FROM alert_outbox')).toEqual([]);
+      expect(queryStore(db, 'SELECT id FROM alert_outbox')).toEqual([]);
     } finally {
       server.close();
     }
@@ -583,9 +543,9 @@ describe('dsguard watch (live, against the emulator)', () => {
     await hook.close();
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.trim().split('\n').length).toBe(1);
-    expect(query(db, 'PRAGMA quick_check')).toEqual([{ quick_check: 'ok' }]);
-    expect(query(db, 'SELECT seq FROM watch_cycle')).toEqual([{ seq: 1 }]);
-    expect(query(db, 'SELECT id FROM alert_outbox')).toEqual([]);
+    expect(queryStore(db, 'PRAGMA quick_check')).toEqual([{ quick_check: 'ok' }]);
+    expect(queryStore(db, 'SELECT seq FROM watch_cycle')).toEqual([{ seq: 1 }]);
+    expect(queryStore(db, 'SELECT id FROM alert_outbox')).toEqual([]);
     expect(hook.accepted.length).toBeGreaterThan(0);
   });
 
