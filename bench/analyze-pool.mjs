@@ -5,11 +5,11 @@
 // `--bin` adds another build's bin/dsguard.js (e.g. a checkout from before the pool moved from worker threads to
 // worker processes), measured in the same interleaving.
 //   npm run build && node bench/analyze-pool.mjs [--files 200] [--runs 7] [--bin /path/to/other/bin/dsguard.js]
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { stats, timeNode } from './process-time.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({
@@ -39,18 +39,11 @@ const cases = bins.flatMap(([label, bin]) => [
 ]);
 
 // CPU time (user + system, the process and its workers) too where GNU time is installed: on a shared machine it
-// varies less than wall time.
-const gnuTime = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
-
-function measure(argv) {
-  const t = process.hrtime.bigint();
-  const [cmd, full] = gnuTime ? [gnuTime, ['-f', '@cpu %U %S', process.execPath, ...argv]] : [process.execPath, argv];
-  const r = spawnSync(cmd, full, { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 30 });
-  const wall = Number(process.hrtime.bigint() - t) / 1e6;
-  if (r.status !== 0 && r.status !== 1) throw new Error(`${argv.join(' ')} exited ${r.status}: ${r.stderr}`);
-  const m = /@cpu ([\d.]+) ([\d.]+)/.exec(String(r.stderr));
-  return { wall, cpu: m ? (Number(m[1]) + Number(m[2])) * 1000 : Number.NaN, out: r.stdout };
-}
+// varies less than wall time. Exit 1 (findings) is a normal result here.
+const measure = (argv) => {
+  const { wall, cpu, stdout } = timeNode(argv, { stdout: 'pipe', okStatus: [0, 1], env: process.env });
+  return { wall, cpu, out: stdout };
+};
 
 const times = cases.map(() => []);
 const cpus = cases.map(() => []);
@@ -60,15 +53,11 @@ for (let run = 0; run < RUNS; run++) {
     const { wall, cpu, out } = measure(c.argv);
     times[i].push(wall);
     cpus[i].push(cpu);
-    outputs[i].add(out.toString('utf8'));
+    outputs[i].add(out);
   });
 }
 
 const fmt = (ms) => `${Math.round(ms).toLocaleString('en-US')} ms`;
-const stats = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return { min: s[0], median: s[Math.floor(s.length / 2)], max: s[s.length - 1] };
-};
 console.log(`${FILES} messages, ${RUNS} runs each (interleaved), node ${process.version}`);
 console.log('| command | wall min | wall median | wall max | CPU median |');
 console.log('| --- | --- | --- | --- | --- |');

@@ -125,6 +125,32 @@ function makePool(r, n, gen) {
 function skewed(r, pool) {
   return pool[Math.floor(pool.length * r() ** 3)];
 }
+/** Spoofing campaigns: VPS address ranges and the lure subjects they send. */
+const SPOOF_NETS = ['45.14.71', '185.234.219', '91.92.246', '5.188.206'];
+const LURE_SUBJECTS = ['New Missed Fax-msg', 'Voicemail: Caller left VM Message', 'Payroll, direct deposit change'];
+function spoofIp(r) {
+  return `${pick(r, SPOOF_NETS)}.${1 + Math.floor(r() * 250)}`;
+}
+
+/** The exported columns of {@link HEADER} for one message; draws the ids and the size from `r`, in column order. */
+function traceRow(r, received, sender, recipient, fromIp, subj, status) {
+  return [
+    'BN8PR12MB3201',
+    '5e1c7a2b-1f4a-4c9e-9d3b-2a8f6c0e1b7d',
+    'False',
+    guid(r),
+    `<${guid(r)}@${sender.split('@')[1]}>`,
+    received,
+    sender,
+    recipient,
+    fromIp,
+    '',
+    subj,
+    status,
+    String(2000 + Math.floor(r() * 200000)),
+  ];
+}
+
 let INBOUND_POOL = null;
 let EXO_POOL = null;
 
@@ -177,25 +203,11 @@ export function makeRow(r, i, endMs, stepMs, given) {
   } else {
     recipient = user(r, internal);
     sender = r() < 0.7 ? recipient : user(r, internal);
-    fromIp = `${pick(r, ['45.14.71', '185.234.219', '91.92.246', '5.188.206'])}.${1 + Math.floor(r() * 250)}`;
-    subj = pick(r, ['New Missed Fax-msg', 'Voicemail: Caller left VM Message', 'Payroll, direct deposit change']);
+    fromIp = spoofIp(r);
+    subj = pick(r, LURE_SUBJECTS);
     if (r() < 0.4) status = 'Quarantined';
   }
-  return [
-    'BN8PR12MB3201',
-    '5e1c7a2b-1f4a-4c9e-9d3b-2a8f6c0e1b7d',
-    'False',
-    guid(r),
-    `<${guid(r)}@${sender.split('@')[1]}>`,
-    received,
-    sender,
-    recipient,
-    fromIp,
-    '',
-    subj,
-    status,
-    String(2000 + Math.floor(r() * 200000)),
-  ];
+  return traceRow(r, received, sender, recipient, fromIp, subj, status);
 }
 
 let INTERNAL_POOL = null;
@@ -221,27 +233,13 @@ export function makeMixRow(r, i, endMs, stepMs, randomIps = false) {
   let status = 'Delivered';
   if (x < 0.12) {
     if (r() < 0.1) {
-      fromIp = `${pick(r, ['45.14.71', '185.234.219', '91.92.246', '5.188.206'])}.${1 + Math.floor(r() * 250)}`;
+      fromIp = spoofIp(r);
       if (r() < 0.7) sender = recipient;
-      subj = pick(r, ['New Missed Fax-msg', 'Voicemail: Caller left VM Message', 'Payroll, direct deposit change']);
+      subj = pick(r, LURE_SUBJECTS);
       if (r() < 0.4) status = 'Quarantined';
     } else fromIp = randomIps ? publicIp(r) : skewed(r, INTERNAL_POOL);
   }
-  return [
-    'BN8PR12MB3201',
-    '5e1c7a2b-1f4a-4c9e-9d3b-2a8f6c0e1b7d',
-    'False',
-    guid(r),
-    `<${guid(r)}@${sender.split('@')[1]}>`,
-    usDate(ms),
-    sender,
-    recipient,
-    fromIp,
-    '',
-    subj,
-    status,
-    String(2000 + Math.floor(r() * 200000)),
-  ];
+  return traceRow(r, usDate(ms), sender, recipient, fromIp, subj, status);
 }
 
 /**
@@ -250,6 +248,9 @@ export function makeMixRow(r, i, endMs, stepMs, randomIps = false) {
  */
 export async function generateTrace(rows, path, seed = 20260701, { mix = 'bench', days = 90, randomIps = false } = {}) {
   const r = rng(seed);
+  // The host pools are drawn from this file's generator: a file depends on its seed and options only, not on
+  // what an earlier call in the same process generated.
+  INBOUND_POOL = EXO_POOL = INTERNAL_POOL = null;
   const out = createWriteStream(path);
   const endMs = Date.UTC(2026, 6, 31, 23, 0, 0);
   // 90 days of history at most, as message trace keeps.

@@ -18,6 +18,7 @@ import { createReadStream, existsSync, mkdirSync, rmSync, statSync } from 'node:
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateTrace, TENANT_DOMAINS } from './ingest-bench-data.mjs';
+import { duckClassify } from './ingest-duckdb.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
@@ -104,41 +105,6 @@ async function udsvParse(file) {
   return { ms: performance.now() - t, rows: n };
 }
 
-/** The classification dsguard makes of summary rows, in SQL: internal sender and recipient, lure subject, day. */
-async function duckdb(file) {
-  const { DuckDBInstance } = await import('@duckdb/node-api');
-  const inst = await DuckDBInstance.create(':memory:', { threads: '1' });
-  const con = await inst.connect();
-  const domains = TENANT_DOMAINS.map((d) => `'${d}'`).join(',');
-  const lures = [
-    'voicemail',
-    'voice mail',
-    'missed fax',
-    'fax-msg',
-    'payroll',
-    'invoice',
-    'direct deposit',
-    'password expir',
-  ];
-  const sql = `
-    WITH t AS (SELECT * FROM read_csv('${file.replace(/'/g, "''")}', header = true, all_varchar = true, quote = '"', escape = '"')),
-    c AS (
-      SELECT strptime(Received, '%m/%d/%Y %I:%M:%S %p')::DATE AS day,
-        lower(split_part(SenderAddress, '@', 2)) IN (${domains}) AS p1_internal,
-        lower(split_part(RecipientAddress, '@', 2)) IN (${domains}) AS rcpt_internal,
-        FromIP,
-        (${lures.map((l) => `contains(lower(Subject), '${l}')`).join(' OR ')}) AS lure
-      FROM t)
-    SELECT day, p1_internal AND rcpt_internal AS candidate, lure, FromIP, count(*) AS messages
-    FROM c GROUP BY ALL`;
-  const t = performance.now();
-  const r = await con.runAndReadAll(sql);
-  const ms = performance.now() - t;
-  const groups = r.getRows().length;
-  con.closeSync?.();
-  return { ms, groups };
-}
-
 function fmt(n) {
   return Math.round(n).toLocaleString('en-US');
 }
@@ -173,7 +139,7 @@ async function main() {
     console.log(`csv-parse (parse)   ${fmt(cp.ms).padStart(8)} ms  ${fmt(cp.rows / (cp.ms / 1000))} rows/s`);
     ud = await udsvParse(file);
     console.log(`uDSV (parse)        ${fmt(ud.ms).padStart(8)} ms  ${fmt(ud.rows / (ud.ms / 1000))} rows/s`);
-    dk = await duckdb(file);
+    dk = await duckClassify(file);
     console.log(
       `DuckDB 1 thread     ${fmt(dk.ms).padStart(8)} ms  ${fmt(rows / (dk.ms / 1000))} rows/s  (read_csv + classify + GROUP BY, ${fmt(dk.groups)} groups)`,
     );

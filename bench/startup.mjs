@@ -4,10 +4,10 @@
 // Targets (issue #12): --version and --help within 2× node -e 0; analyze of one message --headers-only within 3×.
 //   node bench/startup.mjs [--runs 15]            (needs `npm run build`)
 //   node bench/startup.mjs --batch 2000           (also: analyze --headers-only over 2,000 messages, one process)
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stats, timeNode } from './process-time.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = join(root, 'bin', 'dsguard.js');
@@ -29,23 +29,9 @@ const cases = [
 ];
 
 // CPU time (user + system) too where GNU time is installed: on a shared machine it varies less than wall time.
-const gnuTime = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
-
-function measure(argv) {
-  const t = process.hrtime.bigint();
-  const [cmd, full] = gnuTime ? [gnuTime, ['-f', '@cpu %U %S', process.execPath, ...argv]] : [process.execPath, argv];
-  const r = spawnSync(cmd, full, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
-  const wall = Number(process.hrtime.bigint() - t) / 1e6;
-  if (r.status !== 0) throw new Error(`${argv.join(' ')} exited ${r.status}: ${r.stderr}`);
-  const m = /@cpu ([\d.]+) ([\d.]+)/.exec(String(r.stderr));
-  return { wall, cpu: m ? (Number(m[1]) + Number(m[2])) * 1000 : Number.NaN };
-}
+const measure = (argv) => timeNode(argv);
 const once = (argv) => measure(argv).wall;
 
-const stats = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return { min: s[0], median: s[Math.floor(s.length / 2)], max: s[s.length - 1] };
-};
 const f = (ms) => `${ms.toFixed(0).padStart(5)} ms`;
 
 for (const c of cases) once(c.argv); // warm the file cache

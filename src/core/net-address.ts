@@ -29,6 +29,9 @@ export function memo<V>(table: Map<string, V>, text: string, compute: (text: str
   return value;
 }
 
+/** An IPv4 address in its canonical text (no leading zeros, no spaces): its own normal form. */
+export const CANONICAL_IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
 const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 
 /** Parse an IPv4/IPv6 literal (brackets and an IPv6 zone are tolerated); `null` when it is not one. */
@@ -64,6 +67,8 @@ export function parseIp(text: string): Ip | null {
 
 /** The network an address is grouped by: IPv4 /24, IPv6 /48 (the text itself when it is not an address). */
 export function networkOf(text: string): string {
+  // A canonical dotted quad (the form nearly every export writes): its /24 is the text before its last dot.
+  if (CANONICAL_IPV4.test(text)) return text.slice(0, text.lastIndexOf('.'));
   const p = parseIp(text);
   if (!p) return text;
   if (p.kind() === 'ipv4') return (p as ipaddr.IPv4).octets.slice(0, 3).join('.');
@@ -94,9 +99,6 @@ export function looksLikeIp(text: string): string | null {
 }
 
 const canonical = new Map<string, string | null>();
-
-/** An IPv4 address in its canonical text (no leading zeros, no spaces): its own normal form. */
-export const CANONICAL_IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
 /** Canonical text form of an IP literal, or `null`. */
 export function normalizeIp(text: string): string | null {

@@ -5,7 +5,7 @@
  * reading it whole costs about 5 ms and a large allocation on every start-up that analyses one message, for
  * one lookup. After {@link LAZY_MMDB_LOOKUPS} lookups the caller loads the file whole into the full reader
  * (mmdb-lib), which is faster per lookup: this reader exists for start-up, and gives the same answers
- * (test/enrich/mmdb-lazy.test.ts compares them on the bundled file).
+ * (test/origin/mmdb-lazy.test.ts compares them on the bundled file).
  *
  * Only the data types a record can hold are decoded (map, array, UTF-8 string, unsigned and signed integers,
  * double, float, boolean, bytes; pointers). Anything unexpected — a damaged file, a type this decoder does not
@@ -14,6 +14,7 @@
  * @module
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { CANONICAL_IPV4 } from '../core/net-address.js';
 import ipaddr from '../vendor/ipaddr.js';
 
 /** Lookups served by reading in place before the caller should load the database whole. */
@@ -24,8 +25,6 @@ const METADATA_MARKER = Buffer.from('abcdef4d61784d696e642e636f6d', 'hex');
 const METADATA_MAX = 128 * 1024;
 /** A data section larger than this is not held in memory by the lazy reader (the bundled one is 1.7 KB). */
 const DATA_MAX = 1 << 20;
-const OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
-const DOTTED_QUAD = new RegExp(`^${OCTET}(?:\\.${OCTET}){3}$`);
 /** Nesting deeper than this is not a record (the format's records are a few levels deep). */
 const MAX_DEPTH = 32;
 
@@ -179,7 +178,7 @@ export class LazyMmdb {
   get(ip: string): unknown {
     // Only the forms every reader reads alike: dotted quads without leading zeros (ipaddr.js would read
     // `010` as octal) and IPv6. Anything else throws, and the caller asks the full reader.
-    if (!DOTTED_QUAD.test(ip) && !(ip.includes(':') && ipaddr.IPv6.isValid(ip)))
+    if (!CANONICAL_IPV4.test(ip) && !(ip.includes(':') && ipaddr.IPv6.isValid(ip)))
       throw new Error('MMDB: not an address');
     const bytes = ipaddr.parse(ip).toByteArray();
     this.fd = openSync(this.file, 'r');

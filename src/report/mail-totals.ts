@@ -51,18 +51,19 @@ export function summarizeTotals(totals: readonly DailyTotal[]): DailyTotalsSumma
  * predates the table).
  */
 export function storedMailTotals(db: SqlDatabase, since: string | null): DailyTotalsSummary | null {
-  let rows: (Omit<DailyTotal, 'complete'> & { complete: number })[];
-  try {
-    rows = db
-      .prepare(
-        `SELECT day, sum(total) AS total, sum(inbound) AS inbound, sum(no_connector) AS noConnector,
-           sum(direct_send) AS directSend, sum(internal_spoof) AS internalSpoof, min(complete) AS complete
-         FROM collect_daily_total WHERE day >= ? GROUP BY day ORDER BY day`,
-      )
-      .all(since ?? '') as typeof rows;
-  } catch {
+  // A store opened read-only is not migrated: one written before migration 8 has no such table. Only its absence
+  // means "no totals"; any other SQLite error is a real failure and propagates.
+  if (
+    db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'collect_daily_total'").get() === undefined
+  )
     return null;
-  }
+  const rows = db
+    .prepare(
+      `SELECT day, sum(total) AS total, sum(inbound) AS inbound, sum(no_connector) AS noConnector,
+         sum(direct_send) AS directSend, sum(internal_spoof) AS internalSpoof, min(complete) AS complete
+       FROM collect_daily_total WHERE day >= ? GROUP BY day ORDER BY day`,
+    )
+    .all(since ?? '') as (Omit<DailyTotal, 'complete'> & { complete: number })[];
   if (rows.length === 0) return null;
   return summarizeTotals(rows.map((r) => ({ ...r, complete: r.complete === 1 })));
 }

@@ -282,5 +282,5 @@ export function renderTenantMarkdown(r: TenantReport, o: TenantRenderOptions): s
 
 /** What share of the tenant's mail is Direct Send, from the per-day totals `dsguard collect` reads. */
 export function mailTotalsLine(t: DailyTotalsSummary): string {
-  return `All mail (collected per-day totals, ${t.days} day(s), message × recipient): ${t.total} in all, ${t.inbound} inbound, ${t.noConnector} inbound without a connector, ${t.directSend} Direct Send (${t.directSendPercentOfInbound ?? 0} % of inbound), ${t.internalSpoof} internal spoof`;
+  return `All mail (collected per-day totals, ${t.days} day(s), message × recipient): ${t.total} in all, ${t.inbound} inbound, ${t.noConnector} inbound without a connector, ${t.directSend} Direct Send (${t.directSendPercentOfInbound === null ? 'no inbound mail to compare with' : `${t.directSendPercentOfInbound} % of inbound`}), ${t.internalSpoof} internal spoof`;
 }

@@ -8,7 +8,7 @@ import type { SqlDatabase, SqlStatement, SqlValue } from './db.js';
  * Rows written 64 to a statement (`INSERT … VALUES (…), (…) … ON CONFLICT …`): one call into SQLite per 64 rows
  * instead of one per row, which is most of the cost of writing many small rows from JavaScript.
  */
-export class RowWriter {
+export class MultiRowInsert {
   private static readonly ROWS = 64;
   private readonly params: SqlValue[] = [];
   private readonly full: SqlStatement;
@@ -19,7 +19,7 @@ export class RowWriter {
     private readonly width: number,
     private readonly tail: string,
   ) {
-    this.full = db.prepare(this.sql(RowWriter.ROWS));
+    this.full = db.prepare(this.sql(MultiRowInsert.ROWS));
   }
 
   private sql(rows: number): string {
@@ -29,7 +29,7 @@ export class RowWriter {
 
   add(...values: SqlValue[]): void {
     this.params.push(...values);
-    if (this.params.length === this.width * RowWriter.ROWS) {
+    if (this.params.length === this.width * MultiRowInsert.ROWS) {
       this.full.run(...this.params);
       this.params.length = 0;
     }

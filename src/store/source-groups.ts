@@ -4,14 +4,9 @@
  * (a 571 MB heap, 660 MiB peak). Same partition and numbering as groupSources(), which stays the reference.
  * @module
  */
-import { CANONICAL_IPV4, networkOf } from '../core/net-address.js';
+import { networkOf } from '../core/net-address.js';
 import type { SqlDatabase } from './db.js';
-import { RowWriter } from './row-batch.js';
-
-/** networkOf() without a parse for a canonical dotted quad (its /24 is the text before its last dot). */
-function networkOfIp(ip: string): string {
-  return CANONICAL_IPV4.test(ip) ? ip.slice(0, ip.lastIndexOf('.')) : networkOf(ip);
-}
+import { MultiRowInsert } from './row-batch.js';
 
 /** IPs read at once (keyset pages: better-sqlite3 runs no write while a query is being read). */
 const PAGE = 4096;
@@ -50,7 +45,7 @@ export function writeSourceGroups(db: SqlDatabase, write: (ip: string, grp: numb
     `SELECT s.ip, s.sender, s.messages, v.v FROM source_sender s JOIN temp.ip_verdict v ON v.ip = s.ip
      WHERE s.ip >= ? AND s.ip <= ? AND s.ip <> '' AND s.sender <> '' ORDER BY s.ip, s.sender`,
   );
-  const insertKeys = new RowWriter(db, 'INSERT INTO temp.group_key (k, ip)', 2, '');
+  const insertKeys = new MultiRowInsert(db, 'INSERT INTO temp.group_key (k, ip)', 2, '');
   for (const page of pages()) {
     const keys: string[] = [];
     let ip = '';
@@ -69,7 +64,7 @@ export function writeSourceGroups(db: SqlDatabase, write: (ip: string, grp: numb
       if (r.ip !== ip) {
         close();
         ip = r.ip;
-        prefix = `${networkOfIp(ip)}|${r.v}|`;
+        prefix = `${networkOf(ip)}|${r.v}|`;
       }
       // Most frequent first; rows come in BINARY sender order, so on equal counts the one kept first stays first.
       if (top.length < GROUPING_SENDERS || r.messages > top[top.length - 1]!.messages) {

@@ -8,11 +8,10 @@
  * less than keeping these tables current row by row, and the report then reads only small tables.
  * @module
  */
-import { networkOf } from '../core/net-address.js';
 import { ownString } from '../core/own-string.js';
 import type { SqlDatabase } from './db.js';
 import type { MessageRow } from './dsguard-store.js';
-import { RowWriter } from './row-batch.js';
+import { MultiRowInsert } from './row-batch.js';
 import { writeSourceGroups } from './source-groups.js';
 
 export const SAMPLES_PER_SOURCE = 3;
@@ -63,74 +62,6 @@ export function worstVerdict(
   if (has('suspicious')) return 'suspicious';
   if (has('legitimate')) return 'legitimate';
   return 'unknown';
-}
-
-/**
- * Group IPs: those of one network with the same verdict that share one of their most frequent envelope senders
- * are one source (union-find). Returns ip → group number, numbered by the groups' first IP. The reference for
- * writeSourceGroups() (source-groups.ts), which the rebuild uses: it holds only the IPs that share a key.
- */
-export function groupSources(
-  verdicts: ReadonlyMap<string, SourceVerdict>,
-  senders: Iterable<{ ip: string; sender: string }>,
-): Map<string, number> {
-  // IPs by number, parents in a typed array: a campaign over 100,000 addresses is 100,000 IPs, and a Map of
-  // string to string per IP cost more memory and time than the grouping itself.
-  const ips = [...verdicts.keys()];
-  const index = new Map<string, number>();
-  for (let i = 0; i < ips.length; i++) index.set(ips[i]!, i);
-  const parent = new Int32Array(ips.length);
-  for (let i = 0; i < parent.length; i++) parent[i] = i;
-  const find = (x: number): number => {
-    let r = x;
-    while (parent[r] !== r) r = parent[r]!;
-    let y = x;
-    while (parent[y] !== r) {
-      const next = parent[y]!;
-      parent[y] = r;
-      y = next;
-    }
-    return r;
-  };
-  const owner = new Map<string, number>();
-  // Senders come grouped by IP: its number, verdict and network are worked out once, not once per sender.
-  let lastIp: string | null = null;
-  let lastI = -1;
-  let lastKey = '';
-  for (const { ip, sender } of senders) {
-    if (ip !== lastIp) {
-      lastIp = ip;
-      const v = verdicts.get(ip);
-      lastI = v === undefined || ip === '' ? -1 : index.get(ip)!;
-      if (lastI >= 0) lastKey = `${networkOf(ip)}|${v}|`;
-    }
-    if (lastI < 0 || sender === '') continue;
-    const k = lastKey + sender;
-    const o = owner.get(k);
-    if (o === undefined) owner.set(k, lastI);
-    else {
-      const a = find(lastI);
-      const b = find(o);
-      // The smaller IP text becomes the root, so groups do not depend on the order rows come in.
-      const ta = ips[a]!;
-      const tb = ips[b]!;
-      if (ta < tb) parent[b] = a;
-      else if (tb < ta) parent[a] = b;
-    }
-  }
-  owner.clear();
-  index.clear();
-  // Numbered by the groups' first IP in text order (code units, as Array.prototype.sort).
-  const order = ips.map((_, i) => i).sort((a, b) => (ips[a]! < ips[b]! ? -1 : ips[a]! > ips[b]! ? 1 : 0));
-  const groupOf = new Int32Array(ips.length);
-  let groups = 0;
-  const out = new Map<string, number>();
-  for (const i of order) {
-    const r = find(i);
-    if (groupOf[r] === 0) groupOf[r] = ++groups;
-    out.set(ips[i]!, groupOf[r]!);
-  }
-  return out;
 }
 
 /**
@@ -213,7 +144,7 @@ function rebuildGroups(db: SqlDatabase): void {
     DELETE FROM group_sample;
   `);
   // 64 rows a statement: a campaign over 100,000 addresses is 100,000 groups.
-  const insertGroup = new RowWriter(db, 'INSERT INTO source_group (ip, grp)', 2, '');
+  const insertGroup = new MultiRowInsert(db, 'INSERT INTO source_group (ip, grp)', 2, '');
   writeSourceGroups(db, (ip, grp) => insertGroup.add(ip, grp));
   insertGroup.finish();
 
@@ -439,7 +370,7 @@ export class SourceStatsDelta {
 
   /** Add the per-IP counts gathered so far to the tables and forget them. Runs in the caller's transaction. */
   flush(db: SqlDatabase): void {
-    const stat = new RowWriter(
+    const stat = new MultiRowInsert(
       db,
       'INSERT INTO source_stat (ip, day, channel, verdict, candidate, messages, first_seen, last_seen, tls_yes, tls_no, helo)',
       11,
@@ -449,7 +380,7 @@ export class SourceStatsDelta {
         helo = coalesce(max(helo, excluded.helo), helo, excluded.helo)`,
     );
     const counter = (table: string, column: string) =>
-      new RowWriter(
+      new MultiRowInsert(
         db,
         `INSERT INTO ${table} (ip, ${column}, messages)`,
         3,
@@ -458,7 +389,7 @@ export class SourceStatsDelta {
     const sender = counter('source_sender', 'sender');
     const recipient = counter('source_recipient', 'recipient');
     const code = counter('source_code', 'code');
-    const candidate = new RowWriter(
+    const candidate = new MultiRowInsert(
       db,
       'INSERT INTO source_candidate (ip, sender, day, messages)',
       4,

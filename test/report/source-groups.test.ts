@@ -1,9 +1,61 @@
 /** One printer or one app is one source: how connecting IPs are grouped. */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { networkOf } from '../../src/core/net-address.js';
 import { openSqlite } from '../../src/store/better-sqlite3.js';
 import { writeSourceGroups } from '../../src/store/source-groups.js';
-import { groupSources, type SourceVerdict, worstVerdict } from '../../src/store/source-stats.js';
+import { type SourceVerdict, worstVerdict } from '../../src/store/source-stats.js';
+
+/**
+ * The grouping rule, held whole in memory: IPs of one network with the same verdict that share one of their
+ * most frequent envelope senders are one source (union-find), numbered by the groups' first IP. The reference
+ * writeSourceGroups() (which pages through the store to bound its memory) must equal.
+ */
+function groupSources(
+  verdicts: ReadonlyMap<string, SourceVerdict>,
+  senders: Iterable<{ ip: string; sender: string }>,
+): Map<string, number> {
+  const parent = new Map<string, string>();
+  const find = (x: string): string => {
+    let r = x;
+    while (parent.get(r) !== r) r = parent.get(r)!;
+    let y = x;
+    while (parent.get(y) !== r) {
+      const next = parent.get(y)!;
+      parent.set(y, r);
+      y = next;
+    }
+    return r;
+  };
+  for (const ip of verdicts.keys()) parent.set(ip, ip);
+  const owner = new Map<string, string>();
+  for (const { ip, sender } of senders) {
+    const v = verdicts.get(ip);
+    if (v === undefined || ip === '' || sender === '') continue;
+    const k = `${networkOf(ip)}|${v}|${sender}`;
+    const o = owner.get(k);
+    if (o === undefined) owner.set(k, ip);
+    else {
+      const a = find(ip);
+      const b = find(o);
+      // The smaller IP text becomes the root, so groups do not depend on the order rows come in.
+      if (a < b) parent.set(b, a);
+      else if (b < a) parent.set(a, b);
+    }
+  }
+  const roots = new Map<string, number>();
+  const out = new Map<string, number>();
+  for (const ip of [...verdicts.keys()].sort()) {
+    const r = find(ip);
+    let g = roots.get(r);
+    if (g === undefined) {
+      g = roots.size + 1;
+      roots.set(r, g);
+    }
+    out.set(ip, g);
+  }
+  return out;
+}
 
 const v = (entries: [string, SourceVerdict][]) => new Map(entries);
 
@@ -75,6 +127,17 @@ describe('source grouping', () => {
     expect(a.get('2a01:111:f403:c112::5')).toBe(a.get('2a01:111:f403:c001::9'));
   });
 
+  it('takes the /24 of any dotted quad, the canonical fast path and the parse alike', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 4, maxLength: 4 }), (o) => {
+        expect(networkOf(o.join('.'))).toBe(o.slice(0, 3).join('.'));
+        // Bracketed: not canonical text, so parsed; the same network.
+        expect(networkOf(`[${o.join('.')}]`)).toBe(o.slice(0, 3).join('.'));
+      }),
+    );
+    expect(networkOf('not-an-ip')).toBe('not-an-ip');
+  });
+
   it('takes the worst determined verdict; undetermined rows do not count', () => {
     expect(
       worstVerdict([
@@ -88,9 +151,9 @@ describe('source grouping', () => {
 
 describe('source groups written with bounded memory', () => {
   // writeSourceGroups() pages through the store instead of holding every IP: it must give exactly what
-  // groupSources() gives when fed by the SQL the rebuild used before (a double GROUP BY for each IP's verdict,
-  // a window for its ten most frequent senders — ties in SQLite's BINARY order, non-BMP senders included).
-  it('equals groupSources() over the SQL verdicts and senders on a random store', () => {
+  // groupSources() gives over each IP's worstVerdict() and its ten most frequent senders (the window the rebuild
+  // used before: ties in SQLite's BINARY order, non-BMP senders included).
+  it('equals groupSources() over worstVerdict() and the SQL senders on a random store', () => {
     const db = openSqlite(':memory:');
     db.exec(`CREATE TABLE source_sender (ip TEXT NOT NULL, sender TEXT NOT NULL, messages INTEGER NOT NULL,
                PRIMARY KEY (ip, sender)) WITHOUT ROWID;
@@ -116,19 +179,16 @@ describe('source groups written with bounded memory', () => {
       for (let k = rnd(3) + 1; k > 0; k--)
         addStat.run(ip, rnd(3), channels[rnd(3)]!, verdicts[rnd(4)]!, rnd(2), rnd(4));
     }
-    const rank: SourceVerdict[] = ['unknown', 'legitimate', 'suspicious', 'malicious'];
-    const sqlVerdicts = new Map(
-      (
-        db
-          .prepare(
-            `SELECT ip, max(CASE WHEN channel <> 'unknown' AND messages > 0 THEN CASE verdict
-                 WHEN 'malicious' THEN 3 WHEN 'suspicious' THEN 2 WHEN 'legitimate' THEN 1 ELSE 0 END ELSE 0 END) AS v
-               FROM (SELECT ip, channel, verdict, sum(messages) AS messages FROM source_stat GROUP BY 1, 2, 3)
-               GROUP BY ip`,
-          )
-          .all() as { ip: string; v: number }[]
-      ).map((r) => [r.ip, rank[r.v]!]),
-    );
+    // Each IP's verdict by the TypeScript rule (worstVerdict), which the SQL in writeSourceGroups() restates.
+    const classes = new Map<string, { channel: string; verdict: string; messages: number }[]>();
+    for (const r of db
+      .prepare('SELECT ip, channel, verdict, sum(messages) AS messages FROM source_stat GROUP BY 1, 2, 3')
+      .all() as { ip: string; channel: string; verdict: string; messages: number }[]) {
+      const list = classes.get(r.ip) ?? [];
+      list.push(r);
+      classes.set(r.ip, list);
+    }
+    const sqlVerdicts = new Map([...classes].map(([ip, list]) => [ip, worstVerdict(list)]));
     const sqlSenders = db
       .prepare(
         `SELECT ip, sender FROM (SELECT ip, sender,
